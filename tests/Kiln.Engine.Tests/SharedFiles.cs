@@ -1,0 +1,54 @@
+namespace Kiln.Engine.Tests;
+
+/// <summary>
+/// Locates the shared models and golden references: <c>KILN_SHARED</c> if set, else <c>../shared</c>
+/// beside the repository root. Tests that need them use <see cref="SharedFactAttribute"/> and skip
+/// with a clear message when the folder is absent.
+/// </summary>
+public static class SharedFiles
+{
+    public static readonly string? Root = Find();
+
+    public const string MissingMessage =
+        "shared models not found: set KILN_SHARED to a folder holding models/ and golden/";
+
+    public static string Models => Path.Combine(Root ?? throw new InvalidOperationException(MissingMessage), "models");
+    public static string Golden => Path.Combine(Root ?? throw new InvalidOperationException(MissingMessage), "golden");
+
+    public static string Model(string file) => Path.Combine(Models, file);
+    public static string GoldenFile(params string[] parts) => Path.Combine([Golden, .. parts]);
+
+    private static string? Find()
+    {
+        var env = Environment.GetEnvironmentVariable("KILN_SHARED");
+        if (!string.IsNullOrEmpty(env))
+            return Directory.Exists(env) ? Path.GetFullPath(env) : null;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Kiln.sln")))
+            {
+                var candidate = Path.Combine(dir.FullName, "..", "shared");
+                return Directory.Exists(candidate) ? Path.GetFullPath(candidate) : null;
+            }
+        }
+        return null;
+    }
+}
+
+/// <summary>A fact that needs the shared models; skipped with a clear message when they are absent.</summary>
+public sealed class SharedFactAttribute : FactAttribute
+{
+    public SharedFactAttribute()
+    {
+        if (SharedFiles.Root is null) Skip = SharedFiles.MissingMessage;
+    }
+}
+
+/// <summary>A theory that needs the shared models; skipped with a clear message when they are absent.</summary>
+public sealed class SharedTheoryAttribute : TheoryAttribute
+{
+    public SharedTheoryAttribute()
+    {
+        if (SharedFiles.Root is null) Skip = SharedFiles.MissingMessage;
+    }
+}
