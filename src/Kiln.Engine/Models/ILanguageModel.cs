@@ -1,0 +1,24 @@
+namespace Kiln.Engine.Models;
+
+/// <summary>Facts about a loaded model the serving layer needs.</summary>
+public sealed record ModelInfo(string Architecture, string Name, int VocabSize, int ContextLength, int MaxSlots);
+
+/// <summary>
+/// A causal language model with a per-slot KV cache. The caller (the scheduler) owns slot
+/// allocation and positions: each slot is one sequence whose cached tokens occupy positions 0..n-1.
+/// </summary>
+public interface ILanguageModel : IDisposable
+{
+    ModelInfo Info { get; }
+
+    /// <summary>
+    /// Runs one forward step over every row of the batch (rows of different slots may be mixed,
+    /// and a slot's rows must have consecutive positions continuing its cache). Returns the logits
+    /// of the rows that asked for them, in row order, each <c>VocabSize</c> floats long. The span
+    /// stays valid until the next call.
+    /// </summary>
+    ReadOnlySpan<float> Forward(Batch batch);
+
+    /// <summary>Forgets a slot's cached tokens from <paramref name="fromPosition"/> on (0 = all).</summary>
+    void Truncate(int slot, int fromPosition);
+}
