@@ -1,0 +1,99 @@
+using System.Runtime.InteropServices;
+using Kiln.Engine.Gguf;
+using Kiln.Engine.Tensors;
+
+namespace Kiln.Engine.Models;
+
+/// <summary>The weights of one transformer block.</summary>
+public sealed class LayerWeights
+{
+    public required float[] AttnNorm { get; init; }
+    public required WeightMatrix Q { get; init; }
+    public required WeightMatrix K { get; init; }
+    public required WeightMatrix V { get; init; }
+    public required WeightMatrix O { get; init; }
+    public float[]? QBias { get; init; }
+    public float[]? KBias { get; init; }
+    public float[]? VBias { get; init; }
+    public required float[] FfnNorm { get; init; }
+    public required WeightMatrix Gate { get; init; }
+    public required WeightMatrix Up { get; init; }
+    public required WeightMatrix Down { get; init; }
+}
+
+/// <summary>All weights of a llama-family model, checked against the config's shapes.</summary>
+public sealed class LlamaWeights
+{
+    public required WeightMatrix TokenEmbedding { get; init; }
+    public required LayerWeights[] Layers { get; init; }
+    public required float[] OutputNorm { get; init; }
+    /// <summary>The output projection; the token embedding itself when the model ties them.</summary>
+    public required WeightMatrix Output { get; init; }
+    /// <summary>Per-frequency RoPE divisors (Llama 3.1 style scaling), when the file has them.</summary>
+    public float[]? RopeFreqFactors { get; init; }
+    public required int VocabSize { get; init; }
+
+    public static LlamaWeights Load(GgufFile file, ModelConfig c)
+    {
+        WeightMatrix Matrix(string name, int cols, int rows)
+        {
+            var t = file.FindTensor(name) ?? throw new InvalidDataException($"model is missing tensor '{name}'");
+            var m = new WeightMatrix(file, t);
+            m.ExpectShape(cols, rows);
+            return m;
+        }
+
+        float[]? Vector(string name, int length, bool required)
+        {
+            var t = file.FindTensor(name);
+            if (t is null)
+                return required ? throw new InvalidDataException($"model is missing tensor '{name}'") : null;
+            if (t.ElementCount != length || t.Shape[0] != length)
+                throw new InvalidDataException($"tensor '{name}' has {t.ElementCount} elements, expected {length}");
+            var v = new float[length];
+            if (t.Type == GgmlType.F32) MemoryMarshal.Cast<byte, float>(file.TensorBytes(t)).CopyTo(v);
+            else if (GgmlTypeInfo.IsSupported(t.Type)) Dequantize.Row(t.Type, file.TensorBytes(t), v);
+            else throw new NotSupportedException($"tensor '{name}' has unsupported type {t.Type}");
+            return v;
+        }
+
+        var e = c.EmbeddingLength;
+        var qDim = c.HeadCount * c.HeadDim;
+        var kvDim = c.HeadCountKv * c.HeadDim;
+        var embTensor = file.FindTensor("token_embd.weight") ?? throw new InvalidDataException("model is missing tensor 'token_embd.weight'");
+        var embedding = new WeightMatrix(file, embTensor);
+        if (embedding.Cols != e) embedding.ExpectShape(e, embedding.Rows);
+        var vocab = embedding.Rows;
+
+        var layers = new LayerWeights[c.BlockCount];
+        for (var i = 0; i < layers.Length; i++)
+        {
+            var p = $"blk.{i}.";
+            layers[i] = new LayerWeights
+            {
+                AttnNorm = Vector(p + "attn_norm.weight", e, true)!,
+                Q = Matrix(p + "attn_q.weight", e, qDim),
+                K = Matrix(p + "attn_k.weight", e, kvDim),
+                V = Matrix(p + "attn_v.weight", e, kvDim),
+                O = Matrix(p + "attn_output.weight", qDim, e),
+                QBias = Vector(p + "attn_q.bias", qDim, false),
+                KBias = Vector(p + "attn_k.bias", kvDim, false),
+                VBias = Vector(p + "attn_v.bias", kvDim, false),
+                FfnNorm = Vector(p + "ffn_norm.weight", e, true)!,
+                Gate = Matrix(p + "ffn_gate.weight", e, c.FeedForwardLength),
+                Up = Matrix(p + "ffn_up.weight", e, c.FeedForwardLength),
+                Down = Matrix(p + "ffn_down.weight", c.FeedForwardLength, e),
+            };
+        }
+
+        return new LlamaWeights
+        {
+            TokenEmbedding = embedding,
+            Layers = layers,
+            OutputNorm = Vector("output_norm.weight", e, true)!,
+            Output = file.FindTensor("output.weight") is null ? embedding : Matrix("output.weight", e, vocab),
+            RopeFreqFactors = Vector("rope_freqs.weight", c.RopeDimensions / 2, false),
+            VocabSize = vocab,
+        };
+    }
+}

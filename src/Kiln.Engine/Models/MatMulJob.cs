@@ -1,0 +1,38 @@
+using Kiln.Engine.Tensors;
+using Kiln.Engine.Threading;
+
+namespace Kiln.Engine.Models;
+
+/// <summary>
+/// y[s, r] = W[r] · x[s] for every activation row s, with W's rows split across the workers.
+/// Preallocated and reused, so dispatching a matmul allocates nothing.
+/// </summary>
+internal sealed class MatMulJob : IParallelJob
+{
+    private WeightMatrix? _w;
+    private byte[] _activations = [];
+    private int _seqs;
+    private float[] _y = [];
+    private int _yOffset;
+    private int _yStride;
+
+    public void Set(WeightMatrix w, byte[] activations, int seqs, float[] y, int yOffset, int yStride)
+    {
+        _w = w;
+        _activations = activations;
+        _seqs = seqs;
+        _y = y;
+        _yOffset = yOffset;
+        _yStride = yStride;
+    }
+
+    public void Execute(int worker, int workers)
+    {
+        var w = _w!;
+        var (start, end) = WorkerPool.Range(w.Rows, worker, workers, align: 16);
+        if (start >= end) return;
+        var actBytes = MatMul.ActivationRowBytes(w.Type, w.Cols);
+        MatMul.Rows(w.Type, w.Bytes, w.RowBytes, w.Cols, _activations.AsSpan(0, actBytes * _seqs), _seqs,
+            _y.AsSpan(_yOffset, (_seqs - 1) * _yStride + w.Rows), _yStride, start, end);
+    }
+}

@@ -1,0 +1,71 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Kiln.Engine.Models;
+
+/// <summary>Small float kernels of the forward pass outside the matmuls.</summary>
+internal static class VectorMath
+{
+    /// <summary>RMS normalization times a weight; the sum of squares in double as llama.cpp does.</summary>
+    public static void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float eps, Span<float> y)
+    {
+        double sum = 0;
+        foreach (var v in x) sum += v * v;
+        var scale = 1.0f / MathF.Sqrt((float)(sum / x.Length) + eps);
+        for (var i = 0; i < x.Length; i++) y[i] = x[i] * scale * weight[i];
+    }
+
+    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        var n = a.Length;
+        var i = 0;
+        var acc = Vector<float>.Zero;
+        ref var ra = ref MemoryMarshal.GetReference(a);
+        ref var rb = ref MemoryMarshal.GetReference(b);
+        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+            acc += Vector.LoadUnsafe(ref ra, (nuint)i) * Vector.LoadUnsafe(ref rb, (nuint)i);
+        var s = Vector.Sum(acc);
+        for (; i < n; i++) s += a[i] * b[i];
+        return s;
+    }
+
+    /// <summary>y += a * x.</summary>
+    public static void AddScaled(Span<float> y, ReadOnlySpan<float> x, float a)
+    {
+        var n = y.Length;
+        var i = 0;
+        var va = new Vector<float>(a);
+        ref var ry = ref MemoryMarshal.GetReference(y);
+        ref var rx = ref MemoryMarshal.GetReference(x);
+        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            var r = Vector.LoadUnsafe(ref ry, (nuint)i) + va * Vector.LoadUnsafe(ref rx, (nuint)i);
+            r.StoreUnsafe(ref ry, (nuint)i);
+        }
+        for (; i < n; i++) y[i] += a * x[i];
+    }
+
+    public static void Add(Span<float> y, ReadOnlySpan<float> x)
+    {
+        for (var i = 0; i < y.Length; i++) y[i] += x[i];
+    }
+
+    /// <summary>gate = silu(gate) * up.</summary>
+    public static void SwiGlu(Span<float> gate, ReadOnlySpan<float> up)
+    {
+        for (var i = 0; i < gate.Length; i++)
+        {
+            var g = gate[i];
+            gate[i] = g / (1.0f + MathF.Exp(-g)) * up[i];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Max(ReadOnlySpan<float> x)
+    {
+        var m = float.NegativeInfinity;
+        foreach (var v in x) m = MathF.Max(m, v);
+        return m;
+    }
+}
