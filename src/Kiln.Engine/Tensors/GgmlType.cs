@@ -48,6 +48,7 @@ public static class GgmlTypeInfo
         GgmlType.Q5_0 => (32, 22),
         GgmlType.Q5_1 => (32, 24),
         GgmlType.Q8_0 => (32, 34),
+        GgmlType.Q8_1 => (32, 36),
         GgmlType.Q4_K => (256, 144),
         GgmlType.Q5_K => (256, 176),
         GgmlType.Q6_K => (256, 210),
