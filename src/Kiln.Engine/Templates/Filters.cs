@@ -13,9 +13,9 @@ internal static partial class Filters
     {
         ["abs"] = (_, v, a) => v switch
         {
-            long l => l == long.MinValue ? throw new TemplateException("integer overflow") : Math.Abs(l),
-            bool b => b ? 1L : 0L,
-            double d => Math.Abs(d),
+            long l => l == long.MinValue ? throw new TemplateException("integer overflow") : (object)Math.Abs(l),
+            bool b => (object)(b ? 1L : 0L),
+            double d => (object)Math.Abs(d),
             _ => throw Bad("abs", v),
         },
         ["attr"] = (_, v, a) => v switch
@@ -350,7 +350,7 @@ internal static partial class Filters
         var scale = Math.Pow(10, precision);
         return method switch
         {
-            "common" when v is long or bool => Py.ToInt(v),
+            "common" when v is long or bool => (object)Py.ToInt(v),
             "common" => precision >= 0
                 ? Math.Round(x, precision, MidpointRounding.ToEven)
                 : Math.Round(x * scale, MidpointRounding.ToEven) / scale,

@@ -431,9 +431,10 @@ internal static class Py
 
     public static object? Negate(object? v) => v switch
     {
-        long l => l == long.MinValue ? throw new TemplateException("integer overflow") : -l,
-        bool b => b ? -1L : 0L,
-        double d => -d,
+        // Arms are boxed explicitly: a long/double switch would otherwise widen every result to double.
+        long l => l == long.MinValue ? throw new TemplateException("integer overflow") : (object)(-l),
+        bool b => (object)(b ? -1L : 0L),
+        double d => (object)(-d),
         Undefined u => throw u.Fail(),
         _ => throw TypeError($"bad operand type for unary -: '{TypeName(v)}'"),
     };
