@@ -31,9 +31,9 @@ internal static partial class Filters
         ["default"] = Default,
         ["d"] = Default,
         ["dictsort"] = DictSort,
-        ["escape"] = (_, v, _) => Escape(Py.Str(v)),
-        ["e"] = (_, v, _) => Escape(Py.Str(v)),
-        ["forceescape"] = (_, v, _) => Escape(Py.Str(v)),
+        ["escape"] = (_, v, _) => Markup.Escape(v),
+        ["e"] = (_, v, _) => Markup.Escape(v),
+        ["forceescape"] = (_, v, _) => Markup.Escape(Py.Str(v).AsSpan().ToString()),
         ["first"] = (_, v, _) => Py.Iterate(v).Take(1).ToList() is [var x] ? x : new Undefined("No first item, sequence was empty."),
         ["float"] = (_, v, a) => ToFloat(v, a.Get(0, "default", 0.0)),
         ["indent"] = (_, v, a) => Indent(Py.Str(v), a),
@@ -41,11 +41,13 @@ internal static partial class Filters
         ["items"] = (_, v, _) => v switch
         {
             Undefined => new List<object?>(),
-            PyDict d => d.Select(kv => (object?)new PyTuple([PyDict.Unkey(kv.Key), kv.Value])).ToList(),
+            PyDict d => Py.Generator(d.Select(kv => (object?)new PyTuple([PyDict.Unkey(kv.Key), kv.Value])).ToList()),
             _ => throw new TemplateException("Can only get item pairs from a mapping."),
         },
         ["join"] = Join,
-        ["last"] = (_, v, _) => Py.ToList(v) is { Count: > 0 } l ? l[^1] : new Undefined("No last item, sequence was empty."),
+        ["last"] = (_, v, _) => v is PyIterator
+            ? throw new TemplateException("'generator' object is not reversible")
+            : Py.ToList(v) is { Count: > 0 } l ? l[^1] : new Undefined("No last item, sequence was empty."),
         ["length"] = (_, v, _) => Py.Length(v),
         ["list"] = (ev, v, _) => Materialize(ev, v).ToList(),
         ["lower"] = (_, v, _) => Py.Str(v).ToLowerInvariant(),
@@ -56,11 +58,14 @@ internal static partial class Filters
         ["rejectattr"] = (ev, v, a) => Select(ev, v, a, byAttribute: true, keep: false),
         ["replace"] = (_, v, a) => Methods.Replace(Py.Str(v), Py.Str(a.Required(0, "old")), Py.Str(a.Required(1, "new")),
             a.Get(2, "count") is null ? -1 : a.Int(2, "count", -1)),
-        ["reverse"] = (ev, v, _) => v is string s
-            ? string.Concat(PyStr.CodePoints(s).Reverse())
-            : Materialize(ev, v).AsEnumerable().Reverse().ToList(),
+        ["reverse"] = (ev, v, _) => v switch
+        {
+            string s => string.Concat(PyStr.CodePoints(s).Reverse()),
+            List<object?> or PyTuple => new PyIterator("list_reverseiterator", Materialize(ev, v).AsEnumerable().Reverse().ToList()),
+            _ => Materialize(ev, v).AsEnumerable().Reverse().ToList(),
+        },
         ["round"] = (_, v, a) => Round(v, a),
-        ["safe"] = (_, v, _) => v,
+        ["safe"] = (_, v, _) => v is string s && Markup.IsMarkup(s) ? s : Markup.Create(Py.Str(v)),
         ["select"] = (ev, v, a) => Select(ev, v, a, byAttribute: false, keep: true),
         ["selectattr"] = (ev, v, a) => Select(ev, v, a, byAttribute: true, keep: true),
         ["sort"] = Sort,
@@ -107,9 +112,6 @@ internal static partial class Filters
         var f = fill.Length > 0 ? fill[0] : ' ';
         return new string(f, left) + s + new string(f, marg - left);
     }
-
-    private static string Escape(string s) =>
-        s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&#34;").Replace("'", "&#39;");
 
     /// <summary>Jinja's title filter: capitalizes each word, where words start after spaces, dashes and brackets.</summary>
     private static string Title(string s)
@@ -205,22 +207,22 @@ internal static partial class Filters
             var attribute = a.Get(99, "attribute");
             var hasDefault = a.Keywords.Any(k => k.Key == "default");
             var fallback = a.Get(99, "default");
-            return items.Select(x =>
+            return Py.Generator(items.Select(x =>
             {
                 var r = GetPath(x, attribute);
                 return hasDefault && r is Undefined ? fallback : r;
-            }).ToList();
+            }).ToList());
         }
-        if (a.Positional.Count == 0) return items;
+        if (a.Positional.Count == 0) return Py.Generator(items);
         var filter = Py.Str(a.Positional[0]);
         var rest = new Args(filter, a.Positional.Skip(1).ToList(), a.Keywords);
-        return items.Select(x => Apply(ev, filter, x, rest)).ToList();
+        return Py.Generator(items.Select(x => Apply(ev, filter, x, rest)).ToList());
     }
 
     private static object? Select(Evaluator ev, object? v, Args a, bool byAttribute, bool keep)
     {
         // Like Jinja, a falsy input (None, empty) selects nothing rather than failing.
-        if (!Py.Truthy(v)) return new List<object?>();
+        if (!Py.Truthy(v)) return Py.Generator([]);
         var items = Materialize(ev, v);
         var offset = byAttribute ? 1 : 0;
         object? attribute = byAttribute ? a.Required(0, "attribute") : null;
@@ -235,7 +237,7 @@ internal static partial class Filters
         {
             test = Py.Truthy;
         }
-        return items.Where(x => test(byAttribute ? GetPath(x, attribute) : x) == keep).ToList();
+        return Py.Generator(items.Where(x => test(byAttribute ? GetPath(x, attribute) : x) == keep).ToList());
     }
 
     /// <summary>The sort key: lower-cased strings unless case-sensitive, optionally of an attribute.</summary>
@@ -294,7 +296,7 @@ internal static partial class Filters
             seen.Add(k);
             result.Add(item);
         }
-        return result;
+        return Py.Generator(result);
     }
 
     private static object? MinMax(Evaluator ev, object? v, Args a, bool max)
@@ -338,7 +340,7 @@ internal static partial class Filters
         }
         if (current is not null && fill is not Undefined)
             while (current.Count < size) current.Add(fill);
-        return result;
+        return Py.Generator(result);
     }
 
     private static object? Round(object? v, Args a)

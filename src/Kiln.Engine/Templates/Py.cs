@@ -25,6 +25,7 @@ internal static class Py
         Undefined => "Undefined",
         LoopInfo => "LoopContext",
         PyCallable => "function",
+        PyIterator it => it.Kind,
         _ => v.GetType().Name,
     };
 
@@ -70,6 +71,7 @@ internal static class Py
                 return "<Namespace " + Repr(n.Attributes) + ">";
             case PyCallable c: return $"<function {c.Name}>";
             case LoopInfo: return "<LoopContext>";
+            case PyIterator it: return $"<{it.Kind} object>";
             case Undefined: return "Undefined";
             default: return Str(v);
         }
@@ -224,6 +226,7 @@ internal static class Py
                 if (item is List<object?> or PyDict) throw TypeError($"unhashable type: '{TypeName(item)}'");
                 return d.TryGet(item, out _);
             case Undefined: return false;
+            case PyIterator it: return it.Consume().Any(x => Eq(x, item));
             default: throw TypeError($"argument of type '{TypeName(container)}' is not iterable");
         }
     }
@@ -237,10 +240,13 @@ internal static class Py
         PyDict d => d.Keys.Select(PyDict.Unkey),
         string s => PyStr.HasSurrogates(s) ? PyStr.CodePoints(s) : s.Select(c => (object?)c.ToString()),
         Undefined => [],
+        PyIterator it => it.Consume(),
         _ => throw TypeError($"'{TypeName(v)}' object is not iterable"),
     };
 
     public static List<object?> ToList(object? v) => v is List<object?> l ? l : [.. Iterate(v)];
+
+    public static PyIterator Generator(IReadOnlyList<object?> items) => new("generator", items);
 
     public static long Length(object? v) => v switch
     {
@@ -336,7 +342,7 @@ internal static class Py
         if (IsNumber(a) && IsNumber(b)) return Arith(op, a, b);
         switch (op)
         {
-            case "+" when a is string s && b is string t: return limits.CheckString(s.Length + (long)t.Length, () => s + t);
+            case "+" when a is string s && b is string t: return limits.CheckString(s.Length + (long)t.Length, () => Markup.Concat(s, t));
             case "+" when a is List<object?> l && b is List<object?> m: return limits.CheckList(l.Count + (long)m.Count, () => new List<object?>(l.Concat(m)));
             case "+" when a is PyTuple t1 && b is PyTuple t2: return new PyTuple([.. t1.Items, .. t2.Items]);
             case "*" when a is string s && b is long or bool: return Repeat(s, ToInt(b), limits);

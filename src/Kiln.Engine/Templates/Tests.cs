@@ -19,7 +19,7 @@ internal static class Tests
         ["string"] = (v, _) => v is string,
         ["mapping"] = (v, _) => v is PyDict,
         // Undefined iterates as empty and supports len() and [], so Jinja counts it as iterable and a sequence.
-        ["iterable"] = (v, _) => v is string or List<object?> or PyTuple or PyDict or Undefined,
+        ["iterable"] = (v, _) => v is string or List<object?> or PyTuple or PyDict or Undefined or PyIterator,
         ["sequence"] = (v, _) => v is string or List<object?> or PyTuple or PyDict or Undefined,
         ["callable"] = (v, _) => v is PyCallable,
         ["sameas"] = (v, a) => SameAs(v, a.Required(0, "other")),

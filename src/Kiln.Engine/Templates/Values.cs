@@ -104,3 +104,17 @@ internal sealed class LoopInfo(IReadOnlyList<object?> items, int depth0)
         _ => Undefined.Attribute(this, name),
     };
 }
+
+/// <summary>A one-shot iterator, what Jinja filters such as map and selectattr return: always truthy,
+/// without len(), not JSON-serializable, and empty once consumed.</summary>
+internal sealed class PyIterator(string kind, IReadOnlyList<object?> items)
+{
+    private int _next;
+
+    public string Kind { get; } = kind;
+
+    public IEnumerable<object?> Consume()
+    {
+        while (_next < items.Count) yield return items[_next++];
+    }
+}
