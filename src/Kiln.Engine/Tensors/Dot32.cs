@@ -68,8 +68,8 @@ internal static unsafe class Dot32
             var m1 = Magnitude<T>(q1);
             var m2 = Magnitude<T>(q2);
             var m3 = Magnitude<T>(q3);
-            var dw = HalfFloat.ToSingle4(wp, wb);
-            var mw = T.HasMin ? HalfFloat.ToSingle4(wp + 2, wb) : default;
+            var dwRaw = HalfFloat.Gather4(wp, wb);
+            var mwRaw = T.HasMin ? HalfFloat.Gather4(wp + 2, wb) : default;
             byte* ap = a + (nint)b * ab;
             for (int s = 0; s < nSeq; s++, ap += aStride)
             {
@@ -78,10 +78,14 @@ internal static unsafe class Dot32
                     BlockDot<T>(q1, m1, ap + ab + aq),
                     BlockDot<T>(q2, m2, ap + 2 * ab + aq),
                     BlockDot<T>(q3, m3, ap + 3 * ab + aq));
-                var da = HalfFloat.ToSingle4(ap, ab);
-                acc[s] += (dw * da) * Avx.ConvertToVector128Single(isum);
+                // Weight and activation scales widen together in one 8-lane conversion.
+                var scales = HalfFloat.ToSingle(Vector256.Create(dwRaw, HalfFloat.Gather4(ap, ab)));
+                acc[s] += (scales.GetLower() * scales.GetUpper()) * Avx.ConvertToVector128Single(isum);
                 if (T.HasMin)
-                    accM[s] += mw * HalfFloat.ToSingle4(ap + 2, ab);
+                {
+                    var mins = HalfFloat.ToSingle(Vector256.Create(mwRaw, HalfFloat.Gather4(ap + 2, ab)));
+                    accM[s] += mins.GetLower() * mins.GetUpper();
+                }
             }
         }
         for (; b < nb; b++)

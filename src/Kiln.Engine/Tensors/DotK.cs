@@ -27,20 +27,14 @@ internal static unsafe class DotK
     private static Vector256<int> ScaledDot(Vector256<byte> q, byte* act, Vector256<short> scale)
         => Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, Vector256.Load(act).AsSByte()), scale);
 
-    private static void UnpackScales(byte* packed, int* sc, int* mn)
-    {
-        for (int j = 0; j < 8; j++)
-            KQuants.ScaleMin(j, packed, out sc[j], out mn[j]);
-    }
-
-    /// <summary>Σ_j min_j · (bsum over sub-block j's 32 activations).</summary>
+    /// <summary>Σ_j min_j · (bsum over sub-block j's 32 activations), mins as bytes 8..15 of the unpacked scales.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int MinSum(int* mn, byte* act)
+    private static int MinSum(byte* mins, byte* act)
     {
         short* bs = (short*)(act + 260);
         int ms = 0;
         for (int j = 0; j < 8; j++)
-            ms += mn[j] * (bs[2 * j] + bs[2 * j + 1]);
+            ms += mins[j] * (bs[2 * j] + bs[2 * j + 1]);
         return ms;
     }
 
@@ -53,10 +47,12 @@ internal static unsafe class DotK
     private static void Q45KAvx2(byte* w, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride, bool five)
     {
         int nb = n / QK, wb = five ? KQuants.Q5KBytes : KQuants.Q4KBytes, qOff = five ? 48 : 16;
+        // The super-block is decoded once into 256 quant bytes and per-sub-block scale vectors, then
+        // dotted against each activation row from L1.
+        var q = stackalloc Vector256<byte>[8];
+        var scale = stackalloc Vector256<short>[8];
+        uint* packed = stackalloc uint[4];
         float* acc = stackalloc float[MaxSeq];
-        var sumi = stackalloc Vector256<int>[MaxSeq];
-        int* sc = stackalloc int[8];
-        int* mn = stackalloc int[8];
         for (int s = 0; s < nSeq; s++)
             acc[s] = 0;
         var low = Vector256.Create((byte)0x0F);
@@ -64,11 +60,9 @@ internal static unsafe class DotK
         {
             byte* xb = w + (nint)i * wb;
             float d = HalfFloat.ToSingle(xb), dmin = HalfFloat.ToSingle(xb + 2);
-            UnpackScales(xb + 4, sc, mn);
+            KQuants.ScalesMins(xb + 4, packed);
+            byte* sm = (byte*)packed;
             var hbits = five ? Vector256.Load(xb + 16) : default;
-            for (int s = 0; s < nSeq; s++)
-                sumi[s] = Vector256<int>.Zero;
-            byte* ablk = a + (nint)i * AB + 4;
             for (int k = 0; k < 4; k++)
             {
                 var raw = Vector256.Load(xb + qOff + 32 * k);
@@ -82,17 +76,24 @@ internal static unsafe class DotK
                     q0 |= Vector256.Equals(hbits & b0, b0) & sixteen;
                     q1 |= Vector256.Equals(hbits & b1, b1) & sixteen;
                 }
-                var s0 = Vector256.Create((short)sc[2 * k]);
-                var s1 = Vector256.Create((short)sc[2 * k + 1]);
-                byte* ap = ablk + 64 * k;
-                for (int s = 0; s < nSeq; s++, ap += aStride)
-                    sumi[s] += ScaledDot(q0, ap, s0) + ScaledDot(q1, ap + 32, s1);
+                q[2 * k] = q0;
+                q[2 * k + 1] = q1;
             }
+            for (int j = 0; j < 8; j++)
+                scale[j] = Vector256.Create((short)sm[j]);
+            // Each min twice, to pair with the two 16-element bsums of its sub-block.
+            var mins = Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(sm + 8)).AsByte();
+            var mins16 = Avx2.ConvertToVector256Int16(Sse2.UnpackLow(mins, mins));
             byte* ah = a + (nint)i * AB;
             for (int s = 0; s < nSeq; s++, ah += aStride)
             {
+                byte* qa = ah + 4;
+                var sumi = Vector256<int>.Zero;
+                for (int j = 0; j < 8; j++)
+                    sumi += ScaledDot(q[j], qa + 32 * j, scale[j]);
+                int msum = Sum(Avx2.MultiplyAddAdjacent(Vector256.Load((short*)(ah + 260)), mins16));
                 float da = Unsafe.ReadUnaligned<float>(ah);
-                acc[s] += (da * d) * Sum(sumi[s]) - (da * dmin) * MinSum(mn, ah);
+                acc[s] += (da * d) * Sum(sumi) - (da * dmin) * msum;
             }
         }
         for (int s = 0; s < nSeq; s++)
@@ -109,8 +110,7 @@ internal static unsafe class DotK
     {
         int nb = n / QK, wb = five ? KQuants.Q5KBytes : KQuants.Q4KBytes;
         int* q = stackalloc int[QK];
-        int* sc = stackalloc int[8];
-        int* mn = stackalloc int[8];
+        uint* packed = stackalloc uint[4];
         float* acc = stackalloc float[MaxSeq];
         for (int s = 0; s < nSeq; s++)
             acc[s] = 0;
@@ -118,7 +118,8 @@ internal static unsafe class DotK
         {
             byte* xb = w + (nint)i * wb;
             float d = HalfFloat.ToSingle(xb), dmin = HalfFloat.ToSingle(xb + 2);
-            UnpackScales(xb + 4, sc, mn);
+            KQuants.ScalesMins(xb + 4, packed);
+            byte* sc = (byte*)packed, mn = sc + 8;
             byte* qh = xb + 16, qs = xb + (five ? 48 : 16);
             for (int k = 0; k < 4; k++)
             {
@@ -149,22 +150,12 @@ internal static unsafe class DotK
             y[s * yStride] = acc[s];
     }
 
-    /// <summary>Σ_j scale_j · bsum_j: the quants are stored +32, so 32× this is subtracted.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Q6Offset(sbyte* sc, byte* act)
-    {
-        short* bs = (short*)(act + 260);
-        int t = 0;
-        for (int j = 0; j < 16; j++)
-            t += sc[j] * bs[j];
-        return t;
-    }
-
     public static void Q6KAvx2(byte* w, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
     {
         int nb = n / QK;
+        var q = stackalloc Vector256<byte>[8];
+        var scale = stackalloc Vector256<short>[8];
         float* acc = stackalloc float[MaxSeq];
-        var sumi = stackalloc Vector256<int>[MaxSeq];
         for (int s = 0; s < nSeq; s++)
             acc[s] = 0;
         var low = Vector256.Create((byte)0x0F);
@@ -173,34 +164,33 @@ internal static unsafe class DotK
             byte* xb = w + (nint)i * KQuants.Q6KBytes;
             sbyte* sc = (sbyte*)(xb + 192);
             float d = HalfFloat.ToSingle(xb + 208);
-            for (int s = 0; s < nSeq; s++)
-                sumi[s] = Vector256<int>.Zero;
             for (int h = 0; h < 2; h++)
             {
                 var l0 = Vector256.Load(xb + 64 * h);
                 var l1 = Vector256.Load(xb + 64 * h + 32);
                 var hv = Vector256.Load(xb + 128 + 32 * h);
                 // Byte-wise shifts done on 16-bit lanes; the masks keep bits from crossing bytes.
-                var q0 = (l0 & low) | Vector256.ShiftLeft((hv & Vector256.Create((byte)0x03)).AsUInt16(), 4).AsByte();
-                var q1 = (l1 & low) | Vector256.ShiftLeft((hv & Vector256.Create((byte)0x0C)).AsUInt16(), 2).AsByte();
-                var q2 = (Vector256.ShiftRightLogical(l0.AsUInt16(), 4).AsByte() & low) | (hv & Vector256.Create((byte)0x30));
-                var q3 = (Vector256.ShiftRightLogical(l1.AsUInt16(), 4).AsByte() & low)
+                q[4 * h] = (l0 & low) | Vector256.ShiftLeft((hv & Vector256.Create((byte)0x03)).AsUInt16(), 4).AsByte();
+                q[4 * h + 1] = (l1 & low) | Vector256.ShiftLeft((hv & Vector256.Create((byte)0x0C)).AsUInt16(), 2).AsByte();
+                q[4 * h + 2] = (Vector256.ShiftRightLogical(l0.AsUInt16(), 4).AsByte() & low) | (hv & Vector256.Create((byte)0x30));
+                q[4 * h + 3] = (Vector256.ShiftRightLogical(l1.AsUInt16(), 4).AsByte() & low)
                     | Vector256.ShiftRightLogical((hv & Vector256.Create((byte)0xC0)).AsUInt16(), 2).AsByte();
-                sbyte* sh = sc + 8 * h;
-                var s0 = Vector256.Create(Vector128.Create((short)sh[0]), Vector128.Create((short)sh[1]));
-                var s1 = Vector256.Create(Vector128.Create((short)sh[2]), Vector128.Create((short)sh[3]));
-                var s2 = Vector256.Create(Vector128.Create((short)sh[4]), Vector128.Create((short)sh[5]));
-                var s3 = Vector256.Create(Vector128.Create((short)sh[6]), Vector128.Create((short)sh[7]));
-                byte* ap = a + (nint)i * AB + 4 + 128 * h;
-                for (int s = 0; s < nSeq; s++, ap += aStride)
-                    sumi[s] += (ScaledDot(q0, ap, s0) + ScaledDot(q1, ap + 32, s1))
-                        + (ScaledDot(q2, ap + 64, s2) + ScaledDot(q3, ap + 96, s3));
             }
+            // 32 quants span two 16-element scales: low 128 bits take the first, high bits the second.
+            var sc16 = Avx2.ConvertToVector256Int16(Vector128.Load(sc));
+            for (int j = 0; j < 8; j++)
+                scale[j] = Vector256.Create(Vector128.Create((short)sc[2 * j]), Vector128.Create((short)sc[2 * j + 1]));
             byte* ah = a + (nint)i * AB;
             for (int s = 0; s < nSeq; s++, ah += aStride)
             {
+                byte* qa = ah + 4;
+                var sumi = Vector256<int>.Zero;
+                for (int j = 0; j < 8; j++)
+                    sumi += ScaledDot(q[j], qa + 32 * j, scale[j]);
+                // Quants are stored +32: subtract 32 · Σ scale_j · bsum_j.
+                int offset = Sum(Avx2.MultiplyAddAdjacent(Vector256.Load((short*)(ah + 260)), sc16));
                 float da = Unsafe.ReadUnaligned<float>(ah);
-                acc[s] += (da * d) * (Sum(sumi[s]) - 32 * Q6Offset(sc, ah));
+                acc[s] += (da * d) * (Sum(sumi) - 32 * offset);
             }
         }
         for (int s = 0; s < nSeq; s++)

@@ -61,11 +61,15 @@ internal static class HalfFloat
 
     /// <summary>Four halves read at a byte stride (the scale fields of consecutive blocks).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe Vector128<float> ToSingle4(byte* p, int stride) => ToSingle(Vector128.Create(
+    public static unsafe Vector128<float> ToSingle4(byte* p, int stride) => ToSingle(Gather4(p, stride));
+
+    /// <summary>Four halves read at a byte stride, raw, one per lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector128<int> Gather4(byte* p, int stride) => Vector128.Create(
         (int)Unsafe.ReadUnaligned<ushort>(p),
         Unsafe.ReadUnaligned<ushort>(p + stride),
         Unsafe.ReadUnaligned<ushort>(p + 2 * stride),
-        Unsafe.ReadUnaligned<ushort>(p + 3 * stride)));
+        Unsafe.ReadUnaligned<ushort>(p + 3 * stride));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float BF16ToSingle(ushort b) => BitConverter.UInt32BitsToSingle((uint)b << 16);

@@ -30,6 +30,21 @@ internal static unsafe class KQuants
         }
     }
 
+    /// <summary>
+    /// All eight scales (bytes 0..7 of <paramref name="dst"/>) and mins (bytes 8..15) from the 12 packed
+    /// bytes at once, with 32-bit masks: same values as <see cref="ScaleMin"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ScalesMins(byte* q, uint* dst)
+    {
+        const uint low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, low2 = 0x03030303;
+        uint w0 = Unsafe.ReadUnaligned<uint>(q), w1 = Unsafe.ReadUnaligned<uint>(q + 4), w2 = Unsafe.ReadUnaligned<uint>(q + 8);
+        dst[0] = w0 & low6;
+        dst[1] = (w2 & low4) | (((w0 >> 6) & low2) << 4);
+        dst[2] = w1 & low6;
+        dst[3] = ((w2 >> 4) & low4) | (((w1 >> 6) & low2) << 4);
+    }
+
     public static void DequantQ4_K(byte* src, float* dst, int nb)
     {
         for (int i = 0; i < nb; i++, src += Q4KBytes)

@@ -89,8 +89,9 @@ public static unsafe class MatMul
     {
         if (rowEnd <= rowStart || nSeq <= 0)
             return;
-        if ((long)rowEnd * rowBytes > weights.Length)
-            throw new ArgumentException($"weights hold {weights.Length} bytes, rows up to {rowEnd} need {(long)rowEnd * rowBytes}", nameof(weights));
+        long weightBytes = (long)(rowEnd - 1) * rowBytes + GgmlTypeInfo.RowBytes(weightType, n);
+        if (weightBytes > weights.Length)
+            throw new ArgumentException($"weights hold {weights.Length} bytes, rows up to {rowEnd} need {weightBytes}", nameof(weights));
         if ((long)(nSeq - 1) * yStride + rowEnd > y.Length)
             throw new ArgumentException("output too small for nSeq rows of yStride", nameof(y));
         fixed (byte* w = weights)

@@ -261,13 +261,3 @@ public class MatMulTests
         Assert.Throws<ArgumentException>(() => MatMul.Rows(GgmlType.Q4_0, new byte[18], 18, 32, new byte[34], 1, new float[2], 2, 0, 2));
     }
 }
-
-/// <summary>A theory that needs the AVX2 kernels; skipped where they cannot run.</summary>
-public sealed class AcceleratedTheoryAttribute : TheoryAttribute
-{
-    public AcceleratedTheoryAttribute()
-    {
-        if (!MatMul.IsAccelerated)
-            Skip = "AVX2/FMA not available";
-    }
-}
