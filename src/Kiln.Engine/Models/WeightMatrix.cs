@@ -11,7 +11,7 @@ public sealed unsafe class WeightMatrix
 {
     public WeightMatrix(GgufFile file, GgufTensorInfo tensor)
     {
-        if (!GgmlTypeInfo.IsSupported(tensor.Type))
+        if (!GgmlTypeInfo.IsSupported(tensor.Type) || tensor.Type is GgmlType.Q8_1 or GgmlType.Q8_K)
             throw new NotSupportedException($"tensor '{tensor.Name}' has type {tensor.Type}, which Kiln cannot compute with");
         if (tensor.Shape.Length > 2 && tensor.Shape[2..].Any(d => d != 1))
             throw new InvalidDataException($"tensor '{tensor.Name}' should be a matrix but has shape [{string.Join(", ", tensor.Shape)}]");
