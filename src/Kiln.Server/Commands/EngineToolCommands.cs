@@ -1,0 +1,105 @@
+using System.CommandLine;
+using Kiln.Bench;
+using Kiln.Engine.Models;
+using Kiln.Engine.Quantization;
+
+namespace Kiln.Server.Commands;
+
+/// <summary>The engine's offline tools: quantize, generate-model and bench.</summary>
+public static class EngineToolCommands
+{
+    public static Command Quantize()
+    {
+        var input = new Argument<string>("input") { Description = "GGUF model to read" };
+        var output = new Argument<string>("output") { Description = "GGUF file to write" };
+        var type = new Option<string>("--type") { Description = $"target type: {string.Join("|", QuantTypes.Names)}", Required = true };
+        type.Validators.Add(r =>
+        {
+            var v = r.GetValueOrDefault<string>();
+            if (v is not null && QuantTypes.Parse(v) is null)
+                r.AddError($"--type: unknown type '{v}' (allowed: {string.Join(", ", QuantTypes.Names)})");
+        });
+        var verbose = new Option<bool>("--verbose") { Description = "print every tensor's conversion" };
+        var cmd = new Command("quantize", "re-encode a model's weight matrices to another type") { input, output, type, verbose };
+        cmd.SetAction(r =>
+        {
+            var target = QuantTypes.Parse(r.GetValue(type)!)!.Value;
+            var result = Quantizer.Run(r.GetValue(input)!, r.GetValue(output)!, target,
+                r.GetValue(verbose) ? Console.WriteLine : null);
+            var types = string.Join(", ", result.TypeCounts.Select(kv => $"{kv.Value} {kv.Key}"));
+            Console.WriteLine($"wrote {r.GetValue(output)}: {result.Quantized} tensors converted, {result.KeptAsIs} kept ({types})");
+            return 0;
+        });
+        return cmd;
+    }
+
+    public static Command GenerateModel()
+    {
+        var preset = new Option<string>("--preset") { Description = $"model shape: {string.Join("|", ModelShape.Presets.Keys)}", Required = true };
+        preset.Validators.Add(r =>
+        {
+            var v = r.GetValueOrDefault<string>();
+            if (v is not null && !ModelShape.Presets.ContainsKey(v))
+                r.AddError($"--preset: unknown preset '{v}' (allowed: {string.Join(", ", ModelShape.Presets.Keys)})");
+        });
+        var vocab = new Option<string>("--vocab") { Description = "GGUF file whose tokenizer the model copies", Required = true };
+        var type = new Option<string>("--type") { Description = "weight type", DefaultValueFactory = _ => "q8_0" };
+        type.Validators.Add(r =>
+        {
+            var v = r.GetValueOrDefault<string>();
+            if (v is not null && QuantTypes.Parse(v) is null)
+                r.AddError($"--type: unknown type '{v}' (allowed: {string.Join(", ", QuantTypes.Names)})");
+        });
+        var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => 42 };
+        var output = new Option<string>("--output", "-o") { Description = "GGUF file to write", Required = true };
+        var cmd = new Command("generate-model", "write a synthetic model of a real shape with seeded N(0, 0.02) weights")
+        {
+            preset, vocab, type, seed, output,
+        };
+        cmd.SetAction(r =>
+        {
+            var shape = ModelShape.Presets[r.GetValue(preset)!];
+            SyntheticModel.Write(shape, r.GetValue(vocab)!, QuantTypes.Parse(r.GetValue(type)!)!.Value, r.GetValue(output)!, r.GetValue(seed));
+            Console.WriteLine($"wrote {r.GetValue(output)} ({new FileInfo(r.GetValue(output)!).Length / 1e6:F1} MB)");
+            return 0;
+        });
+        return cmd;
+    }
+
+    public static Command Bench()
+    {
+        var model = new Option<string>("--model", "-m") { Description = "GGUF model", Required = true };
+        var threads = Positive("--threads", "worker threads", 2, "-t");
+        var prompt = Positive("-p", "prompt tokens", 128, "--n-prompt");
+        var generate = Positive("-n", "generated tokens", 128, "--n-gen");
+        var reps = Positive("--repetitions", "measured runs (median reported)", 5, "-r");
+        var seqs = Positive("--sequences", "sequences decoded together for the batched figure (1 skips it)", 4);
+        var kv = new Option<string>("--kv-cache-type") { Description = "f32|f16", DefaultValueFactory = _ => "f32" };
+        kv.AcceptOnlyFromAmong("f32", "f16");
+        var engine = new Command("engine", "prompt-processing and generation speed of the engine on one model")
+        {
+            model, threads, prompt, generate, reps, seqs, kv,
+        };
+        engine.SetAction(r => EngineBench.Run(new EngineBenchOptions
+        {
+            ModelPath = r.GetValue(model)!,
+            Threads = r.GetValue(threads),
+            PromptTokens = r.GetValue(prompt),
+            GenerateTokens = r.GetValue(generate),
+            Repetitions = r.GetValue(reps),
+            Sequences = r.GetValue(seqs),
+            KvCacheType = r.GetValue(kv) == "f16" ? KvCacheType.F16 : KvCacheType.F32,
+        }, Console.Out));
+        return new Command("bench", "benchmarks that print figures") { engine };
+    }
+
+    private static Option<int> Positive(string name, string description, int fallback, params string[] aliases)
+    {
+        var o = new Option<int>(name, aliases) { Description = description, DefaultValueFactory = _ => fallback };
+        o.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1) r.AddError($"{name} must be a positive integer");
+        });
+        return o;
+    }
+}
