@@ -131,7 +131,10 @@ public sealed class BpeTokenizer : TokenizerBase
             {
                 _symbols[i] = new Symbol
                 {
-                    Start = i, Length = 1, Prev = i - 1, Next = i + 1 == word.Length ? -1 : i + 1,
+                    Start = i,
+                    Length = 1,
+                    Prev = i - 1,
+                    Next = i + 1 == word.Length ? -1 : i + 1,
                     Id = owner._symbolLookup.TryGetValue(word.Slice(i, 1), out var id) ? id : -1,
                 };
             }

@@ -70,3 +70,39 @@ public class FactoryAndPerformanceTests(ITestOutputHelper output)
         Assert.True(sw.ElapsedMilliseconds < 1000, $"took {sw.ElapsedMilliseconds} ms");
     }
 }
+
+public class TokenizerRobustnessTests
+{
+    public static TheoryData<string> AllVocabs() =>
+    [
+        "ggml-vocab-bert-bge.gguf", "ggml-vocab-deepseek-coder.gguf", "ggml-vocab-deepseek-llm.gguf",
+        "ggml-vocab-falcon.gguf", "ggml-vocab-gpt-2.gguf", "ggml-vocab-llama-spm.gguf", "ggml-vocab-mpt.gguf",
+        "ggml-vocab-phi-3.gguf", "ggml-vocab-refact.gguf", "ggml-vocab-starcoder.gguf",
+    ];
+
+    // Lone surrogates, NUL, controls, combining marks, supplementary planes and special-token text.
+    private static readonly string[] Alphabet =
+    [
+        "a", "Z", " ", "  ", "\t", "\n", "\r", "\0", "\u0085", "\u00A0", "\u3000", "\uD800", "\uDFFF", "é", "e\u0301",
+        "ß", "İ", "한", "中", "😀", "🦙", "\u200D", "'s", "'LL", "12345", "٣", "<s>", "</s>", "<|endoftext|>",
+        "[CLS]", "<unk>", "▁", "Ġ", "\uFFFD", "\U0010FFFF", "…", "——",
+    ];
+
+    [SharedTheory]
+    [MemberData(nameof(AllVocabs))]
+    public void ArbitraryTextNeverCrashes(string vocab)
+    {
+        var t = TokenizerCache.Vocab(vocab);
+        var rng = new Random(1234);
+        for (var i = 0; i < 300; i++)
+        {
+            var text = string.Concat(Enumerable.Range(0, rng.Next(0, 12)).Select(_ => Alphabet[rng.Next(Alphabet.Length)]));
+            foreach (var special in new[] { false, true })
+            {
+                var ids = t.Encode(text, addSpecial: special, parseSpecial: special);
+                Assert.All(ids, id => Assert.InRange(id, 0, t.VocabSize - 1));
+                foreach (var id in ids) _ = t.TokenBytes(id);
+            }
+        }
+    }
+}

@@ -20,7 +20,7 @@ public class SpecialTokenTests
     [SharedFact]
     public void LongestSpecialTokenWins()
     {
-        // refact has both <fim_prefix> and <fim_pad>; starcoder has <issue_comment> and <issue_closed>.
+        // Overlapping candidates such as <issue_comment> and <issue_closed> must each match whole.
         var t = TokenizerCache.Vocab("ggml-vocab-starcoder.gguf");
         var ids = t.Encode("<issue_comment><issue_closed><fim_prefix>", addSpecial: false, parseSpecial: true);
         Assert.Equal(["<issue_comment>", "<issue_closed>", "<fim_prefix>"], ids.Select(t.TokenPiece));
