@@ -18,7 +18,10 @@ public interface ITokenizer
     int VocabSize { get; }
     int? BosId { get; }
     int? EosId { get; }
-    /// <summary>Extra end-of-generation ids besides EOS (e.g. <c>&lt;|eot_id|&gt;</c>, <c>&lt;|im_end|&gt;</c>).</summary>
+    /// <summary>
+    /// Every id that ends generation: EOS plus end-of-turn tokens such as <c>&lt;|eot_id|&gt;</c> or
+    /// <c>&lt;|im_end|&gt;</c>.
+    /// </summary>
     IReadOnlySet<int> EndOfGenerationIds { get; }
     bool AddBos { get; }
     bool AddEos { get; }
