@@ -13,8 +13,8 @@ namespace Kiln.Core.Deployments;
 /// its first replica is ready. With zero desired replicas there is nothing to wait for, so it is
 /// READY: the next request wakes it.</item>
 /// <item>Once ready, it is UPDATING while a spec change rolls out — until no replica of an older
-/// generation is still serving or starting and as many current-generation replicas are ready as
-/// are desired — and READY otherwise. Autoscaling alone (desired count changes) keeps it READY.</item>
+/// generation is still serving or starting and a current-generation replica is ready (or none is
+/// desired) — and READY otherwise. Autoscaling alone (desired count changes) keeps it READY.</item>
 /// </list>
 /// </remarks>
 public static class DeploymentLifecycle
@@ -28,7 +28,9 @@ public static class DeploymentLifecycle
         var stats = ReplicaStats.From(o.Replicas.Select(r => r.Phase));
         var readyCurrent = o.Replicas.Count(r => r.Phase == ReplicaPhase.Ready && r.Generation >= o.Generation);
         var staleActive = o.Replicas.Any(r => r.Generation < o.Generation && r.Phase is ReplicaPhase.Pending or ReplicaPhase.Initializing or ReplicaPhase.Ready);
-        var rolledOut = !staleActive && readyCurrent >= o.DesiredReplicaCount;
+        // A rollout is done once every old-generation replica is replaced and a current one serves
+        // (or none is wanted); how many serve is the autoscaler's business, not the rollout's.
+        var rolledOut = !staleActive && (readyCurrent > 0 || o.DesiredReplicaCount == 0);
         var observed = rolledOut ? Math.Max(o.ObservedGeneration, o.Generation) : o.ObservedGeneration;
 
         DeploymentAssessment Result(DeploymentState state, string message, StatusCode code = StatusCode.Ok) =>

@@ -40,11 +40,13 @@ public static class GoDuration
     /// </summary>
     public static bool TryParseNonNegative(string? s, out TimeSpan value, [NotNullWhen(false)] out string? error)
     {
-        if (!TryParse(s, out value, out error))
+        value = TimeSpan.Zero;
+        if (!TryParseNanoseconds(s ?? "", out var ns, out error))
         {
             return false;
         }
-        if (value < TimeSpan.Zero)
+        value = FromNanoseconds(ns);
+        if (ns < 0)
         {
             error = $"invalid duration {Quote(s!)}: must not be negative";
             value = TimeSpan.Zero;

@@ -1,0 +1,1 @@
+namespace Kiln.Store; internal static class Placeholder { }
