@@ -1,1 +1,0 @@
-namespace Kiln.Store; internal static class Placeholder { }
