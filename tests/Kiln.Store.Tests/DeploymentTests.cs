@@ -137,6 +137,11 @@ public sealed class DeploymentTests : IDisposable
             new DeploymentStatusUpdate(DeploymentState.Failed, new DeploymentStatus(StatusCode.Unavailable, "crash"), 99));
         Assert.Equal(1, capped.ObservedGeneration);
         Assert.Equal(new DeploymentStatus(StatusCode.Unavailable, "crash"), capped.Status);
+        Assert.Null(capped.DeleteTime);
+
+        var gone = await _t.Store.UpdateDeploymentStatusAsync("acme", "d1",
+            new DeploymentStatusUpdate(DeploymentState.Deleted, DeploymentStatus.Ok, 1));
+        Assert.Equal(_t.Clock.UtcNow, gone.DeleteTime);
     }
 
     [Fact]

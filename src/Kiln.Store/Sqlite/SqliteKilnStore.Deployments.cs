@@ -84,6 +84,7 @@ public sealed partial class SqliteKilnStore
         });
 
     /// <inheritdoc />
+    /// <remarks>Writing DELETING or DELETED also sets the delete time if no request set it.</remarks>
     public Task<DeploymentRecord> UpdateDeploymentStatusAsync(string account, string id, DeploymentStatusUpdate update, CancellationToken ct = default) =>
         Write(ct, (db, now) =>
         {
@@ -100,11 +101,12 @@ public sealed partial class SqliteKilnStore
             db.Execute("""
                 UPDATE deployments
                 SET state = ?, status_code = ?, status_message = ?,
-                    observed_generation = MIN(generation, MAX(observed_generation, ?)), update_time = ?
+                    observed_generation = MIN(generation, MAX(observed_generation, ?)), update_time = ?,
+                    delete_time = CASE WHEN ? THEN COALESCE(delete_time, ?) ELSE delete_time END
                 WHERE account = ? AND id = ?
                 """,
                 update.State.ToWireName(), update.Status.Code.ToWireName(), update.Status.Message, update.ObservedGeneration,
-                Columns.Time(updateTime), account, id);
+                Columns.Time(updateTime), update.State.IsGoingAway(), Columns.Time(now), account, id);
             return LoadDeployment(db, account, id)!;
         });
 
