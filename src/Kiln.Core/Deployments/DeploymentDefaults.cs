@@ -1,0 +1,45 @@
+namespace Kiln.Core.Deployments;
+
+/// <summary>Defaults and limits of deployment fields, as on Fireworks.</summary>
+public static class DeploymentDefaults
+{
+    /// <summary>Default <c>minReplicaCount</c>: scale to zero when idle.</summary>
+    public const int MinReplicaCount = 0;
+
+    /// <summary>Upper bound on replica counts, to catch typos before they start processes.</summary>
+    public const int ReplicaLimit = 100;
+
+    /// <summary>Default <c>acceleratorCount</c> (world size).</summary>
+    public const int AcceleratorCount = 1;
+
+    /// <summary>Largest <c>acceleratorCount</c>: one node's worth.</summary>
+    public const int MaxAcceleratorCount = 8;
+
+    /// <summary>Longest <c>displayName</c>.</summary>
+    public const int MaxDisplayNameLength = 256;
+
+    /// <summary>Default <c>acceleratorType</c>.</summary>
+    public const AcceleratorType Accelerator = AcceleratorType.NvidiaA100_80GB;
+
+    /// <summary>Default <c>autoscalingPolicy.scaleUpWindow</c>.</summary>
+    public static readonly TimeSpan ScaleUpWindow = TimeSpan.FromSeconds(30);
+
+    /// <summary>Default <c>autoscalingPolicy.scaleDownWindow</c>.</summary>
+    public static readonly TimeSpan ScaleDownWindow = TimeSpan.FromMinutes(10);
+
+    /// <summary>Default <c>autoscalingPolicy.scaleToZeroWindow</c>.</summary>
+    public static readonly TimeSpan ScaleToZeroWindow = TimeSpan.FromHours(1);
+
+    /// <summary>Default <c>unusedAutoDeleteDuration</c> (one week); zero disables auto-deletion.</summary>
+    public static readonly TimeSpan UnusedAutoDeleteDuration = TimeSpan.FromHours(168);
+
+    /// <summary>Default load target: 80% batch occupancy.</summary>
+    public const double DefaultLoadTarget = 0.8;
+
+    /// <summary>Default <c>autoscalingPolicy.loadTargets</c>.</summary>
+    public static IReadOnlyDictionary<string, double> LoadTargets { get; } =
+        new Dictionary<string, double> { [Deployments.LoadTargets.Default] = DefaultLoadTarget }.AsReadOnly();
+
+    /// <summary>Default <c>maxReplicaCount</c> for a given min: 1 when min is 0, else min.</summary>
+    public static int MaxReplicaCountFor(int minReplicaCount) => Math.Max(minReplicaCount, 1);
+}

@@ -1,0 +1,41 @@
+using Kiln.Core.Names;
+
+namespace Kiln.Core.Deployments;
+
+/// <summary>
+/// Everything a user asks of a deployment, with defaults applied. Build one from a request with
+/// <see cref="DeploymentSpecs.Create"/> and change it with <see cref="DeploymentSpecs.Update"/>,
+/// which apply defaults and validation.
+/// </summary>
+public sealed record DeploymentSpec
+{
+    /// <summary>The model served, <c>accounts/A/models/M</c>; fixed after creation.</summary>
+    public required string BaseModel { get; init; }
+
+    /// <summary>Optional human-readable name.</summary>
+    public string? DisplayName { get; init; }
+
+    /// <summary>Fewest replicas kept running (default 0: scale to zero when idle).</summary>
+    public int MinReplicaCount { get; init; } = DeploymentDefaults.MinReplicaCount;
+
+    /// <summary>Most replicas the autoscaler may run (default max(min, 1)); at least 1 and at least min.</summary>
+    public int MaxReplicaCount { get; init; } = 1;
+
+    /// <summary>Autoscaler windows and targets.</summary>
+    public AutoscalingPolicy AutoscalingPolicy { get; init; } = new();
+
+    /// <summary>Delete the deployment after this long without requests (default 168h); zero disables.</summary>
+    public TimeSpan UnusedAutoDeleteDuration { get; init; } = DeploymentDefaults.UnusedAutoDeleteDuration;
+
+    /// <summary>Accelerator per replica (default NVIDIA_A100_80GB).</summary>
+    public AcceleratorType AcceleratorType { get; init; } = DeploymentDefaults.Accelerator;
+
+    /// <summary>Accelerators per replica, the world size: 1, 2, 4 or 8.</summary>
+    public int AcceleratorCount { get; init; } = DeploymentDefaults.AcceleratorCount;
+
+    /// <summary>Whether LoRA addons may be loaded onto this deployment.</summary>
+    public bool EnableAddons { get; init; }
+
+    /// <summary>The parsed <see cref="BaseModel"/>; throws INVALID_ARGUMENT if it is not a model name.</summary>
+    public ModelName BaseModelName => ModelName.Parse(BaseModel);
+}

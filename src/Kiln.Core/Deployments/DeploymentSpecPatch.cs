@@ -1,0 +1,51 @@
+namespace Kiln.Core.Deployments;
+
+/// <summary>
+/// The fields of a create or update request; null means "not given". Durations arrive already
+/// parsed (the API parses the protobuf JSON form, the CLI the Go form).
+/// </summary>
+public sealed record DeploymentSpecPatch
+{
+    /// <summary><c>baseModel</c>: required on create, immutable afterwards.</summary>
+    public string? BaseModel { get; init; }
+
+    /// <summary><c>displayName</c>.</summary>
+    public string? DisplayName { get; init; }
+
+    /// <summary><c>minReplicaCount</c>.</summary>
+    public int? MinReplicaCount { get; init; }
+
+    /// <summary><c>maxReplicaCount</c>.</summary>
+    public int? MaxReplicaCount { get; init; }
+
+    /// <summary><c>autoscalingPolicy</c>; its own null fields are "not given" too.</summary>
+    public AutoscalingPolicyPatch? AutoscalingPolicy { get; init; }
+
+    /// <summary><c>unusedAutoDeleteDuration</c>.</summary>
+    public TimeSpan? UnusedAutoDeleteDuration { get; init; }
+
+    /// <summary><c>acceleratorType</c>.</summary>
+    public AcceleratorType? AcceleratorType { get; init; }
+
+    /// <summary><c>acceleratorCount</c> (firectl's <c>--world-size</c>).</summary>
+    public int? AcceleratorCount { get; init; }
+
+    /// <summary><c>enableAddons</c>.</summary>
+    public bool? EnableAddons { get; init; }
+}
+
+/// <summary>The fields of <c>autoscalingPolicy</c> in a request; null means "not given".</summary>
+public sealed record AutoscalingPolicyPatch
+{
+    /// <summary><c>scaleUpWindow</c>.</summary>
+    public TimeSpan? ScaleUpWindow { get; init; }
+
+    /// <summary><c>scaleDownWindow</c>.</summary>
+    public TimeSpan? ScaleDownWindow { get; init; }
+
+    /// <summary><c>scaleToZeroWindow</c>.</summary>
+    public TimeSpan? ScaleToZeroWindow { get; init; }
+
+    /// <summary><c>loadTargets</c>; replaces the whole map when given.</summary>
+    public IReadOnlyDictionary<string, double>? LoadTargets { get; init; }
+}

@@ -1,0 +1,12 @@
+namespace Kiln.Core.Deployments;
+
+/// <summary>What the reconciler knows about one replica when assessing its deployment.</summary>
+/// <param name="ReplicaId">The replica's ID.</param>
+/// <param name="Phase">Its phase.</param>
+/// <param name="Generation">
+/// The deployment generation whose spec the replica runs. When a change needs no restart (see
+/// <see cref="DeploymentSpecs.RequiresReplicaRestart"/>) the reconciler advances it in place.
+/// </param>
+/// <param name="FailureCount">Consecutive failed starts.</param>
+/// <param name="LastError">Why it last failed, if it did.</param>
+public sealed record ReplicaObservation(string ReplicaId, ReplicaPhase Phase, long Generation, int FailureCount = 0, string? LastError = null);

@@ -1,0 +1,134 @@
+using Kiln.Core.Deployments;
+using Kiln.Core.Names;
+
+namespace Kiln.Store;
+
+/// <summary>
+/// The control plane's durable state: accounts, API keys, models, deployments, replicas and
+/// deployment events. Every method is atomic. Account-scoped methods see only that account's rows;
+/// the few cross-account methods exist for controllers and say so.
+/// </summary>
+/// <remarks>
+/// Failures are <see cref="Kiln.Core.Errors.KilnError"/>s: ALREADY_EXISTS for a duplicate ID,
+/// NOT_FOUND for a missing parent or target of a change, ABORTED when an optimistic-concurrency
+/// check fails, FAILED_PRECONDITION when the target's state forbids the change, INVALID_ARGUMENT
+/// for malformed input. Getters return null for a missing row instead of throwing. Lists are
+/// ordered by ID and paged (<see cref="PageRequest"/>). Times are UTC with millisecond precision.
+/// </remarks>
+public interface IKilnStore : IDisposable
+{
+    // Accounts
+
+    /// <summary>Creates an account.</summary>
+    Task<AccountRecord> CreateAccountAsync(NewAccount account, CancellationToken ct = default);
+
+    /// <summary>The account, or null.</summary>
+    Task<AccountRecord?> GetAccountAsync(string id, CancellationToken ct = default);
+
+    /// <summary>All accounts (an administrative, cross-account list).</summary>
+    Task<Page<AccountRecord>> ListAccountsAsync(PageRequest page, CancellationToken ct = default);
+
+    /// <summary>Replaces the display name, tier and spend limit.</summary>
+    Task<AccountRecord> UpdateAccountAsync(AccountRecord account, CancellationToken ct = default);
+
+    // API keys
+
+    /// <summary>Creates an API key; its hash must be unique across all accounts.</summary>
+    Task<ApiKeyRecord> CreateApiKeyAsync(NewApiKey key, CancellationToken ct = default);
+
+    /// <summary>The key with this hash, in whatever account (authentication), or null.</summary>
+    Task<ApiKeyRecord?> FindApiKeyByHashAsync(string keyHash, CancellationToken ct = default);
+
+    /// <summary>The account's keys.</summary>
+    Task<Page<ApiKeyRecord>> ListApiKeysAsync(string account, PageRequest page, CancellationToken ct = default);
+
+    /// <summary>Records use of a key; the time only moves forward.</summary>
+    Task TouchApiKeyAsync(string account, string id, DateTimeOffset usedAt, CancellationToken ct = default);
+
+    /// <summary>Deletes a key; false when there was none.</summary>
+    Task<bool> DeleteApiKeyAsync(string account, string id, CancellationToken ct = default);
+
+    // Models
+
+    /// <summary>Creates a model; the account must exist.</summary>
+    Task<ModelRecord> CreateModelAsync(NewModel model, CancellationToken ct = default);
+
+    /// <summary>The model, or null.</summary>
+    Task<ModelRecord?> GetModelAsync(string account, string id, CancellationToken ct = default);
+
+    /// <summary>The account's models.</summary>
+    Task<Page<ModelRecord>> ListModelsAsync(string account, PageRequest page, CancellationToken ct = default);
+
+    /// <summary>Replaces the mutable fields (display name, file, hash, size, architecture, context length, state).</summary>
+    Task<ModelRecord> UpdateModelAsync(ModelRecord model, CancellationToken ct = default);
+
+    /// <summary>
+    /// Deletes a model; false when there was none. FAILED_PRECONDITION while a deployment that is
+    /// not deleting or deleted serves it.
+    /// </summary>
+    Task<bool> DeleteModelAsync(string account, string id, CancellationToken ct = default);
+
+    // Deployments
+
+    /// <summary>Creates a deployment in state CREATING at generation 1; the account must exist.</summary>
+    Task<DeploymentRecord> CreateDeploymentAsync(NewDeployment deployment, CancellationToken ct = default);
+
+    /// <summary>The deployment (including DELETED ones until purged), or null.</summary>
+    Task<DeploymentRecord?> GetDeploymentAsync(string account, string id, CancellationToken ct = default);
+
+    /// <summary>The account's deployments; DELETED ones only when <paramref name="showDeleted"/>.</summary>
+    Task<Page<DeploymentRecord>> ListDeploymentsAsync(string account, PageRequest page, bool showDeleted = false, CancellationToken ct = default);
+
+    /// <summary>Every deployment not yet DELETED, across accounts (for controllers).</summary>
+    Task<IReadOnlyList<DeploymentRecord>> ListLiveDeploymentsAsync(CancellationToken ct = default);
+
+    /// <summary>Deployments serving <paramref name="model"/> that are not deleting or deleted, across accounts.</summary>
+    Task<IReadOnlyList<DeploymentName>> ListDeploymentsServingAsync(ModelName model, CancellationToken ct = default);
+
+    /// <summary>
+    /// Replaces the spec if the stored generation is still <paramref name="expectedGeneration"/>
+    /// (else ABORTED), bumping the generation and update time. A spec equal to the stored one
+    /// changes nothing. FAILED_PRECONDITION once deletion was requested.
+    /// </summary>
+    Task<DeploymentRecord> UpdateDeploymentSpecAsync(string account, string id, DeploymentSpec spec, long expectedGeneration, CancellationToken ct = default);
+
+    /// <summary>Writes state, status and observed generation (the update time moves when the state changes).</summary>
+    Task<DeploymentRecord> UpdateDeploymentStatusAsync(string account, string id, DeploymentStatusUpdate update, CancellationToken ct = default);
+
+    /// <summary>Sets the replica count the autoscaler wants; does not touch the generation.</summary>
+    Task<DeploymentRecord> SetDesiredReplicaCountAsync(string account, string id, int desiredReplicaCount, CancellationToken ct = default);
+
+    /// <summary>Records an inference request; the time only moves forward.</summary>
+    Task RecordDeploymentRequestAsync(string account, string id, DateTimeOffset requestTime, CancellationToken ct = default);
+
+    /// <summary>
+    /// Requests deletion: the state becomes DELETING and the delete time is set; the reconciler
+    /// then stops replicas and writes DELETED. Idempotent.
+    /// </summary>
+    Task<DeploymentRecord> RequestDeploymentDeletionAsync(string account, string id, CancellationToken ct = default);
+
+    /// <summary>Removes a deployment with its replicas and events for good; false when there was none.</summary>
+    Task<bool> PurgeDeploymentAsync(string account, string id, CancellationToken ct = default);
+
+    // Replicas
+
+    /// <summary>Inserts or replaces a replica; its deployment must exist.</summary>
+    Task<ReplicaRecord> UpsertReplicaAsync(ReplicaRecord replica, CancellationToken ct = default);
+
+    /// <summary>A deployment's replicas, by replica ID.</summary>
+    Task<IReadOnlyList<ReplicaRecord>> ListReplicasAsync(string account, string deploymentId, CancellationToken ct = default);
+
+    /// <summary>Every replica, across accounts (for adopting processes after a restart).</summary>
+    Task<IReadOnlyList<ReplicaRecord>> ListAllReplicasAsync(CancellationToken ct = default);
+
+    /// <summary>Removes a replica; false when there was none.</summary>
+    Task<bool> DeleteReplicaAsync(string account, string deploymentId, string replicaId, CancellationToken ct = default);
+
+    // Events
+
+    /// <summary>Appends an event stamped with the store's clock; the deployment must exist.</summary>
+    Task<DeploymentEvent> AppendEventAsync(string account, string deploymentId, string type, string message, CancellationToken ct = default);
+
+    /// <summary>The last <paramref name="limit"/> events of a deployment, oldest first.</summary>
+    Task<IReadOnlyList<DeploymentEvent>> ListRecentEventsAsync(string account, string deploymentId, int limit = 20, CancellationToken ct = default);
+}

@@ -1,0 +1,114 @@
+namespace Kiln.Store.Sqlite;
+
+/// <summary>
+/// The schema as ordered steps. A step, once released, never changes: a change is a new step.
+/// Times are unix milliseconds (UTC); durations are TimeSpan ticks; enums are their wire names.
+/// </summary>
+internal static class SchemaMigrations
+{
+    public sealed record Step(int Version, string Description, string Sql);
+
+    public static readonly IReadOnlyList<Step> Steps =
+    [
+        new(1, "accounts, api keys, models, deployments, replicas, events", """
+            CREATE TABLE accounts (
+                id           TEXT NOT NULL PRIMARY KEY,
+                display_name TEXT NOT NULL,
+                tier         TEXT NOT NULL,
+                spend_limit  TEXT,
+                create_time  INTEGER NOT NULL,
+                update_time  INTEGER NOT NULL
+            );
+
+            CREATE TABLE api_keys (
+                account        TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                id             TEXT NOT NULL,
+                key_hash       TEXT NOT NULL UNIQUE,
+                display_name   TEXT NOT NULL,
+                create_time    INTEGER NOT NULL,
+                last_used_time INTEGER,
+                PRIMARY KEY (account, id)
+            );
+
+            CREATE TABLE models (
+                account        TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                id             TEXT NOT NULL,
+                display_name   TEXT,
+                kind           TEXT NOT NULL,
+                base_model     TEXT,
+                file_path      TEXT NOT NULL,
+                sha256         TEXT,
+                size_bytes     INTEGER NOT NULL,
+                architecture   TEXT,
+                context_length INTEGER,
+                state          TEXT NOT NULL,
+                create_time    INTEGER NOT NULL,
+                update_time    INTEGER NOT NULL,
+                PRIMARY KEY (account, id)
+            );
+
+            CREATE TABLE deployments (
+                account                    TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                id                         TEXT NOT NULL,
+                base_model                 TEXT NOT NULL,
+                display_name               TEXT,
+                min_replica_count          INTEGER NOT NULL,
+                max_replica_count          INTEGER NOT NULL,
+                scale_up_window_ticks      INTEGER NOT NULL,
+                scale_down_window_ticks    INTEGER NOT NULL,
+                scale_to_zero_window_ticks INTEGER NOT NULL,
+                load_targets               TEXT NOT NULL,
+                unused_auto_delete_ticks   INTEGER NOT NULL,
+                accelerator_type           TEXT NOT NULL,
+                accelerator_count          INTEGER NOT NULL,
+                enable_addons              INTEGER NOT NULL,
+                state                      TEXT NOT NULL,
+                status_code                TEXT NOT NULL,
+                status_message             TEXT NOT NULL,
+                desired_replica_count      INTEGER NOT NULL,
+                generation                 INTEGER NOT NULL,
+                observed_generation        INTEGER NOT NULL,
+                created_by                 TEXT,
+                create_time                INTEGER NOT NULL,
+                update_time                INTEGER NOT NULL,
+                delete_time                INTEGER,
+                last_request_time          INTEGER,
+                PRIMARY KEY (account, id)
+            );
+            CREATE INDEX deployments_by_base_model ON deployments(base_model);
+
+            CREATE TABLE replicas (
+                account       TEXT NOT NULL,
+                deployment    TEXT NOT NULL,
+                id            TEXT NOT NULL,
+                phase         TEXT NOT NULL,
+                generation    INTEGER NOT NULL,
+                pid           INTEGER,
+                port          INTEGER,
+                host          TEXT,
+                start_time    INTEGER NOT NULL,
+                ready_time    INTEGER,
+                failure_count INTEGER NOT NULL,
+                last_error    TEXT,
+                update_time   INTEGER NOT NULL,
+                PRIMARY KEY (account, deployment, id),
+                FOREIGN KEY (account, deployment) REFERENCES deployments(account, id) ON DELETE CASCADE
+            );
+
+            CREATE TABLE deployment_events (
+                seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+                account    TEXT NOT NULL,
+                deployment TEXT NOT NULL,
+                time       INTEGER NOT NULL,
+                type       TEXT NOT NULL,
+                message    TEXT NOT NULL,
+                FOREIGN KEY (account, deployment) REFERENCES deployments(account, id) ON DELETE CASCADE
+            );
+            CREATE INDEX deployment_events_by_deployment ON deployment_events(account, deployment, seq);
+            CREATE TRIGGER deployment_events_append_only BEFORE UPDATE ON deployment_events
+            BEGIN
+                SELECT RAISE(ABORT, 'deployment events are append-only');
+            END;
+            """),
+    ];
+}

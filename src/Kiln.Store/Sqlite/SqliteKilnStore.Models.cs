@@ -1,0 +1,98 @@
+using Kiln.Core.Errors;
+using Kiln.Core.Models;
+using Kiln.Core.Names;
+
+namespace Kiln.Store.Sqlite;
+
+public sealed partial class SqliteKilnStore
+{
+    private const string ModelColumns =
+        "account, id, display_name, kind, base_model, file_path, sha256, size_bytes, architecture, context_length, state, create_time, update_time";
+
+    /// <inheritdoc />
+    public Task<ModelRecord> CreateModelAsync(NewModel model, CancellationToken ct = default) => Write(ct, (db, now) =>
+    {
+        var name = new ModelName(model.Account, model.Id);
+        RequireStoredModelState(model.State);
+        if (model.BaseModel is not null)
+        {
+            ModelName.Parse(model.BaseModel);
+        }
+        RequireAccount(db, model.Account);
+        if (LoadModel(db, model.Account, model.Id) is not null)
+        {
+            throw KilnError.AlreadyExists("model", name.ToString());
+        }
+        db.Execute($"INSERT INTO models ({ModelColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            model.Account, model.Id, model.DisplayName, model.Kind.ToWireName(), model.BaseModel, model.FilePath, model.Sha256,
+            model.SizeBytes, model.Architecture, model.ContextLength, model.State.ToWireName(), Columns.Time(now), Columns.Time(now));
+        return LoadModel(db, model.Account, model.Id)!;
+    });
+
+    /// <inheritdoc />
+    public Task<ModelRecord?> GetModelAsync(string account, string id, CancellationToken ct = default) => Read(ct, db => LoadModel(db, account, id));
+
+    /// <inheritdoc />
+    public Task<Page<ModelRecord>> ListModelsAsync(string account, PageRequest page, CancellationToken ct = default) => Read(ct, db =>
+        ListPage(db, $"models/{account}", page, ModelColumns, "models", "account = ?", [account], "id", MapModel, m => m.Id));
+
+    /// <inheritdoc />
+    public Task<ModelRecord> UpdateModelAsync(ModelRecord model, CancellationToken ct = default) => Write(ct, (db, now) =>
+    {
+        RequireStoredModelState(model.State);
+        var changed = db.Execute("""
+            UPDATE models SET display_name = ?, file_path = ?, sha256 = ?, size_bytes = ?, architecture = ?,
+                              context_length = ?, state = ?, update_time = ?
+            WHERE account = ? AND id = ?
+            """,
+            model.DisplayName, model.FilePath, model.Sha256, model.SizeBytes, model.Architecture, model.ContextLength,
+            model.State.ToWireName(), Columns.Time(now), model.Account, model.Id);
+        return changed == 0 ? throw KilnError.NotFound("model", $"accounts/{model.Account}/models/{model.Id}") : LoadModel(db, model.Account, model.Id)!;
+    });
+
+    /// <inheritdoc />
+    public Task<bool> DeleteModelAsync(string account, string id, CancellationToken ct = default) => Write(ct, (db, _) =>
+    {
+        var name = $"accounts/{account}/models/{id}";
+        var users = ServingDeployments(db, name);
+        if (users.Count > 0)
+        {
+            throw KilnError.FailedPrecondition($"model {name} is served by {string.Join(", ", users)}; delete those deployments first");
+        }
+        var addons = db.Query("SELECT account, id FROM models WHERE base_model = ? ORDER BY account, id",
+            r => $"accounts/{r.GetString(0)}/models/{r.GetString(1)}", name);
+        if (addons.Count > 0)
+        {
+            throw KilnError.FailedPrecondition($"model {name} is the base of {string.Join(", ", addons)}; delete those addons first");
+        }
+        return db.Execute("DELETE FROM models WHERE account = ? AND id = ?", account, id) > 0;
+    });
+
+    private static void RequireStoredModelState(ModelState state)
+    {
+        if (state is not (ModelState.Uploading or ModelState.Ready))
+        {
+            throw KilnError.InvalidArgument($"a model is stored as UPLOADING or READY, not {state.ToWireName()} (DEPLOYED is derived)");
+        }
+    }
+
+    private static ModelRecord? LoadModel(SqliteDatabase db, string account, string id) =>
+        db.QuerySingle($"SELECT {ModelColumns} FROM models WHERE account = ? AND id = ?", MapModel, account, id);
+
+    private static ModelRecord MapModel(SqliteRow r) => new()
+    {
+        Account = r.GetString(0),
+        Id = r.GetString(1),
+        DisplayName = r.GetNullableString(2),
+        Kind = Columns.Enum<ModelKind>(r.GetString(3), ModelKinds.TryParse),
+        BaseModel = r.GetNullableString(4),
+        FilePath = r.GetString(5),
+        Sha256 = r.GetNullableString(6),
+        SizeBytes = r.GetInt64(7),
+        Architecture = r.GetNullableString(8),
+        ContextLength = r.GetNullableInt32(9),
+        State = Columns.Enum<ModelState>(r.GetString(10), ModelStates.TryParse),
+        CreateTime = Columns.Time(r.GetInt64(11)),
+        UpdateTime = Columns.Time(r.GetInt64(12)),
+    };
+}

@@ -1,0 +1,104 @@
+using Kiln.Core.Deployments;
+using Kiln.Core.Errors;
+using Kiln.Core.Names;
+
+namespace Kiln.Store.Sqlite;
+
+public sealed partial class SqliteKilnStore
+{
+    private const string ReplicaColumns =
+        "account, deployment, id, phase, generation, pid, port, host, start_time, ready_time, failure_count, last_error, update_time";
+
+    /// <summary>Most events one <see cref="ListRecentEventsAsync"/> call returns.</summary>
+    public const int MaxEventLimit = 1000;
+
+    /// <inheritdoc />
+    public Task<ReplicaRecord> UpsertReplicaAsync(ReplicaRecord replica, CancellationToken ct = default) => Write(ct, (db, now) =>
+    {
+        ResourceNames.RequireValidId(replica.ReplicaId, "replica");
+        RequireDeployment(db, replica.Account, replica.DeploymentId);
+        db.Execute($"""
+            INSERT INTO replicas ({ReplicaColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (account, deployment, id) DO UPDATE SET
+                phase = excluded.phase, generation = excluded.generation, pid = excluded.pid, port = excluded.port,
+                host = excluded.host, start_time = excluded.start_time, ready_time = excluded.ready_time,
+                failure_count = excluded.failure_count, last_error = excluded.last_error, update_time = excluded.update_time
+            """,
+            replica.Account, replica.DeploymentId, replica.ReplicaId, replica.Phase.ToWireName(), replica.Generation,
+            replica.Pid, replica.Port, replica.Host, Columns.Time(replica.StartTime), Columns.Time(replica.ReadyTime),
+            replica.FailureCount, replica.LastError, Columns.Time(now));
+        return db.QuerySingle($"SELECT {ReplicaColumns} FROM replicas WHERE account = ? AND deployment = ? AND id = ?",
+            MapReplica, replica.Account, replica.DeploymentId, replica.ReplicaId)!;
+    });
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ReplicaRecord>> ListReplicasAsync(string account, string deploymentId, CancellationToken ct = default) =>
+        Read<IReadOnlyList<ReplicaRecord>>(ct, db => db.Query(
+            $"SELECT {ReplicaColumns} FROM replicas WHERE account = ? AND deployment = ? ORDER BY id", MapReplica, account, deploymentId));
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ReplicaRecord>> ListAllReplicasAsync(CancellationToken ct = default) =>
+        Read<IReadOnlyList<ReplicaRecord>>(ct, db => db.Query(
+            $"SELECT {ReplicaColumns} FROM replicas ORDER BY account, deployment, id", MapReplica));
+
+    /// <inheritdoc />
+    public Task<bool> DeleteReplicaAsync(string account, string deploymentId, string replicaId, CancellationToken ct = default) =>
+        Write(ct, (db, _) => db.Execute("DELETE FROM replicas WHERE account = ? AND deployment = ? AND id = ?", account, deploymentId, replicaId) > 0);
+
+    /// <inheritdoc />
+    public Task<DeploymentEvent> AppendEventAsync(string account, string deploymentId, string type, string message, CancellationToken ct = default) =>
+        Write(ct, (db, now) =>
+        {
+            if (string.IsNullOrWhiteSpace(type))
+            {
+                throw KilnError.InvalidArgument("event type must not be empty");
+            }
+            RequireDeployment(db, account, deploymentId);
+            db.Execute("INSERT INTO deployment_events (account, deployment, time, type, message) VALUES (?, ?, ?, ?, ?)",
+                account, deploymentId, Columns.Time(now), type, message);
+            return new DeploymentEvent(db.Scalar("SELECT last_insert_rowid()"), account, deploymentId, now, type, message);
+        });
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<DeploymentEvent>> ListRecentEventsAsync(string account, string deploymentId, int limit = 20, CancellationToken ct = default) =>
+        Read<IReadOnlyList<DeploymentEvent>>(ct, db =>
+        {
+            if (limit is < 1 or > MaxEventLimit)
+            {
+                throw KilnError.InvalidArgument($"limit must be between 1 and {MaxEventLimit}, got {limit}");
+            }
+            var newestFirst = db.Query("""
+                SELECT seq, account, deployment, time, type, message FROM deployment_events
+                WHERE account = ? AND deployment = ? ORDER BY seq DESC LIMIT ?
+                """,
+                r => new DeploymentEvent(r.GetInt64(0), r.GetString(1), r.GetString(2), Columns.Time(r.GetInt64(3)), r.GetString(4), r.GetString(5)),
+                account, deploymentId, limit);
+            newestFirst.Reverse();
+            return newestFirst;
+        });
+
+    private static void RequireDeployment(SqliteDatabase db, string account, string id)
+    {
+        if (db.Scalar("SELECT COUNT(*) FROM deployments WHERE account = ? AND id = ?", account, id) == 0)
+        {
+            throw KilnError.NotFound("deployment", $"accounts/{account}/deployments/{id}");
+        }
+    }
+
+    private static ReplicaRecord MapReplica(SqliteRow r) => new()
+    {
+        Account = r.GetString(0),
+        DeploymentId = r.GetString(1),
+        ReplicaId = r.GetString(2),
+        Phase = Columns.Enum<ReplicaPhase>(r.GetString(3), ReplicaPhases.TryParse),
+        Generation = r.GetInt64(4),
+        Pid = r.GetNullableInt32(5),
+        Port = r.GetNullableInt32(6),
+        Host = r.GetNullableString(7),
+        StartTime = Columns.Time(r.GetInt64(8)),
+        ReadyTime = Columns.Time(r.GetNullableInt64(9)),
+        FailureCount = r.GetInt32(10),
+        LastError = r.GetNullableString(11),
+        UpdateTime = Columns.Time(r.GetInt64(12)),
+    };
+}

@@ -1,0 +1,129 @@
+using Kiln.Core.Deployments;
+using Kiln.Core.Errors;
+using Kiln.Store.Sqlite;
+
+namespace Kiln.Store.Tests;
+
+public sealed class DurabilityTests : IDisposable
+{
+    private readonly TempStore _t = new();
+
+    public void Dispose() => _t.Dispose();
+
+    [Fact]
+    public async Task Everything_survives_reopen()
+    {
+        var d = await _t.SeedDeploymentAsync(max: 2);
+        var updated = await _t.Store.UpdateDeploymentSpecAsync("acme", "d1", d.Spec with { DisplayName = "kept" }, d.Generation);
+        await _t.Store.UpsertReplicaAsync(new ReplicaRecord { Account = "acme", DeploymentId = "d1", ReplicaId = "r1", Pid = 77, StartTime = _t.Clock.UtcNow });
+        await _t.Store.AppendEventAsync("acme", "d1", "Created", "made");
+
+        var store = _t.Reopen();
+        Assert.Equal(updated, await store.GetDeploymentAsync("acme", "d1"));
+        Assert.Equal(77, (await store.ListAllReplicasAsync()).Single().Pid);
+        Assert.Equal("made", (await store.ListRecentEventsAsync("acme", "d1")).Single().Message);
+    }
+
+    [Fact]
+    public async Task Migrations_are_idempotent_on_reopen()
+    {
+        Assert.Equal(SqliteKilnStore.LatestSchemaVersion, _t.Store.SchemaVersion());
+        await _t.Store.CreateAccountAsync(new NewAccount("acme"));
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(SqliteKilnStore.LatestSchemaVersion, _t.Reopen().SchemaVersion());
+        }
+        Assert.NotNull(await _t.Store.GetAccountAsync("acme"));
+    }
+
+    [Fact]
+    public async Task Two_stores_opening_one_new_file_migrate_once()
+    {
+        var path = Path.Combine(_t.Directory, "shared.db");
+        var opens = Enumerable.Range(0, 4).Select(_ => Task.Run(() => SqliteKilnStore.Open(path, _t.Clock))).ToList();
+        var stores = await Task.WhenAll(opens);
+        try
+        {
+            Assert.All(stores, s => Assert.Equal(SqliteKilnStore.LatestSchemaVersion, s.SchemaVersion()));
+        }
+        finally
+        {
+            foreach (var s in stores)
+            {
+                s.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public void A_newer_schema_is_refused()
+    {
+        _t.Store.Dispose();
+        var db = SqliteDatabaseAccess.Open(_t.Path);
+        db.Execute("INSERT INTO schema_version (version, description, applied_time) VALUES (999, 'future', 0)");
+        db.Dispose();
+        var e = Assert.Throws<KilnError>(() => SqliteKilnStore.Open(_t.Path, _t.Clock));
+        Assert.Equal(StatusCode.FailedPrecondition, e.Code);
+        Assert.Contains("version 999", e.Message);
+        SqliteDatabaseAccess.Open(_t.Path).Execute("DELETE FROM schema_version WHERE version = 999");
+        _t.Reopen();
+    }
+
+    [Fact]
+    public async Task Database_uses_wal_and_foreign_keys()
+    {
+        await _t.SeedDeploymentAsync();
+        await _t.Store.AppendEventAsync("acme", "d1", "Created", "x");
+        Assert.True(File.Exists(_t.Path + "-wal"));
+        using var db = SqliteDatabaseAccess.Open(_t.Path);
+        db.Execute("PRAGMA foreign_keys=ON");
+        var e = Assert.ThrowsAny<Exception>(() => db.Execute(
+            "INSERT INTO replicas (account, deployment, id, phase, generation, start_time, failure_count, update_time) VALUES ('acme', 'ghost', 'r', 'PENDING', 1, 0, 0, 0)"));
+        Assert.Contains("FOREIGN KEY", e.Message);
+        var append = Assert.ThrowsAny<Exception>(() => db.Execute("UPDATE deployment_events SET message = 'x'"));
+        Assert.Contains("append-only", append.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Disposed_store_refuses_work()
+    {
+        _t.Store.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => _t.Store.GetAccountAsync("acme"));
+        _t.Reopen();
+    }
+
+    [Fact]
+    public async Task Cancelled_token_is_honoured()
+    {
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _t.Store.CreateAccountAsync(new NewAccount("acme"), cts.Token));
+        Assert.Null(await _t.Store.GetAccountAsync("acme"));
+    }
+
+    [Fact]
+    public async Task Spec_round_trips_every_field()
+    {
+        await _t.Store.CreateAccountAsync(new NewAccount("acme"));
+        var spec = new DeploymentSpec
+        {
+            BaseModel = "accounts/acme/models/m",
+            DisplayName = "ünïcode ✓",
+            MinReplicaCount = 2,
+            MaxReplicaCount = 7,
+            AutoscalingPolicy = new AutoscalingPolicy
+            {
+                ScaleUpWindow = TimeSpan.FromTicks(1),
+                ScaleDownWindow = TimeSpan.FromDays(3),
+                ScaleToZeroWindow = TimeSpan.FromMilliseconds(1500),
+                LoadTargets = new Dictionary<string, double> { ["default"] = 0.1 + 0.2, ["concurrent_requests"] = 3 },
+            },
+            UnusedAutoDeleteDuration = TimeSpan.FromHours(1.5),
+            AcceleratorType = AcceleratorType.AmdMi300X_192GB,
+            AcceleratorCount = 8,
+            EnableAddons = true,
+        };
+        await _t.Store.CreateDeploymentAsync(new NewDeployment("acme", "d", spec, 2));
+        Assert.Equal(spec, (await _t.Reopen().GetDeploymentAsync("acme", "d"))!.Spec);
+    }
+}

@@ -1,0 +1,99 @@
+using Kiln.Core.Errors;
+using Kiln.Core.Models;
+using Kiln.Core.Names;
+
+namespace Kiln.Store.Tests;
+
+public sealed class ModelTests : IDisposable
+{
+    private readonly TempStore _t = new();
+
+    public void Dispose() => _t.Dispose();
+
+    private static NewModel Llama(string account = "acme", string id = "llama") =>
+        new(account, id, ModelKind.HfBaseModel, "/models/llama.gguf", 123_456_789)
+        {
+            DisplayName = "Llama",
+            Sha256 = new string('a', 64),
+            Architecture = "llama",
+            ContextLength = 8192,
+        };
+
+    [Fact]
+    public async Task Model_crud()
+    {
+        await _t.Store.CreateAccountAsync(new NewAccount("acme"));
+        var created = await _t.Store.CreateModelAsync(Llama());
+        Assert.Equal("accounts/acme/models/llama", created.Name.ToString());
+        Assert.Equal((ModelKind.HfBaseModel, "/models/llama.gguf", 123_456_789L, "llama", 8192, ModelState.Ready),
+            (created.Kind, created.FilePath, created.SizeBytes, created.Architecture, created.ContextLength, created.State));
+        Assert.Equal(created, await _t.Store.GetModelAsync("acme", "llama"));
+
+        _t.Clock.Advance(TimeSpan.FromSeconds(3));
+        var updated = await _t.Store.UpdateModelAsync(created with { State = ModelState.Uploading, DisplayName = "L", SizeBytes = 5 });
+        Assert.Equal((ModelState.Uploading, "L", 5L), (updated.State, updated.DisplayName, updated.SizeBytes));
+        Assert.Equal(_t.Clock.UtcNow, updated.UpdateTime);
+
+        Assert.True(await _t.Store.DeleteModelAsync("acme", "llama"));
+        Assert.False(await _t.Store.DeleteModelAsync("acme", "llama"));
+        Assert.Null(await _t.Store.GetModelAsync("acme", "llama"));
+    }
+
+    [Fact]
+    public async Task Duplicate_model_and_missing_account()
+    {
+        Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<KilnError>(() => _t.Store.CreateModelAsync(Llama()))).Code);
+        await _t.Store.CreateAccountAsync(new NewAccount("acme"));
+        await _t.Store.CreateModelAsync(Llama());
+        var e = await Assert.ThrowsAsync<KilnError>(() => _t.Store.CreateModelAsync(Llama()));
+        Assert.Equal(StatusCode.AlreadyExists, e.Code);
+        Assert.Equal("model accounts/acme/models/llama already exists", e.Message);
+    }
+
+    [Fact]
+    public async Task Deployed_is_never_stored()
+    {
+        await _t.Store.CreateAccountAsync(new NewAccount("acme"));
+        var e = await Assert.ThrowsAsync<KilnError>(() => _t.Store.CreateModelAsync(Llama() with { State = ModelState.Deployed }));
+        Assert.Equal(StatusCode.InvalidArgument, e.Code);
+    }
+
+    [Fact]
+    public async Task A_served_model_cannot_be_deleted()
+    {
+        await _t.SeedDeploymentAsync();
+        await _t.Store.CreateModelAsync(Llama());
+        Assert.Equal([new DeploymentName("acme", "d1")], await _t.Store.ListDeploymentsServingAsync(new ModelName("acme", "llama")));
+        var e = await Assert.ThrowsAsync<KilnError>(() => _t.Store.DeleteModelAsync("acme", "llama"));
+        Assert.Equal(StatusCode.FailedPrecondition, e.Code);
+        Assert.Contains("accounts/acme/deployments/d1", e.Message);
+
+        await _t.Store.RequestDeploymentDeletionAsync("acme", "d1");
+        Assert.Empty(await _t.Store.ListDeploymentsServingAsync(new ModelName("acme", "llama")));
+        Assert.True(await _t.Store.DeleteModelAsync("acme", "llama"));
+    }
+
+    [Fact]
+    public async Task A_base_with_addons_cannot_be_deleted()
+    {
+        await _t.Store.CreateAccountAsync(new NewAccount("acme"));
+        await _t.Store.CreateModelAsync(Llama());
+        await _t.Store.CreateModelAsync(new NewModel("acme", "tuned", ModelKind.HfPeftAddon, "/m/lora.gguf", 10) { BaseModel = "accounts/acme/models/llama" });
+        var e = await Assert.ThrowsAsync<KilnError>(() => _t.Store.DeleteModelAsync("acme", "llama"));
+        Assert.Contains("accounts/acme/models/tuned", e.Message);
+    }
+
+    [Fact]
+    public async Task Models_are_scoped_by_account()
+    {
+        await _t.Store.CreateAccountAsync(new NewAccount("acme"));
+        await _t.Store.CreateAccountAsync(new NewAccount("other"));
+        await _t.Store.CreateModelAsync(Llama());
+        await _t.Store.CreateModelAsync(Llama("other", "llama"));
+        await _t.Store.CreateModelAsync(Llama("other", "mistral"));
+        Assert.Equal(["llama"], (await _t.Store.ListModelsAsync("acme", PageRequest.First)).Items.Select(m => m.Id));
+        Assert.Equal(2, (await _t.Store.ListModelsAsync("other", PageRequest.First)).TotalSize);
+        Assert.Null(await _t.Store.GetModelAsync("acme", "mistral"));
+        Assert.False(await _t.Store.DeleteModelAsync("acme", "mistral"));
+    }
+}

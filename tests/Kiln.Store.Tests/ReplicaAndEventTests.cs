@@ -1,0 +1,93 @@
+using Kiln.Core.Deployments;
+using Kiln.Core.Errors;
+
+namespace Kiln.Store.Tests;
+
+public sealed class ReplicaAndEventTests : IDisposable
+{
+    private readonly TempStore _t = new();
+
+    public void Dispose() => _t.Dispose();
+
+    private ReplicaRecord Replica(string id, ReplicaPhase phase = ReplicaPhase.Initializing, string deployment = "d1") => new()
+    {
+        Account = "acme",
+        DeploymentId = deployment,
+        ReplicaId = id,
+        Phase = phase,
+        Generation = 1,
+        Pid = 4242,
+        Port = 18080,
+        Host = "127.0.0.1",
+        StartTime = _t.Clock.UtcNow,
+    };
+
+    [Fact]
+    public async Task Upsert_inserts_then_replaces()
+    {
+        await _t.SeedDeploymentAsync();
+        var r = await _t.Store.UpsertReplicaAsync(Replica("r1"));
+        Assert.Equal(Replica("r1") with { UpdateTime = _t.Clock.UtcNow }, r);
+
+        _t.Clock.Advance(TimeSpan.FromSeconds(20));
+        var ready = await _t.Store.UpsertReplicaAsync(r with { Phase = ReplicaPhase.Ready, ReadyTime = _t.Clock.UtcNow, FailureCount = 1, LastError = "slow" });
+        Assert.Equal((ReplicaPhase.Ready, _t.Clock.UtcNow, 1, "slow"), (ready.Phase, ready.ReadyTime!.Value, ready.FailureCount, ready.LastError));
+        Assert.Equal([ready], await _t.Store.ListReplicasAsync("acme", "d1"));
+    }
+
+    [Fact]
+    public async Task Replicas_need_their_deployment_and_are_scoped()
+    {
+        Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<KilnError>(() => _t.Store.UpsertReplicaAsync(Replica("r1")))).Code);
+        await _t.SeedDeploymentAsync("acme", "d1");
+        await _t.SeedDeploymentAsync("acme", "d2");
+        await _t.Store.UpsertReplicaAsync(Replica("r2"));
+        await _t.Store.UpsertReplicaAsync(Replica("r1"));
+        await _t.Store.UpsertReplicaAsync(Replica("r1", deployment: "d2"));
+        Assert.Equal(["r1", "r2"], (await _t.Store.ListReplicasAsync("acme", "d1")).Select(r => r.ReplicaId));
+        Assert.Equal(3, (await _t.Store.ListAllReplicasAsync()).Count);
+        Assert.True(await _t.Store.DeleteReplicaAsync("acme", "d1", "r1"));
+        Assert.False(await _t.Store.DeleteReplicaAsync("acme", "d1", "r1"));
+        Assert.Single(await _t.Store.ListReplicasAsync("acme", "d2"));
+    }
+
+    [Fact]
+    public async Task Events_are_appended_and_listed_newest_n_oldest_first()
+    {
+        await _t.SeedDeploymentAsync();
+        for (var i = 0; i < 30; i++)
+        {
+            _t.Clock.Advance(TimeSpan.FromSeconds(1));
+            await _t.Store.AppendEventAsync("acme", "d1", "Tick", $"event {i}");
+        }
+        var last5 = await _t.Store.ListRecentEventsAsync("acme", "d1", 5);
+        Assert.Equal(Enumerable.Range(25, 5).Select(i => $"event {i}"), last5.Select(e => e.Message));
+        Assert.True(last5.Zip(last5.Skip(1)).All(p => p.First.Sequence < p.Second.Sequence));
+        Assert.Equal(_t.Clock.UtcNow, last5[^1].Time);
+        Assert.Equal(20, (await _t.Store.ListRecentEventsAsync("acme", "d1")).Count);
+        await Assert.ThrowsAsync<KilnError>(() => _t.Store.ListRecentEventsAsync("acme", "d1", 0));
+    }
+
+    [Fact]
+    public async Task Events_need_their_deployment_and_stay_per_deployment()
+    {
+        Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<KilnError>(() => _t.Store.AppendEventAsync("acme", "d1", "X", "y"))).Code);
+        await _t.SeedDeploymentAsync("acme", "d1");
+        await _t.SeedDeploymentAsync("other", "d1");
+        await _t.Store.AppendEventAsync("acme", "d1", "Created", "hello");
+        await _t.Store.AppendEventAsync("other", "d1", "Created", "other's");
+        Assert.Equal(["hello"], (await _t.Store.ListRecentEventsAsync("acme", "d1")).Select(e => e.Message));
+    }
+
+    [Fact]
+    public async Task Purge_removes_replicas_and_events()
+    {
+        await _t.SeedDeploymentAsync();
+        await _t.Store.UpsertReplicaAsync(Replica("r1"));
+        await _t.Store.AppendEventAsync("acme", "d1", "Created", "x");
+        Assert.True(await _t.Store.PurgeDeploymentAsync("acme", "d1"));
+        Assert.Empty(await _t.Store.ListAllReplicasAsync());
+        await _t.SeedDeploymentAsync();
+        Assert.Empty(await _t.Store.ListRecentEventsAsync("acme", "d1"));
+    }
+}

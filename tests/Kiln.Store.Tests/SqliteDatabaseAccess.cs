@@ -1,0 +1,9 @@
+using Kiln.Store.Sqlite;
+
+namespace Kiln.Store.Tests;
+
+/// <summary>Raw access to a store file, for tests that inspect or tamper with it.</summary>
+internal static class SqliteDatabaseAccess
+{
+    public static SqliteDatabase Open(string path) => SqliteDatabase.Open(path, TimeSpan.FromSeconds(5));
+}
