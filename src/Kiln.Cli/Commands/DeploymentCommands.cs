@@ -58,12 +58,12 @@ public static class DeploymentCommands
         var wait = new WaitOptions(command, "Wait until the deployment is READY (exits non-zero if it FAILS or the wait times out)");
         app.SetAction(command, async (ctx, ct) =>
         {
+            // Every flag is checked before the first request.
             var waitTimeout = wait.Read(ctx);
+            var body = DeploymentSpec.Build(spec.Read(ctx));
+            var fullModel = ResourceName.TryParseFull(ctx.Get(modelId), "models", "MODEL_ID");
             var account = await ctx.AccountIdAsync(ct);
-            var baseModel = ResourceName.TryParseFull(ctx.Get(modelId), "models", "MODEL_ID") is { } full
-                ? full.ToString()
-                : $"accounts/{account}/models/{ctx.Get(modelId)}";
-            var body = DeploymentSpec.Build(spec.Read(ctx), baseModel);
+            body.Insert(0, "baseModel", fullModel?.ToString() ?? $"accounts/{account}/models/{ctx.Get(modelId)}");
 
             var path = ApiPaths.Deployments(account);
             if (ctx.Get(deploymentId) is { Length: > 0 } id)

@@ -24,12 +24,10 @@ public sealed record DeploymentSpecInput
 /// </summary>
 public static class DeploymentSpec
 {
-    public static JsonObject Build(DeploymentSpecInput input, string? baseModel = null)
+    public static JsonObject Build(DeploymentSpecInput input)
     {
         var errors = new List<string>();
         var body = new JsonObject();
-        if (baseModel is not null)
-            body["baseModel"] = baseModel;
         if (input.DisplayName is not null)
             body["displayName"] = input.DisplayName;
 

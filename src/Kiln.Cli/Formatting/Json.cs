@@ -36,12 +36,16 @@ public static class Json
     {
         if (At(node, path) is not JsonValue v)
             return null;
-        if (v.TryGetValue<long>(out var l))
+        var text = v.GetValueKind() switch
+        {
+            JsonValueKind.Number => v.ToJsonString(),
+            JsonValueKind.String => v.GetValue<string>(),
+            _ => null,
+        };
+        if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l))
             return l;
-        if (v.TryGetValue<double>(out var d))
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
             return (long)d;
-        if (v.TryGetValue<string>(out var s) && long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out l))
-            return l;
         return null;
     }
 

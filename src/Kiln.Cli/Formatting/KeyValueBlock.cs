@@ -31,19 +31,30 @@ public sealed class KeyValueBlock
 
     public override string ToString()
     {
+        // Values align within one section: all top-level fields together, each section's details apart.
+        var groups = new int[_rows.Count];
         var widths = new Dictionary<int, int>();
-        foreach (var row in _rows.Where(r => r.Kind == Kind.Pair))
-            widths[row.Indent] = Math.Max(widths.GetValueOrDefault(row.Indent), row.Key.Length + 1);
+        var openSections = new Dictionary<int, int>();
+        for (var i = 0; i < _rows.Count; i++)
+        {
+            var (kind, indent, key, _) = _rows[i];
+            groups[i] = indent == 0 ? -1 : openSections.GetValueOrDefault(indent - 1, -1);
+            if (kind == Kind.Section)
+                openSections[indent] = i;
+            else if (kind == Kind.Pair)
+                widths[groups[i]] = Math.Max(widths.GetValueOrDefault(groups[i]), key.Length + 1);
+        }
 
         var sb = new StringBuilder();
-        foreach (var (kind, indent, key, value) in _rows)
+        for (var i = 0; i < _rows.Count; i++)
         {
+            var (kind, indent, key, value) = _rows[i];
             sb.Append(' ', indent * 2);
             var line = kind switch
             {
                 Kind.Section => key + ":",
                 Kind.Line => key,
-                _ => ((key + ":").PadRight(widths[indent]) + " " + value).TrimEnd(),
+                _ => ((key + ":").PadRight(widths[groups[i]]) + " " + value).TrimEnd(),
             };
             sb.Append(line).Append('\n');
         }
