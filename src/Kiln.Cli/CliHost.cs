@@ -16,5 +16,8 @@ public sealed class CliHost
 
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Where <c>import model --from URL</c> keeps the download until it is uploaded.</summary>
+    public string TempDirectory { get; init; } = Path.GetTempPath();
+
     public static CliHost FromProcess() => new() { StderrIsTerminal = !Console.IsErrorRedirected };
 }

@@ -33,6 +33,7 @@ internal sealed class CliHarness : IDisposable
             HttpHandler = Server,
             StderrIsTerminal = Terminal,
             PollInterval = TimeSpan.FromMilliseconds(5),
+            TempDirectory = _directory,
         };
         var code = await Program.RunAsync(args, stdout, stderr, host);
         return new CliResult(code, stdout.ToString(), stderr.ToString());

@@ -59,7 +59,7 @@ public sealed class ModelImport(CommandContext ctx)
 
     private async Task<string> DownloadAsync(Uri url, CancellationToken ct)
     {
-        var temporary = Path.Combine(Path.GetTempPath(), $"kiln-import-{Guid.NewGuid():N}.gguf");
+        var temporary = Path.Combine(ctx.Host.TempDirectory, $"kiln-import-{Guid.NewGuid():N}.gguf");
         TransferProgress? progress = null;
         try
         {

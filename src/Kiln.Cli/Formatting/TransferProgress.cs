@@ -19,7 +19,7 @@ public sealed class TransferProgress
     private readonly string _verb;
     private readonly long? _total;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private TimeSpan _lastDraw = TimeSpan.MinValue;
+    private TimeSpan? _lastDraw;
 
     public TransferProgress(TextWriter writer, bool terminal, string verb, long? total)
     {
@@ -35,7 +35,7 @@ public sealed class TransferProgress
         if (!_terminal)
             return;
         var now = _clock.Elapsed;
-        if (now - _lastDraw < RedrawEvery && bytes != _total)
+        if (_lastDraw is { } last && now - last < RedrawEvery && bytes != _total)
             return;
         _lastDraw = now;
         _line.Show(Line(_verb, bytes, _total, now));
