@@ -7,42 +7,42 @@ internal static class Samples
 {
     public static JsonObject Deployment(string state = "READY", int ready = 1, int desired = 1, int initializing = 0,
         string id = "chat", string? statusCode = null, string? statusMessage = null) => new()
-    {
-        ["name"] = $"accounts/acme/deployments/{id}",
-        ["displayName"] = "Chat",
-        ["baseModel"] = "accounts/acme/models/llama",
-        ["state"] = state,
-        ["status"] = new JsonObject { ["code"] = statusCode ?? (state == "FAILED" ? "FAILED_PRECONDITION" : "OK"), ["message"] = statusMessage ?? "" },
-        ["minReplicaCount"] = 0,
-        ["maxReplicaCount"] = 1,
-        ["desiredReplicaCount"] = desired,
-        ["replicaCount"] = ready,
-        ["replicaStats"] = new JsonObject
         {
-            ["pendingSchedulingReplicaCount"] = 0,
-            ["downloadingModelReplicaCount"] = 0,
-            ["initializingReplicaCount"] = initializing,
-            ["readyReplicaCount"] = ready,
-        },
-        ["autoscalingPolicy"] = new JsonObject
-        {
-            ["scaleUpWindow"] = "30s",
-            ["scaleDownWindow"] = "600s",
-            ["scaleToZeroWindow"] = "3600s",
-            ["loadTargets"] = new JsonObject { ["default"] = 0.8 },
-        },
-        ["acceleratorType"] = "NVIDIA_A100_80GB",
-        ["acceleratorCount"] = 1,
-        ["unusedAutoDeleteDuration"] = "604800s",
-        ["enableAddons"] = false,
-        ["createTime"] = "2026-11-21T09:30:00Z",
-        ["updateTime"] = "2026-11-21T09:31:00Z",
-        ["events"] = new JsonArray
+            ["name"] = $"accounts/acme/deployments/{id}",
+            ["displayName"] = "Chat",
+            ["baseModel"] = "accounts/acme/models/llama",
+            ["state"] = state,
+            ["status"] = new JsonObject { ["code"] = statusCode ?? (state == "FAILED" ? "FAILED_PRECONDITION" : "OK"), ["message"] = statusMessage ?? "" },
+            ["minReplicaCount"] = 0,
+            ["maxReplicaCount"] = 1,
+            ["desiredReplicaCount"] = desired,
+            ["replicaCount"] = ready,
+            ["replicaStats"] = new JsonObject
+            {
+                ["pendingSchedulingReplicaCount"] = 0,
+                ["downloadingModelReplicaCount"] = 0,
+                ["initializingReplicaCount"] = initializing,
+                ["readyReplicaCount"] = ready,
+            },
+            ["autoscalingPolicy"] = new JsonObject
+            {
+                ["scaleUpWindow"] = "30s",
+                ["scaleDownWindow"] = "600s",
+                ["scaleToZeroWindow"] = "3600s",
+                ["loadTargets"] = new JsonObject { ["default"] = 0.8 },
+            },
+            ["acceleratorType"] = "NVIDIA_A100_80GB",
+            ["acceleratorCount"] = 1,
+            ["unusedAutoDeleteDuration"] = "604800s",
+            ["enableAddons"] = false,
+            ["createTime"] = "2026-11-21T09:30:00Z",
+            ["updateTime"] = "2026-11-21T09:31:00Z",
+            ["events"] = new JsonArray
         {
             new JsonObject { ["time"] = "2026-11-21T09:30:00Z", ["type"] = "NORMAL", ["message"] = "created" },
             new JsonObject { ["time"] = "2026-11-21T09:31:00Z", ["type"] = "NORMAL", ["message"] = "replica 1 ready" },
         },
-    };
+        };
 
     public static JsonObject Model(string state = "READY", string id = "llama", string sha256 = "ab12") => new()
     {
