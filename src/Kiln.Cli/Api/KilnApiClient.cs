@@ -70,7 +70,7 @@ public sealed class KilnApiClient : IDisposable
                         items.Add((JsonObject)obj.DeepClone());
                 }
             }
-            token = page["nextPageToken"]?.GetValue<string>() ?? "";
+            token = Formatting.Json.Str(page, "nextPageToken");
             // A server handing back a token it already gave would otherwise loop forever.
             if (token.Length == 0 || !seen.Add(token))
                 return items;
