@@ -4,7 +4,7 @@ namespace Kiln.Engine.Sampling;
 /// Orders token ids by logit, highest first, ties to the lowest id, so every filter and the
 /// greedy pick agree on one total order (which makes top_k=1 identical to greedy).
 /// </summary>
-internal readonly struct LogitOrder(float[] logits) : IComparer<int>
+internal readonly struct LogitOrder(float[] logits)
 {
     public bool Better(int a, int b)
     {
@@ -12,8 +12,6 @@ internal readonly struct LogitOrder(float[] logits) : IComparer<int>
         var lb = logits[b];
         return la > lb || (la == lb && a < b);
     }
-
-    public int Compare(int a, int b) => a == b ? 0 : Better(a, b) ? -1 : 1;
 
     /// <summary>Partially orders <paramref name="ids"/> so its first <paramref name="k"/> entries are the k best (in any order).</summary>
     public void SelectTop(Span<int> ids, int k)
@@ -44,5 +42,28 @@ internal readonly struct LogitOrder(float[] logits) : IComparer<int>
         }
     }
 
-    public void Sort(Span<int> ids) => ids.Sort(this);
+    /// <summary>Sorts best first. Heapsort: in place, no allocation (Span.Sort boxes a comparer).</summary>
+    public void Sort(Span<int> ids)
+    {
+        for (var i = ids.Length / 2 - 1; i >= 0; i--) SiftDown(ids, i, ids.Length);
+        for (var end = ids.Length - 1; end > 0; end--)
+        {
+            (ids[0], ids[end]) = (ids[end], ids[0]);
+            SiftDown(ids, 0, end);
+        }
+    }
+
+    // The heap keeps the worst id on top, so repeatedly moving the top to the end sorts best first.
+    private void SiftDown(Span<int> ids, int i, int n)
+    {
+        while (true)
+        {
+            var child = 2 * i + 1;
+            if (child >= n) return;
+            if (child + 1 < n && Better(ids[child], ids[child + 1])) child++;
+            if (!Better(ids[i], ids[child])) return;
+            (ids[i], ids[child]) = (ids[child], ids[i]);
+            i = child;
+        }
+    }
 }
