@@ -1,1 +1,4 @@
-return 0;
+using Kiln.Server;
+using Kiln.Server.Cli;
+
+return await KilnCommand.Create(ModelLoader.Load).Parse(args).InvokeAsync();
