@@ -36,6 +36,7 @@ public sealed class Scheduler : IDisposable
     private readonly Batch _batch;
     private readonly Part[] _parts;
     private readonly Sequence[] _prefillOrder;
+    private readonly List<Sequence> _admitted;
     private int _partCount;
 
     private readonly record struct Part(Sequence Seq, int Start, int Count, int LogitRows, bool Decode);
@@ -61,6 +62,7 @@ public sealed class Scheduler : IDisposable
         _batch = new Batch(MaxBatchSize + _prefillChunk);
         _parts = new Part[MaxBatchSize];
         _prefillOrder = new Sequence[MaxBatchSize];
+        _admitted = new List<Sequence>(MaxBatchSize);
 
         _thread = new Thread(Run) { IsBackground = true, Name = "kiln-scheduler" };
         _thread.Start();
@@ -201,20 +203,25 @@ public sealed class Scheduler : IDisposable
     {
         lock (_gate)
         {
-            while (_waiting.Count > 0 && _freeSlots.Count > 0)
+            while (_waiting.Count > 0 && _admitted.Count < _freeSlots.Count)
             {
-                var seq = _waiting[0];
+                _admitted.Add(_waiting[0]);
                 _waiting.RemoveAt(0);
-                seq.Admit(_freeSlots.Pop());
-                _model.Truncate(seq.Slot, 0);
-                _active.Add(seq);
-                Metrics.AddPromptTokens(seq.Prompt.Length);
-                // Nothing to generate or score: done without touching the model.
-                if (seq.MaxNewTokens == 0 && !seq.WantsPromptLogits) Finish(seq, FinishReason.Length);
             }
             Metrics.SetQueued(_waiting.Count);
-            RemoveDone();
         }
+        // Outside the lock: finishing disposes a cancellation registration, whose callback takes the lock.
+        foreach (var seq in _admitted)
+        {
+            seq.Admit(_freeSlots.Pop());
+            _model.Truncate(seq.Slot, 0);
+            _active.Add(seq);
+            Metrics.AddPromptTokens(seq.Prompt.Length);
+            // Nothing to generate or score: done without touching the model.
+            if (seq.MaxNewTokens == 0 && !seq.WantsPromptLogits) Finish(seq, FinishReason.Length);
+        }
+        _admitted.Clear();
+        RemoveDone();
     }
 
     private void Step()
