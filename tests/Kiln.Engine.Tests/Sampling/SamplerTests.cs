@@ -200,7 +200,9 @@ public class SamplerTests
         var logits = RandomLogits(20, 3);
         var s = new Sampler(20, new SamplingParams
         {
-            Seed = 2, Logprobs = true, TopLogprobs = 20,
+            Seed = 2,
+            Logprobs = true,
+            TopLogprobs = 20,
             LogitBias = new Dictionary<int, float> { [4] = -100, [5] = 1.5f },
         });
         var token = s.Sample(logits);
@@ -243,8 +245,14 @@ public class SamplerTests
         var logits = RandomLogits(3000, 1);
         var s = new Sampler(3000, new SamplingParams
         {
-            Seed = 1, TopK = 100, TopP = 0.9f, MinP = 0.01f, RepetitionPenalty = 1.1f,
-            PresencePenalty = 0.1f, FrequencyPenalty = 0.1f, TopLogprobs = 5,
+            Seed = 1,
+            TopK = 100,
+            TopP = 0.9f,
+            MinP = 0.01f,
+            RepetitionPenalty = 1.1f,
+            PresencePenalty = 0.1f,
+            FrequencyPenalty = 0.1f,
+            TopLogprobs = 5,
         });
         for (var i = 0; i < 10; i++) s.Sample(logits); // warm up
         var before = GC.GetAllocatedBytesForCurrentThread();

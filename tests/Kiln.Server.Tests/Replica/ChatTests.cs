@@ -77,7 +77,10 @@ public class ChatTests
         var (status, body) = await r.PostAsync("/v1/chat/completions", new
         {
             messages = new object[] { new { role = "user", content = new[] { new { type = "text", text = "a" }, new { type = "text", text = "b" } } } },
-            max_tokens = 2, temperature = 0, logprobs = true, top_logprobs = 2,
+            max_tokens = 2,
+            temperature = 0,
+            logprobs = true,
+            top_logprobs = 2,
         });
         Assert.Equal(200, status);
         var choice = body.GetProperty("choices")[0];
@@ -99,7 +102,11 @@ public class ChatTests
         await using var r = await TestReplica.StartAsync();
         var events = await r.StreamAsync("/v1/chat/completions", new
         {
-            messages = new[] { new { role = "user", content = "a" } }, max_tokens = 2, temperature = 0, stream = true, n = 2,
+            messages = new[] { new { role = "user", content = "a" } },
+            max_tokens = 2,
+            temperature = 0,
+            stream = true,
+            n = 2,
         });
         Assert.Equal("[DONE]", events[^1]);
         var chunks = events[..^1].Select(e => JsonDocument.Parse(e).RootElement).ToArray();

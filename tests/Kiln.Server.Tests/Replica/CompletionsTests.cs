@@ -93,7 +93,11 @@ public class CompletionsTests
         await using var r = await TestReplica.StartAsync();
         var events = await r.StreamAsync("/v1/completions", new
         {
-            prompt = "a", max_tokens = 4, temperature = 0, stream = true, stream_options = new { include_usage = true },
+            prompt = "a",
+            max_tokens = 4,
+            temperature = 0,
+            stream = true,
+            stream_options = new { include_usage = true },
         });
         Assert.Equal("[DONE]", events[^1]);
         var chunks = events[..^1].Select(e => JsonDocument.Parse(e).RootElement).ToArray();
