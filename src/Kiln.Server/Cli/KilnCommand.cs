@@ -67,8 +67,7 @@ public static class KilnCommand
                 KvCacheType = parse.GetRequiredValue(kvType),
                 ModelName = parse.GetValue(modelName),
             };
-            await ReplicaHost.RunAsync(options, loadModel, cancellationToken);
-            return 0;
+            return await ReplicaHost.RunAsync(options, loadModel, cancellationToken);
         });
         return command;
     }

@@ -10,7 +10,7 @@ internal static class ApiResponses
     public static async Task WriteJsonAsync(HttpContext ctx, int status, Action<Utf8JsonWriter> write)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer)) write(w);
+        using (var w = new Utf8JsonWriter(buffer, JsonOutput.Options)) write(w);
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
         await ctx.Response.Body.WriteAsync(buffer.WrittenMemory, ctx.RequestAborted);

@@ -17,8 +17,11 @@ namespace Kiln.Server.Replica;
 /// </summary>
 public static class ReplicaHost
 {
-    /// <summary>Serves until <paramref name="cancellationToken"/> is cancelled.</summary>
-    public static async Task RunAsync(
+    /// <summary>
+    /// Serves until <paramref name="cancellationToken"/> is cancelled or the host is told to stop;
+    /// returns 0 then, or 1 when the model cannot be loaded, so a supervisor sees the failure at once.
+    /// </summary>
+    public static async Task<int> RunAsync(
         ReplicaOptions options,
         Func<ReplicaOptions, (ILanguageModel, ITokenizer, IChatFormatter)> loadModel,
         CancellationToken cancellationToken)
@@ -26,6 +29,12 @@ public static class ReplicaHost
         await using var replica = await StartAsync(options, loadModel, cancellationToken);
         // The host also stops on SIGTERM/Ctrl+C through its own lifetime; honour either signal.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, replica.Stopping);
+        await Task.WhenAny(replica.Loading, Task.Delay(Timeout.Infinite, stop.Token));
+        if (replica.LoadError is { } error)
+        {
+            await Console.Error.WriteLineAsync($"kiln replica: cannot load {options.ModelPath}: {error}");
+            return 1;
+        }
         try
         {
             await Task.Delay(Timeout.Infinite, stop.Token);
@@ -33,6 +42,7 @@ public static class ReplicaHost
         catch (OperationCanceledException)
         {
         }
+        return 0;
     }
 
     /// <summary>Binds the port, starts loading the model, and returns without waiting for the load.</summary>

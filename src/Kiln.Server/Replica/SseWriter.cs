@@ -22,7 +22,7 @@ internal sealed class SseWriter(HttpResponse response, CancellationToken cancell
     {
         _buffer.ResetWrittenCount();
         _buffer.Write("data: "u8);
-        using (var w = new Utf8JsonWriter(_buffer)) write(w);
+        using (var w = new Utf8JsonWriter(_buffer, JsonOutput.Options)) write(w);
         _buffer.Write("\n\n"u8);
         await response.Body.WriteAsync(_buffer.WrittenMemory, cancellationToken);
         await response.Body.FlushAsync(cancellationToken);

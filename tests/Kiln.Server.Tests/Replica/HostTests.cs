@@ -85,6 +85,9 @@ public class HostTests
             cts.Cancel();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
         }
+        // The server learns of the disconnect asynchronously; keep the model blocked until it has,
+        // or the sequence could run to its natural end first.
+        await Task.Delay(500);
         r.Model.Gate.Set();
         await WaitForMetric(r, "kiln_requests_total{finish_reason=\"cancelled\"} 1\n");
         await WaitForMetric(r, "kiln_batch_occupancy 0\n");
@@ -123,7 +126,7 @@ public class HostTests
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!(await r.MetricsAsync()).Contains(line))
         {
-            Assert.True(DateTime.UtcNow < deadline, $"metric never showed: {line}");
+            Assert.True(DateTime.UtcNow < deadline, $"metric never showed: {line}\n{await r.MetricsAsync()}");
             await Task.Delay(10);
         }
     }

@@ -1,4 +1,4 @@
-namespace Kiln.Engine.Tests;
+namespace Kiln.Tests.Shared;
 
 /// <summary>
 /// Locates the shared models and golden references: <c>KILN_SHARED</c> if set, else <c>../shared</c>
