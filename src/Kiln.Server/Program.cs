@@ -7,6 +7,7 @@ var root = new RootCommand("kiln: self-hosted on-demand LLM deployments")
     EngineToolCommands.Quantize(),
     EngineToolCommands.GenerateModel(),
     EngineToolCommands.Bench(),
+    ServerCommand.Create(),
 };
 try
 {
