@@ -38,7 +38,7 @@ public interface IReplicaRuntime
     void Forget(ReplicaHandle replica);
 
     /// <summary>Asks the replica's HTTP surface whether it serves.</summary>
-    Task<ReplicaHealth> ProbeAsync(ReplicaHandle replica, CancellationToken ct = default);
+    Task<ReplicaProbe> ProbeAsync(ReplicaHandle replica, CancellationToken ct = default);
 }
 
 /// <summary>Identifies a replica across control-plane restarts.</summary>
@@ -79,6 +79,11 @@ public sealed record ReplicaExit(int? ExitCode, string? LastLogLine)
 }
 
 /// <summary>What a health probe found.</summary>
+/// <param name="Health">The verdict.</param>
+/// <param name="Error">Why, when the replica reports that its model failed to load.</param>
+public sealed record ReplicaProbe(ReplicaHealth Health, string? Error = null);
+
+/// <summary>The verdict of a health probe.</summary>
 public enum ReplicaHealth
 {
     /// <summary>Nothing answered (not listening yet, or hung).</summary>
@@ -87,4 +92,7 @@ public enum ReplicaHealth
     Loading,
     /// <summary>Serving (200).</summary>
     Ready,
+
+    /// <summary>Alive but unable to serve: its model failed to load (503 with <c>"status": "error"</c>).</summary>
+    Failed,
 }

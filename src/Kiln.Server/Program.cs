@@ -1,17 +1,17 @@
 using System.CommandLine;
 using Kiln.Engine.Gguf;
+using Kiln.Server;
+using Kiln.Server.Cli;
 using Kiln.Server.Commands;
 
-var root = new RootCommand("kiln: self-hosted on-demand LLM deployments")
-{
-    EngineToolCommands.Quantize(),
-    EngineToolCommands.GenerateModel(),
-    EngineToolCommands.Bench(),
-    ServerCommand.Create(),
-};
+var root = KilnCommand.Create(ModelLoader.Load);
+root.Subcommands.Add(EngineToolCommands.Quantize());
+root.Subcommands.Add(EngineToolCommands.GenerateModel());
+root.Subcommands.Add(EngineToolCommands.Bench());
+root.Subcommands.Add(ServerCommand.Create());
 try
 {
-    return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (Exception e) when (e is GgufFormatException or IOException or UnauthorizedAccessException
                               or NotSupportedException or InvalidDataException or ArgumentException)

@@ -4,10 +4,14 @@ namespace Kiln.ControlPlane.Tests;
 
 public class FailureTests
 {
-    [Fact]
-    public async Task A_model_that_cannot_load_fails_the_deployment_with_the_replica_error()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_model_that_cannot_load_fails_the_deployment_with_the_replica_error(bool replicaExits)
     {
-        using var server = await KilnServer.StartAsync();
+        // The real replica stays up and reports the load error on /health; the stand-in exits with
+        // the error on stderr. Either way the deployment fails after three attempts.
+        using var server = replicaExits ? await KilnServer.StartWithFakeReplicaAsync() : await KilnServer.StartAsync();
         using var api = new Api(server.BaseUri, server.AdminKey);
         // Valid GGUF of a served architecture, but without weights: accepted on import, fails to load.
         Assert.Equal("READY", (await Steps.ImportAsync(api, "default", "hollow", TestModels.Hollow("llama"))).State());
@@ -15,7 +19,8 @@ public class FailureTests
 
         var failed = await Steps.WaitForAsync(api, "/v1/accounts/default/deployments/broken", r => r.State() == "FAILED", "FAILED");
         var message = failed.Body.GetProperty("status").GetProperty("message").GetString()!;
-        Assert.Contains("token_embd.weight", message);
+        // The replica's own words: the real one misses the tokenizer first, the stand-in a tensor.
+        Assert.Contains(replicaExits ? "tensor token_embd.weight is missing" : "no tokenizer", message);
         Assert.Contains("3 times", message);
         Assert.Empty(server.ReplicaProcesses());
 

@@ -13,10 +13,13 @@ public sealed class KilnServer : IDisposable
     private readonly StringBuilder _output = new();
     private Process? _process;
 
-    private KilnServer(string dataDir, int port, string[] extraArgs)
+    private readonly bool _fakeReplica;
+
+    private KilnServer(string dataDir, int port, bool fakeReplica, string[] extraArgs)
     {
         DataDir = dataDir;
         Port = port;
+        _fakeReplica = fakeReplica;
         _extraArgs = extraArgs;
     }
 
@@ -35,11 +38,19 @@ public sealed class KilnServer : IDisposable
 
     private static string Bin(string name) => Path.Combine(AppContext.BaseDirectory, name);
 
-    /// <summary>Starts a server on a fresh data directory.</summary>
-    public static async Task<KilnServer> StartAsync(params string[] extraArgs)
+    /// <summary>Starts a server on a fresh data directory; its replicas run the real <c>kiln replica</c>.</summary>
+    public static Task<KilnServer> StartAsync(params string[] extraArgs) => StartAsync(fakeReplica: false, extraArgs);
+
+    /// <summary>
+    /// Starts a server whose replicas run the stand-in replica, which (unlike the real one) exits
+    /// with a message on stderr when its model cannot load.
+    /// </summary>
+    public static Task<KilnServer> StartWithFakeReplicaAsync(params string[] extraArgs) => StartAsync(fakeReplica: true, extraArgs);
+
+    private static async Task<KilnServer> StartAsync(bool fakeReplica, string[] extraArgs)
     {
         var dir = Path.Combine(Path.GetTempPath(), "kiln-cp-tests", Guid.NewGuid().ToString("N")[..12]);
-        var server = new KilnServer(dir, FreePort(), extraArgs);
+        var server = new KilnServer(dir, FreePort(), fakeReplica, extraArgs);
         await server.RestartAsync();
         return server;
     }
@@ -58,8 +69,7 @@ public sealed class KilnServer : IDisposable
                  {
                      "server", "--port", Port.ToString(), "--data-dir", DataDir,
                      "--reconcile-interval", "200ms", "--restart-backoff", "200ms", "--drain-timeout", "5s",
-                     "--replica-command", Bin("Kiln.FakeReplica"),
-                 }.Concat(_extraArgs.Contains("--cpu-slots") ? [] : ["--cpu-slots", "8"]).Concat(_extraArgs))
+                 }.Concat(_fakeReplica ? ["--replica-command", Bin("Kiln.FakeReplica")] : []).Concat(_extraArgs.Contains("--cpu-slots") ? [] : ["--cpu-slots", "8"]).Concat(_extraArgs))
         {
             psi.ArgumentList.Add(a);
         }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Text.Json;
 
 namespace Kiln.Runtime.Local;
 
@@ -149,16 +150,36 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
     }
 
     /// <inheritdoc />
-    public async Task<ReplicaHealth> ProbeAsync(ReplicaHandle replica, CancellationToken ct = default)
+    public async Task<ReplicaProbe> ProbeAsync(ReplicaHandle replica, CancellationToken ct = default)
     {
         try
         {
             using var response = await _http.GetAsync(new Uri(replica.BaseUri, "health"), ct);
-            return response.StatusCode == HttpStatusCode.OK ? ReplicaHealth.Ready : ReplicaHealth.Loading;
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                return new ReplicaProbe(ReplicaHealth.Ready);
+            }
+            // A replica whose model failed to load may stay up and say so: {"status":"error","error":"..."}.
+            var body = await response.Content.ReadAsStringAsync(ct);
+            try
+            {
+                using var json = JsonDocument.Parse(body);
+                if (json.RootElement.ValueKind == JsonValueKind.Object
+                    && json.RootElement.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String
+                    && status.GetString() == "error")
+                {
+                    var error = json.RootElement.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
+                    return new ReplicaProbe(ReplicaHealth.Failed, error ?? "the model failed to load");
+                }
+            }
+            catch (JsonException)
+            {
+            }
+            return new ReplicaProbe(ReplicaHealth.Loading);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {
-            return ReplicaHealth.Unreachable;
+            return new ReplicaProbe(ReplicaHealth.Unreachable);
         }
     }
 

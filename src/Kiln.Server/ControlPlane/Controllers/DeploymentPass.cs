@@ -78,7 +78,21 @@ public sealed class DeploymentPass(
             await Event(r, "ReplicaExited", $"replica {r.ReplicaId} exited with {exit.Describe()}{(line is null ? "" : $": {line}")}", ct);
             return;
         }
-        var health = await runtime.ProbeAsync(handle, ct);
+        var probe = await runtime.ProbeAsync(handle, ct);
+        var health = probe.Health;
+        if (health == ReplicaHealth.Failed)
+        {
+            var why = probe.Error ?? "the model failed to load";
+            await store.UpsertReplicaAsync(r with
+            {
+                Phase = ReplicaPhase.Failed,
+                FailureCount = r.Phase == ReplicaPhase.Ready ? 1 : r.FailureCount + 1,
+                LastError = why,
+            }, ct);
+            await Event(r, "ReplicaFailed", $"replica {r.ReplicaId} failed to load its model: {why}", ct);
+            await stopper.BeginAsync(r, handle, why, keepRecord: true, ct);
+            return;
+        }
         if (health == ReplicaHealth.Ready && r.Phase != ReplicaPhase.Ready)
         {
             await store.UpsertReplicaAsync(r with { Phase = ReplicaPhase.Ready, ReadyTime = now, FailureCount = 0, LastError = null }, ct);
@@ -129,7 +143,8 @@ public sealed class DeploymentPass(
     private async Task ScaleAsync(DeploymentRecord d, CancellationToken ct)
     {
         var all = await store.ListReplicasAsync(d.Account, d.Id, ct);
-        var current = all.Where(r => r.Generation >= d.Generation && r.Phase != ReplicaPhase.Stopping && !stopper.IsStopping(r.ReplicaId)).ToList();
+        // A failed replica whose process is still being stopped counts: it is restarted in place later.
+        var current = all.Where(r => r.Generation >= d.Generation && r.Phase != ReplicaPhase.Stopping).ToList();
         var desired = d.DesiredReplicaCount;
         if (current.Count < desired)
         {

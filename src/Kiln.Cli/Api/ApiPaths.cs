@@ -1,0 +1,19 @@
+namespace Kiln.Cli.Api;
+
+/// <summary>The control-plane routes, with every ID escaped as one path segment.</summary>
+public static class ApiPaths
+{
+    public const string WhoAmI = "/v1/whoami";
+    public const string Accounts = "/v1/accounts";
+
+    public static string Account(string a) => $"/v1/accounts/{E(a)}";
+    public static string ApiKeys(string a) => $"{Account(a)}/apiKeys";
+    public static string ApiKey(string a, string k) => $"{ApiKeys(a)}/{E(k)}";
+    public static string Models(string a) => $"{Account(a)}/models";
+    public static string Model(string a, string m) => $"{Models(a)}/{E(m)}";
+    public static string ModelUpload(string a, string m) => $"{Model(a, m)}:upload";
+    public static string Deployments(string a) => $"{Account(a)}/deployments";
+    public static string Deployment(string a, string d) => $"{Deployments(a)}/{E(d)}";
+
+    private static string E(string segment) => Uri.EscapeDataString(segment);
+}

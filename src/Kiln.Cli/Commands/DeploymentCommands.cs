@@ -1,0 +1,195 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Kiln.Cli.Api;
+using Kiln.Cli.Formatting;
+
+namespace Kiln.Cli.Commands;
+
+/// <summary>create, get, list, update, delete and scale for deployments.</summary>
+public static class DeploymentCommands
+{
+    public const string DefaultWaitTimeout = "30m";
+
+    private static Argument<string> DeploymentIdArgument() =>
+        new("DEPLOYMENT_ID") { Description = "The deployment's ID or full name accounts/<ACCOUNT_ID>/deployments/<DEPLOYMENT_ID>" };
+
+    /// <summary>--wait and --wait-timeout; the timeout alone also waits, rather than being ignored.</summary>
+    private sealed class WaitOptions
+    {
+        public Option<bool> Wait { get; }
+        public Option<string> Timeout { get; } = new("--wait-timeout")
+        {
+            Description = $"Give up waiting after this long (Go duration; 0 waits forever)",
+            HelpName = "DURATION",
+            DefaultValueFactory = _ => DefaultWaitTimeout,
+        };
+
+        public WaitOptions(Command command, string waitDescription)
+        {
+            Wait = new Option<bool>("--wait") { Description = waitDescription };
+            command.Options.Add(Wait);
+            command.Options.Add(Timeout);
+        }
+
+        /// <summary>The timeout in nanoseconds when waiting was asked for, else null. Validated before any request.</summary>
+        public long? Read(CommandContext ctx)
+        {
+            var timeout = FlagValues.Duration("--wait-timeout", ctx.Get(Timeout) ?? DefaultWaitTimeout);
+            return ctx.Get(Wait) || ctx.Given(Timeout) ? timeout : null;
+        }
+    }
+
+    public static Command Create(CliApp app)
+    {
+        var command = CliApp.Noun("deployment", "deployments", "Create an on-demand deployment of a model");
+        var modelId = new Argument<string>("MODEL_ID")
+        {
+            Description = "The model to serve: its ID or full name accounts/<ACCOUNT_ID>/models/<MODEL_ID>",
+        };
+        var deploymentId = new Option<string?>("--deployment-id")
+        {
+            Description = "ID for the deployment (default: chosen by the server)",
+            HelpName = "ID",
+        };
+        var spec = new DeploymentSpecOptions();
+        command.Arguments.Add(modelId);
+        command.Options.Add(deploymentId);
+        spec.AddTo(command);
+        var wait = new WaitOptions(command, "Wait until the deployment is READY (exits non-zero if it FAILS or the wait times out)");
+        app.SetAction(command, async (ctx, ct) =>
+        {
+            // Every flag is checked before the first request.
+            var waitTimeout = wait.Read(ctx);
+            var body = DeploymentSpec.Build(spec.Read(ctx));
+            var fullModel = ResourceName.TryParseFull(ctx.Get(modelId), "models", "MODEL_ID");
+            var account = await ctx.AccountIdAsync(ct);
+            body.Insert(0, "baseModel", fullModel?.ToString() ?? $"accounts/{account}/models/{ctx.Get(modelId)}");
+
+            var path = ApiPaths.Deployments(account);
+            if (ctx.Get(deploymentId) is { Length: > 0 } id)
+                path += $"?deploymentId={Uri.EscapeDataString(id)}";
+            var deployment = await ctx.Client.PostAsync(path, body, ct);
+            if (waitTimeout is { } timeout)
+                deployment = await WaitAsync(ctx, deployment, account, DeploymentWaiter.Goal.Ready, timeout, ct) ?? deployment;
+            CliApp.Print(ctx, deployment, () => DeploymentText.Render(deployment));
+        });
+        return command;
+    }
+
+    public static Command Get(CliApp app)
+    {
+        var command = CliApp.Noun("deployment", "deployments", "Show a deployment");
+        var id = DeploymentIdArgument();
+        command.Arguments.Add(id);
+        app.SetAction(command, async (ctx, ct) =>
+        {
+            var (account, deploymentId) = await ctx.ResolveAsync(ctx.Get(id), "deployments", "DEPLOYMENT_ID", ct);
+            var deployment = await ctx.Client.GetAsync(ApiPaths.Deployment(account, deploymentId), ct);
+            CliApp.Print(ctx, deployment, () => DeploymentText.Render(deployment));
+        });
+        return command;
+    }
+
+    public static Command List(CliApp app)
+    {
+        var command = CliApp.Noun("deployments", "deployment", "List the account's deployments");
+        var showDeleted = new Option<bool>("--show-deleted") { Description = "Include DELETED deployments" };
+        command.Options.Add(showDeleted);
+        app.SetAction(command, async (ctx, ct) =>
+        {
+            var account = await ctx.AccountIdAsync(ct);
+            var deployments = await ctx.Client.ListAllAsync(ApiPaths.Deployments(account), "deployments",
+                ctx.Get(showDeleted) ? "showDeleted=true" : null, ct);
+            CliApp.Print(ctx, new JsonObject { ["deployments"] = new JsonArray([.. deployments]) },
+                () => DeploymentText.RenderTable(deployments));
+        });
+        return command;
+    }
+
+    public static Command Update(CliApp app)
+    {
+        var command = CliApp.Noun("deployment", "deployments", "Change a deployment; only the flags given are changed");
+        var id = DeploymentIdArgument();
+        var spec = new DeploymentSpecOptions();
+        command.Arguments.Add(id);
+        spec.AddTo(command);
+        var wait = new WaitOptions(command, "Wait until the deployment is READY again");
+        app.SetAction(command, async (ctx, ct) =>
+        {
+            var waitTimeout = wait.Read(ctx);
+            var body = DeploymentSpec.Build(spec.Read(ctx));
+            if (body.Count == 0)
+                throw new UsageException("nothing to update: give at least one flag such as --min-replica-count (see --help)");
+            await PatchAsync(ctx, ctx.Get(id), body, waitTimeout, ct);
+        });
+        return command;
+    }
+
+    public static Command Scale(CliApp app)
+    {
+        var command = CliApp.Noun("deployment", "deployments",
+            "Pin a deployment to N replicas (sets both --min-replica-count and --max-replica-count to N)");
+        var id = DeploymentIdArgument();
+        var replicaCount = new Option<string>("--replica-count")
+        {
+            Description = "Number of replicas (0 stops every replica)",
+            HelpName = "N",
+            Required = true,
+        };
+        command.Arguments.Add(id);
+        command.Options.Add(replicaCount);
+        var wait = new WaitOptions(command, "Wait until the deployment is READY at the new count");
+        app.SetAction(command, async (ctx, ct) =>
+        {
+            var waitTimeout = wait.Read(ctx);
+            var n = FlagValues.Count("--replica-count", ctx.Get(replicaCount)!);
+            var body = new JsonObject { ["minReplicaCount"] = n, ["maxReplicaCount"] = n };
+            await PatchAsync(ctx, ctx.Get(id), body, waitTimeout, ct);
+        });
+        return command;
+    }
+
+    public static Command Delete(CliApp app)
+    {
+        var command = CliApp.Noun("deployment", "deployments", "Delete a deployment and stop its replicas");
+        var id = DeploymentIdArgument();
+        command.Arguments.Add(id);
+        var wait = new WaitOptions(command, "Wait until the deployment is DELETED");
+        app.SetAction(command, async (ctx, ct) =>
+        {
+            var waitTimeout = wait.Read(ctx);
+            var (account, deploymentId) = await ctx.ResolveAsync(ctx.Get(id), "deployments", "DEPLOYMENT_ID", ct);
+            var deployment = await ctx.Client.DeleteAsync(ApiPaths.Deployment(account, deploymentId), ct);
+            var name = $"accounts/{account}/deployments/{deploymentId}";
+            if (waitTimeout is { } timeout)
+            {
+                var last = await new DeploymentWaiter(ctx).WaitAsync(account, deploymentId, DeploymentWaiter.Goal.Deleted, timeout, ct);
+                deployment = last ?? deployment;
+                CliApp.Print(ctx, deployment, () => $"Deployment {name} is DELETED.\n");
+                return;
+            }
+            var state = Json.Str(deployment, "state");
+            CliApp.Print(ctx, deployment, () => $"Deployment {name} is {(state.Length > 0 ? state : "DELETING")}.\n");
+        });
+        return command;
+    }
+
+    private static async Task PatchAsync(CommandContext ctx, string idText, JsonObject body, long? waitTimeout, CancellationToken ct)
+    {
+        var (account, deploymentId) = await ctx.ResolveAsync(idText, "deployments", "DEPLOYMENT_ID", ct);
+        var deployment = await ctx.Client.PatchAsync(ApiPaths.Deployment(account, deploymentId), body, ct);
+        if (waitTimeout is { } timeout)
+            deployment = await WaitAsync(ctx, deployment, account, DeploymentWaiter.Goal.Ready, timeout, ct) ?? deployment;
+        CliApp.Print(ctx, deployment, () => DeploymentText.Render(deployment));
+    }
+
+    // The ID to poll comes from the server's answer, since create may have chosen it.
+    private static Task<JsonObject?> WaitAsync(CommandContext ctx, JsonObject deployment, string account,
+        DeploymentWaiter.Goal goal, long timeout, CancellationToken ct)
+    {
+        var name = Json.Str(deployment, "name");
+        var id = name.Length > 0 ? name[(name.LastIndexOf('/') + 1)..] : throw new KilnConnectionException(
+            ctx.ServerUri, "the server answered a deployment without a name", null);
+        return new DeploymentWaiter(ctx).WaitAsync(account, id, goal, timeout, ct);
+    }
+}

@@ -1,0 +1,87 @@
+using System.Text.Json.Nodes;
+using Kiln.Cli.Formatting;
+
+namespace Kiln.Cli.Commands;
+
+/// <summary>The deployment spec flags as the user typed them; null means "not given".</summary>
+public sealed record DeploymentSpecInput
+{
+    public string? DisplayName { get; init; }
+    public string? MinReplicaCount { get; init; }
+    public string? MaxReplicaCount { get; init; }
+    public string? ScaleUpWindow { get; init; }
+    public string? ScaleDownWindow { get; init; }
+    public string? ScaleToZeroWindow { get; init; }
+    public string? UnusedAutoDeleteDuration { get; init; }
+    public string? WorldSize { get; init; }
+    public string? AcceleratorType { get; init; }
+    public bool? EnableAddons { get; init; }
+}
+
+/// <summary>
+/// Turns spec flags into the API's JSON. Only flags the user gave are sent: on create the server
+/// applies Fireworks' defaults, on update absent fields keep their value.
+/// </summary>
+public static class DeploymentSpec
+{
+    public static JsonObject Build(DeploymentSpecInput input)
+    {
+        var errors = new List<string>();
+        var body = new JsonObject();
+        if (input.DisplayName is not null)
+            body["displayName"] = input.DisplayName;
+
+        var min = Try(errors, () => input.MinReplicaCount is { } s ? FlagValues.Count("--min-replica-count", s) : (int?)null);
+        var max = Try(errors, () => input.MaxReplicaCount is { } s ? FlagValues.Count("--max-replica-count", s) : (int?)null);
+        if (min is not null)
+            body["minReplicaCount"] = min.Value;
+        if (max is not null)
+            body["maxReplicaCount"] = max.Value;
+        if (min is not null && max is not null && max < min)
+            errors.Add($"--max-replica-count ({max}) must not be less than --min-replica-count ({min})");
+
+        var policy = new JsonObject();
+        AddDuration(errors, policy, "scaleUpWindow", "--scale-up-window", input.ScaleUpWindow);
+        AddDuration(errors, policy, "scaleDownWindow", "--scale-down-window", input.ScaleDownWindow);
+        AddDuration(errors, policy, "scaleToZeroWindow", "--scale-to-zero-window", input.ScaleToZeroWindow);
+        if (policy.Count > 0)
+            body["autoscalingPolicy"] = policy;
+        AddDuration(errors, body, "unusedAutoDeleteDuration", "--unused-auto-delete-duration", input.UnusedAutoDeleteDuration);
+
+        var acceleratorType = Try(errors, () => input.AcceleratorType is { } s ? FlagValues.AcceleratorType("--accelerator-type", s) : null);
+        if (acceleratorType is not null)
+            body["acceleratorType"] = acceleratorType;
+        var worldSize = Try(errors, () => input.WorldSize is { } s ? FlagValues.WorldSize("--world-size", s) : (int?)null);
+        if (worldSize is not null)
+            body["acceleratorCount"] = worldSize.Value;
+        if (input.EnableAddons is { } addons)
+            body["enableAddons"] = addons;
+
+        if (errors.Count > 0)
+            throw new UsageException(string.Join('\n', errors));
+        return body;
+    }
+
+    private static void AddDuration(List<string> errors, JsonObject target, string field, string flag, string? text)
+    {
+        if (text is null)
+            return;
+        var ns = Try(errors, () => (long?)FlagValues.Duration(flag, text));
+        if (ns is not null)
+            target[field] = ProtoDuration.Format(ns.Value);
+    }
+
+    // Collects every bad flag instead of stopping at the first, so one run reports them all.
+    private static T? Try<T>(List<string> errors, Func<T?> parse)
+    {
+        try
+        {
+            return parse();
+        }
+        catch (UsageException e)
+        {
+            errors.Add(e.Message);
+            return default;
+        }
+    }
+}

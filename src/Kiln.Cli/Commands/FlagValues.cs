@@ -1,0 +1,67 @@
+using System.Globalization;
+using Kiln.Cli.Formatting;
+
+namespace Kiln.Cli.Commands;
+
+/// <summary>
+/// Parses flag values the way kilnctl documents them. Every message starts with the flag's name
+/// and says what is allowed, so a user never has to guess which value was wrong.
+/// </summary>
+public static class FlagValues
+{
+    public static readonly string[] AcceleratorTypes =
+    [
+        "NVIDIA_A100_80GB", "NVIDIA_H100_80GB", "NVIDIA_H200_141GB", "NVIDIA_B200_180GB",
+        "AMD_MI300X_192GB", "NVIDIA_A10G_24GB", "NVIDIA_L4_24GB", "CPU",
+    ];
+
+    /// <summary>A non-negative Go duration, in nanoseconds.</summary>
+    public static long Duration(string flag, string text)
+    {
+        if (!GoDuration.TryParse(text.Trim(), out var ns, out _))
+            throw new UsageException($"{flag}: invalid duration \"{text}\" (use Go duration syntax such as 30s, 10m, 1h30m)");
+        if (ns < 0)
+            throw new UsageException($"{flag}: duration must not be negative, got \"{text}\"");
+        return ns;
+    }
+
+    public static int Count(string flag, string text)
+    {
+        if (!int.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) || n < 0)
+            throw new UsageException($"{flag}: invalid value \"{text}\" (expected a non-negative integer)");
+        return n;
+    }
+
+    public static string AcceleratorType(string flag, string text)
+    {
+        var normalized = text.Trim().ToUpperInvariant();
+        if (!AcceleratorTypes.Contains(normalized))
+            throw new UsageException($"{flag}: unknown accelerator type \"{text}\" (allowed: {string.Join(", ", AcceleratorTypes)})");
+        return normalized;
+    }
+
+    /// <summary>Accelerators per replica: 1, 2, 4 or 8, as tensor-parallel shards must divide evenly.</summary>
+    public static int WorldSize(string flag, string text)
+    {
+        if (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            || n is < 1 or > 8 || (n & (n - 1)) != 0)
+            throw new UsageException($"{flag}: invalid value \"{text}\" (expected a power of two from 1 to 8: 1, 2, 4 or 8)");
+        return n;
+    }
+
+    public static double NonNegativeNumber(string flag, string text)
+    {
+        if (!double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var x)
+            || x < 0 || !double.IsFinite(x))
+            throw new UsageException($"{flag}: invalid value \"{text}\" (expected a non-negative number)");
+        return x;
+    }
+
+    public static string OneOf(string flag, string text, params string[] allowed)
+    {
+        var normalized = text.Trim().ToLowerInvariant();
+        if (!allowed.Contains(normalized))
+            throw new UsageException($"{flag}: invalid value \"{text}\" (allowed: {string.Join(", ", allowed)})");
+        return normalized;
+    }
+}

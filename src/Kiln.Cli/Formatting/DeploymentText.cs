@@ -1,0 +1,99 @@
+using System.Text.Json.Nodes;
+
+namespace Kiln.Cli.Formatting;
+
+/// <summary>The text form of deployments: firectl's aligned fields for one, a table for many.</summary>
+public static class DeploymentText
+{
+    private const int MaxEvents = 10;
+
+    public static string Render(JsonObject d)
+    {
+        var block = new KeyValueBlock()
+            .Add("Name", Json.Str(d, "name"))
+            .Add("Display Name", Json.Str(d, "displayName"))
+            .Add("Create Time", Json.Str(d, "createTime"))
+            .Add("Update Time", Json.Str(d, "updateTime"));
+        AddIfPresent(block, "Delete Time", Json.Str(d, "deleteTime"));
+        AddIfPresent(block, "Created By", Json.Str(d, "createdBy"));
+        block.Add("State", Json.Str(d, "state"))
+            .Add("Status", Status(d))
+            .Add("Base Model", Json.Str(d, "baseModel"))
+            .Add("Min Replica Count", Count(d, "minReplicaCount"))
+            .Add("Max Replica Count", Count(d, "maxReplicaCount"))
+            .Add("Desired Replica Count", Count(d, "desiredReplicaCount"))
+            .Add("Replica Count", Count(d, "replicaCount"))
+            .Section("Replica Stats")
+            .Add("Pending Scheduling", Count(d, "replicaStats.pendingSchedulingReplicaCount"), 1)
+            .Add("Downloading Model", Count(d, "replicaStats.downloadingModelReplicaCount"), 1)
+            .Add("Initializing", Count(d, "replicaStats.initializingReplicaCount"), 1)
+            .Add("Ready", Count(d, "replicaStats.readyReplicaCount"), 1)
+            .Section("Autoscaling Policy")
+            .Add("Scale Up Window", ProtoDuration.ToGo(Json.Str(d, "autoscalingPolicy.scaleUpWindow")), 1)
+            .Add("Scale Down Window", ProtoDuration.ToGo(Json.Str(d, "autoscalingPolicy.scaleDownWindow")), 1)
+            .Add("Scale To Zero Window", ProtoDuration.ToGo(Json.Str(d, "autoscalingPolicy.scaleToZeroWindow")), 1)
+            .Add("Load Targets", LoadTargets(d), 1)
+            .Add("Accelerator Type", Json.Str(d, "acceleratorType"))
+            .Add("Accelerator Count", Count(d, "acceleratorCount"))
+            .Add("Unused Auto Delete Duration", AutoDelete(Json.Str(d, "unusedAutoDeleteDuration")))
+            .Add("Enable Addons", Json.Str(d, "enableAddons") is "true" ? "true" : "false");
+        AddIfPresent(block, "Last Request Time", Json.Str(d, "lastRequestTime"));
+
+        var events = Json.Objects(d, "events").ToList();
+        if (events.Count > 0)
+        {
+            block.Section("Events");
+            var recent = events.Skip(Math.Max(0, events.Count - MaxEvents)).ToList();
+            var typeWidth = recent.Max(e => Json.Str(e, "type").Length);
+            foreach (var e in recent)
+                block.Line($"{Json.Str(e, "time")}  {Json.Str(e, "type").PadRight(typeWidth)}  {Json.Str(e, "message")}".TrimEnd(), 1);
+        }
+        return block.ToString();
+    }
+
+    public static string RenderTable(IEnumerable<JsonObject> deployments)
+    {
+        var table = new Table("NAME", "STATE", "REPLICAS", "BASE MODEL", "CREATE TIME");
+        foreach (var d in deployments)
+        {
+            table.Add(Json.Str(d, "name"), Json.Str(d, "state"), Replicas(d),
+                Json.Str(d, "baseModel"), Json.Str(d, "createTime"));
+        }
+        return table.ToString();
+    }
+
+    /// <summary>"ready/desired" replicas, as in the list table.</summary>
+    public static string Replicas(JsonObject d) =>
+        $"{Json.Long(d, "replicaCount") ?? 0}/{Json.Long(d, "desiredReplicaCount") ?? 0}";
+
+    public static string Status(JsonObject d)
+    {
+        var code = Json.Str(d, "status.code");
+        var message = Json.Str(d, "status.message");
+        return (code.Length > 0, message.Length > 0) switch
+        {
+            (true, true) => $"{code}: {message}",
+            (true, false) => code,
+            _ => message,
+        };
+    }
+
+    private static string Count(JsonObject d, string path) => (Json.Long(d, path) ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string AutoDelete(string value)
+    {
+        var go = ProtoDuration.ToGo(value);
+        return go == "0s" ? "0s (disabled)" : go;
+    }
+
+    private static string LoadTargets(JsonObject d) =>
+        Json.At(d, "autoscalingPolicy.loadTargets") is JsonObject targets
+            ? string.Join(", ", targets.Select(t => $"{t.Key}={t.Value?.ToJsonString()}"))
+            : "";
+
+    private static void AddIfPresent(KeyValueBlock block, string key, string value)
+    {
+        if (value.Length > 0)
+            block.Add(key, value);
+    }
+}

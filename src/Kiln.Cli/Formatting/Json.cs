@@ -1,0 +1,64 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Kiln.Cli.Formatting;
+
+/// <summary>Tolerant reads from API resources, and the indented form <c>-o json</c> prints.</summary>
+public static class Json
+{
+    private static readonly JsonSerializerOptions Indented = new()
+    {
+        WriteIndented = true,
+        // Keep names and messages readable rather than \u-escaped.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static string Pretty(JsonNode node) => node.ToJsonString(Indented);
+
+    /// <summary>The value at a dotted path as text ("" when absent or null).</summary>
+    public static string Str(JsonNode? node, string path)
+    {
+        var value = At(node, path);
+        return value switch
+        {
+            null => "",
+            JsonValue v when v.TryGetValue<string>(out var s) => s,
+            JsonValue v when v.TryGetValue<bool>(out var b) => b ? "true" : "false",
+            JsonValue v => v.ToJsonString(),
+            _ => value.ToJsonString(),
+        };
+    }
+
+    /// <summary>An integer at a dotted path; int64s may arrive as JSON strings, as in protobuf JSON.</summary>
+    public static long? Long(JsonNode? node, string path)
+    {
+        if (At(node, path) is not JsonValue v)
+            return null;
+        var text = v.GetValueKind() switch
+        {
+            JsonValueKind.Number => v.ToJsonString(),
+            JsonValueKind.String => v.GetValue<string>(),
+            _ => null,
+        };
+        if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l))
+            return l;
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
+            return (long)d;
+        return null;
+    }
+
+    public static JsonNode? At(JsonNode? node, string path)
+    {
+        foreach (var part in path.Split('.'))
+        {
+            if (node is not JsonObject obj || !obj.TryGetPropertyValue(part, out node))
+                return null;
+        }
+        return node;
+    }
+
+    public static IEnumerable<JsonObject> Objects(JsonNode? node, string path) =>
+        At(node, path) is JsonArray array ? array.OfType<JsonObject>() : [];
+}

@@ -1,0 +1,284 @@
+namespace Kiln.Engine.Sampling;
+
+/// <summary>
+/// Picks tokens for one sequence. All scratch space is allocated once, sized to the vocabulary,
+/// so sampling allocates nothing per token. Not thread-safe: one sampler per sequence.
+/// </summary>
+public sealed class Sampler
+{
+    // Past this many candidates top_p first tries the best 1024 only, sorting everything
+    // solely when those do not reach the requested mass.
+    private const int TopPPrefilter = 1024;
+    private const int MaxRepetitionWindow = 1 << 16;
+
+    private readonly SamplingParams _p;
+    private readonly int _vocab;
+    private readonly float[] _work;
+    private readonly int[] _ids;
+    private readonly float[] _weights;
+    private readonly int[] _biasIds;
+    private readonly float[] _biasValues;
+    private readonly TokenLogprob[] _top;
+    private readonly int _topWanted;
+    private readonly bool _wantLogprobs;
+
+    // Repetition window (prompt and output) and generated-token counts (output only).
+    private readonly int[] _window;
+    private int _windowHead, _windowCount;
+    private readonly int[] _seenStamp;
+    private int _stamp;
+    private readonly int[] _genCounts;
+    private readonly int[] _genDistinct;
+    private int _genDistinctCount;
+
+    private Xoshiro256 _rng;
+    private int _topCount;
+
+    public Sampler(int vocabSize, SamplingParams p)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(vocabSize, 1);
+        p.Validate(vocabSize);
+        _p = p;
+        _vocab = vocabSize;
+        _work = new float[vocabSize];
+        _ids = new int[vocabSize];
+        _weights = new float[vocabSize];
+        _rng = p.Seed is { } seed ? new Xoshiro256(seed) : Xoshiro256.FromEntropy();
+
+        var bias = p.LogitBias ?? new Dictionary<int, float>();
+        _biasIds = [.. bias.Keys];
+        _biasValues = [.. bias.Values];
+
+        _wantLogprobs = p.Logprobs || p.TopLogprobs > 0;
+        _topWanted = p.TopLogprobs;
+        _top = new TokenLogprob[p.TopLogprobs];
+
+        var usesWindow = p.RepetitionPenalty != 1f && p.RepetitionLastN > 0;
+        _window = new int[usesWindow ? Math.Min(p.RepetitionLastN, MaxRepetitionWindow) : 0];
+        _seenStamp = usesWindow ? new int[vocabSize] : [];
+        var usesCounts = p.PresencePenalty != 0f || p.FrequencyPenalty != 0f;
+        _genCounts = usesCounts ? new int[vocabSize] : [];
+        _genDistinct = usesCounts ? new int[vocabSize] : [];
+    }
+
+    public SamplingParams Params => _p;
+
+    /// <summary>Log-probability of the last sampled or scored token (when logprobs were requested).</summary>
+    public float ChosenLogprob { get; private set; }
+
+    /// <summary>The most likely tokens at the last sampled or scored position, best first.</summary>
+    public ReadOnlySpan<TokenLogprob> TopLogprobs => _top.AsSpan(0, _topCount);
+
+    /// <summary>Feeds context tokens into the repetition window without counting them as output.</summary>
+    public void AcceptPrompt(ReadOnlySpan<int> tokens)
+    {
+        if (_window.Length == 0) return;
+        var start = Math.Max(0, tokens.Length - _window.Length);
+        foreach (var t in tokens[start..]) PushWindow(t);
+    }
+
+    /// <summary>Samples the next token and remembers it for the penalties.</summary>
+    public int Sample(ReadOnlySpan<float> logits)
+    {
+        CheckLength(logits);
+        logits.CopyTo(_work);
+        ApplyBias(_work);
+        var lse = _wantLogprobs ? ComputeTop(_work) : 0f;
+        ApplyPenalties();
+
+        var token = _p.Temperature == 0f || _p.TopK == 1 ? ArgMax(_work) : SampleFiltered();
+
+        if (_wantLogprobs) ChosenLogprob = logits[token] + BiasOf(token) - lse;
+        Accept(token);
+        return token;
+    }
+
+    /// <summary>Computes logprobs of a given token (e.g. a prompt token when echoing) without sampling.</summary>
+    public void Score(ReadOnlySpan<float> logits, int token)
+    {
+        CheckLength(logits);
+        ArgumentOutOfRangeException.ThrowIfNegative(token);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(token, _vocab);
+        logits.CopyTo(_work);
+        ApplyBias(_work);
+        var lse = ComputeTop(_work);
+        ChosenLogprob = _work[token] - lse;
+    }
+
+    private void CheckLength(ReadOnlySpan<float> logits)
+    {
+        if (logits.Length != _vocab)
+            throw new ArgumentException($"expected {_vocab} logits, got {logits.Length}", nameof(logits));
+    }
+
+    private void ApplyBias(float[] work)
+    {
+        for (var i = 0; i < _biasIds.Length; i++)
+        {
+            var b = _biasValues[i];
+            work[_biasIds[i]] = b <= -100f ? float.NegativeInfinity : work[_biasIds[i]] + b;
+        }
+    }
+
+    private float BiasOf(int token)
+    {
+        for (var i = 0; i < _biasIds.Length; i++)
+            if (_biasIds[i] == token) return _biasValues[i] <= -100f ? float.NegativeInfinity : _biasValues[i];
+        return 0f;
+    }
+
+    /// <summary>Fills the top-N list and returns log-sum-exp of the distribution.</summary>
+    private float ComputeTop(float[] work)
+    {
+        var max = float.NegativeInfinity;
+        foreach (var v in work) if (v > max) max = v;
+        if (float.IsNegativeInfinity(max) || float.IsNaN(max))
+        {
+            _topCount = 0;
+            return 0f;
+        }
+        double sum = 0;
+        foreach (var v in work) sum += MathF.Exp(v - max);
+        var lse = max + (float)Math.Log(sum);
+
+        // Insertion into a list of at most 20, scanning ids upward so ties keep the lower id.
+        _topCount = 0;
+        for (var id = 0; id < work.Length && _topWanted > 0; id++)
+        {
+            var v = work[id];
+            if (!(v > float.NegativeInfinity)) continue;
+            if (_topCount == _topWanted && !(v > _top[_topCount - 1].Logprob)) continue;
+            var pos = _topCount < _topWanted ? _topCount++ : _topCount - 1;
+            while (pos > 0 && v > _top[pos - 1].Logprob)
+            {
+                _top[pos] = _top[pos - 1];
+                pos--;
+            }
+            _top[pos] = new TokenLogprob(id, v);
+        }
+        for (var i = 0; i < _topCount; i++) _top[i] = _top[i] with { Logprob = _top[i].Logprob - lse };
+        return lse;
+    }
+
+    private void ApplyPenalties()
+    {
+        if (_window.Length > 0 && _windowCount > 0)
+        {
+            // Each distinct token in the window is penalized once, as llama.cpp does.
+            var stamp = ++_stamp;
+            var penalty = _p.RepetitionPenalty;
+            for (var i = 0; i < _windowCount; i++)
+            {
+                var t = _window[i];
+                if (_seenStamp[t] == stamp) continue;
+                _seenStamp[t] = stamp;
+                var v = _work[t];
+                _work[t] = v <= 0 ? v * penalty : v / penalty;
+            }
+        }
+        for (var i = 0; i < _genDistinctCount; i++)
+        {
+            var t = _genDistinct[i];
+            _work[t] -= _p.PresencePenalty + _p.FrequencyPenalty * _genCounts[t];
+        }
+    }
+
+    private void Accept(int token)
+    {
+        if (_window.Length > 0) PushWindow(token);
+        if (_genCounts.Length > 0)
+        {
+            if (_genCounts[token]++ == 0) _genDistinct[_genDistinctCount++] = token;
+        }
+    }
+
+    private void PushWindow(int token)
+    {
+        _window[_windowHead] = token;
+        _windowHead = (_windowHead + 1) % _window.Length;
+        if (_windowCount < _window.Length) _windowCount++;
+    }
+
+    private static int ArgMax(float[] work)
+    {
+        var best = 0;
+        var bestValue = work[0];
+        for (var i = 1; i < work.Length; i++)
+        {
+            // Strictly greater keeps the lowest id on ties; NaN never wins.
+            if (work[i] > bestValue || float.IsNaN(bestValue)) { best = i; bestValue = work[i]; }
+        }
+        return best;
+    }
+
+    private int SampleFiltered()
+    {
+        var order = new LogitOrder(_work);
+        var n = 0;
+        for (var i = 0; i < _vocab; i++)
+            if (_work[i] > float.NegativeInfinity) _ids[n++] = i;
+        if (n == 0) return ArgMax(_work);
+
+        if (_p.TopK > 0 && _p.TopK < n)
+        {
+            order.SelectTop(_ids.AsSpan(0, n), _p.TopK);
+            n = _p.TopK;
+        }
+
+        var max = float.NegativeInfinity;
+        for (var i = 0; i < n; i++) max = MathF.Max(max, _work[_ids[i]]);
+
+        if (_p.MinP > 0f)
+        {
+            // p/p_max >= min_p  <=>  logit >= max + ln(min_p): no exponentials needed.
+            var threshold = max + MathF.Log(_p.MinP);
+            var kept = 0;
+            for (var i = 0; i < n; i++)
+                if (_work[_ids[i]] >= threshold) _ids[kept++] = _ids[i];
+            n = kept;
+        }
+
+        if (_p.TopP < 1f && n > 1) n = TopP(order, n, max);
+
+        var invT = 1f / _p.Temperature;
+        double sum = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var w = MathF.Exp((_work[_ids[i]] - max) * invT);
+            _weights[i] = w;
+            sum += w;
+        }
+        var u = _rng.NextDouble() * sum;
+        for (var i = 0; i < n; i++)
+        {
+            u -= _weights[i];
+            if (u < 0) return _ids[i];
+        }
+        return _ids[n - 1];
+    }
+
+    private int TopP(LogitOrder order, int n, float max)
+    {
+        double total = 0;
+        for (var i = 0; i < n; i++) total += MathF.Exp(_work[_ids[i]] - max);
+        var target = _p.TopP * total;
+
+        var m = n;
+        if (n > TopPPrefilter)
+        {
+            order.SelectTop(_ids.AsSpan(0, n), TopPPrefilter);
+            double head = 0;
+            for (var i = 0; i < TopPPrefilter; i++) head += MathF.Exp(_work[_ids[i]] - max);
+            if (head >= target) m = TopPPrefilter;
+        }
+        order.Sort(_ids.AsSpan(0, m));
+
+        double cum = 0;
+        for (var k = 0; k < m; k++)
+        {
+            cum += MathF.Exp(_work[_ids[k]] - max);
+            if (cum >= target) return k + 1;
+        }
+        return m;
+    }
+}

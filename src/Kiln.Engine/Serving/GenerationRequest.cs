@@ -1,0 +1,18 @@
+using Kiln.Engine.Sampling;
+
+namespace Kiln.Engine.Serving;
+
+/// <summary>One sequence to generate: a tokenized prompt and how to continue it.</summary>
+public sealed record GenerationRequest(IReadOnlyList<int> PromptTokens)
+{
+    /// <summary>Upper bound on generated tokens; null runs to the end of the context.</summary>
+    public int? MaxTokens { get; init; }
+
+    public SamplingParams Sampling { get; init; } = new();
+
+    /// <summary>Generation stops before the first of these strings; it is not part of the output.</summary>
+    public IReadOnlyList<string> Stop { get; init; } = [];
+
+    /// <summary>Report logprobs for the prompt's own tokens (echo), the first being null.</summary>
+    public bool PromptLogprobs { get; init; }
+}

@@ -1,0 +1,374 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Kiln.Engine.Models;
+using Kiln.Engine.Sampling;
+using Kiln.Engine.Tokenizers;
+
+namespace Kiln.Engine.Serving;
+
+/// <summary>
+/// Continuous batching over one <see cref="ILanguageModel"/> on a dedicated thread. Between steps
+/// sequences join (into free slots, from a bounded wait queue) and leave (finished or cancelled).
+/// Each step is one forward pass mixing one decode row per generating sequence with prompt chunks
+/// of sequences still prefilling, shortest remaining prompt first, at most
+/// <see cref="SchedulerOptions.PrefillChunk"/> prompt tokens per step.
+/// </summary>
+public sealed class Scheduler : IDisposable
+{
+    private readonly ILanguageModel _model;
+    private readonly ITokenizer _tokenizer;
+    private readonly TokenTextCache _texts;
+    private readonly int _vocab;
+    private readonly int _maxQueue;
+    private readonly int _prefillChunk;
+    private readonly Thread _thread;
+    private readonly object _gate = new();
+
+    // Guarded by _gate.
+    private readonly List<Sequence> _waiting = [];
+    private bool _stopping;
+
+    private readonly ConcurrentQueue<Sequence> _cancelled = new();
+
+    // Scheduler thread only; sized once so steps do not allocate.
+    private readonly List<Sequence> _active;
+    private readonly Stack<int> _freeSlots;
+    private readonly Batch _batch;
+    private readonly Part[] _parts;
+    private readonly Sequence[] _prefillOrder;
+    private readonly List<Sequence> _admitted;
+    private int _partCount;
+
+    private readonly record struct Part(Sequence Seq, int Start, int Count, int LogitRows, bool Decode);
+
+    public Scheduler(ILanguageModel model, ITokenizer tokenizer, SchedulerOptions? options = null)
+    {
+        options ??= new SchedulerOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxQueue, 0);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.PrefillChunk, 1);
+        _model = model;
+        _tokenizer = tokenizer;
+        _vocab = model.Info.VocabSize;
+        _texts = new TokenTextCache(tokenizer);
+        MaxBatchSize = Math.Min(options.MaxBatchSize, model.Info.MaxSlots);
+        ContextSize = Math.Min(options.ContextSize ?? model.Info.ContextLength, model.Info.ContextLength);
+        _maxQueue = options.MaxQueue;
+        _prefillChunk = options.PrefillChunk;
+        Metrics = new SchedulerMetrics(MaxBatchSize);
+
+        _active = new List<Sequence>(MaxBatchSize);
+        _freeSlots = new Stack<int>(Enumerable.Range(0, MaxBatchSize).Reverse());
+        _batch = new Batch(MaxBatchSize + _prefillChunk);
+        _parts = new Part[MaxBatchSize];
+        _prefillOrder = new Sequence[MaxBatchSize];
+        _admitted = new List<Sequence>(MaxBatchSize);
+
+        _thread = new Thread(Run) { IsBackground = true, Name = "kiln-scheduler" };
+        _thread.Start();
+    }
+
+    public int MaxBatchSize { get; }
+    public int ContextSize { get; }
+    public SchedulerMetrics Metrics { get; }
+
+    /// <summary>Checks a request against the context and vocabulary; throws <see cref="RequestValidationException"/>.</summary>
+    public void Validate(GenerationRequest request)
+    {
+        var prompt = request.PromptTokens;
+        if (prompt.Count == 0)
+            throw new RequestValidationException("The prompt must contain at least one token.", "prompt");
+        foreach (var t in prompt)
+            if (t < 0 || t >= _vocab)
+                throw new RequestValidationException($"Prompt token {t} is outside the vocabulary (0..{_vocab - 1}).", "prompt");
+        if (request.MaxTokens is < 0)
+            throw new RequestValidationException("max_tokens must be >= 0.", "max_tokens");
+        if (prompt.Count > ContextSize)
+            throw new RequestValidationException(
+                $"This model's maximum context length is {ContextSize} tokens, but the prompt has {prompt.Count} tokens.", "prompt");
+        if (request.MaxTokens is { } max && prompt.Count + max > ContextSize)
+            throw new RequestValidationException(
+                $"This model's maximum context length is {ContextSize} tokens. However, you requested {prompt.Count + max} tokens " +
+                $"({prompt.Count} in the prompt, {max} for the completion). Please reduce the prompt or max_tokens.", "max_tokens");
+        try
+        {
+            request.Sampling.Validate(_vocab);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new RequestValidationException(e.Message.Split(" (Parameter")[0], e.ParamName);
+        }
+    }
+
+    public Generation Submit(GenerationRequest request, CancellationToken cancellationToken = default) =>
+        SubmitMany([request], cancellationToken)[0];
+
+    /// <summary>
+    /// Validates and queues sequences, all or none: throws <see cref="RequestValidationException"/>
+    /// for a bad request and <see cref="QueueFullException"/> when they do not all fit the queue.
+    /// Cancelling the token ends them and frees their slots.
+    /// </summary>
+    public IReadOnlyList<Generation> SubmitMany(IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken = default)
+    {
+        foreach (var r in requests) Validate(r);
+        var sequences = new Sequence[requests.Count];
+        for (var i = 0; i < sequences.Length; i++)
+        {
+            var r = requests[i];
+            var room = ContextSize - r.PromptTokens.Count;
+            var maxNew = Math.Min(r.MaxTokens ?? room, room);
+            sequences[i] = new Sequence(r, new Sampler(_vocab, r.Sampling), _tokenizer, _texts, maxNew);
+        }
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_stopping, this);
+            if (_waiting.Count + sequences.Length > _maxQueue + FreeSlotsEstimate())
+                throw new QueueFullException(_maxQueue);
+            _waiting.AddRange(sequences);
+            Metrics.SetQueued(_waiting.Count);
+            Monitor.Pulse(_gate);
+        }
+        if (cancellationToken.CanBeCanceled)
+            foreach (var s in sequences)
+                s.Registration = cancellationToken.Register(static o =>
+                {
+                    var (self, seq) = ((Scheduler, Sequence))o!;
+                    self.Cancel(seq);
+                }, (this, s));
+        return [.. sequences.Select(s => s.Handle)];
+    }
+
+    // Sequences about to take a free slot are not really waiting; read under _gate.
+    private int FreeSlotsEstimate() => Math.Max(0, MaxBatchSize - Metrics.ActiveSequences);
+
+    private void Cancel(Sequence seq)
+    {
+        _cancelled.Enqueue(seq);
+        lock (_gate) Monitor.Pulse(_gate);
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_stopping) return;
+            _stopping = true;
+            Monitor.Pulse(_gate);
+        }
+        _thread.Join();
+        var error = new ObjectDisposedException(nameof(Scheduler));
+        foreach (var s in _waiting) s.Fail(error);
+        foreach (var s in _active) s.Fail(error);
+        _waiting.Clear();
+        _active.Clear();
+    }
+
+    private void Run()
+    {
+        while (true)
+        {
+            lock (_gate)
+            {
+                while (!_stopping && _active.Count == 0 && _waiting.Count == 0 && _cancelled.IsEmpty) Monitor.Wait(_gate);
+                if (_stopping) return;
+            }
+            ProcessCancellations();
+            Admit();
+            if (_active.Count > 0) Step();
+        }
+    }
+
+    private void ProcessCancellations()
+    {
+        while (_cancelled.TryDequeue(out var seq))
+        {
+            if (seq.State == SequenceState.Done) continue;
+            if (seq.State == SequenceState.Waiting)
+            {
+                lock (_gate)
+                {
+                    _waiting.Remove(seq);
+                    Metrics.SetQueued(_waiting.Count);
+                }
+                seq.State = SequenceState.Done;
+            }
+            seq.Fail(new OperationCanceledException("the request was cancelled"));
+            Metrics.AddFinished(FinishReason.Cancelled);
+            Release(seq);
+        }
+        RemoveDone();
+    }
+
+    private void Admit()
+    {
+        lock (_gate)
+        {
+            while (_waiting.Count > 0 && _admitted.Count < _freeSlots.Count)
+            {
+                _admitted.Add(_waiting[0]);
+                _waiting.RemoveAt(0);
+            }
+            Metrics.SetQueued(_waiting.Count);
+        }
+        // Outside the lock: finishing disposes a cancellation registration, whose callback takes the lock.
+        foreach (var seq in _admitted)
+        {
+            seq.Admit(_freeSlots.Pop());
+            _model.Truncate(seq.Slot, 0);
+            _active.Add(seq);
+            Metrics.AddPromptTokens(seq.Prompt.Length);
+            // Nothing to generate or score: done without touching the model.
+            if (seq.MaxNewTokens == 0 && !seq.WantsPromptLogits) Finish(seq, FinishReason.Length);
+        }
+        _admitted.Clear();
+        RemoveDone();
+    }
+
+    private void Step()
+    {
+        BuildBatch();
+        if (_batch.Count == 0) return;
+        ReadOnlySpan<float> logits;
+        try
+        {
+            logits = _model.Forward(_batch);
+            if (logits.Length < _batch.LogitRows * _vocab)
+                throw new InvalidOperationException($"the model returned {logits.Length} logits for {_batch.LogitRows} rows");
+        }
+        catch (Exception e)
+        {
+            // A failed step poisons the caches of everything in it; end those sequences, keep serving.
+            for (var i = 0; i < _partCount; i++)
+            {
+                var seq = _parts[i].Seq;
+                if (seq.State == SequenceState.Done) continue;
+                seq.Fail(e);
+                Metrics.AddFinished(FinishReason.Error);
+                Release(seq);
+            }
+            RemoveDone();
+            return;
+        }
+
+        var row = 0;
+        for (var i = 0; i < _partCount; i++)
+        {
+            var part = _parts[i];
+            var rows = logits.Slice(row * _vocab, part.LogitRows * _vocab);
+            row += part.LogitRows;
+            if (part.Decode) OnDecoded(part.Seq, rows);
+            else OnPrefilled(part, rows);
+        }
+        _partCount = 0;
+        RemoveDone();
+    }
+
+    private void BuildBatch()
+    {
+        _batch.Clear();
+        _partCount = 0;
+        var prefilling = 0;
+        foreach (var seq in _active)
+        {
+            if (seq.State == SequenceState.Decode)
+            {
+                _batch.Add(seq.LastToken, seq.Slot, seq.Fed, wantLogits: true);
+                _parts[_partCount++] = new Part(seq, seq.Fed, 1, 1, Decode: true);
+            }
+            else if (seq.State == SequenceState.Prefill)
+            {
+                _prefillOrder[prefilling++] = seq;
+            }
+        }
+
+        // Shortest remaining prompt first: short requests get going while a long prompt is chunked.
+        for (var i = 1; i < prefilling; i++)
+        {
+            var s = _prefillOrder[i];
+            var j = i - 1;
+            while (j >= 0 && Remaining(_prefillOrder[j]) > Remaining(s)) { _prefillOrder[j + 1] = _prefillOrder[j]; j--; }
+            _prefillOrder[j + 1] = s;
+        }
+
+        var budget = _prefillChunk;
+        for (var i = 0; i < prefilling && budget > 0; i++)
+        {
+            var seq = _prefillOrder[i];
+            var take = Math.Min(Remaining(seq), budget);
+            budget -= take;
+            var start = seq.Fed;
+            var last = seq.Prompt.Length - 1;
+            var logitRows = 0;
+            for (var p = start; p < start + take; p++)
+            {
+                var want = seq.WantsPromptLogits || (p == last && seq.MaxNewTokens > 0);
+                _batch.Add(seq.Prompt[p], seq.Slot, p, want);
+                if (want) logitRows++;
+            }
+            _parts[_partCount++] = new Part(seq, start, take, logitRows, Decode: false);
+        }
+        Array.Clear(_prefillOrder, 0, prefilling);
+    }
+
+    private static int Remaining(Sequence seq) => seq.Prompt.Length - seq.Fed;
+
+    private void OnPrefilled(Part part, ReadOnlySpan<float> logits)
+    {
+        var seq = part.Seq;
+        var prompt = seq.Prompt;
+        var end = part.Start + part.Count;
+        if (seq.WantsPromptLogits)
+        {
+            for (var p = part.Start; p < end && p + 1 < prompt.Length; p++)
+                seq.ScorePromptToken(logits.Slice((p - part.Start) * _vocab, _vocab), prompt[p + 1]);
+        }
+        seq.Fed = end;
+        if (end < prompt.Length) return;
+
+        seq.PromptDone();
+        if (seq.MaxNewTokens == 0)
+        {
+            Finish(seq, FinishReason.Length);
+            return;
+        }
+        SampleNext(seq, logits[^_vocab..]);
+    }
+
+    private void OnDecoded(Sequence seq, ReadOnlySpan<float> logits)
+    {
+        seq.Fed++;
+        SampleNext(seq, logits);
+    }
+
+    private void SampleNext(Sequence seq, ReadOnlySpan<float> logits)
+    {
+        var token = seq.Sampler.Sample(logits);
+        Metrics.AddGeneratedToken();
+        if (seq.Generated == 0)
+            Metrics.ObserveTimeToFirstToken(Stopwatch.GetElapsedTime(seq.Submitted).TotalSeconds);
+        if (seq.Accept(token) is { } reason) Finish(seq, reason);
+    }
+
+    private void Finish(Sequence seq, FinishReason reason)
+    {
+        seq.Finish(reason);
+        Metrics.AddFinished(reason);
+        Release(seq);
+    }
+
+    /// <summary>Frees the slot at once; the sequence leaves the active list at the next <see cref="RemoveDone"/>.</summary>
+    private void Release(Sequence seq)
+    {
+        seq.Registration.Dispose();
+        if (seq.Slot < 0) return;
+        _model.Truncate(seq.Slot, 0);
+        _freeSlots.Push(seq.Slot);
+        seq.Slot = -1;
+    }
+
+    private void RemoveDone()
+    {
+        _active.RemoveAll(static s => s.State == SequenceState.Done);
+        Metrics.SetActive(_active.Count);
+    }
+}

@@ -1,0 +1,46 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace Kiln.Server.Replica;
+
+/// <summary>Writes JSON bodies with <see cref="Utf8JsonWriter"/> (no reflection, exact field names).</summary>
+internal static class ApiResponses
+{
+    public static async Task WriteJsonAsync(HttpContext ctx, int status, Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer)) write(w);
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/json";
+        await ctx.Response.Body.WriteAsync(buffer.WrittenMemory, ctx.RequestAborted);
+    }
+
+    public static Task WriteErrorAsync(HttpContext ctx, ApiException e) =>
+        WriteJsonAsync(ctx, e.Status, w => WriteError(w, e));
+
+    public static void WriteError(Utf8JsonWriter w, ApiException e)
+    {
+        w.WriteStartObject();
+        w.WriteStartObject("error");
+        w.WriteString("message", e.Message);
+        w.WriteString("type", e.Type);
+        if (e.Param is null) w.WriteNull("param"); else w.WriteString("param", e.Param);
+        if (e.Code is null) w.WriteNull("code"); else w.WriteString("code", e.Code);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    public static void WriteUsage(Utf8JsonWriter w, int promptTokens, int completionTokens)
+    {
+        w.WriteStartObject("usage");
+        w.WriteNumber("prompt_tokens", promptTokens);
+        w.WriteNumber("completion_tokens", completionTokens);
+        w.WriteNumber("total_tokens", promptTokens + completionTokens);
+        w.WriteEndObject();
+    }
+
+    public static string NewId(string prefix) => prefix + Guid.NewGuid().ToString("N")[..24];
+
+    public static long Now() => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+}

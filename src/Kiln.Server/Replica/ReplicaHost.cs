@@ -1,0 +1,112 @@
+using System.Net;
+using Kiln.Engine.Models;
+using Kiln.Engine.Tokenizers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Kiln.Server.Replica;
+
+/// <summary>
+/// The replica HTTP server: OpenAI-compatible endpoints over one model. The port is bound first and
+/// the model loads in the background, so health checks see 503 "loading" until it is ready.
+/// </summary>
+public static class ReplicaHost
+{
+    /// <summary>Serves until <paramref name="cancellationToken"/> is cancelled.</summary>
+    public static async Task RunAsync(
+        ReplicaOptions options,
+        Func<ReplicaOptions, (ILanguageModel, ITokenizer, IChatFormatter)> loadModel,
+        CancellationToken cancellationToken)
+    {
+        await using var replica = await StartAsync(options, loadModel, cancellationToken);
+        // The host also stops on SIGTERM/Ctrl+C through its own lifetime; honour either signal.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, replica.Stopping);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Binds the port, starts loading the model, and returns without waiting for the load.</summary>
+    public static async Task<RunningReplica> StartAsync(
+        ReplicaOptions options,
+        Func<ReplicaOptions, (ILanguageModel, ITokenizer, IChatFormatter)> loadModel,
+        CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        var state = new ReplicaState(options);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://{UrlHost(options.Host)}:{options.Port}");
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        var app = builder.Build();
+        ReplicaRoutes.Map(app, state);
+        await app.StartAsync(cancellationToken);
+
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kiln.Replica");
+        logger.LogInformation("Replica listening on {Address}; loading {Model}", address, options.ModelPath);
+        var loading = Task.Run(() => Load(state, loadModel, logger), CancellationToken.None);
+        return new RunningReplica(app, state, new Uri(address.Replace("[::]", "localhost")), loading);
+    }
+
+    private static void Load(ReplicaState state, Func<ReplicaOptions, (ILanguageModel, ITokenizer, IChatFormatter)> loadModel, ILogger logger)
+    {
+        try
+        {
+            var (model, tokenizer, formatter) = loadModel(state.Options);
+            state.Loaded(new ModelSession(model, tokenizer, formatter, state.Options));
+            logger.LogInformation("Model {Name} loaded: {Info}", state.ModelName, model.Info);
+        }
+        catch (Exception e)
+        {
+            state.Failed(e.Message);
+            logger.LogError(e, "Loading the model failed");
+        }
+    }
+
+    private static string UrlHost(string host) =>
+        IPAddress.TryParse(host, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{host}]" : host;
+}
+
+/// <summary>A started replica. Disposing stops the server and frees the model.</summary>
+public sealed class RunningReplica : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ReplicaState _state;
+
+    internal RunningReplica(WebApplication app, ReplicaState state, Uri baseAddress, Task loading)
+    {
+        _app = app;
+        _state = state;
+        BaseAddress = baseAddress;
+        Loading = loading;
+    }
+
+    /// <summary>Where the server listens, e.g. <c>http://127.0.0.1:51234</c> (the real port when 0 was asked).</summary>
+    public Uri BaseAddress { get; }
+
+    /// <summary>Completes when loading has finished, successfully or not (see <see cref="LoadError"/>).</summary>
+    public Task Loading { get; }
+
+    public bool IsReady => _state.Session is not null;
+
+    /// <summary>Cancelled when the host begins shutting down (e.g. on SIGTERM).</summary>
+    public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
+    public string? LoadError => _state.LoadError;
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await Loading;
+        _state.Session?.Dispose();
+        await _app.DisposeAsync();
+    }
+}

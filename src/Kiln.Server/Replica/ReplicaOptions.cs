@@ -1,0 +1,49 @@
+namespace Kiln.Server.Replica;
+
+/// <summary>How a replica serves one model. The model loader receives these too (threads, KV cache type, slots).</summary>
+public sealed record ReplicaOptions
+{
+    public const string KvF32 = "f32";
+    public const string KvF16 = "f16";
+
+    public required string ModelPath { get; init; }
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>0 picks a free port (see <see cref="RunningReplica.BaseAddress"/>).</summary>
+    public int Port { get; init; } = 8080;
+
+    /// <summary>Sequences decoded together; also the number of KV-cache slots the loader should create.</summary>
+    public int MaxBatchSize { get; init; } = 8;
+
+    /// <summary>Tokens per sequence; null uses the model's context length (larger values are capped to it).</summary>
+    public int? ContextSize { get; init; }
+
+    public int MaxQueue { get; init; } = 64;
+
+    /// <summary>Compute threads for the model; null lets the engine decide.</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>"f32" or "f16"; passed through to the model loader.</summary>
+    public string KvCacheType { get; init; } = KvF32;
+
+    /// <summary>The id served in responses and /v1/models; null uses the model file's name.</summary>
+    public string? ModelName { get; init; }
+
+    /// <summary>Prompt tokens fed per step across all sequences.</summary>
+    public int PrefillChunk { get; init; } = 256;
+
+    public string ServedModelName => ModelName ?? Path.GetFileName(ModelPath);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the offending option.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(ModelPath)) throw new ArgumentException("a model path is required", nameof(ModelPath));
+        if (Port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(Port), Port, "port must be 0..65535");
+        if (MaxBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(MaxBatchSize), MaxBatchSize, "must be >= 1");
+        if (ContextSize is < 1) throw new ArgumentOutOfRangeException(nameof(ContextSize), ContextSize, "must be >= 1");
+        if (MaxQueue < 0) throw new ArgumentOutOfRangeException(nameof(MaxQueue), MaxQueue, "must be >= 0");
+        if (Threads is < 1) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "must be >= 1");
+        if (KvCacheType is not (KvF32 or KvF16)) throw new ArgumentException("must be f32 or f16", nameof(KvCacheType));
+        if (PrefillChunk < 1) throw new ArgumentOutOfRangeException(nameof(PrefillChunk), PrefillChunk, "must be >= 1");
+    }
+}

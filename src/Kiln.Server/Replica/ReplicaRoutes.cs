@@ -1,0 +1,92 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Kiln.Server.Replica;
+
+/// <summary>The replica's routes, each wrapped so bad input becomes an OpenAI-style error, never a crash.</summary>
+internal static class ReplicaRoutes
+{
+    public static void Map(WebApplication app, ReplicaState state)
+    {
+        app.MapPost("/v1/completions", Guard(state, CompletionEndpoint.HandleAsync));
+        app.MapPost("/v1/chat/completions", Guard(state, ChatEndpoint.HandleAsync));
+        app.MapGet("/v1/models", Guard(state, ModelsAsync));
+        app.MapGet("/v1/models/{**id}", Guard(state, ModelAsync));
+        app.MapGet("/health", Guard(state, HealthAsync));
+        app.MapGet("/metrics", Guard(state, MetricsEndpoint.HandleAsync));
+        app.MapFallback(Guard(state, (ctx, _) => throw new ApiException(404,
+            $"Unknown request URL: {ctx.Request.Method} {ctx.Request.Path}.", "invalid_request_error", code: "unknown_url")));
+    }
+
+    private static RequestDelegate Guard(ReplicaState state, Func<HttpContext, ReplicaState, Task> handler) => async ctx =>
+    {
+        try
+        {
+            await handler(ctx, state);
+        }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; the scheduler has already been told through the same token.
+        }
+        catch (Exception e) when (!ctx.Response.HasStarted)
+        {
+            var error = e switch
+            {
+                ApiException api => api,
+                BadHttpRequestException bad => new ApiException(bad.StatusCode, bad.Message, "invalid_request_error"),
+                _ => null,
+            };
+            if (error is null)
+            {
+                ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Kiln.Replica")
+                    .LogError(e, "Request {Method} {Path} failed", ctx.Request.Method, ctx.Request.Path);
+                error = new ApiException(500, $"The server failed to handle the request: {e.Message}", "server_error");
+            }
+            await ApiResponses.WriteErrorAsync(ctx, error);
+        }
+    };
+
+    private static Task HealthAsync(HttpContext ctx, ReplicaState state)
+    {
+        if (state.Session is not null) return ApiResponses.WriteJsonAsync(ctx, 200, w => { w.WriteStartObject(); w.WriteString("status", "ok"); w.WriteEndObject(); });
+        return ApiResponses.WriteJsonAsync(ctx, 503, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("status", state.LoadError is null ? "loading" : "error");
+            if (state.LoadError is { } error) w.WriteString("error", error);
+            w.WriteEndObject();
+        });
+    }
+
+    private static Task ModelsAsync(HttpContext ctx, ReplicaState state) =>
+        ApiResponses.WriteJsonAsync(ctx, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("object", "list");
+            w.WriteStartArray("data");
+            WriteModel(w, state);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+
+    private static Task ModelAsync(HttpContext ctx, ReplicaState state)
+    {
+        var id = ctx.Request.RouteValues["id"] as string;
+        if (id != state.ModelName)
+            throw new ApiException(404, $"The model '{id}' does not exist.", "invalid_request_error", "model", "model_not_found");
+        return ApiResponses.WriteJsonAsync(ctx, 200, w => WriteModel(w, state));
+    }
+
+    private static void WriteModel(System.Text.Json.Utf8JsonWriter w, ReplicaState state)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", state.ModelName);
+        w.WriteString("object", "model");
+        w.WriteNumber("created", state.Created);
+        w.WriteString("owned_by", "kiln");
+        if (state.Session is { } s) w.WriteNumber("context_length", s.Scheduler.ContextSize);
+        w.WriteEndObject();
+    }
+}

@@ -1,0 +1,73 @@
+using System.Text.Json;
+using Kiln.Engine.Serving;
+using Microsoft.AspNetCore.Http;
+
+namespace Kiln.Server.Replica;
+
+/// <summary>Request plumbing shared by the generation endpoints: body parsing, queueing, error mapping.</summary>
+internal static class Submission
+{
+    public static async Task<JsonDocument> ReadBodyAsync(HttpContext ctx)
+    {
+        try
+        {
+            return await JsonDocument.ParseAsync(ctx.Request.Body, default, ctx.RequestAborted);
+        }
+        catch (JsonException e)
+        {
+            throw ApiException.Invalid($"We could not parse the JSON body of your request: {e.Message}", code: "invalid_json");
+        }
+    }
+
+    /// <summary>
+    /// Queues every sequence of a request (all or none). Seeds advance per choice so n choices differ
+    /// yet stay reproducible.
+    /// </summary>
+    public static IReadOnlyList<Generation> Submit(
+        ModelSession session, IReadOnlyList<int[]> prompts, GenerationSettings s, bool promptLogprobs,
+        string promptParam, CancellationToken cancellationToken)
+    {
+        var scheduler = session.Scheduler;
+        var total = prompts.Count * s.N;
+        var capacity = scheduler.MaxBatchSize + session.MaxQueue;
+        if (total > capacity)
+            throw ApiException.Invalid(
+                $"This request asks for {total} sequences (prompts × n) but the server can hold at most {capacity}.", "n");
+
+        var requests = new List<GenerationRequest>(total);
+        foreach (var prompt in prompts)
+            for (var j = 0; j < s.N; j++)
+                requests.Add(new GenerationRequest(prompt)
+                {
+                    MaxTokens = s.MaxTokens,
+                    Stop = s.Stop,
+                    PromptLogprobs = promptLogprobs,
+                    Sampling = s.Sampling with { Seed = s.Sampling.Seed + (ulong)j },
+                });
+        try
+        {
+            return scheduler.SubmitMany(requests, cancellationToken);
+        }
+        catch (RequestValidationException e)
+        {
+            var param = e.Param == "prompt" ? promptParam : e.Param;
+            var code = e.Message.Contains("context length") ? "context_length_exceeded" : null;
+            throw ApiException.Invalid(e.Message, param, code);
+        }
+        catch (QueueFullException e)
+        {
+            throw new ApiException(429, e.Message, "rate_limit_error", code: "queue_full");
+        }
+    }
+
+    public static void WriteHeader(Utf8JsonWriter w, string id, string objectType, long created, string model)
+    {
+        w.WriteString("id", id);
+        w.WriteString("object", objectType);
+        w.WriteNumber("created", created);
+        w.WriteString("model", model);
+        w.WriteNull("system_fingerprint");
+    }
+
+    public static int PromptTokens(IEnumerable<int[]> prompts) => prompts.Sum(p => p.Length);
+}
