@@ -8,6 +8,7 @@ var root = KilnCommand.Create(ModelLoader.Load);
 root.Subcommands.Add(EngineToolCommands.Quantize());
 root.Subcommands.Add(EngineToolCommands.GenerateModel());
 root.Subcommands.Add(EngineToolCommands.Bench());
+root.Subcommands.Add(ServerCommand.Create());
 try
 {
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

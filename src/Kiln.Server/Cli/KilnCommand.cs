@@ -49,9 +49,13 @@ public static class KilnCommand
             if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string?>())) r.AddError("--model-name must not be empty.");
         });
 
+        // The control plane names each replica process with this, so that after its own restart it can
+        // tell its replicas from unrelated processes by their command line.
+        var replicaId = new Option<string?>("--replica-id") { Description = "Identity given by the control plane (not used by the replica itself)." };
+
         var command = new Command("replica", "Serve one model over the OpenAI-compatible HTTP API.")
         {
-            model, host, port, maxBatch, ctxSize, maxQueue, threads, kvType, modelName,
+            model, host, port, maxBatch, ctxSize, maxQueue, threads, kvType, modelName, replicaId,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {

@@ -1,0 +1,98 @@
+namespace Kiln.Runtime;
+
+/// <summary>
+/// Runs replica processes. The reconciler decides what should run; a runtime only starts, stops,
+/// observes and re-attaches to processes, so a local runtime and a cluster runtime are interchangeable.
+/// </summary>
+public interface IReplicaRuntime
+{
+    /// <summary>The accelerator slots replicas share.</summary>
+    AcceleratorInventory Inventory { get; }
+
+    /// <summary>Starts a replica; returns once the process exists (it loads its model afterwards).</summary>
+    Task<ReplicaHandle> StartAsync(ReplicaLaunch launch, CancellationToken ct = default);
+
+    /// <summary>
+    /// Stops a replica: asks it to drain and exit, waits up to <paramref name="drainTimeout"/>,
+    /// then kills it. Returns once the process is gone; the runtime then forgets it.
+    /// </summary>
+    Task StopAsync(ReplicaHandle replica, TimeSpan drainTimeout, CancellationToken ct = default);
+
+    /// <summary>
+    /// Re-attaches to a replica started by an earlier control-plane process, or null when no live
+    /// process provably belongs to <paramref name="replica"/>. <paramref name="pidHint"/> is the
+    /// recorded process ID, if any; without it (or when it is stale) the runtime may search.
+    /// </summary>
+    ReplicaHandle? Adopt(ReplicaRef replica, int? pidHint);
+
+    /// <summary>The tracked replica with this ID, or null.</summary>
+    ReplicaHandle? Find(string replicaId);
+
+    /// <summary>Every replica this runtime tracks (running, or exited but not yet forgotten).</summary>
+    IReadOnlyList<ReplicaHandle> List();
+
+    /// <summary>Null while the process runs; how it ended otherwise.</summary>
+    ReplicaExit? GetExit(ReplicaHandle replica);
+
+    /// <summary>Stops tracking an exited replica, releasing its slots.</summary>
+    void Forget(ReplicaHandle replica);
+
+    /// <summary>Asks the replica's HTTP surface whether it serves.</summary>
+    Task<ReplicaProbe> ProbeAsync(ReplicaHandle replica, CancellationToken ct = default);
+}
+
+/// <summary>Identifies a replica across control-plane restarts.</summary>
+public sealed record ReplicaRef(string Account, string DeploymentId, string ReplicaId);
+
+/// <summary>What starting a replica needs.</summary>
+/// <param name="Replica">Which replica.</param>
+/// <param name="ModelPath">The GGUF file to serve.</param>
+/// <param name="ModelName">The name it answers to, <c>accounts/A/models/M</c>.</param>
+/// <param name="WorldSize">Accelerator slots it reserves (CPU threads on the local runtime).</param>
+public sealed record ReplicaLaunch(ReplicaRef Replica, string ModelPath, string ModelName, int WorldSize);
+
+/// <summary>A running (or just exited) replica process.</summary>
+public sealed record ReplicaHandle(
+    ReplicaRef Replica,
+    int Pid,
+    string Host,
+    int Port,
+    int WorldSize,
+    string ModelPath,
+    string LogPath,
+    bool Adopted)
+{
+    /// <summary>The replica's ID.</summary>
+    public string ReplicaId => Replica.ReplicaId;
+
+    /// <summary>Base URL of its HTTP surface.</summary>
+    public Uri BaseUri => new($"http://{Host}:{Port}/");
+}
+
+/// <summary>How a replica process ended.</summary>
+/// <param name="ExitCode">The exit code, when known (not for adopted processes).</param>
+/// <param name="LastLogLine">The last non-empty line it logged: usually why it failed.</param>
+public sealed record ReplicaExit(int? ExitCode, string? LastLogLine)
+{
+    /// <summary>"code 1", or "an unknown code".</summary>
+    public string Describe() => ExitCode is { } c ? $"code {c}" : "an unknown code";
+}
+
+/// <summary>What a health probe found.</summary>
+/// <param name="Health">The verdict.</param>
+/// <param name="Error">Why, when the replica reports that its model failed to load.</param>
+public sealed record ReplicaProbe(ReplicaHealth Health, string? Error = null);
+
+/// <summary>The verdict of a health probe.</summary>
+public enum ReplicaHealth
+{
+    /// <summary>Nothing answered (not listening yet, or hung).</summary>
+    Unreachable,
+    /// <summary>Answering, but still loading (503).</summary>
+    Loading,
+    /// <summary>Serving (200).</summary>
+    Ready,
+
+    /// <summary>Alive but unable to serve: its model failed to load (503 with <c>"status": "error"</c>).</summary>
+    Failed,
+}

@@ -1,0 +1,273 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+
+namespace Kiln.Runtime.Local;
+
+/// <summary>
+/// Replicas as child processes on this machine, each serving HTTP on a free loopback port.
+/// </summary>
+/// <remarks>
+/// <para>A replica runs <c>kiln replica --model F --port P --host H --threads N --model-name M
+/// --replica-id R</c> through <c>/bin/sh -c 'exec ...'</c>, which keeps the process ID and sends
+/// stdout and stderr straight to the replica's log file. Writing to a file rather than a pipe
+/// matters: a replica must outlive a crashed control plane (to be adopted after its restart), and a
+/// pipe to a dead parent would break its next write.</para>
+/// <para>Adoption proves ownership through <c>/proc/&lt;pid&gt;/cmdline</c>: the process must be a
+/// replica carrying the recorded, randomly generated replica ID, so a recycled process ID is never
+/// mistaken for a replica. Exit codes are only known for processes this instance started.</para>
+/// </remarks>
+public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
+{
+    private readonly ReplicaCommand _command;
+    private readonly string _logRoot;
+    private readonly string _host;
+    private readonly FreePorts _ports = new();
+    private readonly ConcurrentDictionary<string, Tracked> _replicas = new();
+    private readonly HttpClient _http;
+
+    /// <summary>Creates a runtime.</summary>
+    /// <param name="command">The replica program.</param>
+    /// <param name="logRoot">Logs go to <c>&lt;logRoot&gt;/&lt;account&gt;/&lt;deployment&gt;/&lt;replica&gt;.log</c>.</param>
+    /// <param name="inventory">The slots replicas share.</param>
+    /// <param name="host">The address replicas bind.</param>
+    /// <param name="probeTimeout">How long a health probe may take.</param>
+    public LocalProcessRuntime(ReplicaCommand command, string logRoot, AcceleratorInventory inventory, string host = "127.0.0.1", TimeSpan? probeTimeout = null)
+    {
+        _command = command;
+        _logRoot = Path.GetFullPath(logRoot);
+        _host = host;
+        Inventory = inventory;
+        _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.FromMinutes(1) })
+        {
+            Timeout = probeTimeout ?? TimeSpan.FromSeconds(2),
+        };
+    }
+
+    /// <inheritdoc />
+    public AcceleratorInventory Inventory { get; }
+
+    /// <summary>Where a replica's output goes.</summary>
+    public string LogPath(ReplicaRef r) => Path.Combine(_logRoot, r.Account, r.DeploymentId, r.ReplicaId + ".log");
+
+    /// <inheritdoc />
+    public Task<ReplicaHandle> StartAsync(ReplicaLaunch launch, CancellationToken ct = default)
+    {
+        var port = _ports.Next();
+        var log = LogPath(launch.Replica);
+        Directory.CreateDirectory(Path.GetDirectoryName(log)!);
+        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        // $0 is the log file; "$@" the replica command. exec keeps the shell's process ID.
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add("exec \"$@\" </dev/null >>\"$0\" 2>&1");
+        psi.ArgumentList.Add(log);
+        psi.ArgumentList.Add(_command.FileName);
+        foreach (var a in _command.PrefixArguments)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        string[] args =
+        [
+            "replica", "--model", launch.ModelPath, "--port", port.ToString(CultureInfo.InvariantCulture),
+            "--host", _host, "--threads", launch.WorldSize.ToString(CultureInfo.InvariantCulture),
+            "--model-name", launch.ModelName, "--replica-id", launch.Replica.ReplicaId,
+        ];
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        File.AppendAllText(log, $"{DateTimeOffset.UtcNow:O} starting replica {launch.Replica.ReplicaId} on port {port}\n");
+        var child = Process.Start(psi) ?? throw new InvalidOperationException("the replica process did not start");
+        var handle = new ReplicaHandle(launch.Replica, child.Id, _host, port, launch.WorldSize, launch.ModelPath, log, Adopted: false);
+        _replicas[handle.ReplicaId] = new Tracked(handle, child);
+        return Task.FromResult(handle);
+    }
+
+    /// <inheritdoc />
+    public async Task StopAsync(ReplicaHandle replica, TimeSpan drainTimeout, CancellationToken ct = default)
+    {
+        var tracked = _replicas.GetValueOrDefault(replica.ReplicaId);
+        var child = tracked?.Handle.Pid == replica.Pid ? tracked.Child : null;
+        if (Exited(replica, child) is null)
+        {
+            // SIGTERM: the replica stops accepting, drains in-flight requests and exits.
+            Signal(replica, child, PosixProcess.SigTerm);
+            if (!await WaitForExitAsync(replica, child, drainTimeout, ct))
+            {
+                Signal(replica, child, PosixProcess.SigKill);
+                await WaitForExitAsync(replica, child, TimeSpan.FromSeconds(10), ct);
+            }
+        }
+        if (tracked is not null && tracked.Handle.Pid == replica.Pid)
+        {
+            _replicas.TryRemove(new KeyValuePair<string, Tracked>(replica.ReplicaId, tracked));
+            tracked.Child?.Dispose();
+        }
+    }
+
+    /// <inheritdoc />
+    public ReplicaHandle? Adopt(ReplicaRef replica, int? pidHint)
+    {
+        if (Find(replica.ReplicaId) is { } known)
+        {
+            return known;
+        }
+        var pid = pidHint is { } hint && Parse(hint, replica) is not null
+            ? hint
+            : PosixProcess.All().FirstOrDefault(p => Parse(p, replica) is not null);
+        if (pid == 0 || !PosixProcess.IsAlive(pid) || Parse(pid, replica) is not { } args)
+        {
+            return null;
+        }
+        var handle = new ReplicaHandle(replica, pid, args.Host, args.Port, args.WorldSize, args.Model, LogPath(replica), Adopted: true);
+        _replicas[replica.ReplicaId] = new Tracked(handle, null);
+        return handle;
+    }
+
+    /// <inheritdoc />
+    public ReplicaHandle? Find(string replicaId) => _replicas.GetValueOrDefault(replicaId)?.Handle;
+
+    /// <inheritdoc />
+    public IReadOnlyList<ReplicaHandle> List() => [.. _replicas.Values.Select(t => t.Handle)];
+
+    /// <inheritdoc />
+    public ReplicaExit? GetExit(ReplicaHandle replica)
+    {
+        var tracked = _replicas.GetValueOrDefault(replica.ReplicaId);
+        return Exited(replica, tracked?.Handle.Pid == replica.Pid ? tracked.Child : null);
+    }
+
+    /// <inheritdoc />
+    public void Forget(ReplicaHandle replica)
+    {
+        if (_replicas.TryGetValue(replica.ReplicaId, out var tracked) && tracked.Handle.Pid == replica.Pid
+            && _replicas.TryRemove(new KeyValuePair<string, Tracked>(replica.ReplicaId, tracked)))
+        {
+            tracked.Child?.Dispose();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<ReplicaProbe> ProbeAsync(ReplicaHandle replica, CancellationToken ct = default)
+    {
+        try
+        {
+            using var response = await _http.GetAsync(new Uri(replica.BaseUri, "health"), ct);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                return new ReplicaProbe(ReplicaHealth.Ready);
+            }
+            // A replica whose model failed to load may stay up and say so: {"status":"error","error":"..."}.
+            var body = await response.Content.ReadAsStringAsync(ct);
+            try
+            {
+                using var json = JsonDocument.Parse(body);
+                if (json.RootElement.ValueKind == JsonValueKind.Object
+                    && json.RootElement.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String
+                    && status.GetString() == "error")
+                {
+                    var error = json.RootElement.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
+                    return new ReplicaProbe(ReplicaHealth.Failed, error ?? "the model failed to load");
+                }
+            }
+            catch (JsonException)
+            {
+            }
+            return new ReplicaProbe(ReplicaHealth.Loading);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            return new ReplicaProbe(ReplicaHealth.Unreachable);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        // Replicas keep running: the control plane decides whether to stop them before it exits.
+        _http.Dispose();
+        foreach (var t in _replicas.Values)
+        {
+            t.Child?.Dispose();
+        }
+    }
+
+    private static ReplicaExit? Exited(ReplicaHandle replica, Process? child)
+    {
+        if (child is not null)
+        {
+            return child.HasExited ? new ReplicaExit(child.ExitCode, LogTail.LastLine(replica.LogPath)) : null;
+        }
+        return PosixProcess.IsAlive(replica.Pid) && Parse(replica.Pid, replica.Replica) is not null
+            ? null
+            : new ReplicaExit(null, LogTail.LastLine(replica.LogPath));
+    }
+
+    private static void Signal(ReplicaHandle replica, Process? child, int signal)
+    {
+        if (child is not null ? !child.HasExited : Parse(replica.Pid, replica.Replica) is not null)
+        {
+            PosixProcess.Signal(replica.Pid, signal);
+        }
+    }
+
+    private static async Task<bool> WaitForExitAsync(ReplicaHandle replica, Process? child, TimeSpan timeout, CancellationToken ct)
+    {
+        if (child is not null)
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            cts.CancelAfter(timeout);
+            try
+            {
+                await child.WaitForExitAsync(cts.Token);
+                return true;
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                return false;
+            }
+        }
+        var deadline = DateTime.UtcNow + timeout;
+        while (PosixProcess.IsAlive(replica.Pid))
+        {
+            if (DateTime.UtcNow >= deadline)
+            {
+                return false;
+            }
+            await Task.Delay(50, ct);
+        }
+        return true;
+    }
+
+    /// <summary>The replica arguments of process <paramref name="pid"/> if it is <paramref name="replica"/>, else null.</summary>
+    private static ReplicaArgs? Parse(int pid, ReplicaRef replica)
+    {
+        var argv = PosixProcess.CommandLine(pid);
+        if (argv is null)
+        {
+            return null;
+        }
+        var i = Array.IndexOf(argv, "replica");
+        if (i < 0)
+        {
+            return null;
+        }
+        string? Value(string flag)
+        {
+            var at = Array.IndexOf(argv, flag, i);
+            return at >= 0 && at + 1 < argv.Length ? argv[at + 1] : null;
+        }
+        if (Value("--replica-id") != replica.ReplicaId || !int.TryParse(Value("--port"), CultureInfo.InvariantCulture, out var port))
+        {
+            return null;
+        }
+        var threads = int.TryParse(Value("--threads"), CultureInfo.InvariantCulture, out var t) ? t : 1;
+        return new ReplicaArgs(Value("--host") ?? "127.0.0.1", port, threads, Value("--model") ?? "");
+    }
+
+    private sealed record ReplicaArgs(string Host, int Port, int WorldSize, string Model);
+
+    private sealed record Tracked(ReplicaHandle Handle, Process? Child);
+}

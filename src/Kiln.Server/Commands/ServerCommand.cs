@@ -1,0 +1,82 @@
+using System.CommandLine;
+using Kiln.Core.Time;
+using Kiln.Runtime.Local;
+using Kiln.Server.ControlPlane;
+
+namespace Kiln.Server.Commands;
+
+/// <summary><c>kiln server</c>: the control plane (REST API, store, reconciler, local replicas).</summary>
+public static class ServerCommand
+{
+    /// <summary>The command.</summary>
+    public static Command Create()
+    {
+        var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "Port to listen on", DefaultValueFactory = _ => 8420 };
+        port.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 65535)
+            {
+                r.AddError($"--port: must be between 1 and 65535, got {r.GetValueOrDefault<int>()}");
+            }
+        });
+        var dataDir = new Option<string>("--data-dir")
+        {
+            Description = "Data directory: store, models, replica logs, admin key (default: $KILN_HOME, else ~/.kiln)",
+            DefaultValueFactory = _ => ServerOptions.DefaultDataDir(),
+        };
+        var cpuSlots = new Option<int?>("--cpu-slots") { Description = "Accelerator slots as CPU slots (default: GPUs from nvidia-smi, else one per core)" };
+        cpuSlots.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 1)
+            {
+                r.AddError($"--cpu-slots: must be at least 1, got {r.GetValueOrDefault<int?>()}");
+            }
+        });
+        // Tuning knobs for tests and operators; hidden to keep the help short.
+        var interval = DurationOption("--reconcile-interval", "Time between reconciler passes", "1s");
+        var drain = DurationOption("--drain-timeout", "How long a stopping replica may drain before it is killed", "30s");
+        var startTimeout = DurationOption("--replica-start-timeout", "How long a replica may take to become ready", "10m");
+        var backoff = DurationOption("--restart-backoff", "Delay before the first restart of a failed replica (doubles after each failure)", "1s");
+        var replicaCommand = new Option<string?>("--replica-command") { Description = "Program that runs replicas (default: this kiln executable)", Hidden = true };
+
+        var command = new Command("server", "Run the control plane: REST API, store, reconciler and local replicas")
+        {
+            host, port, dataDir, cpuSlots, interval, drain, startTimeout, backoff, replicaCommand,
+        };
+        command.SetAction((r, ct) =>
+        {
+            var options = new ServerOptions
+            {
+                Host = r.GetValue(host)!,
+                Port = r.GetValue(port),
+                DataDir = r.GetValue(dataDir)!,
+                CpuSlots = r.GetValue(cpuSlots),
+                ReplicaCommand = r.GetValue(replicaCommand) is { Length: > 0 } rc ? ReplicaCommand.FromPath(rc) : null,
+                Reconciler = new ReconcilerOptions
+                {
+                    Interval = GoDuration.Parse(r.GetValue(interval)!),
+                    DrainTimeout = GoDuration.Parse(r.GetValue(drain)!),
+                    StartTimeout = GoDuration.Parse(r.GetValue(startTimeout)!),
+                    RestartBackoff = GoDuration.Parse(r.GetValue(backoff)!),
+                },
+            };
+            return ControlPlaneHost.RunAsync(options, ct);
+        });
+        return command;
+    }
+
+    private static Option<string> DurationOption(string name, string description, string fallback)
+    {
+        var option = new Option<string>(name) { Description = $"{description} (Go duration)", DefaultValueFactory = _ => fallback, Hidden = true };
+        option.Validators.Add(r =>
+        {
+            var value = r.GetValueOrDefault<string>();
+            if (!GoDuration.TryParse(value, out var d, out var error) || d <= TimeSpan.Zero)
+            {
+                r.AddError($"{name}: {error ?? $"must be positive, got {value}"}");
+            }
+        });
+        return option;
+    }
+}

@@ -1,0 +1,58 @@
+using System.Text.Json;
+using Kiln.Core.Accounts;
+using Kiln.Core.Auth;
+using Kiln.Core.Errors;
+using Kiln.Core.Names;
+using Kiln.Server.ControlPlane.Auth;
+using Kiln.Store;
+
+namespace Kiln.Server.ControlPlane.Api;
+
+/// <summary><c>POST /v1/accounts</c> (admin) and <c>GET /v1/accounts/{a}</c>.</summary>
+public static class AccountsApi
+{
+    /// <summary>Maps the routes.</summary>
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/accounts", async (HttpContext ctx, IKilnStore store, CancellationToken ct) =>
+        {
+            if (!Caller.Of(ctx).IsAdmin)
+            {
+                throw KilnError.PermissionDenied("creating accounts needs an admin API key");
+            }
+            var body = await ApiJson.ReadObjectAsync(ctx.Request, ct);
+            var id = ResourceNames.RequireValidId(JsonFields.String(body, "accountId") ?? "", "account");
+            var tier = AccountTier.Developer;
+            if (JsonFields.String(body, "tier") is { } t && !AccountTiers.TryParse(t, out tier))
+            {
+                throw KilnError.InvalidArgument($"tier: unknown tier \"{t}\"; known: developer, enterprise");
+            }
+            decimal? spendLimit = body.TryGetProperty("spendLimit", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetDecimal() : null;
+            if (spendLimit < 0)
+            {
+                throw KilnError.InvalidArgument($"spendLimit: must not be negative, got {spendLimit}");
+            }
+            var account = await store.CreateAccountAsync(new NewAccount(id, JsonFields.String(body, "displayName"), tier, spendLimit), ct);
+            var key = ApiKeys.Generate();
+            var keyId = ApiKeysApi.NewKeyId();
+            await store.CreateApiKeyAsync(new NewApiKey(id, keyId, ApiKeys.Hash(key), "first key"), ct);
+            return ApiJson.Ok(new { account = ToJson(account), apiKey = new { keyId, key } });
+        });
+
+        app.MapGet("/v1/accounts/{a}", async (string a, HttpContext ctx, IKilnStore store, CancellationToken ct) =>
+        {
+            Caller.Of(ctx).RequireAccount(a, "account", $"accounts/{a}");
+            var account = await store.GetAccountAsync(a, ct) ?? throw KilnError.NotFound("account", $"accounts/{a}");
+            return ApiJson.Ok(ToJson(account));
+        });
+    }
+
+    private static object ToJson(AccountRecord a) => new
+    {
+        name = $"accounts/{a.Id}",
+        displayName = a.DisplayName,
+        tier = a.Tier.ToWireName(),
+        spendLimit = a.SpendLimit,
+        createTime = ApiJson.Time(a.CreateTime),
+    };
+}

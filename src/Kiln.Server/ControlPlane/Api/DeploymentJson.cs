@@ -1,0 +1,78 @@
+using Kiln.Core.Deployments;
+using Kiln.Core.Errors;
+using Kiln.Core.Time;
+using Kiln.Store;
+
+namespace Kiln.Server.ControlPlane.Api;
+
+/// <summary>A deployment as the API shows it: spec, status, replica counts and (on GET) events and replicas.</summary>
+public static class DeploymentJson
+{
+    /// <summary>How many recent events a GET includes.</summary>
+    public const int EventCount = 20;
+
+    /// <summary>The JSON object of <paramref name="d"/>; <paramref name="detail"/> adds events and replicas.</summary>
+    public static async Task<object> RenderAsync(IKilnStore store, DeploymentRecord d, bool detail, CancellationToken ct)
+    {
+        var replicas = await store.ListReplicasAsync(d.Account, d.Id, ct);
+        var events = detail ? await store.ListRecentEventsAsync(d.Account, d.Id, EventCount, ct) : null;
+        var stats = ReplicaStats.From(replicas.Select(r => r.Phase));
+        var spec = d.Spec;
+        var policy = spec.AutoscalingPolicy;
+        var unusedSince = d.LastRequestTime ?? d.CreateTime;
+        DateTimeOffset? expire = spec.UnusedAutoDeleteDuration > TimeSpan.Zero && !d.State.IsGoingAway()
+            ? unusedSince + spec.UnusedAutoDeleteDuration
+            : null;
+        return new
+        {
+            name = d.Name.ToString(),
+            displayName = spec.DisplayName,
+            baseModel = spec.BaseModel,
+            state = d.State.ToWireName(),
+            status = new { code = d.Status.Code.ToWireName(), message = d.Status.Message },
+            minReplicaCount = spec.MinReplicaCount,
+            maxReplicaCount = spec.MaxReplicaCount,
+            desiredReplicaCount = d.DesiredReplicaCount,
+            replicaCount = stats.Ready,
+            replicaStats = new
+            {
+                pendingSchedulingReplicaCount = stats.Pending,
+                downloadingModelReplicaCount = 0,
+                initializingReplicaCount = stats.Initializing,
+                readyReplicaCount = stats.Ready,
+            },
+            autoscalingPolicy = new
+            {
+                scaleUpWindow = ProtoDuration.Format(policy.ScaleUpWindow),
+                scaleDownWindow = ProtoDuration.Format(policy.ScaleDownWindow),
+                scaleToZeroWindow = ProtoDuration.Format(policy.ScaleToZeroWindow),
+                loadTargets = policy.LoadTargets,
+            },
+            acceleratorType = spec.AcceleratorType.ToWireName(),
+            acceleratorCount = spec.AcceleratorCount,
+            unusedAutoDeleteDuration = ProtoDuration.Format(spec.UnusedAutoDeleteDuration),
+            enableAddons = spec.EnableAddons,
+            createTime = ApiJson.Time(d.CreateTime),
+            updateTime = ApiJson.Time(d.UpdateTime),
+            deleteTime = ApiJson.Time(d.DeleteTime),
+            expireTime = ApiJson.Time(expire),
+            createdBy = d.CreatedBy,
+            lastRequestTime = ApiJson.Time(d.LastRequestTime),
+            events = events?.Select(e => new { time = ApiJson.Time(e.Time), type = e.Type, message = e.Message }),
+            replicas = detail
+                ? replicas.Select(r => new
+                {
+                    replicaId = r.ReplicaId,
+                    phase = r.Phase.ToWireName(),
+                    pid = r.Pid,
+                    host = r.Host,
+                    port = r.Port,
+                    startTime = ApiJson.Time(r.StartTime),
+                    readyTime = ApiJson.Time(r.ReadyTime),
+                    failureCount = r.FailureCount,
+                    lastError = r.LastError,
+                })
+                : null,
+        };
+    }
+}

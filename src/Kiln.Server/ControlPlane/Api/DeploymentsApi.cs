@@ -1,0 +1,125 @@
+using Kiln.Core.Deployments;
+using Kiln.Core.Errors;
+using Kiln.Core.Models;
+using Kiln.Core.Names;
+using Kiln.Server.ControlPlane.Auth;
+using Kiln.Server.ControlPlane.Controllers;
+using Kiln.Store;
+
+namespace Kiln.Server.ControlPlane.Api;
+
+/// <summary><c>/v1/accounts/{a}/deployments</c>: create, get, list, patch, delete.</summary>
+public static class DeploymentsApi
+{
+    /// <summary>Maps the routes.</summary>
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, ReconcileSignal signal, CancellationToken ct) =>
+        {
+            var caller = Caller.Of(ctx);
+            caller.RequireAccount(a, "account", $"accounts/{a}");
+            var id = ctx.Request.Query["deploymentId"].ToString();
+            id = id.Length == 0 ? ResourceNames.NewDeploymentId() : ResourceNames.RequireValidId(id, "deployment");
+            var patch = DeploymentRequest.Parse(await ApiJson.ReadObjectAsync(ctx.Request, ct));
+            if (patch.BaseModel is { } bm && !bm.Contains('/') && ResourceNames.IsValidId(bm))
+            {
+                // A bare model ID means a model of the caller's account, as kilnctl accepts it.
+                patch = patch with { BaseModel = new ModelName(a, bm).ToString() };
+            }
+            var spec = DeploymentSpecs.Create(patch);
+            var modelName = spec.BaseModelName;
+            var model = modelName.Account == a ? await store.GetModelAsync(a, modelName.Model, ct) : null;
+            if (model is null)
+            {
+                throw KilnError.NotFound("model", modelName.ToString());
+            }
+            if (model.State != ModelState.Ready)
+            {
+                throw KilnError.FailedPrecondition($"model {modelName} is {model.State.ToWireName()}: upload its file before deploying it");
+            }
+            var record = await store.CreateDeploymentAsync(new NewDeployment(a, id, spec, DesiredReplicas.Initial(spec), caller.KeyId), ct);
+            await store.AppendEventAsync(a, id, "Created", $"created with {record.DesiredReplicaCount} desired replica(s) of {spec.BaseModel}", ct);
+            signal.Wake();
+            return ApiJson.Ok(await DeploymentJson.RenderAsync(store, record, detail: true, ct));
+        });
+
+        app.MapGet("/v1/accounts/{a}/deployments/{d}", async (string a, string d, HttpContext ctx, IKilnStore store, CancellationToken ct) =>
+            ApiJson.Ok(await DeploymentJson.RenderAsync(store, await RequireAsync(store, ctx, a, d, ct), detail: true, ct)));
+
+        app.MapGet("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, CancellationToken ct) =>
+        {
+            Caller.Of(ctx).RequireAccount(a, "account", $"accounts/{a}");
+            var page = await store.ListDeploymentsAsync(a, ApiJson.Page(ctx.Request), ApiJson.Flag(ctx.Request, "showDeleted"), ct);
+            var deployments = new List<object>();
+            foreach (var d in page.Items)
+            {
+                deployments.Add(await DeploymentJson.RenderAsync(store, d, detail: false, ct));
+            }
+            return ApiJson.Ok(new { deployments, nextPageToken = page.NextPageToken ?? "", totalSize = page.TotalSize });
+        });
+
+        app.MapMethods("/v1/accounts/{a}/deployments/{d}", ["PATCH"], async (string a, string d, HttpContext ctx, IKilnStore store, ReconcileSignal signal, CancellationToken ct) =>
+        {
+            var patch = DeploymentRequest.Parse(await ApiJson.ReadObjectAsync(ctx.Request, ct));
+            var maskText = ctx.Request.Query["updateMask"].ToString();
+            IReadOnlyCollection<string>? mask = maskText.Length == 0 ? null : maskText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            for (var attempt = 0; ; attempt++)
+            {
+                var current = await RequireAsync(store, ctx, a, d, ct);
+                if (current.State.IsGoingAway())
+                {
+                    throw KilnError.FailedPrecondition($"deployment {current.Name} is {current.State.ToWireName()}; it can no longer change");
+                }
+                var spec = DeploymentSpecs.Update(current.Spec, patch, mask);
+                DeploymentRecord updated;
+                try
+                {
+                    updated = await store.UpdateDeploymentSpecAsync(a, d, spec, current.Generation, ct);
+                }
+                catch (KilnError e) when (e.Code == StatusCode.Aborted && attempt < 5)
+                {
+                    continue; // a concurrent PATCH won; merge onto the newer spec
+                }
+                // Desired replicas stay where the autoscaler put them, within the new bounds.
+                var desired = DesiredReplicas.Clamp(updated.DesiredReplicaCount, spec);
+                if (desired != updated.DesiredReplicaCount)
+                {
+                    updated = await store.SetDesiredReplicaCountAsync(a, d, desired, ct);
+                }
+                if (updated.Generation != current.Generation)
+                {
+                    await store.AppendEventAsync(a, d, "Updated",
+                        $"spec updated to generation {updated.Generation} (min {spec.MinReplicaCount}, max {spec.MaxReplicaCount}, desired {desired})", ct);
+                    if (updated.State == DeploymentState.Ready)
+                    {
+                        updated = await store.UpdateDeploymentStatusAsync(a, d, new DeploymentStatusUpdate(
+                            DeploymentState.Updating, new DeploymentStatus(StatusCode.Ok, $"rolling out generation {updated.Generation}"), updated.ObservedGeneration), ct);
+                    }
+                }
+                signal.Wake();
+                return ApiJson.Ok(await DeploymentJson.RenderAsync(store, updated, detail: true, ct));
+            }
+        });
+
+        app.MapDelete("/v1/accounts/{a}/deployments/{d}", async (string a, string d, HttpContext ctx, IKilnStore store, ReconcileSignal signal, CancellationToken ct) =>
+        {
+            var current = await RequireAsync(store, ctx, a, d, ct);
+            var updated = current.DeleteTime is null && current.State != DeploymentState.Deleted
+                ? await store.RequestDeploymentDeletionAsync(a, d, ct)
+                : current;
+            if (current.DeleteTime is null && current.State != DeploymentState.Deleted)
+            {
+                await store.AppendEventAsync(a, d, "DeleteRequested", "deletion requested", ct);
+            }
+            signal.Wake();
+            return ApiJson.Ok(await DeploymentJson.RenderAsync(store, updated, detail: true, ct));
+        });
+    }
+
+    private static async Task<DeploymentRecord> RequireAsync(IKilnStore store, HttpContext ctx, string a, string d, CancellationToken ct)
+    {
+        var name = $"accounts/{a}/deployments/{d}";
+        Caller.Of(ctx).RequireAccount(a, "deployment", name);
+        return await store.GetDeploymentAsync(a, d, ct) ?? throw KilnError.NotFound("deployment", name);
+    }
+}

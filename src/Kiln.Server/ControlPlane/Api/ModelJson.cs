@@ -1,0 +1,41 @@
+using Kiln.Core.Deployments;
+using Kiln.Core.Models;
+using Kiln.Store;
+
+namespace Kiln.Server.ControlPlane.Api;
+
+/// <summary>A model as the API shows it, with DEPLOYED derived from live deployments.</summary>
+public static class ModelJson
+{
+    /// <summary>The JSON object of <paramref name="m"/>.</summary>
+    public static async Task<object> RenderAsync(IKilnStore store, ModelRecord m, CancellationToken ct)
+    {
+        var serving = await store.ListDeploymentsServingAsync(m.Name, ct);
+        var refs = new List<object>();
+        foreach (var d in serving)
+        {
+            var deployment = await store.GetDeploymentAsync(d.Account, d.Deployment, ct);
+            refs.Add(new
+            {
+                name = $"accounts/{d.Account}/deployedModels/{d.Deployment}",
+                deployment = d.ToString(),
+                state = deployment?.State == DeploymentState.Ready ? "DEPLOYED" : "DEPLOYING",
+            });
+        }
+        return new
+        {
+            name = m.Name.ToString(),
+            displayName = m.DisplayName,
+            kind = m.Kind.ToWireName(),
+            state = ModelStates.Derive(m.State, serving.Count > 0).ToWireName(),
+            baseModel = m.BaseModel,
+            sha256 = m.Sha256,
+            sizeBytes = m.SizeBytes,
+            architecture = m.Architecture,
+            contextLength = m.ContextLength,
+            createTime = ApiJson.Time(m.CreateTime),
+            updateTime = ApiJson.Time(m.UpdateTime),
+            deployedModelRefs = refs,
+        };
+    }
+}

@@ -1,0 +1,105 @@
+using Kiln.Core.Errors;
+using Kiln.Core.Models;
+using Kiln.Core.Names;
+using Kiln.Server.ControlPlane.Auth;
+using Kiln.Store;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Kiln.Server.ControlPlane.Api;
+
+/// <summary><c>/v1/accounts/{a}/models</c>: create, upload, get, list, delete.</summary>
+public static class ModelsApi
+{
+    /// <summary>Maps the routes.</summary>
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/accounts/{a}/models", async (string a, HttpContext ctx, IKilnStore store, DataDirectory dir, CancellationToken ct) =>
+        {
+            var modelId = ctx.Request.Query["modelId"].ToString();
+            if (modelId.Length == 0)
+            {
+                throw KilnError.InvalidArgument("modelId: the query parameter ?modelId=<MODEL_ID> is required");
+            }
+            ResourceNames.RequireValidId(modelId, "model");
+            Caller.Of(ctx).RequireAccount(a, "account", $"accounts/{a}");
+            var body = await ApiJson.ReadObjectAsync(ctx.Request, ct);
+            var kind = ModelKind.HfBaseModel;
+            if (JsonFields.String(body, "kind") is { } k && (!ModelKinds.TryParse(k, out kind) || kind is not (ModelKind.HfBaseModel or ModelKind.CustomModel)))
+            {
+                throw KilnError.InvalidArgument($"kind: \"{k}\" is not supported; use HF_BASE_MODEL or CUSTOM_MODEL");
+            }
+            var model = await store.CreateModelAsync(new NewModel(a, modelId, kind, dir.ModelFile(a, modelId), 0, ModelState.Uploading)
+            {
+                DisplayName = JsonFields.String(body, "displayName"),
+            }, ct);
+            return ApiJson.Ok(await ModelJson.RenderAsync(store, model, ct));
+        });
+
+        app.MapPut("/v1/accounts/{a}/models/{m}:upload", async (string a, string m, HttpContext ctx, IKilnStore store, CancellationToken ct) =>
+        {
+            var model = await RequireAsync(store, ctx, a, m, ct);
+            if (model.State != ModelState.Uploading)
+            {
+                throw new ApiError(409, KilnError.FailedPrecondition($"model {model.Name} is already {model.State.ToWireName()}; delete it to upload again"));
+            }
+            // Model files are far larger than the server's default request limit.
+            if (ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = null;
+            }
+            var result = await ModelUpload.ReceiveAsync(ctx.Request.Body, model.FilePath, ct);
+            var updated = await store.UpdateModelAsync(model with
+            {
+                Sha256 = result.Sha256,
+                SizeBytes = result.SizeBytes,
+                Architecture = result.Architecture,
+                ContextLength = result.ContextLength,
+                State = ModelState.Ready,
+            }, ct);
+            return ApiJson.Ok(await ModelJson.RenderAsync(store, updated, ct));
+        });
+
+        app.MapGet("/v1/accounts/{a}/models/{m}", async (string a, string m, HttpContext ctx, IKilnStore store, CancellationToken ct) =>
+            ApiJson.Ok(await ModelJson.RenderAsync(store, await RequireAsync(store, ctx, a, m, ct), ct)));
+
+        app.MapGet("/v1/accounts/{a}/models", async (string a, HttpContext ctx, IKilnStore store, CancellationToken ct) =>
+        {
+            Caller.Of(ctx).RequireAccount(a, "account", $"accounts/{a}");
+            var page = await store.ListModelsAsync(a, ApiJson.Page(ctx.Request), ct);
+            var models = new List<object>();
+            foreach (var m in page.Items)
+            {
+                models.Add(await ModelJson.RenderAsync(store, m, ct));
+            }
+            return ApiJson.Ok(new { models, nextPageToken = page.NextPageToken ?? "", totalSize = page.TotalSize });
+        });
+
+        app.MapDelete("/v1/accounts/{a}/models/{m}", async (string a, string m, HttpContext ctx, IKilnStore store, CancellationToken ct) =>
+        {
+            var model = await RequireAsync(store, ctx, a, m, ct);
+            var serving = await store.ListDeploymentsServingAsync(model.Name, ct);
+            if (serving.Count > 0)
+            {
+                throw new ApiError(409, KilnError.FailedPrecondition(
+                    $"model {model.Name} is deployed by {string.Join(", ", serving)}; delete the deployment first"));
+            }
+            try
+            {
+                await store.DeleteModelAsync(a, m, ct);
+            }
+            catch (KilnError e) when (e.Code == StatusCode.FailedPrecondition)
+            {
+                throw new ApiError(409, e);
+            }
+            File.Delete(model.FilePath);
+            return ApiJson.Ok(new { });
+        });
+    }
+
+    private static async Task<ModelRecord> RequireAsync(IKilnStore store, HttpContext ctx, string a, string m, CancellationToken ct)
+    {
+        var name = $"accounts/{a}/models/{m}";
+        Caller.Of(ctx).RequireAccount(a, "model", name);
+        return await store.GetModelAsync(a, m, ct) ?? throw KilnError.NotFound("model", name);
+    }
+}

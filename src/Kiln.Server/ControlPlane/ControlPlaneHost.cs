@@ -1,0 +1,78 @@
+using Kiln.Core.Errors;
+using Kiln.Core.Time;
+using Kiln.Runtime;
+using Kiln.Runtime.Local;
+using Kiln.Server.ControlPlane.Api;
+using Kiln.Server.ControlPlane.Auth;
+using Kiln.Server.ControlPlane.Controllers;
+using Kiln.Store;
+using Kiln.Store.Sqlite;
+
+namespace Kiln.Server.ControlPlane;
+
+/// <summary>Builds and runs the control plane: store, runtime, reconciler and REST API.</summary>
+public static class ControlPlaneHost
+{
+    /// <summary>Runs until shutdown; returns the exit code.</summary>
+    public static async Task<int> RunAsync(ServerOptions options, CancellationToken ct)
+    {
+        var dir = new DataDirectory(options.DataDir);
+        var store = SqliteKilnStore.Open(dir.Database);
+        var adminKey = await AdminBootstrap.EnsureAsync(store, dir, ct);
+        var inventory = AcceleratorInventory.Detect(options.CpuSlots);
+        var runtime = new LocalProcessRuntime(options.ReplicaCommand ?? ReplicaCommand.ForCurrentProcess(), dir.Replicas, inventory);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = dir.Root });
+        builder.WebHost.UseKestrel(k => k.AddServerHeader = false);
+        builder.WebHost.UseUrls($"http://{FormatHost(options.Host)}:{options.Port}");
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Kiln", LogLevel.Information);
+        // A clean stop drains replicas, which may take the whole drain timeout.
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.Reconciler.DrainTimeout + TimeSpan.FromSeconds(10));
+        builder.Services.AddSingleton<IKilnStore>(store);
+        builder.Services.AddSingleton<IClock>(SystemClock.Instance);
+        builder.Services.AddSingleton(dir);
+        builder.Services.AddSingleton<IReplicaRuntime>(runtime);
+        builder.Services.AddSingleton(options.Reconciler);
+        builder.Services.AddSingleton<ReconcileSignal>();
+        builder.Services.AddSingleton<ReplicaStopper>();
+        builder.Services.AddSingleton<ReplicaAdoption>();
+        builder.Services.AddSingleton<DeploymentPass>();
+        builder.Services.AddHostedService<Reconciler>();
+
+        await using var app = builder.Build();
+        app.UseMiddleware<ErrorMiddleware>();
+        app.UseMiddleware<BearerAuthMiddleware>();
+        IdentityApi.Map(app);
+        AccountsApi.Map(app);
+        ApiKeysApi.Map(app);
+        ModelsApi.Map(app);
+        DeploymentsApi.Map(app);
+        app.MapFallback((HttpContext ctx) =>
+            throw new KilnError(StatusCode.NotFound, $"no route {ctx.Request.Method} {ctx.Request.Path}"));
+
+        try
+        {
+            await app.StartAsync(ct);
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"kiln server: cannot listen on {options.Host}:{options.Port}: {e.Message}");
+            return 1;
+        }
+        if (adminKey is not null)
+        {
+            Console.WriteLine($"Created account \"{AdminBootstrap.AdminAccountId}\" with an admin API key (shown only this once; also saved to {dir.AdminKeyFile}):");
+            Console.WriteLine($"  {adminKey}");
+        }
+        Console.WriteLine($"kiln server listening on http://{FormatHost(options.Host)}:{options.Port} (data: {dir.Root}; {inventory})");
+        await app.WaitForShutdownAsync(ct);
+        runtime.Dispose();
+        store.Dispose();
+        return 0;
+    }
+
+    private static string FormatHost(string host) => host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;
+}

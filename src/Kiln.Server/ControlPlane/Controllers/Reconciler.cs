@@ -1,0 +1,115 @@
+using Kiln.Core.Deployments;
+using Kiln.Runtime;
+using Kiln.Store;
+
+namespace Kiln.Server.ControlPlane.Controllers;
+
+/// <summary>
+/// The level-triggered loop that drives every live deployment's replicas toward its spec and
+/// desired replica count. It runs a pass every <see cref="ReconcilerOptions.Interval"/>, or sooner
+/// when an API write wakes it.
+/// </summary>
+/// <remarks>
+/// It only reads <c>desiredReplicaCount</c>; whoever sets that number (the API's clamping today,
+/// an autoscaler later) needs no change here. On start it first adopts the replica processes a
+/// previous control-plane process left behind. On a clean stop (SIGTERM, Ctrl-C) it stops every
+/// replica it runs, draining them, and removes their records so the next start begins afresh;
+/// after a crash (<c>kill -9</c>) the replicas keep serving and are adopted on the next start.
+/// </remarks>
+public sealed class Reconciler(
+    IKilnStore store,
+    IReplicaRuntime runtime,
+    ReconcileSignal signal,
+    ReplicaAdoption adoption,
+    ReplicaStopper stopper,
+    DeploymentPass pass,
+    ReconcilerOptions options,
+    ILogger<Reconciler> log) : BackgroundService
+{
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await adoption.RunAsync(stoppingToken);
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await PassAsync(stoppingToken);
+                await signal.WaitAsync(options.Interval, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await StopEverythingAsync();
+        }
+    }
+
+    /// <summary>One pass over every live deployment.</summary>
+    private async Task PassAsync(CancellationToken ct)
+    {
+        var wanted = new HashSet<string>();
+        IReadOnlyList<DeploymentRecord> deployments;
+        try
+        {
+            deployments = await store.ListLiveDeploymentsAsync(ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogError(e, "listing deployments failed");
+            return;
+        }
+        foreach (var d in deployments)
+        {
+            try
+            {
+                await pass.RunAsync(d, ct);
+                foreach (var r in await store.ListReplicasAsync(d.Account, d.Id, ct))
+                {
+                    wanted.Add(r.ReplicaId);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogError(e, "reconciling {Deployment} failed", d.Name);
+                // Its processes stay: an error here says nothing about whether they are wanted.
+                foreach (var h in runtime.List().Where(h => h.Replica.Account == d.Account && h.Replica.DeploymentId == d.Id))
+                {
+                    wanted.Add(h.ReplicaId);
+                }
+            }
+        }
+        // A process no record accounts for (its deployment was purged, say) would be an orphan.
+        foreach (var h in runtime.List())
+        {
+            if (!wanted.Contains(h.ReplicaId) && !stopper.IsStopping(h.ReplicaId))
+            {
+                stopper.StopStray(h);
+            }
+        }
+    }
+
+    private async Task StopEverythingAsync()
+    {
+        var running = runtime.List();
+        if (running.Count > 0)
+        {
+            log.LogInformation("stopping {Count} replica(s)", running.Count);
+        }
+        await Task.WhenAll(running.Select(async h =>
+        {
+            try
+            {
+                await runtime.StopAsync(h, options.DrainTimeout);
+                await store.DeleteReplicaAsync(h.Replica.Account, h.Replica.DeploymentId, h.ReplicaId);
+            }
+            catch (Exception e)
+            {
+                log.LogWarning(e, "stopping replica {Replica} failed", h.ReplicaId);
+            }
+        }));
+        await stopper.WaitAllAsync();
+    }
+}

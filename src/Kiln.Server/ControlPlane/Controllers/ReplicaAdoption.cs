@@ -1,0 +1,53 @@
+using Kiln.Core.Deployments;
+using Kiln.Runtime;
+using Kiln.Store;
+
+namespace Kiln.Server.ControlPlane.Controllers;
+
+/// <summary>
+/// On start, re-attaches to replica processes an earlier control-plane process left running (it
+/// may have been killed without a chance to stop them), so that nothing is restarted needlessly and
+/// nothing is orphaned.
+/// </summary>
+/// <remarks>
+/// Every replica record is checked, whatever its phase: a process may have started just before the
+/// crash, before its record was updated. The runtime proves a process belongs to a replica by its
+/// command line (see <see cref="Kiln.Runtime.Local.LocalProcessRuntime"/>). A replica whose
+/// process is gone is marked FAILED and replaced by the reconciler like any other dead replica.
+/// </remarks>
+public sealed class ReplicaAdoption(IKilnStore store, IReplicaRuntime runtime, ILogger<ReplicaAdoption> log)
+{
+    /// <summary>Adopts or writes off every recorded replica.</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        foreach (var r in await store.ListAllReplicasAsync(ct))
+        {
+            var handle = runtime.Adopt(new ReplicaRef(r.Account, r.DeploymentId, r.ReplicaId), r.Pid);
+            if (handle is not null)
+            {
+                log.LogInformation("adopted replica {Replica} (pid {Pid}, port {Port})", r.ReplicaId, handle.Pid, handle.Port);
+                var phase = r.Phase is ReplicaPhase.Ready or ReplicaPhase.Stopping ? r.Phase : ReplicaPhase.Initializing;
+                await store.UpsertReplicaAsync(r with { Phase = phase, Pid = handle.Pid, Port = handle.Port, Host = handle.Host }, ct);
+                await store.AppendEventAsync(r.Account, r.DeploymentId, "ReplicaAdopted",
+                    $"replica {r.ReplicaId} adopted after a control-plane restart (pid {handle.Pid}, port {handle.Port})", ct);
+                continue;
+            }
+            switch (r.Phase)
+            {
+                case ReplicaPhase.Stopping:
+                    await store.DeleteReplicaAsync(r.Account, r.DeploymentId, r.ReplicaId, ct);
+                    break;
+                case ReplicaPhase.Initializing or ReplicaPhase.Ready:
+                    const string why = "the process exited while the control plane was down";
+                    await store.UpsertReplicaAsync(r with
+                    {
+                        Phase = ReplicaPhase.Failed,
+                        FailureCount = r.Phase == ReplicaPhase.Ready ? 1 : r.FailureCount + 1,
+                        LastError = why,
+                    }, ct);
+                    await store.AppendEventAsync(r.Account, r.DeploymentId, "ReplicaLost", $"replica {r.ReplicaId} (pid {r.Pid}) is gone: {why}", ct);
+                    break;
+            }
+        }
+    }
+}

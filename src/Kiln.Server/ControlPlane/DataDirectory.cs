@@ -1,0 +1,42 @@
+namespace Kiln.Server.ControlPlane;
+
+/// <summary>The layout of the data directory.</summary>
+/// <remarks>
+/// <c>kiln.db</c> (the SQLite store), <c>models/&lt;account&gt;/&lt;model&gt;.gguf</c>,
+/// <c>replicas/&lt;account&gt;/&lt;deployment&gt;/&lt;replica&gt;.log</c> and <c>admin-api-key</c>
+/// (mode 0600). The directory itself is private to its owner (0700).
+/// </remarks>
+public sealed class DataDirectory
+{
+    /// <summary>Uses (and creates) <paramref name="root"/>.</summary>
+    public DataDirectory(string root)
+    {
+        Root = Path.GetFullPath(root);
+        var created = !Directory.Exists(Root);
+        Directory.CreateDirectory(Root);
+        if (created && !OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        Directory.CreateDirectory(Models);
+        Directory.CreateDirectory(Replicas);
+    }
+
+    /// <summary>The directory.</summary>
+    public string Root { get; }
+
+    /// <summary>The store's database file.</summary>
+    public string Database => Path.Combine(Root, "kiln.db");
+
+    /// <summary>Where model files live.</summary>
+    public string Models => Path.Combine(Root, "models");
+
+    /// <summary>Where replica logs live.</summary>
+    public string Replicas => Path.Combine(Root, "replicas");
+
+    /// <summary>The admin API key, written once on first start.</summary>
+    public string AdminKeyFile => Path.Combine(Root, "admin-api-key");
+
+    /// <summary>The model file of <c>accounts/A/models/M</c>.</summary>
+    public string ModelFile(string account, string model) => Path.Combine(Models, account, model + ".gguf");
+}

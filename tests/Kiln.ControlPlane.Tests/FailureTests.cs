@@ -1,0 +1,52 @@
+using System.Net;
+
+namespace Kiln.ControlPlane.Tests;
+
+public class FailureTests
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_model_that_cannot_load_fails_the_deployment_with_the_replica_error(bool replicaExits)
+    {
+        // The real replica stays up and reports the load error on /health; the stand-in exits with
+        // the error on stderr. Either way the deployment fails after three attempts.
+        using var server = replicaExits ? await KilnServer.StartWithFakeReplicaAsync() : await KilnServer.StartAsync();
+        using var api = new Api(server.BaseUri, server.AdminKey);
+        // Valid GGUF of a served architecture, but without weights: accepted on import, fails to load.
+        Assert.Equal("READY", (await Steps.ImportAsync(api, "default", "hollow", TestModels.Hollow("llama"))).State());
+        await api.PostAsync("/v1/accounts/default/deployments?deploymentId=broken", new { baseModel = "hollow" });
+
+        var failed = await Steps.WaitForAsync(api, "/v1/accounts/default/deployments/broken", r => r.State() == "FAILED", "FAILED");
+        var message = failed.Body.GetProperty("status").GetProperty("message").GetString()!;
+        // The replica's own words: the real one misses the tokenizer first, the stand-in a tensor.
+        Assert.Contains(replicaExits ? "tensor token_embd.weight is missing" : "no tokenizer", message);
+        Assert.Contains("3 times", message);
+        // The last attempt's process (the real replica stays up after a load error) is stopped.
+        await Wait.UntilAsync(() => server.ReplicaProcesses().Count == 0, Steps.Timeout, "no replica process");
+
+        // It stays FAILED instead of restarting forever.
+        await Task.Delay(1500);
+        var still = await api.GetAsync("/v1/accounts/default/deployments/broken");
+        Assert.Equal("FAILED", still.State());
+        Assert.Equal(3, still.Body.GetProperty("events").EnumerateArray().Count(e => e.GetProperty("type").GetString() == "ReplicaStarted"));
+    }
+
+    [SharedFact]
+    public async Task A_deployment_that_does_not_fit_says_so()
+    {
+        using var server = await KilnServer.StartAsync("--cpu-slots", "1");
+        using var api = new Api(server.BaseUri, server.AdminKey);
+        await Steps.ImportAsync(api, "default", "stories", TestModels.Stories260K());
+        await api.PostAsync("/v1/accounts/default/deployments?deploymentId=big",
+            new { baseModel = "accounts/default/models/stories", acceleratorCount = 2 });
+
+        var waiting = await Steps.WaitForAsync(api, "/v1/accounts/default/deployments/big",
+            r => r.Body.GetProperty("status").GetProperty("message").GetString()!.Contains("insufficient accelerators"), "the capacity message");
+        Assert.Equal("CREATING", waiting.State());
+        Assert.Equal("RESOURCE_EXHAUSTED", waiting.Body.GetProperty("status").GetProperty("code").GetString());
+        Assert.Contains("needs 2", waiting.Body.GetProperty("status").GetProperty("message").GetString());
+        Assert.Equal(1, waiting.Body.GetProperty("replicaStats").GetProperty("pendingSchedulingReplicaCount").GetInt32());
+        Assert.Empty(server.ReplicaProcesses());
+    }
+}

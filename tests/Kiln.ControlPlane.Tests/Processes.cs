@@ -1,0 +1,42 @@
+using System.Text;
+
+namespace Kiln.ControlPlane.Tests;
+
+/// <summary>Finds and checks processes through /proc (tests run on Linux).</summary>
+public static class Processes
+{
+    /// <summary>True while the process exists and is not a zombie.</summary>
+    public static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var close = stat.LastIndexOf(')');
+            return stat[close + 2] is not ('Z' or 'X');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Live processes with an argument containing <paramref name="text"/>.</summary>
+    public static IEnumerable<int> WithArgumentContaining(string text)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            string cmdline;
+            try { cmdline = Encoding.UTF8.GetString(File.ReadAllBytes(Path.Combine(dir, "cmdline"))); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+            if (cmdline.Contains(text, StringComparison.Ordinal) && IsAlive(pid)) yield return pid;
+        }
+    }
+
+    /// <summary>SIGKILL.</summary>
+    public static void Kill(int pid)
+    {
+        try { System.Diagnostics.Process.GetProcessById(pid).Kill(); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception) { }
+    }
+}
