@@ -26,23 +26,28 @@ public static class ReplicaHost
         Func<ReplicaOptions, (ILanguageModel, ITokenizer, IChatFormatter)> loadModel,
         CancellationToken cancellationToken)
     {
-        await using var replica = await StartAsync(options, loadModel, cancellationToken);
-        // The host also stops on SIGTERM/Ctrl+C through its own lifetime; honour either signal.
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, replica.Stopping);
-        await Task.WhenAny(replica.Loading, Task.Delay(Timeout.Infinite, stop.Token));
-        if (replica.LoadError is { } error)
+        string? loadError;
+        await using (var replica = await StartAsync(options, loadModel, cancellationToken))
         {
-            await Console.Error.WriteLineAsync($"kiln replica: cannot load {options.ModelPath}: {error}");
-            return 1;
+            // The host also stops on SIGTERM/Ctrl+C through its own lifetime; honour either signal.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, replica.Stopping);
+            await Task.WhenAny(replica.Loading, Task.Delay(Timeout.Infinite, stop.Token));
+            loadError = replica.LoadError;
+            if (loadError is null)
+            {
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
         }
-        try
-        {
-            await Task.Delay(Timeout.Infinite, stop.Token);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        return 0;
+        if (loadError is null) return 0;
+        // Last, after the host's shutdown logging, so supervisors reading the tail see the reason.
+        await Console.Error.WriteLineAsync($"kiln replica: cannot load {options.ModelPath}: {loadError}");
+        return 1;
     }
 
     /// <summary>Binds the port, starts loading the model, and returns without waiting for the load.</summary>
