@@ -38,11 +38,24 @@ public static class ServerCommand
         var drain = DurationOption("--drain-timeout", "How long a stopping replica may drain before it is killed", "30s");
         var startTimeout = DurationOption("--replica-start-timeout", "How long a replica may take to become ready", "10m");
         var backoff = DurationOption("--restart-backoff", "Delay before the first restart of a failed replica (doubles after each failure)", "1s");
+        var holdTimeout = DurationOption("--hold-timeout", "How long a request waits for a waking deployment before it gets 503", "2m", hidden: false);
+        var maxHeld = new Option<int>("--max-held-requests")
+        {
+            Description = "Requests one deployment may hold while it wakes; more get 503 at once",
+            DefaultValueFactory = _ => 256,
+        };
+        maxHeld.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1)
+            {
+                r.AddError($"--max-held-requests: must be at least 1, got {r.GetValueOrDefault<int>()}");
+            }
+        });
         var replicaCommand = new Option<string?>("--replica-command") { Description = "Program that runs replicas (default: this kiln executable)", Hidden = true };
 
         var command = new Command("server", "Run the control plane: REST API, store, reconciler and local replicas")
         {
-            host, port, dataDir, cpuSlots, interval, drain, startTimeout, backoff, replicaCommand,
+            host, port, dataDir, cpuSlots, holdTimeout, maxHeld, interval, drain, startTimeout, backoff, replicaCommand,
         };
         command.SetAction((r, ct) =>
         {
@@ -53,6 +66,11 @@ public static class ServerCommand
                 DataDir = r.GetValue(dataDir)!,
                 CpuSlots = r.GetValue(cpuSlots),
                 ReplicaCommand = r.GetValue(replicaCommand) is { Length: > 0 } rc ? ReplicaCommand.FromPath(rc) : null,
+                Gateway = new Kiln.Server.Gateway.GatewayOptions
+                {
+                    HoldTimeout = GoDuration.Parse(r.GetValue(holdTimeout)!),
+                    MaxHeldRequests = r.GetValue(maxHeld),
+                },
                 Reconciler = new ReconcilerOptions
                 {
                     Interval = GoDuration.Parse(r.GetValue(interval)!),
@@ -66,9 +84,9 @@ public static class ServerCommand
         return command;
     }
 
-    private static Option<string> DurationOption(string name, string description, string fallback)
+    private static Option<string> DurationOption(string name, string description, string fallback, bool hidden = true)
     {
-        var option = new Option<string>(name) { Description = $"{description} (Go duration)", DefaultValueFactory = _ => fallback, Hidden = true };
+        var option = new Option<string>(name) { Description = $"{description} (Go duration)", DefaultValueFactory = _ => fallback, Hidden = hidden };
         option.Validators.Add(r =>
         {
             var value = r.GetValueOrDefault<string>();

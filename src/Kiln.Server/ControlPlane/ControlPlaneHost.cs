@@ -5,6 +5,7 @@ using Kiln.Runtime.Local;
 using Kiln.Server.ControlPlane.Api;
 using Kiln.Server.ControlPlane.Auth;
 using Kiln.Server.ControlPlane.Controllers;
+using Kiln.Server.Gateway;
 using Kiln.Store;
 using Kiln.Store.Sqlite;
 
@@ -41,6 +42,14 @@ public static class ControlPlaneHost
         builder.Services.AddSingleton<ReplicaAdoption>();
         builder.Services.AddSingleton<DeploymentPass>();
         builder.Services.AddHostedService<Reconciler>();
+        builder.Services.AddSingleton(options.Gateway);
+        builder.Services.AddSingleton<ReplicaClient>();
+        builder.Services.AddSingleton<ReplicaDirectory>();
+        builder.Services.AddSingleton<UsageRecorder>();
+        builder.Services.AddSingleton<HoldGate>();
+        builder.Services.AddSingleton<InferenceProxy>();
+        builder.Services.AddHostedService<DirectoryRefresher>();
+        builder.Services.AddHostedService<UsageFlusher>();
 
         await using var app = builder.Build();
         app.UseMiddleware<ErrorMiddleware>();
@@ -50,6 +59,7 @@ public static class ControlPlaneHost
         ApiKeysApi.Map(app);
         ModelsApi.Map(app);
         DeploymentsApi.Map(app);
+        InferenceRoutes.Map(app);
         app.MapFallback((HttpContext ctx) =>
             throw new KilnError(StatusCode.NotFound, $"no route {ctx.Request.Method} {ctx.Request.Path}"));
 

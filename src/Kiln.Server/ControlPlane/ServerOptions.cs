@@ -17,6 +17,9 @@ public sealed record ServerOptions
     /// <summary>Force a CPU inventory of this many slots instead of detecting it.</summary>
     public int? CpuSlots { get; init; }
 
+    /// <summary>Inference gateway behaviour.</summary>
+    public Kiln.Server.Gateway.GatewayOptions Gateway { get; init; } = new();
+
     /// <summary>Reconciler timing.</summary>
     public ReconcilerOptions Reconciler { get; init; } = new();
 
