@@ -48,6 +48,7 @@ public static class ControlPlaneHost
         builder.Services.AddSingleton<UsageRecorder>();
         builder.Services.AddSingleton<HoldGate>();
         builder.Services.AddSingleton<InferenceProxy>();
+        builder.Services.AddSingleton<ReplicaScraper>();
         builder.Services.AddHostedService<DirectoryRefresher>();
         builder.Services.AddHostedService<UsageFlusher>();
 
@@ -60,6 +61,7 @@ public static class ControlPlaneHost
         ModelsApi.Map(app);
         DeploymentsApi.Map(app);
         InferenceRoutes.Map(app);
+        MetricsRoute.Map(app);
         app.MapFallback((HttpContext ctx) =>
             throw new KilnError(StatusCode.NotFound, $"no route {ctx.Request.Method} {ctx.Request.Path}"));
 
