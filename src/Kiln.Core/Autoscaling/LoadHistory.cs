@@ -1,4 +1,5 @@
 using Kiln.Core.Deployments;
+using Kiln.Core.Time;
 
 namespace Kiln.Core.Autoscaling;
 
@@ -15,7 +16,7 @@ public static class LoadHistory
     /// </summary>
     public static IReadOnlyList<LoadSample> Prune(IReadOnlyList<LoadSample> history, DateTimeOffset now, AutoscalingPolicy policy)
     {
-        var start = now - Horizon(policy);
+        var start = SaturatingTime.Minus(now, Horizon(policy));
         var first = 0;
         for (var i = history.Count - 1; i >= 0; i--)
         {

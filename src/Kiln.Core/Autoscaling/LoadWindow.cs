@@ -1,3 +1,5 @@
+using Kiln.Core.Time;
+
 namespace Kiln.Core.Autoscaling;
 
 /// <summary>The lowest and highest need seen over a window of load history.</summary>
@@ -20,7 +22,7 @@ public static class LoadWindow
     /// <param name="headroom">Passed to <see cref="LoadNeeds.Largest"/>.</param>
     public static WindowNeeds? Over(IReadOnlyList<LoadSample> history, DateTimeOffset now, TimeSpan window, IReadOnlyDictionary<string, double> targets, double headroom = 1)
     {
-        var start = now - window;
+        var start = SaturatingTime.Minus(now, window);
         LoadNeed? lowest = null, highest = null;
         for (var i = history.Count - 1; i >= 0; i--)
         {
