@@ -22,8 +22,9 @@ namespace Kiln.Core.Autoscaling;
 /// </list>
 /// A need is ceil(total load / per-replica target), the largest over the policy's targets, clamped
 /// to [max(min, 1), max]. A window counts only when the history reaches back to its start and the
-/// last change is at least a window old, so each change needs a full window of fresh evidence;
-/// between the two windows lies a dead band that keeps noisy load from flapping.
+/// last change is at least a window old, so each change needs a full window of fresh evidence.
+/// Min-over-window for up, max-over-window for down, and the gap between the up threshold (the
+/// target) and the down threshold (90% of it) keep noisy or slowly wandering load from flapping.
 /// </remarks>
 public static class Autoscaler
 {
