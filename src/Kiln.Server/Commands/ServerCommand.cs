@@ -51,14 +51,30 @@ public static class ServerCommand
                 r.AddError($"--max-held-requests: must be at least 1, got {r.GetValueOrDefault<int>()}");
             }
         });
+        var priceTable = new Option<string?>("--price-table")
+        {
+            Description = "JSON file of USD per accelerator-hour by accelerator type, e.g. {\"NVIDIA_A100_80GB\": 2.9}; omitted types keep the defaults",
+        };
+        var autoscaleInterval = DurationOption("--autoscale-interval", "Time between autoscaler passes", "5s");
+        var reapInterval = DurationOption("--reap-interval", "Time between reaper passes (auto-delete, spend limits)", "30s");
         var replicaCommand = new Option<string?>("--replica-command") { Description = "Program that runs replicas (default: this kiln executable)", Hidden = true };
 
         var command = new Command("server", "Run the control plane: REST API, store, reconciler and local replicas")
         {
-            host, port, dataDir, cpuSlots, holdTimeout, maxHeld, interval, drain, startTimeout, backoff, replicaCommand,
+            host, port, dataDir, cpuSlots, holdTimeout, maxHeld, priceTable, interval, autoscaleInterval, reapInterval, drain, startTimeout, backoff, replicaCommand,
         };
         command.SetAction((r, ct) =>
         {
+            var prices = Kiln.Core.Billing.PriceTable.Default;
+            if (r.GetValue(priceTable) is { Length: > 0 } file)
+            {
+                if (!Kiln.Core.Billing.PriceTable.TryParse(File.ReadAllText(file), out var parsed, out var error))
+                {
+                    Console.Error.WriteLine($"kiln server: --price-table {file}: {error}");
+                    return Task.FromResult(2);
+                }
+                prices = parsed;
+            }
             var options = new ServerOptions
             {
                 Host = r.GetValue(host)!,
@@ -70,6 +86,12 @@ public static class ServerCommand
                 {
                     HoldTimeout = GoDuration.Parse(r.GetValue(holdTimeout)!),
                     MaxHeldRequests = r.GetValue(maxHeld),
+                },
+                Prices = prices,
+                Controllers = new Kiln.Server.ControlPlane.Controllers.ControllerOptions
+                {
+                    AutoscaleInterval = GoDuration.Parse(r.GetValue(autoscaleInterval)!),
+                    ReapInterval = GoDuration.Parse(r.GetValue(reapInterval)!),
                 },
                 Reconciler = new ReconcilerOptions
                 {

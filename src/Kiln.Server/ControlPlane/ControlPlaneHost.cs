@@ -51,6 +51,10 @@ public static class ControlPlaneHost
         builder.Services.AddSingleton<ReplicaScraper>();
         builder.Services.AddHostedService<DirectoryRefresher>();
         builder.Services.AddHostedService<UsageFlusher>();
+        builder.Services.AddSingleton(options.Controllers);
+        builder.Services.AddSingleton(options.Prices);
+        builder.Services.AddHostedService<AutoscalerController>();
+        builder.Services.AddHostedService<Reaper>();
 
         await using var app = builder.Build();
         app.UseMiddleware<ErrorMiddleware>();
@@ -60,6 +64,7 @@ public static class ControlPlaneHost
         ApiKeysApi.Map(app);
         ModelsApi.Map(app);
         DeploymentsApi.Map(app);
+        UsageApi.Map(app);
         InferenceRoutes.Map(app);
         MetricsRoute.Map(app);
         app.MapFallback((HttpContext ctx) =>

@@ -20,6 +20,12 @@ public sealed record ServerOptions
     /// <summary>Inference gateway behaviour.</summary>
     public Kiln.Server.Gateway.GatewayOptions Gateway { get; init; } = new();
 
+    /// <summary>Autoscaler and reaper timing.</summary>
+    public Kiln.Server.ControlPlane.Controllers.ControllerOptions Controllers { get; init; } = new();
+
+    /// <summary>Prices per accelerator-hour.</summary>
+    public Kiln.Core.Billing.PriceTable Prices { get; init; } = Kiln.Core.Billing.PriceTable.Default;
+
     /// <summary>Reconciler timing.</summary>
     public ReconcilerOptions Reconciler { get; init; } = new();
 

@@ -15,17 +15,17 @@ public sealed class ReplicaScraper(ReplicaClient client, ILogger<ReplicaScraper>
         _latest.Select(kv => (kv.Value.Deployment, kv.Key, kv.Value.Scrape));
 
     /// <summary>Scrapes every READY replica of <paramref name="route"/> at once; failed scrapes are left out.</summary>
-    public async Task<IReadOnlyList<PrometheusScrape>> ScrapeAsync(DeploymentRoute route, CancellationToken ct)
+    public async Task<IReadOnlyList<(string ReplicaId, PrometheusScrape Scrape)>> ScrapeAsync(DeploymentRoute route, CancellationToken ct)
     {
         var endpoints = route.Endpoints;
         var results = await Task.WhenAll(endpoints.Select(e => ScrapeOneAsync(e, ct)));
-        var scrapes = new List<PrometheusScrape>();
+        var scrapes = new List<(string, PrometheusScrape)>();
         for (var i = 0; i < endpoints.Count; i++)
         {
             if (results[i] is { } s)
             {
                 _latest[endpoints[i].ReplicaId] = (route.Name, s);
-                scrapes.Add(s);
+                scrapes.Add((endpoints[i].ReplicaId, s));
             }
         }
         return scrapes;
