@@ -17,7 +17,7 @@ public static class UsageApi
 {
     /// <summary>Maps the route.</summary>
     public static void Map(IEndpointRouteBuilder app) =>
-        app.MapGet("/v1/accounts/{a}/usage", async (string a, HttpContext ctx, IKilnStore store, PriceTable prices, IClock clock, CancellationToken ct) =>
+        app.MapGet("/v1/accounts/{a}/usage", async (string a, HttpContext ctx, IKilnStore store, [Microsoft.AspNetCore.Mvc.FromServices] PriceTable prices, IClock clock, CancellationToken ct) =>
         {
             Caller.Of(ctx).RequireAccount(a, "account", $"accounts/{a}");
             var now = clock.UtcNow;
