@@ -33,7 +33,17 @@ public static class InferenceRoutes
         var started = Stopwatch.GetTimestamp();
 
         var body = InferenceBody.Parse(await ReadBodyAsync(ctx.Request, options.MaxBodyBytes, ctx.RequestAborted));
-        var route = Resolve(directory, body.Model, caller.AccountId);
+        DeploymentRoute route;
+        try
+        {
+            route = Resolve(directory, body.Model, caller.AccountId);
+        }
+        catch (OpenAiError e) when (e.Status == 404)
+        {
+            // Perhaps created since the last refresh; unknown names cost at most one store read per 100 ms.
+            await directory.RefreshIfOlderThanAsync(TimeSpan.FromMilliseconds(100)).WaitAsync(ctx.RequestAborted);
+            route = Resolve(directory, body.Model, caller.AccountId);
+        }
         var now = clock.UtcNow;
         route.Touch(now);
         recorder.Arrived(route.Name, now);

@@ -14,6 +14,8 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
     private readonly Dictionary<DeploymentName, DeploymentRoute> _routes = [];
     private readonly SemaphoreSlim _refreshLock = new(1, 1);
     private readonly SemaphoreSlim _prompt = new(0, 1);
+    private long _refreshedAt = long.MinValue / 2;
+    private Task? _pending;
     private volatile Snapshot _snapshot = new(FrozenDictionary<DeploymentName, DeploymentRoute>.Empty, FrozenDictionary<string, DeploymentRoute[]>.Empty);
 
     private sealed record Snapshot(FrozenDictionary<DeploymentName, DeploymentRoute> ByName, FrozenDictionary<string, DeploymentRoute[]> ByModel);
@@ -42,12 +44,30 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
     /// <summary>Waits for <see cref="Prompt"/> or the refresh interval.</summary>
     public Task WaitForPromptAsync(CancellationToken ct) => _prompt.WaitAsync(options.DirectoryRefresh, ct);
 
+    /// <summary>
+    /// Re-reads the store unless a refresh finished within <paramref name="maxAge"/>: a name the
+    /// table does not know may be a deployment created since the last refresh.
+    /// </summary>
+    public Task RefreshIfOlderThanAsync(TimeSpan maxAge)
+    {
+        if (Environment.TickCount64 - Volatile.Read(ref _refreshedAt) < maxAge.TotalMilliseconds)
+        {
+            return Task.CompletedTask;
+        }
+        // Concurrent misses share one refresh.
+        lock (_refreshLock)
+        {
+            return _pending is { IsCompleted: false } pending ? pending : _pending = RefreshAsync(CancellationToken.None);
+        }
+    }
+
     /// <summary>Re-reads deployments and replicas from the store.</summary>
     public async Task RefreshAsync(CancellationToken ct)
     {
         await _refreshLock.WaitAsync(ct);
         try
         {
+            var started = Environment.TickCount64;
             var deployments = await store.ListLiveDeploymentsAsync(ct);
             var replicas = (await store.ListAllReplicasAsync(ct))
                 .Where(r => r.Phase == ReplicaPhase.Ready && r.Port is not null)
@@ -76,6 +96,7 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
                 _routes.ToFrozenDictionary(),
                 _routes.Values.Where(r => r.IsServing).GroupBy(r => r.Model)
                     .ToFrozenDictionary(g => g.Key, g => g.OrderBy(r => r.Name.Deployment, StringComparer.Ordinal).ToArray()));
+            Volatile.Write(ref _refreshedAt, started);
         }
         finally
         {
