@@ -40,8 +40,8 @@ public static class InferenceRoutes
         }
         catch (OpenAiError e) when (e.Status == 404)
         {
-            // Perhaps created since the last refresh; unknown names cost at most one store read per 100 ms.
-            await directory.RefreshIfOlderThanAsync(TimeSpan.FromMilliseconds(100)).WaitAsync(ctx.RequestAborted);
+            // Perhaps created since the last refresh: look once more after a refresh that began after this request.
+            await directory.RefreshSinceAsync(started).WaitAsync(ctx.RequestAborted);
             route = Resolve(directory, body.Model, caller.AccountId);
         }
         var now = clock.UtcNow;

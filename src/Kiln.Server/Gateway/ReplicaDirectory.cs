@@ -14,7 +14,8 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
     private readonly Dictionary<DeploymentName, DeploymentRoute> _routes = [];
     private readonly SemaphoreSlim _refreshLock = new(1, 1);
     private readonly SemaphoreSlim _prompt = new(0, 1);
-    private long _refreshedAt = long.MinValue / 2;
+    private long _refreshedAt = long.MinValue;
+    private long _pendingStarted;
     private Task? _pending;
     private volatile Snapshot _snapshot = new(FrozenDictionary<DeploymentName, DeploymentRoute>.Empty, FrozenDictionary<string, DeploymentRoute[]>.Empty);
 
@@ -45,19 +46,24 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
     public Task WaitForPromptAsync(CancellationToken ct) => _prompt.WaitAsync(options.DirectoryRefresh, ct);
 
     /// <summary>
-    /// Re-reads the store unless a refresh finished within <paramref name="maxAge"/>: a name the
-    /// table does not know may be a deployment created since the last refresh.
+    /// Makes sure a refresh that began after <paramref name="since"/> (a <see cref="System.Diagnostics.Stopwatch"/>
+    /// timestamp) has finished: a name the table does not know may be a deployment created since
+    /// the last refresh. Concurrent callers share one refresh.
     /// </summary>
-    public Task RefreshIfOlderThanAsync(TimeSpan maxAge)
+    public Task RefreshSinceAsync(long since)
     {
-        if (Environment.TickCount64 - Volatile.Read(ref _refreshedAt) < maxAge.TotalMilliseconds)
+        if (Volatile.Read(ref _refreshedAt) >= since)
         {
             return Task.CompletedTask;
         }
-        // Concurrent misses share one refresh.
         lock (_refreshLock)
         {
-            return _pending is { IsCompleted: false } pending ? pending : _pending = RefreshAsync(CancellationToken.None);
+            if (_pending is { IsCompleted: false } pending && _pendingStarted >= since)
+            {
+                return pending;
+            }
+            _pendingStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+            return _pending = RefreshAsync(CancellationToken.None);
         }
     }
 
@@ -67,7 +73,7 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
         await _refreshLock.WaitAsync(ct);
         try
         {
-            var started = Environment.TickCount64;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var deployments = await store.ListLiveDeploymentsAsync(ct);
             var replicas = (await store.ListAllReplicasAsync(ct))
                 .Where(r => r.Phase == ReplicaPhase.Ready && r.Port is not null)
