@@ -9,7 +9,7 @@ namespace Kiln.Server.Gateway;
 /// Sends one inference request to the least loaded READY replica of its deployment and relays the
 /// answer: JSON whole, SSE event by event with a flush after each read. A replica that fails before
 /// the client saw a byte (connection refused or reset, 503, or 429 while another replica is free)
-/// is left out and the request goes to another one, holding if none is READY; once a byte went
+/// or cut off before its whole JSON answer arrived, is left out and the request goes to another one, holding if none is READY; once a byte went
 /// out the request is never repeated.
 /// </summary>
 public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayOptions options, ILogger<InferenceProxy> log)
@@ -101,11 +101,22 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
                 {
                     return new Attempt(null, $"HTTP {status}");
                 }
-                var isSse = response.Content.Headers.ContentType?.MediaType == "text/event-stream";
-                var usage = isSse
-                    ? await RelayEventsAsync(ctx, response, stripUsage: body.Stream && !body.ClientWantsUsage, ct)
-                    : await RelayWholeAsync(ctx, response, ct);
-                return new Attempt(new Outcome(status, usage), null);
+                if (response.Content.Headers.ContentType?.MediaType == "text/event-stream")
+                {
+                    var streamed = await RelayEventsAsync(ctx, response, stripUsage: body.Stream && !body.ClientWantsUsage, ct);
+                    return new Attempt(new Outcome(status, streamed), null);
+                }
+                byte[] bytes;
+                try
+                {
+                    bytes = await response.Content.ReadAsByteArrayAsync(ct);
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException)
+                {
+                    // Nothing reached the client yet, so another replica may answer instead.
+                    return new Attempt(null, e.Message);
+                }
+                return new Attempt(new Outcome(status, await RelayWholeAsync(ctx, response, bytes, ct)), null);
             }
         }
         finally
@@ -114,9 +125,8 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
         }
     }
 
-    private static async Task<TokenUsage> RelayWholeAsync(HttpContext ctx, HttpResponseMessage response, CancellationToken ct)
+    private static async Task<TokenUsage> RelayWholeAsync(HttpContext ctx, HttpResponseMessage response, byte[] bytes, CancellationToken ct)
     {
-        var bytes = await response.Content.ReadAsByteArrayAsync(ct);
         ctx.Response.StatusCode = (int)response.StatusCode;
         ctx.Response.ContentType = response.Content.Headers.ContentType?.ToString() ?? "application/json";
         ctx.Response.ContentLength = bytes.Length;

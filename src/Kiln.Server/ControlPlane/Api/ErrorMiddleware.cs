@@ -59,6 +59,12 @@ public sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddlewar
         {
             return;
         }
+        if (Kiln.Server.Gateway.InferencePaths.IsInference(context.Request.Path))
+        {
+            var type = status >= 500 ? "server_error" : "invalid_request_error";
+            await new Kiln.Server.Gateway.OpenAiError(status, body.Message, type, body.Code).WriteAsync(context.Response);
+            return;
+        }
         context.Response.Clear();
         context.Response.StatusCode = status;
         await context.Response.WriteAsJsonAsync(body, ApiJson.Options);
