@@ -49,9 +49,29 @@ public static class KilnCommand
             if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string?>())) r.AddError("--model-name must not be empty.");
         });
 
+        var lora = new Option<string[]>("--lora")
+        {
+            Description = "LoRA adapter to serve as its own model: name=path[:scale] (GGUF file or PEFT folder; repeatable).",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        lora.Validators.Add(r =>
+        {
+            foreach (var v in r.GetValueOrDefault<string[]>() ?? [])
+            {
+                try
+                {
+                    AdapterSpec.Parse(v);
+                }
+                catch (FormatException e)
+                {
+                    r.AddError($"--lora: {e.Message}.");
+                }
+            }
+        });
+
         var command = new Command("replica", "Serve one model over the OpenAI-compatible HTTP API.")
         {
-            model, host, port, maxBatch, ctxSize, maxQueue, threads, kvType, modelName,
+            model, host, port, maxBatch, ctxSize, maxQueue, threads, kvType, modelName, lora,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -66,6 +86,7 @@ public static class KilnCommand
                 Threads = parse.GetValue(threads),
                 KvCacheType = parse.GetRequiredValue(kvType),
                 ModelName = parse.GetValue(modelName),
+                Adapters = [.. (parse.GetValue(lora) ?? []).Select(AdapterSpec.Parse)],
             };
             return await ReplicaHost.RunAsync(options, loadModel, cancellationToken);
         });
