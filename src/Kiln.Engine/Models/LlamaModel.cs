@@ -21,7 +21,7 @@ public sealed class LlamaModel : ILanguageModel, IAdapterHost
     private readonly WorkerPool _pool;
     private readonly MatMulJob _matmul = new();
     private readonly AttentionJob _attention;
-    private readonly LoraJob _lora;
+    private readonly LoraEpilogue _lora;
     private readonly AdapterTable _adapters = new();
     private readonly int _qDim;
     private readonly int _kvDim;
@@ -50,7 +50,7 @@ public sealed class LlamaModel : ILanguageModel, IAdapterHost
         _rope = new Rope(Config, ctx, _w.RopeFreqFactors);
         _pool = new WorkerPool(options.Threads > 0 ? options.Threads : Environment.ProcessorCount);
         _attention = new AttentionJob(Config, _cache, _pool.Threads);
-        _lora = new LoraJob(_pool.Threads);
+        _lora = new LoraEpilogue(_pool.Threads);
         Info = new ModelInfo(Config.Architecture, Config.Name, _w.VocabSize, ctx, options.MaxSlots);
     }
 
@@ -112,12 +112,9 @@ public sealed class LlamaModel : ILanguageModel, IAdapterHost
             for (var r = 0; r < n; r++)
                 VectorMath.RmsNorm(_x.AsSpan(r * e, e), layer.AttnNorm, c.RmsEpsilon, _xn.AsSpan(r * e, e));
             Invalidate();
-            Mul(layer.Q, _xn, e, n, _q, _qDim);
-            Delta(adapters, batch, l, LoraModule.AttnQ, _xn, e, _q, _qDim);
-            Mul(layer.K, _xn, e, n, _k, _kvDim);
-            Delta(adapters, batch, l, LoraModule.AttnK, _xn, e, _k, _kvDim);
-            Mul(layer.V, _xn, e, n, _v, _kvDim);
-            Delta(adapters, batch, l, LoraModule.AttnV, _xn, e, _v, _kvDim);
+            Mul(layer.Q, _xn, e, n, _q, _qDim, adapters, batch, l, LoraModule.AttnQ);
+            Mul(layer.K, _xn, e, n, _k, _kvDim, adapters, batch, l, LoraModule.AttnK);
+            Mul(layer.V, _xn, e, n, _v, _kvDim, adapters, batch, l, LoraModule.AttnV);
             for (var r = 0; r < n; r++)
             {
                 var q = _q.AsSpan(r * _qDim, _qDim);
@@ -133,21 +130,17 @@ public sealed class LlamaModel : ILanguageModel, IAdapterHost
             _attention.Set(batch, l, _q, _attn);
             _pool.Run(_attention);
             Invalidate();
-            Mul(layer.O, _attn, _qDim, n, _tmp, e);
-            Delta(adapters, batch, l, LoraModule.AttnOutput, _attn, _qDim, _tmp, e);
+            Mul(layer.O, _attn, _qDim, n, _tmp, e, adapters, batch, l, LoraModule.AttnOutput);
             VectorMath.Add(_x.AsSpan(0, n * e), _tmp.AsSpan(0, n * e));
 
             for (var r = 0; r < n; r++)
                 VectorMath.RmsNorm(_x.AsSpan(r * e, e), layer.FfnNorm, c.RmsEpsilon, _xn.AsSpan(r * e, e));
             Invalidate();
-            Mul(layer.Gate, _xn, e, n, _gate, f);
-            Delta(adapters, batch, l, LoraModule.FfnGate, _xn, e, _gate, f);
-            Mul(layer.Up, _xn, e, n, _up, f);
-            Delta(adapters, batch, l, LoraModule.FfnUp, _xn, e, _up, f);
+            Mul(layer.Gate, _xn, e, n, _gate, f, adapters, batch, l, LoraModule.FfnGate);
+            Mul(layer.Up, _xn, e, n, _up, f, adapters, batch, l, LoraModule.FfnUp);
             for (var r = 0; r < n; r++) VectorMath.SwiGlu(_gate.AsSpan(r * f, f), _up.AsSpan(r * f, f));
             Invalidate();
-            Mul(layer.Down, _gate, f, n, _tmp, e);
-            Delta(adapters, batch, l, LoraModule.FfnDown, _gate, f, _tmp, e);
+            Mul(layer.Down, _gate, f, n, _tmp, e, adapters, batch, l, LoraModule.FfnDown);
             VectorMath.Add(_x.AsSpan(0, n * e), _tmp.AsSpan(0, n * e));
         }
 
@@ -210,6 +203,27 @@ public sealed class LlamaModel : ILanguageModel, IAdapterHost
 
     private void Invalidate() => _actRows = -1;
 
+    /// <summary>As <see cref="Mul(WeightMatrix, float[], int, int, float[], int)"/>, plus each row's adapter updates of this module.</summary>
+    private void Mul(WeightMatrix w, float[] input, int inStride, int rows, float[] output, int outStride,
+        BoundAdapter?[]? adapters, Batch batch, int layer, LoraModule module)
+    {
+        if (adapters is null)
+        {
+            Mul(w, input, inStride, rows, output, outStride);
+            return;
+        }
+        _lora.Set(adapters, batch, layer, module, input, inStride);
+        _matmul.SetEpilogue(_lora);
+        try
+        {
+            Mul(w, input, inStride, rows, output, outStride);
+        }
+        finally
+        {
+            _matmul.SetEpilogue(null);
+        }
+    }
+
     /// <summary>output[r] = W · input[r] for r &lt; rows; the input's quantized form is reused across matmuls.</summary>
     private void Mul(WeightMatrix w, float[] input, int inStride, int rows, float[] output, int outStride)
     {
@@ -225,15 +239,6 @@ public sealed class LlamaModel : ILanguageModel, IAdapterHost
         }
         _matmul.Set(w, _act, rows, output, 0, outStride);
         _pool.Run(_matmul);
-    }
-
-    /// <summary>Adds the rows' adapter updates to a matmul's output (the base product is already there).</summary>
-    private void Delta(BoundAdapter?[]? adapters, Batch batch, int layer, LoraModule module, float[] input, int inStride,
-        float[] output, int outStride)
-    {
-        if (adapters is null) return;
-        _lora.Set(adapters, batch, layer, module, input, inStride, output, outStride);
-        _pool.Run(_lora);
     }
 
     public void Dispose()
