@@ -1,7 +1,7 @@
 using System.Text;
 using Kiln.Engine.Tokenizers;
 
-namespace Kiln.Engine.Tests.Serving;
+namespace Kiln.Tests.Shared;
 
 /// <summary>Byte-level tokenizer: ids 0..255 are bytes, then BOS, EOS, &lt;|im_start|&gt;, &lt;|im_end|&gt;.</summary>
 internal sealed class FakeTokenizer : ITokenizer
