@@ -82,6 +82,6 @@ public sealed class DeploymentRoute(DeploymentName name, int maxHeld)
     /// <summary>Ends a wake claimed by <see cref="BeginWake"/>.</summary>
     public void EndWake() => Volatile.Write(ref _waking, 0);
 
-    /// <summary>True when it may serve: not deleting, not failed.</summary>
+    /// <summary>True while it may serve: its deletion was not requested.</summary>
     public bool IsServing => Record.DeleteTime is null && Record.State is not (DeploymentState.Deleting or DeploymentState.Deleted);
 }

@@ -26,7 +26,7 @@ public sealed class HoldGate(IKilnStore store, ReconcileSignal reconcile, Replic
     {
         while (!route.Endpoints.Any(e => !exclude.Contains(e.ReplicaId)))
         {
-            if (!route.IsServing)
+            if (!route.IsServing || directory.Find(route.Name) != route)
             {
                 throw new OpenAiError(503, $"Deployment {route.Name} is being deleted.", "service_unavailable", "DEPLOYMENT_DELETED");
             }
