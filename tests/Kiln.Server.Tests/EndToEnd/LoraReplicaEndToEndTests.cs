@@ -126,10 +126,20 @@ public sealed class LoraReplicaEndToEndTests : IAsyncLifetime
         var expected = await CompleteAsync(name, "Once upon a time", 300);
 
         var traffic = Enumerable.Range(0, 6).Select(_ => CompleteAsync(name, "Once upon a time", 300)).ToArray();
-        while (await Adapter(name) is { } a && a.GetProperty("active_requests").GetInt32() == 0) await Task.Delay(5);
+        // Bounded waits: if the machine is slow to observe, the test fails instead of hanging.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await Adapter(name) is { } a && a.GetProperty("active_requests").GetInt32() == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline && !traffic.All(t => t.IsCompleted), "no request was seen in flight");
+            await Task.Delay(5);
+        }
         var unload = _http.DeleteAsync("/v1/adapters/" + name);
         // While in-flight requests finish, the name takes no new ones.
-        while (!unload.IsCompleted && await Adapter(name) is { } a && a.GetProperty("state").GetString() != "unloading") await Task.Delay(5);
+        while (!unload.IsCompleted && await Adapter(name) is { } a && a.GetProperty("state").GetString() != "unloading")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the adapter never started unloading");
+            await Task.Delay(5);
+        }
         if (!unload.IsCompleted)
         {
             var late = await _http.PostAsJsonAsync("/v1/completions", new { model = name, prompt = "Once", max_tokens = 4 });
