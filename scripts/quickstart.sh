@@ -48,10 +48,10 @@ if ! "$KILNCTL" get deployment quickstart >/dev/null 2>&1; then
 fi
 "$KILNCTL" get model quickstart
 
-echo "==> querying the deployment"
+echo "==> querying accounts/default/models/quickstart through the gateway"
 PROMPT="Once upon a time"
-REPLICA_PORT=$("$KILNCTL" get deployment quickstart -o json | sed -n 's/.*"port": *\([0-9]*\).*/\1/p' | head -n 1)
-ANSWER=$(curl -s "http://127.0.0.1:$REPLICA_PORT/v1/completions" -H 'Content-Type: application/json' \
+ANSWER=$(curl -s "$SERVER/inference/v1/completions" \
+  -H "Authorization: Bearer $(cat "$KILN_HOME/admin-api-key")" -H 'Content-Type: application/json' \
   -d "{\"model\": \"accounts/default/models/quickstart\", \"prompt\": \"$PROMPT\", \"max_tokens\": 48, \"temperature\": 0}")
 echo
 echo "$PROMPT$(printf '%s' "$ANSWER" | sed -n 's/.*"text":"\(.*\)","logprobs".*/\1/p')"
