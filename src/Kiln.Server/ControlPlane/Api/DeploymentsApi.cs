@@ -71,6 +71,10 @@ public static class DeploymentsApi
                     throw KilnError.FailedPrecondition($"deployment {current.Name} is {current.State.ToWireName()}; it can no longer change");
                 }
                 var spec = DeploymentSpecs.Update(current.Spec, patch, mask);
+                if (current.Spec.EnableAddons && !spec.EnableAddons && (await store.ListDeployedModelsOnAsync(a, d, ct)).Count > 0)
+                {
+                    throw KilnError.FailedPrecondition($"deployment {current.Name} serves addons; undeploy them before disabling addons");
+                }
                 DeploymentRecord updated;
                 try
                 {

@@ -12,7 +12,13 @@ public static class ModelJson
     {
         var serving = await store.ListDeploymentsServingAsync(m.Name, ct);
         var refs = new List<object>();
-        foreach (var d in serving)
+        if (m.Kind.IsAddon())
+        {
+            // An addon's refs are its deployed models, with their own load state.
+            var deployed = await store.ListDeployedModelsAsync(m.Account, new PageRequest(PageRequest.MaxPageSize), m.Id, ct: ct);
+            refs.AddRange(deployed.Items.Select(d => new { name = d.Name, deployment = d.DeploymentName, state = d.State.ToWireName() }));
+        }
+        foreach (var d in m.Kind.IsAddon() ? [] : serving)
         {
             var deployment = await store.GetDeploymentAsync(d.Account, d.Deployment, ct);
             refs.Add(new
