@@ -90,4 +90,25 @@ public class AddonServingTests
         await ctl.OkAsync("delete", "deployment", "tales", "--wait", "--wait-timeout", "60s");
         await Wait.UntilAsync(() => server.ReplicaProcesses().Count == 0, Steps.Timeout, "replica processes to stop");
     }
+
+    [SharedFact]
+    public async Task A_single_addon_deploys_merged_into_its_base()
+    {
+        using var server = await KilnServer.StartAsync();
+        var ctl = new Kilnctl(server.BaseUri, server.AdminKey, Directory.CreateTempSubdirectory("kilnctl-").FullName);
+        await ctl.OkAsync("import", "model", "stories", "--from", SharedFiles.Model("stories260K.gguf"));
+        await ctl.OkAsync("create", "model", "qv", "--base-model", "stories", "--from", Lora("stories260K-lora-qv-r4-peft"));
+
+        await ctl.OkAsync("create", "deployment", "qv", "--deployment-id", "merged", "--wait", "--wait-timeout", "90s");
+        var d = JsonNode.Parse(await ctl.OkAsync("get", "deployment", "merged", "-o", "json"))!;
+        var port = (int)d["replicas"]![0]!["port"]!;
+        // The merged weights give the adapter run's answer, under the addon's own name.
+        Assert.Equal(GreedyText("stories260K-lora-qv-r4.json", Prompt), await CompleteAsync(port, Qv, Prompt, 32));
+        Assert.Empty(await AdaptersAsync(port));
+        Assert.Contains("accounts/default/deployments/merged", await ctl.OkAsync("get", "model", "qv"));
+        Assert.Contains("FAILED_PRECONDITION", (await ctl.RunAsync("delete", "model", "qv")).Stderr);
+
+        await ctl.OkAsync("delete", "deployment", "merged", "--wait", "--wait-timeout", "60s");
+        await ctl.OkAsync("delete", "model", "qv");
+    }
 }

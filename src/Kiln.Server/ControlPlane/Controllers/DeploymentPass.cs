@@ -1,5 +1,6 @@
 using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
+using Kiln.Core.Models;
 using Kiln.Core.Names;
 using Kiln.Core.Time;
 using Kiln.Runtime;
@@ -15,7 +16,7 @@ namespace Kiln.Server.ControlPlane.Controllers;
 /// reads everything it needs each time, so repeating it (or a restart between two steps) is harmless.
 /// </summary>
 public sealed class DeploymentPass(
-    IKilnStore store, IReplicaRuntime runtime, ReplicaStopper stopper, AddonSync addons, IClock clock, ReconcilerOptions options)
+    IKilnStore store, IReplicaRuntime runtime, ReplicaStopper stopper, AddonSync addons, DataDirectory dir, IClock clock, ReconcilerOptions options)
 {
     /// <summary>Reconciles <paramref name="d"/>.</summary>
     public async Task RunAsync(DeploymentRecord d, CancellationToken ct)
@@ -291,6 +292,17 @@ public sealed class DeploymentPass(
         if (model is null)
         {
             return (null, $"base model {name} does not exist");
+        }
+        if (model.Kind.IsAddon())
+        {
+            try
+            {
+                return (await MergedAddon.EnsureAsync(store, dir, model, ct), null);
+            }
+            catch (KilnError e)
+            {
+                return (null, e.Message);
+            }
         }
         return File.Exists(model.FilePath) ? (model.FilePath, null) : (null, $"the file of base model {name} is missing: {model.FilePath}");
     }
