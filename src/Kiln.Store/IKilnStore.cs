@@ -159,4 +159,25 @@ public interface IKilnStore : IDisposable
 
     /// <summary>The last <paramref name="limit"/> events of a deployment, oldest first.</summary>
     Task<IReadOnlyList<DeploymentEvent>> ListRecentEventsAsync(string account, string deploymentId, int limit = 20, CancellationToken ct = default);
+
+    // Usage
+
+    /// <summary>
+    /// Adds served requests to their per-minute totals and moves the deployments'
+    /// <c>lastRequestTime</c> forward, in one transaction (the gateway calls this in batches).
+    /// </summary>
+    Task RecordRequestUsageAsync(IReadOnlyList<RequestUsage> usage, IReadOnlyList<LastRequest> lastRequests, CancellationToken ct = default);
+
+    /// <summary>
+    /// The account's request totals per (deployment, API key, model) over whole minutes in the
+    /// query's range; <see cref="RequestUsage.Time"/> is the first minute with requests.
+    /// </summary>
+    Task<IReadOnlyList<RequestUsage>> ListRequestUsageAsync(string account, UsageQuery query, CancellationToken ct = default);
+
+    /// <summary>
+    /// The account's replica billing intervals that overlap the query's range (the caller clips
+    /// them). The store keeps them itself: writing a replica READY opens one, writing any other
+    /// phase except STOPPING, deleting the replica or purging its deployment closes it.
+    /// </summary>
+    Task<IReadOnlyList<ReplicaUsageRecord>> ListReplicaUsageAsync(string account, UsageQuery query, CancellationToken ct = default);
 }

@@ -12,6 +12,7 @@ public static class ApiPaths
     public static string Models(string a) => $"{Account(a)}/models";
     public static string Model(string a, string m) => $"{Models(a)}/{E(m)}";
     public static string ModelUpload(string a, string m) => $"{Model(a, m)}:upload";
+    public static string Usage(string a) => $"{Account(a)}/usage";
     public static string Deployments(string a) => $"{Account(a)}/deployments";
     public static string Deployment(string a, string d) => $"{Deployments(a)}/{E(d)}";
     public static string DeployedModels(string a) => $"{Account(a)}/deployedModels";

@@ -90,7 +90,53 @@ public static class EngineToolCommands
             Sequences = r.GetValue(seqs),
             KvCacheType = r.GetValue(kv) == "f16" ? KvCacheType.F16 : KvCacheType.F32,
         }, Console.Out));
-        return new Command("bench", "benchmarks that print figures") { engine, Serve() };
+        return new Command("bench", "benchmarks that print figures") { engine, Serve(), GatewayBenchCommand(), ColdStartBenchCommand() };
+    }
+
+    private static Command GatewayBenchCommand()
+    {
+        var model = new Option<string?>("--model", "-m") { Description = "GGUF model to deploy on a server this command starts" };
+        var server = new Option<string?>("--server") { Description = "A running kiln server instead (with --api-key and --deployment)" };
+        var apiKey = new Option<string?>("--api-key") { Description = "API key for --server" };
+        var deployment = new Option<string?>("--deployment") { Description = "accounts/<A>/deployments/<D> on --server" };
+        var requests = Positive("--requests", "timed requests per path (direct and gateway)", 500);
+        var clients = Positive("--concurrency", "concurrent clients for the throughput figure", 64);
+        var seconds = Positive("--seconds", "duration of each throughput run", 5);
+        var cmd = new Command("gateway", "latency the gateway adds over calling a replica directly, and requests/s through it")
+        {
+            model, server, apiKey, deployment, requests, clients, seconds,
+        };
+        cmd.Validators.Add(r =>
+        {
+            if (r.GetValue(server) is null && r.GetValue(model) is null) r.AddError("give --model (start a server) or --server with --api-key and --deployment");
+            if (r.GetValue(server) is not null && (r.GetValue(apiKey) is null || r.GetValue(deployment) is null)) r.AddError("--server needs --api-key and --deployment");
+        });
+        cmd.SetAction((r, _) => GatewayBench.RunAsync(new GatewayBenchOptions
+        {
+            Kiln = Environment.ProcessPath!,
+            ModelPath = r.GetValue(model),
+            Server = r.GetValue(server) is { } s ? new Uri(s.TrimEnd('/') + "/") : null,
+            ApiKey = r.GetValue(apiKey),
+            Deployment = r.GetValue(deployment),
+            Requests = r.GetValue(requests),
+            Concurrency = r.GetValue(clients),
+            Duration = TimeSpan.FromSeconds(r.GetValue(seconds)),
+        }, Console.Out));
+        return cmd;
+    }
+
+    private static Command ColdStartBenchCommand()
+    {
+        var models = new Argument<string[]>("MODEL") { Description = "GGUF models to measure", Arity = ArgumentArity.OneOrMore };
+        var reps = Positive("--repetitions", "cold starts per model (each printed, median reported)", 3, "-r");
+        var cmd = new Command("coldstart", "time from a request at zero replicas to its first token") { models, reps };
+        cmd.SetAction((r, _) => ColdStartBench.RunAsync(new ColdStartBenchOptions
+        {
+            Kiln = Environment.ProcessPath!,
+            ModelPaths = r.GetValue(models)!,
+            Repetitions = r.GetValue(reps),
+        }, Console.Out));
+        return cmd;
     }
 
     private static Command Serve()

@@ -52,14 +52,43 @@ public static class ServerCommand
                 r.AddError($"--max-addons-per-deployment: must be at least 1, got {r.GetValueOrDefault<int>()}");
             }
         });
+        var holdTimeout = DurationOption("--hold-timeout", "How long a request waits for a waking deployment before it gets 503", "2m", hidden: false);
+        var maxHeld = new Option<int>("--max-held-requests")
+        {
+            Description = "Requests one deployment may hold while it wakes; more get 503 at once",
+            DefaultValueFactory = _ => 256,
+        };
+        maxHeld.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1)
+            {
+                r.AddError($"--max-held-requests: must be at least 1, got {r.GetValueOrDefault<int>()}");
+            }
+        });
+        var priceTable = new Option<string?>("--price-table")
+        {
+            Description = "JSON file of USD per accelerator-hour by accelerator type, e.g. {\"NVIDIA_A100_80GB\": 2.9}; omitted types keep the defaults",
+        };
+        var autoscaleInterval = DurationOption("--autoscale-interval", "Time between autoscaler passes", "5s");
+        var reapInterval = DurationOption("--reap-interval", "Time between reaper passes (auto-delete, spend limits)", "30s");
         var replicaCommand = new Option<string?>("--replica-command") { Description = "Program that runs replicas (default: this kiln executable)", Hidden = true };
 
         var command = new Command("server", "Run the control plane: REST API, store, reconciler and local replicas")
         {
-            host, port, dataDir, cpuSlots, interval, drain, startTimeout, backoff, maxAddons, replicaCommand,
+            host, port, dataDir, cpuSlots, holdTimeout, maxHeld, priceTable, interval, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand,
         };
         command.SetAction((r, ct) =>
         {
+            var prices = Kiln.Core.Billing.PriceTable.Default;
+            if (r.GetValue(priceTable) is { Length: > 0 } file)
+            {
+                if (!Kiln.Core.Billing.PriceTable.TryParse(File.ReadAllText(file), out var parsed, out var error))
+                {
+                    Console.Error.WriteLine($"kiln server: --price-table {file}: {error}");
+                    return Task.FromResult(2);
+                }
+                prices = parsed;
+            }
             var options = new ServerOptions
             {
                 Host = r.GetValue(host)!,
@@ -68,6 +97,17 @@ public static class ServerCommand
                 CpuSlots = r.GetValue(cpuSlots),
                 Addons = new AddonOptions { MaxPerDeployment = r.GetValue(maxAddons) },
                 ReplicaCommand = r.GetValue(replicaCommand) is { Length: > 0 } rc ? ReplicaCommand.FromPath(rc) : null,
+                Gateway = new Kiln.Server.Gateway.GatewayOptions
+                {
+                    HoldTimeout = GoDuration.Parse(r.GetValue(holdTimeout)!),
+                    MaxHeldRequests = r.GetValue(maxHeld),
+                },
+                Prices = prices,
+                Controllers = new Kiln.Server.ControlPlane.Controllers.ControllerOptions
+                {
+                    AutoscaleInterval = GoDuration.Parse(r.GetValue(autoscaleInterval)!),
+                    ReapInterval = GoDuration.Parse(r.GetValue(reapInterval)!),
+                },
                 Reconciler = new ReconcilerOptions
                 {
                     Interval = GoDuration.Parse(r.GetValue(interval)!),
@@ -81,9 +121,9 @@ public static class ServerCommand
         return command;
     }
 
-    private static Option<string> DurationOption(string name, string description, string fallback)
+    private static Option<string> DurationOption(string name, string description, string fallback, bool hidden = true)
     {
-        var option = new Option<string>(name) { Description = $"{description} (Go duration)", DefaultValueFactory = _ => fallback, Hidden = true };
+        var option = new Option<string>(name) { Description = $"{description} (Go duration)", DefaultValueFactory = _ => fallback, Hidden = hidden };
         option.Validators.Add(r =>
         {
             var value = r.GetValueOrDefault<string>();

@@ -6,6 +6,7 @@ using Kiln.Server.ControlPlane.Addons;
 using Kiln.Server.ControlPlane.Api;
 using Kiln.Server.ControlPlane.Auth;
 using Kiln.Server.ControlPlane.Controllers;
+using Kiln.Server.Gateway;
 using Kiln.Store;
 using Kiln.Store.Sqlite;
 
@@ -45,6 +46,19 @@ public static class ControlPlaneHost
         builder.Services.AddSingleton<AddonSync>();
         builder.Services.AddSingleton<DeploymentPass>();
         builder.Services.AddHostedService<Reconciler>();
+        builder.Services.AddSingleton(options.Gateway);
+        builder.Services.AddSingleton<ReplicaClient>();
+        builder.Services.AddSingleton<ReplicaDirectory>();
+        builder.Services.AddSingleton<UsageRecorder>();
+        builder.Services.AddSingleton<HoldGate>();
+        builder.Services.AddSingleton<InferenceProxy>();
+        builder.Services.AddSingleton<ReplicaScraper>();
+        builder.Services.AddHostedService<DirectoryRefresher>();
+        builder.Services.AddHostedService<UsageFlusher>();
+        builder.Services.AddSingleton(options.Controllers);
+        builder.Services.AddSingleton(options.Prices);
+        builder.Services.AddHostedService<AutoscalerController>();
+        builder.Services.AddHostedService<Reaper>();
 
         await using var app = builder.Build();
         app.UseMiddleware<ErrorMiddleware>();
@@ -55,6 +69,9 @@ public static class ControlPlaneHost
         ModelsApi.Map(app);
         DeploymentsApi.Map(app);
         DeployedModelsApi.Map(app);
+        UsageApi.Map(app);
+        InferenceRoutes.Map(app);
+        MetricsRoute.Map(app);
         app.MapFallback((HttpContext ctx) =>
             throw new KilnError(StatusCode.NotFound, $"no route {ctx.Request.Method} {ctx.Request.Path}"));
 

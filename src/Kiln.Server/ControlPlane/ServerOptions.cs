@@ -17,6 +17,15 @@ public sealed record ServerOptions
     /// <summary>Force a CPU inventory of this many slots instead of detecting it.</summary>
     public int? CpuSlots { get; init; }
 
+    /// <summary>Inference gateway behaviour.</summary>
+    public Kiln.Server.Gateway.GatewayOptions Gateway { get; init; } = new();
+
+    /// <summary>Autoscaler and reaper timing.</summary>
+    public Kiln.Server.ControlPlane.Controllers.ControllerOptions Controllers { get; init; } = new();
+
+    /// <summary>Prices per accelerator-hour.</summary>
+    public Kiln.Core.Billing.PriceTable Prices { get; init; } = Kiln.Core.Billing.PriceTable.Default;
+
     /// <summary>Reconciler timing.</summary>
     public ReconcilerOptions Reconciler { get; init; } = new();
 

@@ -110,7 +110,33 @@ internal static class SchemaMigrations
                 SELECT RAISE(ABORT, 'deployment events are append-only');
             END;
             """),
-        new(2, "deployed models (addons loaded onto deployments)", """
+        new(2, "request usage per minute, replica billing intervals", """
+            CREATE TABLE request_usage (
+                account           TEXT NOT NULL,
+                api_key           TEXT NOT NULL,
+                deployment        TEXT NOT NULL,
+                model             TEXT NOT NULL,
+                minute            INTEGER NOT NULL,
+                requests          INTEGER NOT NULL,
+                prompt_tokens     INTEGER NOT NULL,
+                completion_tokens INTEGER NOT NULL,
+                PRIMARY KEY (account, minute, deployment, api_key, model)
+            );
+
+            -- No foreign keys: the bill outlives purged deployments and deleted keys.
+            CREATE TABLE replica_usage (
+                account           TEXT NOT NULL,
+                deployment        TEXT NOT NULL,
+                replica           TEXT NOT NULL,
+                accelerator_type  TEXT NOT NULL,
+                accelerator_count INTEGER NOT NULL,
+                ready_time        INTEGER NOT NULL,
+                stop_time         INTEGER,
+                PRIMARY KEY (account, deployment, replica, ready_time)
+            );
+            CREATE INDEX replica_usage_open ON replica_usage(account, deployment, replica) WHERE stop_time IS NULL;
+            """),
+        new(3, "deployed models (addons loaded onto deployments)", """
             CREATE TABLE deployed_models (
                 account     TEXT NOT NULL,
                 id          TEXT NOT NULL,

@@ -150,8 +150,11 @@ public sealed partial class SqliteKilnStore
         });
 
     /// <inheritdoc />
-    public Task<bool> PurgeDeploymentAsync(string account, string id, CancellationToken ct = default) => Write(ct, (db, _) =>
-        db.Execute("DELETE FROM deployments WHERE account = ? AND id = ?", account, id) > 0);
+    public Task<bool> PurgeDeploymentAsync(string account, string id, CancellationToken ct = default) => Write(ct, (db, now) =>
+    {
+        CloseReplicaUsage(db, account, id, null, now);
+        return db.Execute("DELETE FROM deployments WHERE account = ? AND id = ?", account, id) > 0;
+    });
 
     private static DeploymentRecord RequireMutableDeployment(SqliteDatabase db, string account, string id)
     {

@@ -27,6 +27,7 @@ public sealed partial class SqliteKilnStore
             replica.Account, replica.DeploymentId, replica.ReplicaId, replica.Phase.ToWireName(), replica.Generation,
             replica.Pid, replica.Port, replica.Host, Columns.Time(replica.StartTime), Columns.Time(replica.ReadyTime),
             replica.FailureCount, replica.LastError, Columns.Time(now));
+        TrackReplicaUsage(db, replica, now);
         return db.QuerySingle($"SELECT {ReplicaColumns} FROM replicas WHERE account = ? AND deployment = ? AND id = ?",
             MapReplica, replica.Account, replica.DeploymentId, replica.ReplicaId)!;
     });
@@ -43,7 +44,11 @@ public sealed partial class SqliteKilnStore
 
     /// <inheritdoc />
     public Task<bool> DeleteReplicaAsync(string account, string deploymentId, string replicaId, CancellationToken ct = default) =>
-        Write(ct, (db, _) => db.Execute("DELETE FROM replicas WHERE account = ? AND deployment = ? AND id = ?", account, deploymentId, replicaId) > 0);
+        Write(ct, (db, now) =>
+        {
+            CloseReplicaUsage(db, account, deploymentId, replicaId, now);
+            return db.Execute("DELETE FROM replicas WHERE account = ? AND deployment = ? AND id = ?", account, deploymentId, replicaId) > 0;
+        });
 
     /// <inheritdoc />
     public Task<DeploymentEvent> AppendEventAsync(string account, string deploymentId, string type, string message, CancellationToken ct = default) =>

@@ -28,6 +28,7 @@ public static class DeploymentsApi
                 patch = patch with { BaseModel = new ModelName(a, bm).ToString() };
             }
             var spec = DeploymentSpecs.Create(patch);
+            await RequireAcceleratorAsync(store, a, spec, ct);
             var modelName = spec.BaseModelName;
             var model = modelName.Account == a ? await store.GetModelAsync(a, modelName.Model, ct) : null;
             if (model is null)
@@ -84,6 +85,10 @@ public static class DeploymentsApi
                 {
                     throw KilnError.FailedPrecondition($"deployment {current.Name} serves addons; undeploy them before disabling addons");
                 }
+                if (spec.AcceleratorType != current.Spec.AcceleratorType)
+                {
+                    await RequireAcceleratorAsync(store, a, spec, ct);
+                }
                 DeploymentRecord updated;
                 try
                 {
@@ -127,6 +132,16 @@ public static class DeploymentsApi
             signal.Wake();
             return ApiJson.Ok(await DeploymentJson.RenderAsync(store, updated, detail: true, ct));
         });
+    }
+
+    /// <summary>403 when the account's tier does not include the spec's accelerator type.</summary>
+    private static async Task RequireAcceleratorAsync(IKilnStore store, string account, DeploymentSpec spec, CancellationToken ct)
+    {
+        var record = await store.GetAccountAsync(account, ct) ?? throw KilnError.NotFound("account", $"accounts/{account}");
+        if (Kiln.Core.Billing.AcceleratorAccess.Check(record.Tier, account, spec.AcceleratorType) is { } denied)
+        {
+            throw denied;
+        }
     }
 
     private static async Task<DeploymentRecord> RequireAsync(IKilnStore store, HttpContext ctx, string a, string d, CancellationToken ct)

@@ -17,6 +17,19 @@ public sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddlewar
         {
             await WriteAsync(context, e.HttpStatus, e.Error.ToBody());
         }
+        catch (KilnError e) when (Kiln.Server.Gateway.InferencePaths.IsInference(context.Request.Path))
+        {
+            // OpenAI clients read errors in OpenAI's shape only.
+            var (type, code) = e.HttpStatus switch
+            {
+                401 => ("invalid_request_error", "invalid_api_key"),
+                403 => ("invalid_request_error", "permission_denied"),
+                404 => ("invalid_request_error", "not_found"),
+                >= 500 => ("server_error", e.Code.ToWireName()),
+                _ => ("invalid_request_error", e.Code.ToWireName()),
+            };
+            await new Kiln.Server.Gateway.OpenAiError(e.HttpStatus, e.Message, type, code).WriteAsync(context.Response);
+        }
         catch (KilnError e)
         {
             await WriteAsync(context, e.HttpStatus, e.ToBody());
@@ -44,6 +57,12 @@ public sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddlewar
     {
         if (context.Response.HasStarted)
         {
+            return;
+        }
+        if (Kiln.Server.Gateway.InferencePaths.IsInference(context.Request.Path))
+        {
+            var type = status >= 500 ? "server_error" : "invalid_request_error";
+            await new Kiln.Server.Gateway.OpenAiError(status, body.Message, type, body.Code).WriteAsync(context.Response);
             return;
         }
         context.Response.Clear();

@@ -262,6 +262,12 @@ public sealed class DeploymentPass(
             code = StatusCode.ResourceExhausted;
             message = $"{capacity} ({message})";
         }
+        if (assessment.State.IsGoingAway() && ReapReason.Of(d.Status.Message) is { } why)
+        {
+            // The reaper said why it deleted the deployment; that stays the first thing its status says.
+            code = d.Status.Code;
+            message = $"{why}; {message}";
+        }
         if (assessment.State == d.State && code == d.Status.Code && message == d.Status.Message && assessment.ObservedGeneration == d.ObservedGeneration)
         {
             return;

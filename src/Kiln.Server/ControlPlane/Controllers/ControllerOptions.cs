@@ -1,0 +1,11 @@
+namespace Kiln.Server.ControlPlane.Controllers;
+
+/// <summary>Timing of the autoscaler and the reaper, shortened by tests.</summary>
+public sealed record ControllerOptions
+{
+    /// <summary>Time between autoscaler passes (each scrapes every READY replica once).</summary>
+    public TimeSpan AutoscaleInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Time between reaper passes (auto-delete and spend limits).</summary>
+    public TimeSpan ReapInterval { get; init; } = TimeSpan.FromSeconds(30);
+}

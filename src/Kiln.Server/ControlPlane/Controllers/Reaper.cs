@@ -1,0 +1,107 @@
+using Kiln.Core.Billing;
+using Kiln.Core.Deployments;
+using Kiln.Core.Errors;
+using Kiln.Core.Time;
+using Kiln.Server.Gateway;
+using Kiln.Store;
+
+namespace Kiln.Server.ControlPlane.Controllers;
+
+/// <summary>
+/// Deletes deployments nobody uses (<see cref="AutoDelete"/>, from their <c>unusedAutoDeleteDuration</c>)
+/// and every deployment of an account whose spend this month, plus what its running replicas will
+/// cost until the next pass, reaches its spend limit (<see cref="SpendLimit"/>). The deployment's
+/// status says why.
+/// </summary>
+public sealed class Reaper(
+    IKilnStore store,
+    ReplicaDirectory directory,
+    ReconcileSignal reconcile,
+    PriceTable prices,
+    ControllerOptions options,
+    IClock clock,
+    ILogger<Reaper> log) : BackgroundService
+{
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.ReapInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await PassAsync(stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    log.LogError(e, "reaper pass failed");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task PassAsync(CancellationToken ct)
+    {
+        var now = clock.UtcNow;
+        var live = (await store.ListLiveDeploymentsAsync(ct)).Where(d => d.DeleteTime is null && !d.State.IsGoingAway()).ToList();
+        foreach (var d in live)
+        {
+            var lastRequest = d.LastRequestTime;
+            if (directory.Find(d.Name)?.LastRequestTime is { } seen && (lastRequest is null || seen > lastRequest))
+            {
+                lastRequest = seen;
+            }
+            var verdict = AutoDelete.Evaluate(d.Spec.UnusedAutoDeleteDuration, d.CreateTime, lastRequest, now);
+            if (verdict.ShouldDelete && directory.Find(d.Name) is not { Counters.InFlight: > 0 })
+            {
+                await DeleteAsync(d, StatusCode.Ok, verdict.Reason, ct);
+            }
+        }
+        foreach (var account in live.Select(d => d.Account).Distinct())
+        {
+            var record = await store.GetAccountAsync(account, ct);
+            if (record?.SpendLimit is null)
+            {
+                continue;
+            }
+            var monthStart = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
+            var lifetimes = (await store.ListReplicaUsageAsync(account, new UsageQuery(monthStart, now), ct))
+                .Select(u => new ReplicaLifetime(u.DeploymentId, u.ReplicaId, u.AcceleratorType, u.AcceleratorCount, u.ReadyTime, u.StopTime))
+                .ToList();
+            var spent = Metering.ByDeployment(lifetimes, new BillingWindow(monthStart, now), now, prices).Sum(c => c.Cost);
+            var projected = Metering.ProjectedCost(lifetimes, options.ReapInterval, prices);
+            var check = SpendLimit.Check(spent, projected, record.SpendLimit);
+            if (!check.OverLimit)
+            {
+                continue;
+            }
+            foreach (var d in live.Where(d => d.Account == account))
+            {
+                await DeleteAsync(d, StatusCode.ResourceExhausted, $"account {account}: {check.Reason}", ct);
+            }
+        }
+    }
+
+    private async Task DeleteAsync(DeploymentRecord d, StatusCode code, string why, CancellationToken ct)
+    {
+        try
+        {
+            // Writing DELETING requests the deletion and states the reason in one step.
+            await store.UpdateDeploymentStatusAsync(d.Account, d.Id,
+                new DeploymentStatusUpdate(DeploymentState.Deleting, new DeploymentStatus(code, ReapReason.Message(why)), d.ObservedGeneration), ct);
+            await store.AppendEventAsync(d.Account, d.Id, "AutoDeleted", why, ct);
+            log.LogInformation("deleting {Deployment}: {Reason}", d.Name, why);
+            reconcile.Wake();
+            directory.Prompt();
+        }
+        catch (KilnError e) when (e.Code is StatusCode.NotFound or StatusCode.FailedPrecondition)
+        {
+            // Deleted or changed meanwhile; the next pass looks again.
+        }
+    }
+}

@@ -1,0 +1,87 @@
+using Kiln.Core.Deployments;
+using Kiln.Core.Names;
+using Kiln.Store;
+
+namespace Kiln.Server.Gateway;
+
+/// <summary>
+/// The gateway's view of one live deployment: its latest record, its READY replicas, the requests
+/// it holds and its counters. Endpoints keep their identity (and outstanding counts) across refreshes.
+/// </summary>
+public sealed class DeploymentRoute(DeploymentName name, int maxHeld)
+{
+    private volatile ReplicaEndpoint[] _endpoints = [];
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _lastRequestTicks;
+    private int _waking;
+
+    /// <summary><c>accounts/A/deployments/D</c>.</summary>
+    public DeploymentName Name { get; } = name;
+
+    /// <summary>The record as of the last refresh.</summary>
+    public DeploymentRecord Record { get; private set; } = null!;
+
+    /// <summary>The model name replicas serve (<c>accounts/A/models/M</c>).</summary>
+    public string Model => Record.Spec.BaseModel;
+
+    /// <summary>READY replicas.</summary>
+    public IReadOnlyList<ReplicaEndpoint> Endpoints => _endpoints;
+
+    /// <summary>Requests waiting for a replica.</summary>
+    public HoldQueue Held { get; } = new(maxHeld);
+
+    /// <summary>Load and outcome counters.</summary>
+    public DeploymentCounters Counters { get; } = new();
+
+    /// <summary>The newest request's arrival, if any arrived since this gateway started.</summary>
+    public DateTimeOffset? LastRequestTime
+    {
+        get
+        {
+            var t = Interlocked.Read(ref _lastRequestTicks);
+            return t == 0 ? null : new DateTimeOffset(t, TimeSpan.Zero);
+        }
+    }
+
+    /// <summary>Records an arrival.</summary>
+    public void Touch(DateTimeOffset now)
+    {
+        var ticks = now.UtcTicks;
+        long seen;
+        while ((seen = Interlocked.Read(ref _lastRequestTicks)) < ticks && Interlocked.CompareExchange(ref _lastRequestTicks, ticks, seen) != seen)
+        {
+        }
+    }
+
+    /// <summary>Installs a fresh record and READY replica set; wakes waiters when the set changed.</summary>
+    public void Update(DeploymentRecord record, IReadOnlyList<(string Id, Uri Uri)> ready)
+    {
+        Record = record;
+        var old = _endpoints;
+        var same = old.Length == ready.Count && ready.All(r => old.Any(e => e.ReplicaId == r.Id && e.BaseUri == r.Uri));
+        if (same)
+        {
+            return;
+        }
+        _endpoints = [.. ready.Select(r => old.FirstOrDefault(e => e.ReplicaId == r.Id && e.BaseUri == r.Uri) ?? new ReplicaEndpoint(r.Id, r.Uri))];
+        SignalChange();
+    }
+
+    /// <summary>Completes the current change signal (the replica set changed or the route went away).</summary>
+    public void SignalChange() => Interlocked.Exchange(ref _changed, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    /// <summary>Completes when the READY set next changes.</summary>
+    public Task Changed => Volatile.Read(ref _changed).Task;
+
+    /// <summary>
+    /// Claims the right to wake the deployment (write its desired count); false while another
+    /// request is doing it. Release with <see cref="EndWake"/>.
+    /// </summary>
+    public bool BeginWake() => Interlocked.CompareExchange(ref _waking, 1, 0) == 0;
+
+    /// <summary>Ends a wake claimed by <see cref="BeginWake"/>.</summary>
+    public void EndWake() => Volatile.Write(ref _waking, 0);
+
+    /// <summary>True while it may serve: its deletion was not requested.</summary>
+    public bool IsServing => Record.DeleteTime is null && Record.State is not (DeploymentState.Deleting or DeploymentState.Deleted);
+}

@@ -1,0 +1,23 @@
+namespace Kiln.Server.Gateway;
+
+/// <summary>How the inference gateway holds, retries and reports.</summary>
+public sealed record GatewayOptions
+{
+    /// <summary>How long a request may wait for a replica of a waking deployment before it gets 503.</summary>
+    public TimeSpan HoldTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Requests one deployment may hold at once; more get 503 at once.</summary>
+    public int MaxHeldRequests { get; init; } = 256;
+
+    /// <summary>Most replicas one request is sent to before giving up (only failures before the first byte are retried).</summary>
+    public int MaxAttempts { get; init; } = 3;
+
+    /// <summary>How often the replica directory is re-read from the store when nothing prompts it sooner.</summary>
+    public TimeSpan DirectoryRefresh { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often request usage and last-request times are written to the store.</summary>
+    public TimeSpan UsageFlush { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Largest request body accepted.</summary>
+    public int MaxBodyBytes { get; init; } = 16 << 20;
+}

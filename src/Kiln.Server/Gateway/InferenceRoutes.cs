@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using Kiln.Core.Names;
+using Kiln.Core.Time;
+using Kiln.Server.ControlPlane.Auth;
+
+namespace Kiln.Server.Gateway;
+
+/// <summary>
+/// The OpenAI-compatible inference surface on the server's port: completions, chat completions and
+/// the caller's models, under both <c>/inference/v1</c> and <c>/v1</c>.
+/// </summary>
+public static class InferenceRoutes
+{
+    /// <summary>Maps the routes.</summary>
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        foreach (var prefix in InferencePaths.Prefixes)
+        {
+            app.MapPost($"{prefix}/completions", (HttpContext ctx) => ServeAsync(ctx, "v1/completions"));
+            app.MapPost($"{prefix}/chat/completions", (HttpContext ctx) => ServeAsync(ctx, "v1/chat/completions"));
+            app.MapGet($"{prefix}/models", (HttpContext ctx) => Guard(ctx, () => ModelsAsync(ctx)));
+        }
+    }
+
+    private static Task ServeAsync(HttpContext ctx, string path) => Guard(ctx, async () =>
+    {
+        var services = ctx.RequestServices;
+        var directory = services.GetRequiredService<ReplicaDirectory>();
+        var options = services.GetRequiredService<GatewayOptions>();
+        var clock = services.GetRequiredService<IClock>();
+        var recorder = services.GetRequiredService<UsageRecorder>();
+        var caller = Caller.Of(ctx);
+        var started = Stopwatch.GetTimestamp();
+
+        var body = InferenceBody.Parse(await ReadBodyAsync(ctx.Request, options.MaxBodyBytes, ctx.RequestAborted));
+        DeploymentRoute route;
+        try
+        {
+            route = Resolve(directory, body.Model, caller.AccountId);
+        }
+        catch (OpenAiError e) when (e.Status == 404)
+        {
+            // Perhaps created since the last refresh: look once more after a refresh that began after this request.
+            await directory.RefreshSinceAsync(started).WaitAsync(ctx.RequestAborted);
+            route = Resolve(directory, body.Model, caller.AccountId);
+        }
+        var now = clock.UtcNow;
+        route.Touch(now);
+        recorder.Arrived(route.Name, now);
+        route.Counters.Arrive();
+        var status = 500;
+        TokenUsage usage = default;
+        try
+        {
+            var outcome = await services.GetRequiredService<InferenceProxy>().ServeAsync(ctx, route, path, body, ctx.RequestAborted);
+            (status, usage) = (outcome.Status, outcome.Usage);
+            if (status is >= 200 and < 300)
+            {
+                recorder.Served(caller.AccountId, caller.KeyId, route.Name, route.Model, usage.PromptTokens, usage.CompletionTokens);
+            }
+        }
+        catch (OpenAiError e)
+        {
+            status = e.Status;
+            throw;
+        }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            status = 499; // the client closed the request, as nginx counts it
+            throw;
+        }
+        finally
+        {
+            route.Counters.Finish(status, usage.PromptTokens, usage.CompletionTokens, Stopwatch.GetElapsedTime(started));
+        }
+    });
+
+    /// <summary>The deployment a <c>model</c> field names, among the caller's; 404 otherwise.</summary>
+    internal static DeploymentRoute Resolve(ReplicaDirectory directory, string model, string account)
+    {
+        if (!InferenceTarget.TryParse(model, account, out var target, out var error))
+        {
+            throw OpenAiError.ModelNotFound(model, error);
+        }
+        if ((target.Model?.Account ?? target.Deployment!.Account) != account || (target.Deployment is { } dn && dn.Account != account))
+        {
+            throw OpenAiError.ModelNotFound(model, "it belongs to another account");
+        }
+        if (target.Deployment is { } name)
+        {
+            var route = directory.Find(name);
+            if (route is null || !route.IsServing)
+            {
+                throw OpenAiError.ModelNotFound(model, $"deployment {name} does not exist");
+            }
+            if (target.Model is { } m && route.Model != m.ToString())
+            {
+                throw OpenAiError.ModelNotFound(model, $"deployment {name} serves {route.Model}, not {m}");
+            }
+            return route;
+        }
+        var serving = directory.Serving(target.Model!.ToString());
+        if (serving.Count == 0)
+        {
+            throw OpenAiError.ModelNotFound(model, "no deployment serves it");
+        }
+        // Several deployments of one model: prefer one that can answer now, then the least busy.
+        return serving.OrderByDescending(r => r.Endpoints.Count > 0)
+            .ThenBy(r => r.Counters.InFlight / (double)Math.Max(1, r.Endpoints.Count))
+            .First();
+    }
+
+    private static Task ModelsAsync(HttpContext ctx)
+    {
+        var caller = Caller.Of(ctx);
+        var directory = ctx.RequestServices.GetRequiredService<ReplicaDirectory>();
+        var data = directory.Routes
+            .Where(r => r.Name.Account == caller.AccountId && r.IsServing)
+            .GroupBy(r => r.Model)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => new
+            {
+                id = g.Key,
+                @object = "model",
+                created = g.Min(r => r.Record.CreateTime).ToUnixTimeSeconds(),
+                owned_by = caller.AccountId,
+                deployments = g.Select(r => r.Name.ToString()).Order(StringComparer.Ordinal).ToArray(),
+                ready = g.Any(r => r.Endpoints.Count > 0),
+            });
+        return ctx.Response.WriteAsJsonAsync(new { @object = "list", data }, ctx.RequestAborted);
+    }
+
+    private static async Task Guard(HttpContext ctx, Func<Task> handler)
+    {
+        try
+        {
+            await handler();
+        }
+        catch (OpenAiError e)
+        {
+            await e.WriteAsync(ctx.Response);
+        }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; the upstream request was cancelled with it.
+        }
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpRequest request, int limit, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int n;
+        while ((n = await request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + n > limit)
+            {
+                throw new OpenAiError(413, $"The request body is larger than {limit} bytes.", "invalid_request_error", "request_too_large");
+            }
+            buffer.Write(chunk, 0, n);
+        }
+        return buffer.ToArray();
+    }
+}

@@ -1,0 +1,170 @@
+using System.Globalization;
+using System.Text;
+
+namespace Kiln.Server.Gateway;
+
+/// <summary>One sample of the Prometheus text format: <c>name{label="value",...} 1.5</c>.</summary>
+public sealed record PrometheusSample(string Name, IReadOnlyList<KeyValuePair<string, string>> Labels, double Value)
+{
+    /// <summary>The value of a label, or null.</summary>
+    public string? Label(string name) => Labels.FirstOrDefault(l => l.Key == name).Value;
+}
+
+/// <summary>A parsed scrape: samples in order, and the <c># TYPE</c> of each metric family.</summary>
+public sealed record PrometheusScrape(IReadOnlyList<PrometheusSample> Samples, IReadOnlyDictionary<string, string> Types)
+{
+    /// <summary>The first sample named <paramref name="name"/> without labels (or with any), or null.</summary>
+    public double? Value(string name) => Samples.FirstOrDefault(s => s.Name == name)?.Value;
+
+    /// <summary>The sum of every sample named <paramref name="name"/> (e.g. over a label), or 0.</summary>
+    public double Sum(string name) => Samples.Where(s => s.Name == name).Sum(s => s.Value);
+}
+
+/// <summary>
+/// Reads and writes the Prometheus text exposition format (version 0.0.4): enough to scrape a
+/// replica and re-export its samples with more labels.
+/// </summary>
+public static class PrometheusText
+{
+    /// <summary>Parses <paramref name="text"/>; malformed lines are skipped, not fatal.</summary>
+    public static PrometheusScrape Parse(string text)
+    {
+        var samples = new List<PrometheusSample>();
+        var types = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.TrimEnd('\r').Trim();
+            if (line.Length == 0)
+            {
+                continue;
+            }
+            if (line[0] == '#')
+            {
+                var parts = line.Split(' ', 4, StringSplitOptions.RemoveEmptyEntries);
+                if (parts.Length >= 4 && parts[1] == "TYPE")
+                {
+                    types[parts[2]] = parts[3];
+                }
+                continue;
+            }
+            if (TryParseSample(line, out var sample))
+            {
+                samples.Add(sample);
+            }
+        }
+        return new PrometheusScrape(samples, types);
+    }
+
+    private static bool TryParseSample(string line, out PrometheusSample sample)
+    {
+        sample = null!;
+        var i = 0;
+        while (i < line.Length && line[i] != '{' && line[i] != ' ' && line[i] != '\t')
+        {
+            i++;
+        }
+        var name = line[..i];
+        if (name.Length == 0)
+        {
+            return false;
+        }
+        var labels = new List<KeyValuePair<string, string>>();
+        if (i < line.Length && line[i] == '{')
+        {
+            i++;
+            while (true)
+            {
+                while (i < line.Length && (line[i] == ' ' || line[i] == ','))
+                {
+                    i++;
+                }
+                if (i >= line.Length)
+                {
+                    return false;
+                }
+                if (line[i] == '}')
+                {
+                    i++;
+                    break;
+                }
+                var eq = line.IndexOf('=', i);
+                if (eq < 0 || eq + 1 >= line.Length || line[eq + 1] != '"')
+                {
+                    return false;
+                }
+                var key = line[i..eq].Trim();
+                var value = new StringBuilder();
+                i = eq + 2;
+                for (; i < line.Length && line[i] != '"'; i++)
+                {
+                    if (line[i] == '\\' && i + 1 < line.Length)
+                    {
+                        i++;
+                        value.Append(line[i] switch { 'n' => '\n', var c => c });
+                    }
+                    else
+                    {
+                        value.Append(line[i]);
+                    }
+                }
+                if (i >= line.Length)
+                {
+                    return false;
+                }
+                i++; // closing quote
+                labels.Add(new(key, value.ToString()));
+            }
+        }
+        var rest = line[i..].Trim().Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        if (rest.Length == 0 || !TryParseValue(rest[0], out var v))
+        {
+            return false;
+        }
+        sample = new PrometheusSample(name, labels, v);
+        return true;
+    }
+
+    private static bool TryParseValue(string text, out double value)
+    {
+        switch (text)
+        {
+            case "+Inf": value = double.PositiveInfinity; return true;
+            case "-Inf": value = double.NegativeInfinity; return true;
+            case "NaN": value = double.NaN; return true;
+            default: return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+        }
+    }
+
+    /// <summary>Appends one sample line.</summary>
+    public static void AppendSample(StringBuilder sb, string name, IEnumerable<KeyValuePair<string, string>> labels, double value)
+    {
+        sb.Append(name);
+        var first = true;
+        foreach (var (k, v) in labels)
+        {
+            sb.Append(first ? '{' : ',').Append(k).Append("=\"").Append(Escape(v)).Append('"');
+            first = false;
+        }
+        if (!first)
+        {
+            sb.Append('}');
+        }
+        sb.Append(' ').Append(FormatValue(value)).Append('\n');
+    }
+
+    /// <summary>Appends the <c># HELP</c> and <c># TYPE</c> lines of a metric family.</summary>
+    public static void AppendHeader(StringBuilder sb, string name, string type, string? help = null)
+    {
+        if (help is not null)
+        {
+            sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+        }
+        sb.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+    }
+
+    /// <summary>A value as Prometheus writes it.</summary>
+    public static string FormatValue(double v) =>
+        double.IsPositiveInfinity(v) ? "+Inf" : double.IsNegativeInfinity(v) ? "-Inf" : double.IsNaN(v) ? "NaN" : v.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string Escape(string v) => v.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+}

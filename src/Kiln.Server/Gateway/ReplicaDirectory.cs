@@ -1,0 +1,114 @@
+using System.Collections.Frozen;
+using Kiln.Core.Deployments;
+using Kiln.Core.Names;
+using Kiln.Store;
+
+namespace Kiln.Server.Gateway;
+
+/// <summary>
+/// The in-memory routing table: every live deployment with its READY replicas, re-read from the
+/// store every second (sooner when asked), so the request path never touches the store.
+/// </summary>
+public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
+{
+    private readonly Dictionary<DeploymentName, DeploymentRoute> _routes = [];
+    private readonly SemaphoreSlim _refreshLock = new(1, 1);
+    private readonly SemaphoreSlim _prompt = new(0, 1);
+    private long _refreshedAt = long.MinValue;
+    private long _pendingStarted;
+    private Task? _pending;
+    private volatile Snapshot _snapshot = new(FrozenDictionary<DeploymentName, DeploymentRoute>.Empty, FrozenDictionary<string, DeploymentRoute[]>.Empty);
+
+    private sealed record Snapshot(FrozenDictionary<DeploymentName, DeploymentRoute> ByName, FrozenDictionary<string, DeploymentRoute[]> ByModel);
+
+    /// <summary>Every route of the last refresh.</summary>
+    public IEnumerable<DeploymentRoute> Routes => _snapshot.ByName.Values;
+
+    /// <summary>The route of a deployment, or null.</summary>
+    public DeploymentRoute? Find(DeploymentName name) => _snapshot.ByName.GetValueOrDefault(name);
+
+    /// <summary>The deployments that serve <paramref name="model"/> (<c>accounts/A/models/M</c>).</summary>
+    public IReadOnlyList<DeploymentRoute> Serving(string model) => _snapshot.ByModel.GetValueOrDefault(model) ?? [];
+
+    /// <summary>Asks the refresher for a pass soon (coalesced).</summary>
+    public void Prompt()
+    {
+        try
+        {
+            _prompt.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+        }
+    }
+
+    /// <summary>Waits for <see cref="Prompt"/> or the refresh interval.</summary>
+    public Task WaitForPromptAsync(CancellationToken ct) => _prompt.WaitAsync(options.DirectoryRefresh, ct);
+
+    /// <summary>
+    /// Makes sure a refresh that began after <paramref name="since"/> (a <see cref="System.Diagnostics.Stopwatch"/>
+    /// timestamp) has finished: a name the table does not know may be a deployment created since
+    /// the last refresh. Concurrent callers share one refresh.
+    /// </summary>
+    public Task RefreshSinceAsync(long since)
+    {
+        if (Volatile.Read(ref _refreshedAt) >= since)
+        {
+            return Task.CompletedTask;
+        }
+        lock (_refreshLock)
+        {
+            if (_pending is { IsCompleted: false } pending && _pendingStarted >= since)
+            {
+                return pending;
+            }
+            _pendingStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+            return _pending = RefreshAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>Re-reads deployments and replicas from the store.</summary>
+    public async Task RefreshAsync(CancellationToken ct)
+    {
+        await _refreshLock.WaitAsync(ct);
+        try
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var deployments = await store.ListLiveDeploymentsAsync(ct);
+            var replicas = (await store.ListAllReplicasAsync(ct))
+                .Where(r => r.Phase == ReplicaPhase.Ready && r.Port is not null)
+                .ToLookup(r => new DeploymentName(r.Account, r.DeploymentId));
+            var live = new HashSet<DeploymentName>();
+            foreach (var d in deployments)
+            {
+                var name = d.Name;
+                live.Add(name);
+                if (!_routes.TryGetValue(name, out var route))
+                {
+                    route = new DeploymentRoute(name, options.MaxHeldRequests);
+                    _routes[name] = route;
+                }
+                var ready = replicas[name]
+                    .Select(r => (r.ReplicaId, new Uri($"http://{FormatHost(r.Host ?? "127.0.0.1")}:{r.Port}/")))
+                    .ToList();
+                route.Update(d, ready);
+            }
+            foreach (var gone in _routes.Keys.Where(k => !live.Contains(k)).ToList())
+            {
+                _routes.Remove(gone, out var route);
+                route!.SignalChange();
+            }
+            _snapshot = new Snapshot(
+                _routes.ToFrozenDictionary(),
+                _routes.Values.Where(r => r.IsServing).GroupBy(r => r.Model)
+                    .ToFrozenDictionary(g => g.Key, g => g.OrderBy(r => r.Name.Deployment, StringComparer.Ordinal).ToArray()));
+            Volatile.Write(ref _refreshedAt, started);
+        }
+        finally
+        {
+            _refreshLock.Release();
+        }
+    }
+
+    private static string FormatHost(string host) => host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;
+}

@@ -1,0 +1,154 @@
+using System.Buffers;
+using System.Text;
+using Kiln.Server.Gateway;
+
+namespace Kiln.Server.Tests.Gateway;
+
+public class PrometheusTextTests
+{
+    [Fact]
+    public void Parses_samples_labels_types_and_special_values()
+    {
+        var scrape = PrometheusText.Parse("""
+            # HELP kiln_batch_occupancy Active sequences divided by the maximum batch size.
+            # TYPE kiln_batch_occupancy gauge
+            kiln_batch_occupancy 0.375
+            # TYPE kiln_requests_total counter
+            kiln_requests_total{finish_reason="stop"} 3
+            kiln_requests_total{finish_reason="length",note="a \"quoted\", odd\\one"} 4 1700000000
+            kiln_ttft_bucket{le="+Inf"} 7
+            weird{unterminated="x 1
+            nan_metric NaN
+
+            """);
+        Assert.Equal(0.375, scrape.Value("kiln_batch_occupancy"));
+        Assert.Equal(7, scrape.Sum("kiln_requests_total"));
+        Assert.Equal("a \"quoted\", odd\\one", scrape.Samples[2].Label("note"));
+        Assert.Equal("+Inf", scrape.Samples[3].Label("le"));
+        Assert.True(double.IsNaN(scrape.Value("nan_metric")!.Value));
+        Assert.DoesNotContain(scrape.Samples, s => s.Name == "weird");
+        Assert.Equal("counter", scrape.Types["kiln_requests_total"]);
+        Assert.Null(scrape.Value("absent"));
+    }
+
+    [Fact]
+    public void Written_samples_parse_back()
+    {
+        var sb = new StringBuilder();
+        PrometheusText.AppendHeader(sb, "m", "gauge", "help");
+        PrometheusText.AppendSample(sb, "m", [new("deployment", "accounts/a/deployments/d"), new("q", "x\"y\n")], 1.5);
+        PrometheusText.AppendSample(sb, "m", [], double.PositiveInfinity);
+        var back = PrometheusText.Parse(sb.ToString());
+        Assert.Equal("x\"y\n", back.Samples[0].Label("q"));
+        Assert.Equal(1.5, back.Samples[0].Value);
+        Assert.Equal(double.PositiveInfinity, back.Samples[1].Value);
+    }
+}
+
+public class BalancerAndHoldTests
+{
+    private static ReplicaEndpoint E(string id, int load)
+    {
+        var e = new ReplicaEndpoint(id, new Uri($"http://127.0.0.1:1/{id}/"));
+        for (var i = 0; i < load; i++) e.Begin();
+        return e;
+    }
+
+    [Fact]
+    public void Picks_the_least_outstanding_and_skips_excluded()
+    {
+        var list = new[] { E("a", 3), E("b", 1), E("c", 2) };
+        Assert.Equal("b", LeastOutstandingBalancer.Pick(list)!.ReplicaId);
+        Assert.Equal("c", LeastOutstandingBalancer.Pick(list, ["b"])!.ReplicaId);
+        Assert.Null(LeastOutstandingBalancer.Pick(list, ["a", "b", "c"]));
+        Assert.Null(LeastOutstandingBalancer.Pick([]));
+    }
+
+    [Fact]
+    public void Spreads_a_burst_evenly_over_equal_replicas()
+    {
+        var list = new[] { E("a", 0), E("b", 0), E("c", 0) };
+        for (var i = 0; i < 30; i++) LeastOutstandingBalancer.Pick(list)!.Begin();
+        Assert.All(list, e => Assert.Equal(10, e.Outstanding));
+    }
+
+    [Fact]
+    public void Hold_queue_is_bounded_and_counts_back_down()
+    {
+        var q = new HoldQueue(2);
+        Assert.True(q.TryEnter());
+        Assert.True(q.TryEnter());
+        Assert.False(q.TryEnter());
+        q.Leave();
+        Assert.True(q.TryEnter());
+        q.Leave();
+        q.Leave();
+        Assert.Equal(0, q.Count);
+        Assert.Throws<InvalidOperationException>(q.Leave);
+    }
+
+    [Fact]
+    public async Task Hold_queue_admits_exactly_its_capacity_under_contention()
+    {
+        var q = new HoldQueue(50);
+        var admitted = 0;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+        {
+            for (var i = 0; i < 100; i++) if (q.TryEnter()) Interlocked.Increment(ref admitted);
+        })));
+        Assert.Equal(50, admitted);
+        Assert.Equal(50, q.Count);
+    }
+}
+
+public class RelayTests
+{
+    private static string Rewrite(bool strip, params string[] events)
+    {
+        var rw = new SseRewriter(strip);
+        var output = new ArrayBufferWriter<byte>();
+        foreach (var e in events) rw.Write(Encoding.UTF8.GetBytes(e), output);
+        return Encoding.UTF8.GetString(output.WrittenSpan) + (rw.Usage is { } u ? $"|{u.PromptTokens}/{u.CompletionTokens}" : "|none");
+    }
+
+    [Fact]
+    public void Strips_the_usage_chunk_and_null_usage_only_when_the_client_did_not_ask()
+    {
+        string[] events =
+        [
+            """data: {"id":"x","choices":[{"index":0,"text":"a"}],"usage":null}""",
+            """data: {"id":"x","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5,"total_tokens":8}}""",
+            "data: [DONE]",
+        ];
+        Assert.Equal("data: {\"id\":\"x\",\"choices\":[{\"index\":0,\"text\":\"a\"}]}\n\ndata: [DONE]\n\n|3/5", Rewrite(true, events));
+        Assert.Equal(string.Concat(events.Select(e => e + "\n\n")) + "|3/5", Rewrite(false, events));
+    }
+
+    [Fact]
+    public void Reads_usage_from_a_whole_response()
+    {
+        var json = """{"choices":[{"index":0,"message":{"content":"{\"usage\":1}"}}],"usage":{"completion_tokens":9,"prompt_tokens":2}}"""u8;
+        Assert.True(TokenUsage.TryRead(json, out var usage, out var empty));
+        Assert.Equal(new TokenUsage(2, 9), usage);
+        Assert.False(empty);
+        Assert.False(TokenUsage.TryRead("""{"error":{"message":"x"}}"""u8, out _, out _));
+        Assert.False(TokenUsage.TryRead("not json"u8, out _, out _));
+    }
+
+    [Fact]
+    public void Body_is_passed_through_unless_the_model_or_usage_option_must_change()
+    {
+        var raw = Encoding.UTF8.GetBytes("""{"model":"accounts/a/models/m","prompt":"hi"}""");
+        var body = InferenceBody.Parse(raw);
+        Assert.Same(raw, body.ForReplica("accounts/a/models/m"));
+        Assert.Contains("\"model\":\"accounts/a/models/x\"", Encoding.UTF8.GetString(body.ForReplica("accounts/a/models/x")));
+
+        var stream = InferenceBody.Parse(Encoding.UTF8.GetBytes("""{"model":"accounts/a/models/m","stream":true,"stream_options":{}}"""));
+        Assert.True(stream.Stream);
+        Assert.False(stream.ClientWantsUsage);
+        Assert.Contains("\"stream_options\":{\"include_usage\":true}", Encoding.UTF8.GetString(stream.ForReplica("accounts/a/models/m")));
+
+        Assert.Equal(400, Assert.Throws<OpenAiError>(() => InferenceBody.Parse("[1]"u8.ToArray())).Status);
+        Assert.Equal("model", Assert.Throws<OpenAiError>(() => InferenceBody.Parse("""{"prompt":"x"}"""u8.ToArray())).Param);
+    }
+}
