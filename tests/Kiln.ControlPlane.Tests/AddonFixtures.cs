@@ -21,20 +21,29 @@ public static class AddonFixtures
     }
 
     /// <summary>A greedy completion from a replica; fails the test on any error.</summary>
-    public static async Task<string> CompleteAsync(int port, string model, string prompt, int maxTokens)
+    public static Task<string> CompleteAsync(int port, string model, string prompt, int maxTokens) =>
+        CompleteAsync(new Uri($"http://127.0.0.1:{port}/v1/"), null, model, prompt, maxTokens);
+
+    /// <summary>A greedy completion from an OpenAI-style endpoint (a replica, or the gateway with a key).</summary>
+    public static async Task<string> CompleteAsync(Uri endpoint, string? apiKey, string model, string prompt, int maxTokens)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(120) };
-        var r = await http.PostAsJsonAsync($"http://127.0.0.1:{port}/v1/completions", new { model, prompt, max_tokens = maxTokens, temperature = 0 });
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint, "completions"))
+        {
+            Content = JsonContent.Create(new { model, prompt, max_tokens = maxTokens, temperature = 0 }),
+        };
+        if (apiKey is not null) request.Headers.Authorization = new("Bearer", apiKey);
+        using var r = await http.SendAsync(request);
         var body = await r.Content.ReadAsStringAsync();
-        Assert.True(r.IsSuccessStatusCode, $"{model} on port {port}: {(int)r.StatusCode} {body}");
+        Assert.True(r.IsSuccessStatusCode, $"{model} at {endpoint}: {(int)r.StatusCode} {body}");
         using var doc = JsonDocument.Parse(body);
         return doc.RootElement.GetProperty("choices")[0].GetProperty("text").GetString()!;
     }
 
     /// <summary>A streamed greedy chat answer through the OpenAI .NET client.</summary>
-    public static async Task<string> StreamChatAsync(Uri endpoint, string model, string prompt)
+    public static async Task<string> StreamChatAsync(Uri endpoint, string apiKey, string model, string prompt)
     {
-        var chat = new OpenAIClient(new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = endpoint }).GetChatClient(model);
+        var chat = new OpenAIClient(new ApiKeyCredential(apiKey), new OpenAIClientOptions { Endpoint = endpoint }).GetChatClient(model);
         var text = new StringBuilder();
         var options = new ChatCompletionOptions { MaxOutputTokenCount = 24, Temperature = 0 };
         await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage(prompt)], options))

@@ -41,19 +41,20 @@ public class AddonServingTests
         Assert.Equal("accounts/default/deployments/tales", (string?)qv["deployedModelRefs"]![0]!["deployment"]);
         Assert.Contains("DEPLOYED", await ctl.OkAsync("list", "deployed-models", "--deployment-id", "tales"));
 
-        // Each name answers with its own adapter: llama.cpp's greedy continuations.
-        Assert.Equal(GreedyText("stories260K-base.json", Prompt), await CompleteAsync(port, Base, Prompt, 32));
-        Assert.Equal(GreedyText("stories260K-lora-qv-r4.json", Prompt), await CompleteAsync(port, Qv, Prompt, 32));
-        Assert.Equal(GreedyText("stories260K-lora-all-r8.json", Prompt), await CompleteAsync(port, All, Prompt, 32));
+        // Through the gateway, each name answers with its own adapter: llama.cpp's greedy continuations.
+        var gateway = new Uri(server.BaseUri, "inference/v1/");
+        var key = server.AdminKey;
+        Assert.Equal(GreedyText("stories260K-base.json", Prompt), await CompleteAsync(gateway, key, Base, Prompt, 32));
+        Assert.Equal(GreedyText("stories260K-lora-qv-r4.json", Prompt), await CompleteAsync(gateway, key, Qv, Prompt, 32));
+        Assert.Equal(GreedyText("stories260K-lora-all-r8.json", Prompt), await CompleteAsync(gateway, key, All, Prompt, 32));
 
-        // Concurrent streams for all three equal each one alone.
-        var endpoint = new Uri($"http://127.0.0.1:{port}/v1");
+        // Concurrent streams for all three (OpenAI .NET client, through the gateway) equal each one alone.
         string[] models = [Base, Qv, All];
         var alone = new Dictionary<string, string>();
-        foreach (var m in models) alone[m] = await StreamChatAsync(endpoint, m, "Tell me a story");
+        foreach (var m in models) alone[m] = await StreamChatAsync(gateway, key, m, "Tell me a story");
         Assert.Equal(3, alone.Values.Distinct().Count());
         var jobs = Enumerable.Range(0, 3).SelectMany(_ => models).ToArray();
-        var answers = await Task.WhenAll(jobs.Select(m => StreamChatAsync(endpoint, m, "Tell me a story")));
+        var answers = await Task.WhenAll(jobs.Select(m => StreamChatAsync(gateway, key, m, "Tell me a story")));
         for (var i = 0; i < jobs.Length; i++) Assert.Equal(alone[jobs[i]], answers[i]);
 
         // A replica started after the deploy serves the addons from its first READY.
@@ -63,22 +64,30 @@ public class AddonServingTests
         Assert.Equal([All, Qv], (await AdaptersAsync(newPort)).Keys.Order(StringComparer.Ordinal));
         Assert.Equal(GreedyText("stories260K-lora-qv-r4.json", Prompt), await CompleteAsync(newPort, Qv, Prompt, 32));
 
-        // Undeploy under traffic on both replicas: every request admitted finishes with the adapter's answer.
+        // Undeploy under traffic through the gateway: every request admitted finishes with the adapter's answer.
         var expected = await CompleteAsync(port, Qv, Prompt, 480);
-        var traffic = replicas.SelectMany(r => Enumerable.Range(0, 6).Select(_ => CompleteAsync(r.Port, Qv, Prompt, 480))).ToArray();
+        var traffic = Enumerable.Range(0, 32).Select(_ => CompleteAsync(gateway, key, Qv, Prompt, 480)).ToArray();
         await Wait.ForAsync(async () => (await AdaptersAsync(port)).GetValueOrDefault(Qv).Active > 0 ? "" : null, Steps.Timeout, "requests in flight");
         var undeploy = ctl.RunAsync("undeploy", "qv", "--deployment-id", "tales", "--wait", "--wait-timeout", "60s");
         var sawUnloading = false;
         while (!traffic.All(t => t.IsCompleted))
         {
             // Draining: the adapter takes no new requests but keeps serving those in flight.
-            sawUnloading |= (await AdaptersAsync(port)).GetValueOrDefault(Qv) is ("unloading", > 0);
+            foreach (var r in replicas)
+            {
+                sawUnloading |= (await AdaptersAsync(r.Port)).GetValueOrDefault(Qv) is ("unloading", > 0);
+            }
             await Task.Delay(10);
         }
-        Assert.True(sawUnloading, "the undeploy did not reach the replica while its requests were running");
         Assert.All(await Task.WhenAll(traffic), a => Assert.Equal(expected, a));
+        Assert.True(sawUnloading, "the undeploy did not reach a replica while its requests were running");
         var undeployed = await undeploy;
         Assert.True(undeployed.ExitCode == 0, undeployed.ToString());
+        using (var inference = new Inference(server.BaseUri, key))
+        {
+            var gone = await inference.PostAsync("/inference/v1/completions", new { model = Qv, prompt = Prompt, max_tokens = 4 });
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, gone.Status);
+        }
         foreach (var r in replicas)
         {
             Assert.Equal([All], (await AdaptersAsync(r.Port)).Keys);

@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using Kiln.Core.Deployments;
 using Kiln.Core.Models;
+using Kiln.Core.Time;
 using Kiln.Runtime;
 using Kiln.Server.ControlPlane.Controllers;
+using Kiln.Server.Gateway;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane.Addons;
@@ -16,10 +18,11 @@ namespace Kiln.Server.ControlPlane.Addons;
 /// <remarks>
 /// Level-triggered like the rest of the reconciler: each pass lists what every READY replica holds,
 /// loads what is missing and unloads what is no longer wanted (an unload drains the adapter's
-/// in-flight requests on the replica, in the background). An UNDEPLOYING record is removed once no
-/// replica holds its adapter. The adapter's name on a replica is the addon's model name.
+/// in-flight requests on the replica, in the background) once the gateway has had time to stop
+/// routing to it. An UNDEPLOYING record is removed once no replica holds its adapter. The adapter's name on a replica is the addon's model name.
 /// </remarks>
-public sealed class AddonSync(IKilnStore store, IReplicaRuntime runtime, ReplicaAdapterClient client, ReconcilerOptions options, ReconcileSignal signal)
+public sealed class AddonSync(
+    IKilnStore store, IReplicaRuntime runtime, ReplicaAdapterClient client, ReconcilerOptions options, GatewayOptions gateway, IClock clock, ReconcileSignal signal)
 {
     private readonly ConcurrentDictionary<(string Replica, string Adapter), Task> _unloading = new();
     private readonly ConcurrentDictionary<(string Replica, string Adapter), string> _lastError = new();
@@ -54,6 +57,10 @@ public sealed class AddonSync(IKilnStore store, IReplicaRuntime runtime, Replica
             return;
         }
         var names = wanted.Select(w => w.Record.ModelName).ToHashSet(StringComparer.Ordinal);
+        // A replica that dropped an adapter would run such requests on the base model, so an
+        // undeployed addon stays loaded until the gateway has surely stopped routing to it.
+        var grace = 2 * gateway.DirectoryRefresh;
+        var routedUntil = undeploying.ToDictionary(u => u.ModelName, u => u.UpdateTime + grace, StringComparer.Ordinal);
         var loadedEverywhere = new HashSet<string>(names, StringComparer.Ordinal);
         var heldAnywhere = new HashSet<string>(StringComparer.Ordinal);
         foreach (var r in replicas.Where(r => r.Phase == ReplicaPhase.Ready))
@@ -82,7 +89,7 @@ public sealed class AddonSync(IKilnStore store, IReplicaRuntime runtime, Replica
                     continue;
                 }
                 heldAnywhere.Add(name);
-                if (loaded)
+                if (loaded && clock.UtcNow >= routedUntil.GetValueOrDefault(name))
                 {
                     BeginUnload(handle, name);
                 }

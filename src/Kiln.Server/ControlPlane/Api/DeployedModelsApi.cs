@@ -4,6 +4,7 @@ using Kiln.Core.Names;
 using Kiln.Server.ControlPlane.Addons;
 using Kiln.Server.ControlPlane.Auth;
 using Kiln.Server.ControlPlane.Controllers;
+using Kiln.Server.Gateway;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane.Api;
@@ -57,10 +58,12 @@ public static class DeployedModelsApi
         app.MapGet("/v1/accounts/{a}/deployedModels/{id}", async (string a, string id, HttpContext ctx, IKilnStore store, CancellationToken ct) =>
             ApiJson.Ok(DeployedModelJson.Render(await RequireAsync(store, ctx, a, id, ct))));
 
-        app.MapDelete("/v1/accounts/{a}/deployedModels/{id}", async (string a, string id, HttpContext ctx, IKilnStore store, ReconcileSignal signal, CancellationToken ct) =>
+        app.MapDelete("/v1/accounts/{a}/deployedModels/{id}", async (string a, string id, HttpContext ctx, IKilnStore store, ReconcileSignal signal, ReplicaDirectory directory, CancellationToken ct) =>
         {
             await RequireAsync(store, ctx, a, id, ct);
             var undeploying = await store.SetDeployedModelStateAsync(a, id, DeployedModelState.Undeploying, ct);
+            // The gateway stops routing to it at once; replicas unload it after a grace period.
+            directory.Prompt();
             signal.Wake();
             return ApiJson.Ok(DeployedModelJson.Render(undeploying));
         });
