@@ -1,4 +1,5 @@
 using Kiln.Core.Deployments;
+using Kiln.Core.Models;
 using Kiln.Core.Names;
 
 namespace Kiln.Store;
@@ -68,6 +69,30 @@ public interface IKilnStore : IDisposable
     /// </summary>
     Task<bool> DeleteModelAsync(string account, string id, CancellationToken ct = default);
 
+    // Deployed models (addons on deployments)
+
+    /// <summary>
+    /// Records an addon as DEPLOYING on a deployment. NOT_FOUND for a missing model or deployment,
+    /// FAILED_PRECONDITION when the deployment is going away or already holds
+    /// <paramref name="maxPerDeployment"/> addons, ALREADY_EXISTS when the addon is already on it.
+    /// </summary>
+    Task<DeployedModelRecord> CreateDeployedModelAsync(NewDeployedModel deployed, int maxPerDeployment, CancellationToken ct = default);
+
+    /// <summary>The deployed model, or null.</summary>
+    Task<DeployedModelRecord?> GetDeployedModelAsync(string account, string id, CancellationToken ct = default);
+
+    /// <summary>The account's deployed models, optionally only those of one model and/or one deployment.</summary>
+    Task<Page<DeployedModelRecord>> ListDeployedModelsAsync(string account, PageRequest page, string? modelId = null, string? deploymentId = null, CancellationToken ct = default);
+
+    /// <summary>Every deployed model of a deployment, whatever its state (for controllers).</summary>
+    Task<IReadOnlyList<DeployedModelRecord>> ListDeployedModelsOnAsync(string account, string deploymentId, CancellationToken ct = default);
+
+    /// <summary>Moves a deployed model to <paramref name="state"/>; UNDEPLOYING is final. NOT_FOUND when it is gone.</summary>
+    Task<DeployedModelRecord> SetDeployedModelStateAsync(string account, string id, DeployedModelState state, CancellationToken ct = default);
+
+    /// <summary>Removes a deployed model for good; false when there was none.</summary>
+    Task<bool> DeleteDeployedModelAsync(string account, string id, CancellationToken ct = default);
+
     // Deployments
 
     /// <summary>Creates a deployment in state CREATING at generation 1; the account must exist.</summary>
@@ -82,7 +107,10 @@ public interface IKilnStore : IDisposable
     /// <summary>Every deployment not yet DELETED, across accounts (for controllers).</summary>
     Task<IReadOnlyList<DeploymentRecord>> ListLiveDeploymentsAsync(CancellationToken ct = default);
 
-    /// <summary>Deployments serving <paramref name="model"/> that are not deleting or deleted, across accounts.</summary>
+    /// <summary>
+    /// Deployments serving <paramref name="model"/> that are not deleting or deleted, across accounts:
+    /// those with it as base model, and those it is deployed on as an addon (unless being undeployed).
+    /// </summary>
     Task<IReadOnlyList<DeploymentName>> ListDeploymentsServingAsync(ModelName model, CancellationToken ct = default);
 
     /// <summary>
@@ -103,7 +131,7 @@ public interface IKilnStore : IDisposable
 
     /// <summary>
     /// Requests deletion: the state becomes DELETING and the delete time is set; the reconciler
-    /// then stops replicas and writes DELETED. Idempotent.
+    /// then stops replicas and writes DELETED. Addons deployed on it are removed with it. Idempotent.
     /// </summary>
     Task<DeploymentRecord> RequestDeploymentDeletionAsync(string account, string id, CancellationToken ct = default);
 

@@ -13,32 +13,6 @@ public static class DeploymentCommands
     private static Argument<string> DeploymentIdArgument() =>
         new("DEPLOYMENT_ID") { Description = "The deployment's ID or full name accounts/<ACCOUNT_ID>/deployments/<DEPLOYMENT_ID>" };
 
-    /// <summary>--wait and --wait-timeout; the timeout alone also waits, rather than being ignored.</summary>
-    private sealed class WaitOptions
-    {
-        public Option<bool> Wait { get; }
-        public Option<string> Timeout { get; } = new("--wait-timeout")
-        {
-            Description = $"Give up waiting after this long (Go duration; 0 waits forever)",
-            HelpName = "DURATION",
-            DefaultValueFactory = _ => DefaultWaitTimeout,
-        };
-
-        public WaitOptions(Command command, string waitDescription)
-        {
-            Wait = new Option<bool>("--wait") { Description = waitDescription };
-            command.Options.Add(Wait);
-            command.Options.Add(Timeout);
-        }
-
-        /// <summary>The timeout in nanoseconds when waiting was asked for, else null. Validated before any request.</summary>
-        public long? Read(CommandContext ctx)
-        {
-            var timeout = FlagValues.Duration("--wait-timeout", ctx.Get(Timeout) ?? DefaultWaitTimeout);
-            return ctx.Get(Wait) || ctx.Given(Timeout) ? timeout : null;
-        }
-    }
-
     public static Command Create(CliApp app)
     {
         var command = CliApp.Noun("deployment", "deployments", "Create an on-demand deployment of a model");

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Kiln.Cli.Api;
 using Kiln.Cli.Formatting;
@@ -32,13 +31,13 @@ public sealed class ModelImport(CommandContext ctx)
             await ctx.Client.PostAsync($"{ApiPaths.Models(account)}?modelId={Uri.EscapeDataString(modelId)}", body, ct);
             try
             {
-                return await UploadAsync(account, modelId, path, ct);
+                return await new ModelFileUpload(ctx).UploadAsync(ApiPaths.ModelUpload(account, modelId), path, checkSha256: true, ct);
             }
             catch
             {
                 // The model was created by this command; without its file it is useless and would
                 // block a retry under the same ID.
-                await TryDeleteAsync(account, modelId);
+                await new ModelFileUpload(ctx).TryDeleteAsync(account, modelId);
                 throw;
             }
         }
@@ -92,49 +91,5 @@ public sealed class ModelImport(CommandContext ctx)
             throw new UsageException($"--from: file \"{from}\" not found");
         }
         throw new UsageException($"--from: \"{from}\" is not a GGUF file (it does not start with the GGUF magic bytes)");
-    }
-
-    private async Task<JsonObject> UploadAsync(string account, string modelId, string path, CancellationToken ct)
-    {
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        var length = file.Length;
-        var progress = new TransferProgress(ctx.Err, ctx.Host.StderrIsTerminal, "Uploading", length);
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        long sent = 0;
-        JsonObject model;
-        try
-        {
-            model = await ctx.Client.PutStreamAsync(ApiPaths.ModelUpload(account, modelId), file, length, chunk =>
-            {
-                sha.AppendData(chunk.Span);
-                sent += chunk.Length;
-                progress.Report(sent);
-            }, ct);
-        }
-        catch
-        {
-            progress.Abort();
-            throw;
-        }
-        progress.Complete(sent);
-
-        var local = Convert.ToHexStringLower(sha.GetHashAndReset());
-        var remote = Json.Str(model, "sha256");
-        if (remote.Length > 0 && !remote.Equals(local, StringComparison.OrdinalIgnoreCase))
-            throw new CommandFailedException($"the server stored SHA-256 {remote} but kilnctl sent {local}: the upload was corrupted");
-        return model;
-    }
-
-    private async Task TryDeleteAsync(string account, string modelId)
-    {
-        try
-        {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await ctx.Client.DeleteAsync(ApiPaths.Model(account, modelId), cts.Token);
-        }
-        catch (Exception e) when (e is KilnApiException or KilnConnectionException or OperationCanceledException)
-        {
-            ctx.Err.WriteLine($"kilnctl: could not remove the half-imported model {modelId}: {e.Message}");
-        }
     }
 }

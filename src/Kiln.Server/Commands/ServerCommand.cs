@@ -2,6 +2,7 @@ using System.CommandLine;
 using Kiln.Core.Time;
 using Kiln.Runtime.Local;
 using Kiln.Server.ControlPlane;
+using Kiln.Server.ControlPlane.Addons;
 
 namespace Kiln.Server.Commands;
 
@@ -38,6 +39,19 @@ public static class ServerCommand
         var drain = DurationOption("--drain-timeout", "How long a stopping replica may drain before it is killed", "30s");
         var startTimeout = DurationOption("--replica-start-timeout", "How long a replica may take to become ready", "10m");
         var backoff = DurationOption("--restart-backoff", "Delay before the first restart of a failed replica (doubles after each failure)", "1s");
+        var maxAddons = new Option<int>("--max-addons-per-deployment")
+        {
+            Description = "Addons one deployment may serve at once",
+            DefaultValueFactory = _ => AddonOptions.DefaultMaxPerDeployment,
+            Hidden = true,
+        };
+        maxAddons.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1)
+            {
+                r.AddError($"--max-addons-per-deployment: must be at least 1, got {r.GetValueOrDefault<int>()}");
+            }
+        });
         var holdTimeout = DurationOption("--hold-timeout", "How long a request waits for a waking deployment before it gets 503", "2m", hidden: false);
         var maxHeld = new Option<int>("--max-held-requests")
         {
@@ -61,7 +75,7 @@ public static class ServerCommand
 
         var command = new Command("server", "Run the control plane: REST API, store, reconciler and local replicas")
         {
-            host, port, dataDir, cpuSlots, holdTimeout, maxHeld, priceTable, interval, autoscaleInterval, reapInterval, drain, startTimeout, backoff, replicaCommand,
+            host, port, dataDir, cpuSlots, holdTimeout, maxHeld, priceTable, interval, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand,
         };
         command.SetAction((r, ct) =>
         {
@@ -81,6 +95,7 @@ public static class ServerCommand
                 Port = r.GetValue(port),
                 DataDir = r.GetValue(dataDir)!,
                 CpuSlots = r.GetValue(cpuSlots),
+                Addons = new AddonOptions { MaxPerDeployment = r.GetValue(maxAddons) },
                 ReplicaCommand = r.GetValue(replicaCommand) is { Length: > 0 } rc ? ReplicaCommand.FromPath(rc) : null,
                 Gateway = new Kiln.Server.Gateway.GatewayOptions
                 {

@@ -2,6 +2,7 @@ using Kiln.Core.Errors;
 using Kiln.Core.Time;
 using Kiln.Runtime;
 using Kiln.Runtime.Local;
+using Kiln.Server.ControlPlane.Addons;
 using Kiln.Server.ControlPlane.Api;
 using Kiln.Server.ControlPlane.Auth;
 using Kiln.Server.ControlPlane.Controllers;
@@ -37,9 +38,12 @@ public static class ControlPlaneHost
         builder.Services.AddSingleton(dir);
         builder.Services.AddSingleton<IReplicaRuntime>(runtime);
         builder.Services.AddSingleton(options.Reconciler);
+        builder.Services.AddSingleton(options.Addons);
         builder.Services.AddSingleton<ReconcileSignal>();
         builder.Services.AddSingleton<ReplicaStopper>();
         builder.Services.AddSingleton<ReplicaAdoption>();
+        builder.Services.AddSingleton<ReplicaAdapterClient>();
+        builder.Services.AddSingleton<AddonSync>();
         builder.Services.AddSingleton<DeploymentPass>();
         builder.Services.AddHostedService<Reconciler>();
         builder.Services.AddSingleton(options.Gateway);
@@ -64,6 +68,7 @@ public static class ControlPlaneHost
         ApiKeysApi.Map(app);
         ModelsApi.Map(app);
         DeploymentsApi.Map(app);
+        DeployedModelsApi.Map(app);
         UsageApi.Map(app);
         InferenceRoutes.Map(app);
         MetricsRoute.Map(app);

@@ -29,6 +29,9 @@ public sealed record ServerOptions
     /// <summary>Reconciler timing.</summary>
     public ReconcilerOptions Reconciler { get; init; } = new();
 
+    /// <summary>Limits on addons.</summary>
+    public Addons.AddonOptions Addons { get; init; } = new();
+
     /// <summary>The replica program; <c>kiln replica</c> of this very executable by default.</summary>
     public ReplicaCommand? ReplicaCommand { get; init; }
 

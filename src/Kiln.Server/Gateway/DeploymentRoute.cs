@@ -24,6 +24,18 @@ public sealed class DeploymentRoute(DeploymentName name, int maxHeld)
     /// <summary>The model name replicas serve (<c>accounts/A/models/M</c>).</summary>
     public string Model => Record.Spec.BaseModel;
 
+    /// <summary>
+    /// Addons DEPLOYED on it (<c>accounts/A/models/M</c>): every READY replica holds them, so a
+    /// request naming one may go to any replica, which applies the adapter of that name.
+    /// </summary>
+    public IReadOnlySet<string> Addons { get; private set; } = new HashSet<string>();
+
+    /// <summary>True when its replicas answer to <paramref name="model"/>: the base model or a deployed addon.</summary>
+    public bool Serves(string model) => model == Model || Addons.Contains(model);
+
+    /// <summary>Installs the addons of the last refresh.</summary>
+    public void SetAddons(IReadOnlySet<string> addons) => Addons = addons;
+
     /// <summary>READY replicas.</summary>
     public IReadOnlyList<ReplicaEndpoint> Endpoints => _endpoints;
 

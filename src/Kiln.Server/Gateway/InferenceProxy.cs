@@ -17,10 +17,10 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
     /// <summary>What the client got.</summary>
     public readonly record struct Outcome(int Status, TokenUsage Usage);
 
-    /// <summary>Serves <paramref name="body"/> for <paramref name="path"/> (e.g. "v1/chat/completions").</summary>
-    public async Task<Outcome> ServeAsync(HttpContext ctx, DeploymentRoute route, string path, InferenceBody body, CancellationToken ct)
+    /// <summary>Serves <paramref name="body"/> for <paramref name="path"/> (e.g. "v1/chat/completions") as <paramref name="replicaModel"/>.</summary>
+    public async Task<Outcome> ServeAsync(HttpContext ctx, DeploymentRoute route, string replicaModel, string path, InferenceBody body, CancellationToken ct)
     {
-        var payload = body.ForReplica(route.Model);
+        var payload = body.ForReplica(replicaModel);
         var deadline = DateTimeOffset.UtcNow + options.HoldTimeout;
         var tried = new List<string>();
         var held = false;

@@ -44,6 +44,7 @@ public static class InferenceRoutes
             await directory.RefreshSinceAsync(started).WaitAsync(ctx.RequestAborted);
             route = Resolve(directory, body.Model, caller.AccountId);
         }
+        var replicaModel = ReplicaModel(route, body.Model, caller.AccountId);
         var now = clock.UtcNow;
         route.Touch(now);
         recorder.Arrived(route.Name, now);
@@ -52,11 +53,11 @@ public static class InferenceRoutes
         TokenUsage usage = default;
         try
         {
-            var outcome = await services.GetRequiredService<InferenceProxy>().ServeAsync(ctx, route, path, body, ctx.RequestAborted);
+            var outcome = await services.GetRequiredService<InferenceProxy>().ServeAsync(ctx, route, replicaModel, path, body, ctx.RequestAborted);
             (status, usage) = (outcome.Status, outcome.Usage);
             if (status is >= 200 and < 300)
             {
-                recorder.Served(caller.AccountId, caller.KeyId, route.Name, route.Model, usage.PromptTokens, usage.CompletionTokens);
+                recorder.Served(caller.AccountId, caller.KeyId, route.Name, replicaModel, usage.PromptTokens, usage.CompletionTokens);
             }
         }
         catch (OpenAiError e)
@@ -93,9 +94,9 @@ public static class InferenceRoutes
             {
                 throw OpenAiError.ModelNotFound(model, $"deployment {name} does not exist");
             }
-            if (target.Model is { } m && route.Model != m.ToString())
+            if (target.Model is { } m && !route.Serves(m.ToString()))
             {
-                throw OpenAiError.ModelNotFound(model, $"deployment {name} serves {route.Model}, not {m}");
+                throw OpenAiError.ModelNotFound(model, $"deployment {name} serves {route.Model}{(route.Addons.Count > 0 ? " and its addons" : "")}, not {m}");
             }
             return route;
         }
@@ -110,13 +111,23 @@ public static class InferenceRoutes
             .First();
     }
 
+    /// <summary>
+    /// The model name the replica gets: the addon's when the request names an addon deployed on
+    /// the route (the replica applies the adapter of that name), else the base model's.
+    /// </summary>
+    internal static string ReplicaModel(DeploymentRoute route, string model, string account) =>
+        InferenceTarget.TryParse(model, account, out var target, out _) && target.Model is { } m && route.Addons.Contains(m.ToString())
+            ? m.ToString()
+            : route.Model;
+
     private static Task ModelsAsync(HttpContext ctx)
     {
         var caller = Caller.Of(ctx);
         var directory = ctx.RequestServices.GetRequiredService<ReplicaDirectory>();
         var data = directory.Routes
             .Where(r => r.Name.Account == caller.AccountId && r.IsServing)
-            .GroupBy(r => r.Model)
+            .SelectMany(r => r.Addons.Append(r.Model).Select(m => (Model: m, Route: r)))
+            .GroupBy(x => x.Model, x => x.Route)
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => new
             {

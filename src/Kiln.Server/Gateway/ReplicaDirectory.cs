@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Kiln.Core.Deployments;
+using Kiln.Core.Models;
 using Kiln.Core.Names;
 using Kiln.Store;
 
@@ -27,7 +28,7 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
     /// <summary>The route of a deployment, or null.</summary>
     public DeploymentRoute? Find(DeploymentName name) => _snapshot.ByName.GetValueOrDefault(name);
 
-    /// <summary>The deployments that serve <paramref name="model"/> (<c>accounts/A/models/M</c>).</summary>
+    /// <summary>The deployments that serve <paramref name="model"/> (<c>accounts/A/models/M</c>), as base model or as a deployed addon.</summary>
     public IReadOnlyList<DeploymentRoute> Serving(string model) => _snapshot.ByModel.GetValueOrDefault(model) ?? [];
 
     /// <summary>Asks the refresher for a pass soon (coalesced).</summary>
@@ -92,6 +93,7 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
                     .Select(r => (r.ReplicaId, new Uri($"http://{FormatHost(r.Host ?? "127.0.0.1")}:{r.Port}/")))
                     .ToList();
                 route.Update(d, ready);
+                route.SetAddons(d.Spec.EnableAddons ? await DeployedAddonsAsync(d, ct) : new HashSet<string>());
             }
             foreach (var gone in _routes.Keys.Where(k => !live.Contains(k)).ToList())
             {
@@ -100,7 +102,7 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
             }
             _snapshot = new Snapshot(
                 _routes.ToFrozenDictionary(),
-                _routes.Values.Where(r => r.IsServing).GroupBy(r => r.Model)
+                _routes.Values.Where(r => r.IsServing).SelectMany(r => r.Addons.Append(r.Model).Select(m => (Model: m, Route: r))).GroupBy(x => x.Model, x => x.Route)
                     .ToFrozenDictionary(g => g.Key, g => g.OrderBy(r => r.Name.Deployment, StringComparer.Ordinal).ToArray()));
             Volatile.Write(ref _refreshedAt, started);
         }
@@ -109,6 +111,12 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
             _refreshLock.Release();
         }
     }
+
+    private async Task<IReadOnlySet<string>> DeployedAddonsAsync(DeploymentRecord d, CancellationToken ct) =>
+        (await store.ListDeployedModelsOnAsync(d.Account, d.Id, ct))
+            .Where(m => m.State == DeployedModelState.Deployed)
+            .Select(m => m.ModelName)
+            .ToHashSet(StringComparer.Ordinal);
 
     private static string FormatHost(string host) => host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;
 }

@@ -136,5 +136,21 @@ internal static class SchemaMigrations
             );
             CREATE INDEX replica_usage_open ON replica_usage(account, deployment, replica) WHERE stop_time IS NULL;
             """),
+        new(3, "deployed models (addons loaded onto deployments)", """
+            CREATE TABLE deployed_models (
+                account     TEXT NOT NULL,
+                id          TEXT NOT NULL,
+                model       TEXT NOT NULL,
+                deployment  TEXT NOT NULL,
+                state       TEXT NOT NULL,
+                create_time INTEGER NOT NULL,
+                update_time INTEGER NOT NULL,
+                PRIMARY KEY (account, id),
+                UNIQUE (account, model, deployment),
+                FOREIGN KEY (account, model) REFERENCES models(account, id) ON DELETE CASCADE,
+                FOREIGN KEY (account, deployment) REFERENCES deployments(account, id) ON DELETE CASCADE
+            );
+            CREATE INDEX deployed_models_by_deployment ON deployed_models(account, deployment);
+            """),
     ];
 }

@@ -144,6 +144,8 @@ public sealed partial class SqliteKilnStore
                 WHERE account = ? AND id = ?
                 """,
                 DeploymentState.Deleting.ToWireName(), StatusCode.Ok.ToWireName(), "deletion requested", Columns.Time(now), Columns.Time(now), account, id);
+            // Its replicas go, and with them every addon loaded on them.
+            db.Execute("DELETE FROM deployed_models WHERE account = ? AND deployment = ?", account, id);
             return LoadDeployment(db, account, id)!;
         });
 
@@ -175,10 +177,14 @@ public sealed partial class SqliteKilnStore
 
     private static List<DeploymentName> ServingDeployments(SqliteDatabase db, string modelName) =>
         db.Query("""
-            SELECT account, id FROM deployments
-            WHERE base_model = ? AND delete_time IS NULL AND state NOT IN ('DELETING', 'DELETED')
-            ORDER BY account, id
-            """, r => new DeploymentName(r.GetString(0), r.GetString(1)), modelName);
+            SELECT d.account, d.id FROM deployments d
+            WHERE d.delete_time IS NULL AND d.state NOT IN ('DELETING', 'DELETED')
+              AND (d.base_model = ? OR EXISTS (
+                  SELECT 1 FROM deployed_models m
+                  WHERE m.account = d.account AND m.deployment = d.id AND m.state <> 'UNDEPLOYING'
+                    AND 'accounts/' || m.account || '/models/' || m.model = ?))
+            ORDER BY d.account, d.id
+            """, r => new DeploymentName(r.GetString(0), r.GetString(1)), modelName, modelName);
 
     private static object?[] SpecValues(DeploymentSpec s) =>
     [

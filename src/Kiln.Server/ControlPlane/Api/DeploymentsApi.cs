@@ -2,6 +2,7 @@ using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
+using Kiln.Server.ControlPlane.Addons;
 using Kiln.Server.ControlPlane.Auth;
 using Kiln.Server.ControlPlane.Controllers;
 using Kiln.Store;
@@ -14,7 +15,7 @@ public static class DeploymentsApi
     /// <summary>Maps the routes.</summary>
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, ReconcileSignal signal, CancellationToken ct) =>
+        app.MapPost("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, DataDirectory dir, ReconcileSignal signal, CancellationToken ct) =>
         {
             var caller = Caller.Of(ctx);
             caller.RequireAccount(a, "account", $"accounts/{a}");
@@ -37,6 +38,14 @@ public static class DeploymentsApi
             if (model.State != ModelState.Ready)
             {
                 throw KilnError.FailedPrecondition($"model {modelName} is {model.State.ToWireName()}: upload its file before deploying it");
+            }
+            if (model.Kind.IsAddon())
+            {
+                if (spec.EnableAddons)
+                {
+                    throw KilnError.InvalidArgument($"a deployment of addon {modelName} serves it merged into its base; it takes no further addons (drop enableAddons)");
+                }
+                await MergedAddon.EnsureAsync(store, dir, model, ct);
             }
             var record = await store.CreateDeploymentAsync(new NewDeployment(a, id, spec, DesiredReplicas.Initial(spec), caller.KeyId), ct);
             await store.AppendEventAsync(a, id, "Created", $"created with {record.DesiredReplicaCount} desired replica(s) of {spec.BaseModel}", ct);
@@ -72,6 +81,10 @@ public static class DeploymentsApi
                     throw KilnError.FailedPrecondition($"deployment {current.Name} is {current.State.ToWireName()}; it can no longer change");
                 }
                 var spec = DeploymentSpecs.Update(current.Spec, patch, mask);
+                if (current.Spec.EnableAddons && !spec.EnableAddons && (await store.ListDeployedModelsOnAsync(a, d, ct)).Count > 0)
+                {
+                    throw KilnError.FailedPrecondition($"deployment {current.Name} serves addons; undeploy them before disabling addons");
+                }
                 if (spec.AcceleratorType != current.Spec.AcceleratorType)
                 {
                     await RequireAcceleratorAsync(store, a, spec, ct);

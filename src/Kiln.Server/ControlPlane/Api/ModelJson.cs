@@ -12,7 +12,14 @@ public static class ModelJson
     {
         var serving = await store.ListDeploymentsServingAsync(m.Name, ct);
         var refs = new List<object>();
-        foreach (var d in serving)
+        if (m.Kind.IsAddon())
+        {
+            // An addon's refs are its deployed models, with their own load state.
+            var deployed = await store.ListDeployedModelsAsync(m.Account, new PageRequest(PageRequest.MaxPageSize), m.Id, ct: ct);
+            refs.AddRange(deployed.Items.Select(d => new { name = d.Name, deployment = d.DeploymentName, state = d.State.ToWireName() }));
+        }
+        // Deployments of the model itself (an addon's merged into its base) follow.
+        foreach (var d in m.Kind.IsAddon() ? await MergedDeploymentsAsync(store, m, serving, ct) : serving)
         {
             var deployment = await store.GetDeploymentAsync(d.Account, d.Deployment, ct);
             refs.Add(new
@@ -37,5 +44,19 @@ public static class ModelJson
             updateTime = ApiJson.Time(m.UpdateTime),
             deployedModelRefs = refs,
         };
+    }
+
+    private static async Task<IReadOnlyList<Kiln.Core.Names.DeploymentName>> MergedDeploymentsAsync(
+        IKilnStore store, ModelRecord addon, IReadOnlyList<Kiln.Core.Names.DeploymentName> serving, CancellationToken ct)
+    {
+        var merged = new List<Kiln.Core.Names.DeploymentName>();
+        foreach (var d in serving)
+        {
+            if ((await store.GetDeploymentAsync(d.Account, d.Deployment, ct))?.Spec.BaseModel == addon.Name.ToString())
+            {
+                merged.Add(d);
+            }
+        }
+        return merged;
     }
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Kiln.Core.Errors;
 using Kiln.Engine.Gguf;
 
@@ -19,33 +18,16 @@ public static class ModelUpload
     /// <summary>Stores <paramref name="body"/> at <paramref name="destination"/>; INVALID_ARGUMENT for a file Kiln cannot serve.</summary>
     public static async Task<Result> ReceiveAsync(Stream body, string destination, CancellationToken ct)
     {
-        var dir = Path.GetDirectoryName(destination)!;
-        Directory.CreateDirectory(dir);
-        var temp = Path.Combine(dir, $".{Path.GetFileName(destination)}.{Guid.NewGuid():N}.part");
+        var received = await UploadedFile.ReceiveAsync(body, destination, ct);
         try
         {
-            string sha;
-            long size;
-            using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
-            {
-                var buffer = new byte[1 << 16];
-                int n;
-                while ((n = await body.ReadAsync(buffer, ct)) > 0)
-                {
-                    hash.AppendData(buffer, 0, n);
-                    await file.WriteAsync(buffer.AsMemory(0, n), ct);
-                }
-                sha = Convert.ToHexStringLower(hash.GetHashAndReset());
-                size = file.Length;
-            }
-            var (arch, context) = Validate(temp);
-            File.Move(temp, destination, overwrite: true);
-            return new Result(sha, size, arch, context);
+            var (arch, context) = Validate(received.TempPath);
+            File.Move(received.TempPath, destination, overwrite: true);
+            return new Result(received.Sha256, received.SizeBytes, arch, context);
         }
         finally
         {
-            File.Delete(temp);
+            File.Delete(received.TempPath);
         }
     }
 

@@ -1,6 +1,7 @@
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
+using Kiln.Server.ControlPlane.Addons;
 using Kiln.Server.ControlPlane.Auth;
 using Kiln.Store;
 using Microsoft.AspNetCore.Http.Features;
@@ -24,18 +25,30 @@ public static class ModelsApi
             Caller.Of(ctx).RequireAccount(a, "account", $"accounts/{a}");
             var body = await ApiJson.ReadObjectAsync(ctx.Request, ct);
             var kind = ModelKind.HfBaseModel;
-            if (JsonFields.String(body, "kind") is { } k && (!ModelKinds.TryParse(k, out kind) || kind is not (ModelKind.HfBaseModel or ModelKind.CustomModel)))
+            if (JsonFields.String(body, "kind") is { } k && (!ModelKinds.TryParse(k, out kind) || kind == ModelKind.Unspecified))
             {
-                throw KilnError.InvalidArgument($"kind: \"{k}\" is not supported; use HF_BASE_MODEL or CUSTOM_MODEL");
+                throw KilnError.InvalidArgument($"kind: \"{k}\" is not supported; use HF_BASE_MODEL, CUSTOM_MODEL or HF_PEFT_ADDON");
             }
-            var model = await store.CreateModelAsync(new NewModel(a, modelId, kind, dir.ModelFile(a, modelId), 0, ModelState.Uploading)
+            var baseModel = JsonFields.String(body, "baseModel");
+            string? baseName = null;
+            if (kind.IsAddon())
+            {
+                baseName = (await AddonModels.RequireBaseAsync(store, a, baseModel, ct)).Name.ToString();
+            }
+            else if (baseModel is not null)
+            {
+                throw KilnError.InvalidArgument($"baseModel: only addons (kind HF_PEFT_ADDON) have a base model, not {kind.ToWireName()}");
+            }
+            var path = kind.IsAddon() ? dir.AddonFolder(a, modelId) : dir.ModelFile(a, modelId);
+            var model = await store.CreateModelAsync(new NewModel(a, modelId, kind, path, 0, ModelState.Uploading)
             {
                 DisplayName = JsonFields.String(body, "displayName"),
+                BaseModel = baseName,
             }, ct);
             return ApiJson.Ok(await ModelJson.RenderAsync(store, model, ct));
         });
 
-        app.MapPut("/v1/accounts/{a}/models/{m}:upload", async (string a, string m, HttpContext ctx, IKilnStore store, CancellationToken ct) =>
+        app.MapPut("/v1/accounts/{a}/models/{m}:upload", async (string a, string m, HttpContext ctx, IKilnStore store, DataDirectory dir, CancellationToken ct) =>
         {
             var model = await RequireAsync(store, ctx, a, m, ct);
             if (model.State != ModelState.Uploading)
@@ -46,6 +59,16 @@ public static class ModelsApi
             if (ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             {
                 limit.MaxRequestBodySize = null;
+            }
+            var file = ctx.Request.Query["file"].ToString() is { Length: > 0 } f ? f : null;
+            if (model.Kind.IsAddon())
+            {
+                var addon = await AddonModels.UploadAsync(store, dir, model, file, ctx.Request.Body, ct);
+                return ApiJson.Ok(await ModelJson.RenderAsync(store, addon, ct));
+            }
+            if (file is not null)
+            {
+                throw KilnError.InvalidArgument($"file: a base model is one GGUF file; ?file= is for addons (got \"{file}\")");
             }
             var result = await ModelUpload.ReceiveAsync(ctx.Request.Body, model.FilePath, ct);
             var updated = await store.UpdateModelAsync(model with
@@ -74,7 +97,7 @@ public static class ModelsApi
             return ApiJson.Ok(new { models, nextPageToken = page.NextPageToken ?? "", totalSize = page.TotalSize });
         });
 
-        app.MapDelete("/v1/accounts/{a}/models/{m}", async (string a, string m, HttpContext ctx, IKilnStore store, CancellationToken ct) =>
+        app.MapDelete("/v1/accounts/{a}/models/{m}", async (string a, string m, HttpContext ctx, IKilnStore store, DataDirectory dir, CancellationToken ct) =>
         {
             var model = await RequireAsync(store, ctx, a, m, ct);
             var serving = await store.ListDeploymentsServingAsync(model.Name, ct);
@@ -91,7 +114,18 @@ public static class ModelsApi
             {
                 throw new ApiError(409, e);
             }
-            File.Delete(model.FilePath);
+            if (model.Kind.IsAddon())
+            {
+                var folder = dir.AddonFolder(a, m);
+                if (Directory.Exists(folder))
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+            }
+            else
+            {
+                File.Delete(model.FilePath);
+            }
             return ApiJson.Ok(new { });
         });
     }

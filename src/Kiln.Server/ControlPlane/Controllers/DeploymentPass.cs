@@ -1,8 +1,10 @@
 using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
+using Kiln.Core.Models;
 using Kiln.Core.Names;
 using Kiln.Core.Time;
 using Kiln.Runtime;
+using Kiln.Server.ControlPlane.Addons;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane.Controllers;
@@ -14,14 +16,14 @@ namespace Kiln.Server.ControlPlane.Controllers;
 /// reads everything it needs each time, so repeating it (or a restart between two steps) is harmless.
 /// </summary>
 public sealed class DeploymentPass(
-    IKilnStore store, IReplicaRuntime runtime, ReplicaStopper stopper, IClock clock, ReconcilerOptions options)
+    IKilnStore store, IReplicaRuntime runtime, ReplicaStopper stopper, AddonSync addons, DataDirectory dir, IClock clock, ReconcilerOptions options)
 {
     /// <summary>Reconciles <paramref name="d"/>.</summary>
     public async Task RunAsync(DeploymentRecord d, CancellationToken ct)
     {
         foreach (var r in await store.ListReplicasAsync(d.Account, d.Id, ct))
         {
-            await ObserveAsync(r, ct);
+            await ObserveAsync(d, r, ct);
         }
         string? fatal = null, capacity = null;
         if (d.DeleteTime is null && d.State != DeploymentState.Deleting)
@@ -34,6 +36,7 @@ public sealed class DeploymentPass(
             {
                 capacity = await ScheduleAsync(d, model.Path!, ct);
             }
+            await addons.SyncAsync(d, await store.ListReplicasAsync(d.Account, d.Id, ct), ct);
         }
         else
         {
@@ -46,7 +49,7 @@ public sealed class DeploymentPass(
     }
 
     /// <summary>Updates a replica's phase from its process and health.</summary>
-    private async Task ObserveAsync(ReplicaRecord r, CancellationToken ct)
+    private async Task ObserveAsync(DeploymentRecord d, ReplicaRecord r, CancellationToken ct)
     {
         if (r.Phase is ReplicaPhase.Pending or ReplicaPhase.Failed || stopper.IsStopping(r.ReplicaId))
         {
@@ -95,6 +98,11 @@ public sealed class DeploymentPass(
         }
         if (health == ReplicaHealth.Ready && r.Phase != ReplicaPhase.Ready)
         {
+            // READY promises every deployed addon: load them before the gateway may route to it.
+            if (d.DeleteTime is null)
+            {
+                await addons.PrepareReplicaAsync(d, handle, ct);
+            }
             await store.UpsertReplicaAsync(r with { Phase = ReplicaPhase.Ready, ReadyTime = now, FailureCount = 0, LastError = null }, ct);
             await Event(r, "ReplicaReady", $"replica {r.ReplicaId} ready on port {handle.Port}", ct);
         }
@@ -290,6 +298,17 @@ public sealed class DeploymentPass(
         if (model is null)
         {
             return (null, $"base model {name} does not exist");
+        }
+        if (model.Kind.IsAddon())
+        {
+            try
+            {
+                return (await MergedAddon.EnsureAsync(store, dir, model, ct), null);
+            }
+            catch (KilnError e)
+            {
+                return (null, e.Message);
+            }
         }
         return File.Exists(model.FilePath) ? (model.FilePath, null) : (null, $"the file of base model {name} is missing: {model.FilePath}");
     }

@@ -1,0 +1,24 @@
+using System.Text.Json.Nodes;
+
+namespace Kiln.Cli.Formatting;
+
+/// <summary>The text form of deployed models (addons on deployments).</summary>
+public static class DeployedModelText
+{
+    public static string Render(JsonObject d) => new KeyValueBlock()
+        .Add("Name", Json.Str(d, "name"))
+        .Add("Model", Json.Str(d, "model"))
+        .Add("Deployment", Json.Str(d, "deployment"))
+        .Add("State", Json.Str(d, "state"))
+        .Add("Create Time", Json.Str(d, "createTime"))
+        .Add("Update Time", Json.Str(d, "updateTime"))
+        .ToString();
+
+    public static string RenderTable(IEnumerable<JsonObject> items)
+    {
+        var table = new Table("NAME", "MODEL", "DEPLOYMENT", "STATE");
+        foreach (var d in items)
+            table.Add(Json.Str(d, "name"), Json.Str(d, "model"), Json.Str(d, "deployment"), Json.Str(d, "state"));
+        return table.ToString();
+    }
+}

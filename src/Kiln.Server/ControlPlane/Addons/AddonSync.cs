@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using Kiln.Core.Deployments;
+using Kiln.Core.Models;
+using Kiln.Core.Time;
+using Kiln.Runtime;
+using Kiln.Server.ControlPlane.Controllers;
+using Kiln.Server.Gateway;
+using Kiln.Store;
+
+namespace Kiln.Server.ControlPlane.Addons;
+
+/// <summary>
+/// Converges the adapters loaded on a deployment's replicas to its deployed models, without
+/// restarting anything. The invariant the gateway relies on: a deployed model is DEPLOYED only
+/// while every READY replica of its deployment holds it, so a replica loads every addon before it
+/// is first marked READY.
+/// </summary>
+/// <remarks>
+/// Level-triggered like the rest of the reconciler: each pass lists what every READY replica holds,
+/// loads what is missing and unloads what is no longer wanted (an unload drains the adapter's
+/// in-flight requests on the replica, in the background) once the gateway has had time to stop
+/// routing to it. An UNDEPLOYING record is removed once no replica holds its adapter. The adapter's name on a replica is the addon's model name.
+/// </remarks>
+public sealed class AddonSync(
+    IKilnStore store, IReplicaRuntime runtime, ReplicaAdapterClient client, ReconcilerOptions options, GatewayOptions gateway, IClock clock, ReconcileSignal signal)
+{
+    private readonly ConcurrentDictionary<(string Replica, string Adapter), Task> _unloading = new();
+    private readonly ConcurrentDictionary<(string Replica, string Adapter), string> _lastError = new();
+
+    private sealed record Wanted(DeployedModelRecord Record, string Path);
+
+    /// <summary>Loads every wanted addon onto a replica that is about to be marked READY.</summary>
+    public async Task PrepareReplicaAsync(DeploymentRecord d, ReplicaHandle replica, CancellationToken ct)
+    {
+        var (wanted, _) = await WantedAsync(d, ct);
+        if (wanted.Count == 0)
+        {
+            return;
+        }
+        var held = await client.ListAsync(replica, ct) ?? new Dictionary<string, bool>();
+        foreach (var w in wanted.Where(w => !held.ContainsKey(w.Record.ModelName)))
+        {
+            if (!await LoadAsync(replica, w, ct) && w.Record.State == DeployedModelState.Deployed)
+            {
+                // Not on every ready replica any more: stop promising it until a later pass loads it.
+                await store.SetDeployedModelStateAsync(d.Account, w.Record.Id, DeployedModelState.Deploying, ct);
+            }
+        }
+    }
+
+    /// <summary>One pass over the deployment's READY replicas.</summary>
+    public async Task SyncAsync(DeploymentRecord d, IReadOnlyList<ReplicaRecord> replicas, CancellationToken ct)
+    {
+        var (wanted, undeploying) = await WantedAsync(d, ct);
+        if (!d.Spec.EnableAddons && wanted.Count == 0 && undeploying.Count == 0)
+        {
+            return;
+        }
+        var names = wanted.Select(w => w.Record.ModelName).ToHashSet(StringComparer.Ordinal);
+        // A replica that dropped an adapter would run such requests on the base model, so an
+        // undeployed addon stays loaded until the gateway has surely stopped routing to it.
+        var grace = 2 * gateway.DirectoryRefresh;
+        var routedUntil = undeploying.ToDictionary(u => u.ModelName, u => u.UpdateTime + grace, StringComparer.Ordinal);
+        var loadedEverywhere = new HashSet<string>(names, StringComparer.Ordinal);
+        var heldAnywhere = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var r in replicas.Where(r => r.Phase == ReplicaPhase.Ready))
+        {
+            var handle = runtime.Find(r.ReplicaId);
+            var held = handle is null ? null : await client.ListAsync(handle, ct);
+            if (handle is null || held is null)
+            {
+                loadedEverywhere.Clear(); // cannot tell; promise nothing new this pass
+                heldAnywhere.UnionWith(undeploying.Select(u => u.ModelName));
+                continue;
+            }
+            foreach (var w in wanted)
+            {
+                var name = w.Record.ModelName;
+                if (held.GetValueOrDefault(name) || await LoadAsync(handle, w, ct))
+                {
+                    continue;
+                }
+                loadedEverywhere.Remove(name);
+            }
+            foreach (var (name, loaded) in held)
+            {
+                if (names.Contains(name))
+                {
+                    continue;
+                }
+                heldAnywhere.Add(name);
+                if (loaded && clock.UtcNow >= routedUntil.GetValueOrDefault(name))
+                {
+                    BeginUnload(handle, name);
+                }
+            }
+        }
+        foreach (var w in wanted.Where(w => w.Record.State == DeployedModelState.Deploying && loadedEverywhere.Contains(w.Record.ModelName)))
+        {
+            await store.SetDeployedModelStateAsync(d.Account, w.Record.Id, DeployedModelState.Deployed, ct);
+            await store.AppendEventAsync(d.Account, d.Id, "AddonDeployed", $"addon {w.Record.ModelName} is loaded on every ready replica", ct);
+        }
+        foreach (var u in undeploying.Where(u => !heldAnywhere.Contains(u.ModelName)))
+        {
+            await store.DeleteDeployedModelAsync(d.Account, u.Id, ct);
+            await store.AppendEventAsync(d.Account, d.Id, "AddonUndeployed", $"addon {u.ModelName} unloaded from every replica", ct);
+        }
+    }
+
+    private async Task<(List<Wanted> Wanted, List<DeployedModelRecord> Undeploying)> WantedAsync(DeploymentRecord d, CancellationToken ct)
+    {
+        var wanted = new List<Wanted>();
+        var undeploying = new List<DeployedModelRecord>();
+        foreach (var dm in await store.ListDeployedModelsOnAsync(d.Account, d.Id, ct))
+        {
+            if (dm.State == DeployedModelState.Undeploying)
+            {
+                undeploying.Add(dm);
+            }
+            else if (await store.GetModelAsync(d.Account, dm.ModelId, ct) is { State: ModelState.Ready } model)
+            {
+                wanted.Add(new Wanted(dm, model.FilePath));
+            }
+        }
+        return (wanted, undeploying);
+    }
+
+    private async Task<bool> LoadAsync(ReplicaHandle replica, Wanted w, CancellationToken ct)
+    {
+        var key = (replica.ReplicaId, w.Record.ModelName);
+        var error = await client.LoadAsync(replica, w.Record.ModelName, w.Path, ct);
+        if (error is null)
+        {
+            _lastError.TryRemove(key, out _);
+            return true;
+        }
+        // Report a failure once, not on every pass that retries it.
+        if (_lastError.TryGetValue(key, out var last) && last == error)
+        {
+            return false;
+        }
+        _lastError[key] = error;
+        await store.AppendEventAsync(replica.Replica.Account, replica.Replica.DeploymentId, "AddonLoadFailed",
+            $"replica {replica.ReplicaId} could not load addon {w.Record.ModelName}: {error}", ct);
+        return false;
+    }
+
+    private void BeginUnload(ReplicaHandle replica, string name)
+    {
+        var key = (replica.ReplicaId, name);
+        if (_unloading.ContainsKey(key))
+        {
+            return;
+        }
+        var gate = new TaskCompletionSource();
+        if (!_unloading.TryAdd(key, gate.Task))
+        {
+            return;
+        }
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await client.UnloadAsync(replica, name, options.DrainTimeout);
+            }
+            finally
+            {
+                _unloading.TryRemove(key, out _);
+                gate.SetResult();
+                signal.Wake();
+            }
+        }, CancellationToken.None);
+    }
+}

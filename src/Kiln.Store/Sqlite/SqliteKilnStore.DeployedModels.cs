@@ -1,0 +1,115 @@
+using Kiln.Core.Deployments;
+using Kiln.Core.Errors;
+using Kiln.Core.Models;
+using Kiln.Core.Names;
+
+namespace Kiln.Store.Sqlite;
+
+public sealed partial class SqliteKilnStore
+{
+    private const string DeployedModelColumns = "account, id, model, deployment, state, create_time, update_time";
+
+    /// <inheritdoc />
+    public Task<DeployedModelRecord> CreateDeployedModelAsync(NewDeployedModel deployed, int maxPerDeployment, CancellationToken ct = default) =>
+        Write(ct, (db, now) =>
+        {
+            var (account, id) = (deployed.Account, deployed.Id);
+            ResourceNames.RequireValidId(id, "deployed model");
+            if (LoadModel(db, account, deployed.ModelId) is null)
+            {
+                throw KilnError.NotFound("model", $"accounts/{account}/models/{deployed.ModelId}");
+            }
+            var deployment = LoadDeployment(db, account, deployed.DeploymentId)
+                ?? throw KilnError.NotFound("deployment", $"accounts/{account}/deployments/{deployed.DeploymentId}");
+            if (deployment.DeleteTime is not null || deployment.State.IsGoingAway())
+            {
+                throw KilnError.FailedPrecondition($"deployment {deployment.Name} is {deployment.State.ToWireName()}; it takes no addons");
+            }
+            var existing = db.QuerySingle($"SELECT {DeployedModelColumns} FROM deployed_models WHERE account = ? AND model = ? AND deployment = ?",
+                MapDeployedModel, account, deployed.ModelId, deployed.DeploymentId);
+            if (existing is not null)
+            {
+                throw KilnError.AlreadyExists("deployed model",
+                    $"{existing.Name} (model {existing.ModelName} on {existing.DeploymentName}, {existing.State.ToWireName()})");
+            }
+            var count = db.Scalar("SELECT COUNT(*) FROM deployed_models WHERE account = ? AND deployment = ?", account, deployed.DeploymentId);
+            if (count >= maxPerDeployment)
+            {
+                throw KilnError.FailedPrecondition(
+                    $"deployment {deployment.Name} already serves {count} addon(s), the most a deployment may serve ({maxPerDeployment}); undeploy one first");
+            }
+            if (GetDeployedModel(db, account, id) is not null)
+            {
+                throw KilnError.AlreadyExists("deployed model", $"accounts/{account}/deployedModels/{id}");
+            }
+            db.Execute($"INSERT INTO deployed_models ({DeployedModelColumns}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                account, id, deployed.ModelId, deployed.DeploymentId, DeployedModelState.Deploying.ToWireName(), Columns.Time(now), Columns.Time(now));
+            return GetDeployedModel(db, account, id)!;
+        });
+
+    /// <inheritdoc />
+    public Task<DeployedModelRecord?> GetDeployedModelAsync(string account, string id, CancellationToken ct = default) =>
+        Read(ct, db => GetDeployedModel(db, account, id));
+
+    /// <inheritdoc />
+    public Task<Page<DeployedModelRecord>> ListDeployedModelsAsync(
+        string account, PageRequest page, string? modelId = null, string? deploymentId = null, CancellationToken ct = default) => Read(ct, db =>
+        {
+            var where = "account = ?";
+            var args = new List<object?> { account };
+            if (modelId is not null)
+            {
+                where += " AND model = ?";
+                args.Add(modelId);
+            }
+            if (deploymentId is not null)
+            {
+                where += " AND deployment = ?";
+                args.Add(deploymentId);
+            }
+            // The scope binds page tokens to the filter they were issued for.
+            var scope = $"deployedModels/{account}/{modelId}/{deploymentId}";
+            return ListPage(db, scope, page, DeployedModelColumns, "deployed_models", where, [.. args], "id", MapDeployedModel, m => m.Id);
+        });
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<DeployedModelRecord>> ListDeployedModelsOnAsync(string account, string deploymentId, CancellationToken ct = default) =>
+        Read<IReadOnlyList<DeployedModelRecord>>(ct, db => db.Query(
+            $"SELECT {DeployedModelColumns} FROM deployed_models WHERE account = ? AND deployment = ? ORDER BY id", MapDeployedModel, account, deploymentId));
+
+    /// <inheritdoc />
+    public Task<DeployedModelRecord> SetDeployedModelStateAsync(string account, string id, DeployedModelState state, CancellationToken ct = default) =>
+        Write(ct, (db, now) =>
+        {
+            var current = GetDeployedModel(db, account, id) ?? throw KilnError.NotFound("deployed model", $"accounts/{account}/deployedModels/{id}");
+            if (current.State == state)
+            {
+                return current;
+            }
+            if (current.State == DeployedModelState.Undeploying)
+            {
+                throw KilnError.FailedPrecondition($"deployed model {current.Name} is being undeployed");
+            }
+            db.Execute("UPDATE deployed_models SET state = ?, update_time = ? WHERE account = ? AND id = ?",
+                state.ToWireName(), Columns.Time(now), account, id);
+            return GetDeployedModel(db, account, id)!;
+        });
+
+    /// <inheritdoc />
+    public Task<bool> DeleteDeployedModelAsync(string account, string id, CancellationToken ct = default) =>
+        Write(ct, (db, _) => db.Execute("DELETE FROM deployed_models WHERE account = ? AND id = ?", account, id) > 0);
+
+    private static DeployedModelRecord? GetDeployedModel(SqliteDatabase db, string account, string id) =>
+        db.QuerySingle($"SELECT {DeployedModelColumns} FROM deployed_models WHERE account = ? AND id = ?", MapDeployedModel, account, id);
+
+    private static DeployedModelRecord MapDeployedModel(SqliteRow r) => new()
+    {
+        Account = r.GetString(0),
+        Id = r.GetString(1),
+        ModelId = r.GetString(2),
+        DeploymentId = r.GetString(3),
+        State = Columns.Enum<DeployedModelState>(r.GetString(4), DeployedModelStates.TryParse),
+        CreateTime = Columns.Time(r.GetInt64(5)),
+        UpdateTime = Columns.Time(r.GetInt64(6)),
+    };
+}
