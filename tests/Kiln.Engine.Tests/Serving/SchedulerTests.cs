@@ -73,7 +73,8 @@ public class SchedulerTests
     [Fact]
     public async Task A_request_joins_a_running_batch()
     {
-        var model = new FakeModel(contextLength: 4096) { Next = t => t < 256 ? (t + 1) & 0x7F : 'a' };
+        // Steps take a millisecond so the first sequence is still running when the second is done.
+        var model = new FakeModel(contextLength: 4096) { Next = t => t < 256 ? (t + 1) & 0x7F : 'a', StepDelay = TimeSpan.FromMilliseconds(1) };
         using var s = new Scheduler(model, new FakeTokenizer());
         using var cts = new CancellationTokenSource();
         model.PauseAt(10);
