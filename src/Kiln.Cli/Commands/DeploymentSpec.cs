@@ -1,3 +1,4 @@
+using Kiln.Core.Time;
 using System.Text.Json.Nodes;
 using Kiln.Cli.Formatting;
 
@@ -68,7 +69,7 @@ public static class DeploymentSpec
             return;
         var ns = Try(errors, () => (long?)FlagValues.Duration(flag, text));
         if (ns is not null)
-            target[field] = ProtoDuration.Format(ns.Value);
+            target[field] = ProtoDuration.Format(GoDuration.FromNanoseconds(ns.Value));
     }
 
     // Collects every bad flag instead of stopping at the first, so one run reports them all.

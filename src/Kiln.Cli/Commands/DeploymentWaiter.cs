@@ -1,3 +1,4 @@
+using Kiln.Core.Time;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -68,7 +69,7 @@ public sealed class DeploymentWaiter(CommandContext ctx)
                     var seen = last is null ? "" : $" (last seen: {Describe(last)})";
                     var problem = trouble is null ? "" : $"; last error: {trouble}";
                     throw new CommandFailedException(
-                        $"timed out after {GoDuration.Format(timeoutNanos)} waiting for deployment {name} to {goalText}{seen}{problem}");
+                        $"timed out after {GoDuration.FormatNanoseconds(timeoutNanos)} waiting for deployment {name} to {goalText}{seen}{problem}");
                 }
                 await Task.Delay(remaining < ctx.Host.PollInterval ? remaining : ctx.Host.PollInterval, ct);
             }

@@ -1,3 +1,4 @@
+using Kiln.Core.Time;
 using System.Globalization;
 using Kiln.Cli.Formatting;
 
@@ -18,7 +19,7 @@ public static class FlagValues
     /// <summary>A non-negative Go duration, in nanoseconds.</summary>
     public static long Duration(string flag, string text)
     {
-        if (!GoDuration.TryParse(text.Trim(), out var ns, out _))
+        if (!GoDuration.TryParseNanoseconds(text.Trim(), out var ns, out _))
             throw new UsageException($"{flag}: invalid duration \"{text}\" (use Go duration syntax such as 30s, 10m, 1h30m)");
         if (ns < 0)
             throw new UsageException($"{flag}: duration must not be negative, got \"{text}\"");

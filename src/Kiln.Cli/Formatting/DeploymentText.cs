@@ -29,9 +29,9 @@ public static class DeploymentText
             .Add("Initializing", Count(d, "replicaStats.initializingReplicaCount"), 1)
             .Add("Ready", Count(d, "replicaStats.readyReplicaCount"), 1)
             .Section("Autoscaling Policy")
-            .Add("Scale Up Window", ProtoDuration.ToGo(Json.Str(d, "autoscalingPolicy.scaleUpWindow")), 1)
-            .Add("Scale Down Window", ProtoDuration.ToGo(Json.Str(d, "autoscalingPolicy.scaleDownWindow")), 1)
-            .Add("Scale To Zero Window", ProtoDuration.ToGo(Json.Str(d, "autoscalingPolicy.scaleToZeroWindow")), 1)
+            .Add("Scale Up Window", ApiDuration.ToGo(Json.Str(d, "autoscalingPolicy.scaleUpWindow")), 1)
+            .Add("Scale Down Window", ApiDuration.ToGo(Json.Str(d, "autoscalingPolicy.scaleDownWindow")), 1)
+            .Add("Scale To Zero Window", ApiDuration.ToGo(Json.Str(d, "autoscalingPolicy.scaleToZeroWindow")), 1)
             .Add("Load Targets", LoadTargets(d), 1)
             .Add("Accelerator Type", Json.Str(d, "acceleratorType"))
             .Add("Accelerator Count", Count(d, "acceleratorCount"))
@@ -82,7 +82,7 @@ public static class DeploymentText
 
     private static string AutoDelete(string value)
     {
-        var go = ProtoDuration.ToGo(value);
+        var go = ApiDuration.ToGo(value);
         return go == "0s" ? "0s (disabled)" : go;
     }
 

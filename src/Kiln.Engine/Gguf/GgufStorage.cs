@@ -8,29 +8,18 @@ namespace Kiln.Engine.Gguf;
 /// </summary>
 internal static class GgufStorage
 {
-    public static (int BlockSize, int BlockBytes)? Layout(GgmlType type) => type switch
+    public static (int BlockSize, int BlockBytes)? Layout(GgmlType type) => GgmlTypeInfo.Layout(type) ?? type switch
     {
-        GgmlType.F32 or GgmlType.I32 => (1, 4),
-        GgmlType.F16 or GgmlType.BF16 or GgmlType.I16 => (1, 2),
+        GgmlType.I32 => (1, 4),
+        GgmlType.I16 => (1, 2),
         GgmlType.I8 => (1, 1),
         GgmlType.I64 or GgmlType.F64 => (1, 8),
-        GgmlType.Q4_0 => (32, 18),
-        GgmlType.Q4_1 => (32, 20),
-        GgmlType.Q5_0 => (32, 22),
-        GgmlType.Q5_1 => (32, 24),
-        GgmlType.Q8_0 => (32, 34),
-        GgmlType.Q8_1 => (32, 36),
         GgmlType.Q2_K => (256, 84),
         GgmlType.Q3_K => (256, 110),
-        GgmlType.Q4_K => (256, 144),
-        GgmlType.Q5_K => (256, 176),
-        GgmlType.Q6_K => (256, 210),
-        GgmlType.Q8_K => (256, 292),
         GgmlType.IQ2_XXS => (256, 66),
         GgmlType.IQ2_XS => (256, 74),
         GgmlType.IQ3_XXS => (256, 98),
         GgmlType.IQ1_S => (256, 50),
-        GgmlType.IQ4_NL => (32, 18),
         GgmlType.IQ3_S => (256, 110),
         GgmlType.IQ2_S => (256, 82),
         GgmlType.IQ4_XS => (256, 136),

@@ -1,4 +1,5 @@
 using Kiln.Engine.Gguf;
+using Kiln.Engine.Lora;
 using Kiln.Engine.Tensors;
 using Kiln.Engine.Threading;
 
@@ -7,9 +8,10 @@ namespace Kiln.Engine.Models;
 /// <summary>
 /// The llama-family forward pass (llama, qwen2): RMSNorm, GQA attention with RoPE over a per-slot
 /// KV cache, SwiGLU feed-forward. Weights stay quantized in the mapped file; each matmul quantizes
-/// its input rows once and one pass over a weight row serves every row of the step.
+/// its input rows once and one pass over a weight row serves every row of the step. Registered LoRA
+/// adapters are applied per row on top of the shared base matmuls (see <see cref="IAdapterHost"/>).
 /// </summary>
-public sealed class LlamaModel : ILanguageModel
+public sealed class LlamaModel : ILanguageModel, IAdapterHost
 {
     private readonly GgufFile _file;
     private readonly bool _ownsFile;
@@ -19,6 +21,8 @@ public sealed class LlamaModel : ILanguageModel
     private readonly WorkerPool _pool;
     private readonly MatMulJob _matmul = new();
     private readonly AttentionJob _attention;
+    private readonly LoraEpilogue _lora;
+    private readonly AdapterTable _adapters = new();
     private readonly int _qDim;
     private readonly int _kvDim;
     private readonly int _maxRows;
@@ -46,6 +50,7 @@ public sealed class LlamaModel : ILanguageModel
         _rope = new Rope(Config, ctx, _w.RopeFreqFactors);
         _pool = new WorkerPool(options.Threads > 0 ? options.Threads : Environment.ProcessorCount);
         _attention = new AttentionJob(Config, _cache, _pool.Threads);
+        _lora = new LoraEpilogue(_pool.Threads);
         Info = new ModelInfo(Config.Architecture, Config.Name, _w.VocabSize, ctx, options.MaxSlots);
     }
 
@@ -75,12 +80,25 @@ public sealed class LlamaModel : ILanguageModel
         if ((uint)slot >= (uint)_cache.Slots) throw new ArgumentOutOfRangeException(nameof(slot));
     }
 
+    /// <summary>Checks an adapter against this model without registering it; throws <see cref="LoraMismatchException"/>.</summary>
+    public void ValidateAdapter(LoraAdapter adapter) => adapter.Validate(Config, _w);
+
+    public int RegisterAdapter(LoraAdapter adapter)
+    {
+        adapter.Validate(Config, _w);
+        return _adapters.Add(new BoundAdapter(adapter, Config.BlockCount));
+    }
+
+    public bool UnregisterAdapter(int id) => _adapters.Remove(id);
+
     public ReadOnlySpan<float> Forward(Batch batch)
     {
         var n = batch.Count;
         if (n == 0) return [];
         if (n > _maxRows) throw new ArgumentException($"batch of {n} rows exceeds the limit of {_maxRows}");
-        Validate(batch);
+        // One snapshot per step: adapters registered or removed meanwhile take effect next step.
+        var adapters = batch.AdapterRows > 0 ? _adapters.Snapshot : null;
+        Validate(batch, adapters);
         Ensure(n);
         var c = Config;
         var e = c.EmbeddingLength;
@@ -94,9 +112,9 @@ public sealed class LlamaModel : ILanguageModel
             for (var r = 0; r < n; r++)
                 VectorMath.RmsNorm(_x.AsSpan(r * e, e), layer.AttnNorm, c.RmsEpsilon, _xn.AsSpan(r * e, e));
             Invalidate();
-            Mul(layer.Q, _xn, e, n, _q, _qDim);
-            Mul(layer.K, _xn, e, n, _k, _kvDim);
-            Mul(layer.V, _xn, e, n, _v, _kvDim);
+            Mul(layer.Q, _xn, e, n, _q, _qDim, adapters, batch, l, LoraModule.AttnQ);
+            Mul(layer.K, _xn, e, n, _k, _kvDim, adapters, batch, l, LoraModule.AttnK);
+            Mul(layer.V, _xn, e, n, _v, _kvDim, adapters, batch, l, LoraModule.AttnV);
             for (var r = 0; r < n; r++)
             {
                 var q = _q.AsSpan(r * _qDim, _qDim);
@@ -112,17 +130,17 @@ public sealed class LlamaModel : ILanguageModel
             _attention.Set(batch, l, _q, _attn);
             _pool.Run(_attention);
             Invalidate();
-            Mul(layer.O, _attn, _qDim, n, _tmp, e);
+            Mul(layer.O, _attn, _qDim, n, _tmp, e, adapters, batch, l, LoraModule.AttnOutput);
             VectorMath.Add(_x.AsSpan(0, n * e), _tmp.AsSpan(0, n * e));
 
             for (var r = 0; r < n; r++)
                 VectorMath.RmsNorm(_x.AsSpan(r * e, e), layer.FfnNorm, c.RmsEpsilon, _xn.AsSpan(r * e, e));
             Invalidate();
-            Mul(layer.Gate, _xn, e, n, _gate, f);
-            Mul(layer.Up, _xn, e, n, _up, f);
+            Mul(layer.Gate, _xn, e, n, _gate, f, adapters, batch, l, LoraModule.FfnGate);
+            Mul(layer.Up, _xn, e, n, _up, f, adapters, batch, l, LoraModule.FfnUp);
             for (var r = 0; r < n; r++) VectorMath.SwiGlu(_gate.AsSpan(r * f, f), _up.AsSpan(r * f, f));
             Invalidate();
-            Mul(layer.Down, _gate, f, n, _tmp, e);
+            Mul(layer.Down, _gate, f, n, _tmp, e, adapters, batch, l, LoraModule.FfnDown);
             VectorMath.Add(_x.AsSpan(0, n * e), _tmp.AsSpan(0, n * e));
         }
 
@@ -142,10 +160,19 @@ public sealed class LlamaModel : ILanguageModel
         return _logits.AsSpan(0, m * vocab);
     }
 
-    private void Validate(Batch batch)
+    private void Validate(Batch batch, BoundAdapter?[]? adapters)
     {
         for (var r = 0; r < batch.Count; r++)
         {
+            if (adapters is not null && batch.Adapters[r] is { } set)
+            {
+                foreach (var entry in set.Items)
+                {
+                    if ((uint)entry.AdapterId >= (uint)adapters.Length || adapters[entry.AdapterId] is not { } a)
+                        throw new ArgumentException($"row {r} names adapter {entry.AdapterId}, which is not registered");
+                    _lora.EnsureRank(a.MaxRank);
+                }
+            }
             if ((uint)batch.Tokens[r] >= (uint)_w.VocabSize)
                 throw new ArgumentException($"token id {batch.Tokens[r]} is outside the vocabulary of {_w.VocabSize}");
             if ((uint)batch.Slots[r] >= (uint)_cache.Slots)
@@ -175,6 +202,27 @@ public sealed class LlamaModel : ILanguageModel
     }
 
     private void Invalidate() => _actRows = -1;
+
+    /// <summary>As <see cref="Mul(WeightMatrix, float[], int, int, float[], int)"/>, plus each row's adapter updates of this module.</summary>
+    private void Mul(WeightMatrix w, float[] input, int inStride, int rows, float[] output, int outStride,
+        BoundAdapter?[]? adapters, Batch batch, int layer, LoraModule module)
+    {
+        if (adapters is null)
+        {
+            Mul(w, input, inStride, rows, output, outStride);
+            return;
+        }
+        _lora.Set(adapters, batch, layer, module, input, inStride);
+        _matmul.SetEpilogue(_lora);
+        try
+        {
+            Mul(w, input, inStride, rows, output, outStride);
+        }
+        finally
+        {
+            _matmul.SetEpilogue(null);
+        }
+    }
 
     /// <summary>output[r] = W · input[r] for r &lt; rows; the input's quantized form is reused across matmuls.</summary>
     private void Mul(WeightMatrix w, float[] input, int inStride, int rows, float[] output, int outStride)

@@ -19,6 +19,18 @@ public sealed class LayerWeights
     public required WeightMatrix Gate { get; init; }
     public required WeightMatrix Up { get; init; }
     public required WeightMatrix Down { get; init; }
+
+    public WeightMatrix Matrix(Lora.LoraModule module) => module switch
+    {
+        Lora.LoraModule.AttnQ => Q,
+        Lora.LoraModule.AttnK => K,
+        Lora.LoraModule.AttnV => V,
+        Lora.LoraModule.AttnOutput => O,
+        Lora.LoraModule.FfnGate => Gate,
+        Lora.LoraModule.FfnUp => Up,
+        Lora.LoraModule.FfnDown => Down,
+        _ => throw new ArgumentOutOfRangeException(nameof(module)),
+    };
 }
 
 /// <summary>All weights of a llama-family model, checked against the config's shapes.</summary>
@@ -32,6 +44,13 @@ public sealed class LlamaWeights
     /// <summary>Per-frequency RoPE divisors (Llama 3.1 style scaling), when the file has them.</summary>
     public float[]? RopeFreqFactors { get; init; }
     public required int VocabSize { get; init; }
+
+    /// <summary>The per-layer projection called <paramref name="name"/> (e.g. <c>blk.0.attn_q.weight</c>), or null.</summary>
+    public WeightMatrix? FindMatrix(string name)
+    {
+        if (!Lora.LoraModules.TryParse(name, out var layer, out var module) || layer >= Layers.Length) return null;
+        return Layers[layer].Matrix(module);
+    }
 
     public static LlamaWeights Load(GgufFile file, ModelConfig c)
     {

@@ -15,6 +15,10 @@ internal sealed class MatMulJob : IParallelJob
     private float[] _y = [];
     private int _yOffset;
     private int _yStride;
+    private LoraEpilogue? _lora;
+
+    /// <summary>Runs <paramref name="lora"/> on each worker's output rows after its base product; null for none.</summary>
+    public void SetEpilogue(LoraEpilogue? lora) => _lora = lora;
 
     public void Set(WeightMatrix w, byte[] activations, int seqs, float[] y, int yOffset, int yStride)
     {
@@ -34,5 +38,6 @@ internal sealed class MatMulJob : IParallelJob
         var actBytes = MatMul.ActivationRowBytes(w.Type, w.Cols);
         MatMul.Rows(w.Type, w.Bytes, w.RowBytes, w.Cols, _activations.AsSpan(0, actBytes * _seqs), _seqs,
             _y.AsSpan(_yOffset, (_seqs - 1) * _yStride + w.Rows), _yStride, start, end);
+        _lora?.Apply(worker, _y, _yOffset, _yStride, start, end);
     }
 }

@@ -19,11 +19,21 @@ public sealed record GenerationResult(
 /// </summary>
 public sealed class Generation
 {
+    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     internal Generation(int promptTokens, ChannelReader<GenerationEvent> events)
     {
         PromptTokens = promptTokens;
         Events = events;
     }
+
+    /// <summary>
+    /// Completes once the scheduler will never run this sequence again (finished, failed or
+    /// cancelled), whether or not its events were read: resources it uses, such as adapters, may go then.
+    /// </summary>
+    public Task Finished => _finished.Task;
+
+    internal void MarkFinished() => _finished.TrySetResult();
 
     public int PromptTokens { get; }
 

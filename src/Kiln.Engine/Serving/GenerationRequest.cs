@@ -1,3 +1,4 @@
+using Kiln.Engine.Lora;
 using Kiln.Engine.Sampling;
 
 namespace Kiln.Engine.Serving;
@@ -15,4 +16,10 @@ public sealed record GenerationRequest(IReadOnlyList<int> PromptTokens)
 
     /// <summary>Report logprobs for the prompt's own tokens (echo), the first being null.</summary>
     public bool PromptLogprobs { get; init; }
+
+    /// <summary>
+    /// Adapters registered with the model (<see cref="IAdapterHost"/>) to run this sequence with;
+    /// null runs the base model. The caller keeps them registered until <see cref="Generation.Finished"/>.
+    /// </summary>
+    public LoraSet? Adapters { get; init; }
 }

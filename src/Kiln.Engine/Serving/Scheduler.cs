@@ -272,7 +272,7 @@ public sealed class Scheduler : IDisposable
         {
             if (seq.State == SequenceState.Decode)
             {
-                _batch.Add(seq.LastToken, seq.Slot, seq.Fed, wantLogits: true);
+                _batch.Add(seq.LastToken, seq.Slot, seq.Fed, wantLogits: true, seq.Request.Adapters);
                 _parts[_partCount++] = new Part(seq, seq.Fed, 1, 1, Decode: true);
             }
             else if (seq.State == SequenceState.Prefill)
@@ -302,7 +302,7 @@ public sealed class Scheduler : IDisposable
             for (var p = start; p < start + take; p++)
             {
                 var want = seq.WantsPromptLogits || (p == last && seq.MaxNewTokens > 0);
-                _batch.Add(seq.Prompt[p], seq.Slot, p, want);
+                _batch.Add(seq.Prompt[p], seq.Slot, p, want, seq.Request.Adapters);
                 if (want) logitRows++;
             }
             _parts[_partCount++] = new Part(seq, start, take, logitRows, Decode: false);

@@ -123,12 +123,14 @@ internal sealed class Sequence
         State = SequenceState.Done;
         _events.Writer.TryWrite(new GenerationEvent(string.Empty, null, reason, Generated));
         _events.Writer.TryComplete();
+        Handle.MarkFinished();
     }
 
     public void Fail(Exception error)
     {
         State = SequenceState.Done;
         _events.Writer.TryComplete(error);
+        Handle.MarkFinished();
     }
 
     private void Emit(string text, List<LogprobEntry>? logprobs)

@@ -59,8 +59,18 @@ public sealed class WorkerPool : IDisposable
         finally
         {
             var spins = new SpinWait();
-            while (Volatile.Read(ref _pending) != 0 && !spins.NextSpinWillYield) spins.SpinOnce();
-            if (Volatile.Read(ref _pending) != 0) _done.Wait();
+            while (Volatile.Read(ref _pending) != 0)
+            {
+                if (!spins.NextSpinWillYield)
+                {
+                    spins.SpinOnce();
+                    continue;
+                }
+                _done.Wait();
+                // A worker of the previous run may set _done after this run's Reset (its decrement was
+                // already seen by the spin): that stale signal must not end this run early.
+                if (Volatile.Read(ref _pending) != 0) _done.Reset();
+            }
             _job = null;
         }
         if (_failure is not null) throw new AggregateException("a worker failed", _failure);

@@ -53,9 +53,29 @@ public static class KilnCommand
         // tell its replicas from unrelated processes by their command line.
         var replicaId = new Option<string?>("--replica-id") { Description = "Identity given by the control plane (not used by the replica itself)." };
 
+        var lora = new Option<string[]>("--lora")
+        {
+            Description = "LoRA adapter to serve as its own model: name=path[:scale] (GGUF file or PEFT folder; repeatable).",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        lora.Validators.Add(r =>
+        {
+            foreach (var v in r.GetValueOrDefault<string[]>() ?? [])
+            {
+                try
+                {
+                    AdapterSpec.Parse(v);
+                }
+                catch (FormatException e)
+                {
+                    r.AddError($"--lora: {e.Message}.");
+                }
+            }
+        });
+
         var command = new Command("replica", "Serve one model over the OpenAI-compatible HTTP API.")
         {
-            model, host, port, maxBatch, ctxSize, maxQueue, threads, kvType, modelName, replicaId,
+            model, host, port, maxBatch, ctxSize, maxQueue, threads, kvType, modelName, replicaId, lora,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -70,6 +90,7 @@ public static class KilnCommand
                 Threads = parse.GetValue(threads),
                 KvCacheType = parse.GetRequiredValue(kvType),
                 ModelName = parse.GetValue(modelName),
+                Adapters = [.. (parse.GetValue(lora) ?? []).Select(AdapterSpec.Parse)],
             };
             return await ReplicaHost.RunAsync(options, loadModel, cancellationToken);
         });

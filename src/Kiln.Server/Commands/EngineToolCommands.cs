@@ -90,7 +90,37 @@ public static class EngineToolCommands
             Sequences = r.GetValue(seqs),
             KvCacheType = r.GetValue(kv) == "f16" ? KvCacheType.F16 : KvCacheType.F32,
         }, Console.Out));
-        return new Command("bench", "benchmarks that print figures") { engine };
+        return new Command("bench", "benchmarks that print figures") { engine, Serve() };
+    }
+
+    private static Command Serve()
+    {
+        var model = new Option<string>("--model", "-m") { Description = "GGUF model", Required = true };
+        var threads = Positive("--threads", "worker threads", 2, "-t");
+        var streams = Positive("--streams", "concurrent streams", 8);
+        var adapters = Positive("--adapters", "synthetic adapters the streams are spread over", 4);
+        var rank = Positive("--rank", "rank of the synthetic adapters", 8);
+        var lora = new Option<string[]>("--lora") { Description = "adapter files or PEFT folders to use instead of synthetic ones (repeatable)" };
+        var prompt = Positive("-p", "prompt tokens per stream", 32, "--n-prompt");
+        var generate = Positive("-n", "generated tokens per stream", 128, "--n-gen");
+        var reps = Positive("--repetitions", "measured runs (best reported)", 3, "-r");
+        var serve = new Command("serve", "aggregate tokens/s of concurrent streams spread over LoRA adapters vs on the base model")
+        {
+            model, threads, streams, adapters, rank, lora, prompt, generate, reps,
+        };
+        serve.SetAction(r => ServeBench.Run(new ServeBenchOptions
+        {
+            ModelPath = r.GetValue(model)!,
+            Threads = r.GetValue(threads),
+            Streams = r.GetValue(streams),
+            Adapters = r.GetValue(adapters),
+            Rank = r.GetValue(rank),
+            LoraPaths = r.GetValue(lora) ?? [],
+            PromptTokens = r.GetValue(prompt),
+            GenerateTokens = r.GetValue(generate),
+            Repetitions = r.GetValue(reps),
+        }, Console.Out));
+        return serve;
     }
 
     private static Option<int> Positive(string name, string description, int fallback, params string[] aliases)

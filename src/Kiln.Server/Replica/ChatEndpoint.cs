@@ -25,9 +25,10 @@ internal static class ChatEndpoint
             throw ApiException.Invalid($"The chat template could not render these messages: {e.Message}", "messages", "template_error");
         }
         int[] prompt = PromptEncoding.Encode(session.Tokenizer, text);
-        var generations = Submission.Submit(session, [prompt], s, promptLogprobs: false, "messages", ctx.RequestAborted);
+        var lease = Submission.ResolveModel(session, body.RootElement);
+        var generations = Submission.Submit(session, [prompt], s, promptLogprobs: false, "messages", ctx.RequestAborted, lease);
 
-        var call = new Call(ApiResponses.NewId("chatcmpl-"), ApiResponses.Now(), state.ModelName, s, prompt.Length);
+        var call = new Call(ApiResponses.NewId("chatcmpl-"), ApiResponses.Now(), lease?.Name ?? state.ModelName, s, prompt.Length);
         if (s.Stream) await StreamAsync(ctx, call, generations);
         else await CompleteAsync(ctx, call, generations);
     }

@@ -15,9 +15,10 @@ internal static class CompletionEndpoint
         var s = request.Settings;
         var prompts = request.Prompts.Select(p => p.Tokens).ToArray();
         var echoLogprobs = request.Echo && s.Sampling.Logprobs;
-        var generations = Submission.Submit(session, prompts, s, echoLogprobs, "prompt", ctx.RequestAborted);
+        var lease = Submission.ResolveModel(session, body.RootElement);
+        var generations = Submission.Submit(session, prompts, s, echoLogprobs, "prompt", ctx.RequestAborted, lease);
 
-        var call = new Call(ApiResponses.NewId("cmpl-"), ApiResponses.Now(), state.ModelName, request, Submission.PromptTokens(prompts));
+        var call = new Call(ApiResponses.NewId("cmpl-"), ApiResponses.Now(), lease?.Name ?? state.ModelName, request, Submission.PromptTokens(prompts));
         if (s.Stream) await StreamAsync(ctx, call, generations);
         else await CompleteAsync(ctx, call, generations);
     }

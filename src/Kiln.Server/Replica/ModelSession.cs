@@ -1,3 +1,4 @@
+using Kiln.Engine.Lora;
 using Kiln.Engine.Models;
 using Kiln.Engine.Serving;
 using Kiln.Engine.Tokenizers;
@@ -13,6 +14,7 @@ public sealed class ModelSession : IDisposable
         Tokenizer = tokenizer;
         ChatFormatter = chatFormatter;
         MaxQueue = options.MaxQueue;
+        if (model is IAdapterHost host) Adapters = new AdapterRegistry(host, options.ServedModelName);
         Scheduler = new Scheduler(model, tokenizer, new SchedulerOptions
         {
             MaxBatchSize = options.MaxBatchSize,
@@ -27,6 +29,12 @@ public sealed class ModelSession : IDisposable
     public IChatFormatter ChatFormatter { get; }
     public Scheduler Scheduler { get; }
     public int MaxQueue { get; }
+
+    /// <summary>The LoRA adapters served beside the base model; null when the model cannot apply adapters.</summary>
+    public AdapterRegistry? Adapters { get; }
+
+    public AdapterRegistry RequireAdapters() => Adapters ?? throw new ApiException(400,
+        "This replica's model does not support adapters.", "invalid_request_error", code: "adapters_unsupported");
 
     public void Dispose()
     {

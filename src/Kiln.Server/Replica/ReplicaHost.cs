@@ -77,7 +77,21 @@ public static class ReplicaHost
         try
         {
             var (model, tokenizer, formatter) = loadModel(state.Options);
-            state.Loaded(new ModelSession(model, tokenizer, formatter, state.Options));
+            var session = new ModelSession(model, tokenizer, formatter, state.Options);
+            try
+            {
+                foreach (var spec in state.Options.Adapters)
+                {
+                    session.RequireAdapters().Load(spec.Name, spec.Path, spec.Scale);
+                    logger.LogInformation("Adapter {Name} loaded from {Path} (scale {Scale})", spec.Name, spec.Path, spec.Scale);
+                }
+            }
+            catch
+            {
+                session.Dispose();
+                throw;
+            }
+            state.Loaded(session);
             logger.LogInformation("Model {Name} loaded: {Info}", state.ModelName, model.Info);
         }
         catch (Exception e)

@@ -1,5 +1,26 @@
 namespace Kiln.Server.Replica;
 
+/// <summary>A LoRA adapter to load at start, served as model <see cref="Name"/>.</summary>
+public sealed record AdapterSpec(string Name, string Path, float Scale = 1f)
+{
+    /// <summary>Parses <c>name=path[:scale]</c>; the scale is taken only when what follows the last ':' is a number.</summary>
+    public static AdapterSpec Parse(string text)
+    {
+        var eq = text.IndexOf('=');
+        if (eq <= 0 || eq == text.Length - 1) throw new FormatException($"expected name=path[:scale], got '{text}'");
+        var name = text[..eq];
+        var path = text[(eq + 1)..];
+        var colon = path.LastIndexOf(':');
+        if (colon > 0 && float.TryParse(path[(colon + 1)..], System.Globalization.NumberStyles.Float,
+                System.Globalization.CultureInfo.InvariantCulture, out var scale))
+        {
+            if (!float.IsFinite(scale)) throw new FormatException($"the scale in '{text}' must be finite");
+            return new AdapterSpec(name, path[..colon], scale);
+        }
+        return new AdapterSpec(name, path);
+    }
+}
+
 /// <summary>How a replica serves one model. The model loader receives these too (threads, KV cache type, slots).</summary>
 public sealed record ReplicaOptions
 {
@@ -31,6 +52,9 @@ public sealed record ReplicaOptions
 
     /// <summary>Prompt tokens fed per step across all sequences.</summary>
     public int PrefillChunk { get; init; } = 256;
+
+    /// <summary>Adapters loaded once the model is up; a failure fails the replica's start.</summary>
+    public IReadOnlyList<AdapterSpec> Adapters { get; init; } = [];
 
     public string ServedModelName => ModelName ?? Path.GetFileName(ModelPath);
 

@@ -14,6 +14,9 @@ internal static class ReplicaRoutes
         app.MapPost("/v1/chat/completions", Guard(state, ChatEndpoint.HandleAsync));
         app.MapGet("/v1/models", Guard(state, ModelsAsync));
         app.MapGet("/v1/models/{**id}", Guard(state, ModelAsync));
+        app.MapPost("/v1/adapters", Guard(state, AdaptersEndpoint.LoadAsync));
+        app.MapGet("/v1/adapters", Guard(state, AdaptersEndpoint.ListAsync));
+        app.MapDelete("/v1/adapters/{**name}", Guard(state, AdaptersEndpoint.UnloadAsync));
         app.MapGet("/health", Guard(state, HealthAsync));
         app.MapGet("/metrics", Guard(state, MetricsEndpoint.HandleAsync));
         app.MapFallback(Guard(state, (ctx, _) => throw new ApiException(404,
@@ -67,6 +70,7 @@ internal static class ReplicaRoutes
             w.WriteString("object", "list");
             w.WriteStartArray("data");
             WriteModel(w, state);
+            foreach (var a in state.Session?.Adapters?.List() ?? []) WriteAdapterModel(w, state, a.Name);
             w.WriteEndArray();
             w.WriteEndObject();
         });
@@ -74,6 +78,8 @@ internal static class ReplicaRoutes
     private static Task ModelAsync(HttpContext ctx, ReplicaState state)
     {
         var id = ctx.Request.RouteValues["id"] as string;
+        if (id is not null && state.Session?.Adapters?.Find(id) is { } adapter)
+            return ApiResponses.WriteJsonAsync(ctx, 200, w => WriteAdapterModel(w, state, adapter.Name));
         if (id != state.ModelName)
             throw new ApiException(404, $"The model '{id}' does not exist.", "invalid_request_error", "model", "model_not_found");
         return ApiResponses.WriteJsonAsync(ctx, 200, w => WriteModel(w, state));
@@ -86,6 +92,20 @@ internal static class ReplicaRoutes
         w.WriteString("object", "model");
         w.WriteNumber("created", state.Created);
         w.WriteString("owned_by", "kiln");
+        if (state.Session is { } s) w.WriteNumber("context_length", s.Scheduler.ContextSize);
+        w.WriteEndObject();
+    }
+
+    /// <summary>An adapter listed as a model of its own, with the base model as its parent.</summary>
+    private static void WriteAdapterModel(System.Text.Json.Utf8JsonWriter w, ReplicaState state, string name)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", name);
+        w.WriteString("object", "model");
+        w.WriteNumber("created", state.Created);
+        w.WriteString("owned_by", "kiln");
+        w.WriteString("parent", state.ModelName);
+        w.WriteString("kind", "lora_adapter");
         if (state.Session is { } s) w.WriteNumber("context_length", s.Scheduler.ContextSize);
         w.WriteEndObject();
     }

@@ -23,9 +23,39 @@ internal static class Submission
     /// Queues every sequence of a request (all or none). Seeds advance per choice so n choices differ
     /// yet stay reproducible.
     /// </summary>
+    /// <summary>
+    /// The adapter lease for a request's <c>model</c>: a loaded adapter's name runs it; the base
+    /// model's name or any other name runs the base (routing is the gateway's business).
+    /// </summary>
+    public static AdapterRegistry.Lease? ResolveModel(ModelSession session, JsonElement body) =>
+        session.Adapters?.Acquire(JsonFields.String(body, "model"));
+
+    /// <summary>
+    /// Queues a request's sequences with the lease's adapter (if any), releasing the lease once the
+    /// scheduler is done with every sequence, or at once if queueing fails.
+    /// </summary>
     public static IReadOnlyList<Generation> Submit(
         ModelSession session, IReadOnlyList<int[]> prompts, GenerationSettings s, bool promptLogprobs,
-        string promptParam, CancellationToken cancellationToken)
+        string promptParam, CancellationToken cancellationToken, AdapterRegistry.Lease? lease)
+    {
+        IReadOnlyList<Generation> generations;
+        try
+        {
+            generations = Submit(session, prompts, s, promptLogprobs, promptParam, cancellationToken, lease?.Adapters);
+        }
+        catch
+        {
+            lease?.Dispose();
+            throw;
+        }
+        if (lease is not null)
+            _ = Task.WhenAll(generations.Select(g => g.Finished)).ContinueWith(_ => lease.Dispose(), TaskScheduler.Default);
+        return generations;
+    }
+
+    private static IReadOnlyList<Generation> Submit(
+        ModelSession session, IReadOnlyList<int[]> prompts, GenerationSettings s, bool promptLogprobs,
+        string promptParam, CancellationToken cancellationToken, Kiln.Engine.Lora.LoraSet? adapters)
     {
         var scheduler = session.Scheduler;
         var total = prompts.Count * s.N;
@@ -43,6 +73,7 @@ internal static class Submission
                     Stop = s.Stop,
                     PromptLogprobs = promptLogprobs,
                     Sampling = s.Sampling with { Seed = s.Sampling.Seed + (ulong)j },
+                    Adapters = adapters,
                 });
         try
         {
