@@ -74,6 +74,9 @@ public sealed class LlamaModel : ILanguageModel, IAdapterHost
     public GgufFile File => _file;
     public int Threads => _pool.Threads;
 
+    /// <summary>The model's worker threads (tests probe their allocation counters).</summary>
+    internal WorkerPool Pool => _pool;
+
     public void Truncate(int slot, int fromPosition)
     {
         // Positions are overwritten before they are read again, so forgetting needs no work here.

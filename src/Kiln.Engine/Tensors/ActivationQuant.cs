@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Kiln.Engine.Tensors;
 
@@ -9,29 +11,87 @@ namespace Kiln.Engine.Tensors;
 /// </summary>
 internal static unsafe class ActivationQuant
 {
-    /// <summary>Q8_0 blocks (34 B) or, with <paramref name="withSum"/>, Q8_1 blocks (36 B) whose s = d*Σq.</summary>
+    /// <summary>
+    /// Q8_0 rows in <see cref="Q8Activation"/> layout (blocks plus scale and sum tail) or, with
+    /// <paramref name="withSum"/>, plain Q8_1 blocks (36 B) whose s = d*Σq.
+    /// </summary>
     public static void Q8(float* x, byte* dst, int nb, bool withSum)
     {
-        int blockBytes = withSum ? 36 : 34;
-        for (int i = 0; i < nb; i++, x += 32, dst += blockBytes)
+        int blockBytes = withSum ? 36 : Q8Activation.BlockBytes;
+        float* scales = withSum ? null : Q8Activation.Scales(dst, nb);
+        int* sums = withSum ? null : Q8Activation.Sums(dst, nb);
+        bool simd = Avx2.IsSupported;
+        for (int i = 0; i < nb; i++, x += 32)
         {
-            float amax = 0;
-            for (int j = 0; j < 32; j++)
-                amax = MathF.Max(amax, MathF.Abs(x[j]));
+            byte* block = dst + (nint)i * blockBytes;
+            sbyte* qs = (sbyte*)(block + blockBytes - 32);
+            float amax = simd ? AbsMax(x) : ScalarAbsMax(x);
             float d = amax / 127f;
             float id = amax != 0 ? 127f / amax : 0f;
-            Unsafe.WriteUnaligned(dst, HalfFloat.FromSingle(d));
-            sbyte* qs = (sbyte*)(dst + blockBytes - 32);
-            int sum = 0;
-            for (int j = 0; j < 32; j++)
-            {
-                int q = (int)MathF.Round(x[j] * id);
-                qs[j] = (sbyte)q;
-                sum += q;
-            }
+            ushort dh = HalfFloat.FromSingle(d);
+            Unsafe.WriteUnaligned(block, dh);
+            int sum = simd ? Round(x, id, qs) : ScalarRound(x, id, qs);
             if (withSum)
-                Unsafe.WriteUnaligned(dst + 2, HalfFloat.FromSingle(d * sum));
+            {
+                Unsafe.WriteUnaligned(block + 2, HalfFloat.FromSingle(d * sum));
+            }
+            else
+            {
+                scales[i] = HalfFloat.ToSingle(dh);
+                Unsafe.WriteUnaligned(sums + i, sum);
+            }
         }
+    }
+
+    private static float ScalarAbsMax(float* x)
+    {
+        float amax = 0;
+        for (int j = 0; j < 32; j++)
+            amax = MathF.Max(amax, MathF.Abs(x[j]));
+        return amax;
+    }
+
+    private static int ScalarRound(float* x, float id, sbyte* qs)
+    {
+        int sum = 0;
+        for (int j = 0; j < 32; j++)
+        {
+            int q = (int)MathF.Round(x[j] * id);
+            qs[j] = (sbyte)q;
+            sum += q;
+        }
+        return sum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float AbsMax(float* x)
+    {
+        var sign = Vector256.Create(-0f);
+        var m = Avx.Max(Avx.Max(Avx.AndNot(sign, Avx.LoadVector256(x)), Avx.AndNot(sign, Avx.LoadVector256(x + 8))),
+            Avx.Max(Avx.AndNot(sign, Avx.LoadVector256(x + 16)), Avx.AndNot(sign, Avx.LoadVector256(x + 24))));
+        var h = Sse.Max(m.GetLower(), m.GetUpper());
+        h = Sse.Max(h, Sse.MoveHighToLow(h, h));
+        h = Sse.Max(h, Sse.Shuffle(h, h, 0b01));
+        return h.ToScalar();
+    }
+
+    /// <summary>Rounds x*id half to even into 32 int8 (as MathF.Round does) and returns their sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Round(float* x, float id, sbyte* qs)
+    {
+        var vid = Vector256.Create(id);
+        var i0 = Avx.ConvertToVector256Int32(Avx.RoundToNearestInteger(Avx.LoadVector256(x) * vid));
+        var i1 = Avx.ConvertToVector256Int32(Avx.RoundToNearestInteger(Avx.LoadVector256(x + 8) * vid));
+        var i2 = Avx.ConvertToVector256Int32(Avx.RoundToNearestInteger(Avx.LoadVector256(x + 16) * vid));
+        var i3 = Avx.ConvertToVector256Int32(Avx.RoundToNearestInteger(Avx.LoadVector256(x + 24) * vid));
+        var s = (i0 + i1) + (i2 + i3);
+        var h = s.GetLower() + s.GetUpper();
+        h += Sse2.Shuffle(h, 0b_01_00_11_10);
+        h += Sse2.Shuffle(h, 0b_10_11_00_01);
+        // Packing works within 128-bit lanes; the permute restores element order.
+        var packed = Avx2.PackSignedSaturate(Avx2.PackSignedSaturate(i0, i1), Avx2.PackSignedSaturate(i2, i3));
+        Avx2.PermuteVar8x32(packed.AsInt32(), Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)).AsSByte().Store(qs);
+        return h.ToScalar();
     }
 
     public static void Q8_K(float* x, byte* dst, int nb) => KQuantize.QuantQ8_K(x, dst, nb);

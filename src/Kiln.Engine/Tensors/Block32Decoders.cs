@@ -16,9 +16,18 @@ internal unsafe interface IBlock32
 
     static abstract bool HasMin { get; }
 
-    /// <summary>The 32 quants as bytes (int8 for signed formats, 0..31 otherwise). AVX2 only.</summary>
+    /// <summary>
+    /// For signed formats that <see cref="Decode"/> leaves unsigned (Q4_0, Q5_0): the offset the decoded
+    /// bytes carry, a power of two (1 &lt;&lt; <see cref="BiasShift"/>); 0 when decoding gives the value itself.
+    /// </summary>
+    static abstract int Bias { get; }
+
+    static abstract int BiasShift { get; }
+
+    /// <summary>The 32 quants as bytes: value + Bias (0..31) or int8 values for signed formats, 0..31 for formats with a min. AVX2 only.</summary>
     static abstract Vector256<byte> Decode(byte* block);
 
+    /// <summary>The 32 quants as their true values (signed for signed formats).</summary>
     static abstract void DecodeScalar(byte* block, int* q);
 }
 
@@ -68,9 +77,11 @@ internal unsafe struct Q4_0Block : IBlock32
 {
     public static int BlockBytes => 18;
     public static bool HasMin => false;
+    public static int Bias => 8;
+    public static int BiasShift => 3;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<byte> Decode(byte* block) => Block32Bits.Nibbles(block + 2) - Vector256.Create((byte)8);
+    public static Vector256<byte> Decode(byte* block) => Block32Bits.Nibbles(block + 2);
 
     public static void DecodeScalar(byte* block, int* q) => Block32Bits.NibblesScalar(block + 2, q, -8);
 }
@@ -79,6 +90,8 @@ internal unsafe struct Q4_1Block : IBlock32
 {
     public static int BlockBytes => 20;
     public static bool HasMin => true;
+    public static int Bias => 0;
+    public static int BiasShift => 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Decode(byte* block) => Block32Bits.Nibbles(block + 4);
@@ -90,11 +103,12 @@ internal unsafe struct Q5_0Block : IBlock32
 {
     public static int BlockBytes => 22;
     public static bool HasMin => false;
+    public static int Bias => 16;
+    public static int BiasShift => 4;
 
-    // A clear fifth bit means value - 16 < 0: OR-ing 0xF0 into the nibble gives that int8 directly.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Decode(byte* block) => Block32Bits.Nibbles(block + 6)
-        | Vector256.AndNot(Vector256.Create((byte)0xF0), Block32Bits.BitsToBytes(Unsafe.ReadUnaligned<uint>(block + 2)));
+        | (Block32Bits.BitsToBytes(Unsafe.ReadUnaligned<uint>(block + 2)) & Vector256.Create((byte)0x10));
 
     public static void DecodeScalar(byte* block, int* q)
     {
@@ -107,6 +121,8 @@ internal unsafe struct Q5_1Block : IBlock32
 {
     public static int BlockBytes => 24;
     public static bool HasMin => true;
+    public static int Bias => 0;
+    public static int BiasShift => 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Decode(byte* block) => Block32Bits.Nibbles(block + 8)
@@ -123,6 +139,8 @@ internal unsafe struct Q8_0Block : IBlock32
 {
     public static int BlockBytes => 34;
     public static bool HasMin => false;
+    public static int Bias => 0;
+    public static int BiasShift => 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Decode(byte* block) => Vector256.Load(block + 2);
@@ -138,6 +156,8 @@ internal unsafe struct Iq4NlBlock : IBlock32
 {
     public static int BlockBytes => Iq4Nl.BlockBytes;
     public static bool HasMin => false;
+    public static int Bias => 0;
+    public static int BiasShift => 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Decode(byte* block)

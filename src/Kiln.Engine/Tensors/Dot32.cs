@@ -5,26 +5,21 @@ using System.Runtime.Intrinsics.X86;
 namespace Kiln.Engine.Tensors;
 
 /// <summary>
-/// Dot products of one 32-element-block weight row with up to four Q8_0/Q8_1 activation rows, the weight
-/// decoded once per block and reused for every activation row.
-/// Numerics: each block's dot is an exact integer; block b adds (dw·da)·isum (and dm·s for formats with a
-/// min) into float lane b % 4; the lanes are reduced as (l0+l1)+(l2+l3). The scalar and AVX2 kernels
-/// follow this order exactly, so they agree bit for bit.
+/// Dot products of one weight row of a format with a min (Q4_1, Q5_1) with up to four Q8_1 activation
+/// rows, the weight decoded once per block and reused for every activation row (formats without a min
+/// use <see cref="Dot32Q8"/>).
+/// Numerics: each block's dot is an exact integer; block b adds (dw·da)·isum and dm·s into float lanes
+/// b % 4; the lanes are reduced as (l0+l1)+(l2+l3). The scalar and AVX2 kernels follow this order
+/// exactly, so they agree bit for bit.
 /// </summary>
 internal static unsafe class Dot32
 {
     public const int MaxSeq = 4;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> BlockDot<T>(Vector256<byte> q, Vector256<byte> qAbs, byte* act) where T : struct, IBlock32
-    {
-        var a = Vector256.Load(act);
-        // maddubs multiplies unsigned by signed bytes: signed weights move their sign onto the activation.
-        var pairs = T.HasMin
-            ? Avx2.MultiplyAddAdjacent(q, a.AsSByte())
-            : Avx2.MultiplyAddAdjacent(qAbs, Avx2.Sign(a.AsSByte(), q.AsSByte()));
-        return Avx2.MultiplyAddAdjacent(pairs, Vector256<short>.One);
-    }
+    private static Vector256<int> BlockDot(Vector256<byte> q, byte* act)
+        // Unsigned weight quants times signed activations: exactly what maddubs multiplies.
+        => Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, Vector256.Load(act).AsSByte()), Vector256<short>.One);
 
     /// <summary>Lane k of the result is the sum of the eight lanes of pk.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -40,10 +35,6 @@ internal static unsafe class Dot32
         var h = p.GetLower() + p.GetUpper();
         return h.GetElement(0) + h.GetElement(1) + h.GetElement(2) + h.GetElement(3);
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Magnitude<T>(Vector256<byte> q) where T : struct, IBlock32
-        => T.HasMin ? q : Avx2.Abs(q.AsSByte());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Reduce(float l0, float l1, float l2, float l3) => (l0 + l1) + (l2 + l3);
@@ -64,20 +55,16 @@ internal static unsafe class Dot32
             var q1 = T.Decode(wp + wb);
             var q2 = T.Decode(wp + 2 * wb);
             var q3 = T.Decode(wp + 3 * wb);
-            var m0 = Magnitude<T>(q0);
-            var m1 = Magnitude<T>(q1);
-            var m2 = Magnitude<T>(q2);
-            var m3 = Magnitude<T>(q3);
             var dwRaw = HalfFloat.Gather4(wp, wb);
             var mwRaw = T.HasMin ? HalfFloat.Gather4(wp + 2, wb) : default;
             byte* ap = a + (nint)b * ab;
             for (int s = 0; s < nSeq; s++, ap += aStride)
             {
                 var isum = Sum4(
-                    BlockDot<T>(q0, m0, ap + aq),
-                    BlockDot<T>(q1, m1, ap + ab + aq),
-                    BlockDot<T>(q2, m2, ap + 2 * ab + aq),
-                    BlockDot<T>(q3, m3, ap + 3 * ab + aq));
+                    BlockDot(q0, ap + aq),
+                    BlockDot(q1, ap + ab + aq),
+                    BlockDot(q2, ap + 2 * ab + aq),
+                    BlockDot(q3, ap + 3 * ab + aq));
                 // Weight and activation scales widen together in one 8-lane conversion.
                 var scales = HalfFloat.ToSingle(Vector256.Create(dwRaw, HalfFloat.Gather4(ap, ab)));
                 acc[s] += (scales.GetLower() * scales.GetUpper()) * Avx.ConvertToVector128Single(isum);
@@ -92,13 +79,12 @@ internal static unsafe class Dot32
         {
             byte* wp = w + (nint)b * wb;
             var q = T.Decode(wp);
-            var m = Magnitude<T>(q);
             float dw = HalfFloat.ToSingle(wp), mw = T.HasMin ? HalfFloat.ToSingle(wp + 2) : 0;
             int lane = b & 3;
             byte* ap = a + (nint)b * ab;
             for (int s = 0; s < nSeq; s++, ap += aStride)
             {
-                int isum = Sum(BlockDot<T>(q, m, ap + aq));
+                int isum = Sum(BlockDot(q, ap + aq));
                 float da = HalfFloat.ToSingle(ap);
                 acc[s] = acc[s].WithElement(lane, acc[s].GetElement(lane) + (dw * da) * isum);
                 if (T.HasMin)

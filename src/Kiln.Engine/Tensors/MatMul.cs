@@ -32,7 +32,24 @@ public static unsafe class MatMul
     public static int ActivationRowBytes(GgmlType weightType, int n)
     {
         CheckLength(weightType, n);
-        return checked((int)GgmlTypeInfo.RowBytes(ActivationType(weightType), n));
+        var type = ActivationType(weightType);
+        return type == GgmlType.Q8_0
+            ? checked(n / 32 * Q8Activation.RowBytesPerBlock)
+            : checked((int)GgmlTypeInfo.RowBytes(type, n));
+    }
+
+    /// <summary>
+    /// Recomputes the derived tail of a Q8_0 activation row (<see cref="Q8Activation"/>) after its blocks
+    /// were written directly; other activation formats have none.
+    /// </summary>
+    internal static void FillActivationTail(GgmlType weightType, Span<byte> activation, int n)
+    {
+        if (ActivationType(weightType) != GgmlType.Q8_0)
+            return;
+        if (activation.Length < ActivationRowBytes(weightType, n))
+            throw new ArgumentException("activation row too short", nameof(activation));
+        fixed (byte* a = activation)
+            Q8Activation.FillTail(a, n / 32);
     }
 
     /// <summary>
@@ -167,12 +184,12 @@ public static unsafe class MatMul
             GgmlType.F32 => simd ? &DotFloat.Avx2Kernel<F32Weight> : &DotFloat.ScalarKernel<F32Weight>,
             GgmlType.F16 => simd ? &DotFloat.Avx2Kernel<F16Weight> : &DotFloat.ScalarKernel<F16Weight>,
             GgmlType.BF16 => simd ? &DotFloat.Avx2Kernel<BF16Weight> : &DotFloat.ScalarKernel<BF16Weight>,
-            GgmlType.Q4_0 => simd ? &Dot32.Avx2Kernel<Q4_0Block> : &Dot32.ScalarKernel<Q4_0Block>,
+            GgmlType.Q4_0 => simd ? &Dot32Q8.Avx2Kernel<Q4_0Block> : &Dot32Q8.ScalarKernel<Q4_0Block>,
             GgmlType.Q4_1 => simd ? &Dot32.Avx2Kernel<Q4_1Block> : &Dot32.ScalarKernel<Q4_1Block>,
-            GgmlType.Q5_0 => simd ? &Dot32.Avx2Kernel<Q5_0Block> : &Dot32.ScalarKernel<Q5_0Block>,
+            GgmlType.Q5_0 => simd ? &Dot32Q8.Avx2Kernel<Q5_0Block> : &Dot32Q8.ScalarKernel<Q5_0Block>,
             GgmlType.Q5_1 => simd ? &Dot32.Avx2Kernel<Q5_1Block> : &Dot32.ScalarKernel<Q5_1Block>,
-            GgmlType.Q8_0 => simd ? &Dot32.Avx2Kernel<Q8_0Block> : &Dot32.ScalarKernel<Q8_0Block>,
-            GgmlType.IQ4_NL => simd ? &Dot32.Avx2Kernel<Iq4NlBlock> : &Dot32.ScalarKernel<Iq4NlBlock>,
+            GgmlType.Q8_0 => simd ? &Dot32Q8.Avx2Kernel<Q8_0Block> : &Dot32Q8.ScalarKernel<Q8_0Block>,
+            GgmlType.IQ4_NL => simd ? &Dot32Q8.Avx2Kernel<Iq4NlBlock> : &Dot32Q8.ScalarKernel<Iq4NlBlock>,
             GgmlType.Q4_K => simd ? &DotK.Q4KAvx2 : &DotK.Q4KScalar,
             GgmlType.Q5_K => simd ? &DotK.Q5KAvx2 : &DotK.Q5KScalar,
             GgmlType.Q6_K => simd ? &DotK.Q6KAvx2 : &DotK.Q6KScalar,

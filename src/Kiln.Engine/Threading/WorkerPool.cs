@@ -1,24 +1,43 @@
+using System.Diagnostics;
+
 namespace Kiln.Engine.Threading;
 
-/// <summary>A unit of parallel work: each worker runs its share, identified by index and count.</summary>
+/// <summary>
+/// A unit of parallel work split into <c>workers</c> parts. Each part runs exactly once, on whichever
+/// pool thread claims it, and no two threads run the same part, so per-part scratch needs no locks.
+/// </summary>
 public interface IParallelJob
 {
     void Execute(int worker, int workers);
 }
 
 /// <summary>
-/// A fixed set of worker threads that live as long as the model. The caller thread is worker 0;
-/// jobs are handed over through a generation counter and joined with a spin-then-wait barrier,
-/// because per-matmul Task or Parallel.For dispatch costs more than a small model's matmul.
+/// A fixed set of worker threads that live as long as the model; the caller thread works too.
+/// A job is published under a new generation and its parts are claimed with a compare-and-swap on a
+/// (generation, next part) counter, so a thread that is slow to wake (or descheduled on a busy machine)
+/// never holds a job up: the others claim its part. The caller waits only for parts already running.
+/// Idle threads poll for a short while before they block, because a decode step runs about a hundred
+/// short jobs back to back and a kernel wake-up per job would cost more than the job itself. The
+/// polls avoid the x86 pause instruction (Thread.SpinWait): on virtual machines pause loops trigger
+/// pause-loop exiting, which deschedules the spinning vCPU and made each handoff cost tens of µs.
 /// </summary>
 public sealed class WorkerPool : IDisposable
 {
+    /// <summary>How long an idle worker polls before it blocks: covers the gaps between a step's jobs.</summary>
+    private static readonly long SpinTicks = Stopwatch.Frequency / 4000; // 250 µs
+
+    /// <summary>Polls of the flag between clock reads while spinning.</summary>
+    private const int PollsPerClockRead = 64;
+
     private readonly Thread[] _threads;
     private readonly ManualResetEventSlim[] _wake;
-    private readonly ManualResetEventSlim _done = new(false);
+    private readonly int[] _sleeping;
+    private readonly long[] _allocated;
+    private readonly ManualResetEventSlim _done = new(false, spinCount: 0);
+    private int _callerSleeping;
     private IParallelJob? _job;
-    private int _pending;
-    private volatile int _generation;
+    private long _claim; // generation << 32 | next unclaimed part
+    private int _completed;
     private volatile bool _stopping;
     private Exception? _failure;
 
@@ -27,18 +46,31 @@ public sealed class WorkerPool : IDisposable
         Threads = Math.Max(1, threads);
         _threads = new Thread[Threads - 1];
         _wake = new ManualResetEventSlim[Threads - 1];
+        _sleeping = new int[Threads - 1];
+        _allocated = new long[Threads - 1];
         for (var i = 0; i < _threads.Length; i++)
         {
-            var index = i + 1;
-            _wake[i] = new ManualResetEventSlim(false, spinCount: 2000);
-            _threads[i] = new Thread(() => Loop(index)) { IsBackground = true, Name = $"kiln-worker-{index}" };
+            var slot = i;
+            _wake[i] = new ManualResetEventSlim(false, spinCount: 0);
+            _threads[i] = new Thread(() => Loop(slot)) { IsBackground = true, Name = $"kiln-worker-{slot + 1}" };
             _threads[i].Start();
         }
     }
 
     public int Threads { get; }
 
-    /// <summary>Runs the job on every worker (the caller included) and returns when all are done.</summary>
+    /// <summary>GC bytes the worker threads (not the caller) had allocated as of their last job.</summary>
+    internal long WorkerAllocatedBytes
+    {
+        get
+        {
+            long sum = 0;
+            for (var i = 0; i < _allocated.Length; i++) sum += Volatile.Read(ref _allocated[i]);
+            return sum;
+        }
+    }
+
+    /// <summary>Runs every part of the job (the caller helping) and returns when all are done.</summary>
     public void Run(IParallelJob job)
     {
         if (Threads == 1)
@@ -48,54 +80,97 @@ public sealed class WorkerPool : IDisposable
         }
         _job = job;
         _failure = null;
-        _done.Reset();
-        Volatile.Write(ref _pending, Threads - 1);
-        _generation++;
-        foreach (var w in _wake) w.Set();
+        Volatile.Write(ref _completed, 0);
+        var generation = (int)(Volatile.Read(ref _claim) >> 32) + 1;
+        Interlocked.Exchange(ref _claim, (long)generation << 32); // full fence: the job is visible first
+        for (var i = 0; i < _wake.Length; i++)
+            if (Volatile.Read(ref _sleeping[i]) != 0) _wake[i].Set();
         try
         {
-            job.Execute(0, Threads);
+            RunParts(job, generation);
         }
         finally
         {
-            var spins = new SpinWait();
-            while (Volatile.Read(ref _pending) != 0)
-            {
-                if (!spins.NextSpinWillYield)
-                {
-                    spins.SpinOnce();
-                    continue;
-                }
-                _done.Wait();
-                // A worker of the previous run may set _done after this run's Reset (its decrement was
-                // already seen by the spin): that stale signal must not end this run early.
-                if (Volatile.Read(ref _pending) != 0) _done.Reset();
-            }
+            WaitForParts();
             _job = null;
         }
         if (_failure is not null) throw new AggregateException("a worker failed", _failure);
     }
 
-    private void Loop(int index)
+    /// <summary>Claims and runs parts of <paramref name="generation"/> until none are left.</summary>
+    private void RunParts(IParallelJob job, int generation)
     {
-        var seen = 0;
-        var wake = _wake[index - 1];
         while (true)
         {
-            wake.Wait();
-            wake.Reset();
-            if (_stopping) return;
-            if (_generation == seen) continue;
-            seen = _generation;
+            var claim = Volatile.Read(ref _claim);
+            var part = (int)claim;
+            if ((int)(claim >> 32) != generation || part >= Threads) return;
+            if (Interlocked.CompareExchange(ref _claim, claim + 1, claim) != claim) continue;
             try
             {
-                _job!.Execute(index, Threads);
+                job.Execute(part, Threads);
             }
             catch (Exception e)
             {
                 _failure = e;
             }
-            if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
+            if (Interlocked.Increment(ref _completed) == Threads && Volatile.Read(ref _callerSleeping) != 0) _done.Set();
+        }
+    }
+
+    private void WaitForParts()
+    {
+        while (true)
+        {
+            var until = Stopwatch.GetTimestamp() + SpinTicks;
+            do
+            {
+                for (var i = 0; i < PollsPerClockRead; i++)
+                    if (Volatile.Read(ref _completed) == Threads) return;
+            }
+            while (Stopwatch.GetTimestamp() <= until);
+            Interlocked.Exchange(ref _callerSleeping, 1);
+            if (Volatile.Read(ref _completed) != Threads) _done.Wait();
+            // A set left over from an earlier run may have woken us: clear it and look again.
+            _done.Reset();
+            Volatile.Write(ref _callerSleeping, 0);
+        }
+    }
+
+    private void Loop(int slot)
+    {
+        var seen = 0;
+        while (true)
+        {
+            seen = WaitForJob(slot, seen);
+            if (_stopping) return;
+            // The job read after the generation: if it already belongs to a later run, every part of
+            // this generation is claimed and RunParts does nothing.
+            var job = Volatile.Read(ref _job);
+            if (job is not null) RunParts(job, seen);
+            Volatile.Write(ref _allocated[slot], GC.GetAllocatedBytesForCurrentThread());
+        }
+    }
+
+    /// <summary>Polls, then blocks, until the generation moves past <paramref name="seen"/>; returns the new one.</summary>
+    private int WaitForJob(int slot, int seen)
+    {
+        while (true)
+        {
+            var until = Stopwatch.GetTimestamp() + SpinTicks;
+            do
+            {
+                for (var i = 0; i < PollsPerClockRead; i++)
+                {
+                    var g = (int)(Volatile.Read(ref _claim) >> 32);
+                    if (g != seen || _stopping) return g;
+                }
+            }
+            while (Stopwatch.GetTimestamp() <= until);
+            Interlocked.Exchange(ref _sleeping[slot], 1);
+            if ((int)(Volatile.Read(ref _claim) >> 32) == seen && !_stopping) _wake[slot].Wait();
+            _wake[slot].Reset();
+            Volatile.Write(ref _sleeping[slot], 0);
         }
     }
 

@@ -73,7 +73,7 @@ public static class EngineToolCommands
         var prompt = Positive("-p", "prompt tokens", 128, "--n-prompt");
         var generate = Positive("-n", "generated tokens", 128, "--n-gen");
         var reps = Positive("--repetitions", "measured runs (median reported)", 5, "-r");
-        var seqs = Positive("--sequences", "sequences decoded together for the batched figure (1 skips it)", 4);
+        var seqs = Positive("--sequences", "sequences decoded together for the batched figure (1 skips it)", 8);
         var kv = new Option<string>("--kv-cache-type") { Description = "f32|f16", DefaultValueFactory = _ => "f32" };
         kv.AcceptOnlyFromAmong("f32", "f16");
         var engine = new Command("engine", "prompt-processing and generation speed of the engine on one model")

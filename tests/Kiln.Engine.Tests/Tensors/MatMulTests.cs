@@ -88,6 +88,7 @@ public class MatMulTests
             else
                 BitConverter.TryWriteBytes(a.AsSpan(blk * ab), (Half)1f);
         }
+        MatMul.FillActivationTail(type, a, n);
         long exact = 0;
         for (int blk = 0; blk < n / bs; blk++)
         {

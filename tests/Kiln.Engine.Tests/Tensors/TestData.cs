@@ -111,6 +111,9 @@ internal static class TestData
                 if (a[blk * bb + qOff + e] == 0x80) a[blk * bb + qOff + e] = 0x81;
             if (at == GgmlType.Q8_K) FixBsums(a, blk * bb);
         }
+        // Q8_0 activation rows carry derived per-block scales and sums after their blocks.
+        Array.Resize(ref a, MatMul.ActivationRowBytes(weightType, n));
+        MatMul.FillActivationTail(weightType, a, n);
         return a;
     }
 }
