@@ -135,6 +135,14 @@ public class AutoscalingEndToEndTests
 
         // Idle: down to one replica after the scale-down window, then to zero after the scale-to-zero window.
         await Steps.WaitForAsync(api, Path, r => r.Int("desiredReplicaCount") == 0 && r.Body.GetProperty("replicas").GetArrayLength() == 0, "idle scale to zero");
+        // The event log can trail the desired count by a poll of the watcher.
+        static bool Ordered(List<string> d)
+        {
+            var up = d.FindIndex(m => m.StartsWith("scale up 1 -> 2", StringComparison.Ordinal));
+            var down = d.FindIndex(m => m.StartsWith("scale down 2 -> 1", StringComparison.Ordinal));
+            return up >= 0 && up < down && down < d.FindLastIndex(m => m.StartsWith("scale to zero 1 -> 0", StringComparison.Ordinal));
+        }
+        await Wait.UntilAsync(() => Ordered(watcher.Messages("Autoscaled")), TimeSpan.FromSeconds(15), "the scale-to-zero event after the scale-down");
         var decisions = watcher.Messages("Autoscaled");
         var up = decisions.FindIndex(m => m.StartsWith("scale up 1 -> 2", StringComparison.Ordinal));
         var down = decisions.FindIndex(m => m.StartsWith("scale down 2 -> 1", StringComparison.Ordinal));
