@@ -65,9 +65,16 @@ public class AddonServingTests
         Assert.Equal(GreedyText("stories260K-lora-qv-r4.json", Prompt), await CompleteAsync(newPort, Qv, Prompt, 32));
 
         // Undeploy under traffic through the gateway: every request admitted finishes with the adapter's answer.
-        var expected = await CompleteAsync(port, Qv, Prompt, 480);
-        var traffic = Enumerable.Range(0, 32).Select(_ => CompleteAsync(gateway, key, Qv, Prompt, 480)).ToArray();
-        await Wait.ForAsync(async () => (await AdaptersAsync(port)).GetValueOrDefault(Qv).Active > 0 ? "" : null, Steps.Timeout, "requests in flight");
+        // Long generations keep requests in flight long enough to be seen on a loaded machine.
+        var expected = await CompleteAsync(port, Qv, Prompt, 1200);
+        var traffic = Enumerable.Range(0, 32).Select(_ => CompleteAsync(gateway, key, Qv, Prompt, 1200)).ToArray();
+        await Wait.ForAsync(async () =>
+        {
+            Assert.False(traffic.All(t => t.IsCompleted), "the traffic finished before any request was seen in flight");
+            foreach (var r in replicas)
+                if ((await AdaptersAsync(r.Port)).GetValueOrDefault(Qv).Active > 0) return "";
+            return null;
+        }, Steps.Timeout, "requests in flight");
         var undeploy = ctl.RunAsync("undeploy", "qv", "--deployment-id", "tales", "--wait", "--wait-timeout", "60s");
         var sawUnloading = false;
         while (!traffic.All(t => t.IsCompleted))
