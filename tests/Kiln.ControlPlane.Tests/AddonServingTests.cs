@@ -68,13 +68,16 @@ public class AddonServingTests
         // Long generations keep requests in flight long enough to be seen on a loaded machine.
         var expected = await CompleteAsync(port, Qv, Prompt, 1200);
         var traffic = Enumerable.Range(0, 32).Select(_ => CompleteAsync(gateway, key, Qv, Prompt, 1200)).ToArray();
+        // Undeploy only once every request has reached a replica (in flight or done): the gateway
+        // rightly refuses one still on its way once the addon is undeploying.
         await Wait.ForAsync(async () =>
         {
-            Assert.False(traffic.All(t => t.IsCompleted), "the traffic finished before any request was seen in flight");
-            foreach (var r in replicas)
-                if ((await AdaptersAsync(r.Port)).GetValueOrDefault(Qv).Active > 0) return "";
-            return null;
-        }, Steps.Timeout, "requests in flight");
+            var done = traffic.Count(t => t.IsCompleted); // read before the count of active ones
+            Assert.True(done < traffic.Length, "the traffic finished before it was seen in flight");
+            var active = 0;
+            foreach (var r in replicas) active += (await AdaptersAsync(r.Port)).GetValueOrDefault(Qv).Active;
+            return active > 0 && done + active >= traffic.Length ? "" : null;
+        }, Steps.Timeout, "every request in flight");
         var undeploy = ctl.RunAsync("undeploy", "qv", "--deployment-id", "tales", "--wait", "--wait-timeout", "60s");
         var sawUnloading = false;
         while (!traffic.All(t => t.IsCompleted))
