@@ -100,6 +100,15 @@ internal static unsafe class DotK
             y[s * yStride] = acc[s];
     }
 
+    /// <summary>Integer dot of sub-block <paramref name="j"/> (of <paramref name="len"/> values) of unpacked weights and Q8_K activations.</summary>
+    private static int SubBlockDot(int* q, sbyte* qa, int j, int len)
+    {
+        int part = 0;
+        for (int l = len * j, end = l + len; l < end; l++)
+            part += q[l] * qa[l];
+        return part;
+    }
+
     public static void Q4KScalar(byte* w, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
         => Q45KScalar(w, a, aStride, nSeq, n, y, yStride, five: false);
 
@@ -133,15 +142,9 @@ internal static unsafe class DotK
             byte* ah = a + (nint)i * AB;
             for (int s = 0; s < nSeq; s++, ah += aStride)
             {
-                sbyte* qa = (sbyte*)(ah + 4);
                 int isum = 0;
                 for (int j = 0; j < 8; j++)
-                {
-                    int part = 0;
-                    for (int l = 0; l < 32; l++)
-                        part += q[32 * j + l] * qa[32 * j + l];
-                    isum += sc[j] * part;
-                }
+                    isum += sc[j] * SubBlockDot(q, (sbyte*)(ah + 4), j, 32);
                 float da = Unsafe.ReadUnaligned<float>(ah);
                 acc[s] += (da * d) * isum - (da * dmin) * MinSum(mn, ah);
             }
@@ -214,15 +217,9 @@ internal static unsafe class DotK
             byte* ah = a + (nint)i * AB;
             for (int s = 0; s < nSeq; s++, ah += aStride)
             {
-                sbyte* qa = (sbyte*)(ah + 4);
                 int isum = 0;
                 for (int j = 0; j < 16; j++)
-                {
-                    int part = 0;
-                    for (int l = 0; l < 16; l++)
-                        part += q[16 * j + l] * qa[16 * j + l];
-                    isum += sc[j] * part;
-                }
+                    isum += sc[j] * SubBlockDot(q, (sbyte*)(ah + 4), j, 16);
                 float da = Unsafe.ReadUnaligned<float>(ah);
                 acc[s] += (da * d) * isum;
             }
