@@ -93,12 +93,7 @@ internal static unsafe class LegacyQuants
     {
         for (int i = 0; i < nb; i++, x += QK, dst += 18)
         {
-            float amax = 0, max = 0;
-            for (int j = 0; j < QK; j++)
-            {
-                float a = MathF.Abs(x[j]);
-                if (amax < a) { amax = a; max = x[j]; }
-            }
+            float max = LargestMagnitude(x);
             float d = max / -8;
             float id = d != 0 ? 1.0f / d : 0.0f;
             Unsafe.WriteUnaligned(dst, HalfFloat.FromSingle(d));
@@ -133,12 +128,7 @@ internal static unsafe class LegacyQuants
     {
         for (int i = 0; i < nb; i++, x += QK, dst += 22)
         {
-            float amax = 0, max = 0;
-            for (int j = 0; j < QK; j++)
-            {
-                float a = MathF.Abs(x[j]);
-                if (amax < a) { amax = a; max = x[j]; }
-            }
+            float max = LargestMagnitude(x);
             float d = max / -16;
             float id = d != 0 ? 1.0f / d : 0.0f;
             Unsafe.WriteUnaligned(dst, HalfFloat.FromSingle(d));
@@ -200,6 +190,18 @@ internal static unsafe class LegacyQuants
             if (withSum)
                 Unsafe.WriteUnaligned(dst + 2, HalfFloat.FromSingle(sum * d));
         }
+    }
+
+    /// <summary>The block's value of largest magnitude, sign kept (the first one on ties, as ggml).</summary>
+    private static float LargestMagnitude(float* x)
+    {
+        float amax = 0, max = 0;
+        for (int j = 0; j < QK; j++)
+        {
+            float a = MathF.Abs(x[j]);
+            if (amax < a) { amax = a; max = x[j]; }
+        }
+        return max;
     }
 
     private static void MinMax(float* x, out float min, out float max)
