@@ -86,9 +86,15 @@ public static unsafe class MatMul
         if (activation.Length < actBytes)
             throw new ArgumentException($"activation row holds {activation.Length} bytes, {actBytes} needed", nameof(activation));
         float result;
+        var block = BlockKernel(weightType, simd);
         fixed (byte* w = weightRow)
         fixed (byte* a = activation)
-            kernel(w, a, actBytes, 1, n, &result, 0);
+        {
+            if (block != null)
+                block(w, weightRow.Length, 1, a, actBytes, 1, n, &result, 0);
+            else
+                kernel(w, a, actBytes, 1, n, &result, 0);
+        }
         return result;
     }
 
@@ -132,10 +138,20 @@ public static unsafe class MatMul
         float* y, int yStride, int rowStart, int rowEnd, bool simd)
     {
         var kernel = Kernel(weightType, simd);
+        var block = BlockKernel(weightType, simd);
         CheckRow(weightType, rowBytes, n);
         int actBytes = ActivationRowBytes(weightType, n);
         if ((long)nSeq * actBytes > actLength)
             throw new ArgumentException($"activations hold {actLength} bytes, {nSeq} rows need {(long)nSeq * actBytes}", "activations");
+        if (block != null)
+        {
+            // Walk a tile of weight rows small enough to stay in L2 once with every activation row, so
+            // weights stream from memory once; the kernel tiles rows × activations in registers.
+            int tile = nSeq <= SeqTile ? rowEnd - rowStart : (int)Math.Clamp(64 * 1024 / rowBytes, 4, 64);
+            for (int r0 = rowStart; r0 < rowEnd; r0 += tile)
+                block(w + r0 * rowBytes, (nint)rowBytes, Math.Min(tile, rowEnd - r0), a, actBytes, nSeq, n, y + r0, yStride);
+            return;
+        }
         if (nSeq <= SeqTile)
         {
             for (int r = rowStart; r < rowEnd; r++)
@@ -172,6 +188,22 @@ public static unsafe class MatMul
         long need = GgmlTypeInfo.RowBytes(weightType, n);
         if (rowBytes < need)
             throw new ArgumentException($"{weightType} row holds {rowBytes} bytes, {need} needed for {n} elements");
+    }
+
+    /// <summary>
+    /// The block kernel for <paramref name="weightType"/>, or null where only the row kernel exists. A block
+    /// kernel computes y[s*yStride + r] = dot(w + r*rowBytes, a + s*aStride) for every r below nRows and s
+    /// below nSeq (any counts), tiling both in registers; the bits of each dot must not depend on the counts.
+    /// Arguments: (w, rowBytes, nRows, a, aStride, nSeq, n, y, yStride).
+    /// </summary>
+    internal static delegate*<byte*, nint, int, byte*, nint, int, int, float*, nint, void> BlockKernel(GgmlType weightType, bool simd)
+    {
+        if (simd && !IsAccelerated)
+            throw new PlatformNotSupportedException("AVX2 and FMA are not available");
+        return weightType switch
+        {
+            _ => null,
+        };
     }
 
     /// <summary>The kernel computing y[s*yStride] = dot(w, a + s*aStride) for s below nSeq (at most 4).</summary>
