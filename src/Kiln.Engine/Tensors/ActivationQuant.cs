@@ -12,14 +12,12 @@ namespace Kiln.Engine.Tensors;
 internal static unsafe class ActivationQuant
 {
     /// <summary>
-    /// Q8_0 rows in <see cref="Q8Activation"/> layout (blocks plus scale and sum tail) or, with
+    /// Q8_0 rows in <see cref="Q8Activation"/> layout (blocks plus widened scales) or, with
     /// <paramref name="withSum"/>, plain Q8_1 blocks (36 B) whose s = d*Σq.
     /// </summary>
     public static void Q8(float* x, byte* dst, int nb, bool withSum)
     {
         int blockBytes = withSum ? 36 : Q8Activation.BlockBytes;
-        float* scales = withSum ? null : Q8Activation.Scales(dst, nb);
-        int* sums = withSum ? null : Q8Activation.Sums(dst, nb);
         bool simd = Avx2.IsSupported;
         for (int i = 0; i < nb; i++, x += 32)
         {
@@ -37,8 +35,7 @@ internal static unsafe class ActivationQuant
             }
             else
             {
-                scales[i] = HalfFloat.ToSingle(dh);
-                Unsafe.WriteUnaligned(sums + i, sum);
+                Q8Activation.SetTail(dst, nb, i, HalfFloat.ToSingle(dh), sum);
             }
         }
     }

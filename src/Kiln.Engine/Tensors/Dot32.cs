@@ -7,7 +7,7 @@ namespace Kiln.Engine.Tensors;
 /// <summary>
 /// Dot products of one weight row of a format with a min (Q4_1, Q5_1) with up to four Q8_1 activation
 /// rows, the weight decoded once per block and reused for every activation row (formats without a min
-/// use <see cref="Dot32Q8"/>).
+/// use <see cref="Gemm32Q8"/>).
 /// Numerics: each block's dot is an exact integer; block b adds (dw·da)·isum and dm·s into float lanes
 /// b % 4; the lanes are reduced as (l0+l1)+(l2+l3). The scalar and AVX2 kernels follow this order
 /// exactly, so they agree bit for bit.

@@ -34,7 +34,7 @@ public static unsafe class MatMul
         CheckLength(weightType, n);
         var type = ActivationType(weightType);
         return type == GgmlType.Q8_0
-            ? checked(n / 32 * Q8Activation.RowBytesPerBlock)
+            ? Q8Activation.RowBytes(n / 32)
             : checked((int)GgmlTypeInfo.RowBytes(type, n));
     }
 
@@ -80,13 +80,13 @@ public static unsafe class MatMul
 
     internal static float DotRow(GgmlType weightType, ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n, bool simd)
     {
-        var kernel = Kernel(weightType, simd);
+        var block = BlockKernel(weightType, simd);
+        var kernel = block == null ? Kernel(weightType, simd) : null;
         CheckRow(weightType, weightRow.Length, n);
         int actBytes = ActivationRowBytes(weightType, n);
         if (activation.Length < actBytes)
             throw new ArgumentException($"activation row holds {activation.Length} bytes, {actBytes} needed", nameof(activation));
         float result;
-        var block = BlockKernel(weightType, simd);
         fixed (byte* w = weightRow)
         fixed (byte* a = activation)
         {
@@ -137,8 +137,8 @@ public static unsafe class MatMul
     private static void Rows(GgmlType weightType, byte* w, long rowBytes, int n, byte* a, int actLength, int nSeq,
         float* y, int yStride, int rowStart, int rowEnd, bool simd)
     {
-        var kernel = Kernel(weightType, simd);
         var block = BlockKernel(weightType, simd);
+        var kernel = block == null ? Kernel(weightType, simd) : null;
         CheckRow(weightType, rowBytes, n);
         int actBytes = ActivationRowBytes(weightType, n);
         if ((long)nSeq * actBytes > actLength)
@@ -202,11 +202,15 @@ public static unsafe class MatMul
             throw new PlatformNotSupportedException("AVX2 and FMA are not available");
         return weightType switch
         {
+            GgmlType.Q4_0 => simd ? &Gemm32Q8.Avx2Block<Q4_0Block> : &Gemm32Q8.ScalarBlock<Q4_0Block>,
+            GgmlType.Q5_0 => simd ? &Gemm32Q8.Avx2Block<Q5_0Block> : &Gemm32Q8.ScalarBlock<Q5_0Block>,
+            GgmlType.Q8_0 => simd ? &Gemm32Q8.Avx2Block<Q8_0Block> : &Gemm32Q8.ScalarBlock<Q8_0Block>,
+            GgmlType.IQ4_NL => simd ? &Gemm32Q8.Avx2Block<Iq4NlBlock> : &Gemm32Q8.ScalarBlock<Iq4NlBlock>,
             _ => null,
         };
     }
 
-    /// <summary>The kernel computing y[s*yStride] = dot(w, a + s*aStride) for s below nSeq (at most 4).</summary>
+    /// <summary>The row kernel of a type without a block kernel: y[s*yStride] = dot(w, a + s*aStride) for s below nSeq (at most 4).</summary>
     internal static delegate*<byte*, byte*, nint, int, int, float*, nint, void> Kernel(GgmlType weightType, bool simd)
     {
         if (simd && !IsAccelerated)
@@ -216,12 +220,8 @@ public static unsafe class MatMul
             GgmlType.F32 => simd ? &DotFloat.Avx2Kernel<F32Weight> : &DotFloat.ScalarKernel<F32Weight>,
             GgmlType.F16 => simd ? &DotFloat.Avx2Kernel<F16Weight> : &DotFloat.ScalarKernel<F16Weight>,
             GgmlType.BF16 => simd ? &DotFloat.Avx2Kernel<BF16Weight> : &DotFloat.ScalarKernel<BF16Weight>,
-            GgmlType.Q4_0 => simd ? &Dot32Q8.Avx2Kernel<Q4_0Block> : &Dot32Q8.ScalarKernel<Q4_0Block>,
             GgmlType.Q4_1 => simd ? &Dot32.Avx2Kernel<Q4_1Block> : &Dot32.ScalarKernel<Q4_1Block>,
-            GgmlType.Q5_0 => simd ? &Dot32Q8.Avx2Kernel<Q5_0Block> : &Dot32Q8.ScalarKernel<Q5_0Block>,
             GgmlType.Q5_1 => simd ? &Dot32.Avx2Kernel<Q5_1Block> : &Dot32.ScalarKernel<Q5_1Block>,
-            GgmlType.Q8_0 => simd ? &Dot32Q8.Avx2Kernel<Q8_0Block> : &Dot32Q8.ScalarKernel<Q8_0Block>,
-            GgmlType.IQ4_NL => simd ? &Dot32Q8.Avx2Kernel<Iq4NlBlock> : &Dot32Q8.ScalarKernel<Iq4NlBlock>,
             GgmlType.Q4_K => simd ? &DotK.Q4KAvx2 : &DotK.Q4KScalar,
             GgmlType.Q5_K => simd ? &DotK.Q5KAvx2 : &DotK.Q5KScalar,
             GgmlType.Q6_K => simd ? &DotK.Q6KAvx2 : &DotK.Q6KScalar,
