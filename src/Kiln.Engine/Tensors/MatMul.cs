@@ -202,7 +202,7 @@ public static unsafe class MatMul
             throw new PlatformNotSupportedException("AVX2 and FMA are not available");
         return weightType switch
         {
-            GgmlType.Q4_0 => simd ? &Gemm32Q8.Avx2Block<Q4_0Block> : &Gemm32Q8.ScalarBlock<Q4_0Block>,
+            GgmlType.Q4_0 => simd ? &GemmQ4_0.Avx2Block : &GemmQ4_0.ScalarBlock,
             GgmlType.Q5_0 => simd ? &Gemm32Q8.Avx2Block<Q5_0Block> : &Gemm32Q8.ScalarBlock<Q5_0Block>,
             GgmlType.Q8_0 => simd ? &Gemm32Q8.Avx2Block<Q8_0Block> : &Gemm32Q8.ScalarBlock<Q8_0Block>,
             GgmlType.IQ4_NL => simd ? &Gemm32Q8.Avx2Block<Iq4NlBlock> : &Gemm32Q8.ScalarBlock<Iq4NlBlock>,

@@ -117,7 +117,14 @@ public class MatMulTests
     public void RowsMatchDotRowForEverySequenceCount(GgmlType type)
     {
         var rng = new Random(31 + (int)type);
-        int n = Reference.BlockSize(type) == 256 ? 512 : 160, rows = 7;
+        int n = Reference.BlockSize(type) == 256 ? 512 : 160;
+        // 7 rows: one short group for kernels that take rows eight at a time; 21: whole groups and a tail.
+        foreach (int rows in new[] { 7, 21 })
+            RowsMatchDotRow(type, rng, n, rows);
+    }
+
+    private static void RowsMatchDotRow(GgmlType type, Random rng, int n, int rows)
+    {
         long rowBytes = GgmlTypeInfo.RowBytes(type, n) + 6; // padded rows
         var w = new byte[rows * rowBytes];
         for (int r = 0; r < rows; r++)

@@ -1,0 +1,204 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Kiln.Engine.Tensors;
+
+/// <summary>
+/// Block kernel for Q4_0 weights against <see cref="Q8Activation"/> rows. Eight weight rows at a time are
+/// decoded to unsigned quants u = q + 8 and interleaved four bytes per row (a dword transpose), so one
+/// multiply-add of a broadcast activation dword feeds all eight rows and every 32-bit lane is one row's
+/// dot. The small unsigned quants let eight such products add up in 16 bits before widening (at most
+/// 8·2·15·128 &lt; 2^15), so each block costs one widening per eight rows. The repack is paid once per
+/// eight rows and reused by every activation row.
+/// Numerics, per dot: one float accumulator; for each block in order, acc = fma(Σu·a, dw·da, acc), then
+/// acc = fma(-8·dw, da·Σa, acc), the integer sum exact. The scalar kernel mirrors this bit for bit.
+/// </summary>
+internal static unsafe class GemmQ4_0
+{
+    private const int BlockBytes = 18;
+
+    /// <summary>Repacked quants of eight rows: per block, eight 32-byte vectors (one per dword of the block).</summary>
+    [ThreadStatic] private static byte[]? t_packed;
+
+    public static void Avx2Block(byte* w, nint rowBytes, int nRows, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
+    {
+        int nb = n / 32;
+        // Packed quants (256 B per block) then the eight rows' scales per block (32 B per block).
+        var scratch = t_packed;
+        int need = nb * (256 + 32) + 32;
+        if (scratch is null || scratch.Length < need)
+            t_packed = scratch = GC.AllocateUninitializedArray<byte>(need, pinned: true);
+        fixed (byte* packedBytes = scratch)
+        {
+            // 32-byte aligned for the aligned loads below.
+            byte* packed = (byte*)(((nint)packedBytes + 31) & ~(nint)31);
+            float* scales = (float*)(packed + (nint)nb * 256);
+            float* outRow = stackalloc float[8 * 4];
+            for (int r = 0; r < nRows; r += 8)
+            {
+                int rows = Math.Min(8, nRows - r);
+                Repack(w + r * rowBytes, rowBytes, rows, nb, packed, scales);
+                for (int s = 0; s < nSeq; s += 4)
+                {
+                    int ns = Math.Min(4, nSeq - s);
+                    byte* at = a + s * aStride;
+                    if (rows == 8)
+                    {
+                        Tile(packed, scales, at, aStride, ns, nb, y + s * yStride + r, yStride);
+                    }
+                    else
+                    {
+                        // A short last group computes into a buffer and keeps only its real rows.
+                        Tile(packed, scales, at, aStride, ns, nb, outRow, 8);
+                        for (int t = 0; t < ns; t++)
+                            for (int i = 0; i < rows; i++)
+                                y[(s + t) * yStride + r + i] = outRow[t * 8 + i];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Decodes up to eight rows (missing ones as zeros) and transposes them to the interleaved layout.</summary>
+    private static void Repack(byte* w, nint rowBytes, int rows, int nb, byte* packed, float* scales)
+    {
+        for (int b = 0; b < nb; b++)
+        {
+            var u0 = Decode(w, rowBytes, 0, rows, b);
+            var u1 = Decode(w, rowBytes, 1, rows, b);
+            var u2 = Decode(w, rowBytes, 2, rows, b);
+            var u3 = Decode(w, rowBytes, 3, rows, b);
+            var u4 = Decode(w, rowBytes, 4, rows, b);
+            var u5 = Decode(w, rowBytes, 5, rows, b);
+            var u6 = Decode(w, rowBytes, 6, rows, b);
+            var u7 = Decode(w, rowBytes, 7, rows, b);
+            HalfFloat.ToSingle(Vector256.Create(Half(w, rowBytes, 0, rows, b), Half(w, rowBytes, 1, rows, b),
+                Half(w, rowBytes, 2, rows, b), Half(w, rowBytes, 3, rows, b), Half(w, rowBytes, 4, rows, b),
+                Half(w, rowBytes, 5, rows, b), Half(w, rowBytes, 6, rows, b), Half(w, rowBytes, 7, rows, b))).Store(scales + 8 * b);
+            var t0 = Avx2.UnpackLow(u0, u1);
+            var t1 = Avx2.UnpackHigh(u0, u1);
+            var t2 = Avx2.UnpackLow(u2, u3);
+            var t3 = Avx2.UnpackHigh(u2, u3);
+            var t4 = Avx2.UnpackLow(u4, u5);
+            var t5 = Avx2.UnpackHigh(u4, u5);
+            var t6 = Avx2.UnpackLow(u6, u7);
+            var t7 = Avx2.UnpackHigh(u6, u7);
+            var s0 = Avx2.UnpackLow(t0.AsInt64(), t2.AsInt64());
+            var s1 = Avx2.UnpackHigh(t0.AsInt64(), t2.AsInt64());
+            var s2 = Avx2.UnpackLow(t1.AsInt64(), t3.AsInt64());
+            var s3 = Avx2.UnpackHigh(t1.AsInt64(), t3.AsInt64());
+            var s4 = Avx2.UnpackLow(t4.AsInt64(), t6.AsInt64());
+            var s5 = Avx2.UnpackHigh(t4.AsInt64(), t6.AsInt64());
+            var s6 = Avx2.UnpackLow(t5.AsInt64(), t7.AsInt64());
+            var s7 = Avx2.UnpackHigh(t5.AsInt64(), t7.AsInt64());
+            byte* p = packed + (nint)b * 256;
+            Avx2.Permute2x128(s0, s4, 0x20).Store((long*)p);
+            Avx2.Permute2x128(s1, s5, 0x20).Store((long*)(p + 32));
+            Avx2.Permute2x128(s2, s6, 0x20).Store((long*)(p + 64));
+            Avx2.Permute2x128(s3, s7, 0x20).Store((long*)(p + 96));
+            Avx2.Permute2x128(s0, s4, 0x31).Store((long*)(p + 128));
+            Avx2.Permute2x128(s1, s5, 0x31).Store((long*)(p + 160));
+            Avx2.Permute2x128(s2, s6, 0x31).Store((long*)(p + 192));
+            Avx2.Permute2x128(s3, s7, 0x31).Store((long*)(p + 224));
+        }
+    }
+
+    /// <summary>Row <paramref name="i"/>'s block <paramref name="b"/> as unsigned quants, zeros past the last row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Decode(byte* w, nint rowBytes, int i, int rows, int b)
+        => i < rows ? Block32Bits.Nibbles(w + i * rowBytes + (nint)b * BlockBytes + 2).AsInt32() : Vector256<int>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Half(byte* w, nint rowBytes, int i, int rows, int b)
+        => i < rows ? Unsafe.ReadUnaligned<ushort>(w + i * rowBytes + (nint)b * BlockBytes) : 0;
+
+    /// <summary>Eight rows' 16-bit pair sums of one block against one activation block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Pairs(Vector256<byte> v, byte* x, int k)
+        => Avx2.MultiplyAddAdjacent(v, Vector256.Create(Unsafe.ReadUnaligned<int>(x + 4 * k)).AsSByte());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Finish(Vector256<short> p, Vector256<float> dw, Vector256<float> dwBias, byte* act, int nb, int b, Vector256<float> acc)
+    {
+        var isum = Avx2.MultiplyAddAdjacent(p, Vector256<short>.One);
+        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(isum), dw * Vector256.Create(Q8Activation.Scales(act, nb)[b]), acc);
+        return Fma.MultiplyAdd(dwBias, Vector256.Create(Q8Activation.ScaledSums(act, nb)[b]), acc);
+    }
+
+    /// <summary>Eight interleaved rows against up to four activation rows; row i of activation t lands at y[t*yStride + i].</summary>
+    private static void Tile(byte* packed, float* scales, byte* a, nint aStride, int ns, int nb, float* y, nint yStride)
+    {
+        switch (ns)
+        {
+            case 1: Tile<Seq1>(packed, scales, a, aStride, nb, y, yStride); break;
+            case 2: Tile<Seq2>(packed, scales, a, aStride, nb, y, yStride); break;
+            case 3: Tile<Seq3>(packed, scales, a, aStride, nb, y, yStride); break;
+            default: Tile<Seq4>(packed, scales, a, aStride, nb, y, yStride); break;
+        }
+    }
+
+    private static void Tile<TS>(byte* packed, float* scales, byte* a, nint aStride, int nb, float* y, nint yStride)
+        where TS : struct, ISeqCount
+    {
+        byte* a1 = a + aStride, a2 = a1 + aStride, a3 = a2 + aStride;
+        var c0 = Vector256<float>.Zero;
+        var c1 = Vector256<float>.Zero;
+        var c2 = Vector256<float>.Zero;
+        var c3 = Vector256<float>.Zero;
+        var minusBias = Vector256.Create(-8f);
+        for (int b = 0; b < nb; b++)
+        {
+            byte* p = packed + (nint)b * 256;
+            nint xo = (nint)b * Q8Activation.BlockBytes + 2;
+            byte* x0 = a + xo, x1 = a1 + xo, x2 = a2 + xo, x3 = a3 + xo;
+            Vector256<short> p0 = default, p1 = default, p2 = default, p3 = default;
+            for (int k = 0; k < 8; k++)
+            {
+                var v = Vector256.LoadAligned(p + 32 * k);
+                p0 += Pairs(v, x0, k);
+                if (TS.N > 1) p1 += Pairs(v, x1, k);
+                if (TS.N > 2) p2 += Pairs(v, x2, k);
+                if (TS.N > 3) p3 += Pairs(v, x3, k);
+            }
+            var dw = Vector256.Load(scales + 8 * b);
+            var dwBias = dw * minusBias;
+            c0 = Finish(p0, dw, dwBias, a, nb, b, c0);
+            if (TS.N > 1) c1 = Finish(p1, dw, dwBias, a1, nb, b, c1);
+            if (TS.N > 2) c2 = Finish(p2, dw, dwBias, a2, nb, b, c2);
+            if (TS.N > 3) c3 = Finish(p3, dw, dwBias, a3, nb, b, c3);
+        }
+        c0.Store(y);
+        if (TS.N > 1) c1.Store(y + yStride);
+        if (TS.N > 2) c2.Store(y + 2 * yStride);
+        if (TS.N > 3) c3.Store(y + 3 * yStride);
+    }
+
+    public static void ScalarBlock(byte* w, nint rowBytes, int nRows, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
+    {
+        int nb = n / 32;
+        int* q = stackalloc int[32];
+        for (int r = 0; r < nRows; r++)
+        {
+            byte* wr = w + r * rowBytes;
+            for (int s = 0; s < nSeq; s++)
+            {
+                byte* ar = a + s * aStride;
+                float acc = 0;
+                for (int b = 0; b < nb; b++)
+                {
+                    byte* wp = wr + (nint)b * BlockBytes;
+                    Block32Bits.NibblesScalar(wp + 2, q, 0);
+                    sbyte* qa = (sbyte*)(ar + (nint)b * Q8Activation.BlockBytes + 2);
+                    int isum = 0;
+                    for (int e = 0; e < 32; e++)
+                        isum += q[e] * qa[e];
+                    float dw = HalfFloat.ToSingle(wp);
+                    acc = MathF.FusedMultiplyAdd(isum, dw * Q8Activation.Scales(ar, nb)[b], acc);
+                    acc = MathF.FusedMultiplyAdd(dw * -8f, Q8Activation.ScaledSums(ar, nb)[b], acc);
+                }
+                y[s * yStride + r] = acc;
+            }
+        }
+    }
+}
