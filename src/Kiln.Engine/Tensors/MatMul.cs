@@ -202,6 +202,9 @@ public static unsafe class MatMul
             throw new PlatformNotSupportedException("AVX2 and FMA are not available");
         return weightType switch
         {
+            GgmlType.F32 => simd ? &DotFloat.Avx2Block<F32Weight> : &DotFloat.ScalarBlock<F32Weight>,
+            GgmlType.F16 => simd ? &DotFloat.Avx2Block<F16Weight> : &DotFloat.ScalarBlock<F16Weight>,
+            GgmlType.BF16 => simd ? &DotFloat.Avx2Block<BF16Weight> : &DotFloat.ScalarBlock<BF16Weight>,
             _ => null,
         };
     }
