@@ -4,10 +4,12 @@ using System.Runtime.Intrinsics.X86;
 namespace Kiln.Engine.Tensors;
 
 /// <summary>
-/// The AVX2 register tiles of <see cref="DotFloat"/>: for each activation-row count 1..4, up to 8/6/4/3 weight
-/// rows, so a tile keeps its 8–12 accumulators plus the loaded activations in the 16 ymm registers. Each
-/// weight vector (F16 widened once) feeds every activation row and each activation vector every weight row.
-/// The row count is a type so the JIT drops the unused rows of a leftover tile.
+/// The AVX2 register tiles of <see cref="DotFloat"/>: for 1, 2, 3 or 4 activation rows, up to 4, 4, 4 or 3
+/// weight rows, so a tile's accumulators and loaded activations fit the 16 ymm registers. Each weight vector
+/// (F16 widened once) feeds every activation row and each activation vector every weight row. The row count
+/// is a type so the JIT drops the unused rows of a leftover tile.
+/// A tile's rows come one from each of R equal contiguous segments of the caller's rows rather than R
+/// neighbours: streaming weights from memory, R long sequential streams measured faster than R short ones.
 /// </summary>
 internal static unsafe partial class DotFloat
 {
@@ -24,29 +26,17 @@ internal static unsafe partial class DotFloat
 
     private struct N4 : ITileCount { public static int N => 4; }
 
-    private struct N5 : ITileCount { public static int N => 5; }
-
-    private struct N6 : ITileCount { public static int N => 6; }
-
-    private struct N7 : ITileCount { public static int N => 7; }
-
-    private struct N8 : ITileCount { public static int N => 8; }
-
-    /// <summary>R (at most 8) weight rows × 1 activation row, one accumulator per pair.</summary>
-    private static void Tile1<T, R>(byte* w, nint rowBytes, byte* a, nint aStride, int n, float* y, nint yStride)
+    /// <summary>R (at most 4) weight rows, rowStep bytes apart, × 1 activation row.</summary>
+    private static void Tile1<T, R>(byte* w, nint rowStep, byte* a, nint aStride, int n, float* y, nint yStride, nint yStep)
         where T : struct, IFloatWeight
         where R : struct, ITileCount
     {
         float* x0 = (float*)a;
         byte* w0 = w;
-        byte* w1 = w + 1 * rowBytes;
-        byte* w2 = w + 2 * rowBytes;
-        byte* w3 = w + 3 * rowBytes;
-        byte* w4 = w + 4 * rowBytes;
-        byte* w5 = w + 5 * rowBytes;
-        byte* w6 = w + 6 * rowBytes;
-        byte* w7 = w + 7 * rowBytes;
-        Vector256<float> c00 = default, c10 = default, c20 = default, c30 = default, c40 = default, c50 = default, c60 = default, c70 = default;
+        byte* w1 = w + 1 * rowStep;
+        byte* w2 = w + 2 * rowStep;
+        byte* w3 = w + 3 * rowStep;
+        Vector256<float> c00 = default, c10 = default, c20 = default, c30 = default;
         int i = 0;
         for (; i + 8 <= n; i += 8)
         {
@@ -64,86 +54,51 @@ internal static unsafe partial class DotFloat
             {
                 c30 = Fma.MultiplyAdd(T.Load8(w3, i), v0, c30);
             }
-            if (R.N > 4)
-            {
-                c40 = Fma.MultiplyAdd(T.Load8(w4, i), v0, c40);
-            }
-            if (R.N > 5)
-            {
-                c50 = Fma.MultiplyAdd(T.Load8(w5, i), v0, c50);
-            }
-            if (R.N > 6)
-            {
-                c60 = Fma.MultiplyAdd(T.Load8(w6, i), v0, c60);
-            }
-            if (R.N > 7)
-            {
-                c70 = Fma.MultiplyAdd(T.Load8(w7, i), v0, c70);
-            }
         }
         y[0] = Finish<T>(c00, w0, x0, i, n);
         if (R.N > 1)
         {
-            y[1] = Finish<T>(c10, w1, x0, i, n);
+            y[1 * yStep] = Finish<T>(c10, w1, x0, i, n);
         }
         if (R.N > 2)
         {
-            y[2] = Finish<T>(c20, w2, x0, i, n);
+            y[2 * yStep] = Finish<T>(c20, w2, x0, i, n);
         }
         if (R.N > 3)
         {
-            y[3] = Finish<T>(c30, w3, x0, i, n);
-        }
-        if (R.N > 4)
-        {
-            y[4] = Finish<T>(c40, w4, x0, i, n);
-        }
-        if (R.N > 5)
-        {
-            y[5] = Finish<T>(c50, w5, x0, i, n);
-        }
-        if (R.N > 6)
-        {
-            y[6] = Finish<T>(c60, w6, x0, i, n);
-        }
-        if (R.N > 7)
-        {
-            y[7] = Finish<T>(c70, w7, x0, i, n);
+            y[3 * yStep] = Finish<T>(c30, w3, x0, i, n);
         }
     }
 
     private static void Rows1<T>(byte* w, nint rowBytes, int nRows, byte* a, nint aStride, int n, float* y, nint yStride)
         where T : struct, IFloatWeight
     {
-        int r = 0;
-        for (; r + 8 <= nRows; r += 8)
-            Tile1<T, N8>(w + r * rowBytes, rowBytes, a, aStride, n, y + r, yStride);
+        int seg = nRows / 4;
+        for (int j = 0; j < seg; j++)
+            Tile1<T, N4>(w + j * rowBytes, seg * rowBytes, a, aStride, n, y + j, yStride, seg);
+        int r = seg * 4;
+        w += r * rowBytes;
+        y += r;
         switch (nRows - r)
         {
-            case 1: Tile1<T, N1>(w + r * rowBytes, rowBytes, a, aStride, n, y + r, yStride); break;
-            case 2: Tile1<T, N2>(w + r * rowBytes, rowBytes, a, aStride, n, y + r, yStride); break;
-            case 3: Tile1<T, N3>(w + r * rowBytes, rowBytes, a, aStride, n, y + r, yStride); break;
-            case 4: Tile1<T, N4>(w + r * rowBytes, rowBytes, a, aStride, n, y + r, yStride); break;
-            case 5: Tile1<T, N5>(w + r * rowBytes, rowBytes, a, aStride, n, y + r, yStride); break;
-            case 6: Tile1<T, N6>(w + r * rowBytes, rowBytes, a, aStride, n, y + r, yStride); break;
-            case 7: Tile1<T, N7>(w + r * rowBytes, rowBytes, a, aStride, n, y + r, yStride); break;
+            case 1: Tile1<T, N1>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
+            case 2: Tile1<T, N2>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
+            case 3: Tile1<T, N3>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
         }
     }
 
-    /// <summary>R (at most 6) weight rows × 2 activation rows, one accumulator per pair.</summary>
-    private static void Tile2<T, R>(byte* w, nint rowBytes, byte* a, nint aStride, int n, float* y, nint yStride)
+    /// <summary>R (at most 4) weight rows, rowStep bytes apart, × 2 activation rows.</summary>
+    private static void Tile2<T, R>(byte* w, nint rowStep, byte* a, nint aStride, int n, float* y, nint yStride, nint yStep)
         where T : struct, IFloatWeight
         where R : struct, ITileCount
     {
         float* x0 = (float*)a;
         float* x1 = (float*)(a + 1 * aStride);
         byte* w0 = w;
-        byte* w1 = w + 1 * rowBytes;
-        byte* w2 = w + 2 * rowBytes;
-        byte* w3 = w + 3 * rowBytes;
-        byte* w4 = w + 4 * rowBytes;
-        byte* w5 = w + 5 * rowBytes;
-        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        byte* w1 = w + 1 * rowStep;
+        byte* w2 = w + 2 * rowStep;
+        byte* w3 = w + 3 * rowStep;
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         int i = 0;
         for (; i + 8 <= n; i += 8)
         {
@@ -170,66 +125,45 @@ internal static unsafe partial class DotFloat
                 c30 = Fma.MultiplyAdd(u3, v0, c30);
                 c31 = Fma.MultiplyAdd(u3, v1, c31);
             }
-            if (R.N > 4)
-            {
-                var u4 = T.Load8(w4, i);
-                c40 = Fma.MultiplyAdd(u4, v0, c40);
-                c41 = Fma.MultiplyAdd(u4, v1, c41);
-            }
-            if (R.N > 5)
-            {
-                var u5 = T.Load8(w5, i);
-                c50 = Fma.MultiplyAdd(u5, v0, c50);
-                c51 = Fma.MultiplyAdd(u5, v1, c51);
-            }
         }
         y[0] = Finish<T>(c00, w0, x0, i, n);
-        y[1 * yStride + 0] = Finish<T>(c01, w0, x1, i, n);
+        y[1 * yStride] = Finish<T>(c01, w0, x1, i, n);
         if (R.N > 1)
         {
-            y[1] = Finish<T>(c10, w1, x0, i, n);
-            y[1 * yStride + 1] = Finish<T>(c11, w1, x1, i, n);
+            y[1 * yStep] = Finish<T>(c10, w1, x0, i, n);
+            y[1 * yStride + 1 * yStep] = Finish<T>(c11, w1, x1, i, n);
         }
         if (R.N > 2)
         {
-            y[2] = Finish<T>(c20, w2, x0, i, n);
-            y[1 * yStride + 2] = Finish<T>(c21, w2, x1, i, n);
+            y[2 * yStep] = Finish<T>(c20, w2, x0, i, n);
+            y[1 * yStride + 2 * yStep] = Finish<T>(c21, w2, x1, i, n);
         }
         if (R.N > 3)
         {
-            y[3] = Finish<T>(c30, w3, x0, i, n);
-            y[1 * yStride + 3] = Finish<T>(c31, w3, x1, i, n);
-        }
-        if (R.N > 4)
-        {
-            y[4] = Finish<T>(c40, w4, x0, i, n);
-            y[1 * yStride + 4] = Finish<T>(c41, w4, x1, i, n);
-        }
-        if (R.N > 5)
-        {
-            y[5] = Finish<T>(c50, w5, x0, i, n);
-            y[1 * yStride + 5] = Finish<T>(c51, w5, x1, i, n);
+            y[3 * yStep] = Finish<T>(c30, w3, x0, i, n);
+            y[1 * yStride + 3 * yStep] = Finish<T>(c31, w3, x1, i, n);
         }
     }
 
     private static void Rows2<T>(byte* w, nint rowBytes, int nRows, byte* a, nint aStride, int n, float* y, nint yStride)
         where T : struct, IFloatWeight
     {
-        int r = 0;
-        for (; r + 6 <= nRows; r += 6)
-            Tile2<T, N6>(w + r * rowBytes, rowBytes, a, aStride, n, y + r, yStride);
+        int seg = nRows / 4;
+        for (int j = 0; j < seg; j++)
+            Tile2<T, N4>(w + j * rowBytes, seg * rowBytes, a, aStride, n, y + j, yStride, seg);
+        int r = seg * 4;
+        w += r * rowBytes;
+        y += r;
         switch (nRows - r)
         {
-            case 1: Tile2<T, N1>(w + r * rowBytes, rowBytes, a, aStride, n, y + r, yStride); break;
-            case 2: Tile2<T, N2>(w + r * rowBytes, rowBytes, a, aStride, n, y + r, yStride); break;
-            case 3: Tile2<T, N3>(w + r * rowBytes, rowBytes, a, aStride, n, y + r, yStride); break;
-            case 4: Tile2<T, N4>(w + r * rowBytes, rowBytes, a, aStride, n, y + r, yStride); break;
-            case 5: Tile2<T, N5>(w + r * rowBytes, rowBytes, a, aStride, n, y + r, yStride); break;
+            case 1: Tile2<T, N1>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
+            case 2: Tile2<T, N2>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
+            case 3: Tile2<T, N3>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
         }
     }
 
-    /// <summary>R (at most 4) weight rows × 3 activation rows, one accumulator per pair.</summary>
-    private static void Tile3<T, R>(byte* w, nint rowBytes, byte* a, nint aStride, int n, float* y, nint yStride)
+    /// <summary>R (at most 4) weight rows, rowStep bytes apart, × 3 activation rows.</summary>
+    private static void Tile3<T, R>(byte* w, nint rowStep, byte* a, nint aStride, int n, float* y, nint yStride, nint yStep)
         where T : struct, IFloatWeight
         where R : struct, ITileCount
     {
@@ -237,9 +171,9 @@ internal static unsafe partial class DotFloat
         float* x1 = (float*)(a + 1 * aStride);
         float* x2 = (float*)(a + 2 * aStride);
         byte* w0 = w;
-        byte* w1 = w + 1 * rowBytes;
-        byte* w2 = w + 2 * rowBytes;
-        byte* w3 = w + 3 * rowBytes;
+        byte* w1 = w + 1 * rowStep;
+        byte* w2 = w + 2 * rowStep;
+        byte* w3 = w + 3 * rowStep;
         Vector256<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default, c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
         int i = 0;
         for (; i + 8 <= n; i += 8)
@@ -274,44 +208,47 @@ internal static unsafe partial class DotFloat
             }
         }
         y[0] = Finish<T>(c00, w0, x0, i, n);
-        y[1 * yStride + 0] = Finish<T>(c01, w0, x1, i, n);
-        y[2 * yStride + 0] = Finish<T>(c02, w0, x2, i, n);
+        y[1 * yStride] = Finish<T>(c01, w0, x1, i, n);
+        y[2 * yStride] = Finish<T>(c02, w0, x2, i, n);
         if (R.N > 1)
         {
-            y[1] = Finish<T>(c10, w1, x0, i, n);
-            y[1 * yStride + 1] = Finish<T>(c11, w1, x1, i, n);
-            y[2 * yStride + 1] = Finish<T>(c12, w1, x2, i, n);
+            y[1 * yStep] = Finish<T>(c10, w1, x0, i, n);
+            y[1 * yStride + 1 * yStep] = Finish<T>(c11, w1, x1, i, n);
+            y[2 * yStride + 1 * yStep] = Finish<T>(c12, w1, x2, i, n);
         }
         if (R.N > 2)
         {
-            y[2] = Finish<T>(c20, w2, x0, i, n);
-            y[1 * yStride + 2] = Finish<T>(c21, w2, x1, i, n);
-            y[2 * yStride + 2] = Finish<T>(c22, w2, x2, i, n);
+            y[2 * yStep] = Finish<T>(c20, w2, x0, i, n);
+            y[1 * yStride + 2 * yStep] = Finish<T>(c21, w2, x1, i, n);
+            y[2 * yStride + 2 * yStep] = Finish<T>(c22, w2, x2, i, n);
         }
         if (R.N > 3)
         {
-            y[3] = Finish<T>(c30, w3, x0, i, n);
-            y[1 * yStride + 3] = Finish<T>(c31, w3, x1, i, n);
-            y[2 * yStride + 3] = Finish<T>(c32, w3, x2, i, n);
+            y[3 * yStep] = Finish<T>(c30, w3, x0, i, n);
+            y[1 * yStride + 3 * yStep] = Finish<T>(c31, w3, x1, i, n);
+            y[2 * yStride + 3 * yStep] = Finish<T>(c32, w3, x2, i, n);
         }
     }
 
     private static void Rows3<T>(byte* w, nint rowBytes, int nRows, byte* a, nint aStride, int n, float* y, nint yStride)
         where T : struct, IFloatWeight
     {
-        int r = 0;
-        for (; r + 4 <= nRows; r += 4)
-            Tile3<T, N4>(w + r * rowBytes, rowBytes, a, aStride, n, y + r, yStride);
+        int seg = nRows / 4;
+        for (int j = 0; j < seg; j++)
+            Tile3<T, N4>(w + j * rowBytes, seg * rowBytes, a, aStride, n, y + j, yStride, seg);
+        int r = seg * 4;
+        w += r * rowBytes;
+        y += r;
         switch (nRows - r)
         {
-            case 1: Tile3<T, N1>(w + r * rowBytes, rowBytes, a, aStride, n, y + r, yStride); break;
-            case 2: Tile3<T, N2>(w + r * rowBytes, rowBytes, a, aStride, n, y + r, yStride); break;
-            case 3: Tile3<T, N3>(w + r * rowBytes, rowBytes, a, aStride, n, y + r, yStride); break;
+            case 1: Tile3<T, N1>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
+            case 2: Tile3<T, N2>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
+            case 3: Tile3<T, N3>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
         }
     }
 
-    /// <summary>R (at most 3) weight rows × 4 activation rows, one accumulator per pair.</summary>
-    private static void Tile4<T, R>(byte* w, nint rowBytes, byte* a, nint aStride, int n, float* y, nint yStride)
+    /// <summary>R (at most 3) weight rows, rowStep bytes apart, × 4 activation rows.</summary>
+    private static void Tile4<T, R>(byte* w, nint rowStep, byte* a, nint aStride, int n, float* y, nint yStride, nint yStep)
         where T : struct, IFloatWeight
         where R : struct, ITileCount
     {
@@ -320,8 +257,8 @@ internal static unsafe partial class DotFloat
         float* x2 = (float*)(a + 2 * aStride);
         float* x3 = (float*)(a + 3 * aStride);
         byte* w0 = w;
-        byte* w1 = w + 1 * rowBytes;
-        byte* w2 = w + 2 * rowBytes;
+        byte* w1 = w + 1 * rowStep;
+        byte* w2 = w + 2 * rowStep;
         Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default, c20 = default, c21 = default, c22 = default, c23 = default;
         int i = 0;
         for (; i + 8 <= n; i += 8)
@@ -353,35 +290,39 @@ internal static unsafe partial class DotFloat
             }
         }
         y[0] = Finish<T>(c00, w0, x0, i, n);
-        y[1 * yStride + 0] = Finish<T>(c01, w0, x1, i, n);
-        y[2 * yStride + 0] = Finish<T>(c02, w0, x2, i, n);
-        y[3 * yStride + 0] = Finish<T>(c03, w0, x3, i, n);
+        y[1 * yStride] = Finish<T>(c01, w0, x1, i, n);
+        y[2 * yStride] = Finish<T>(c02, w0, x2, i, n);
+        y[3 * yStride] = Finish<T>(c03, w0, x3, i, n);
         if (R.N > 1)
         {
-            y[1] = Finish<T>(c10, w1, x0, i, n);
-            y[1 * yStride + 1] = Finish<T>(c11, w1, x1, i, n);
-            y[2 * yStride + 1] = Finish<T>(c12, w1, x2, i, n);
-            y[3 * yStride + 1] = Finish<T>(c13, w1, x3, i, n);
+            y[1 * yStep] = Finish<T>(c10, w1, x0, i, n);
+            y[1 * yStride + 1 * yStep] = Finish<T>(c11, w1, x1, i, n);
+            y[2 * yStride + 1 * yStep] = Finish<T>(c12, w1, x2, i, n);
+            y[3 * yStride + 1 * yStep] = Finish<T>(c13, w1, x3, i, n);
         }
         if (R.N > 2)
         {
-            y[2] = Finish<T>(c20, w2, x0, i, n);
-            y[1 * yStride + 2] = Finish<T>(c21, w2, x1, i, n);
-            y[2 * yStride + 2] = Finish<T>(c22, w2, x2, i, n);
-            y[3 * yStride + 2] = Finish<T>(c23, w2, x3, i, n);
+            y[2 * yStep] = Finish<T>(c20, w2, x0, i, n);
+            y[1 * yStride + 2 * yStep] = Finish<T>(c21, w2, x1, i, n);
+            y[2 * yStride + 2 * yStep] = Finish<T>(c22, w2, x2, i, n);
+            y[3 * yStride + 2 * yStep] = Finish<T>(c23, w2, x3, i, n);
         }
     }
 
     private static void Rows4<T>(byte* w, nint rowBytes, int nRows, byte* a, nint aStride, int n, float* y, nint yStride)
         where T : struct, IFloatWeight
     {
-        int r = 0;
-        for (; r + 3 <= nRows; r += 3)
-            Tile4<T, N3>(w + r * rowBytes, rowBytes, a, aStride, n, y + r, yStride);
+        int seg = nRows / 3;
+        for (int j = 0; j < seg; j++)
+            Tile4<T, N3>(w + j * rowBytes, seg * rowBytes, a, aStride, n, y + j, yStride, seg);
+        int r = seg * 3;
+        w += r * rowBytes;
+        y += r;
         switch (nRows - r)
         {
-            case 1: Tile4<T, N1>(w + r * rowBytes, rowBytes, a, aStride, n, y + r, yStride); break;
-            case 2: Tile4<T, N2>(w + r * rowBytes, rowBytes, a, aStride, n, y + r, yStride); break;
+            case 1: Tile4<T, N1>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
+            case 2: Tile4<T, N2>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
         }
     }
+
 }
