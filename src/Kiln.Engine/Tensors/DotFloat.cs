@@ -51,67 +51,74 @@ internal unsafe struct BF16Weight : IFloatWeight
 /// <summary>
 /// Float dots of F32/F16/BF16 weights with float activations (already rounded to the weight's precision
 /// by <see cref="ActivationQuant.RoundFloats"/>, as ggml converts them before its vec_dot).
-/// Numerics: 32 fused-multiply-add lanes (element i in lane i % 32; a leftover run of 8 into lanes 0..7),
-/// lanes folded as ((l + l+8) + (l+16 + l+24)), then (j + j+4), then (0+2)+(1+3); a last partial run of
-/// fewer than 8 elements is fused onto that sum in order. The scalar kernel mirrors it bit for bit.
+/// Numerics: each (weight row, activation row) pair has one 8-lane fused-multiply-add accumulator (element
+/// i in lane i % 8), folded as t_j = l_j + l_j+4, then (t0 + t2) + (t1 + t3); a last partial run of fewer
+/// than 8 elements is fused onto that sum in order. One accumulator per pair lets a register tile hold
+/// several weight rows × several activation rows, and keeps each dot's bits independent of the tile it
+/// fell in. The scalar kernel mirrors it bit for bit.
 /// </summary>
-internal static unsafe class DotFloat
+internal static unsafe partial class DotFloat
 {
-    public static void Avx2Kernel<T>(byte* w, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
+    /// <summary>
+    /// Block kernel (see <see cref="MatMul.BlockKernel"/>). Activation rows go in groups of up to four, one
+    /// register tile height, so with four or fewer the weights stream once; beyond that each group walks the
+    /// caller's L2-sized tile of weight rows while the group's activation rows stay in L1.
+    /// </summary>
+    public static void Avx2Block<T>(byte* w, nint rowBytes, int nRows, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
         where T : struct, IFloatWeight
     {
-        // The row stays cache-hot across activation rows, so each is a separate pass.
-        for (int s = 0; s < nSeq; s++)
-            y[s * yStride] = Avx2Dot<T>(w, (float*)(a + s * aStride), n);
+        int s = 0;
+        for (; nSeq - s > 4; s += 3)
+            Rows3<T>(w, rowBytes, nRows, a + s * aStride, aStride, n, y + s * yStride, yStride);
+        a += s * aStride;
+        y += s * yStride;
+        switch (nSeq - s)
+        {
+            case 1: Rows1<T>(w, rowBytes, nRows, a, aStride, n, y, yStride); break;
+            case 2: Rows2<T>(w, rowBytes, nRows, a, aStride, n, y, yStride); break;
+            case 3: Rows3<T>(w, rowBytes, nRows, a, aStride, n, y, yStride); break;
+            case 4: Rows4<T>(w, rowBytes, nRows, a, aStride, n, y, yStride); break;
+        }
     }
 
-    private static float Avx2Dot<T>(byte* w, float* x, int n) where T : struct, IFloatWeight
+    /// <summary>Row kernel (see <see cref="MatMul.Kernel"/>): the block kernel on a single weight row.</summary>
+    public static void Avx2Kernel<T>(byte* w, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
+        where T : struct, IFloatWeight
+        => Avx2Block<T>(w, 0, 1, a, aStride, nSeq, n, y, yStride);
+
+    /// <summary>Folds one pair's accumulator and fuses on the elements past the last full run of 8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Finish<T>(Vector256<float> c, byte* w, float* x, int i, int n) where T : struct, IFloatWeight
     {
-        var a0 = Vector256<float>.Zero;
-        var a1 = Vector256<float>.Zero;
-        var a2 = Vector256<float>.Zero;
-        var a3 = Vector256<float>.Zero;
-        int i = 0;
-        for (; i + 32 <= n; i += 32)
-        {
-            a0 = Fma.MultiplyAdd(T.Load8(w, i), Vector256.Load(x + i), a0);
-            a1 = Fma.MultiplyAdd(T.Load8(w, i + 8), Vector256.Load(x + i + 8), a1);
-            a2 = Fma.MultiplyAdd(T.Load8(w, i + 16), Vector256.Load(x + i + 16), a2);
-            a3 = Fma.MultiplyAdd(T.Load8(w, i + 24), Vector256.Load(x + i + 24), a3);
-        }
-        for (; i + 8 <= n; i += 8)
-            a0 = Fma.MultiplyAdd(T.Load8(w, i), Vector256.Load(x + i), a0);
-        var v = (a0 + a1) + (a2 + a3);
-        var t = v.GetLower() + v.GetUpper();
+        var t = c.GetLower() + c.GetUpper();
         float r = (t.GetElement(0) + t.GetElement(2)) + (t.GetElement(1) + t.GetElement(3));
         for (; i < n; i++)
             r = MathF.FusedMultiplyAdd(T.Load(w, i), x[i], r);
         return r;
     }
 
-    public static void ScalarKernel<T>(byte* w, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
+    public static void ScalarBlock<T>(byte* w, nint rowBytes, int nRows, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
         where T : struct, IFloatWeight
     {
         for (int s = 0; s < nSeq; s++)
-            y[s * yStride] = ScalarDot<T>(w, (float*)(a + s * aStride), n);
+            for (int r = 0; r < nRows; r++)
+                y[s * yStride + r] = ScalarDot<T>(w + r * rowBytes, (float*)(a + s * aStride), n);
     }
+
+    public static void ScalarKernel<T>(byte* w, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
+        where T : struct, IFloatWeight
+        => ScalarBlock<T>(w, 0, 1, a, aStride, nSeq, n, y, yStride);
 
     private static float ScalarDot<T>(byte* w, float* x, int n) where T : struct, IFloatWeight
     {
-        float* lane = stackalloc float[32];
-        for (int j = 0; j < 32; j++)
+        float* lane = stackalloc float[8];
+        for (int j = 0; j < 8; j++)
             lane[j] = 0;
         int i = 0;
-        for (; i + 32 <= n; i += 32)
-            for (int j = 0; j < 32; j++)
-                lane[j] = MathF.FusedMultiplyAdd(T.Load(w, i + j), x[i + j], lane[j]);
         for (; i + 8 <= n; i += 8)
             for (int j = 0; j < 8; j++)
                 lane[j] = MathF.FusedMultiplyAdd(T.Load(w, i + j), x[i + j], lane[j]);
-        float* v = stackalloc float[8];
-        for (int j = 0; j < 8; j++)
-            v[j] = (lane[j] + lane[j + 8]) + (lane[j + 16] + lane[j + 24]);
-        float t0 = v[0] + v[4], t1 = v[1] + v[5], t2 = v[2] + v[6], t3 = v[3] + v[7];
+        float t0 = lane[0] + lane[4], t1 = lane[1] + lane[5], t2 = lane[2] + lane[6], t3 = lane[3] + lane[7];
         float r = (t0 + t2) + (t1 + t3);
         for (; i < n; i++)
             r = MathF.FusedMultiplyAdd(T.Load(w, i), x[i], r);

@@ -155,6 +155,52 @@ public class MatMulTests
         }
     }
 
+    /// <summary>
+    /// Float weights tile up to eight weight rows × four activation rows in registers; every leftover row
+    /// and activation count, with and without an element tail, must give each dot the same bits as a lone dot.
+    /// </summary>
+    [Theory]
+    [InlineData(GgmlType.F32)]
+    [InlineData(GgmlType.F16)]
+    [InlineData(GgmlType.BF16)]
+    public void FloatTilesMatchDotRowForEveryShape(GgmlType type)
+    {
+        var rng = new Random(13 + (int)type);
+        const int rows = 19;
+        foreach (int n in new[] { 5, 72, 203 })
+        {
+            long rowBytes = GgmlTypeInfo.RowBytes(type, n) + 4;
+            var w = new byte[rows * rowBytes];
+            for (int r = 0; r < rows; r++)
+                TestData.Blocks(rng, type, n).CopyTo(w, r * rowBytes);
+            int actBytes = MatMul.ActivationRowBytes(type, n);
+            const int maxSeq = 13;
+            var act = new byte[maxSeq * actBytes];
+            for (int s = 0; s < maxSeq; s++)
+                TestData.Activation(rng, type, n).CopyTo(act, s * actBytes);
+            var expected = new float[maxSeq, rows];
+            for (int s = 0; s < maxSeq; s++)
+                for (int r = 0; r < rows; r++)
+                    expected[s, r] = MatMul.DotRow(type, w.AsSpan((int)(r * rowBytes), (int)rowBytes), act.AsSpan(s * actBytes, actBytes), n, simd: false);
+            foreach (bool simd in MatMul.IsAccelerated ? new[] { false, true } : [false])
+                for (int nSeq = 1; nSeq <= maxSeq; nSeq++)
+                    for (int rowEnd = 1; rowEnd <= rows; rowEnd++)
+                    {
+                        var y = new float[nSeq * rows];
+                        y.AsSpan().Fill(float.NaN);
+                        MatMul.Rows(type, w, rowBytes, n, act.AsSpan(0, nSeq * actBytes), nSeq, y, rows, rowEnd / 3, rowEnd, simd);
+                        for (int s = 0; s < nSeq; s++)
+                            for (int r = 0; r < rows; r++)
+                            {
+                                if (r < rowEnd / 3 || r >= rowEnd)
+                                    Assert.True(float.IsNaN(y[s * rows + r]), "rows outside the range untouched");
+                                else
+                                    AssertSameBits(expected[s, r], y[s * rows + r], $"{type} n={n} simd={simd} nSeq={nSeq} rows {rowEnd / 3}..{rowEnd} s={s} r={r}");
+                            }
+                    }
+        }
+    }
+
     [Fact]
     public void ActivationQ8_0RoundsHalfToEvenWithInverseFromAmax()
     {
