@@ -248,6 +248,7 @@ public sealed class LlamaModel : ILanguageModel, IAdapterHost
     {
         _pool.Dispose();
         _cache.Dispose();
+        _w.Dispose();
         if (_ownsFile) _file.Dispose();
     }
 }

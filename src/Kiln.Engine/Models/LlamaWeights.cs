@@ -34,7 +34,7 @@ public sealed class LayerWeights
 }
 
 /// <summary>All weights of a llama-family model, checked against the config's shapes.</summary>
-public sealed class LlamaWeights
+public sealed class LlamaWeights : IDisposable
 {
     public required WeightMatrix TokenEmbedding { get; init; }
     public required LayerWeights[] Layers { get; init; }
@@ -44,6 +44,16 @@ public sealed class LlamaWeights
     /// <summary>Per-frequency RoPE divisors (Llama 3.1 style scaling), when the file has them.</summary>
     public float[]? RopeFreqFactors { get; init; }
     public required int VocabSize { get; init; }
+
+    /// <summary>Frees the matrices' repacked copies.</summary>
+    public void Dispose()
+    {
+        TokenEmbedding.Dispose();
+        Output.Dispose();
+        foreach (var layer in Layers)
+            foreach (var m in new[] { layer.Q, layer.K, layer.V, layer.O, layer.Gate, layer.Up, layer.Down })
+                m.Dispose();
+    }
 
     /// <summary>The per-layer projection called <paramref name="name"/> (e.g. <c>blk.0.attn_q.weight</c>), or null.</summary>
     public WeightMatrix? FindMatrix(string name)
@@ -80,7 +90,9 @@ public sealed class LlamaWeights
         var qDim = c.HeadCount * c.HeadDim;
         var kvDim = c.HeadCountKv * c.HeadDim;
         var embTensor = file.FindTensor("token_embd.weight") ?? throw new InvalidDataException("model is missing tensor 'token_embd.weight'");
-        var embedding = new WeightMatrix(file, embTensor);
+        // Only a tied embedding feeds a matmul and is worth the kernels' packed copy.
+        var tied = file.FindTensor("output.weight") is null;
+        var embedding = new WeightMatrix(file, embTensor, packForMatMul: tied);
         if (embedding.Cols != e) embedding.ExpectShape(e, embedding.Rows);
         var vocab = embedding.Rows;
 
@@ -110,7 +122,7 @@ public sealed class LlamaWeights
             TokenEmbedding = embedding,
             Layers = layers,
             OutputNorm = Vector("output_norm.weight", e, true)!,
-            Output = file.FindTensor("output.weight") is null ? embedding : Matrix("output.weight", e, vocab),
+            Output = tied ? embedding : Matrix("output.weight", e, vocab),
             RopeFreqFactors = Vector("rope_freqs.weight", c.RopeDimensions / 2, false),
             VocabSize = vocab,
         };

@@ -7,7 +7,7 @@ namespace Kiln.Engine.Models;
 /// y[s, r] = W[r] · x[s] for every activation row s, with W's rows split across the workers.
 /// Preallocated and reused, so dispatching a matmul allocates nothing.
 /// </summary>
-internal sealed class MatMulJob : IParallelJob
+internal sealed unsafe class MatMulJob : IParallelJob
 {
     private WeightMatrix? _w;
     private byte[] _activations = [];
@@ -36,8 +36,17 @@ internal sealed class MatMulJob : IParallelJob
         var (start, end) = WorkerPool.Range(w.Rows, worker, workers, align: 16);
         if (start >= end) return;
         var actBytes = MatMul.ActivationRowBytes(w.Type, w.Cols);
-        MatMul.Rows(w.Type, w.Bytes, w.RowBytes, w.Cols, _activations.AsSpan(0, actBytes * _seqs), _seqs,
-            _y.AsSpan(_yOffset, (_seqs - 1) * _yStride + w.Rows), _yStride, start, end);
+        var activations = _activations.AsSpan(0, actBytes * _seqs);
+        var y = _y.AsSpan(_yOffset, (_seqs - 1) * _yStride + w.Rows);
+        if (w.Packed is { } packed)
+        {
+            fixed (float* py = y)
+                packed.Multiply(activations, _seqs, py, _yStride, start, end);
+        }
+        else
+        {
+            MatMul.Rows(w.Type, w.Bytes, w.RowBytes, w.Cols, activations, _seqs, y, _yStride, start, end);
+        }
         _lora?.Apply(worker, _y, _yOffset, _yStride, start, end);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Kiln.Engine.Gguf;
 using Kiln.Engine.Tensors;
 
@@ -5,11 +6,12 @@ namespace Kiln.Engine.Models;
 
 /// <summary>
 /// A weight matrix left quantized in the mapped file: <see cref="Rows"/> rows of <see cref="Cols"/>
-/// elements, each row <see cref="RowBytes"/> bytes of blocks.
+/// elements, each row <see cref="RowBytes"/> bytes of blocks. Q4_0 matrices are also repacked for the
+/// matmul kernels (<see cref="Packed"/>), and their mapped pages are handed back to the page cache.
 /// </summary>
-public sealed unsafe class WeightMatrix
+public sealed unsafe class WeightMatrix : IDisposable
 {
-    public WeightMatrix(GgufFile file, GgufTensorInfo tensor)
+    public WeightMatrix(GgufFile file, GgufTensorInfo tensor, bool packForMatMul = true)
     {
         if (!GgmlTypeInfo.IsSupported(tensor.Type) || tensor.Type is GgmlType.Q8_1 or GgmlType.Q8_K)
             throw new NotSupportedException($"tensor '{tensor.Name}' has type {tensor.Type}, which Kiln cannot compute with");
@@ -23,7 +25,36 @@ public sealed unsafe class WeightMatrix
         Data = file.TensorPointer(tensor);
         if ((long)Rows * RowBytes > int.MaxValue)
             throw new NotSupportedException($"tensor '{tensor.Name}' is larger than 2 GiB");
+        if (packForMatMul && Type == GgmlType.Q4_0 && MatMul.IsAccelerated)
+        {
+            Packed = new PackedQ4_0(Data, RowBytes, Rows, Cols);
+            ReleasePages(Data, Rows * RowBytes);
+        }
     }
+
+    /// <summary>The matrix in the Q4_0 kernels' packed layout, or null for other types.</summary>
+    public PackedQ4_0? Packed { get; }
+
+    /// <summary>Frees the packed copy; the mapped rows stay valid while the file is open.</summary>
+    public void Dispose() => Packed?.Dispose();
+
+    /// <summary>
+    /// Drops the mapped pages of a repacked tensor from this process's resident set; they remain in the
+    /// page cache and fault back in if the raw rows are read again (an embedding lookup).
+    /// </summary>
+    private static void ReleasePages(byte* data, long length)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        const long page = 4096;
+        long start = ((long)data + page - 1) & ~(page - 1), end = ((long)data + length) & ~(page - 1);
+        if (end > start)
+            _ = madvise((nint)start, (nuint)(end - start), MadviseDontNeed);
+    }
+
+    private const int MadviseDontNeed = 4;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int madvise(nint address, nuint length, int advice);
 
     public string Name { get; }
     public GgmlType Type { get; }

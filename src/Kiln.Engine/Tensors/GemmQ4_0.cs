@@ -9,8 +9,11 @@ namespace Kiln.Engine.Tensors;
 /// decoded to unsigned quants u = q + 8 and interleaved four bytes per row (a dword transpose), so one
 /// multiply-add of a broadcast activation dword feeds all eight rows and every 32-bit lane is one row's
 /// dot. The small unsigned quants let eight such products add up in 16 bits before widening (at most
-/// 8·2·15·128 &lt; 2^15), so each block costs one widening per eight rows. The repack is paid once per
-/// eight rows and reused by every activation row.
+/// 8·2·15·128 &lt; 2^15), so each block costs one widening per eight rows.
+/// A group of eight rows is stored as <see cref="GroupBlockBytes"/> per block: four 32-byte vectors whose
+/// low and high nibbles are the interleaved dwords j and j + 4, then the eight rows' scales as floats.
+/// Models keep their Q4_0 matrices in this layout (<see cref="PackedQ4_0"/>), one sequential stream
+/// per group; raw rows are packed a group at a time into scratch and reused by every activation row.
 /// Numerics, per dot: one float accumulator; for each block in order, acc = fma(Σu·a, dw·da, acc), then
 /// acc = fma(-8·dw, da·Σa, acc), the integer sum exact. The scalar kernel mirrors this bit for bit.
 /// </summary>
@@ -18,52 +21,70 @@ internal static unsafe class GemmQ4_0
 {
     private const int BlockBytes = 18;
 
-    /// <summary>Repacked quants of eight rows: per block, eight 32-byte vectors (one per dword of the block).</summary>
+    /// <summary>Bytes of one block of a group of eight rows: 128 of interleaved nibbles, 32 of scales.</summary>
+    public const int GroupBlockBytes = 160;
+
     [ThreadStatic] private static byte[]? t_packed;
 
     public static void Avx2Block(byte* w, nint rowBytes, int nRows, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
     {
         int nb = n / 32;
-        // Packed quants (256 B per block) then the eight rows' scales per block (32 B per block).
         var scratch = t_packed;
-        int need = nb * (256 + 32) + 32;
+        int need = nb * GroupBlockBytes + 32;
         if (scratch is null || scratch.Length < need)
             t_packed = scratch = GC.AllocateUninitializedArray<byte>(need, pinned: true);
         fixed (byte* packedBytes = scratch)
         {
-            // 32-byte aligned for the aligned loads below.
-            byte* packed = (byte*)(((nint)packedBytes + 31) & ~(nint)31);
-            float* scales = (float*)(packed + (nint)nb * 256);
-            float* outRow = stackalloc float[8 * 4];
+            // 32-byte aligned for the aligned loads of the tile.
+            byte* group = (byte*)(((nint)packedBytes + 31) & ~(nint)31);
             for (int r = 0; r < nRows; r += 8)
             {
                 int rows = Math.Min(8, nRows - r);
-                Repack(w + r * rowBytes, rowBytes, rows, nb, packed, scales);
-                for (int s = 0; s < nSeq; s += 4)
-                {
-                    int ns = Math.Min(4, nSeq - s);
-                    byte* at = a + s * aStride;
-                    if (rows == 8)
-                    {
-                        Tile(packed, scales, at, aStride, ns, nb, y + s * yStride + r, yStride);
-                    }
-                    else
-                    {
-                        // A short last group computes into a buffer and keeps only its real rows.
-                        Tile(packed, scales, at, aStride, ns, nb, outRow, 8);
-                        for (int t = 0; t < ns; t++)
-                            for (int i = 0; i < rows; i++)
-                                y[(s + t) * yStride + r + i] = outRow[t * 8 + i];
-                    }
-                }
+                PackGroup(w + r * rowBytes, rowBytes, rows, nb, group);
+                Group(group, rows, nb, a, aStride, nSeq, y + r, yStride);
             }
         }
     }
 
-    /// <summary>Decodes up to eight rows (missing ones as zeros) and transposes them to the interleaved layout.</summary>
-    private static void Repack(byte* w, nint rowBytes, int rows, int nb, byte* packed, float* scales)
+    /// <summary>
+    /// Rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) of a packed matrix of
+    /// <paramref name="totalRows"/> rows; rowStart is a multiple of eight.
+    /// </summary>
+    public static void Avx2Packed(byte* packed, int totalRows, int nb, int rowStart, int rowEnd, byte* a, nint aStride, int nSeq, float* y, nint yStride)
     {
-        for (int b = 0; b < nb; b++)
+        for (int r = rowStart; r < rowEnd; r += 8)
+        {
+            byte* group = packed + (nint)(r / 8) * nb * GroupBlockBytes;
+            Group(group, Math.Min(8, Math.Min(rowEnd, totalRows) - r), nb, a, aStride, nSeq, y + r, yStride);
+        }
+    }
+
+    /// <summary>One packed group of eight rows (the first <paramref name="rows"/> real) against every activation row.</summary>
+    private static void Group(byte* group, int rows, int nb, byte* a, nint aStride, int nSeq, float* y, nint yStride)
+    {
+        float* outRows = stackalloc float[8 * 4];
+        for (int s = 0; s < nSeq; s += 4)
+        {
+            int ns = Math.Min(4, nSeq - s);
+            byte* at = a + s * aStride;
+            if (rows == 8)
+            {
+                Tile(group, at, aStride, ns, nb, y + s * yStride, yStride);
+                continue;
+            }
+            // A short last group computes into a buffer and keeps only its real rows.
+            Tile(group, at, aStride, ns, nb, outRows, 8);
+            for (int t = 0; t < ns; t++)
+                for (int i = 0; i < rows; i++)
+                    y[(s + t) * yStride + i] = outRows[t * 8 + i];
+        }
+    }
+
+    /// <summary>Packs up to eight rows (missing ones as zeros) into the group layout at <paramref name="dst"/>.</summary>
+    public static void PackGroup(byte* w, nint rowBytes, int rows, int nb, byte* dst)
+    {
+        var nibble = Vector256.Create((byte)0x0F);
+        for (int b = 0; b < nb; b++, dst += GroupBlockBytes)
         {
             var u0 = Decode(w, rowBytes, 0, rows, b);
             var u1 = Decode(w, rowBytes, 1, rows, b);
@@ -75,7 +96,7 @@ internal static unsafe class GemmQ4_0
             var u7 = Decode(w, rowBytes, 7, rows, b);
             HalfFloat.ToSingle(Vector256.Create(Half(w, rowBytes, 0, rows, b), Half(w, rowBytes, 1, rows, b),
                 Half(w, rowBytes, 2, rows, b), Half(w, rowBytes, 3, rows, b), Half(w, rowBytes, 4, rows, b),
-                Half(w, rowBytes, 5, rows, b), Half(w, rowBytes, 6, rows, b), Half(w, rowBytes, 7, rows, b))).Store(scales + 8 * b);
+                Half(w, rowBytes, 5, rows, b), Half(w, rowBytes, 6, rows, b), Half(w, rowBytes, 7, rows, b))).Store((float*)(dst + 128));
             var t0 = Avx2.UnpackLow(u0, u1);
             var t1 = Avx2.UnpackHigh(u0, u1);
             var t2 = Avx2.UnpackLow(u2, u3);
@@ -92,17 +113,17 @@ internal static unsafe class GemmQ4_0
             var s5 = Avx2.UnpackHigh(t4.AsInt64(), t6.AsInt64());
             var s6 = Avx2.UnpackLow(t5.AsInt64(), t7.AsInt64());
             var s7 = Avx2.UnpackHigh(t5.AsInt64(), t7.AsInt64());
-            byte* p = packed + (nint)b * 256;
-            Avx2.Permute2x128(s0, s4, 0x20).Store((long*)p);
-            Avx2.Permute2x128(s1, s5, 0x20).Store((long*)(p + 32));
-            Avx2.Permute2x128(s2, s6, 0x20).Store((long*)(p + 64));
-            Avx2.Permute2x128(s3, s7, 0x20).Store((long*)(p + 96));
-            Avx2.Permute2x128(s0, s4, 0x31).Store((long*)(p + 128));
-            Avx2.Permute2x128(s1, s5, 0x31).Store((long*)(p + 160));
-            Avx2.Permute2x128(s2, s6, 0x31).Store((long*)(p + 192));
-            Avx2.Permute2x128(s3, s7, 0x31).Store((long*)(p + 224));
+            // Dword j of every row, then dword j + 4 in the high nibbles of the same bytes.
+            Store(dst, Avx2.Permute2x128(s0, s4, 0x20), Avx2.Permute2x128(s0, s4, 0x31), nibble);
+            Store(dst + 32, Avx2.Permute2x128(s1, s5, 0x20), Avx2.Permute2x128(s1, s5, 0x31), nibble);
+            Store(dst + 64, Avx2.Permute2x128(s2, s6, 0x20), Avx2.Permute2x128(s2, s6, 0x31), nibble);
+            Store(dst + 96, Avx2.Permute2x128(s3, s7, 0x20), Avx2.Permute2x128(s3, s7, 0x31), nibble);
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(byte* dst, Vector256<long> low, Vector256<long> high, Vector256<byte> nibble)
+        => (low.AsByte() | (Avx2.ShiftLeftLogical(high.AsUInt16(), 4).AsByte() & ~nibble)).Store(dst);
 
     /// <summary>Row <paramref name="i"/>'s block <paramref name="b"/> as unsigned quants, zeros past the last row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -126,19 +147,19 @@ internal static unsafe class GemmQ4_0
         return Fma.MultiplyAdd(dwBias, Vector256.Create(Q8Activation.ScaledSums(act, nb)[b]), acc);
     }
 
-    /// <summary>Eight interleaved rows against up to four activation rows; row i of activation t lands at y[t*yStride + i].</summary>
-    private static void Tile(byte* packed, float* scales, byte* a, nint aStride, int ns, int nb, float* y, nint yStride)
+    /// <summary>A packed group of eight rows against up to four activation rows; row i of activation t lands at y[t*yStride + i].</summary>
+    private static void Tile(byte* group, byte* a, nint aStride, int ns, int nb, float* y, nint yStride)
     {
         switch (ns)
         {
-            case 1: Tile<Seq1>(packed, scales, a, aStride, nb, y, yStride); break;
-            case 2: Tile<Seq2>(packed, scales, a, aStride, nb, y, yStride); break;
-            case 3: Tile<Seq3>(packed, scales, a, aStride, nb, y, yStride); break;
-            default: Tile<Seq4>(packed, scales, a, aStride, nb, y, yStride); break;
+            case 1: Tile<Seq1>(group, a, aStride, nb, y, yStride); break;
+            case 2: Tile<Seq2>(group, a, aStride, nb, y, yStride); break;
+            case 3: Tile<Seq3>(group, a, aStride, nb, y, yStride); break;
+            default: Tile<Seq4>(group, a, aStride, nb, y, yStride); break;
         }
     }
 
-    private static void Tile<TS>(byte* packed, float* scales, byte* a, nint aStride, int nb, float* y, nint yStride)
+    private static void Tile<TS>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride)
         where TS : struct, ISeqCount
     {
         byte* a1 = a + aStride, a2 = a1 + aStride, a3 = a2 + aStride;
@@ -147,21 +168,28 @@ internal static unsafe class GemmQ4_0
         var c2 = Vector256<float>.Zero;
         var c3 = Vector256<float>.Zero;
         var minusBias = Vector256.Create(-8f);
+        var nibble = Vector256.Create((byte)0x0F);
         for (int b = 0; b < nb; b++)
         {
-            byte* p = packed + (nint)b * 256;
+            byte* p = group + (nint)b * GroupBlockBytes;
             nint xo = (nint)b * Q8Activation.BlockBytes + 2;
             byte* x0 = a + xo, x1 = a1 + xo, x2 = a2 + xo, x3 = a3 + xo;
             Vector256<short> p0 = default, p1 = default, p2 = default, p3 = default;
-            for (int k = 0; k < 8; k++)
+            for (int j = 0; j < 4; j++)
             {
-                var v = Vector256.LoadAligned(p + 32 * k);
-                p0 += Pairs(v, x0, k);
-                if (TS.N > 1) p1 += Pairs(v, x1, k);
-                if (TS.N > 2) p2 += Pairs(v, x2, k);
-                if (TS.N > 3) p3 += Pairs(v, x3, k);
+                var packed = Vector256.LoadAligned(p + 32 * j);
+                var v = packed & nibble;
+                p0 += Pairs(v, x0, j);
+                if (TS.N > 1) p1 += Pairs(v, x1, j);
+                if (TS.N > 2) p2 += Pairs(v, x2, j);
+                if (TS.N > 3) p3 += Pairs(v, x3, j);
+                v = Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibble;
+                p0 += Pairs(v, x0, j + 4);
+                if (TS.N > 1) p1 += Pairs(v, x1, j + 4);
+                if (TS.N > 2) p2 += Pairs(v, x2, j + 4);
+                if (TS.N > 3) p3 += Pairs(v, x3, j + 4);
             }
-            var dw = Vector256.Load(scales + 8 * b);
+            var dw = Vector256.LoadAligned((float*)(p + 128));
             var dwBias = dw * minusBias;
             c0 = Finish(p0, dw, dwBias, a, nb, b, c0);
             if (TS.N > 1) c1 = Finish(p1, dw, dwBias, a1, nb, b, c1);
