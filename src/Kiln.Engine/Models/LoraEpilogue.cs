@@ -54,16 +54,9 @@ internal sealed class LoraEpilogue
                 var x = _x.AsSpan(s * _xStride, p.In);
                 var scale = entry.Scale * p.Factor;
                 for (var k = 0; k < p.Rank; k++) t[k] = scale * VectorMath.Dot(p.A.AsSpan(k * p.In, p.In), x);
-                var row = y.AsSpan(yOffset + s * yStride);
-                var b = p.B;
-                var rank = p.Rank;
-                for (var r = start; r < end; r++)
-                {
-                    var sum = 0f;
-                    var bi = r * rank;
-                    for (var k = 0; k < rank; k++) sum += b[bi + k] * t[k];
-                    row[r] += sum;
-                }
+                var row = y.AsSpan(yOffset + s * yStride + start, end - start);
+                for (var k = 0; k < p.Rank; k++)
+                    VectorMath.AddScaled(row, p.BT.AsSpan(k * p.Out + start, end - start), t[k]);
             }
         }
     }
