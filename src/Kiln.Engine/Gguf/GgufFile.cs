@@ -28,6 +28,9 @@ public sealed unsafe class GgufFile : IDisposable
     public IReadOnlyList<GgufTensorInfo> Tensors { get; }
     public string? Path { get; }
 
+    /// <summary>True when the tensors live in a file mapping (pages the OS can drop and re-read), not a pinned array.</summary>
+    public bool IsMapped => _map is not null;
+
     /// <summary>Maps and parses a file; throws <see cref="GgufFormatException"/> if it is malformed.</summary>
     public static GgufFile Open(string path)
     {

@@ -28,7 +28,9 @@ public sealed unsafe class WeightMatrix : IDisposable
         if (packForMatMul && Type == GgmlType.Q4_0 && MatMul.IsAccelerated)
         {
             Packed = new PackedQ4_0(Data, RowBytes, Rows, Cols);
-            ReleasePages(Data, Rows * RowBytes);
+            // Only a file mapping can give pages back and read them again; an in-memory image would lose them.
+            if (file.IsMapped)
+                ReleasePages(Data, Rows * RowBytes);
         }
     }
 

@@ -17,9 +17,13 @@ public sealed class TinyModel
 
     public int HeadDim => Dim / Heads;
 
-    public static TinyModel Random(string arch, bool tied, int seed)
+    public static TinyModel Random(string arch, bool tied, int seed, int dim = 32, int ffn = 48, int vocab = 40)
     {
-        var m = new TinyModel { Arch = arch, Tied = tied, Bias = arch == "qwen2", FreqBase = arch == "qwen2" ? 1_000_000f : 10000f };
+        var m = new TinyModel
+        {
+            Arch = arch, Tied = tied, Bias = arch == "qwen2", FreqBase = arch == "qwen2" ? 1_000_000f : 10000f,
+            Dim = dim, Ffn = ffn, Vocab = vocab,
+        };
         var rng = new Random(seed);
         float[] Rand(int n, float scale) => Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() * 2 - 1) * scale)).ToArray();
         var kv = m.KvHeads * m.HeadDim;
