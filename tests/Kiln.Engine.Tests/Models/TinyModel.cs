@@ -21,8 +21,13 @@ public sealed class TinyModel
     {
         var m = new TinyModel
         {
-            Arch = arch, Tied = tied, Bias = arch == "qwen2", FreqBase = arch == "qwen2" ? 1_000_000f : 10000f,
-            Dim = dim, Ffn = ffn, Vocab = vocab,
+            Arch = arch,
+            Tied = tied,
+            Bias = arch == "qwen2",
+            FreqBase = arch == "qwen2" ? 1_000_000f : 10000f,
+            Dim = dim,
+            Ffn = ffn,
+            Vocab = vocab,
         };
         var rng = new Random(seed);
         float[] Rand(int n, float scale) => Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() * 2 - 1) * scale)).ToArray();
