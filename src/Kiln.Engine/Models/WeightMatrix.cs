@@ -6,7 +6,7 @@ namespace Kiln.Engine.Models;
 
 /// <summary>
 /// A weight matrix left quantized in the mapped file: <see cref="Rows"/> rows of <see cref="Cols"/>
-/// elements, each row <see cref="RowBytes"/> bytes of blocks. Q4_0 matrices are also repacked for the
+/// elements, each row <see cref="RowBytes"/> bytes of blocks. Q4_0 and Q4_K matrices are also repacked for the
 /// matmul kernels (<see cref="Packed"/>), and their mapped pages are handed back to the page cache.
 /// </summary>
 public sealed unsafe class WeightMatrix : IDisposable
@@ -25,17 +25,17 @@ public sealed unsafe class WeightMatrix : IDisposable
         Data = file.TensorPointer(tensor);
         if ((long)Rows * RowBytes > int.MaxValue)
             throw new NotSupportedException($"tensor '{tensor.Name}' is larger than 2 GiB");
-        if (packForMatMul && Type == GgmlType.Q4_0 && MatMul.IsAccelerated)
+        if (packForMatMul && PackedMatrix.TryCreate(Type, Data, RowBytes, Rows, Cols) is { } packed)
         {
-            Packed = new PackedQ4_0(Data, RowBytes, Rows, Cols);
+            Packed = packed;
             // Only a file mapping can give pages back and read them again; an in-memory image would lose them.
             if (file.IsMapped)
                 ReleasePages(Data, Rows * RowBytes);
         }
     }
 
-    /// <summary>The matrix in the Q4_0 kernels' packed layout, or null for other types.</summary>
-    public PackedQ4_0? Packed { get; }
+    /// <summary>The matrix in its kernel's packed layout (Q4_0, Q4_K), or null where kernels read raw rows.</summary>
+    public PackedMatrix? Packed { get; }
 
     /// <summary>Frees the packed copy; the mapped rows stay valid while the file is open.</summary>
     public void Dispose() => Packed?.Dispose();

@@ -46,21 +46,8 @@ internal static unsafe class GemmQ4_0
         }
     }
 
-    /// <summary>
-    /// Rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) of a packed matrix of
-    /// <paramref name="totalRows"/> rows; rowStart is a multiple of eight.
-    /// </summary>
-    public static void Avx2Packed(byte* packed, int totalRows, int nb, int rowStart, int rowEnd, byte* a, nint aStride, int nSeq, float* y, nint yStride)
-    {
-        for (int r = rowStart; r < rowEnd; r += 8)
-        {
-            byte* group = packed + (nint)(r / 8) * nb * GroupBlockBytes;
-            Group(group, Math.Min(8, Math.Min(rowEnd, totalRows) - r), nb, a, aStride, nSeq, y + r, yStride);
-        }
-    }
-
     /// <summary>One packed group of eight rows (the first <paramref name="rows"/> real) against every activation row.</summary>
-    private static void Group(byte* group, int rows, int nb, byte* a, nint aStride, int nSeq, float* y, nint yStride)
+    internal static void Group(byte* group, int rows, int nb, byte* a, nint aStride, int nSeq, float* y, nint yStride)
     {
         float* outRows = stackalloc float[8 * 4];
         for (int s = 0; s < nSeq; s += 4)
@@ -97,28 +84,38 @@ internal static unsafe class GemmQ4_0
             HalfFloat.ToSingle(Vector256.Create(Half(w, rowBytes, 0, rows, b), Half(w, rowBytes, 1, rows, b),
                 Half(w, rowBytes, 2, rows, b), Half(w, rowBytes, 3, rows, b), Half(w, rowBytes, 4, rows, b),
                 Half(w, rowBytes, 5, rows, b), Half(w, rowBytes, 6, rows, b), Half(w, rowBytes, 7, rows, b))).Store((float*)(dst + 128));
-            var t0 = Avx2.UnpackLow(u0, u1);
-            var t1 = Avx2.UnpackHigh(u0, u1);
-            var t2 = Avx2.UnpackLow(u2, u3);
-            var t3 = Avx2.UnpackHigh(u2, u3);
-            var t4 = Avx2.UnpackLow(u4, u5);
-            var t5 = Avx2.UnpackHigh(u4, u5);
-            var t6 = Avx2.UnpackLow(u6, u7);
-            var t7 = Avx2.UnpackHigh(u6, u7);
-            var s0 = Avx2.UnpackLow(t0.AsInt64(), t2.AsInt64());
-            var s1 = Avx2.UnpackHigh(t0.AsInt64(), t2.AsInt64());
-            var s2 = Avx2.UnpackLow(t1.AsInt64(), t3.AsInt64());
-            var s3 = Avx2.UnpackHigh(t1.AsInt64(), t3.AsInt64());
-            var s4 = Avx2.UnpackLow(t4.AsInt64(), t6.AsInt64());
-            var s5 = Avx2.UnpackHigh(t4.AsInt64(), t6.AsInt64());
-            var s6 = Avx2.UnpackLow(t5.AsInt64(), t7.AsInt64());
-            var s7 = Avx2.UnpackHigh(t5.AsInt64(), t7.AsInt64());
-            // Dword j of every row, then dword j + 4 in the high nibbles of the same bytes.
-            Store(dst, Avx2.Permute2x128(s0, s4, 0x20), Avx2.Permute2x128(s0, s4, 0x31), nibble);
-            Store(dst + 32, Avx2.Permute2x128(s1, s5, 0x20), Avx2.Permute2x128(s1, s5, 0x31), nibble);
-            Store(dst + 64, Avx2.Permute2x128(s2, s6, 0x20), Avx2.Permute2x128(s2, s6, 0x31), nibble);
-            Store(dst + 96, Avx2.Permute2x128(s3, s7, 0x20), Avx2.Permute2x128(s3, s7, 0x31), nibble);
+            StoreInterleaved(u0, u1, u2, u3, u4, u5, u6, u7, dst, nibble);
         }
+    }
+
+    /// <summary>
+    /// Eight rows' 32 unsigned 4-bit quants (row i in <paramref name="u0"/>..<paramref name="u7"/>, element
+    /// order) as four 32-byte vectors: dword j of every row in the low nibbles, dword j + 4 in the high ones.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void StoreInterleaved(Vector256<int> u0, Vector256<int> u1, Vector256<int> u2, Vector256<int> u3,
+        Vector256<int> u4, Vector256<int> u5, Vector256<int> u6, Vector256<int> u7, byte* dst, Vector256<byte> nibble)
+    {
+        var t0 = Avx2.UnpackLow(u0, u1);
+        var t1 = Avx2.UnpackHigh(u0, u1);
+        var t2 = Avx2.UnpackLow(u2, u3);
+        var t3 = Avx2.UnpackHigh(u2, u3);
+        var t4 = Avx2.UnpackLow(u4, u5);
+        var t5 = Avx2.UnpackHigh(u4, u5);
+        var t6 = Avx2.UnpackLow(u6, u7);
+        var t7 = Avx2.UnpackHigh(u6, u7);
+        var s0 = Avx2.UnpackLow(t0.AsInt64(), t2.AsInt64());
+        var s1 = Avx2.UnpackHigh(t0.AsInt64(), t2.AsInt64());
+        var s2 = Avx2.UnpackLow(t1.AsInt64(), t3.AsInt64());
+        var s3 = Avx2.UnpackHigh(t1.AsInt64(), t3.AsInt64());
+        var s4 = Avx2.UnpackLow(t4.AsInt64(), t6.AsInt64());
+        var s5 = Avx2.UnpackHigh(t4.AsInt64(), t6.AsInt64());
+        var s6 = Avx2.UnpackLow(t5.AsInt64(), t7.AsInt64());
+        var s7 = Avx2.UnpackHigh(t5.AsInt64(), t7.AsInt64());
+        Store(dst, Avx2.Permute2x128(s0, s4, 0x20), Avx2.Permute2x128(s0, s4, 0x31), nibble);
+        Store(dst + 32, Avx2.Permute2x128(s1, s5, 0x20), Avx2.Permute2x128(s1, s5, 0x31), nibble);
+        Store(dst + 64, Avx2.Permute2x128(s2, s6, 0x20), Avx2.Permute2x128(s2, s6, 0x31), nibble);
+        Store(dst + 96, Avx2.Permute2x128(s3, s7, 0x20), Avx2.Permute2x128(s3, s7, 0x31), nibble);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -136,7 +133,7 @@ internal static unsafe class GemmQ4_0
 
     /// <summary>Eight rows' 16-bit pair sums of one block against one activation block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<short> Pairs(Vector256<byte> v, byte* x, int k)
+    internal static Vector256<short> Pairs(Vector256<byte> v, byte* x, int k)
         => Avx2.MultiplyAddAdjacent(v, Vector256.Create(Unsafe.ReadUnaligned<int>(x + 4 * k)).AsSByte());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -2,34 +2,37 @@ using Kiln.Engine.Tensors;
 
 namespace Kiln.Engine.Tests.Tensors;
 
-public class PackedQ4_0Tests
+public class PackedMatrixTests
 {
     /// <summary>The packed copy a model keeps must give exactly the raw rows' results, every row and activation count.</summary>
     [AcceleratedTheory]
-    [InlineData(8, 64)]
-    [InlineData(21, 160)]
-    [InlineData(37, 288)]
-    public unsafe void PackedMatchesRawRowsBitForBit(int rows, int n)
+    [InlineData(GgmlType.Q4_0, 8, 64)]
+    [InlineData(GgmlType.Q4_0, 21, 160)]
+    [InlineData(GgmlType.Q4_0, 37, 288)]
+    [InlineData(GgmlType.Q4_K, 8, 256)]
+    [InlineData(GgmlType.Q4_K, 21, 512)]
+    [InlineData(GgmlType.Q4_K, 13, 768)]
+    public unsafe void PackedMatchesRawRowsBitForBit(GgmlType type, int rows, int n)
     {
         var rng = new Random(rows * 1000 + n);
-        long rowBytes = GgmlTypeInfo.RowBytes(GgmlType.Q4_0, n);
+        long rowBytes = GgmlTypeInfo.RowBytes(type, n);
         var w = new byte[rows * rowBytes];
         for (int r = 0; r < rows; r++)
-            TestData.Blocks(rng, GgmlType.Q4_0, n).CopyTo(w, r * rowBytes);
-        int actBytes = MatMul.ActivationRowBytes(GgmlType.Q4_0, n);
-        PackedQ4_0 packed;
+            TestData.Blocks(rng, type, n).CopyTo(w, r * rowBytes);
+        int actBytes = MatMul.ActivationRowBytes(type, n);
+        PackedMatrix packed;
         fixed (byte* pw = w)
-            packed = new PackedQ4_0(pw, rowBytes, rows, n);
+            packed = PackedMatrix.TryCreate(type, pw, rowBytes, rows, n)!;
         using (packed)
         {
             foreach (int nSeq in new[] { 1, 2, 3, 4, 5, 8, 9 })
             {
                 var act = new byte[nSeq * actBytes];
                 for (int s = 0; s < nSeq; s++)
-                    TestData.Activation(rng, GgmlType.Q4_0, n).CopyTo(act, s * actBytes);
+                    TestData.Activation(rng, type, n).CopyTo(act, s * actBytes);
                 int yStride = rows + 2;
                 var expected = new float[nSeq * yStride];
-                MatMul.Rows(GgmlType.Q4_0, w, rowBytes, n, act, nSeq, expected, yStride, 0, rows, simd: false);
+                MatMul.Rows(type, w, rowBytes, n, act, nSeq, expected, yStride, 0, rows, simd: false);
                 foreach (int start in new[] { 0, 8 })
                 {
                     if (start >= rows) continue;
@@ -46,7 +49,7 @@ public class PackedQ4_0Tests
                                 Assert.True(float.IsNaN(got), $"row {r} outside [{start}, {rows}) was written");
                             else
                                 Assert.True(BitConverter.SingleToInt32Bits(expected[s * yStride + r]) == BitConverter.SingleToInt32Bits(got),
-                                    $"rows={rows} n={n} nSeq={nSeq} s={s} r={r}: {expected[s * yStride + r]:R} vs {got:R}");
+                                    $"{type} rows={rows} n={n} nSeq={nSeq} s={s} r={r}: {expected[s * yStride + r]:R} vs {got:R}");
                         }
                     }
                 }
