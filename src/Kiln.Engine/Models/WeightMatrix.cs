@@ -6,7 +6,7 @@ namespace Kiln.Engine.Models;
 
 /// <summary>
 /// A weight matrix left quantized in the mapped file: <see cref="Rows"/> rows of <see cref="Cols"/>
-/// elements, each row <see cref="RowBytes"/> bytes of blocks. Q4_0 and Q4_K matrices are also repacked for the
+/// elements, each row <see cref="RowBytes"/> bytes of blocks. Q4_0, Q4_K and Q6_K matrices are also repacked for the
 /// matmul kernels (<see cref="Packed"/>), and their mapped pages are handed back to the page cache.
 /// </summary>
 public sealed unsafe class WeightMatrix : IDisposable
@@ -34,7 +34,7 @@ public sealed unsafe class WeightMatrix : IDisposable
         }
     }
 
-    /// <summary>The matrix in its kernel's packed layout (Q4_0, Q4_K), or null where kernels read raw rows.</summary>
+    /// <summary>The matrix in its kernel's packed layout (Q4_0, Q4_K, Q6_K), or null where kernels read raw rows.</summary>
     public PackedMatrix? Packed { get; }
 
     /// <summary>Frees the packed copy; the mapped rows stay valid while the file is open.</summary>

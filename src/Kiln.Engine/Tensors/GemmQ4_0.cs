@@ -96,6 +96,19 @@ internal static unsafe class GemmQ4_0
     internal static void StoreInterleaved(Vector256<int> u0, Vector256<int> u1, Vector256<int> u2, Vector256<int> u3,
         Vector256<int> u4, Vector256<int> u5, Vector256<int> u6, Vector256<int> u7, byte* dst, Vector256<byte> nibble)
     {
+        var v = stackalloc Vector256<int>[8];
+        Transpose(u0, u1, u2, u3, u4, u5, u6, u7, v);
+        Store(dst, v[0], v[4], nibble);
+        Store(dst + 32, v[1], v[5], nibble);
+        Store(dst + 64, v[2], v[6], nibble);
+        Store(dst + 96, v[3], v[7], nibble);
+    }
+
+    /// <summary>An 8×8 dword transpose: v[k] holds dword k of rows u0..u7, one row per lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Transpose(Vector256<int> u0, Vector256<int> u1, Vector256<int> u2, Vector256<int> u3,
+        Vector256<int> u4, Vector256<int> u5, Vector256<int> u6, Vector256<int> u7, Vector256<int>* v)
+    {
         var t0 = Avx2.UnpackLow(u0, u1);
         var t1 = Avx2.UnpackHigh(u0, u1);
         var t2 = Avx2.UnpackLow(u2, u3);
@@ -112,14 +125,18 @@ internal static unsafe class GemmQ4_0
         var s5 = Avx2.UnpackHigh(t4.AsInt64(), t6.AsInt64());
         var s6 = Avx2.UnpackLow(t5.AsInt64(), t7.AsInt64());
         var s7 = Avx2.UnpackHigh(t5.AsInt64(), t7.AsInt64());
-        Store(dst, Avx2.Permute2x128(s0, s4, 0x20), Avx2.Permute2x128(s0, s4, 0x31), nibble);
-        Store(dst + 32, Avx2.Permute2x128(s1, s5, 0x20), Avx2.Permute2x128(s1, s5, 0x31), nibble);
-        Store(dst + 64, Avx2.Permute2x128(s2, s6, 0x20), Avx2.Permute2x128(s2, s6, 0x31), nibble);
-        Store(dst + 96, Avx2.Permute2x128(s3, s7, 0x20), Avx2.Permute2x128(s3, s7, 0x31), nibble);
+        v[0] = Avx2.Permute2x128(s0, s4, 0x20).AsInt32();
+        v[1] = Avx2.Permute2x128(s1, s5, 0x20).AsInt32();
+        v[2] = Avx2.Permute2x128(s2, s6, 0x20).AsInt32();
+        v[3] = Avx2.Permute2x128(s3, s7, 0x20).AsInt32();
+        v[4] = Avx2.Permute2x128(s0, s4, 0x31).AsInt32();
+        v[5] = Avx2.Permute2x128(s1, s5, 0x31).AsInt32();
+        v[6] = Avx2.Permute2x128(s2, s6, 0x31).AsInt32();
+        v[7] = Avx2.Permute2x128(s3, s7, 0x31).AsInt32();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(byte* dst, Vector256<long> low, Vector256<long> high, Vector256<byte> nibble)
+    private static void Store(byte* dst, Vector256<int> low, Vector256<int> high, Vector256<byte> nibble)
         => (low.AsByte() | (Avx2.ShiftLeftLogical(high.AsUInt16(), 4).AsByte() & ~nibble)).Store(dst);
 
     /// <summary>Row <paramref name="i"/>'s block <paramref name="b"/> as unsigned quants, zeros past the last row.</summary>

@@ -90,6 +90,7 @@ public abstract unsafe class PackedMatrix : IDisposable
         {
             GgmlType.Q4_0 => new PackedQ4_0(raw, rowBytes, rows, cols),
             GgmlType.Q4_K => new PackedQ4_K(raw, rowBytes, rows, cols),
+            GgmlType.Q6_K => new PackedQ6_K(raw, rowBytes, rows, cols),
             _ => null,
         };
     }
@@ -115,4 +116,15 @@ public sealed unsafe class PackedQ4_K(byte* raw, long rowBytes, int rows, int co
 
     protected override void MultiplyGroup(byte* group, int rows, byte* a, nint aStride, int nSeq, float* y, nint yStride)
         => GemmQ4_K.Group(group, rows, Cols / 256, a, aStride, nSeq, y, yStride);
+}
+
+/// <summary>A Q6_K matrix in <see cref="GemmQ6_K"/>'s group layout.</summary>
+public sealed unsafe class PackedQ6_K(byte* raw, long rowBytes, int rows, int cols)
+    : PackedMatrix(GgmlType.Q6_K, raw, rowBytes, rows, cols, (long)cols / 256 * GemmQ6_K.GroupBlockBytes)
+{
+    protected override void PackGroup(byte* raw, nint rowBytes, int rows, byte* dst)
+        => GemmQ6_K.PackGroup(raw, rowBytes, rows, Cols / 256, dst);
+
+    protected override void MultiplyGroup(byte* group, int rows, byte* a, nint aStride, int nSeq, float* y, nint yStride)
+        => GemmQ6_K.Group(group, rows, Cols / 256, a, aStride, nSeq, y, yStride);
 }

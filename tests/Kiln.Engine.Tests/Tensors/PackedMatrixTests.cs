@@ -12,6 +12,9 @@ public class PackedMatrixTests
     [InlineData(GgmlType.Q4_K, 8, 256)]
     [InlineData(GgmlType.Q4_K, 21, 512)]
     [InlineData(GgmlType.Q4_K, 13, 768)]
+    [InlineData(GgmlType.Q6_K, 8, 256)]
+    [InlineData(GgmlType.Q6_K, 21, 512)]
+    [InlineData(GgmlType.Q6_K, 13, 768)]
     public unsafe void PackedMatchesRawRowsBitForBit(GgmlType type, int rows, int n)
     {
         var rng = new Random(rows * 1000 + n);
