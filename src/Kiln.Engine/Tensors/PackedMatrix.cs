@@ -29,8 +29,9 @@ public abstract unsafe class PackedMatrix : IDisposable
         long groups = (rows + 7) / 8;
         ByteLength = groups * groupBytes;
         _data = (byte*)NativeMemory.AlignedAlloc((nuint)ByteLength, 64);
-        for (long g = 0; g < groups; g++)
-            PackGroup(raw + g * 8 * rowBytes, (nint)rowBytes, (int)Math.Min(8, rows - g * 8), _data + g * groupBytes);
+        // Groups are independent; packing them on every core keeps model load short.
+        nint src = (nint)raw, dst = (nint)_data;
+        Parallel.For(0, groups, g => PackGroup((byte*)src + g * 8 * rowBytes, (nint)rowBytes, (int)Math.Min(8, rows - g * 8), (byte*)dst + g * groupBytes));
     }
 
     public GgmlType Type { get; }
