@@ -9,8 +9,8 @@ namespace Kiln.Engine.Models;
 /// The llama-family forward pass (llama, qwen2): RMSNorm, GQA attention with RoPE over a per-slot
 /// KV cache, SwiGLU feed-forward. Weights stay quantized (in the mapped file, or repacked for their
 /// kernel: <see cref="WeightMatrix.Packed"/>); each matmul quantizes its input rows once and one pass
-/// over the weights serves every row of the step. Registered LoRA
-/// adapters are applied per row on top of the shared base matmuls (see <see cref="IAdapterHost"/>).
+/// over the weights serves every row of the step. Registered LoRA adapters are applied per row on top
+/// of the shared base matmuls (see <see cref="IAdapterHost"/>).
 /// </summary>
 public sealed class LlamaModel : ILanguageModel, IAdapterHost
 {

@@ -6,8 +6,9 @@ namespace Kiln.Engine.Models;
 
 /// <summary>
 /// A weight matrix left quantized in the mapped file: <see cref="Rows"/> rows of <see cref="Cols"/>
-/// elements, each row <see cref="RowBytes"/> bytes of blocks. Q4_0, Q4_K and Q6_K matrices are also repacked for the
-/// matmul kernels (<see cref="Packed"/>), and their mapped pages are handed back to the page cache.
+/// elements, each row <see cref="RowBytes"/> bytes of blocks. Q4_0, Q4_K and Q6_K matrices are also
+/// repacked for their matmul kernels (<see cref="Packed"/>), and their mapped pages handed back to the
+/// page cache.
 /// </summary>
 public sealed unsafe class WeightMatrix : IDisposable
 {

@@ -4,26 +4,13 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Kiln.Engine.Tensors;
 
-/// <summary>A compile-time count of activation rows, so the JIT specializes a kernel per tile height.</summary>
-internal interface ISeqCount
-{
-    static abstract int N { get; }
-}
-
-internal struct Seq1 : ISeqCount { public static int N => 1; }
-
-internal struct Seq2 : ISeqCount { public static int N => 2; }
-
-internal struct Seq3 : ISeqCount { public static int N => 3; }
-
-internal struct Seq4 : ISeqCount { public static int N => 4; }
-
 /// <summary>
-/// Block kernel for the 32-element formats without a min (Q4_0, Q5_0, Q8_0, IQ4_NL) against
+/// Block kernel for the 32-element formats without a min (Q5_0, Q8_0, IQ4_NL; Q4_0 has
+/// <see cref="GemmQ4_0"/>) against
 /// <see cref="Q8Activation"/> rows: each group of four decoded weight blocks serves up to four activation
 /// rows, and a weight row's block scales are widened to floats once for all of its activation rows.
-/// Signed formats (Q8_0, IQ4_NL) use the sign trick (|q| times a carrying q's sign); biased ones (Q4_0,
-/// Q5_0) dot their unsigned quants u = q + bias and subtract dw·bias·(da·Σa) per block.
+/// Signed formats (Q8_0, IQ4_NL) use the sign trick (|q| times a carrying q's sign); biased ones (Q5_0)
+/// dot their unsigned quants u = q + bias and subtract dw·bias·(da·Σa) per block.
 /// Numerics, per dot: eight float lanes. Block b's exact integer dot (of q, or of u) is split in halves
 /// (elements 0..15 and 16..31); lane b % 4 gets fma(first half, dw·da, lane), then for biased formats
 /// fma(-bias·dw, da·Σa, lane); lane 4 + b % 4 gets fma(second half, dw·da, lane); block by block. The

@@ -1,0 +1,15 @@
+namespace Kiln.Engine.Tensors;
+
+/// <summary>A compile-time count of activation rows, so the JIT specializes a kernel per tile height.</summary>
+internal interface ISeqCount
+{
+    static abstract int N { get; }
+}
+
+internal struct Seq1 : ISeqCount { public static int N => 1; }
+
+internal struct Seq2 : ISeqCount { public static int N => 2; }
+
+internal struct Seq3 : ISeqCount { public static int N => 3; }
+
+internal struct Seq4 : ISeqCount { public static int N => 4; }
