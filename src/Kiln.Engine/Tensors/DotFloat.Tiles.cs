@@ -13,23 +13,10 @@ namespace Kiln.Engine.Tensors;
 /// </summary>
 internal static unsafe partial class DotFloat
 {
-    private interface ITileCount
-    {
-        static abstract int N { get; }
-    }
-
-    private struct N1 : ITileCount { public static int N => 1; }
-
-    private struct N2 : ITileCount { public static int N => 2; }
-
-    private struct N3 : ITileCount { public static int N => 3; }
-
-    private struct N4 : ITileCount { public static int N => 4; }
-
     /// <summary>R (at most 4) weight rows, rowStep bytes apart, × 1 activation row.</summary>
     private static void Tile1<T, R>(byte* w, nint rowStep, byte* a, nint aStride, int n, float* y, nint yStride, nint yStep)
         where T : struct, IFloatWeight
-        where R : struct, ITileCount
+        where R : struct, ISeqCount
     {
         float* x0 = (float*)a;
         byte* w0 = w;
@@ -75,22 +62,22 @@ internal static unsafe partial class DotFloat
     {
         int seg = nRows / 4;
         for (int j = 0; j < seg; j++)
-            Tile1<T, N4>(w + j * rowBytes, seg * rowBytes, a, aStride, n, y + j, yStride, seg);
+            Tile1<T, Seq4>(w + j * rowBytes, seg * rowBytes, a, aStride, n, y + j, yStride, seg);
         int r = seg * 4;
         w += r * rowBytes;
         y += r;
         switch (nRows - r)
         {
-            case 1: Tile1<T, N1>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
-            case 2: Tile1<T, N2>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
-            case 3: Tile1<T, N3>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
+            case 1: Tile1<T, Seq1>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
+            case 2: Tile1<T, Seq2>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
+            case 3: Tile1<T, Seq3>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
         }
     }
 
     /// <summary>R (at most 4) weight rows, rowStep bytes apart, × 2 activation rows.</summary>
     private static void Tile2<T, R>(byte* w, nint rowStep, byte* a, nint aStride, int n, float* y, nint yStride, nint yStep)
         where T : struct, IFloatWeight
-        where R : struct, ITileCount
+        where R : struct, ISeqCount
     {
         float* x0 = (float*)a;
         float* x1 = (float*)(a + 1 * aStride);
@@ -150,22 +137,22 @@ internal static unsafe partial class DotFloat
     {
         int seg = nRows / 4;
         for (int j = 0; j < seg; j++)
-            Tile2<T, N4>(w + j * rowBytes, seg * rowBytes, a, aStride, n, y + j, yStride, seg);
+            Tile2<T, Seq4>(w + j * rowBytes, seg * rowBytes, a, aStride, n, y + j, yStride, seg);
         int r = seg * 4;
         w += r * rowBytes;
         y += r;
         switch (nRows - r)
         {
-            case 1: Tile2<T, N1>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
-            case 2: Tile2<T, N2>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
-            case 3: Tile2<T, N3>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
+            case 1: Tile2<T, Seq1>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
+            case 2: Tile2<T, Seq2>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
+            case 3: Tile2<T, Seq3>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
         }
     }
 
     /// <summary>R (at most 4) weight rows, rowStep bytes apart, × 3 activation rows.</summary>
     private static void Tile3<T, R>(byte* w, nint rowStep, byte* a, nint aStride, int n, float* y, nint yStride, nint yStep)
         where T : struct, IFloatWeight
-        where R : struct, ITileCount
+        where R : struct, ISeqCount
     {
         float* x0 = (float*)a;
         float* x1 = (float*)(a + 1 * aStride);
@@ -235,22 +222,22 @@ internal static unsafe partial class DotFloat
     {
         int seg = nRows / 4;
         for (int j = 0; j < seg; j++)
-            Tile3<T, N4>(w + j * rowBytes, seg * rowBytes, a, aStride, n, y + j, yStride, seg);
+            Tile3<T, Seq4>(w + j * rowBytes, seg * rowBytes, a, aStride, n, y + j, yStride, seg);
         int r = seg * 4;
         w += r * rowBytes;
         y += r;
         switch (nRows - r)
         {
-            case 1: Tile3<T, N1>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
-            case 2: Tile3<T, N2>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
-            case 3: Tile3<T, N3>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
+            case 1: Tile3<T, Seq1>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
+            case 2: Tile3<T, Seq2>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
+            case 3: Tile3<T, Seq3>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
         }
     }
 
     /// <summary>R (at most 3) weight rows, rowStep bytes apart, × 4 activation rows.</summary>
     private static void Tile4<T, R>(byte* w, nint rowStep, byte* a, nint aStride, int n, float* y, nint yStride, nint yStep)
         where T : struct, IFloatWeight
-        where R : struct, ITileCount
+        where R : struct, ISeqCount
     {
         float* x0 = (float*)a;
         float* x1 = (float*)(a + 1 * aStride);
@@ -314,14 +301,14 @@ internal static unsafe partial class DotFloat
     {
         int seg = nRows / 3;
         for (int j = 0; j < seg; j++)
-            Tile4<T, N3>(w + j * rowBytes, seg * rowBytes, a, aStride, n, y + j, yStride, seg);
+            Tile4<T, Seq3>(w + j * rowBytes, seg * rowBytes, a, aStride, n, y + j, yStride, seg);
         int r = seg * 3;
         w += r * rowBytes;
         y += r;
         switch (nRows - r)
         {
-            case 1: Tile4<T, N1>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
-            case 2: Tile4<T, N2>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
+            case 1: Tile4<T, Seq1>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
+            case 2: Tile4<T, Seq2>(w, rowBytes, a, aStride, n, y, yStride, 1); break;
         }
     }
 

@@ -46,25 +46,14 @@ internal static unsafe class GemmQ4_0
         }
     }
 
-    /// <summary>One packed group of eight rows (the first <paramref name="rows"/> real) against every activation row.</summary>
+    /// <summary>One packed group (its first <paramref name="rows"/> real) against every activation row; row i of activation s lands at y[s*yStride + i].</summary>
     internal static void Group(byte* group, int rows, int nb, byte* a, nint aStride, int nSeq, float* y, nint yStride)
+        => PackedGroups.Run<Tiles>(group, rows, nb, a, aStride, nSeq, y, yStride);
+
+    private struct Tiles : IGroupTile
     {
-        float* outRows = stackalloc float[8 * 4];
-        for (int s = 0; s < nSeq; s += 4)
-        {
-            int ns = Math.Min(4, nSeq - s);
-            byte* at = a + s * aStride;
-            if (rows == 8)
-            {
-                Tile(group, at, aStride, ns, nb, y + s * yStride, yStride);
-                continue;
-            }
-            // A short last group computes into a buffer and keeps only its real rows.
-            Tile(group, at, aStride, ns, nb, outRows, 8);
-            for (int t = 0; t < ns; t++)
-                for (int i = 0; i < rows; i++)
-                    y[(s + t) * yStride + i] = outRows[t * 8 + i];
-        }
+        public static void Tile<TS>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride) where TS : struct, ISeqCount
+            => GemmQ4_0.Tile<TS>(group, a, aStride, nb, y, yStride);
     }
 
     /// <summary>Packs up to eight rows (missing ones as zeros) into the group layout at <paramref name="dst"/>.</summary>
@@ -161,18 +150,7 @@ internal static unsafe class GemmQ4_0
         return Fma.MultiplyAdd(dwBias, Vector256.Create(Q8Activation.ScaledSums(act, nb)[b]), acc);
     }
 
-    /// <summary>A packed group of eight rows against up to four activation rows; row i of activation t lands at y[t*yStride + i].</summary>
-    private static void Tile(byte* group, byte* a, nint aStride, int ns, int nb, float* y, nint yStride)
-    {
-        switch (ns)
-        {
-            case 1: Tile<Seq1>(group, a, aStride, nb, y, yStride); break;
-            case 2: Tile<Seq2>(group, a, aStride, nb, y, yStride); break;
-            case 3: Tile<Seq3>(group, a, aStride, nb, y, yStride); break;
-            default: Tile<Seq4>(group, a, aStride, nb, y, yStride); break;
-        }
-    }
-
+    /// <summary>A packed group of eight rows against TS activation rows; row i of activation t lands at y[t*yStride + i].</summary>
     private static void Tile<TS>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride)
         where TS : struct, ISeqCount
     {

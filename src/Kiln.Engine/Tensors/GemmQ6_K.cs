@@ -80,30 +80,14 @@ internal static unsafe class GemmQ6_K
         return (low | Avx2.ShiftLeftLogical(top.AsUInt16(), 4).AsByte()).AsInt32();
     }
 
-    /// <summary>One packed group against every activation row (in fours); row i of activation s lands at y[s*yStride + i].</summary>
+    /// <summary>One packed group (its first <paramref name="rows"/> real) against every activation row; row i of activation s lands at y[s*yStride + i].</summary>
     internal static void Group(byte* group, int rows, int nb, byte* a, nint aStride, int nSeq, float* y, nint yStride)
+        => PackedGroups.Run<Tiles>(group, rows, nb, a, aStride, nSeq, y, yStride);
+
+    private struct Tiles : IGroupTile
     {
-        float* outRows = stackalloc float[8 * 4];
-        for (int s = 0; s < nSeq; s += 4)
-        {
-            int ns = Math.Min(4, nSeq - s);
-            byte* at = a + s * aStride;
-            bool whole = rows == 8;
-            float* dst = whole ? y + s * yStride : outRows;
-            nint stride = whole ? yStride : 8;
-            switch (ns)
-            {
-                case 1: Tile<Seq1>(group, at, aStride, nb, dst, stride); break;
-                case 2: Tile<Seq2>(group, at, aStride, nb, dst, stride); break;
-                case 3: Tile<Seq3>(group, at, aStride, nb, dst, stride); break;
-                default: Tile<Seq4>(group, at, aStride, nb, dst, stride); break;
-            }
-            if (whole) continue;
-            // A short last group computed into a buffer keeps only its real rows.
-            for (int t = 0; t < ns; t++)
-                for (int r = 0; r < rows; r++)
-                    y[(s + t) * yStride + r] = outRows[t * 8 + r];
-        }
+        public static void Tile<TS>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride) where TS : struct, ISeqCount
+            => GemmQ6_K.Tile<TS>(group, a, aStride, nb, y, yStride);
     }
 
     /// <summary>Quants k (0..3) of a chunk from its low-nibble vector and top-bit vector.</summary>

@@ -1,6 +1,6 @@
 namespace Kiln.Engine.Tensors;
 
-/// <summary>A compile-time count of activation rows, so the JIT specializes a kernel per tile height.</summary>
+/// <summary>A compile-time count of rows in a register tile, so the JIT specializes a kernel per tile shape.</summary>
 internal interface ISeqCount
 {
     static abstract int N { get; }
