@@ -90,8 +90,7 @@ internal static unsafe partial class DotFloat
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Finish<T>(Vector256<float> c, byte* w, float* x, int i, int n) where T : struct, IFloatWeight
     {
-        var t = c.GetLower() + c.GetUpper();
-        float r = (t.GetElement(0) + t.GetElement(2)) + (t.GetElement(1) + t.GetElement(3));
+        float r = LaneFold.Fold(c);
         for (; i < n; i++)
             r = MathF.FusedMultiplyAdd(T.Load(w, i), x[i], r);
         return r;
@@ -118,8 +117,7 @@ internal static unsafe partial class DotFloat
         for (; i + 8 <= n; i += 8)
             for (int j = 0; j < 8; j++)
                 lane[j] = MathF.FusedMultiplyAdd(T.Load(w, i + j), x[i + j], lane[j]);
-        float t0 = lane[0] + lane[4], t1 = lane[1] + lane[5], t2 = lane[2] + lane[6], t3 = lane[3] + lane[7];
-        float r = (t0 + t2) + (t1 + t3);
+        float r = LaneFold.Fold(lane);
         for (; i < n; i++)
             r = MathF.FusedMultiplyAdd(T.Load(w, i), x[i], r);
         return r;

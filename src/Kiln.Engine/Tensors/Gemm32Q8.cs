@@ -14,7 +14,7 @@ namespace Kiln.Engine.Tensors;
 /// Numerics, per dot: eight float lanes. Block b's exact integer dot (of q, or of u) is split in halves
 /// (elements 0..15 and 16..31); lane b % 4 gets fma(first half, dw·da, lane), then for biased formats
 /// fma(-bias·dw, da·Σa, lane); lane 4 + b % 4 gets fma(second half, dw·da, lane); block by block. The
-/// lanes are reduced as ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)). The scalar kernel mirrors this bit for
+/// lanes are reduced by <see cref="LaneFold"/>. The scalar kernel mirrors this bit for
 /// bit, and no dot's bits depend on the tile it falls in.
 /// </summary>
 internal static unsafe class Gemm32Q8
@@ -166,17 +166,10 @@ internal static unsafe class Gemm32Q8
             if (TS.N > 2) c2 = PartialGroup<T>(w, b, nb, a2 + ao, dw, dwBias, s2 + b, z2 + b, c2);
             if (TS.N > 3) c3 = PartialGroup<T>(w, b, nb, a3 + ao, dw, dwBias, s3 + b, z3 + b, c3);
         }
-        y[0] = Reduce(c0);
-        if (TS.N > 1) y[yStride] = Reduce(c1);
-        if (TS.N > 2) y[2 * yStride] = Reduce(c2);
-        if (TS.N > 3) y[3 * yStride] = Reduce(c3);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Reduce(Vector256<float> v)
-    {
-        var h = v.GetLower() + v.GetUpper();
-        return (h.GetElement(0) + h.GetElement(2)) + (h.GetElement(1) + h.GetElement(3));
+        y[0] = LaneFold.Fold(c0);
+        if (TS.N > 1) y[yStride] = LaneFold.Fold(c1);
+        if (TS.N > 2) y[2 * yStride] = LaneFold.Fold(c2);
+        if (TS.N > 3) y[3 * yStride] = LaneFold.Fold(c3);
     }
 
     public static void ScalarBlock<T>(byte* w, nint rowBytes, int nRows, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
@@ -210,8 +203,7 @@ internal static unsafe class Gemm32Q8
                     if (T.Bias != 0)
                         lane[b & 3] = MathF.FusedMultiplyAdd(dw * -T.Bias, Q8Activation.ScaledSums(ar, nb)[b], lane[b & 3]);
                 }
-                float h0 = lane[0] + lane[4], h1 = lane[1] + lane[5], h2 = lane[2] + lane[6], h3 = lane[3] + lane[7];
-                y[s * yStride + r] = (h0 + h2) + (h1 + h3);
+                y[s * yStride + r] = LaneFold.Fold(lane);
             }
         }
     }
