@@ -12,7 +12,7 @@ namespace Kiln.Engine.Tensors;
 /// 8·2·15·128 &lt; 2^15), so each block costs one widening per eight rows.
 /// A group of eight rows is stored as <see cref="GroupBlockBytes"/> per block: four 32-byte vectors whose
 /// low and high nibbles are the interleaved dwords j and j + 4, then the eight rows' scales as floats.
-/// Models keep their Q4_0 matrices in this layout (<see cref="PackedQ4_0"/>), one sequential stream
+/// Models keep their Q4_0 matrices in this layout (<see cref="PackedMatrix"/>), one sequential stream
 /// per group; raw rows are packed a group at a time into scratch and reused by every activation row.
 /// Numerics, per dot: one float accumulator; for each block in order, acc = fma(Σu·a, dw·da, acc), then
 /// acc = fma(-8·dw, da·Σa, acc), the integer sum exact. The scalar kernel mirrors this bit for bit.

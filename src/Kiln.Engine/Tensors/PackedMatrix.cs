@@ -7,16 +7,19 @@ namespace Kiln.Engine.Tensors;
 /// group so every 32-bit lane of a vector is one row, each group one sequential stream. Decoding a token
 /// then reads each weight once, in order, with no per-step repacking. Native memory, freed on dispose.
 /// </summary>
-public abstract unsafe class PackedMatrix : IDisposable
+public sealed unsafe class PackedMatrix : IDisposable
 {
+    private readonly delegate*<byte*, int, int, byte*, nint, int, float*, nint, void> _group;
+    private readonly long _groupBytes;
+    private readonly int _blocks;
     private byte* _data;
 
-    /// <param name="raw">Row 0 of the matrix in its GGUF block format.</param>
-    /// <param name="groupBytes">Packed bytes of one group of eight rows.</param>
-    protected PackedMatrix(GgmlType type, byte* raw, long rowBytes, int rows, int cols, long groupBytes)
+    /// <param name="pack">Packs up to eight rows (raw, rowBytes, rows, blocks per row, destination), missing ones as zeros.</param>
+    /// <param name="group">One group (its first rows real) against every activation row: (group, rows, blocks, a, aStride, nSeq, y, yStride).</param>
+    private PackedMatrix(GgmlType type, byte* raw, long rowBytes, int rows, int cols, int groupBlockBytes,
+        delegate*<byte*, nint, int, int, byte*, void> pack,
+        delegate*<byte*, int, int, byte*, nint, int, float*, nint, void> group)
     {
-        if (!MatMul.IsAccelerated)
-            throw new PlatformNotSupportedException($"packed {type} matrices need AVX2 and FMA");
         var (blockSize, _) = GgmlTypeInfo.Layout(type) ?? throw new NotSupportedException($"tensor type {type} is not supported");
         if (cols <= 0 || cols % blockSize != 0)
             throw new ArgumentException($"row length {cols} is not a whole number of {type} blocks", nameof(cols));
@@ -25,26 +28,36 @@ public abstract unsafe class PackedMatrix : IDisposable
         Type = type;
         Rows = rows;
         Cols = cols;
-        GroupBytes = groupBytes;
+        _blocks = cols / blockSize;
+        _groupBytes = (long)_blocks * groupBlockBytes;
+        _group = group;
         long groups = (rows + 7) / 8;
-        ByteLength = groups * groupBytes;
+        ByteLength = groups * _groupBytes;
         _data = (byte*)NativeMemory.AlignedAlloc((nuint)ByteLength, 64);
         // Groups are independent; packing them on every core keeps model load short.
         nint src = (nint)raw, dst = (nint)_data;
-        Parallel.For(0, groups, g => PackGroup((byte*)src + g * 8 * rowBytes, (nint)rowBytes, (int)Math.Min(8, rows - g * 8), (byte*)dst + g * groupBytes));
+        long groupBytes = _groupBytes;
+        int blocks = _blocks;
+        Parallel.For(0, groups, g => pack((byte*)src + g * 8 * rowBytes, (nint)rowBytes, (int)Math.Min(8, rows - g * 8), blocks, (byte*)dst + g * groupBytes));
     }
 
     public GgmlType Type { get; }
     public int Rows { get; }
     public int Cols { get; }
     public long ByteLength { get; }
-    protected long GroupBytes { get; }
 
-    /// <summary>Packs up to eight rows (missing ones as zeros) into one group.</summary>
-    protected abstract void PackGroup(byte* raw, nint rowBytes, int rows, byte* dst);
-
-    /// <summary>Group <paramref name="group"/> (its first <paramref name="rows"/> real) against every activation row; row i lands at y[s*yStride + i].</summary>
-    protected abstract void MultiplyGroup(byte* group, int rows, byte* a, nint aStride, int nSeq, float* y, nint yStride);
+    /// <summary>The packed form of a matrix of <paramref name="type"/>, or null when its kernels read raw rows.</summary>
+    public static PackedMatrix? TryCreate(GgmlType type, byte* raw, long rowBytes, int rows, int cols)
+    {
+        if (!MatMul.IsAccelerated) return null;
+        return type switch
+        {
+            GgmlType.Q4_0 => new PackedMatrix(type, raw, rowBytes, rows, cols, GemmQ4_0.GroupBlockBytes, &GemmQ4_0.PackGroup, &GemmQ4_0.Group),
+            GgmlType.Q4_K => new PackedMatrix(type, raw, rowBytes, rows, cols, GemmQ4_K.GroupBlockBytes, &GemmQ4_K.PackGroup, &GemmQ4_K.Group),
+            GgmlType.Q6_K => new PackedMatrix(type, raw, rowBytes, rows, cols, GemmQ6_K.GroupBlockBytes, &GemmQ6_K.PackGroup, &GemmQ6_K.Group),
+            _ => null,
+        };
+    }
 
     /// <summary>
     /// y[s*yStride + r] = dot(row r, activation s) for r in [rowStart, rowEnd), s below nSeq, with the same
@@ -64,7 +77,7 @@ public abstract unsafe class PackedMatrix : IDisposable
         fixed (byte* a = activations)
         {
             for (int r = rowStart; r < rowEnd; r += 8)
-                MultiplyGroup(_data + (r / 8) * GroupBytes, Math.Min(8, rowEnd - r), a, actBytes, nSeq, y + r, yStride);
+                _group(_data + (r / 8) * _groupBytes, Math.Min(8, rowEnd - r), _blocks, a, actBytes, nSeq, y + r, yStride);
         }
     }
 
@@ -82,50 +95,4 @@ public abstract unsafe class PackedMatrix : IDisposable
         NativeMemory.AlignedFree(_data);
         _data = null;
     }
-
-    /// <summary>The packed form of a matrix of <paramref name="type"/>, or null when its kernels read raw rows.</summary>
-    public static PackedMatrix? TryCreate(GgmlType type, byte* raw, long rowBytes, int rows, int cols)
-    {
-        if (!MatMul.IsAccelerated) return null;
-        return type switch
-        {
-            GgmlType.Q4_0 => new PackedQ4_0(raw, rowBytes, rows, cols),
-            GgmlType.Q4_K => new PackedQ4_K(raw, rowBytes, rows, cols),
-            GgmlType.Q6_K => new PackedQ6_K(raw, rowBytes, rows, cols),
-            _ => null,
-        };
-    }
-}
-
-/// <summary>A Q4_0 matrix in <see cref="GemmQ4_0"/>'s group layout.</summary>
-public sealed unsafe class PackedQ4_0(byte* raw, long rowBytes, int rows, int cols)
-    : PackedMatrix(GgmlType.Q4_0, raw, rowBytes, rows, cols, (long)cols / 32 * GemmQ4_0.GroupBlockBytes)
-{
-    protected override void PackGroup(byte* raw, nint rowBytes, int rows, byte* dst)
-        => GemmQ4_0.PackGroup(raw, rowBytes, rows, Cols / 32, dst);
-
-    protected override void MultiplyGroup(byte* group, int rows, byte* a, nint aStride, int nSeq, float* y, nint yStride)
-        => GemmQ4_0.Group(group, rows, Cols / 32, a, aStride, nSeq, y, yStride);
-}
-
-/// <summary>A Q4_K matrix in <see cref="GemmQ4_K"/>'s group layout.</summary>
-public sealed unsafe class PackedQ4_K(byte* raw, long rowBytes, int rows, int cols)
-    : PackedMatrix(GgmlType.Q4_K, raw, rowBytes, rows, cols, (long)cols / 256 * GemmQ4_K.GroupBlockBytes)
-{
-    protected override void PackGroup(byte* raw, nint rowBytes, int rows, byte* dst)
-        => GemmQ4_K.PackGroup(raw, rowBytes, rows, Cols / 256, dst);
-
-    protected override void MultiplyGroup(byte* group, int rows, byte* a, nint aStride, int nSeq, float* y, nint yStride)
-        => GemmQ4_K.Group(group, rows, Cols / 256, a, aStride, nSeq, y, yStride);
-}
-
-/// <summary>A Q6_K matrix in <see cref="GemmQ6_K"/>'s group layout.</summary>
-public sealed unsafe class PackedQ6_K(byte* raw, long rowBytes, int rows, int cols)
-    : PackedMatrix(GgmlType.Q6_K, raw, rowBytes, rows, cols, (long)cols / 256 * GemmQ6_K.GroupBlockBytes)
-{
-    protected override void PackGroup(byte* raw, nint rowBytes, int rows, byte* dst)
-        => GemmQ6_K.PackGroup(raw, rowBytes, rows, Cols / 256, dst);
-
-    protected override void MultiplyGroup(byte* group, int rows, byte* a, nint aStride, int nSeq, float* y, nint yStride)
-        => GemmQ6_K.Group(group, rows, Cols / 256, a, aStride, nSeq, y, yStride);
 }

@@ -66,9 +66,9 @@ public class PackedMatrixTests
     public unsafe void RangesThatDoNotStartOnAGroupAreRefused(int start)
     {
         var w = new byte[16 * GgmlTypeInfo.RowBytes(GgmlType.Q4_0, 32)];
-        PackedQ4_0 packed;
+        PackedMatrix packed;
         fixed (byte* pw = w)
-            packed = new PackedQ4_0(pw, GgmlTypeInfo.RowBytes(GgmlType.Q4_0, 32), 16, 32);
+            packed = PackedMatrix.TryCreate(GgmlType.Q4_0, pw, GgmlTypeInfo.RowBytes(GgmlType.Q4_0, 32), 16, 32)!;
         using (packed)
         {
             var act = new byte[MatMul.ActivationRowBytes(GgmlType.Q4_0, 32)];
