@@ -16,7 +16,7 @@ namespace Kiln.Engine.Tensors;
 /// </summary>
 internal static unsafe class GemmQ4_K
 {
-    private const int QK = KQuants.QK, AB = KQuants.Q8KBytes;
+    private const int QK = KQuants.QK;
     private const int GroupQuantBytes = 8 * 128;
     private const int ScaleOffset = GroupQuantBytes, MinOffset = ScaleOffset + 8 * 32, DOffset = MinOffset + 4 * 32, DMinOffset = DOffset + 32;
 
@@ -91,10 +91,16 @@ internal static unsafe class GemmQ4_K
     internal static void Group(byte* group, int rows, int nb, byte* a, nint aStride, int nSeq, float* y, nint yStride)
         => PackedGroups.Run<Tiles>(group, rows, nb, a, aStride, nSeq, y, yStride);
 
-    private struct Tiles : IGroupTile
+    private struct Tiles : IGroupTile, ISuperBlockKernel
     {
+        public static int GroupBlockBytes => GemmQ4_K.GroupBlockBytes;
+
         public static void Tile<TS>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride) where TS : struct, ISeqCount
-            => GemmQ4_K.Tile<TS>(group, a, aStride, nb, y, yStride);
+            => PackedGroups.SuperBlockTile<Tiles, TS>(group, a, aStride, nb, y, yStride);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Accumulate(byte* block, byte* activation, Vector256<float> acc)
+            => GemmQ4_K.Accumulate(block, activation, acc);
     }
 
     /// <summary>Σ_j sc_j · (q·a over sub-block j) for the eight rows of one super-block.</summary>
@@ -132,35 +138,13 @@ internal static unsafe class GemmQ4_K
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Accumulate(byte* p, byte* ah, Vector256<byte> nibble, Vector256<float> acc)
+    private static Vector256<float> Accumulate(byte* p, byte* ah, Vector256<float> acc)
     {
-        var isum = ScaledSum(p, ah + 4, nibble);
+        var isum = ScaledSum(p, ah + 4, Vector256.Create((byte)0x0F));
         var msum = MinSum(p, ah);
         var da = Vector256.Create(Unsafe.ReadUnaligned<float>(ah));
         var x = (da * Vector256.LoadAligned((float*)(p + DOffset))) * Avx.ConvertToVector256Single(isum);
         var z = (da * Vector256.LoadAligned((float*)(p + DMinOffset))) * Avx.ConvertToVector256Single(msum);
         return acc + (x - z);
-    }
-
-    private static void Tile<TS>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride) where TS : struct, ISeqCount
-    {
-        var nibble = Vector256.Create((byte)0x0F);
-        var c0 = Vector256<float>.Zero;
-        var c1 = Vector256<float>.Zero;
-        var c2 = Vector256<float>.Zero;
-        var c3 = Vector256<float>.Zero;
-        for (int i = 0; i < nb; i++)
-        {
-            byte* p = group + (nint)i * GroupBlockBytes;
-            byte* ah = a + (nint)i * AB;
-            c0 = Accumulate(p, ah, nibble, c0);
-            if (TS.N > 1) c1 = Accumulate(p, ah + aStride, nibble, c1);
-            if (TS.N > 2) c2 = Accumulate(p, ah + 2 * aStride, nibble, c2);
-            if (TS.N > 3) c3 = Accumulate(p, ah + 3 * aStride, nibble, c3);
-        }
-        c0.Store(y);
-        if (TS.N > 1) c1.Store(y + yStride);
-        if (TS.N > 2) c2.Store(y + 2 * yStride);
-        if (TS.N > 3) c3.Store(y + 3 * yStride);
     }
 }

@@ -16,7 +16,7 @@ namespace Kiln.Engine.Tensors;
 /// </summary>
 internal static unsafe class GemmQ6_K
 {
-    private const int QK = KQuants.QK, AB = KQuants.Q8KBytes;
+    private const int QK = KQuants.QK;
     private const int HighOffset = 8 * 128, ScaleOffset = HighOffset + 8 * 64, PairOffset = ScaleOffset + 16 * 16;
     private const int DOffset = PairOffset + 8 * 16;
 
@@ -84,10 +84,16 @@ internal static unsafe class GemmQ6_K
     internal static void Group(byte* group, int rows, int nb, byte* a, nint aStride, int nSeq, float* y, nint yStride)
         => PackedGroups.Run<Tiles>(group, rows, nb, a, aStride, nSeq, y, yStride);
 
-    private struct Tiles : IGroupTile
+    private struct Tiles : IGroupTile, ISuperBlockKernel
     {
+        public static int GroupBlockBytes => GemmQ6_K.GroupBlockBytes;
+
         public static void Tile<TS>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride) where TS : struct, ISeqCount
-            => GemmQ6_K.Tile<TS>(group, a, aStride, nb, y, yStride);
+            => PackedGroups.SuperBlockTile<Tiles, TS>(group, a, aStride, nb, y, yStride);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Accumulate(byte* block, byte* activation, Vector256<float> acc)
+            => GemmQ6_K.Accumulate(block, activation, acc);
     }
 
     /// <summary>Quants k (0..3) of a chunk from its low-nibble vector and top-bit vector.</summary>
@@ -145,34 +151,11 @@ internal static unsafe class GemmQ6_K
         return off;
     }
 
-    private static void Tile<TS>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride) where TS : struct, ISeqCount
-    {
-        var nibble = Vector256.Create((byte)0x0F);
-        var c0 = Vector256<float>.Zero;
-        var c1 = Vector256<float>.Zero;
-        var c2 = Vector256<float>.Zero;
-        var c3 = Vector256<float>.Zero;
-        for (int i = 0; i < nb; i++)
-        {
-            byte* p = group + (nint)i * GroupBlockBytes;
-            byte* ah = a + (nint)i * AB;
-            var d = Vector256.LoadAligned((float*)(p + DOffset));
-            c0 = Accumulate(p, ah, d, nibble, c0);
-            if (TS.N > 1) c1 = Accumulate(p, ah + aStride, d, nibble, c1);
-            if (TS.N > 2) c2 = Accumulate(p, ah + 2 * aStride, d, nibble, c2);
-            if (TS.N > 3) c3 = Accumulate(p, ah + 3 * aStride, d, nibble, c3);
-        }
-        c0.Store(y);
-        if (TS.N > 1) c1.Store(y + yStride);
-        if (TS.N > 2) c2.Store(y + 2 * yStride);
-        if (TS.N > 3) c3.Store(y + 3 * yStride);
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Accumulate(byte* p, byte* ah, Vector256<float> d, Vector256<byte> nibble, Vector256<float> acc)
+    private static Vector256<float> Accumulate(byte* p, byte* ah, Vector256<float> acc)
     {
-        var total = ScaledSum(p, ah + 4, nibble) - (Offset(p, ah) << 5);
+        var total = ScaledSum(p, ah + 4, Vector256.Create((byte)0x0F)) - (Offset(p, ah) << 5);
         var da = Vector256.Create(Unsafe.ReadUnaligned<float>(ah));
-        return acc + (da * d) * Avx.ConvertToVector256Single(total);
+        return acc + (da * Vector256.LoadAligned((float*)(p + DOffset))) * Avx.ConvertToVector256Single(total);
     }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Kiln.Engine.Tensors;
 
 /// <summary>A packed kernel's register tile: one group of eight interleaved rows against TS activation rows.</summary>
@@ -5,6 +7,14 @@ internal unsafe interface IGroupTile
 {
     /// <summary>Row i of activation t lands at y[t*yStride + i], for all eight rows of the group.</summary>
     static abstract void Tile<TS>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride) where TS : struct, ISeqCount;
+}
+
+/// <summary>A packed K-quant kernel: one super-block of a group against one Q8_K activation block, added into eight row lanes.</summary>
+internal unsafe interface ISuperBlockKernel
+{
+    static abstract int GroupBlockBytes { get; }
+
+    static abstract Vector256<float> Accumulate(byte* block, byte* activation, Vector256<float> acc);
 }
 
 /// <summary>Runs a packed kernel's tiles over every activation row of one group.</summary>
@@ -35,5 +45,31 @@ internal static unsafe class PackedGroups
                 for (int r = 0; r < rows; r++)
                     y[(s + t) * yStride + r] = outRows[t * 8 + r];
         }
+    }
+
+    /// <summary>
+    /// The tile of a K-quant kernel whose super-blocks need nothing shared across activation rows: each
+    /// of TS activation rows accumulates every super-block of the group into its own eight row lanes.
+    /// </summary>
+    public static void SuperBlockTile<TK, TS>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride)
+        where TK : struct, ISuperBlockKernel where TS : struct, ISeqCount
+    {
+        var c0 = Vector256<float>.Zero;
+        var c1 = Vector256<float>.Zero;
+        var c2 = Vector256<float>.Zero;
+        var c3 = Vector256<float>.Zero;
+        for (int i = 0; i < nb; i++)
+        {
+            byte* p = group + (nint)i * TK.GroupBlockBytes;
+            byte* ah = a + (nint)i * KQuants.Q8KBytes;
+            c0 = TK.Accumulate(p, ah, c0);
+            if (TS.N > 1) c1 = TK.Accumulate(p, ah + aStride, c1);
+            if (TS.N > 2) c2 = TK.Accumulate(p, ah + 2 * aStride, c2);
+            if (TS.N > 3) c3 = TK.Accumulate(p, ah + 3 * aStride, c3);
+        }
+        c0.Store(y);
+        if (TS.N > 1) c1.Store(y + yStride);
+        if (TS.N > 2) c2.Store(y + 2 * yStride);
+        if (TS.N > 3) c3.Store(y + 3 * yStride);
     }
 }
