@@ -81,11 +81,6 @@ internal static unsafe partial class DotFloat
         }
     }
 
-    /// <summary>Row kernel (see <see cref="MatMul.Kernel"/>): the block kernel on a single weight row.</summary>
-    public static void Avx2Kernel<T>(byte* w, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
-        where T : struct, IFloatWeight
-        => Avx2Block<T>(w, 0, 1, a, aStride, nSeq, n, y, yStride);
-
     /// <summary>Folds one pair's accumulator and fuses on the elements past the last full run of 8.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Finish<T>(Vector256<float> c, byte* w, float* x, int i, int n) where T : struct, IFloatWeight
@@ -103,10 +98,6 @@ internal static unsafe partial class DotFloat
             for (int r = 0; r < nRows; r++)
                 y[s * yStride + r] = ScalarDot<T>(w + r * rowBytes, (float*)(a + s * aStride), n);
     }
-
-    public static void ScalarKernel<T>(byte* w, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
-        where T : struct, IFloatWeight
-        => ScalarBlock<T>(w, 0, 1, a, aStride, nSeq, n, y, yStride);
 
     private static float ScalarDot<T>(byte* w, float* x, int n) where T : struct, IFloatWeight
     {

@@ -220,9 +220,6 @@ public static unsafe class MatMul
             throw new PlatformNotSupportedException("AVX2 and FMA are not available");
         return weightType switch
         {
-            GgmlType.F32 => simd ? &DotFloat.Avx2Kernel<F32Weight> : &DotFloat.ScalarKernel<F32Weight>,
-            GgmlType.F16 => simd ? &DotFloat.Avx2Kernel<F16Weight> : &DotFloat.ScalarKernel<F16Weight>,
-            GgmlType.BF16 => simd ? &DotFloat.Avx2Kernel<BF16Weight> : &DotFloat.ScalarKernel<BF16Weight>,
             GgmlType.Q4_1 => simd ? &Dot32.Avx2Kernel<Q4_1Block> : &Dot32.ScalarKernel<Q4_1Block>,
             GgmlType.Q5_1 => simd ? &Dot32.Avx2Kernel<Q5_1Block> : &Dot32.ScalarKernel<Q5_1Block>,
             GgmlType.Q4_K => simd ? &DotK.Q4KAvx2 : &DotK.Q4KScalar,
