@@ -40,7 +40,6 @@ internal sealed unsafe class AttentionJob : IParallelJob
         var d = _c.HeadDim;
         var group = heads / _c.HeadCountKv;
         var qDim = heads * d;
-        var kvDim = _cache.KvDim;
         var scale = 1.0f / MathF.Sqrt(d);
         var (start, end) = WorkerPool.Range(batch.Count * heads, worker, workers);
         var scores = _scores[worker];
@@ -56,20 +55,20 @@ internal sealed unsafe class AttentionJob : IParallelJob
                 var h = item % heads;
                 var slot = batch.Slots[r];
                 var len = batch.Positions[r] + 1;
-                var kvOffset = (h / group) * d;
+                var kvHead = h / group;
                 var q = q0 + r * qDim + h * d;
                 var o = out0 + r * qDim + h * d;
                 if (f16)
                 {
-                    AttentionMath.Scores<F16Weight>(q, (byte*)(_cache.KeysF16(slot, _layer) + kvOffset), kvDim, len, d, scale, s);
+                    AttentionMath.Scores<KvHalf>(q, (byte*)_cache.KeysF16(slot, _layer, kvHead), d, len, d, scale, s);
                     AttentionMath.Softmax(s, len);
-                    AttentionMath.Mix<F16Weight>(s, (byte*)(_cache.ValuesF16(slot, _layer) + kvOffset), kvDim, len, d, o);
+                    AttentionMath.Mix<KvHalf>(s, (byte*)_cache.ValuesF16(slot, _layer, kvHead), d, len, d, o);
                 }
                 else
                 {
-                    AttentionMath.Scores<F32Weight>(q, (byte*)(_cache.KeysF32(slot, _layer) + kvOffset), kvDim, len, d, scale, s);
+                    AttentionMath.Scores<F32Weight>(q, (byte*)_cache.KeysF32(slot, _layer, kvHead), d, len, d, scale, s);
                     AttentionMath.Softmax(s, len);
-                    AttentionMath.Mix<F32Weight>(s, (byte*)(_cache.ValuesF32(slot, _layer) + kvOffset), kvDim, len, d, o);
+                    AttentionMath.Mix<F32Weight>(s, (byte*)_cache.ValuesF32(slot, _layer, kvHead), d, len, d, o);
                 }
             }
         }

@@ -102,22 +102,55 @@ internal static unsafe class AttentionMath
         }
     }
 
-    /// <summary>In-place softmax of scores[0..len), the sum in double as llama.cpp does.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <summary>
+    /// In-place softmax of scores[0..len), the sum in double as llama.cpp does. With AVX2 eight scores
+    /// at a time through a vector exp (within an ulp of the scalar one).
+    /// </summary>
     public static void Softmax(float* s, int len)
     {
         var max = float.NegativeInfinity;
-        for (var t = 0; t < len; t++)
+        int t = 0;
+        if (Simd && len >= 8)
+        {
+            var vmax = Vector256.Load(s);
+            for (t = 8; t + 8 <= len; t += 8)
+                vmax = Vector256.Max(vmax, Vector256.Load(s + t));
+            var m4 = Vector128.Max(vmax.GetLower(), vmax.GetUpper());
+            max = MathF.Max(MathF.Max(m4[0], m4[1]), MathF.Max(m4[2], m4[3]));
+        }
+        for (; t < len; t++)
             if (s[t] > max) max = s[t];
         double sum = 0;
-        for (var t = 0; t < len; t++)
+        t = 0;
+        if (Simd)
+        {
+            var vm = Vector256.Create(max);
+            var lo = Vector256<double>.Zero;
+            var hi = Vector256<double>.Zero;
+            for (; t + 8 <= len; t += 8)
+            {
+                var e = Vector256.Exp(Vector256.Load(s + t) - vm);
+                e.Store(s + t);
+                lo += Avx.ConvertToVector256Double(e.GetLower());
+                hi += Avx.ConvertToVector256Double(e.GetUpper());
+            }
+            sum = Vector256.Sum(lo + hi);
+        }
+        for (; t < len; t++)
         {
             var e = MathF.Exp(s[t] - max);
             s[t] = e;
             sum += e;
         }
         var inv = (float)(1.0 / sum);
-        for (var t = 0; t < len; t++)
+        t = 0;
+        if (Simd)
+        {
+            var vi = Vector256.Create(inv);
+            for (; t + 8 <= len; t += 8)
+                (Vector256.Load(s + t) * vi).Store(s + t);
+        }
+        for (; t < len; t++)
             s[t] *= inv;
     }
 }

@@ -5,7 +5,8 @@ namespace Kiln.Engine.Models;
 /// <summary>
 /// Keys and values of every slot, layer and position in one native block per slot, allocated up
 /// front but only made resident by the OS as positions are written.
-/// Layout per slot: [layer][K|V][position][kvDim].
+/// Layout per slot: [layer][K|V][kv head][position][head dim], so attention over one head streams
+/// its keys and values as one contiguous run instead of a strided slice of every position.
 /// </summary>
 public sealed unsafe class KvCache : IDisposable
 {
@@ -13,12 +14,15 @@ public sealed unsafe class KvCache : IDisposable
     private readonly long _layerStride;
     private readonly long _elementSize;
 
-    public KvCache(int slots, int layers, int contextLength, int kvDim, KvCacheType type)
+    public KvCache(int slots, int layers, int contextLength, int kvDim, int headDim, KvCacheType type)
     {
+        if (headDim <= 0 || kvDim % headDim != 0)
+            throw new ArgumentException($"kv width {kvDim} is not a whole number of {headDim}-wide heads", nameof(headDim));
         Slots = slots;
         Layers = layers;
         ContextLength = contextLength;
         KvDim = kvDim;
+        HeadDim = headDim;
         Type = type;
         _elementSize = type == KvCacheType.F32 ? 4 : 2;
         _layerStride = 2L * contextLength * kvDim;
@@ -31,35 +35,38 @@ public sealed unsafe class KvCache : IDisposable
     public int Layers { get; }
     public int ContextLength { get; }
     public int KvDim { get; }
+    public int HeadDim { get; }
     public KvCacheType Type { get; }
 
     /// <summary>Bytes one slot holds when full, for memory planning.</summary>
     public long BytesPerSlot => Layers * _layerStride * _elementSize;
 
-    /// <summary>Element offset of position 0 of K (or V) for a slot and layer.</summary>
-    private long Offset(int layer, bool value) => layer * _layerStride + (value ? (long)ContextLength * KvDim : 0);
+    /// <summary>Element offset of position 0 of one kv head's K (or V) for a slot and layer; positions follow HeadDim apart.</summary>
+    private long Offset(int layer, bool value, int kvHead)
+        => layer * _layerStride + (value ? (long)ContextLength * KvDim : 0) + (long)kvHead * ContextLength * HeadDim;
 
-    public float* KeysF32(int slot, int layer) => (float*)_slots[slot] + Offset(layer, false);
-    public float* ValuesF32(int slot, int layer) => (float*)_slots[slot] + Offset(layer, true);
-    public Half* KeysF16(int slot, int layer) => (Half*)_slots[slot] + Offset(layer, false);
-    public Half* ValuesF16(int slot, int layer) => (Half*)_slots[slot] + Offset(layer, true);
+    public float* KeysF32(int slot, int layer, int kvHead) => (float*)_slots[slot] + Offset(layer, false, kvHead);
+    public float* ValuesF32(int slot, int layer, int kvHead) => (float*)_slots[slot] + Offset(layer, true, kvHead);
+    public Half* KeysF16(int slot, int layer, int kvHead) => (Half*)_slots[slot] + Offset(layer, false, kvHead);
+    public Half* ValuesF16(int slot, int layer, int kvHead) => (Half*)_slots[slot] + Offset(layer, true, kvHead);
 
+    /// <summary>Writes one position's keys and values (KvDim each, heads back to back) into every head's run.</summary>
     public void Store(int slot, int layer, int position, ReadOnlySpan<float> k, ReadOnlySpan<float> v)
     {
-        var at = (long)position * KvDim;
-        if (Type == KvCacheType.F32)
+        var at = (long)position * HeadDim;
+        for (var h = 0; h < KvDim / HeadDim; h++)
         {
-            k.CopyTo(new Span<float>(KeysF32(slot, layer) + at, KvDim));
-            v.CopyTo(new Span<float>(ValuesF32(slot, layer) + at, KvDim));
-        }
-        else
-        {
-            var kd = KeysF16(slot, layer) + at;
-            var vd = ValuesF16(slot, layer) + at;
-            for (var i = 0; i < KvDim; i++)
+            var kh = k.Slice(h * HeadDim, HeadDim);
+            var vh = v.Slice(h * HeadDim, HeadDim);
+            if (Type == KvCacheType.F32)
             {
-                kd[i] = (Half)k[i];
-                vd[i] = (Half)v[i];
+                kh.CopyTo(new Span<float>(KeysF32(slot, layer, h) + at, HeadDim));
+                vh.CopyTo(new Span<float>(ValuesF32(slot, layer, h) + at, HeadDim));
+            }
+            else
+            {
+                KvHalf.Store(kh, (ushort*)(KeysF16(slot, layer, h) + at));
+                KvHalf.Store(vh, (ushort*)(ValuesF16(slot, layer, h) + at));
             }
         }
     }

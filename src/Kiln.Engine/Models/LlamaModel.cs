@@ -47,7 +47,7 @@ public sealed class LlamaModel : ILanguageModel, IAdapterHost
         _qDim = Config.HeadCount * Config.HeadDim;
         _kvDim = Config.HeadCountKv * Config.HeadDim;
         _maxRows = Math.Max(1, options.MaxBatchRows);
-        _cache = new KvCache(options.MaxSlots, Config.BlockCount, ctx, _kvDim, options.KvCacheType);
+        _cache = new KvCache(options.MaxSlots, Config.BlockCount, ctx, _kvDim, Config.HeadDim, options.KvCacheType);
         _rope = new Rope(Config, ctx, _w.RopeFreqFactors);
         _pool = new WorkerPool(options.Threads > 0 ? options.Threads : Environment.ProcessorCount);
         _attention = new AttentionJob(Config, _cache, _pool.Threads);
