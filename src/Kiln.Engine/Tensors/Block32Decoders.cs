@@ -6,7 +6,7 @@ namespace Kiln.Engine.Tensors;
 
 /// <summary>
 /// How one 32-element weight block turns into 32 integer quants in element order. Signed formats
-/// (Q4_0, Q5_0, Q8_0, IQ4_NL) dot against Q8_0 activations; formats with a min (Q4_1, Q5_1) decode to
+/// (Q4_0, Q5_0, IQ4_NL) dot against Q8_0 activations; formats with a min (Q4_1, Q5_1) decode to
 /// unsigned quants and dot against Q8_1, whose per-block sum carries the min term.
 /// Every block starts with its half scale d; formats with a min keep the half m right after it.
 /// </summary>
@@ -132,23 +132,6 @@ internal unsafe struct Q5_1Block : IBlock32
     {
         Block32Bits.NibblesScalar(block + 8, q, 0);
         Block32Bits.FifthBitScalar(Unsafe.ReadUnaligned<uint>(block + 4), q);
-    }
-}
-
-internal unsafe struct Q8_0Block : IBlock32
-{
-    public static int BlockBytes => 34;
-    public static bool HasMin => false;
-    public static int Bias => 0;
-    public static int BiasShift => 0;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<byte> Decode(byte* block) => Vector256.Load(block + 2);
-
-    public static void DecodeScalar(byte* block, int* q)
-    {
-        for (int j = 0; j < 32; j++)
-            q[j] = ((sbyte*)(block + 2))[j];
     }
 }
 

@@ -5,11 +5,11 @@ using System.Runtime.Intrinsics.X86;
 namespace Kiln.Engine.Tensors;
 
 /// <summary>
-/// Block kernel for the 32-element formats without a min (Q5_0, Q8_0, IQ4_NL; Q4_0 has
-/// <see cref="GemmQ4_0"/>) against
+/// Block kernel for the 32-element formats without a min (Q5_0, IQ4_NL; Q4_0 and Q8_0 have
+/// <see cref="GemmQ4_0"/> and <see cref="GemmQ8_0"/>) against
 /// <see cref="Q8Activation"/> rows: each group of four decoded weight blocks serves up to four activation
 /// rows, and a weight row's block scales are widened to floats once for all of its activation rows.
-/// Signed formats (Q8_0, IQ4_NL) use the sign trick (|q| times a carrying q's sign); biased ones (Q5_0)
+/// Signed formats (IQ4_NL) use the sign trick (|q| times a carrying q's sign); biased ones (Q5_0)
 /// dot their unsigned quants u = q + bias and subtract dw·bias·(da·Σa) per block.
 /// Numerics, per dot: eight float lanes. Block b's exact integer dot (of q, or of u) is split in halves
 /// (elements 0..15 and 16..31); lane b % 4 gets fma(first half, dw·da, lane), then for biased formats

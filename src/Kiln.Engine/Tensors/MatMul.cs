@@ -204,7 +204,7 @@ public static unsafe class MatMul
         {
             GgmlType.Q4_0 => simd ? &GemmQ4_0.Avx2Block : &GemmQ4_0.ScalarBlock,
             GgmlType.Q5_0 => simd ? &Gemm32Q8.Avx2Block<Q5_0Block> : &Gemm32Q8.ScalarBlock<Q5_0Block>,
-            GgmlType.Q8_0 => simd ? &Gemm32Q8.Avx2Block<Q8_0Block> : &Gemm32Q8.ScalarBlock<Q8_0Block>,
+            GgmlType.Q8_0 => simd ? &GemmQ8_0.Avx2Block : &GemmQ8_0.ScalarBlock,
             GgmlType.IQ4_NL => simd ? &Gemm32Q8.Avx2Block<Iq4NlBlock> : &Gemm32Q8.ScalarBlock<Iq4NlBlock>,
             GgmlType.F32 => simd ? &DotFloat.Avx2Block<F32Weight> : &DotFloat.ScalarBlock<F32Weight>,
             GgmlType.F16 => simd ? &DotFloat.Avx2Block<F16Weight> : &DotFloat.ScalarBlock<F16Weight>,

@@ -1,0 +1,154 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Kiln.Engine.Tensors;
+
+/// <summary>
+/// Q8_0 against <see cref="Q8Activation"/> rows, eight weight rows at a time: a group's quants are
+/// interleaved four bytes per row (the dword transpose of <see cref="GemmQ4_0"/>), so one multiply-add of a
+/// broadcast activation dword feeds all eight rows and every 32-bit lane is one row's dot. Both operands are
+/// signed, so the sign trick applies (|q| times the activation carrying q's sign) and each step widens to
+/// 32 bits at once: a pair sum of 127·127 products leaves no headroom in 16 bits.
+/// A group of eight rows is stored as <see cref="GroupBlockBytes"/> per block: eight 32-byte vectors (dword
+/// j of every row in vector j), then the eight rows' scales as floats. Models keep their Q8_0 matrices in
+/// this layout (<see cref="PackedMatrix"/>); raw rows are packed a group at a time into scratch.
+/// Numerics, per dot: one float accumulator; for each block in order, acc = fma(Σq·a, dw·da, acc), the
+/// integer sum exact. The scalar kernel mirrors this bit for bit.
+/// </summary>
+internal static unsafe class GemmQ8_0
+{
+    private const int BlockBytes = 34;
+
+    /// <summary>Bytes of one block of a group of eight rows: 256 of interleaved quants, 32 of scales.</summary>
+    public const int GroupBlockBytes = 288;
+
+    [ThreadStatic] private static byte[]? t_packed;
+
+    public static void Avx2Block(byte* w, nint rowBytes, int nRows, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
+    {
+        int nb = n / 32;
+        var scratch = t_packed;
+        int need = nb * GroupBlockBytes + 32;
+        if (scratch is null || scratch.Length < need)
+            t_packed = scratch = GC.AllocateUninitializedArray<byte>(need, pinned: true);
+        fixed (byte* packedBytes = scratch)
+        {
+            // 32-byte aligned for the aligned loads of the tile.
+            byte* group = (byte*)(((nint)packedBytes + 31) & ~(nint)31);
+            for (int r = 0; r < nRows; r += 8)
+            {
+                int rows = Math.Min(8, nRows - r);
+                PackGroup(w + r * rowBytes, rowBytes, rows, nb, group);
+                Group(group, rows, nb, a, aStride, nSeq, y + r, yStride);
+            }
+        }
+    }
+
+    /// <summary>One packed group (its first <paramref name="rows"/> real) against every activation row; row i of activation s lands at y[s*yStride + i].</summary>
+    internal static void Group(byte* group, int rows, int nb, byte* a, nint aStride, int nSeq, float* y, nint yStride)
+        => PackedGroups.Run<Tiles>(group, rows, nb, a, aStride, nSeq, y, yStride);
+
+    private struct Tiles : IGroupTile
+    {
+        public static void Tile<TS>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride) where TS : struct, ISeqCount
+            => GemmQ8_0.Tile<TS>(group, a, aStride, nb, y, yStride);
+    }
+
+    /// <summary>Packs up to eight rows (missing ones as zeros) into the group layout at <paramref name="dst"/>.</summary>
+    public static void PackGroup(byte* w, nint rowBytes, int rows, int nb, byte* dst)
+    {
+        var v = stackalloc Vector256<int>[8];
+        for (int b = 0; b < nb; b++, dst += GroupBlockBytes)
+        {
+            GemmQ4_0.Transpose(Quants(w, rowBytes, 0, rows, b), Quants(w, rowBytes, 1, rows, b), Quants(w, rowBytes, 2, rows, b),
+                Quants(w, rowBytes, 3, rows, b), Quants(w, rowBytes, 4, rows, b), Quants(w, rowBytes, 5, rows, b),
+                Quants(w, rowBytes, 6, rows, b), Quants(w, rowBytes, 7, rows, b), v);
+            for (int j = 0; j < 8; j++)
+                v[j].Store((int*)(dst + 32 * j));
+            HalfFloat.ToSingle(Vector256.Create(Half(w, rowBytes, 0, rows, b), Half(w, rowBytes, 1, rows, b),
+                Half(w, rowBytes, 2, rows, b), Half(w, rowBytes, 3, rows, b), Half(w, rowBytes, 4, rows, b),
+                Half(w, rowBytes, 5, rows, b), Half(w, rowBytes, 6, rows, b), Half(w, rowBytes, 7, rows, b))).Store((float*)(dst + 256));
+        }
+    }
+
+    /// <summary>Row <paramref name="i"/>'s block <paramref name="b"/> quants, zeros past the last row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Quants(byte* w, nint rowBytes, int i, int rows, int b)
+        => i < rows ? Vector256.Load((int*)(w + i * rowBytes + (nint)b * BlockBytes + 2)) : Vector256<int>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Half(byte* w, nint rowBytes, int i, int rows, int b)
+        => i < rows ? Unsafe.ReadUnaligned<ushort>(w + i * rowBytes + (nint)b * BlockBytes) : 0;
+
+    /// <summary>Eight rows' 4-element dots (|q| and q of one interleaved dword each) with activation dword k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Dots(Vector256<byte> u, Vector256<sbyte> q, byte* x, int k)
+    {
+        var xs = Avx2.Sign(Vector256.Create(Unsafe.ReadUnaligned<int>(x + 4 * k)).AsSByte(), q);
+        return Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, xs), Vector256<short>.One);
+    }
+
+    /// <summary>A packed group of eight rows against TS activation rows; row i of activation t lands at y[t*yStride + i].</summary>
+    private static void Tile<TS>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride)
+        where TS : struct, ISeqCount
+    {
+        byte* a1 = a + aStride, a2 = a1 + aStride, a3 = a2 + aStride;
+        float* s0 = Q8Activation.Scales(a, nb), s1 = Q8Activation.Scales(a1, nb);
+        float* s2 = Q8Activation.Scales(a2, nb), s3 = Q8Activation.Scales(a3, nb);
+        var c0 = Vector256<float>.Zero;
+        var c1 = Vector256<float>.Zero;
+        var c2 = Vector256<float>.Zero;
+        var c3 = Vector256<float>.Zero;
+        for (int b = 0; b < nb; b++)
+        {
+            byte* p = group + (nint)b * GroupBlockBytes;
+            nint xo = (nint)b * Q8Activation.BlockBytes + 2;
+            byte* x0 = a + xo, x1 = a1 + xo, x2 = a2 + xo, x3 = a3 + xo;
+            Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
+            for (int j = 0; j < 8; j++)
+            {
+                var q = Vector256.LoadAligned(p + 32 * j).AsSByte();
+                var u = Avx2.Abs(q);
+                i0 += Dots(u, q, x0, j);
+                if (TS.N > 1) i1 += Dots(u, q, x1, j);
+                if (TS.N > 2) i2 += Dots(u, q, x2, j);
+                if (TS.N > 3) i3 += Dots(u, q, x3, j);
+            }
+            var dw = Vector256.LoadAligned((float*)(p + 256));
+            c0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i0), dw * Vector256.Create(s0[b]), c0);
+            if (TS.N > 1) c1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i1), dw * Vector256.Create(s1[b]), c1);
+            if (TS.N > 2) c2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i2), dw * Vector256.Create(s2[b]), c2);
+            if (TS.N > 3) c3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(i3), dw * Vector256.Create(s3[b]), c3);
+        }
+        c0.Store(y);
+        if (TS.N > 1) c1.Store(y + yStride);
+        if (TS.N > 2) c2.Store(y + 2 * yStride);
+        if (TS.N > 3) c3.Store(y + 3 * yStride);
+    }
+
+    public static void ScalarBlock(byte* w, nint rowBytes, int nRows, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
+    {
+        int nb = n / 32;
+        for (int r = 0; r < nRows; r++)
+        {
+            byte* wr = w + r * rowBytes;
+            for (int s = 0; s < nSeq; s++)
+            {
+                byte* ar = a + s * aStride;
+                float acc = 0;
+                for (int b = 0; b < nb; b++)
+                {
+                    byte* wp = wr + (nint)b * BlockBytes;
+                    sbyte* qw = (sbyte*)(wp + 2);
+                    sbyte* qa = (sbyte*)(ar + (nint)b * Q8Activation.BlockBytes + 2);
+                    int isum = 0;
+                    for (int e = 0; e < 32; e++)
+                        isum += qw[e] * qa[e];
+                    acc = MathF.FusedMultiplyAdd(isum, HalfFloat.ToSingle(wp) * Q8Activation.Scales(ar, nb)[b], acc);
+                }
+                y[s * yStride + r] = acc;
+            }
+        }
+    }
+}
