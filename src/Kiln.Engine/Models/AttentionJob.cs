@@ -11,7 +11,7 @@ internal sealed unsafe class AttentionJob : IParallelJob
 {
     private readonly ModelConfig _c;
     private readonly KvCache _cache;
-    private readonly float[][] _scores; // one scratch row per worker
+    private readonly float[][] _scores; // one scratch row per thread
     private Batch? _batch;
     private float[] _q = [];
     private float[] _out = [];
@@ -33,7 +33,7 @@ internal sealed unsafe class AttentionJob : IParallelJob
         _out = output;
     }
 
-    public void Execute(int worker, int workers)
+    public void Execute(int part, int parts, int thread)
     {
         var batch = _batch!;
         var heads = _c.HeadCount;
@@ -41,8 +41,8 @@ internal sealed unsafe class AttentionJob : IParallelJob
         var group = heads / _c.HeadCountKv;
         var qDim = heads * d;
         var scale = 1.0f / MathF.Sqrt(d);
-        var (start, end) = WorkerPool.Range(batch.Count * heads, worker, workers);
-        var scores = _scores[worker];
+        var (start, end) = WorkerPool.Range(batch.Count * heads, part, parts);
+        var scores = _scores[thread];
         var f16 = _cache.Type == KvCacheType.F16;
 
         fixed (float* q0 = _q)

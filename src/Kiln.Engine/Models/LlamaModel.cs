@@ -20,6 +20,9 @@ public sealed class LlamaModel : ILanguageModel, IAdapterHost
     private readonly KvCache _cache;
     private readonly Rope _rope;
     private readonly WorkerPool _pool;
+
+    /// <summary>Parts each parallel job is split into: a few per thread, so a thread slowed by its neighbours hands work to the other.</summary>
+    private readonly int _parts;
     private readonly MatMulJob _matmul = new();
     private readonly AttentionJob _attention;
     private readonly LoraEpilogue _lora;
@@ -50,6 +53,7 @@ public sealed class LlamaModel : ILanguageModel, IAdapterHost
         _cache = new KvCache(options.MaxSlots, Config.BlockCount, ctx, _kvDim, Config.HeadDim, options.KvCacheType);
         _rope = new Rope(Config, ctx, _w.RopeFreqFactors);
         _pool = new WorkerPool(options.Threads > 0 ? options.Threads : Environment.ProcessorCount);
+        _parts = _pool.Threads == 1 ? 1 : 4 * _pool.Threads;
         _attention = new AttentionJob(Config, _cache, _pool.Threads);
         _lora = new LoraEpilogue(_pool.Threads);
         Info = new ModelInfo(Config.Architecture, Config.Name, _w.VocabSize, ctx, options.MaxSlots);
@@ -132,7 +136,7 @@ public sealed class LlamaModel : ILanguageModel, IAdapterHost
                 _cache.Store(batch.Slots[r], l, batch.Positions[r], k, v);
             }
             _attention.Set(batch, l, _q, _attn);
-            _pool.Run(_attention);
+            _pool.Run(_attention, _parts);
             Invalidate();
             Mul(layer.O, _attn, _qDim, n, _tmp, e, adapters, batch, l, LoraModule.AttnOutput);
             VectorMath.Add(_x.AsSpan(0, n * e), _tmp.AsSpan(0, n * e));
@@ -220,7 +224,8 @@ public sealed class LlamaModel : ILanguageModel, IAdapterHost
         _matmul.SetEpilogue(_lora);
         try
         {
-            Mul(w, input, inStride, rows, output, outStride);
+            // One part per thread: each part recomputes its rows' small A·x products.
+            Mul(w, input, inStride, rows, output, outStride, _pool.Threads);
         }
         finally
         {
@@ -230,6 +235,9 @@ public sealed class LlamaModel : ILanguageModel, IAdapterHost
 
     /// <summary>output[r] = W · input[r] for r &lt; rows; the input's quantized form is reused across matmuls.</summary>
     private void Mul(WeightMatrix w, float[] input, int inStride, int rows, float[] output, int outStride)
+        => Mul(w, input, inStride, rows, output, outStride, _parts);
+
+    private void Mul(WeightMatrix w, float[] input, int inStride, int rows, float[] output, int outStride, int parts)
     {
         var actType = MatMul.ActivationType(w.Type);
         var actBytes = MatMul.ActivationRowBytes(w.Type, w.Cols);
@@ -242,7 +250,7 @@ public sealed class LlamaModel : ILanguageModel, IAdapterHost
             _actRows = rows;
         }
         _matmul.Set(w, _act, rows, output, 0, outStride);
-        _pool.Run(_matmul);
+        _pool.Run(_matmul, parts);
     }
 
     public void Dispose()

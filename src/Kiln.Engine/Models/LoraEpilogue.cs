@@ -4,9 +4,9 @@ namespace Kiln.Engine.Models;
 
 /// <summary>
 /// The LoRA epilogue of a matmul: y[s, r] += scale · B[r]·(A·x[s]) for every adapter of row s that
-/// targets this layer's module. Each worker applies it to the output rows it just computed, so no
-/// extra pass or barrier is needed; the small A·x product is recomputed per worker into its own
-/// scratch rather than shared, which would take a second synchronisation.
+/// targets this layer's module. Each part of the matmul applies it to the output rows it just computed,
+/// so no extra pass or barrier is needed; the small A·x product is recomputed per part into its
+/// thread's scratch rather than shared, which would take a second synchronisation.
 /// </summary>
 internal sealed class LoraEpilogue
 {
@@ -17,10 +17,10 @@ internal sealed class LoraEpilogue
     private float[] _x = [];
     private int _xStride;
 
-    public LoraEpilogue(int workers)
+    public LoraEpilogue(int threads)
     {
-        _scratch = new float[workers][];
-        for (var i = 0; i < workers; i++) _scratch[i] = [];
+        _scratch = new float[threads][];
+        for (var i = 0; i < threads; i++) _scratch[i] = [];
     }
 
     /// <summary>Grows the scratch for a new largest rank; happens after a registration, not per token.</summary>
@@ -40,11 +40,11 @@ internal sealed class LoraEpilogue
     }
 
     /// <summary>Adds the updates to output rows [start, end) of every batch row.</summary>
-    public void Apply(int worker, float[] y, int yOffset, int yStride, int start, int end)
+    public void Apply(int thread, float[] y, int yOffset, int yStride, int start, int end)
     {
         var batch = _batch!;
         var sets = batch.Adapters;
-        var t = _scratch[worker];
+        var t = _scratch[thread];
         for (var s = 0; s < batch.Count; s++)
         {
             if (sets[s] is not { } set) continue;

@@ -4,7 +4,7 @@ using Kiln.Engine.Threading;
 namespace Kiln.Engine.Models;
 
 /// <summary>
-/// y[s, r] = W[r] · x[s] for every activation row s, with W's rows split across the workers.
+/// y[s, r] = W[r] · x[s] for every activation row s, with W's rows split into parts across the workers.
 /// Preallocated and reused, so dispatching a matmul allocates nothing.
 /// </summary>
 internal sealed unsafe class MatMulJob : IParallelJob
@@ -30,10 +30,10 @@ internal sealed unsafe class MatMulJob : IParallelJob
         _yStride = yStride;
     }
 
-    public void Execute(int worker, int workers)
+    public void Execute(int part, int parts, int thread)
     {
         var w = _w!;
-        var (start, end) = WorkerPool.Range(w.Rows, worker, workers, align: 16);
+        var (start, end) = WorkerPool.Range(w.Rows, part, parts, align: 16);
         if (start >= end) return;
         var actBytes = MatMul.ActivationRowBytes(w.Type, w.Cols);
         var activations = _activations.AsSpan(0, actBytes * _seqs);
@@ -47,6 +47,6 @@ internal sealed unsafe class MatMulJob : IParallelJob
         {
             MatMul.Rows(w.Type, w.Bytes, w.RowBytes, w.Cols, activations, _seqs, y, _yStride, start, end);
         }
-        _lora?.Apply(worker, _y, _yOffset, _yStride, start, end);
+        _lora?.Apply(thread, _y, _yOffset, _yStride, start, end);
     }
 }

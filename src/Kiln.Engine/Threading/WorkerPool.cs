@@ -3,12 +3,13 @@ using System.Diagnostics;
 namespace Kiln.Engine.Threading;
 
 /// <summary>
-/// A unit of parallel work split into <c>workers</c> parts. Each part runs exactly once, on whichever
-/// pool thread claims it, and no two threads run the same part, so per-part scratch needs no locks.
+/// A unit of parallel work split into parts. Each part runs exactly once, on whichever pool thread
+/// claims it; <c>thread</c> (below the pool's <see cref="WorkerPool.Threads"/>) names that thread, and
+/// one thread runs one part at a time, so per-thread scratch needs no locks.
 /// </summary>
 public interface IParallelJob
 {
-    void Execute(int worker, int workers);
+    void Execute(int part, int parts, int thread);
 }
 
 /// <summary>
@@ -16,6 +17,8 @@ public interface IParallelJob
 /// A job is published under a new generation and its parts are claimed with a compare-and-swap on a
 /// (generation, next part) counter, so a thread that is slow to wake (or descheduled on a busy machine)
 /// never holds a job up: the others claim its part. The caller waits only for parts already running.
+/// Splitting a job into more parts than threads lets a thread that runs faster (a busy neighbour on a
+/// shared host slows the other) take more of them, so neither waits long for the other at the end.
 /// Idle threads poll for a short while before they block, because a decode step runs about a hundred
 /// short jobs back to back and a kernel wake-up per job would cost more than the job itself. The
 /// polls avoid the x86 pause instruction (Thread.SpinWait): on virtual machines pause loops trigger
@@ -36,7 +39,7 @@ public sealed class WorkerPool : IDisposable
     private readonly ManualResetEventSlim _done = new(false, spinCount: 0);
     private int _callerSleeping;
     private IParallelJob? _job;
-    private long _claim; // generation << 32 | next unclaimed part
+    private long _claim; // generation << 32 | parts << 16 | next unclaimed part
     private int _completed;
     private volatile bool _stopping;
     private Exception? _failure;
@@ -52,7 +55,7 @@ public sealed class WorkerPool : IDisposable
         {
             var slot = i;
             _wake[i] = new ManualResetEventSlim(false, spinCount: 0);
-            _threads[i] = new Thread(() => Loop(slot)) { IsBackground = true, Name = $"kiln-worker-{slot + 1}" };
+            _threads[i] = new Thread(() => Loop(slot + 1)) { IsBackground = true, Name = $"kiln-worker-{slot + 1}" };
             _threads[i].Start();
         }
     }
@@ -70,55 +73,63 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
-    /// <summary>Runs every part of the job (the caller helping) and returns when all are done.</summary>
-    public void Run(IParallelJob job)
+    /// <summary>Runs the job in one part per thread (the caller helping) and returns when all are done.</summary>
+    public void Run(IParallelJob job) => Run(job, Threads);
+
+    /// <summary>Runs every one of <paramref name="parts"/> parts of the job (the caller helping) and returns when all are done.</summary>
+    public void Run(IParallelJob job, int parts)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(parts, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(parts, ushort.MaxValue);
         if (Threads == 1)
         {
-            job.Execute(0, 1);
+            for (var part = 0; part < parts; part++) job.Execute(part, parts, 0);
             return;
         }
         _job = job;
         _failure = null;
         Volatile.Write(ref _completed, 0);
         var generation = (int)(Volatile.Read(ref _claim) >> 32) + 1;
-        Interlocked.Exchange(ref _claim, (long)generation << 32); // full fence: the job is visible first
+        Interlocked.Exchange(ref _claim, (long)generation << 32 | (long)parts << 16); // full fence: the job is visible first
         for (var i = 0; i < _wake.Length; i++)
             if (Volatile.Read(ref _sleeping[i]) != 0) _wake[i].Set();
         try
         {
-            RunParts(job, generation);
+            RunParts(job, generation, 0);
         }
         finally
         {
-            WaitForParts();
+            WaitForParts(parts);
             _job = null;
         }
         if (_failure is not null) throw new AggregateException("a worker failed", _failure);
     }
 
     /// <summary>Claims and runs parts of <paramref name="generation"/> until none are left.</summary>
-    private void RunParts(IParallelJob job, int generation)
+    private void RunParts(IParallelJob job, int generation, int thread)
     {
         while (true)
         {
+            // The part count travels in the claim itself, so a thread late for one run can never
+            // pair that run's generation with the next run's count.
             var claim = Volatile.Read(ref _claim);
-            var part = (int)claim;
-            if ((int)(claim >> 32) != generation || part >= Threads) return;
+            var parts = (int)(claim >> 16) & 0xFFFF;
+            var part = (int)claim & 0xFFFF;
+            if ((int)(claim >> 32) != generation || part >= parts) return;
             if (Interlocked.CompareExchange(ref _claim, claim + 1, claim) != claim) continue;
             try
             {
-                job.Execute(part, Threads);
+                job.Execute(part, parts, thread);
             }
             catch (Exception e)
             {
                 _failure = e;
             }
-            if (Interlocked.Increment(ref _completed) == Threads && Volatile.Read(ref _callerSleeping) != 0) _done.Set();
+            if (Interlocked.Increment(ref _completed) == parts && Volatile.Read(ref _callerSleeping) != 0) _done.Set();
         }
     }
 
-    private void WaitForParts()
+    private void WaitForParts(int parts)
     {
         while (true)
         {
@@ -126,20 +137,21 @@ public sealed class WorkerPool : IDisposable
             do
             {
                 for (var i = 0; i < PollsPerClockRead; i++)
-                    if (Volatile.Read(ref _completed) == Threads) return;
+                    if (Volatile.Read(ref _completed) == parts) return;
             }
             while (Stopwatch.GetTimestamp() <= until);
             Interlocked.Exchange(ref _callerSleeping, 1);
-            if (Volatile.Read(ref _completed) != Threads) _done.Wait();
+            if (Volatile.Read(ref _completed) != parts) _done.Wait();
             // A set left over from an earlier run may have woken us: clear it and look again.
             _done.Reset();
             Volatile.Write(ref _callerSleeping, 0);
         }
     }
 
-    private void Loop(int slot)
+    private void Loop(int thread)
     {
         var seen = 0;
+        var slot = thread - 1;
         while (true)
         {
             seen = WaitForJob(slot, seen);
@@ -147,7 +159,7 @@ public sealed class WorkerPool : IDisposable
             // The job read after the generation: if it already belongs to a later run, every part of
             // this generation is claimed and RunParts does nothing.
             var job = Volatile.Read(ref _job);
-            if (job is not null) RunParts(job, seen);
+            if (job is not null) RunParts(job, seen, thread);
             Volatile.Write(ref _allocated[slot], GC.GetAllocatedBytesForCurrentThread());
         }
     }

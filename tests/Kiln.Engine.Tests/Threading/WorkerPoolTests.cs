@@ -4,22 +4,26 @@ namespace Kiln.Engine.Tests.Threading;
 
 public class WorkerPoolTests
 {
-    private sealed class CountingJob(int workers) : IParallelJob
+    private sealed class CountingJob(int parts, int threads) : IParallelJob
     {
-        public readonly int[] Runs = new int[workers];
+        public readonly int[] Runs = new int[parts];
+        private readonly int[] _busy = new int[threads];
 
-        public void Execute(int worker, int count)
+        public void Execute(int part, int count, int thread)
         {
             Assert.Equal(Runs.Length, count);
-            Interlocked.Increment(ref Runs[worker]);
+            Assert.InRange(thread, 0, _busy.Length - 1);
+            Assert.Equal(1, Interlocked.Increment(ref _busy[thread])); // one part at a time per thread
+            Interlocked.Increment(ref Runs[part]);
+            Interlocked.Decrement(ref _busy[thread]);
         }
     }
 
     private sealed class FailingJob : IParallelJob
     {
-        public void Execute(int worker, int workers)
+        public void Execute(int part, int parts, int thread)
         {
-            if (worker == workers - 1) throw new InvalidOperationException("boom");
+            if (part == parts - 1) throw new InvalidOperationException("boom");
         }
     }
 
@@ -30,7 +34,7 @@ public class WorkerPoolTests
     public void EveryWorkerRunsEachJobExactlyOnceBeforeRunReturns(int threads)
     {
         using var pool = new WorkerPool(threads);
-        var job = new CountingJob(threads);
+        var job = new CountingJob(threads, threads);
         for (var run = 1; run <= 20000; run++)
         {
             pool.Run(job);
@@ -38,12 +42,39 @@ public class WorkerPoolTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void JobsSplitIntoMorePartsThanThreadsRunEachPartOnce(int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        // Alternating part counts: a thread late for one run must not take the next run's count for its own.
+        var jobs = new[] { new CountingJob(1, threads), new CountingJob(7, threads), new CountingJob(4 * threads, threads) };
+        for (var run = 1; run <= 5000; run++)
+        {
+            foreach (var job in jobs)
+            {
+                pool.Run(job, job.Runs.Length);
+                foreach (var n in job.Runs) Assert.Equal(run, n);
+            }
+        }
+    }
+
+    [Fact]
+    public void PartCountsOutsideTheRangeAreRejected()
+    {
+        using var pool = new WorkerPool(2);
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.Run(new CountingJob(1, 2), 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.Run(new CountingJob(1, 2), 70_000));
+    }
+
     /// <summary>Both parts wait for each other, so the run completes only if a second thread takes part.</summary>
     private sealed class RendezvousJob : IParallelJob
     {
         public CountdownEvent Arrived = new(2);
 
-        public void Execute(int worker, int workers) => Assert.True(Arrived.Signal() || Arrived.Wait(TimeSpan.FromSeconds(10)), "no second thread joined");
+        public void Execute(int part, int parts, int thread) => Assert.True(Arrived.Signal() || Arrived.Wait(TimeSpan.FromSeconds(10)), "no second thread joined");
     }
 
     [Fact]
@@ -65,7 +96,7 @@ public class WorkerPoolTests
         using var pool = new WorkerPool(2);
         var e = Assert.Throws<AggregateException>(() => pool.Run(new FailingJob()));
         Assert.IsType<InvalidOperationException>(e.InnerException);
-        var job = new CountingJob(2);
+        var job = new CountingJob(2, 2);
         pool.Run(job);
         Assert.Equal([1, 1], job.Runs);
     }
