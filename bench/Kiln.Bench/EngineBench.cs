@@ -13,7 +13,8 @@ public sealed record EngineBenchOptions
     public int Repetitions { get; init; } = 5;
     /// <summary>Concurrent sequences decoded together in the batched-generation figure (1 = skip).</summary>
     public int Sequences { get; init; } = 8;
-    public KvCacheType KvCacheType { get; init; } = KvCacheType.F32;
+    /// <summary>F16 by default, as llama-bench's, so the figures compare like for like.</summary>
+    public KvCacheType KvCacheType { get; init; } = KvCacheType.F16;
 }
 
 /// <summary>

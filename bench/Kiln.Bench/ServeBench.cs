@@ -20,6 +20,8 @@ public sealed record ServeBenchOptions
     public int PromptTokens { get; init; } = 32;
     public int GenerateTokens { get; init; } = 128;
     public int Repetitions { get; init; } = 3;
+    /// <summary>F16 by default, as llama-server's, so the figures compare like for like.</summary>
+    public KvCacheType KvCacheType { get; init; } = KvCacheType.F16;
 }
 
 /// <summary>
@@ -37,6 +39,7 @@ public static class ServeBench
             ContextLength = o.PromptTokens + o.GenerateTokens,
             Threads = o.Threads,
             MaxBatchRows = Math.Max(o.Streams, 256),
+            KvCacheType = o.KvCacheType,
         });
         var tokenizer = TokenizerFactory.FromGguf(model.File);
         var adapters = o.LoraPaths.Count > 0
@@ -46,7 +49,7 @@ public static class ServeBench
 
         output.WriteLine($"model      {Path.GetFileName(o.ModelPath)}  ({model.Config.BlockCount} layers, dim {model.Config.EmbeddingLength}, vocab {model.Info.VocabSize})");
         output.WriteLine($"adapters   {adapters.Length}: {string.Join("; ", adapters.Select(a => a.ToString()))}");
-        output.WriteLine($"streams    {o.Streams} concurrent, prompt {o.PromptTokens} tokens, {o.GenerateTokens} generated each, {o.Threads} threads, best of {o.Repetitions}");
+        output.WriteLine($"streams    {o.Streams} concurrent, prompt {o.PromptTokens} tokens, {o.GenerateTokens} generated each, {o.Threads} threads, kv cache {o.KvCacheType}, best of {o.Repetitions}");
 
         using var scheduler = new Scheduler(model, tokenizer, new SchedulerOptions { MaxBatchSize = o.Streams, PrefillChunk = 256 });
         var rng = new Random(1234);

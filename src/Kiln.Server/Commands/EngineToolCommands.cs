@@ -74,8 +74,7 @@ public static class EngineToolCommands
         var generate = Positive("-n", "generated tokens", 128, "--n-gen");
         var reps = Positive("--repetitions", "measured runs (median reported)", 5, "-r");
         var seqs = Positive("--sequences", "sequences decoded together for the batched figure (1 skips it)", 8);
-        var kv = new Option<string>("--kv-cache-type") { Description = "f32|f16", DefaultValueFactory = _ => "f32" };
-        kv.AcceptOnlyFromAmong("f32", "f16");
+        var kv = KvCacheOption();
         var engine = new Command("engine", "prompt-processing and generation speed of the engine on one model")
         {
             model, threads, prompt, generate, reps, seqs, kv,
@@ -88,7 +87,7 @@ public static class EngineToolCommands
             GenerateTokens = r.GetValue(generate),
             Repetitions = r.GetValue(reps),
             Sequences = r.GetValue(seqs),
-            KvCacheType = r.GetValue(kv) == "f16" ? KvCacheType.F16 : KvCacheType.F32,
+            KvCacheType = KvCacheTypeOf(r.GetValue(kv)),
         }, Console.Out));
         return new Command("bench", "benchmarks that print figures") { engine, Serve(), GatewayBenchCommand(), ColdStartBenchCommand() };
     }
@@ -150,9 +149,10 @@ public static class EngineToolCommands
         var prompt = Positive("-p", "prompt tokens per stream", 32, "--n-prompt");
         var generate = Positive("-n", "generated tokens per stream", 128, "--n-gen");
         var reps = Positive("--repetitions", "measured runs (best reported)", 3, "-r");
+        var kv = KvCacheOption();
         var serve = new Command("serve", "aggregate tokens/s of concurrent streams spread over LoRA adapters vs on the base model")
         {
-            model, threads, streams, adapters, rank, lora, prompt, generate, reps,
+            model, threads, streams, adapters, rank, lora, prompt, generate, reps, kv,
         };
         serve.SetAction(r => ServeBench.Run(new ServeBenchOptions
         {
@@ -165,9 +165,20 @@ public static class EngineToolCommands
             PromptTokens = r.GetValue(prompt),
             GenerateTokens = r.GetValue(generate),
             Repetitions = r.GetValue(reps),
+            KvCacheType = KvCacheTypeOf(r.GetValue(kv)),
         }, Console.Out));
         return serve;
     }
+
+    /// <summary>The benchmarks' KV cache type, F16 by default as llama.cpp's benchmarks use.</summary>
+    private static Option<string> KvCacheOption()
+    {
+        var kv = new Option<string>("--kv-cache-type") { Description = "f16|f32 (f16, as llama-bench and llama-server use by default)", DefaultValueFactory = _ => "f16" };
+        kv.AcceptOnlyFromAmong("f32", "f16");
+        return kv;
+    }
+
+    private static KvCacheType KvCacheTypeOf(string? value) => value == "f32" ? KvCacheType.F32 : KvCacheType.F16;
 
     private static Option<int> Positive(string name, string description, int fallback, params string[] aliases)
     {
