@@ -24,27 +24,8 @@ internal static unsafe class GemmQ4_0
     /// <summary>Bytes of one block of a group of eight rows: 128 of interleaved nibbles, 32 of scales.</summary>
     public const int GroupBlockBytes = 160;
 
-    [ThreadStatic] private static byte[]? t_packed;
-
     public static void Avx2Block(byte* w, nint rowBytes, int nRows, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
-    {
-        int nb = n / 32;
-        var scratch = t_packed;
-        int need = nb * GroupBlockBytes + 32;
-        if (scratch is null || scratch.Length < need)
-            t_packed = scratch = GC.AllocateUninitializedArray<byte>(need, pinned: true);
-        fixed (byte* packedBytes = scratch)
-        {
-            // 32-byte aligned for the aligned loads of the tile.
-            byte* group = (byte*)(((nint)packedBytes + 31) & ~(nint)31);
-            for (int r = 0; r < nRows; r += 8)
-            {
-                int rows = Math.Min(8, nRows - r);
-                PackGroup(w + r * rowBytes, rowBytes, rows, nb, group);
-                Group(group, rows, nb, a, aStride, nSeq, y + r, yStride);
-            }
-        }
-    }
+        => PackedGroups.RunRaw(w, rowBytes, nRows, a, aStride, nSeq, n / 32, y, yStride, GroupBlockBytes, &PackGroup, &Group);
 
     /// <summary>One packed group (its first <paramref name="rows"/> real) against every activation row; row i of activation s lands at y[s*yStride + i].</summary>
     internal static void Group(byte* group, int rows, int nb, byte* a, nint aStride, int nSeq, float* y, nint yStride)
@@ -70,9 +51,7 @@ internal static unsafe class GemmQ4_0
             var u5 = Decode(w, rowBytes, 5, rows, b);
             var u6 = Decode(w, rowBytes, 6, rows, b);
             var u7 = Decode(w, rowBytes, 7, rows, b);
-            HalfFloat.ToSingle(Vector256.Create(Half(w, rowBytes, 0, rows, b), Half(w, rowBytes, 1, rows, b),
-                Half(w, rowBytes, 2, rows, b), Half(w, rowBytes, 3, rows, b), Half(w, rowBytes, 4, rows, b),
-                Half(w, rowBytes, 5, rows, b), Half(w, rowBytes, 6, rows, b), Half(w, rowBytes, 7, rows, b))).Store((float*)(dst + 128));
+            PackedGroups.StoreScales(w, rowBytes, rows, (nint)b * BlockBytes, (float*)(dst + 128));
             StoreInterleaved(u0, u1, u2, u3, u4, u5, u6, u7, dst, nibble);
         }
     }
@@ -132,10 +111,6 @@ internal static unsafe class GemmQ4_0
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Decode(byte* w, nint rowBytes, int i, int rows, int b)
         => i < rows ? Block32Bits.Nibbles(w + i * rowBytes + (nint)b * BlockBytes + 2).AsInt32() : Vector256<int>.Zero;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Half(byte* w, nint rowBytes, int i, int rows, int b)
-        => i < rows ? Unsafe.ReadUnaligned<ushort>(w + i * rowBytes + (nint)b * BlockBytes) : 0;
 
     /// <summary>Eight rows' 16-bit pair sums of one block against one activation block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

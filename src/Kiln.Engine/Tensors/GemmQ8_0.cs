@@ -23,27 +23,8 @@ internal static unsafe class GemmQ8_0
     /// <summary>Bytes of one block of a group of eight rows: 256 of interleaved quants, 32 of scales.</summary>
     public const int GroupBlockBytes = 288;
 
-    [ThreadStatic] private static byte[]? t_packed;
-
     public static void Avx2Block(byte* w, nint rowBytes, int nRows, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
-    {
-        int nb = n / 32;
-        var scratch = t_packed;
-        int need = nb * GroupBlockBytes + 32;
-        if (scratch is null || scratch.Length < need)
-            t_packed = scratch = GC.AllocateUninitializedArray<byte>(need, pinned: true);
-        fixed (byte* packedBytes = scratch)
-        {
-            // 32-byte aligned for the aligned loads of the tile.
-            byte* group = (byte*)(((nint)packedBytes + 31) & ~(nint)31);
-            for (int r = 0; r < nRows; r += 8)
-            {
-                int rows = Math.Min(8, nRows - r);
-                PackGroup(w + r * rowBytes, rowBytes, rows, nb, group);
-                Group(group, rows, nb, a, aStride, nSeq, y + r, yStride);
-            }
-        }
-    }
+        => PackedGroups.RunRaw(w, rowBytes, nRows, a, aStride, nSeq, n / 32, y, yStride, GroupBlockBytes, &PackGroup, &Group);
 
     /// <summary>One packed group (its first <paramref name="rows"/> real) against every activation row; row i of activation s lands at y[s*yStride + i].</summary>
     internal static void Group(byte* group, int rows, int nb, byte* a, nint aStride, int nSeq, float* y, nint yStride)
@@ -66,9 +47,7 @@ internal static unsafe class GemmQ8_0
                 Quants(w, rowBytes, 6, rows, b), Quants(w, rowBytes, 7, rows, b), v);
             for (int j = 0; j < 8; j++)
                 v[j].Store((int*)(dst + 32 * j));
-            HalfFloat.ToSingle(Vector256.Create(Half(w, rowBytes, 0, rows, b), Half(w, rowBytes, 1, rows, b),
-                Half(w, rowBytes, 2, rows, b), Half(w, rowBytes, 3, rows, b), Half(w, rowBytes, 4, rows, b),
-                Half(w, rowBytes, 5, rows, b), Half(w, rowBytes, 6, rows, b), Half(w, rowBytes, 7, rows, b))).Store((float*)(dst + 256));
+            PackedGroups.StoreScales(w, rowBytes, rows, (nint)b * BlockBytes, (float*)(dst + 256));
         }
     }
 
@@ -76,10 +55,6 @@ internal static unsafe class GemmQ8_0
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Quants(byte* w, nint rowBytes, int i, int rows, int b)
         => i < rows ? Vector256.Load((int*)(w + i * rowBytes + (nint)b * BlockBytes + 2)) : Vector256<int>.Zero;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Half(byte* w, nint rowBytes, int i, int rows, int b)
-        => i < rows ? Unsafe.ReadUnaligned<ushort>(w + i * rowBytes + (nint)b * BlockBytes) : 0;
 
     /// <summary>Eight rows' 4-element dots (|q| and q of one interleaved dword each) with activation dword k.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Kiln.Engine.Tensors;
@@ -20,6 +21,43 @@ internal unsafe interface ISuperBlockKernel
 /// <summary>Runs a packed kernel's tiles over every activation row of one group.</summary>
 internal static unsafe class PackedGroups
 {
+    [ThreadStatic] private static byte[]? t_packed;
+
+    /// <summary>
+    /// Raw rows through a packed kernel, for matrices not kept packed: each group of eight rows is packed
+    /// into thread scratch, then run against every activation row.
+    /// </summary>
+    public static void RunRaw(byte* w, nint rowBytes, int nRows, byte* a, nint aStride, int nSeq, int nb, float* y, nint yStride,
+        int groupBlockBytes, delegate*<byte*, nint, int, int, byte*, void> pack, delegate*<byte*, int, int, byte*, nint, int, float*, nint, void> group)
+    {
+        var scratch = t_packed;
+        int need = nb * groupBlockBytes + 32;
+        if (scratch is null || scratch.Length < need)
+            t_packed = scratch = GC.AllocateUninitializedArray<byte>(need, pinned: true);
+        fixed (byte* packedBytes = scratch)
+        {
+            // 32-byte aligned for the aligned loads of the tiles.
+            byte* packed = (byte*)(((nint)packedBytes + 31) & ~(nint)31);
+            for (int r = 0; r < nRows; r += 8)
+            {
+                int rows = Math.Min(8, nRows - r);
+                pack(w + r * rowBytes, rowBytes, rows, nb, packed);
+                group(packed, rows, nb, a, aStride, nSeq, y + r, yStride);
+            }
+        }
+    }
+
+    /// <summary>Eight rows' half scales, <paramref name="offset"/> bytes into each row (zeros past the last row), stored widened at <paramref name="dst"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreScales(byte* w, nint rowBytes, int rows, nint offset, float* dst)
+        => HalfFloat.ToSingle(Vector256.Create(Half(w, rowBytes, 0, rows, offset), Half(w, rowBytes, 1, rows, offset),
+            Half(w, rowBytes, 2, rows, offset), Half(w, rowBytes, 3, rows, offset), Half(w, rowBytes, 4, rows, offset),
+            Half(w, rowBytes, 5, rows, offset), Half(w, rowBytes, 6, rows, offset), Half(w, rowBytes, 7, rows, offset))).Store(dst);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Half(byte* w, nint rowBytes, int i, int rows, nint offset)
+        => i < rows ? Unsafe.ReadUnaligned<ushort>(w + i * rowBytes + offset) : 0;
+
     /// <summary>The group (its first <paramref name="rows"/> real) against nSeq activation rows, four at a time.</summary>
     public static void Run<TK>(byte* group, int rows, int nb, byte* a, nint aStride, int nSeq, float* y, nint yStride)
         where TK : struct, IGroupTile
