@@ -1,3 +1,5 @@
+using Kiln.Core.Deployments;
+
 namespace Kiln.Runtime;
 
 /// <summary>
@@ -49,7 +51,8 @@ public sealed record ReplicaRef(string Account, string DeploymentId, string Repl
 /// <param name="ModelPath">The GGUF file to serve.</param>
 /// <param name="ModelName">The name it answers to, <c>accounts/A/models/M</c>.</param>
 /// <param name="WorldSize">Accelerator slots it reserves (CPU threads on the local runtime).</param>
-public sealed record ReplicaLaunch(ReplicaRef Replica, string ModelPath, string ModelName, int WorldSize);
+/// <param name="Precision">The precision it serves at (its KV cache type on the local runtime).</param>
+public sealed record ReplicaLaunch(ReplicaRef Replica, string ModelPath, string ModelName, int WorldSize, Precision Precision);
 
 /// <summary>A running (or just exited) replica process.</summary>
 public sealed record ReplicaHandle(
@@ -59,6 +62,7 @@ public sealed record ReplicaHandle(
     int Port,
     int WorldSize,
     string ModelPath,
+    Precision Precision,
     string LogPath,
     bool Adopted)
 {

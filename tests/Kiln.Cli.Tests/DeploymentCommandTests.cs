@@ -16,7 +16,7 @@ public class DeploymentCommandTests
         var result = await cli.RunAsync("create", "deployment", "llama", "--deployment-id", "chat",
             "--min-replica-count", "1", "--max-replica-count", "2", "--scale-up-window", "1m",
             "--scale-to-zero-window", "2h", "--unused-auto-delete-duration=0", "--world-size", "2",
-            "--accelerator-type", "CPU", "--display-name", "Chat", "--enable-addons");
+            "--accelerator-type", "CPU", "--display-name", "Chat", "--enable-addons", "--precision", "fp16");
 
         Assert.Equal(0, result.ExitCode);
         var post = Assert.Single(cli.Server.Calls("POST", Deployments));
@@ -24,7 +24,7 @@ public class DeploymentCommandTests
         Assert.Equal("Bearer test-key", post.Authorization);
         Assert.Equal("application/json", post.ContentType);
         Assert.Equal(
-            """{"baseModel":"accounts/acme/models/llama","displayName":"Chat","minReplicaCount":1,"maxReplicaCount":2,"autoscalingPolicy":{"scaleUpWindow":"60s","scaleToZeroWindow":"7200s"},"unusedAutoDeleteDuration":"0s","acceleratorType":"CPU","acceleratorCount":2,"enableAddons":true}""",
+            """{"baseModel":"accounts/acme/models/llama","displayName":"Chat","minReplicaCount":1,"maxReplicaCount":2,"autoscalingPolicy":{"scaleUpWindow":"60s","scaleToZeroWindow":"7200s"},"unusedAutoDeleteDuration":"0s","acceleratorType":"CPU","acceleratorCount":2,"enableAddons":true,"precision":"FP16"}""",
             post.BodyText);
         Assert.Contains("State:                       CREATING\n", result.Stdout);
         Assert.Single(cli.Server.Calls("GET", "/v1/whoami"));
@@ -161,6 +161,7 @@ public class DeploymentCommandTests
     [InlineData("--scale-down-window", "-10m", "--scale-down-window: duration must not be negative")]
     [InlineData("--world-size", "3", "--world-size: invalid value \"3\" (expected a power of two from 1 to 8")]
     [InlineData("--accelerator-type", "TPU_V5", "--accelerator-type: unknown accelerator type \"TPU_V5\" (allowed: NVIDIA_A100_80GB,")]
+    [InlineData("--precision", "bf16", "--precision: unknown precision \"bf16\" (allowed: FP32, FP16)")]
     public async Task BadFlagValuesExitTwoNamingTheFlag(string flag, string value, string expected)
     {
         using var cli = new CliHarness();
@@ -279,11 +280,11 @@ public class DeploymentCommandTests
         cli.Server.On("PATCH", Chat, Samples.Deployment("UPDATING").ToJsonString());
 
         var result = await cli.RunAsync("update", "deployment", "chat", "--max-replica-count", "3", "--scale-down-window", "5m",
-            "--enable-addons", "false");
+            "--enable-addons", "false", "--precision", "FP32");
 
         Assert.Equal(0, result.ExitCode);
         var patch = Assert.Single(cli.Server.Calls("PATCH", Chat));
-        Assert.Equal("""{"maxReplicaCount":3,"autoscalingPolicy":{"scaleDownWindow":"300s"},"enableAddons":false}""", patch.BodyText);
+        Assert.Equal("""{"maxReplicaCount":3,"autoscalingPolicy":{"scaleDownWindow":"300s"},"enableAddons":false,"precision":"FP32"}""", patch.BodyText);
         Assert.Contains("State:                       UPDATING\n", result.Stdout);
     }
 

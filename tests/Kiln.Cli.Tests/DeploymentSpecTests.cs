@@ -30,9 +30,10 @@ public class DeploymentSpecTests
             WorldSize = "4",
             AcceleratorType = "nvidia_h100_80gb",
             EnableAddons = true,
+            Precision = "fp16",
         });
         Assert.Equal(
-            """{"displayName":"Chat","minReplicaCount":1,"maxReplicaCount":3,"autoscalingPolicy":{"scaleUpWindow":"90s","scaleDownWindow":"600s","scaleToZeroWindow":"5400s"},"unusedAutoDeleteDuration":"0s","acceleratorType":"NVIDIA_H100_80GB","acceleratorCount":4,"enableAddons":true}""",
+            """{"displayName":"Chat","minReplicaCount":1,"maxReplicaCount":3,"autoscalingPolicy":{"scaleUpWindow":"90s","scaleDownWindow":"600s","scaleToZeroWindow":"5400s"},"unusedAutoDeleteDuration":"0s","acceleratorType":"NVIDIA_H100_80GB","acceleratorCount":4,"enableAddons":true,"precision":"FP16"}""",
             body.ToJsonString());
     }
 
@@ -57,6 +58,8 @@ public class DeploymentSpecTests
     [InlineData("--world-size", "16", "--world-size: invalid value \"16\" (expected a power of two from 1 to 8: 1, 2, 4 or 8)")]
     [InlineData("--world-size", "0", "--world-size: invalid value \"0\" (expected a power of two from 1 to 8: 1, 2, 4 or 8)")]
     [InlineData("--accelerator-type", "TPU", "--accelerator-type: unknown accelerator type \"TPU\" (allowed: NVIDIA_A100_80GB, NVIDIA_H100_80GB, NVIDIA_H200_141GB, NVIDIA_B200_180GB, AMD_MI300X_192GB, NVIDIA_A10G_24GB, NVIDIA_L4_24GB, CPU)")]
+    [InlineData("--precision", "FP8", "--precision: unknown precision \"FP8\" (allowed: FP32, FP16)")]
+    [InlineData("--precision", "PRECISION_UNSPECIFIED", "--precision: unknown precision \"PRECISION_UNSPECIFIED\" (allowed: FP32, FP16)")]
     public void BadValuesNameTheFlag(string flag, string value, string expected)
     {
         var input = flag switch
@@ -68,6 +71,7 @@ public class DeploymentSpecTests
             "--scale-to-zero-window" => new DeploymentSpecInput { ScaleToZeroWindow = value },
             "--unused-auto-delete-duration" => new DeploymentSpecInput { UnusedAutoDeleteDuration = value },
             "--world-size" => new DeploymentSpecInput { WorldSize = value },
+            "--precision" => new DeploymentSpecInput { Precision = value },
             _ => new DeploymentSpecInput { AcceleratorType = value },
         };
         var error = Assert.Throws<UsageException>(() => DeploymentSpec.Build(input));

@@ -33,6 +33,7 @@ public class RenderingTests
               Load Targets:         default=0.8
             Accelerator Type:            NVIDIA_A100_80GB
             Accelerator Count:           1
+            Precision:                   FP32
             Unused Auto Delete Duration: 168h0m0s
             Enable Addons:               false
             Events:

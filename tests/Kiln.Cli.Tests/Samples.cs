@@ -33,6 +33,7 @@ internal static class Samples
             },
             ["acceleratorType"] = "NVIDIA_A100_80GB",
             ["acceleratorCount"] = 1,
+            ["precision"] = "FP32",
             ["unusedAutoDeleteDuration"] = "604800s",
             ["enableAddons"] = false,
             ["createTime"] = "2026-11-21T09:30:00Z",

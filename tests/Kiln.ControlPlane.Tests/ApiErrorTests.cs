@@ -26,6 +26,12 @@ public class ApiErrorTests
         Assert.Contains("acceleratorType", badType.Message);
         Assert.Contains("NVIDIA_H100_80GB", badType.Message);
 
+        var badPrecision = await admin.PostAsync($"{deployments}?deploymentId=x", new { baseModel = "stories", precision = "FP8" });
+        Assert.Equal(HttpStatusCode.BadRequest, badPrecision.Status);
+        Assert.Equal("INVALID_ARGUMENT", badPrecision.Code);
+        Assert.Contains("precision", badPrecision.Message);
+        Assert.Contains("FP32, FP16", badPrecision.Message);
+
         var badId = await admin.PostAsync($"{deployments}?deploymentId=Not_Valid", new { baseModel = "stories" });
         Assert.Equal(HttpStatusCode.BadRequest, badId.Status);
 
@@ -37,6 +43,15 @@ public class ApiErrorTests
         var dup = await admin.PostAsync($"{deployments}?deploymentId=dep", new { baseModel = "stories" });
         Assert.Equal(HttpStatusCode.Conflict, dup.Status);
         Assert.Equal("ALREADY_EXISTS", dup.Code);
+
+        // Precision: FP32 unless asked; PRECISION_UNSPECIFIED means the default and reads back concrete.
+        Assert.Equal("FP32", ok.Str("precision"));
+        var half = await admin.PostAsync($"{deployments}?deploymentId=half", new { baseModel = "stories", precision = "FP16" });
+        Assert.True(half.Status == HttpStatusCode.OK, half.ToString());
+        Assert.Equal("FP16", half.Str("precision"));
+        Assert.Equal("FP16", (await admin.GetAsync($"{deployments}/half")).Str("precision"));
+        Assert.Equal("FP32", (await admin.PatchAsync($"{deployments}/half", new { precision = "PRECISION_UNSPECIFIED" })).Str("precision"));
+        Assert.Equal("FP32", (await admin.PostAsync($"{deployments}?deploymentId=unspecified", new { baseModel = "stories", precision = "PRECISION_UNSPECIFIED" })).Str("precision"));
 
         var random = await admin.PostAsync(deployments, new { baseModel = "stories", minReplicaCount = 0, maxReplicaCount = 1 });
         Assert.Matches("^accounts/default/deployments/[a-z][a-z0-9]{7}$", random.Str("name"));

@@ -173,6 +173,32 @@ public class GatewayEndToEndTests(GatewayServer fixture) : IClassFixture<Gateway
     }
 
     [SharedFact]
+    public async Task An_fp16_deployment_serves_and_a_precision_change_replaces_its_replica()
+    {
+        const string path = "/v1/accounts/default/deployments/half";
+        var created = await Api.PostAsync("/v1/accounts/default/deployments?deploymentId=half",
+            new { baseModel = GatewayServer.Chat, minReplicaCount = 1, precision = "FP16" });
+        Assert.True(created.Status == HttpStatusCode.OK, created.ToString());
+        var ready = await Steps.WaitForAsync(Api, path, r => r.State() == "READY" && r.ReadyReplicas().Count == 1, "half READY");
+        Assert.Equal("FP16", ready.Str("precision"));
+        var (_, halfPid, _) = ready.ReadyReplicas()[0];
+        Assert.Equal("f16", Processes.ArgumentAfter(halfPid, "--kv-cache-type"));
+        var completion = await Inference.PostAsync("/v1/completions",
+            new { model = "accounts/default/deployments/half", prompt = "Once upon a time", max_tokens = 8, temperature = 0 });
+        Assert.True(completion.Status == HttpStatusCode.OK, completion.Body.ToString());
+        Assert.False(string.IsNullOrEmpty(completion.Body.GetProperty("choices")[0].GetProperty("text").GetString()));
+
+        // Back to FP32: the replica's cache type is fixed at start, so a new process replaces it.
+        var patched = await Api.PatchAsync(path, new { precision = "FP32" });
+        Assert.True(patched.Status == HttpStatusCode.OK, patched.ToString());
+        var replaced = await Steps.WaitForAsync(Api, path,
+            r => r.State() == "READY" && r.ReadyReplicas() is [var x] && x.Pid != halfPid && r.Body.GetProperty("replicas").GetArrayLength() == 1, "an FP32 replica");
+        Assert.Equal("f32", Processes.ArgumentAfter(replaced.ReadyReplicas()[0].Pid, "--kv-cache-type"));
+        await Wait.UntilAsync(() => !Processes.IsAlive(halfPid), Steps.Timeout, "the FP16 replica to exit");
+        await Api.DeleteAsync(path);
+    }
+
+    [SharedFact]
     public async Task Requests_survive_a_replica_dying_and_metrics_are_exported_per_deployment()
     {
         var created = await Api.PostAsync("/v1/accounts/default/deployments?deploymentId=pair", new { baseModel = GatewayServer.Chat, minReplicaCount = 2 });

@@ -33,6 +33,14 @@ public static class Processes
         }
     }
 
+    /// <summary>The value after <paramref name="flag"/> on the process's command line, or null.</summary>
+    public static string? ArgumentAfter(int pid, string flag)
+    {
+        var argv = File.ReadAllText($"/proc/{pid}/cmdline").TrimEnd('\0').Split('\0');
+        var i = Array.IndexOf(argv, flag);
+        return i >= 0 && i + 1 < argv.Length ? argv[i + 1] : null;
+    }
+
     /// <summary>SIGKILL.</summary>
     public static void Kill(int pid)
     {

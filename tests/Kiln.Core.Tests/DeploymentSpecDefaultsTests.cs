@@ -22,6 +22,7 @@ public class DeploymentSpecDefaultsTests
         Assert.Equal(AcceleratorType.NvidiaA100_80GB, spec.AcceleratorType);
         Assert.Equal(1, spec.AcceleratorCount);
         Assert.False(spec.EnableAddons);
+        Assert.Equal(Precision.Fp32, spec.Precision);
     }
 
     [Theory]
@@ -45,6 +46,7 @@ public class DeploymentSpecDefaultsTests
             AcceleratorType = AcceleratorType.Cpu,
             AcceleratorCount = 2,
             DisplayName = "prod",
+            Precision = Precision.Fp16,
         });
         Assert.Equal((2, 3), (spec.MinReplicaCount, spec.MaxReplicaCount));
         Assert.Equal(TimeSpan.FromMinutes(5), spec.AutoscalingPolicy.ScaleToZeroWindow);
@@ -52,6 +54,7 @@ public class DeploymentSpecDefaultsTests
         Assert.Equal(TimeSpan.Zero, spec.UnusedAutoDeleteDuration);
         Assert.Equal(AcceleratorType.Cpu, spec.AcceleratorType);
         Assert.Equal("prod", spec.DisplayName);
+        Assert.Equal(Precision.Fp16, spec.Precision);
     }
 
     [Fact]
@@ -79,5 +82,17 @@ public class DeploymentSpecDefaultsTests
         Assert.Equal(8, AcceleratorTypes.WireNames.Count);
         Assert.False(AcceleratorType.Cpu.IsGpu());
         Assert.True(AcceleratorType.NvidiaL4_24GB.IsGpu());
+    }
+
+    [Fact]
+    public void Precision_wire_names()
+    {
+        Assert.Equal("FP32", Precision.Fp32.ToWireName());
+        Assert.Equal("FP16", Precision.Fp16.ToWireName());
+        Assert.True(Precisions.TryParse("FP16", out var p));
+        Assert.Equal(Precision.Fp16, p);
+        Assert.False(Precisions.TryParse("fp16", out _));
+        Assert.False(Precisions.TryParse(Precisions.Unspecified, out _));
+        Assert.Equal(["FP32", "FP16"], Precisions.WireNames);
     }
 }

@@ -113,5 +113,24 @@ public class DeploymentSpecMergeTests
         Assert.True(DeploymentSpecs.RequiresReplicaRestart(Current, Current with { AcceleratorCount = 4 }));
         Assert.True(DeploymentSpecs.RequiresReplicaRestart(Current, Current with { EnableAddons = true }));
         Assert.True(DeploymentSpecs.RequiresReplicaRestart(Current, Current with { AcceleratorType = AcceleratorType.Cpu }));
+        Assert.True(DeploymentSpecs.RequiresReplicaRestart(Current, Current with { Precision = Precision.Fp16 }));
+    }
+
+    [Fact]
+    public void Precision_update_changes_it_and_needs_a_restart()
+    {
+        var spec = DeploymentSpecs.Update(Current, new DeploymentSpecPatch { Precision = Precision.Fp16 });
+        Assert.Equal(Current with { Precision = Precision.Fp16 }, spec);
+        Assert.True(DeploymentSpecs.RequiresReplicaRestart(Current, spec));
+        Assert.Equal(spec, DeploymentSpecs.Update(spec, new DeploymentSpecPatch { MaxReplicaCount = 3 }));
+    }
+
+    [Fact]
+    public void Masked_precision_without_value_goes_back_to_fp32()
+    {
+        var half = Current with { Precision = Precision.Fp16 };
+        Assert.Equal(Precision.Fp32, DeploymentSpecs.Update(half, new DeploymentSpecPatch(), ["precision"]).Precision);
+        Assert.Equal(Precision.Fp16, DeploymentSpecs.Update(Current, new DeploymentSpecPatch { Precision = Precision.Fp16 }, ["precision"]).Precision);
+        Assert.Equal(Precision.Fp32, DeploymentSpecs.Update(Current, new DeploymentSpecPatch { Precision = Precision.Fp16 }, ["displayName"]).Precision);
     }
 }

@@ -99,6 +99,10 @@ public class DeploymentSpecValidationTests
         Assert.Equal("acceleratorType", Assert.Single(Check(Valid with { AcceleratorType = (AcceleratorType)99 })).Field);
 
     [Fact]
+    public void Undefined_precision() =>
+        Assert.Equal("precision", Assert.Single(Check(Valid with { Precision = (Precision)7 })).Field);
+
+    [Fact]
     public void Every_problem_is_reported_at_once()
     {
         var e = Assert.Throws<KilnError>(() => DeploymentSpecs.Create(new DeploymentSpecPatch

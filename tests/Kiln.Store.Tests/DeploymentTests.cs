@@ -28,6 +28,7 @@ public sealed class DeploymentTests : IDisposable
             AcceleratorType = AcceleratorType.Cpu,
             AcceleratorCount = 4,
             EnableAddons = true,
+            Precision = Precision.Fp16,
         });
         var d = await _t.Store.CreateDeploymentAsync(new NewDeployment("acme", "d1", spec, 1, "key-ci"));
         Assert.Equal(spec, d.Spec);

@@ -70,6 +70,27 @@ public sealed class DurabilityTests : IDisposable
     }
 
     [Fact]
+    public async Task Deployments_from_before_precision_read_as_fp32()
+    {
+        var d = await _t.SeedDeploymentAsync();
+        _t.Store.Dispose();
+        // The schema as version 3 left it: no precision column.
+        using (var db = SqliteDatabaseAccess.Open(_t.Path))
+        {
+            db.Execute("ALTER TABLE deployments DROP COLUMN precision");
+            db.Execute("DELETE FROM schema_version WHERE version = 4");
+        }
+
+        var store = _t.Reopen();
+        Assert.Equal(SqliteKilnStore.LatestSchemaVersion, store.SchemaVersion());
+        var migrated = (await store.GetDeploymentAsync("acme", "d1"))!;
+        Assert.Equal(Precision.Fp32, migrated.Spec.Precision);
+        Assert.Equal(d, migrated);
+        await store.UpdateDeploymentSpecAsync("acme", "d1", d.Spec with { Precision = Precision.Fp16 }, d.Generation);
+        Assert.Equal(Precision.Fp16, (await _t.Reopen().GetDeploymentAsync("acme", "d1"))!.Spec.Precision);
+    }
+
+    [Fact]
     public async Task Database_uses_wal_and_foreign_keys()
     {
         await _t.SeedDeploymentAsync();
@@ -122,6 +143,7 @@ public sealed class DurabilityTests : IDisposable
             AcceleratorType = AcceleratorType.AmdMi300X_192GB,
             AcceleratorCount = 8,
             EnableAddons = true,
+            Precision = Precision.Fp16,
         };
         await _t.Store.CreateDeploymentAsync(new NewDeployment("acme", "d", spec, 2));
         Assert.Equal(spec, (await _t.Reopen().GetDeploymentAsync("acme", "d"))!.Spec);

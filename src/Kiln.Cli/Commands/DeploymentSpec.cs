@@ -16,6 +16,7 @@ public sealed record DeploymentSpecInput
     public string? UnusedAutoDeleteDuration { get; init; }
     public string? WorldSize { get; init; }
     public string? AcceleratorType { get; init; }
+    public string? Precision { get; init; }
     public bool? EnableAddons { get; init; }
 }
 
@@ -57,6 +58,9 @@ public static class DeploymentSpec
             body["acceleratorCount"] = worldSize.Value;
         if (input.EnableAddons is { } addons)
             body["enableAddons"] = addons;
+        var precision = Try(errors, () => input.Precision is { } s ? FlagValues.Precision("--precision", s) : null);
+        if (precision is not null)
+            body["precision"] = precision;
 
         if (errors.Count > 0)
             throw new UsageException(string.Join('\n', errors));

@@ -58,6 +58,12 @@ public sealed class DeploymentSpecOptions
         HelpName = "TYPE",
     };
 
+    public Option<string?> Precision { get; } = new("--precision")
+    {
+        Description = "FP32 (default: F32 KV cache, exact logits) or FP16 (F16 KV cache: half the memory, faster batched decode)",
+        HelpName = "FP32|FP16",
+    };
+
     public Option<bool> EnableAddons { get; } = new("--enable-addons")
     {
         Description = "Allow LoRA addons to be loaded onto the deployment (default false)",
@@ -69,7 +75,7 @@ public sealed class DeploymentSpecOptions
         foreach (var option in new Option[]
                  {
                      DisplayName, MinReplicaCount, MaxReplicaCount, ScaleUpWindow, ScaleDownWindow,
-                     ScaleToZeroWindow, UnusedAutoDeleteDuration, WorldSize, AcceleratorType, EnableAddons,
+                     ScaleToZeroWindow, UnusedAutoDeleteDuration, WorldSize, AcceleratorType, Precision, EnableAddons,
                  })
         {
             command.Options.Add(option);
@@ -87,6 +93,7 @@ public sealed class DeploymentSpecOptions
         UnusedAutoDeleteDuration = ctx.Get(UnusedAutoDeleteDuration),
         WorldSize = ctx.Get(WorldSize),
         AcceleratorType = ctx.Get(AcceleratorType),
+        Precision = ctx.Get(Precision),
         // A bare --enable-addons means true; "--enable-addons false" turns addons off on update.
         EnableAddons = ctx.Given(EnableAddons) ? ctx.Get(EnableAddons) : null,
     };

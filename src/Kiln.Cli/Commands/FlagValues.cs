@@ -16,6 +16,8 @@ public static class FlagValues
         "AMD_MI300X_192GB", "NVIDIA_A10G_24GB", "NVIDIA_L4_24GB", "CPU",
     ];
 
+    public static IReadOnlyList<string> Precisions => Kiln.Core.Deployments.Precisions.WireNames;
+
     /// <summary>A non-negative Go duration, in nanoseconds.</summary>
     public static long Duration(string flag, string text)
     {
@@ -33,13 +35,9 @@ public static class FlagValues
         return n;
     }
 
-    public static string AcceleratorType(string flag, string text)
-    {
-        var normalized = text.Trim().ToUpperInvariant();
-        if (!AcceleratorTypes.Contains(normalized))
-            throw new UsageException($"{flag}: unknown accelerator type \"{text}\" (allowed: {string.Join(", ", AcceleratorTypes)})");
-        return normalized;
-    }
+    public static string AcceleratorType(string flag, string text) => WireName(flag, text, "accelerator type", AcceleratorTypes);
+
+    public static string Precision(string flag, string text) => WireName(flag, text, "precision", Precisions);
 
     /// <summary>Accelerators per replica: 1, 2, 4 or 8, as tensor-parallel shards must divide evenly.</summary>
     public static int WorldSize(string flag, string text)
@@ -56,6 +54,15 @@ public static class FlagValues
             || x < 0 || !double.IsFinite(x))
             throw new UsageException($"{flag}: invalid value \"{text}\" (expected a non-negative number)");
         return x;
+    }
+
+    /// <summary>An upper-case wire name, typed in any case.</summary>
+    private static string WireName(string flag, string text, string what, IReadOnlyList<string> allowed)
+    {
+        var normalized = text.Trim().ToUpperInvariant();
+        if (!allowed.Contains(normalized))
+            throw new UsageException($"{flag}: unknown {what} \"{text}\" (allowed: {string.Join(", ", allowed)})");
+        return normalized;
     }
 
     public static string OneOf(string flag, string text, params string[] allowed)

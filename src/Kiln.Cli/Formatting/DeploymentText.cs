@@ -35,6 +35,7 @@ public static class DeploymentText
             .Add("Load Targets", LoadTargets(d), 1)
             .Add("Accelerator Type", Json.Str(d, "acceleratorType"))
             .Add("Accelerator Count", Count(d, "acceleratorCount"))
+            .Add("Precision", Json.Str(d, "precision"))
             .Add("Unused Auto Delete Duration", AutoDelete(Json.Str(d, "unusedAutoDeleteDuration")))
             .Add("Enable Addons", Json.Str(d, "enableAddons") is "true" ? "true" : "false");
         AddIfPresent(block, "Last Request Time", Json.Str(d, "lastRequestTime"));

@@ -21,6 +21,9 @@ public static class DeploymentDefaults
     /// <summary>Default <c>acceleratorType</c>.</summary>
     public const AcceleratorType Accelerator = AcceleratorType.NvidiaA100_80GB;
 
+    /// <summary>Default <c>precision</c>: an F32 KV cache, exact against the reference.</summary>
+    public const Precision Precision = Deployments.Precision.Fp32;
+
     /// <summary>Default <c>autoscalingPolicy.scaleUpWindow</c>.</summary>
     public static readonly TimeSpan ScaleUpWindow = TimeSpan.FromSeconds(30);
 

@@ -36,6 +36,9 @@ public sealed record DeploymentSpec
     /// <summary>Whether LoRA addons may be loaded onto this deployment.</summary>
     public bool EnableAddons { get; init; }
 
+    /// <summary>Serving precision (default FP32); selects the replicas' KV cache type.</summary>
+    public Precision Precision { get; init; } = DeploymentDefaults.Precision;
+
     /// <summary>The parsed <see cref="BaseModel"/>; throws INVALID_ARGUMENT if it is not a model name.</summary>
     public ModelName BaseModelName => ModelName.Parse(BaseModel);
 }

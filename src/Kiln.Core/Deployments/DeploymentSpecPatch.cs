@@ -32,6 +32,9 @@ public sealed record DeploymentSpecPatch
 
     /// <summary><c>enableAddons</c>.</summary>
     public bool? EnableAddons { get; init; }
+
+    /// <summary><c>precision</c>.</summary>
+    public Precision? Precision { get; init; }
 }
 
 /// <summary>The fields of <c>autoscalingPolicy</c> in a request; null means "not given".</summary>

@@ -65,6 +65,10 @@ public static class DeploymentSpecValidator
         {
             v.Add(new("acceleratorCount", $"must be 1, 2, 4 or 8, got {spec.AcceleratorCount}"));
         }
+        if (!Enum.IsDefined(spec.Precision))
+        {
+            v.Add(new("precision", $"unknown precision {(int)spec.Precision}; known: {string.Join(", ", Precisions.WireNames)}"));
+        }
         return v;
     }
 

@@ -12,6 +12,7 @@ public static class DeploymentSpecs
         "autoscalingPolicy.scaleUpWindow", "autoscalingPolicy.scaleDownWindow",
         "autoscalingPolicy.scaleToZeroWindow", "autoscalingPolicy.loadTargets",
         "unusedAutoDeleteDuration", "acceleratorType", "acceleratorCount", "enableAddons",
+        "precision",
     ];
 
     /// <summary>
@@ -63,6 +64,7 @@ public static class DeploymentSpecs
             AcceleratorType = request.AcceleratorType ?? DeploymentDefaults.Accelerator,
             AcceleratorCount = request.AcceleratorCount ?? DeploymentDefaults.AcceleratorCount,
             EnableAddons = request.EnableAddons ?? false,
+            Precision = request.Precision ?? DeploymentDefaults.Precision,
         };
     }
 
@@ -137,20 +139,23 @@ public static class DeploymentSpecs
                 ? patch.AcceleratorCount ?? DeploymentDefaults.AcceleratorCount : current.AcceleratorCount,
             EnableAddons = Touched("enableAddons", patch.EnableAddons is not null)
                 ? patch.EnableAddons ?? false : current.EnableAddons,
+            Precision = Touched("precision", patch.Precision is not null)
+                ? patch.Precision ?? DeploymentDefaults.Precision : current.Precision,
         };
         return (spec, violations);
     }
 
     /// <summary>
     /// True when going from <paramref name="before"/> to <paramref name="after"/> needs replicas
-    /// restarted (model, accelerators or addon support changed); replica counts, windows, targets,
-    /// names and auto-delete apply in place.
+    /// restarted (model, accelerators, addon support or precision changed); replica counts,
+    /// windows, targets, names and auto-delete apply in place.
     /// </summary>
     public static bool RequiresReplicaRestart(DeploymentSpec before, DeploymentSpec after) =>
         before.BaseModel != after.BaseModel
         || before.AcceleratorType != after.AcceleratorType
         || before.AcceleratorCount != after.AcceleratorCount
-        || before.EnableAddons != after.EnableAddons;
+        || before.EnableAddons != after.EnableAddons
+        || before.Precision != after.Precision;
 
     private static string Normalize(string path) => path.Replace("_", "").ToLowerInvariant();
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using Kiln.Core.Deployments;
 
 namespace Kiln.Runtime.Local;
 
@@ -10,8 +11,8 @@ namespace Kiln.Runtime.Local;
 /// Replicas as child processes on this machine, each serving HTTP on a free loopback port.
 /// </summary>
 /// <remarks>
-/// <para>A replica runs <c>kiln replica --model F --port P --host H --threads N --model-name M
-/// --replica-id R</c> through <c>/bin/sh -c 'exec ...'</c>, which keeps the process ID and sends
+/// <para>A replica runs <c>kiln replica --model F --port P --host H --threads N --kv-cache-type T
+/// --model-name M --replica-id R</c> through <c>/bin/sh -c 'exec ...'</c>, which keeps the process ID and sends
 /// stdout and stderr straight to the replica's log file. Writing to a file rather than a pipe
 /// matters: a replica must outlive a crashed control plane (to be adopted after its restart), and a
 /// pipe to a dead parent would break its next write.</para>
@@ -72,6 +73,7 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
         [
             "replica", "--model", launch.ModelPath, "--port", port.ToString(CultureInfo.InvariantCulture),
             "--host", _host, "--threads", launch.WorldSize.ToString(CultureInfo.InvariantCulture),
+            "--kv-cache-type", KvCacheType(launch.Precision),
             "--model-name", launch.ModelName, "--replica-id", launch.Replica.ReplicaId,
         ];
         foreach (var a in args)
@@ -80,7 +82,7 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
         }
         File.AppendAllText(log, $"{DateTimeOffset.UtcNow:O} starting replica {launch.Replica.ReplicaId} on port {port}\n");
         var child = Process.Start(psi) ?? throw new InvalidOperationException("the replica process did not start");
-        var handle = new ReplicaHandle(launch.Replica, child.Id, _host, port, launch.WorldSize, launch.ModelPath, log, Adopted: false);
+        var handle = new ReplicaHandle(launch.Replica, child.Id, _host, port, launch.WorldSize, launch.ModelPath, launch.Precision, log, Adopted: false);
         _replicas[handle.ReplicaId] = new Tracked(handle, child);
         return Task.FromResult(handle);
     }
@@ -121,7 +123,7 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
         {
             return null;
         }
-        var handle = new ReplicaHandle(replica, pid, args.Host, args.Port, args.WorldSize, args.Model, LogPath(replica), Adopted: true);
+        var handle = new ReplicaHandle(replica, pid, args.Host, args.Port, args.WorldSize, args.Model, args.Precision, LogPath(replica), Adopted: true);
         _replicas[replica.ReplicaId] = new Tracked(handle, null);
         return handle;
     }
@@ -264,10 +266,15 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
             return null;
         }
         var threads = int.TryParse(Value("--threads"), CultureInfo.InvariantCulture, out var t) ? t : 1;
-        return new ReplicaArgs(Value("--host") ?? "127.0.0.1", port, threads, Value("--model") ?? "");
+        // Without the flag a replica runs its default F32 cache.
+        var precision = Value("--kv-cache-type") == KvCacheType(Precision.Fp16) ? Precision.Fp16 : Precision.Fp32;
+        return new ReplicaArgs(Value("--host") ?? "127.0.0.1", port, threads, Value("--model") ?? "", precision);
     }
 
-    private sealed record ReplicaArgs(string Host, int Port, int WorldSize, string Model);
+    /// <summary>The replica's <c>--kv-cache-type</c>: the engine keeps weights as stored, so precision is the cache's.</summary>
+    private static string KvCacheType(Precision precision) => precision == Precision.Fp16 ? "f16" : "f32";
+
+    private sealed record ReplicaArgs(string Host, int Port, int WorldSize, string Model, Precision Precision);
 
     private sealed record Tracked(ReplicaHandle Handle, Process? Child);
 }

@@ -152,5 +152,9 @@ internal static class SchemaMigrations
             );
             CREATE INDEX deployed_models_by_deployment ON deployed_models(account, deployment);
             """),
+        // Deployments created before precision existed ran an F32 KV cache: the default says so.
+        new(4, "deployment precision", """
+            ALTER TABLE deployments ADD COLUMN precision TEXT NOT NULL DEFAULT 'FP32';
+            """),
     ];
 }

@@ -9,7 +9,7 @@ public sealed partial class SqliteKilnStore
     private const string DeploymentColumns = """
         account, id, base_model, display_name, min_replica_count, max_replica_count,
         scale_up_window_ticks, scale_down_window_ticks, scale_to_zero_window_ticks, load_targets,
-        unused_auto_delete_ticks, accelerator_type, accelerator_count, enable_addons,
+        unused_auto_delete_ticks, accelerator_type, accelerator_count, enable_addons, precision,
         state, status_code, status_message, desired_replica_count, generation, observed_generation,
         created_by, create_time, update_time, delete_time, last_request_time
         """;
@@ -17,7 +17,7 @@ public sealed partial class SqliteKilnStore
     private const string SpecAssignments = """
         base_model = ?, display_name = ?, min_replica_count = ?, max_replica_count = ?,
         scale_up_window_ticks = ?, scale_down_window_ticks = ?, scale_to_zero_window_ticks = ?, load_targets = ?,
-        unused_auto_delete_ticks = ?, accelerator_type = ?, accelerator_count = ?, enable_addons = ?
+        unused_auto_delete_ticks = ?, accelerator_type = ?, accelerator_count = ?, enable_addons = ?, precision = ?
         """;
 
     /// <inheritdoc />
@@ -33,7 +33,7 @@ public sealed partial class SqliteKilnStore
         }
         db.Execute($"""
             INSERT INTO deployments ({DeploymentColumns})
-            VALUES (?, ?, {string.Join(", ", Enumerable.Repeat("?", 12))}, ?, ?, ?, ?, 1, 0, ?, ?, ?, NULL, NULL)
+            VALUES (?, ?, {string.Join(", ", Enumerable.Repeat("?", 13))}, ?, ?, ?, ?, 1, 0, ?, ?, ?, NULL, NULL)
             """,
             [deployment.Account, deployment.Id, .. SpecValues(deployment.Spec),
              DeploymentState.Creating.ToWireName(), StatusCode.Ok.ToWireName(), "", deployment.DesiredReplicaCount,
@@ -192,6 +192,7 @@ public sealed partial class SqliteKilnStore
         s.AutoscalingPolicy.ScaleUpWindow.Ticks, s.AutoscalingPolicy.ScaleDownWindow.Ticks, s.AutoscalingPolicy.ScaleToZeroWindow.Ticks,
         Columns.Map(s.AutoscalingPolicy.LoadTargets),
         s.UnusedAutoDeleteDuration.Ticks, s.AcceleratorType.ToWireName(), s.AcceleratorCount, s.EnableAddons,
+        s.Precision.ToWireName(),
     ];
 
     private static DeploymentRecord? LoadDeployment(SqliteDatabase db, string account, string id) =>
@@ -218,16 +219,17 @@ public sealed partial class SqliteKilnStore
             AcceleratorType = Columns.Enum<AcceleratorType>(r.GetString(11), AcceleratorTypes.TryParse),
             AcceleratorCount = r.GetInt32(12),
             EnableAddons = r.GetBool(13),
+            Precision = Columns.Enum<Precision>(r.GetString(14), Precisions.TryParse),
         },
-        State = Columns.Enum<DeploymentState>(r.GetString(14), DeploymentStates.TryParse),
-        Status = new DeploymentStatus(Columns.Enum<StatusCode>(r.GetString(15), StatusCodes.TryParse), r.GetString(16)),
-        DesiredReplicaCount = r.GetInt32(17),
-        Generation = r.GetInt64(18),
-        ObservedGeneration = r.GetInt64(19),
-        CreatedBy = r.GetNullableString(20),
-        CreateTime = Columns.Time(r.GetInt64(21)),
-        UpdateTime = Columns.Time(r.GetInt64(22)),
-        DeleteTime = Columns.Time(r.GetNullableInt64(23)),
-        LastRequestTime = Columns.Time(r.GetNullableInt64(24)),
+        State = Columns.Enum<DeploymentState>(r.GetString(15), DeploymentStates.TryParse),
+        Status = new DeploymentStatus(Columns.Enum<StatusCode>(r.GetString(16), StatusCodes.TryParse), r.GetString(17)),
+        DesiredReplicaCount = r.GetInt32(18),
+        Generation = r.GetInt64(19),
+        ObservedGeneration = r.GetInt64(20),
+        CreatedBy = r.GetNullableString(21),
+        CreateTime = Columns.Time(r.GetInt64(22)),
+        UpdateTime = Columns.Time(r.GetInt64(23)),
+        DeleteTime = Columns.Time(r.GetNullableInt64(24)),
+        LastRequestTime = Columns.Time(r.GetNullableInt64(25)),
     };
 }

@@ -52,6 +52,7 @@ public static class DeploymentJson
             acceleratorCount = spec.AcceleratorCount,
             unusedAutoDeleteDuration = ProtoDuration.Format(spec.UnusedAutoDeleteDuration),
             enableAddons = spec.EnableAddons,
+            precision = spec.Precision.ToWireName(),
             createTime = ApiJson.Time(d.CreateTime),
             updateTime = ApiJson.Time(d.UpdateTime),
             deleteTime = ApiJson.Time(d.DeleteTime),

@@ -62,6 +62,24 @@ public static class DeploymentRequest
                         }
                     }
                     break;
+                case "precision":
+                    if (Str(v, p.Name, value) is { } pr)
+                    {
+                        // Protobuf's zero value means "not chosen": the default precision.
+                        if (pr == Precisions.Unspecified)
+                        {
+                            patch = patch with { Precision = DeploymentDefaults.Precision };
+                        }
+                        else if (Precisions.TryParse(pr, out var precision))
+                        {
+                            patch = patch with { Precision = precision };
+                        }
+                        else
+                        {
+                            v.Add(new(p.Name, $"unknown precision \"{pr}\"; known: {string.Join(", ", [.. Precisions.WireNames, Precisions.Unspecified])}"));
+                        }
+                    }
+                    break;
                 case "autoscalingPolicy": patch = patch with { AutoscalingPolicy = Policy(v, value) }; break;
                 default:
                     if (!OutputOnly.Contains(p.Name))

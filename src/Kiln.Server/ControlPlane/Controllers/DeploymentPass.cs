@@ -140,7 +140,8 @@ public sealed class DeploymentPass(
                 await store.DeleteReplicaAsync(r.Account, r.DeploymentId, r.ReplicaId, ct);
                 continue;
             }
-            if (runtime.Find(r.ReplicaId) is { } h && h.WorldSize == d.Spec.AcceleratorCount && SamePath(h.ModelPath, modelPath))
+            if (runtime.Find(r.ReplicaId) is { } h && h.WorldSize == d.Spec.AcceleratorCount && h.Precision == d.Spec.Precision
+                && SamePath(h.ModelPath, modelPath))
             {
                 await store.UpsertReplicaAsync(r with { Generation = d.Generation }, ct);
             }
@@ -216,7 +217,7 @@ public sealed class DeploymentPass(
                 var unit = inventory.Kind == Kiln.Runtime.SlotKind.Gpu ? "GPU" : "CPU slot";
                 return $"insufficient accelerators: needs {worldSize} {unit}(s) per replica, {Math.Max(free, 0)} of {inventory.Slots} free";
             }
-            var launch = new ReplicaLaunch(new ReplicaRef(d.Account, d.Id, r.ReplicaId), modelPath, d.Spec.BaseModel, worldSize);
+            var launch = new ReplicaLaunch(new ReplicaRef(d.Account, d.Id, r.ReplicaId), modelPath, d.Spec.BaseModel, worldSize, d.Spec.Precision);
             try
             {
                 var h = await runtime.StartAsync(launch, ct);
