@@ -115,8 +115,9 @@ public interface IKilnStore : IDisposable
 
     /// <summary>
     /// Replaces the spec if the stored generation is still <paramref name="expectedGeneration"/>
-    /// (else ABORTED), bumping the generation and update time. A spec equal to the stored one
-    /// changes nothing. FAILED_PRECONDITION once deletion was requested.
+    /// (else ABORTED), bumping the generation and update time, and the restart generation too when
+    /// the change needs new replicas. A spec equal to the stored one changes nothing.
+    /// FAILED_PRECONDITION once deletion was requested.
     /// </summary>
     Task<DeploymentRecord> UpdateDeploymentSpecAsync(string account, string id, DeploymentSpec spec, long expectedGeneration, CancellationToken ct = default);
 

@@ -77,6 +77,22 @@ public sealed class DeploymentTests : IDisposable
     }
 
     [Fact]
+    public async Task Only_changes_that_need_new_replicas_move_the_restart_generation()
+    {
+        var d = await _t.SeedDeploymentAsync(max: 3);
+        Assert.Equal(1, d.RestartGeneration);
+        var scaled = await _t.Store.UpdateDeploymentSpecAsync("acme", "d1", d.Spec with { MaxReplicaCount = 2 }, d.Generation);
+        Assert.Equal((2L, 1L), (scaled.Generation, scaled.RestartGeneration));
+        var moved = await _t.Store.UpdateDeploymentSpecAsync("acme", "d1", scaled.Spec with { AcceleratorType = AcceleratorType.NvidiaH100_80GB }, scaled.Generation);
+        Assert.Equal((3L, 3L), (moved.Generation, moved.RestartGeneration));
+        var renamed = await _t.Store.UpdateDeploymentSpecAsync("acme", "d1", moved.Spec with { DisplayName = "x" }, moved.Generation);
+        Assert.Equal((4L, 3L), (renamed.Generation, renamed.RestartGeneration));
+        var addons = await _t.Store.UpdateDeploymentSpecAsync("acme", "d1", renamed.Spec with { EnableAddons = true }, renamed.Generation);
+        Assert.Equal((5L, 5L), (addons.Generation, addons.RestartGeneration));
+        Assert.Equal(addons, await _t.Store.GetDeploymentAsync("acme", "d1"));
+    }
+
+    [Fact]
     public async Task Unchanged_spec_does_not_bump_generation()
     {
         var d = await _t.SeedDeploymentAsync();

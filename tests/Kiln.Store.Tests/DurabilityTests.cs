@@ -73,21 +73,44 @@ public sealed class DurabilityTests : IDisposable
     public async Task Deployments_from_before_precision_read_as_fp32()
     {
         var d = await _t.SeedDeploymentAsync();
-        _t.Store.Dispose();
-        // The schema as version 3 left it: no precision column.
-        using (var db = SqliteDatabaseAccess.Open(_t.Path))
-        {
-            db.Execute("ALTER TABLE deployments DROP COLUMN precision");
-            db.Execute("DELETE FROM schema_version WHERE version = 4");
-        }
-
-        var store = _t.Reopen();
+        var store = ReopenAsVersion(3, "restart_generation", "precision");
         Assert.Equal(SqliteKilnStore.LatestSchemaVersion, store.SchemaVersion());
         var migrated = (await store.GetDeploymentAsync("acme", "d1"))!;
         Assert.Equal(Precision.Fp32, migrated.Spec.Precision);
-        Assert.Equal(d, migrated);
+        Assert.Equal(d with { RestartGeneration = 0 }, migrated);
         await store.UpdateDeploymentSpecAsync("acme", "d1", d.Spec with { Precision = Precision.Fp16 }, d.Generation);
         Assert.Equal(Precision.Fp16, (await _t.Reopen().GetDeploymentAsync("acme", "d1"))!.Spec.Precision);
+    }
+
+    [Fact]
+    public async Task Deployments_from_before_restart_generations_restart_only_for_later_changes()
+    {
+        var d = await _t.SeedDeploymentAsync(max: 3);
+        d = await _t.Store.UpdateDeploymentSpecAsync("acme", "d1", d.Spec with { MaxReplicaCount = 2 }, d.Generation);
+        var store = ReopenAsVersion(4, "restart_generation");
+        var migrated = (await store.GetDeploymentAsync("acme", "d1"))!;
+        // Unknown for earlier changes: 0 lets every replica whose process still matches move forward.
+        Assert.Equal(d with { RestartGeneration = 0 }, migrated);
+        var scaled = await store.UpdateDeploymentSpecAsync("acme", "d1", d.Spec with { MaxReplicaCount = 3 }, d.Generation);
+        Assert.Equal(0, scaled.RestartGeneration);
+        var moved = await store.UpdateDeploymentSpecAsync("acme", "d1", scaled.Spec with { AcceleratorCount = 2 }, scaled.Generation);
+        Assert.Equal(4, moved.RestartGeneration);
+        Assert.Equal(4, (await _t.Reopen().GetDeploymentAsync("acme", "d1"))!.RestartGeneration);
+    }
+
+    /// <summary>Rewinds the file to the schema <paramref name="version"/> left (dropping the later columns) and reopens it.</summary>
+    private SqliteKilnStore ReopenAsVersion(int version, params string[] laterDeploymentColumns)
+    {
+        _t.Store.Dispose();
+        using (var db = SqliteDatabaseAccess.Open(_t.Path))
+        {
+            foreach (var column in laterDeploymentColumns)
+            {
+                db.Execute($"ALTER TABLE deployments DROP COLUMN {column}");
+            }
+            db.Execute("DELETE FROM schema_version WHERE version > ?", version);
+        }
+        return _t.Reopen();
     }
 
     [Fact]

@@ -4,7 +4,7 @@ using Kiln.Core.Names;
 
 namespace Kiln.Store;
 
-/// <summary>What creating a deployment needs; the store starts it CREATING at generation 1.</summary>
+/// <summary>What creating a deployment needs; the store starts it CREATING at generation 1 (also its restart generation).</summary>
 /// <param name="Account">The owning account.</param>
 /// <param name="Id">The deployment's ID within the account.</param>
 /// <param name="Spec">The validated spec.</param>
@@ -48,6 +48,13 @@ public sealed record DeploymentRecord
 
     /// <summary>Bumped by every spec change; the optimistic-concurrency token for spec updates.</summary>
     public long Generation { get; init; }
+
+    /// <summary>
+    /// The generation of the last spec change that needed new replicas
+    /// (<see cref="DeploymentSpecs.RequiresReplicaRestart"/>); replicas of an older generation are
+    /// replaced, not moved forward. 0 for deployments stored before it was kept.
+    /// </summary>
+    public long RestartGeneration { get; init; }
 
     /// <summary>The newest generation fully rolled out.</summary>
     public long ObservedGeneration { get; init; }

@@ -156,5 +156,11 @@ internal static class SchemaMigrations
         new(4, "deployment precision", """
             ALTER TABLE deployments ADD COLUMN precision TEXT NOT NULL DEFAULT 'FP32';
             """),
+        // Which earlier changes of an existing deployment needed a restart is not known: 0 keeps the
+        // rule they were rolled out under (a replica whose process still matches moves forward), so
+        // the upgrade itself restarts nothing.
+        new(5, "generation at which a deployment's replicas last had to restart", """
+            ALTER TABLE deployments ADD COLUMN restart_generation INTEGER NOT NULL DEFAULT 0;
+            """),
     ];
 }

@@ -11,7 +11,7 @@ public sealed partial class SqliteKilnStore
         scale_up_window_ticks, scale_down_window_ticks, scale_to_zero_window_ticks, load_targets,
         unused_auto_delete_ticks, accelerator_type, accelerator_count, enable_addons, precision,
         state, status_code, status_message, desired_replica_count, generation, observed_generation,
-        created_by, create_time, update_time, delete_time, last_request_time
+        created_by, create_time, update_time, delete_time, last_request_time, restart_generation
         """;
 
     private const string SpecAssignments = """
@@ -33,7 +33,7 @@ public sealed partial class SqliteKilnStore
         }
         db.Execute($"""
             INSERT INTO deployments ({DeploymentColumns})
-            VALUES (?, ?, {string.Join(", ", Enumerable.Repeat("?", 13))}, ?, ?, ?, ?, 1, 0, ?, ?, ?, NULL, NULL)
+            VALUES (?, ?, {string.Join(", ", Enumerable.Repeat("?", 13))}, ?, ?, ?, ?, 1, 0, ?, ?, ?, NULL, NULL, 1)
             """,
             [deployment.Account, deployment.Id, .. SpecValues(deployment.Spec),
              DeploymentState.Creating.ToWireName(), StatusCode.Ok.ToWireName(), "", deployment.DesiredReplicaCount,
@@ -75,11 +75,14 @@ public sealed partial class SqliteKilnStore
             }
             // Keep the desired count inside the new bounds so readers never see it out of range.
             var desired = DesiredReplicas.Clamp(current.DesiredReplicaCount, spec);
+            // Decided against the spec read in this transaction, so a concurrent PATCH cannot lose it.
+            var restart = DeploymentSpecs.RequiresReplicaRestart(current.Spec, spec);
             db.Execute($"""
-                UPDATE deployments SET {SpecAssignments}, desired_replica_count = ?, generation = generation + 1, update_time = ?
+                UPDATE deployments SET {SpecAssignments}, desired_replica_count = ?, generation = generation + 1,
+                    restart_generation = CASE WHEN ? THEN generation + 1 ELSE restart_generation END, update_time = ?
                 WHERE account = ? AND id = ? AND generation = ?
                 """,
-                [.. SpecValues(spec), desired, Columns.Time(now), account, id, expectedGeneration]);
+                [.. SpecValues(spec), desired, restart, Columns.Time(now), account, id, expectedGeneration]);
             return LoadDeployment(db, account, id)!;
         });
 
@@ -231,5 +234,6 @@ public sealed partial class SqliteKilnStore
         UpdateTime = Columns.Time(r.GetInt64(23)),
         DeleteTime = Columns.Time(r.GetNullableInt64(24)),
         LastRequestTime = Columns.Time(r.GetNullableInt64(25)),
+        RestartGeneration = r.GetInt64(26),
     };
 }
