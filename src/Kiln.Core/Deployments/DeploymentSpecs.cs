@@ -148,7 +148,9 @@ public static class DeploymentSpecs
     /// <summary>
     /// True when going from <paramref name="before"/> to <paramref name="after"/> needs replicas
     /// restarted (model, accelerators, addon support or precision changed); replica counts,
-    /// windows, targets, names and auto-delete apply in place.
+    /// windows, targets, names and auto-delete apply in place. The store records the generation of
+    /// such a change, and the reconciler then replaces the older replicas (new ones start first)
+    /// instead of moving them onto the new generation.
     /// </summary>
     public static bool RequiresReplicaRestart(DeploymentSpec before, DeploymentSpec after) =>
         before.BaseModel != after.BaseModel

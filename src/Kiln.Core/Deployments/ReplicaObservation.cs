@@ -4,8 +4,9 @@ namespace Kiln.Core.Deployments;
 /// <param name="ReplicaId">The replica's ID.</param>
 /// <param name="Phase">Its phase.</param>
 /// <param name="Generation">
-/// The deployment generation whose spec the replica runs. When a change needs no restart (see
-/// <see cref="DeploymentSpecs.RequiresReplicaRestart"/>) the reconciler advances it in place.
+/// The deployment generation whose spec the replica runs. When no change since then needed a
+/// restart (see <see cref="DeploymentSpecs.RequiresReplicaRestart"/>) the reconciler advances it in
+/// place; otherwise the replica keeps it until new replicas replace it.
 /// </param>
 /// <param name="FailureCount">Consecutive failed starts.</param>
 /// <param name="LastError">Why it last failed, if it did.</param>

@@ -122,9 +122,11 @@ public sealed class DeploymentPass(
     }
 
     /// <summary>
-    /// Moves replicas of an older generation onto the current one when the change needs no
-    /// restart (their process runs what the current spec asks for), and drops old records
-    /// without a process.
+    /// Moves replicas of an older generation onto the current one when no change since their
+    /// generation needed a restart (<see cref="DeploymentRecord.RestartGeneration"/>) and their
+    /// process runs what the current spec asks for, and drops old pending or failed records. The
+    /// rest stay on their generation: <see cref="ScaleAsync"/> starts new replicas beside them and
+    /// stops them once those serve.
     /// </summary>
     private async Task RollForwardAsync(DeploymentRecord d, string? modelPath, CancellationToken ct)
     {
@@ -140,7 +142,9 @@ public sealed class DeploymentPass(
                 await store.DeleteReplicaAsync(r.Account, r.DeploymentId, r.ReplicaId, ct);
                 continue;
             }
-            if (runtime.Find(r.ReplicaId) is { } h && h.WorldSize == d.Spec.AcceleratorCount && h.Precision == d.Spec.Precision
+            // The process check stays as a guard: a replica never claims a spec its process does not run.
+            if (r.Generation >= d.RestartGeneration
+                && runtime.Find(r.ReplicaId) is { } h && h.WorldSize == d.Spec.AcceleratorCount && h.Precision == d.Spec.Precision
                 && SamePath(h.ModelPath, modelPath))
             {
                 await store.UpsertReplicaAsync(r with { Generation = d.Generation }, ct);
