@@ -15,8 +15,12 @@ internal static unsafe class AttentionMath
 {
     private static readonly bool Simd = Avx2.IsSupported && Fma.IsSupported;
 
-    /// <summary>scores[t] = scale · q·k_t for t &lt; len, where k_t starts at element t·stride of keys.</summary>
-    public static void Scores<T>(float* q, byte* keys, nint stride, int len, int d, float scale, float* scores)
+    /// <summary>
+    /// scores[t] = scale · q·k_t for t &lt; len, where k_t starts at element t·stride of keys. Rows
+    /// 0..len of <paramref name="ahead"/> (same layout; null for none) are prefetched on the way: the
+    /// run read next, so its misses overlap this arithmetic instead of stalling the next loop.
+    /// </summary>
+    public static void Scores<T>(float* q, byte* keys, nint stride, int len, int d, float scale, float* scores, byte* ahead = null)
         where T : struct, IFloatWeight
     {
         int t = 0;
@@ -26,6 +30,8 @@ internal static unsafe class AttentionMath
             var vs = Vector128.Create(scale);
             for (; t + 4 <= len; t += 4)
             {
+                if (ahead != null)
+                    Prefetch(ahead + t * rowBytes, 4 * rowBytes);
                 byte* k0 = keys + t * rowBytes;
                 byte* k1 = k0 + rowBytes, k2 = k1 + rowBytes, k3 = k2 + rowBytes;
                 var a0 = Vector256<float>.Zero;
@@ -54,8 +60,8 @@ internal static unsafe class AttentionMath
         }
     }
 
-    /// <summary>o = Σ_t p[t] · v_t over t &lt; len, where v_t starts at element t·stride of values.</summary>
-    public static void Mix<T>(float* p, byte* values, nint stride, int len, int d, float* o)
+    /// <summary>o = Σ_t p[t] · v_t over t &lt; len, where v_t starts at element t·stride of values; prefetches rows of <paramref name="ahead"/> as <see cref="Scores"/> does.</summary>
+    public static void Mix<T>(float* p, byte* values, nint stride, int len, int d, float* o, byte* ahead = null)
         where T : struct, IFloatWeight
     {
         nint rowBytes = stride * T.ElementBytes;
@@ -72,6 +78,8 @@ internal static unsafe class AttentionMath
                 byte* v = values;
                 for (int t = 0; t < len; t++, v += rowBytes)
                 {
+                    if (ahead != null && i == 0)
+                        Prefetch(ahead + t * rowBytes, rowBytes);
                     var pt = Vector256.Create(p[t]);
                     o0 = Fma.MultiplyAdd(pt, T.Load8(v, i), o0);
                     o1 = Fma.MultiplyAdd(pt, T.Load8(v, i + 8), o1);
@@ -100,6 +108,14 @@ internal static unsafe class AttentionMath
                 acc += p[t] * T.Load(v, i);
             o[i] = acc;
         }
+    }
+
+    /// <summary>Prefetches the cache lines of [p, p + bytes) into L1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch(byte* p, nint bytes)
+    {
+        for (nint c = 0; c < bytes; c += 64)
+            Sse.Prefetch0(p + c);
     }
 
     /// <summary>
