@@ -120,9 +120,8 @@ public sealed class LlamaModel : ILanguageModel, IAdapterHost
             for (var r = 0; r < n; r++)
                 VectorMath.RmsNorm(_x.AsSpan(r * e, e), layer.AttnNorm, c.RmsEpsilon, _xn.AsSpan(r * e, e));
             Invalidate();
-            Mul(layer.Q, _xn, e, n, _q, _qDim, adapters, batch, l, LoraModule.AttnQ);
-            Mul(layer.K, _xn, e, n, _k, _kvDim, adapters, batch, l, LoraModule.AttnK);
-            Mul(layer.V, _xn, e, n, _v, _kvDim, adapters, batch, l, LoraModule.AttnV);
+            MulTogether(_xn, e, n, adapters, batch, l, (layer.Q, _q, _qDim, LoraModule.AttnQ),
+                (layer.K, _k, _kvDim, LoraModule.AttnK), (layer.V, _v, _kvDim, LoraModule.AttnV));
             for (var r = 0; r < n; r++)
             {
                 var q = _q.AsSpan(r * _qDim, _qDim);
@@ -144,8 +143,7 @@ public sealed class LlamaModel : ILanguageModel, IAdapterHost
             for (var r = 0; r < n; r++)
                 VectorMath.RmsNorm(_x.AsSpan(r * e, e), layer.FfnNorm, c.RmsEpsilon, _xn.AsSpan(r * e, e));
             Invalidate();
-            Mul(layer.Gate, _xn, e, n, _gate, f, adapters, batch, l, LoraModule.FfnGate);
-            Mul(layer.Up, _xn, e, n, _up, f, adapters, batch, l, LoraModule.FfnUp);
+            MulTogether(_xn, e, n, adapters, batch, l, (layer.Gate, _gate, f, LoraModule.FfnGate), (layer.Up, _up, f, LoraModule.FfnUp));
             for (var r = 0; r < n; r++) VectorMath.SwiGlu(_gate.AsSpan(r * f, f), _up.AsSpan(r * f, f));
             Invalidate();
             Mul(layer.Down, _gate, f, n, _tmp, e, adapters, batch, l, LoraModule.FfnDown);
@@ -239,18 +237,50 @@ public sealed class LlamaModel : ILanguageModel, IAdapterHost
 
     private void Mul(WeightMatrix w, float[] input, int inStride, int rows, float[] output, int outStride, int parts)
     {
+        Quantize(w, input, inStride, rows);
+        _matmul.Begin(_act, rows);
+        _matmul.Add(w, output, outStride);
+        _pool.Run(_matmul, parts);
+    }
+
+    /// <summary>
+    /// Two or three matrices on the same input in one parallel job, so a step waits once for them, not
+    /// once each; one job per matrix where adapters apply or their activation formats differ.
+    /// </summary>
+    private void MulTogether(float[] input, int inStride, int rows, BoundAdapter?[]? adapters, Batch batch, int layer,
+        (WeightMatrix W, float[] Y, int Stride, LoraModule Module) a, (WeightMatrix W, float[] Y, int Stride, LoraModule Module) b,
+        (WeightMatrix W, float[] Y, int Stride, LoraModule Module)? c = null)
+    {
+        var type = MatMul.ActivationType(a.W.Type);
+        var shared = adapters is null && MatMul.ActivationType(b.W.Type) == type && b.W.Cols == a.W.Cols
+            && (c is not { } cc || (MatMul.ActivationType(cc.W.Type) == type && cc.W.Cols == a.W.Cols));
+        if (!shared)
+        {
+            Mul(a.W, input, inStride, rows, a.Y, a.Stride, adapters, batch, layer, a.Module);
+            Mul(b.W, input, inStride, rows, b.Y, b.Stride, adapters, batch, layer, b.Module);
+            if (c is { } third) Mul(third.W, input, inStride, rows, third.Y, third.Stride, adapters, batch, layer, third.Module);
+            return;
+        }
+        Quantize(a.W, input, inStride, rows);
+        _matmul.Begin(_act, rows);
+        _matmul.Add(a.W, a.Y, a.Stride);
+        _matmul.Add(b.W, b.Y, b.Stride);
+        if (c is { } last) _matmul.Add(last.W, last.Y, last.Stride);
+        _pool.Run(_matmul, _parts);
+    }
+
+    /// <summary>Quantizes input rows into the activation format of <paramref name="w"/>, unless they already are.</summary>
+    private void Quantize(WeightMatrix w, float[] input, int inStride, int rows)
+    {
         var actType = MatMul.ActivationType(w.Type);
         var actBytes = MatMul.ActivationRowBytes(w.Type, w.Cols);
-        if (!(ReferenceEquals(_actSource, input) && _actType == actType && _actRows == rows))
-        {
-            for (var r = 0; r < rows; r++)
-                MatMul.QuantizeActivation(w.Type, input.AsSpan(r * inStride, w.Cols), _act.AsSpan(r * actBytes, actBytes));
-            _actSource = input;
-            _actType = actType;
-            _actRows = rows;
-        }
-        _matmul.Set(w, _act, rows, output, 0, outStride);
-        _pool.Run(_matmul, parts);
+        if (ReferenceEquals(_actSource, input) && _actType == actType && _actRows == rows)
+            return;
+        for (var r = 0; r < rows; r++)
+            MatMul.QuantizeActivation(w.Type, input.AsSpan(r * inStride, w.Cols), _act.AsSpan(r * actBytes, actBytes));
+        _actSource = input;
+        _actType = actType;
+        _actRows = rows;
     }
 
     public void Dispose()
