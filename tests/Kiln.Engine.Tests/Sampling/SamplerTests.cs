@@ -255,8 +255,15 @@ public class SamplerTests
             TopLogprobs = 5,
         });
         for (var i = 0; i < 10; i++) s.Sample(logits); // warm up
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 100; i++) s.Sample(logits);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // Tiered compilation may swap code in (and allocate) during the first windows: the best of a
+        // few windows must be clean, while a per-token allocation would show in every one.
+        long best = long.MaxValue;
+        for (var window = 0; window < 6 && best > 0; window++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 100; i++) s.Sample(logits);
+            best = Math.Min(best, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.Equal(0, best);
     }
 }
