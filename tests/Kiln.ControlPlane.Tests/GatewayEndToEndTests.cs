@@ -83,6 +83,16 @@ public class GatewayEndToEndTests(GatewayServer fixture) : IClassFixture<Gateway
         Assert.Equal("NOT_FOUND", missing.Code);
         var models = await Api.GetAsync("/v1/models");
         Assert.Contains(models.Body.GetProperty("data").EnumerateArray(), m => m.GetProperty("id").GetString() == GatewayServer.Chat);
+
+        // models.retrieve: the ID keeps its slashes; an unknown one is OpenAI's model_not_found.
+        var one = await Api.GetAsync("/inference/v1/models/" + GatewayServer.Chat);
+        Assert.True(one.Status == HttpStatusCode.OK, one.ToString());
+        Assert.Equal(GatewayServer.Chat, one.Body.GetProperty("id").GetString());
+        Assert.Equal("model", one.Body.GetProperty("object").GetString());
+        Assert.Contains("accounts/default/deployments/chat", one.Body.GetProperty("deployments").EnumerateArray().Select(d => d.GetString()));
+        var none = await Api.GetAsync("/v1/models/accounts/default/models/nope");
+        Assert.Equal(HttpStatusCode.NotFound, none.Status);
+        Inference.AssertOpenAiError(none.Body, "model_not_found");
     }
 
     [SharedFact]

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Serialization;
 using Kiln.Core.Names;
 using Kiln.Core.Time;
 using Kiln.Server.ControlPlane.Auth;
@@ -19,6 +20,8 @@ public static class InferenceRoutes
             app.MapPost($"{prefix}/completions", (HttpContext ctx) => ServeAsync(ctx, "v1/completions"));
             app.MapPost($"{prefix}/chat/completions", (HttpContext ctx) => ServeAsync(ctx, "v1/chat/completions"));
             app.MapGet($"{prefix}/models", (HttpContext ctx) => Guard(ctx, () => ModelsAsync(ctx)));
+            // Model IDs hold slashes (accounts/A/models/M), so the ID is the rest of the path.
+            app.MapGet($"{prefix}/models/{{**id}}", (string id, HttpContext ctx) => Guard(ctx, () => ModelAsync(ctx, id)));
         }
     }
 
@@ -121,24 +124,45 @@ public static class InferenceRoutes
             : route.Model;
 
     private static Task ModelsAsync(HttpContext ctx)
+        => ctx.Response.WriteAsJsonAsync(new { @object = "list", data = ServedModels(ctx) }, ctx.RequestAborted);
+
+    /// <summary>One of the caller's served models, as OpenAI's models.retrieve answers; 404 model_not_found otherwise.</summary>
+    private static Task ModelAsync(HttpContext ctx, string id)
+    {
+        var model = ServedModels(ctx).FirstOrDefault(m => m.Id == id)
+            ?? throw OpenAiError.ModelNotFound(id, "no deployment of this account serves it");
+        return ctx.Response.WriteAsJsonAsync(model, ctx.RequestAborted);
+    }
+
+    /// <summary>The models the caller's serving deployments answer to (bases and deployed addons), by ID.</summary>
+    private static IEnumerable<ServedModel> ServedModels(HttpContext ctx)
     {
         var caller = Caller.Of(ctx);
         var directory = ctx.RequestServices.GetRequiredService<ReplicaDirectory>();
-        var data = directory.Routes
+        return directory.Routes
             .Where(r => r.Name.Account == caller.AccountId && r.IsServing)
             .SelectMany(r => r.Addons.Append(r.Model).Select(m => (Model: m, Route: r)))
             .GroupBy(x => x.Model, x => x.Route)
             .OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => new
-            {
-                id = g.Key,
-                @object = "model",
-                created = g.Min(r => r.Record.CreateTime).ToUnixTimeSeconds(),
-                owned_by = caller.AccountId,
-                deployments = g.Select(r => r.Name.ToString()).Order(StringComparer.Ordinal).ToArray(),
-                ready = g.Any(r => r.Endpoints.Count > 0),
-            });
-        return ctx.Response.WriteAsJsonAsync(new { @object = "list", data }, ctx.RequestAborted);
+            .Select(g => new ServedModel(
+                g.Key,
+                g.Min(r => r.Record.CreateTime).ToUnixTimeSeconds(),
+                caller.AccountId,
+                [.. g.Select(r => r.Name.ToString()).Order(StringComparer.Ordinal)],
+                g.Any(r => r.Endpoints.Count > 0)));
+    }
+
+    /// <summary>A model entry of <c>/v1/models</c>: OpenAI's fields, plus the deployments serving it and whether one has a ready replica.</summary>
+    private sealed record ServedModel(
+        [property: JsonPropertyName("id")] string Id,
+        [property: JsonPropertyName("created")] long Created,
+        [property: JsonPropertyName("owned_by")] string OwnedBy,
+        [property: JsonPropertyName("deployments")] string[] Deployments,
+        [property: JsonPropertyName("ready")] bool Ready)
+    {
+        [JsonPropertyName("object")]
+        [JsonPropertyOrder(-1)]
+        public string Object => "model";
     }
 
     private static async Task Guard(HttpContext ctx, Func<Task> handler)
