@@ -10,11 +10,7 @@ namespace Kiln.Cli.Commands;
 /// </summary>
 public static class FlagValues
 {
-    public static readonly string[] AcceleratorTypes =
-    [
-        "NVIDIA_A100_80GB", "NVIDIA_H100_80GB", "NVIDIA_H200_141GB", "NVIDIA_B200_180GB",
-        "AMD_MI300X_192GB", "NVIDIA_A10G_24GB", "NVIDIA_L4_24GB", "CPU",
-    ];
+    public static IReadOnlyList<string> AcceleratorTypes => Kiln.Core.Deployments.AcceleratorTypes.WireNames;
 
     public static IReadOnlyList<string> Precisions => Kiln.Core.Deployments.Precisions.WireNames;
 
