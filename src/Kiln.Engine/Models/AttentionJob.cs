@@ -62,15 +62,14 @@ internal sealed unsafe class AttentionJob : IParallelJob
                 // item's keys during this head's mix. The runs are short and scattered, so the hardware
                 // prefetcher alone leaves attention waiting on memory. (For the F32 cache, twice the
                 // prefetches per row cost more than they saved in measurements.)
-                var next = item + 1 < end ? item + 1 : item;
-                var nextSlot = batch.Slots[next / heads];
-                var nextHead = next % heads / group;
                 if (f16)
                 {
+                    var next = item + 1 < end ? item + 1 : item;
+                    var nextKeys = (byte*)_cache.KeysF16(batch.Slots[next / heads], _layer, next % heads / group);
                     var values = (byte*)_cache.ValuesF16(slot, _layer, kvHead);
                     AttentionMath.Scores<KvHalf>(q, (byte*)_cache.KeysF16(slot, _layer, kvHead), d, len, d, scale, s, values);
                     AttentionMath.Softmax(s, len);
-                    AttentionMath.Mix<KvHalf>(s, values, d, len, d, o, (byte*)_cache.KeysF16(nextSlot, _layer, nextHead));
+                    AttentionMath.Mix<KvHalf>(s, values, d, len, d, o, nextKeys);
                 }
                 else
                 {
