@@ -22,7 +22,7 @@ public static class ModelLoader
             {
                 MaxSlots = options.MaxBatchSize,
                 ContextLength = options.ContextSize ?? 0,
-                KvCacheType = options.KvCacheType == ReplicaOptions.KvF16 ? KvCacheType.F16 : KvCacheType.F32,
+                KvCacheType = ReplicaOptions.KvCacheTypeOf(options.KvCacheType),
                 Threads = options.Threads ?? 0,
                 MaxBatchRows = Math.Max(options.PrefillChunk + options.MaxBatchSize, 64),
             }, ownsFile: true);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Kiln.Bench;
 using Kiln.Engine.Models;
 using Kiln.Engine.Quantization;
+using Kiln.Server.Replica;
 
 namespace Kiln.Server.Commands;
 
@@ -87,7 +88,7 @@ public static class EngineToolCommands
             GenerateTokens = r.GetValue(generate),
             Repetitions = r.GetValue(reps),
             Sequences = r.GetValue(seqs),
-            KvCacheType = KvCacheTypeOf(r.GetValue(kv)),
+            KvCacheType = ReplicaOptions.KvCacheTypeOf(r.GetValue(kv)!),
         }, Console.Out));
         return new Command("bench", "benchmarks that print figures") { engine, Serve(), GatewayBenchCommand(), ColdStartBenchCommand() };
     }
@@ -165,7 +166,7 @@ public static class EngineToolCommands
             PromptTokens = r.GetValue(prompt),
             GenerateTokens = r.GetValue(generate),
             Repetitions = r.GetValue(reps),
-            KvCacheType = KvCacheTypeOf(r.GetValue(kv)),
+            KvCacheType = ReplicaOptions.KvCacheTypeOf(r.GetValue(kv)!),
         }, Console.Out));
         return serve;
     }
@@ -173,12 +174,10 @@ public static class EngineToolCommands
     /// <summary>The benchmarks' KV cache type, F16 by default as llama.cpp's benchmarks use.</summary>
     private static Option<string> KvCacheOption()
     {
-        var kv = new Option<string>("--kv-cache-type") { Description = "f16|f32 (f16, as llama-bench and llama-server use by default)", DefaultValueFactory = _ => "f16" };
-        kv.AcceptOnlyFromAmong("f32", "f16");
+        var kv = new Option<string>("--kv-cache-type") { Description = "f16|f32 (f16, as llama-bench and llama-server use by default)", DefaultValueFactory = _ => ReplicaOptions.KvF16 };
+        kv.AcceptOnlyFromAmong(ReplicaOptions.KvF32, ReplicaOptions.KvF16);
         return kv;
     }
-
-    private static KvCacheType KvCacheTypeOf(string? value) => value == "f32" ? KvCacheType.F32 : KvCacheType.F16;
 
     private static Option<int> Positive(string name, string description, int fallback, params string[] aliases)
     {

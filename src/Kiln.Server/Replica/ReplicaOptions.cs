@@ -27,6 +27,9 @@ public sealed record ReplicaOptions
     public const string KvF32 = "f32";
     public const string KvF16 = "f16";
 
+    /// <summary>The engine's KV cache type for a validated <c>--kv-cache-type</c> value.</summary>
+    public static Engine.Models.KvCacheType KvCacheTypeOf(string value) => value == KvF16 ? Engine.Models.KvCacheType.F16 : Engine.Models.KvCacheType.F32;
+
     public required string ModelPath { get; init; }
     public string Host { get; init; } = "127.0.0.1";
 
