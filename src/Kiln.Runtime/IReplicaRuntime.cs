@@ -75,11 +75,29 @@ public sealed record ReplicaHandle(
 
 /// <summary>How a replica process ended.</summary>
 /// <param name="ExitCode">The exit code, when known (not for adopted processes).</param>
-/// <param name="LastLogLine">The last non-empty line it logged: usually why it failed.</param>
-public sealed record ReplicaExit(int? ExitCode, string? LastLogLine)
+/// <param name="LastError">The last error it logged, if any: usually why it failed.</param>
+public sealed record ReplicaExit(int? ExitCode, string? LastError)
 {
-    /// <summary>"code 1", or "an unknown code".</summary>
-    public string Describe() => ExitCode is { } c ? $"code {c}" : "an unknown code";
+    /// <summary>"code 1", "signal 9 (SIGKILL)", or "an unknown code".</summary>
+    public string Describe() => ExitCode switch
+    {
+        // A process ended by a signal reports 128 + the signal's number.
+        > 128 and < 160 and var c => $"signal {c - 128}{SignalName(c - 128)}",
+        { } c => $"code {c}",
+        null => "an unknown code",
+    };
+
+    private static string SignalName(int signal) => signal switch
+    {
+        1 => " (SIGHUP)",
+        2 => " (SIGINT)",
+        6 => " (SIGABRT)",
+        7 => " (SIGBUS)",
+        9 => " (SIGKILL, e.g. killed by hand or by the kernel's out-of-memory killer)",
+        11 => " (SIGSEGV)",
+        15 => " (SIGTERM)",
+        _ => "",
+    };
 }
 
 /// <summary>What a health probe found.</summary>

@@ -200,11 +200,11 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
     {
         if (child is not null)
         {
-            return child.HasExited ? new ReplicaExit(child.ExitCode, LogTail.LastLine(replica.LogPath)) : null;
+            return child.HasExited ? new ReplicaExit(child.ExitCode, LogTail.LastError(replica.LogPath)) : null;
         }
         return PosixProcess.IsAlive(replica.Pid) && Parse(replica.Pid, replica.Replica) is not null
             ? null
-            : new ReplicaExit(null, LogTail.LastLine(replica.LogPath));
+            : new ReplicaExit(null, LogTail.LastError(replica.LogPath));
     }
 
     private static void Signal(ReplicaHandle replica, Process? child, int signal)

@@ -71,7 +71,7 @@ public sealed class DeploymentPass(
             {
                 runtime.Forget(handle);
             }
-            var line = exit.LastLogLine;
+            var line = exit.LastError;
             await store.UpsertReplicaAsync(r with
             {
                 Phase = ReplicaPhase.Failed,
