@@ -43,6 +43,24 @@ public class DeploymentLifecycleTests
         Assert.Equal(1, a.ObservedGeneration);
     }
 
+    [Theory]
+    [InlineData(ReplicaPhase.Initializing)] // woken from zero
+    [InlineData(ReplicaPhase.Failed)] // its only replica crashed and is being replaced
+    public void Ready_needs_a_ready_replica_when_some_are_desired(ReplicaPhase phase)
+    {
+        var a = DeploymentLifecycle.Assess(new DeploymentObservation
+        {
+            CurrentState = DeploymentState.Ready,
+            Generation = 1,
+            ObservedGeneration = 1,
+            DesiredReplicaCount = 1,
+            Replicas = [R("r1", phase)],
+        });
+        Assert.Equal(DeploymentState.Creating, a.State);
+        Assert.StartsWith("waiting for replicas: 0 of 1 ready", a.Message);
+        Assert.Equal(DeploymentState.Ready, Assess(DeploymentState.Creating, 1, R("r1", ReplicaPhase.Ready)).State);
+    }
+
     [Fact]
     public void Ready_stays_ready_while_autoscaling()
     {

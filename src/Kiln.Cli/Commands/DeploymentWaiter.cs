@@ -50,7 +50,9 @@ public sealed class DeploymentWaiter(CommandContext ctx)
                 {
                     line.Show(Describe(last));
                     var state = Json.Str(last, "state");
-                    if (goal == Goal.Ready && state == "READY" || goal == Goal.Deleted && state == "DELETED")
+                    // READY alone is not enough after a scale-up: every desired replica must be ready.
+                    if (goal == Goal.Ready && state == "READY" && (Json.Long(last, "replicaCount") ?? 0) >= (Json.Long(last, "desiredReplicaCount") ?? 0)
+                        || goal == Goal.Deleted && state == "DELETED")
                         return last;
                     if (state == "FAILED")
                         throw new CommandFailedException($"deployment {name} FAILED: {DescribeStatus(last)}");

@@ -12,6 +12,9 @@ namespace Kiln.Core.Deployments;
 /// <item>A deployment that has not been ready yet (or is recovering from FAILED) is CREATING until
 /// its first replica is ready. With zero desired replicas there is nothing to wait for, so it is
 /// READY: the next request wakes it.</item>
+/// <item>READY needs a ready replica, unless none is desired: a deployment that had been ready
+/// and has none ready while some are desired (a wake from zero, replicas that crashed) is CREATING
+/// until one is.</item>
 /// <item>Once ready, it is UPDATING while a spec change rolls out — until no replica of an older
 /// generation is still serving or starting and a current-generation replica is ready (or none is
 /// desired) — and READY otherwise. Autoscaling alone (desired count changes) keeps it READY.</item>
@@ -74,6 +77,13 @@ public static class DeploymentLifecycle
         {
             return Result(DeploymentState.Updating,
                 $"rolling out generation {o.Generation}: {readyCurrent} of {o.DesiredReplicaCount} replicas updated and ready");
+        }
+        if (stats.Ready == 0 && o.DesiredReplicaCount > 0)
+        {
+            // READY promises an answer without waiting for a replica to start (or zero replicas
+            // wanted, woken by the next request); a deployment whose replicas all went away is
+            // CREATING again until one is back.
+            return Result(DeploymentState.Creating, $"waiting for replicas: {Describe(stats, o.DesiredReplicaCount)}");
         }
         return Result(DeploymentState.Ready,
             o.DesiredReplicaCount == 0 && stats.Total == 0 ? "scaled to zero; the next request wakes it" : Describe(stats, o.DesiredReplicaCount));
