@@ -39,7 +39,7 @@ public static class ApiKeysApi
             });
         });
 
-        app.MapDelete("/v1/accounts/{a}/apiKeys/{k}", async (string a, string k, HttpContext ctx, IKilnStore store, CancellationToken ct) =>
+        app.MapDelete("/v1/accounts/{a}/apiKeys/{k}", async (string a, string k, HttpContext ctx, IKilnStore store, ApiKeyCache cache, CancellationToken ct) =>
         {
             var name = $"accounts/{a}/apiKeys/{k}";
             Caller.Of(ctx).RequireAccount(a, "API key", name);
@@ -47,6 +47,7 @@ public static class ApiKeysApi
             {
                 throw KilnError.NotFound("API key", name);
             }
+            cache.Revoke(a, k);
             return ApiJson.Ok(new { });
         });
     }

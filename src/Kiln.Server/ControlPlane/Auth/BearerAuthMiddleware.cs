@@ -9,15 +9,11 @@ namespace Kiln.Server.ControlPlane.Auth;
 /// Authenticates every request by its <c>Authorization: Bearer &lt;key&gt;</c> header against the
 /// stored key hashes; there are no anonymous routes.
 /// </summary>
-public sealed class BearerAuthMiddleware(RequestDelegate next, IKilnStore store, IClock clock)
+public sealed class BearerAuthMiddleware(RequestDelegate next, IKilnStore store, IClock clock, ApiKeyCache cache)
 {
     // Recording every use would add a write to every read; once a minute is precise enough.
     private static readonly TimeSpan TouchInterval = TimeSpan.FromMinutes(1);
 
-    // Inference traffic authenticates every request; a key's record is reused for two seconds,
-    // which is also the longest a deleted key keeps working.
-    private const long CacheMilliseconds = 2000;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (ApiKeyRecord Record, long Expires)> _cache = new();
 
     /// <summary>Runs the middleware.</summary>
     public async Task InvokeAsync(HttpContext context)
@@ -38,7 +34,7 @@ public sealed class BearerAuthMiddleware(RequestDelegate next, IKilnStore store,
         if (record.LastUsedTime is not { } last || now - last > TouchInterval)
         {
             await store.TouchApiKeyAsync(record.Account, record.Id, now, context.RequestAborted);
-            _cache.TryRemove(record.KeyHash, out _);
+            cache.Forget(record.KeyHash);
         }
         new Caller(record.Account, record.Id, record.Account == AdminBootstrap.AdminAccountId).AttachTo(context);
         await next(context);
@@ -46,22 +42,17 @@ public sealed class BearerAuthMiddleware(RequestDelegate next, IKilnStore store,
 
     private async Task<ApiKeyRecord?> FindAsync(string hash, CancellationToken ct)
     {
-        var tick = Environment.TickCount64;
-        if (_cache.TryGetValue(hash, out var hit) && hit.Expires > tick)
+        if (cache.Find(hash) is { } hit)
         {
-            return hit.Record;
+            return hit;
         }
         var record = await store.FindApiKeyByHashAsync(hash, ct);
         if (record is null)
         {
-            _cache.TryRemove(hash, out _);
+            cache.Forget(hash);
             return null;
         }
-        if (_cache.Count > 10_000)
-        {
-            _cache.Clear();
-        }
-        _cache[hash] = (record, tick + CacheMilliseconds);
+        cache.Put(record);
         return record;
     }
 }
