@@ -13,6 +13,10 @@ public static class Wait
         }
     }
 
+    /// <summary>Polls an async <paramref name="condition"/> until it holds.</summary>
+    public static Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what) =>
+        ForAsync(async () => await condition() ? "" : null, timeout, what);
+
     /// <summary>Polls an async probe until it returns a non-null value.</summary>
     public static async Task<T> ForAsync<T>(Func<Task<T?>> probe, TimeSpan timeout, string what) where T : class
     {

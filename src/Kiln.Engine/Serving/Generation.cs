@@ -33,9 +33,26 @@ public sealed class Generation
     /// </summary>
     public Task Finished => _finished.Task;
 
-    internal void MarkFinished() => _finished.TrySetResult();
+    internal void MarkFinished(int promptTokensProcessed, int completionTokens)
+    {
+        PromptTokensProcessed = promptTokensProcessed;
+        CompletionTokens = completionTokens;
+        _finished.TrySetResult();
+    }
 
     public int PromptTokens { get; }
+
+    /// <summary>
+    /// Prompt tokens the model read before the sequence ended: all of them once it generated, fewer
+    /// (or none) when it was cancelled or failed while prefilling or waiting. Final once <see cref="Finished"/> completes.
+    /// </summary>
+    public int PromptTokensProcessed { get; private set; }
+
+    /// <summary>
+    /// Tokens sampled however the sequence ended (finished, cancelled or failed), so every generated
+    /// token can be billed. Final once <see cref="Finished"/> completes.
+    /// </summary>
+    public int CompletionTokens { get; private set; }
 
     public ChannelReader<GenerationEvent> Events { get; }
 

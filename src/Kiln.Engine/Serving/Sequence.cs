@@ -52,6 +52,9 @@ internal sealed class Sequence
     /// <summary>Tokens in the slot's cache, which is also the position of the next row.</summary>
     public int Fed { get; set; }
 
+    /// <summary>Prompt tokens in the slot's cache so far.</summary>
+    private int PromptTokensFed => Math.Min(Fed, Prompt.Length);
+
     public int LastToken { get; private set; }
     public int Generated { get; private set; }
     public bool WantsPromptLogits => _promptLogprobs is not null;
@@ -123,14 +126,14 @@ internal sealed class Sequence
         State = SequenceState.Done;
         _events.Writer.TryWrite(new GenerationEvent(string.Empty, null, reason, Generated));
         _events.Writer.TryComplete();
-        Handle.MarkFinished();
+        Handle.MarkFinished(PromptTokensFed, Generated);
     }
 
     public void Fail(Exception error)
     {
         State = SequenceState.Done;
         _events.Writer.TryComplete(error);
-        Handle.MarkFinished();
+        Handle.MarkFinished(PromptTokensFed, Generated);
     }
 
     private void Emit(string text, List<LogprobEntry>? logprobs)

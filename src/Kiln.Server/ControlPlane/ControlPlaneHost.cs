@@ -7,6 +7,7 @@ using Kiln.Server.ControlPlane.Api;
 using Kiln.Server.ControlPlane.Auth;
 using Kiln.Server.ControlPlane.Controllers;
 using Kiln.Server.Gateway;
+using Kiln.Server.Logging;
 using Kiln.Store;
 using Kiln.Store.Sqlite;
 
@@ -27,10 +28,7 @@ public static class ControlPlaneHost
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = dir.Root });
         builder.WebHost.UseKestrel(k => k.AddServerHeader = false);
         builder.WebHost.UseUrls($"http://{FormatHost(options.Host)}:{options.Port}");
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Logging.AddFilter("Kiln", LogLevel.Information);
+        builder.Logging.AddKilnConsole();
         // A clean stop drains replicas, which may take the whole drain timeout.
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.Reconciler.DrainTimeout + TimeSpan.FromSeconds(10));
         builder.Services.AddSingleton<IKilnStore>(store);
@@ -40,6 +38,7 @@ public static class ControlPlaneHost
         builder.Services.AddSingleton(options.Reconciler);
         builder.Services.AddSingleton(options.Addons);
         builder.Services.AddSingleton<ReconcileSignal>();
+        builder.Services.AddSingleton<ApiKeyCache>();
         builder.Services.AddSingleton<ReplicaStopper>();
         builder.Services.AddSingleton<ReplicaAdoption>();
         builder.Services.AddSingleton<ReplicaAdapterClient>();
@@ -61,6 +60,7 @@ public static class ControlPlaneHost
         builder.Services.AddHostedService<Reaper>();
 
         await using var app = builder.Build();
+        app.UseRequestIds();
         app.UseMiddleware<ErrorMiddleware>();
         app.UseMiddleware<BearerAuthMiddleware>();
         IdentityApi.Map(app);

@@ -37,13 +37,18 @@ public sealed class DeploymentCounters
         Interlocked.Increment(ref _inFlight);
     }
 
-    /// <summary>Counts a request out with its status, tokens and duration.</summary>
-    public void Finish(int status, long promptTokens, long completionTokens, TimeSpan duration)
+    /// <summary>Adds the tokens of a request (for streams, known only after it ended).</summary>
+    public void AddTokens(long promptTokens, long completionTokens)
+    {
+        Interlocked.Add(ref _promptTokens, promptTokens);
+        Interlocked.Add(ref _completionTokens, completionTokens);
+    }
+
+    /// <summary>Counts a request out with its status and duration.</summary>
+    public void Finish(int status, TimeSpan duration)
     {
         Interlocked.Decrement(ref _inFlight);
         _byStatus.AddOrUpdate(status, 1, (_, n) => n + 1);
-        Interlocked.Add(ref _promptTokens, promptTokens);
-        Interlocked.Add(ref _completionTokens, completionTokens);
         var seconds = duration.TotalSeconds;
         for (var i = 0; i < DurationBuckets.Length; i++)
         {

@@ -1,3 +1,4 @@
+using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
 using Kiln.Server.ControlPlane.Controllers;
 using Kiln.Store;
@@ -30,6 +31,7 @@ public sealed class HoldGate(IKilnStore store, ReconcileSignal reconcile, Replic
             {
                 throw new OpenAiError(503, $"Deployment {route.Name} is being deleted.", "service_unavailable", "DEPLOYMENT_DELETED");
             }
+            ThrowIfFailed(route);
             await WakeAsync(route, ct);
             var left = deadline - DateTimeOffset.UtcNow;
             if (left <= TimeSpan.Zero)
@@ -43,6 +45,20 @@ public sealed class HoldGate(IKilnStore store, ReconcileSignal reconcile, Replic
             var changed = route.Changed;
             await Task.WhenAny(changed, Task.Delay(left < PromptInterval ? left : PromptInterval, ct));
             ct.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>
+    /// Answers at once for a FAILED deployment without a replica to use: no replica is coming until
+    /// its spec changes, so a held request would only wait out the hold timeout.
+    /// </summary>
+    public static void ThrowIfFailed(DeploymentRoute route)
+    {
+        if (route.Record.State == DeploymentState.Failed)
+        {
+            var why = string.IsNullOrEmpty(route.Record.Status.Message) ? "" : $": {route.Record.Status.Message}";
+            throw OpenAiError.DeploymentFailed(
+                $"Deployment {route.Name} has FAILED{why}. Update or recreate it; requests are not held for a failed deployment.");
         }
     }
 

@@ -4,21 +4,20 @@ using System.Text.Json.Nodes;
 namespace Kiln.Server.Gateway;
 
 /// <summary>
-/// The fields of an inference request body the gateway needs (model, stream, usage option), and
-/// the body to send on: the client's own bytes unless the model name or the usage option must change.
+/// The fields of an inference request body the gateway needs (model, stream), and the body to
+/// send on: the client's own bytes unless the model name must change.
 /// </summary>
 public sealed class InferenceBody
 {
     private readonly byte[] _bytes;
     private readonly JsonObject _root;
 
-    private InferenceBody(byte[] bytes, JsonObject root, string model, bool stream, bool includeUsage)
+    private InferenceBody(byte[] bytes, JsonObject root, string model, bool stream)
     {
         _bytes = bytes;
         _root = root;
         Model = model;
         Stream = stream;
-        ClientWantsUsage = includeUsage;
     }
 
     /// <summary>The <c>model</c> field as sent.</summary>
@@ -27,8 +26,6 @@ public sealed class InferenceBody
     /// <summary>True for a streamed (SSE) response.</summary>
     public bool Stream { get; }
 
-    /// <summary>True when a streaming client asked for the final usage chunk itself.</summary>
-    public bool ClientWantsUsage { get; }
 
     /// <summary>Parses a body; throws a 400 <see cref="OpenAiError"/> for a malformed one.</summary>
     public static InferenceBody Parse(byte[] bytes)
@@ -51,31 +48,22 @@ public sealed class InferenceBody
             throw OpenAiError.BadRequest("you must provide a model parameter", "model");
         }
         var stream = root["stream"] is JsonValue s && s.GetValueKind() == JsonValueKind.True;
-        var usage = root["stream_options"] is JsonObject so && so["include_usage"] is JsonValue u && u.GetValueKind() == JsonValueKind.True;
-        return new InferenceBody(bytes, root, m.GetValue<string>(), stream, usage);
+        return new InferenceBody(bytes, root, m.GetValue<string>(), stream);
     }
 
     /// <summary>
-    /// The body for a replica serving <paramref name="replicaModel"/>: the model name it serves, and
-    /// for streams always <c>stream_options.include_usage</c>, so the gateway learns the token counts.
+    /// The body for a replica serving <paramref name="replicaModel"/>: the client's own bytes, or
+    /// with the model name the replica serves. Usage travels apart (the replica's usage ledger), so
+    /// nothing else changes.
     /// </summary>
     public byte[] ForReplica(string replicaModel)
     {
-        var forceUsage = Stream && !ClientWantsUsage;
-        if (Model == replicaModel && !forceUsage)
+        if (Model == replicaModel)
         {
             return _bytes;
         }
         var copy = (JsonObject)_root.DeepClone();
         copy["model"] = replicaModel;
-        if (forceUsage)
-        {
-            if (copy["stream_options"] is not JsonObject so)
-            {
-                copy["stream_options"] = so = new JsonObject();
-            }
-            so["include_usage"] = true;
-        }
         return JsonSerializer.SerializeToUtf8Bytes(copy);
     }
 }

@@ -9,16 +9,17 @@ namespace Kiln.Server.Gateway;
 /// Sends one inference request to the least loaded READY replica of its deployment and relays the
 /// answer: JSON whole, SSE event by event with a flush after each read. A replica that fails before
 /// the client saw a byte (connection refused or reset, 503, or 429 while another replica is free)
-/// or cut off before its whole JSON answer arrived, is left out and the request goes to another one, holding if none is READY; once a byte went
-/// out the request is never repeated.
+/// or cut off before its whole JSON answer arrived, is left out and the request goes to another one,
+/// holding if none is READY; once a byte went out the request is never repeated, and a stream the
+/// replica breaks off ends with an error event instead of looking complete.
 /// </summary>
 public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayOptions options, ILogger<InferenceProxy> log)
 {
-    /// <summary>What the client got.</summary>
-    public readonly record struct Outcome(int Status, TokenUsage Usage);
+    /// <summary>The request header that carries the request's ID to the replica and back to the client.</summary>
+    public const string RequestIdHeader = "X-Request-Id";
 
-    /// <summary>Serves <paramref name="body"/> for <paramref name="path"/> (e.g. "v1/chat/completions") as <paramref name="replicaModel"/>.</summary>
-    public async Task<Outcome> ServeAsync(HttpContext ctx, DeploymentRoute route, string replicaModel, string path, InferenceBody body, CancellationToken ct)
+    /// <summary>Serves <paramref name="body"/> for <paramref name="path"/> (e.g. "v1/chat/completions") as <paramref name="replicaModel"/>; returns the status the client got.</summary>
+    public async Task<int> ServeAsync(HttpContext ctx, DeploymentRoute route, string replicaModel, string path, InferenceBody body, RequestMeter meter, CancellationToken ct)
     {
         var payload = body.ForReplica(replicaModel);
         var deadline = DateTimeOffset.UtcNow + options.HoldTimeout;
@@ -36,6 +37,7 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
                 var endpoint = LeastOutstandingBalancer.Pick(route.Endpoints, tried);
                 if (endpoint is null)
                 {
+                    HoldGate.ThrowIfFailed(route);
                     if (!held)
                     {
                         if (!route.Held.TryEnter())
@@ -55,14 +57,15 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
                     held = false;
                 }
                 var moreLeft = route.Endpoints.Any(e => e != endpoint && !tried.Contains(e.ReplicaId));
-                var attempt = await TryAsync(ctx, endpoint, path, payload, body, retryOnBusy: moreLeft, ct);
-                if (attempt.Outcome is { } outcome)
+                var attempt = await TryAsync(ctx, endpoint, path, payload, body, meter, retryOnBusy: moreLeft, ct);
+                if (attempt.Status is { } status)
                 {
-                    return outcome;
+                    return status;
                 }
                 tried.Add(endpoint.ReplicaId);
                 lastFailure = attempt.Failure;
-                log.LogInformation("replica {Replica} of {Deployment} failed before answering ({Failure}); trying another", endpoint.ReplicaId, route.Name, attempt.Failure);
+                log.LogWarning("request {RequestId}: replica {Replica} of {Deployment} failed before answering ({Failure}); trying another",
+                    meter.RequestId, endpoint.ReplicaId, route.Name, attempt.Failure);
             }
         }
         finally
@@ -74,17 +77,23 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
         }
     }
 
-    private readonly record struct Attempt(Outcome? Outcome, string? Failure);
+    private readonly record struct Attempt(int? Status, string? Failure);
 
-    private async Task<Attempt> TryAsync(HttpContext ctx, ReplicaEndpoint endpoint, string path, byte[] payload, InferenceBody body, bool retryOnBusy, CancellationToken ct)
+    private async Task<Attempt> TryAsync(HttpContext ctx, ReplicaEndpoint endpoint, string path, byte[] payload, InferenceBody body, RequestMeter meter, bool retryOnBusy, CancellationToken ct)
     {
         endpoint.Begin();
+        var usageKey = RequestMeter.NewUsageKey();
+        // Until the attempt's tokens are known from its answer, the replica's ledger is asked for them.
+        var billed = false;
+        var succeeded = false;
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint.BaseUri, path))
             {
                 Content = new ByteArrayContent(payload) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
             };
+            request.Headers.TryAddWithoutValidation(RequestIdHeader, meter.RequestId);
+            request.Headers.TryAddWithoutValidation(RequestMeter.UsageKeyHeader, usageKey);
             HttpResponseMessage response;
             try
             {
@@ -99,12 +108,14 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
                 var status = (int)response.StatusCode;
                 if (status == (int)HttpStatusCode.ServiceUnavailable || (status == (int)HttpStatusCode.TooManyRequests && retryOnBusy))
                 {
+                    billed = true; // refused before generating anything
                     return new Attempt(null, $"HTTP {status}");
                 }
+                succeeded = status is >= 200 and < 300;
                 if (response.Content.Headers.ContentType?.MediaType == "text/event-stream")
                 {
-                    var streamed = await RelayEventsAsync(ctx, response, stripUsage: body.Stream && !body.ClientWantsUsage, ct);
-                    return new Attempt(new Outcome(status, streamed), null);
+                    await RelayEventsAsync(ctx, response, meter, ct);
+                    return new Attempt(status, null);
                 }
                 byte[] bytes;
                 try
@@ -114,35 +125,56 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
                 catch (Exception e) when (e is HttpRequestException or IOException)
                 {
                     // Nothing reached the client yet, so another replica may answer instead.
+                    succeeded = false;
                     return new Attempt(null, e.Message);
                 }
-                return new Attempt(new Outcome(status, await RelayWholeAsync(ctx, response, bytes, ct)), null);
+                await RelayWholeAsync(ctx, response, bytes, ct);
+                if (TokenUsage.TryRead(bytes, out var usage, out _) || !succeeded)
+                {
+                    // Error answers carry no usage: the replica refused the request before generating.
+                    meter.Bill(usage, succeeded);
+                    billed = true;
+                }
+                return new Attempt(status, null);
             }
         }
         finally
         {
             endpoint.End();
+            if (!billed)
+            {
+                meter.BillFromLedger(endpoint.BaseUri, usageKey, succeeded);
+            }
         }
     }
 
-    private static async Task<TokenUsage> RelayWholeAsync(HttpContext ctx, HttpResponseMessage response, byte[] bytes, CancellationToken ct)
+    private static async Task RelayWholeAsync(HttpContext ctx, HttpResponseMessage response, byte[] bytes, CancellationToken ct)
     {
         ctx.Response.StatusCode = (int)response.StatusCode;
         ctx.Response.ContentType = response.Content.Headers.ContentType?.ToString() ?? "application/json";
+        CopyRetryAfter(response, ctx.Response);
         ctx.Response.ContentLength = bytes.Length;
         await ctx.Response.Body.WriteAsync(bytes, ct);
-        return TokenUsage.TryRead(bytes, out var usage, out _) ? usage : default;
     }
 
-    private static async Task<TokenUsage> RelayEventsAsync(HttpContext ctx, HttpResponseMessage response, bool stripUsage, CancellationToken ct)
+    private static void CopyRetryAfter(HttpResponseMessage from, HttpResponse to)
+    {
+        if (from.Headers.RetryAfter is { } retry)
+        {
+            to.Headers.RetryAfter = retry.ToString();
+        }
+    }
+
+    private async Task RelayEventsAsync(HttpContext ctx, HttpResponseMessage response, RequestMeter meter, CancellationToken ct)
     {
         ctx.Response.StatusCode = (int)response.StatusCode;
         ctx.Response.ContentType = "text/event-stream";
         ctx.Response.Headers.CacheControl = "no-cache";
         ctx.Response.Headers["X-Accel-Buffering"] = "no";
         await ctx.Response.StartAsync(ct);
-        var rewriter = new SseRewriter(stripUsage);
         var output = ctx.Response.BodyWriter;
+        var relay = new SseRelay();
+        string? broken = null;
         await using var upstream = await response.Content.ReadAsStreamAsync(ct);
         var reader = PipeReader.Create(upstream, new StreamPipeReaderOptions(bufferSize: 16 * 1024));
         try
@@ -153,39 +185,33 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
                 var buffer = read.Buffer;
                 while (TryTakeEvent(ref buffer, out var evt))
                 {
-                    if (evt.IsSingleSegment)
-                    {
-                        rewriter.Write(evt.FirstSpan, output);
-                    }
-                    else
-                    {
-                        rewriter.Write(evt.ToArray(), output);
-                    }
-                }
-                if (read.IsCompleted)
-                {
-                    // A stream cut short mid-event: pass on what there is.
-                    foreach (var segment in buffer)
-                    {
-                        output.Write(segment.Span);
-                    }
-                    reader.AdvanceTo(buffer.End);
-                    await output.FlushAsync(ct);
-                    break;
+                    relay.Write(evt.IsSingleSegment ? evt.FirstSpan : evt.ToArray(), output);
                 }
                 reader.AdvanceTo(buffer.Start, buffer.End);
+                if (read.IsCompleted)
+                {
+                    // What is left is an event cut off mid-way: the client gets the error event instead.
+                    break;
+                }
                 await output.FlushAsync(ct);
             }
         }
-        catch (Exception e) when (e is IOException or HttpRequestException)
+        catch (Exception e) when (e is IOException or HttpRequestException && !ct.IsCancellationRequested)
         {
-            // The replica went away mid-stream; the client keeps what it got (no repeat after the first byte).
+            broken = e.Message;
         }
         finally
         {
             await reader.CompleteAsync();
         }
-        return rewriter.Usage ?? default;
+        if (!relay.Ended)
+        {
+            log.LogWarning("request {RequestId}: the replica's stream ended before its last event ({Reason})", meter.RequestId, broken ?? "closed early");
+            relay.WriteError(output, new OpenAiError(502,
+                "The replica serving this request stopped before the response was complete; the output above is partial.",
+                "server_error", "upstream_error"));
+        }
+        await output.FlushAsync(ct);
     }
 
     private static bool TryTakeEvent(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> evt)

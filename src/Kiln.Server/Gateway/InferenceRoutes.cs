@@ -32,6 +32,7 @@ public static class InferenceRoutes
         var options = services.GetRequiredService<GatewayOptions>();
         var clock = services.GetRequiredService<IClock>();
         var recorder = services.GetRequiredService<UsageRecorder>();
+        var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("Kiln.Gateway");
         var caller = Caller.Of(ctx);
         var started = Stopwatch.GetTimestamp();
 
@@ -52,16 +53,12 @@ public static class InferenceRoutes
         route.Touch(now);
         recorder.Arrived(route.Name, now);
         route.Counters.Arrive();
+        var meter = new RequestMeter(recorder, services.GetRequiredService<ReplicaClient>(), route.Counters, log,
+            caller.AccountId, caller.KeyId, route.Name, replicaModel, ctx.TraceIdentifier);
         var status = 500;
-        TokenUsage usage = default;
         try
         {
-            var outcome = await services.GetRequiredService<InferenceProxy>().ServeAsync(ctx, route, replicaModel, path, body, ctx.RequestAborted);
-            (status, usage) = (outcome.Status, outcome.Usage);
-            if (status is >= 200 and < 300)
-            {
-                recorder.Served(caller.AccountId, caller.KeyId, route.Name, replicaModel, usage.PromptTokens, usage.CompletionTokens);
-            }
+            status = await services.GetRequiredService<InferenceProxy>().ServeAsync(ctx, route, replicaModel, path, body, meter, ctx.RequestAborted);
         }
         catch (OpenAiError e)
         {
@@ -75,7 +72,10 @@ public static class InferenceRoutes
         }
         finally
         {
-            route.Counters.Finish(status, usage.PromptTokens, usage.CompletionTokens, Stopwatch.GetElapsedTime(started));
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            route.Counters.Finish(status, elapsed);
+            log.LogInformation("inference {RequestId} {Deployment} {Model} {Status} {DurationMs:0.0}ms",
+                ctx.TraceIdentifier, route.Name, replicaModel, status, elapsed.TotalMilliseconds);
         }
     });
 

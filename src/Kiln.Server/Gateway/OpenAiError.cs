@@ -34,6 +34,23 @@ public sealed class OpenAiError(int status, string message, string type, string?
     public static OpenAiError ScalingUp(string message, int retryAfterSeconds) =>
         new(503, message, "service_unavailable", "DEPLOYMENT_SCALING_UP") { RetryAfterSeconds = retryAfterSeconds };
 
+    /// <summary>503 for a deployment that cannot serve (FAILED): no replica is coming, so no waiting.</summary>
+    public static OpenAiError DeploymentFailed(string message) =>
+        new(503, message, "service_unavailable", "DEPLOYMENT_FAILED");
+
+    /// <summary>Writes <c>{"error":{...}}</c>.</summary>
+    public void WriteBody(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteStartObject("error");
+        w.WriteString("message", Message);
+        w.WriteString("type", Type);
+        if (Param is null) w.WriteNull("param"); else w.WriteString("param", Param);
+        if (Code is null) w.WriteNull("code"); else w.WriteString("code", Code);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
     /// <summary>Writes the error as the response, unless the response already started.</summary>
     public async Task WriteAsync(HttpResponse response)
     {
@@ -51,14 +68,7 @@ public sealed class OpenAiError(int status, string message, string type, string?
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
-            w.WriteStartObject();
-            w.WriteStartObject("error");
-            w.WriteString("message", Message);
-            w.WriteString("type", Type);
-            if (Param is null) w.WriteNull("param"); else w.WriteString("param", Param);
-            if (Code is null) w.WriteNull("code"); else w.WriteString("code", Code);
-            w.WriteEndObject();
-            w.WriteEndObject();
+            WriteBody(w);
         }
         await response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
     }

@@ -27,8 +27,10 @@ internal static class ChatEndpoint
         int[] prompt = PromptEncoding.Encode(session.Tokenizer, text);
         var lease = Submission.ResolveModel(session, body.RootElement);
         var generations = Submission.Submit(session, [prompt], s, promptLogprobs: false, "messages", ctx.RequestAborted, lease);
+        state.Ledger.Track(ctx, generations, s.N);
 
         var call = new Call(ApiResponses.NewId("chatcmpl-"), ApiResponses.Now(), lease?.Name ?? state.ModelName, s, prompt.Length);
+        ctx.Items[AccessLog.ResponseIdItem] = call.Id;
         if (s.Stream) await StreamAsync(ctx, call, generations);
         else await CompleteAsync(ctx, call, generations);
     }

@@ -17,8 +17,10 @@ internal static class CompletionEndpoint
         var echoLogprobs = request.Echo && s.Sampling.Logprobs;
         var lease = Submission.ResolveModel(session, body.RootElement);
         var generations = Submission.Submit(session, prompts, s, echoLogprobs, "prompt", ctx.RequestAborted, lease);
+        state.Ledger.Track(ctx, generations, s.N);
 
         var call = new Call(ApiResponses.NewId("cmpl-"), ApiResponses.Now(), lease?.Name ?? state.ModelName, request, Submission.PromptTokens(prompts));
+        ctx.Items[AccessLog.ResponseIdItem] = call.Id;
         if (s.Stream) await StreamAsync(ctx, call, generations);
         else await CompleteAsync(ctx, call, generations);
     }

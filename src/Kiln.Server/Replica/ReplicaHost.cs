@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Kiln.Server.Logging;
 
 namespace Kiln.Server.Replica;
 
@@ -46,7 +47,7 @@ public static class ReplicaHost
         }
         if (loadError is null) return 0;
         // Last, after the host's shutdown logging, so supervisors reading the tail see the reason.
-        await Console.Error.WriteLineAsync($"kiln replica: cannot load {options.ModelPath}: {loadError}");
+        await Console.Error.WriteLineAsync($"kiln replica: cannot load {Path.GetFileName(options.ModelPath)}: {loadError}");
         return 1;
     }
 
@@ -60,8 +61,10 @@ public static class ReplicaHost
         var state = new ReplicaState(options);
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://{UrlHost(options.Host)}:{options.Port}");
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddKilnConsole();
         var app = builder.Build();
+        app.UseRequestIds();
+        app.UseReplicaAccessLog();
         ReplicaRoutes.Map(app, state);
         await app.StartAsync(cancellationToken);
 

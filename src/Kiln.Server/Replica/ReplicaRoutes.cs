@@ -17,6 +17,7 @@ internal static class ReplicaRoutes
         app.MapPost("/v1/adapters", Guard(state, AdaptersEndpoint.LoadAsync));
         app.MapGet("/v1/adapters", Guard(state, AdaptersEndpoint.ListAsync));
         app.MapDelete("/v1/adapters/{**name}", Guard(state, AdaptersEndpoint.UnloadAsync));
+        app.MapGet("/v1/usage/{key}", Guard(state, (ctx, st) => st.Ledger.HandleAsync(ctx)));
         app.MapGet("/health", Guard(state, HealthAsync));
         app.MapGet("/metrics", Guard(state, MetricsEndpoint.HandleAsync));
         app.MapFallback(Guard(state, (ctx, _) => throw new ApiException(404,
@@ -44,7 +45,7 @@ internal static class ReplicaRoutes
             if (error is null)
             {
                 ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Kiln.Replica")
-                    .LogError(e, "Request {Method} {Path} failed", ctx.Request.Method, ctx.Request.Path);
+                    .LogError(e, "{RequestId} {Method} {Path} failed", ctx.TraceIdentifier, ctx.Request.Method, ctx.Request.Path);
                 error = new ApiException(500, $"The server failed to handle the request: {e.Message}", "server_error");
             }
             await ApiResponses.WriteErrorAsync(ctx, error);

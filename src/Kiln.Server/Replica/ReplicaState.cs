@@ -10,6 +10,7 @@ internal sealed class ReplicaState(ReplicaOptions options)
     public string ModelName { get; } = options.ServedModelName;
     public long Created { get; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
     public ModelSession? Session => _session;
+    public UsageLedger Ledger { get; } = new();
     public string? LoadError => _loadError;
 
     public void Loaded(ModelSession session) => _session = session;

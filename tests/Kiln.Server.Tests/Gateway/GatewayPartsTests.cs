@@ -103,16 +103,16 @@ public class BalancerAndHoldTests
 
 public class RelayTests
 {
-    private static string Rewrite(bool strip, params string[] events)
+    private static (string Output, bool Ended) Relay(params string[] events)
     {
-        var rw = new SseRewriter(strip);
+        var relay = new SseRelay();
         var output = new ArrayBufferWriter<byte>();
-        foreach (var e in events) rw.Write(Encoding.UTF8.GetBytes(e), output);
-        return Encoding.UTF8.GetString(output.WrittenSpan) + (rw.Usage is { } u ? $"|{u.PromptTokens}/{u.CompletionTokens}" : "|none");
+        foreach (var e in events) relay.Write(Encoding.UTF8.GetBytes(e), output);
+        return (Encoding.UTF8.GetString(output.WrittenSpan), relay.Ended);
     }
 
     [Fact]
-    public void Strips_the_usage_chunk_and_null_usage_only_when_the_client_did_not_ask()
+    public void Passes_events_through_unchanged_and_knows_how_a_stream_ended()
     {
         string[] events =
         [
@@ -120,8 +120,24 @@ public class RelayTests
             """data: {"id":"x","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5,"total_tokens":8}}""",
             "data: [DONE]",
         ];
-        Assert.Equal("data: {\"id\":\"x\",\"choices\":[{\"index\":0,\"text\":\"a\"}]}\n\ndata: [DONE]\n\n|3/5", Rewrite(true, events));
-        Assert.Equal(string.Concat(events.Select(e => e + "\n\n")) + "|3/5", Rewrite(false, events));
+        Assert.Equal((string.Concat(events.Select(e => e + "\n\n")), true), Relay(events));
+        Assert.False(Relay(events[..2]).Ended);
+        Assert.True(Relay(events[0], """data: {"error":{"message":"boom","type":"server_error"}}""").Ended);
+        // "error" inside a chunk's text is not an error event.
+        Assert.False(Relay("""data: {"id":"x","choices":[{"text":"{\"error\":1}"}]}""").Ended);
+    }
+
+    [Fact]
+    public void A_cut_off_stream_ends_with_an_error_event_in_openai_shape()
+    {
+        var relay = new SseRelay();
+        var output = new ArrayBufferWriter<byte>();
+        relay.Write("""data: {"id":"x","choices":[{"index":0,"text":"a"}]}"""u8, output);
+        relay.WriteError(output, new OpenAiError(502, "gone", "server_error", "upstream_error"));
+        var text = Encoding.UTF8.GetString(output.WrittenSpan);
+        Assert.EndsWith("""data: {"error":{"message":"gone","type":"server_error","param":null,"code":"upstream_error"}}""" + "\n\n", text);
+        Assert.DoesNotContain("[DONE]", text);
+        Assert.True(relay.Ended);
     }
 
     [Fact]
@@ -136,17 +152,18 @@ public class RelayTests
     }
 
     [Fact]
-    public void Body_is_passed_through_unless_the_model_or_usage_option_must_change()
+    public void Body_is_passed_through_unless_the_model_must_change()
     {
         var raw = Encoding.UTF8.GetBytes("""{"model":"accounts/a/models/m","prompt":"hi"}""");
         var body = InferenceBody.Parse(raw);
         Assert.Same(raw, body.ForReplica("accounts/a/models/m"));
         Assert.Contains("\"model\":\"accounts/a/models/x\"", Encoding.UTF8.GetString(body.ForReplica("accounts/a/models/x")));
 
-        var stream = InferenceBody.Parse(Encoding.UTF8.GetBytes("""{"model":"accounts/a/models/m","stream":true,"stream_options":{}}"""));
+        // A stream's usage comes from the replica's ledger: the body is not touched to ask for it.
+        var streamBytes = Encoding.UTF8.GetBytes("""{"model":"accounts/a/models/m","stream":true,"stream_options":{}}""");
+        var stream = InferenceBody.Parse(streamBytes);
         Assert.True(stream.Stream);
-        Assert.False(stream.ClientWantsUsage);
-        Assert.Contains("\"stream_options\":{\"include_usage\":true}", Encoding.UTF8.GetString(stream.ForReplica("accounts/a/models/m")));
+        Assert.Same(streamBytes, stream.ForReplica("accounts/a/models/m"));
 
         Assert.Equal(400, Assert.Throws<OpenAiError>(() => InferenceBody.Parse("[1]"u8.ToArray())).Status);
         Assert.Equal("model", Assert.Throws<OpenAiError>(() => InferenceBody.Parse("""{"prompt":"x"}"""u8.ToArray())).Param);

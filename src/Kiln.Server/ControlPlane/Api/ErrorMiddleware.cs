@@ -48,7 +48,7 @@ public sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddlewar
         }
         catch (Exception e)
         {
-            log.LogError(e, "{Method} {Path} failed", context.Request.Method, context.Request.Path);
+            log.LogError(e, "{RequestId} {Method} {Path} failed", context.TraceIdentifier, context.Request.Method, context.Request.Path);
             await WriteAsync(context, 500, new ErrorBody(StatusCode.Internal.ToWireName(), $"internal error: {e.Message}"));
         }
     }
