@@ -39,6 +39,7 @@ public static class ControlPlaneHost
         builder.Services.AddSingleton(options.Addons);
         builder.Services.AddSingleton<ReconcileSignal>();
         builder.Services.AddSingleton<ApiKeyCache>();
+        builder.Services.AddSingleton<DeploymentEvents>();
         builder.Services.AddSingleton<ReplicaStopper>();
         builder.Services.AddSingleton<ReplicaAdoption>();
         builder.Services.AddSingleton<ReplicaAdapterClient>();
@@ -91,6 +92,7 @@ public static class ControlPlaneHost
         }
         Console.WriteLine($"kiln server listening on http://{FormatHost(options.Host)}:{options.Port} (data: {dir.Root}; {inventory})");
         await app.WaitForShutdownAsync(ct);
+        app.Logger.LogInformation("kiln server stopped");
         runtime.Dispose();
         store.Dispose();
         return 0;

@@ -79,8 +79,9 @@ public sealed class HoldGate(IKilnStore store, ReconcileSignal reconcile, Replic
             }
             var to = Math.Clamp(1, fresh.Spec.MinReplicaCount, fresh.Spec.MaxReplicaCount);
             var updated = await store.SetDesiredReplicaCountAsync(d.Account, d.Id, to, ct);
-            await store.AppendEventAsync(d.Account, d.Id, "Autoscaled",
-                $"wake 0 -> {to}: {route.Held.Count} request(s) held at the gateway", ct);
+            var why = $"wake 0 -> {to}: {route.Held.Count} request(s) held at the gateway";
+            log.LogInformation("{Deployment} Autoscaled: {Message}", d.Name, why);
+            await store.AppendEventAsync(d.Account, d.Id, "Autoscaled", why, ct);
             route.Update(updated, route.Endpoints.Select(e => (e.ReplicaId, e.BaseUri)).ToList());
             reconcile.Wake();
         }

@@ -70,7 +70,7 @@ public static class ReplicaHost
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kiln.Replica");
-        logger.LogInformation("Replica listening on {Address}; loading {Model}", address, options.ModelPath);
+        logger.LogInformation("Replica listening on {Address}; loading {Model}", address, Path.GetFileName(options.ModelPath));
         var loading = Task.Run(() => Load(state, loadModel, logger), CancellationToken.None);
         return new RunningReplica(app, state, new Uri(address.Replace("[::]", "localhost")), loading);
     }

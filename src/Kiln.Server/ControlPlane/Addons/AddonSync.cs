@@ -5,6 +5,7 @@ using Kiln.Core.Time;
 using Kiln.Runtime;
 using Kiln.Server.ControlPlane.Controllers;
 using Kiln.Server.Gateway;
+using Kiln.Server.ControlPlane;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane.Addons;
@@ -22,7 +23,7 @@ namespace Kiln.Server.ControlPlane.Addons;
 /// routing to it. An UNDEPLOYING record is removed once no replica holds its adapter. The adapter's name on a replica is the addon's model name.
 /// </remarks>
 public sealed class AddonSync(
-    IKilnStore store, IReplicaRuntime runtime, ReplicaAdapterClient client, ReconcilerOptions options, GatewayOptions gateway, IClock clock, ReconcileSignal signal)
+    IKilnStore store, DeploymentEvents events, IReplicaRuntime runtime, ReplicaAdapterClient client, ReconcilerOptions options, GatewayOptions gateway, IClock clock, ReconcileSignal signal)
 {
     private readonly ConcurrentDictionary<(string Replica, string Adapter), Task> _unloading = new();
     private readonly ConcurrentDictionary<(string Replica, string Adapter), string> _lastError = new();
@@ -98,12 +99,12 @@ public sealed class AddonSync(
         foreach (var w in wanted.Where(w => w.Record.State == DeployedModelState.Deploying && loadedEverywhere.Contains(w.Record.ModelName)))
         {
             await store.SetDeployedModelStateAsync(d.Account, w.Record.Id, DeployedModelState.Deployed, ct);
-            await store.AppendEventAsync(d.Account, d.Id, "AddonDeployed", $"addon {w.Record.ModelName} is loaded on every ready replica", ct);
+            await events.AppendAsync(d.Account, d.Id, "AddonDeployed", $"addon {w.Record.ModelName} is loaded on every ready replica", ct);
         }
         foreach (var u in undeploying.Where(u => !heldAnywhere.Contains(u.ModelName)))
         {
             await store.DeleteDeployedModelAsync(d.Account, u.Id, ct);
-            await store.AppendEventAsync(d.Account, d.Id, "AddonUndeployed", $"addon {u.ModelName} unloaded from every replica", ct);
+            await events.AppendAsync(d.Account, d.Id, "AddonUndeployed", $"addon {u.ModelName} unloaded from every replica", ct);
         }
     }
 
@@ -140,7 +141,7 @@ public sealed class AddonSync(
             return false;
         }
         _lastError[key] = error;
-        await store.AppendEventAsync(replica.Replica.Account, replica.Replica.DeploymentId, "AddonLoadFailed",
+        await events.AppendAsync(replica.Replica.Account, replica.Replica.DeploymentId, "AddonLoadFailed",
             $"replica {replica.ReplicaId} could not load addon {w.Record.ModelName}: {error}", ct);
         return false;
     }

@@ -15,7 +15,7 @@ public static class DeploymentsApi
     /// <summary>Maps the routes.</summary>
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, DataDirectory dir, ReconcileSignal signal, CancellationToken ct) =>
+        app.MapPost("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, DeploymentEvents events, DataDirectory dir, ReconcileSignal signal, CancellationToken ct) =>
         {
             var caller = Caller.Of(ctx);
             caller.RequireAccount(a, "account", $"accounts/{a}");
@@ -48,7 +48,7 @@ public static class DeploymentsApi
                 await MergedAddon.EnsureAsync(store, dir, model, ct);
             }
             var record = await store.CreateDeploymentAsync(new NewDeployment(a, id, spec, DesiredReplicas.Initial(spec), caller.KeyId), ct);
-            await store.AppendEventAsync(a, id, "Created", $"created with {record.DesiredReplicaCount} desired replica(s) of {spec.BaseModel}", ct);
+            await events.AppendAsync(a, id, "Created", $"created with {record.DesiredReplicaCount} desired replica(s) of {spec.BaseModel}", ct);
             signal.Wake();
             return ApiJson.Ok(await DeploymentJson.RenderAsync(store, record, detail: true, ct));
         });
@@ -68,7 +68,7 @@ public static class DeploymentsApi
             return ApiJson.Ok(new { deployments, nextPageToken = page.NextPageToken ?? "", totalSize = page.TotalSize });
         });
 
-        app.MapMethods("/v1/accounts/{a}/deployments/{d}", ["PATCH"], async (string a, string d, HttpContext ctx, IKilnStore store, ReconcileSignal signal, CancellationToken ct) =>
+        app.MapMethods("/v1/accounts/{a}/deployments/{d}", ["PATCH"], async (string a, string d, HttpContext ctx, IKilnStore store, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
         {
             var patch = DeploymentRequest.Parse(await ApiJson.ReadObjectAsync(ctx.Request, ct));
             var maskText = ctx.Request.Query["updateMask"].ToString();
@@ -106,7 +106,7 @@ public static class DeploymentsApi
                 }
                 if (updated.Generation != current.Generation)
                 {
-                    await store.AppendEventAsync(a, d, "Updated",
+                    await events.AppendAsync(a, d, "Updated",
                         $"spec updated to generation {updated.Generation} (min {spec.MinReplicaCount}, max {spec.MaxReplicaCount}, desired {desired})", ct);
                     if (updated.State == DeploymentState.Ready)
                     {
@@ -119,7 +119,7 @@ public static class DeploymentsApi
             }
         });
 
-        app.MapDelete("/v1/accounts/{a}/deployments/{d}", async (string a, string d, HttpContext ctx, IKilnStore store, ReconcileSignal signal, CancellationToken ct) =>
+        app.MapDelete("/v1/accounts/{a}/deployments/{d}", async (string a, string d, HttpContext ctx, IKilnStore store, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
         {
             var current = await RequireAsync(store, ctx, a, d, ct);
             var updated = current.DeleteTime is null && current.State != DeploymentState.Deleted
@@ -127,7 +127,7 @@ public static class DeploymentsApi
                 : current;
             if (current.DeleteTime is null && current.State != DeploymentState.Deleted)
             {
-                await store.AppendEventAsync(a, d, "DeleteRequested", "deletion requested", ct);
+                await events.AppendAsync(a, d, "DeleteRequested", "deletion requested", ct);
             }
             signal.Wake();
             return ApiJson.Ok(await DeploymentJson.RenderAsync(store, updated, detail: true, ct));

@@ -4,6 +4,7 @@ using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
 using Kiln.Core.Time;
 using Kiln.Server.Gateway;
+using Kiln.Server.ControlPlane;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane.Controllers;
@@ -17,6 +18,7 @@ namespace Kiln.Server.ControlPlane.Controllers;
 /// </summary>
 public sealed partial class AutoscalerController(
     IKilnStore store,
+    DeploymentEvents events,
     ReplicaDirectory directory,
     ReplicaScraper scraper,
     ReconcileSignal reconcile,
@@ -104,7 +106,7 @@ public sealed partial class AutoscalerController(
             if (gist != memory.LastHoldGist)
             {
                 memory.LastHoldGist = gist;
-                await store.AppendEventAsync(d.Account, d.Id, "Autoscaler", decision.Reason, ct);
+                await events.AppendAsync(d.Account, d.Id, "Autoscaler", decision.Reason, ct);
             }
             return;
         }
@@ -123,7 +125,7 @@ public sealed partial class AutoscalerController(
             return;
         }
         memory.LastHoldGist = null;
-        await store.AppendEventAsync(d.Account, d.Id, "Autoscaled", decision.Reason, ct);
+        await events.AppendAsync(d.Account, d.Id, "Autoscaled", decision.Reason, ct);
         log.LogInformation("{Deployment}: {Reason}", d.Name, decision.Reason);
         reconcile.Wake();
         directory.Prompt();

@@ -5,6 +5,7 @@ using Kiln.Core.Names;
 using Kiln.Core.Time;
 using Kiln.Runtime;
 using Kiln.Server.ControlPlane.Addons;
+using Kiln.Server.ControlPlane;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane.Controllers;
@@ -16,7 +17,7 @@ namespace Kiln.Server.ControlPlane.Controllers;
 /// reads everything it needs each time, so repeating it (or a restart between two steps) is harmless.
 /// </summary>
 public sealed class DeploymentPass(
-    IKilnStore store, IReplicaRuntime runtime, ReplicaStopper stopper, AddonSync addons, DataDirectory dir, IClock clock, ReconcilerOptions options)
+    IKilnStore store, DeploymentEvents events, IReplicaRuntime runtime, ReplicaStopper stopper, AddonSync addons, DataDirectory dir, IClock clock, ReconcilerOptions options)
 {
     /// <summary>Reconciles <paramref name="d"/>.</summary>
     public async Task RunAsync(DeploymentRecord d, CancellationToken ct)
@@ -173,7 +174,7 @@ public sealed class DeploymentPass(
                     StartTime = clock.UtcNow,
                 }, ct);
             }
-            await store.AppendEventAsync(d.Account, d.Id, "Scaled", $"scaled to {desired} replica(s)", ct);
+            await events.AppendAsync(d.Account, d.Id, "Scaled", $"scaled to {desired} replica(s)", ct);
         }
         else if (current.Count > desired)
         {
@@ -186,7 +187,7 @@ public sealed class DeploymentPass(
             {
                 await stopper.BeginAsync(r, runtime.Find(r.ReplicaId), $"scaling to {desired} replica(s)", ct: ct);
             }
-            await store.AppendEventAsync(d.Account, d.Id, "Scaled", $"scaled to {desired} replica(s)", ct);
+            await events.AppendAsync(d.Account, d.Id, "Scaled", $"scaled to {desired} replica(s)", ct);
         }
         // Replicas of an older generation that need a restart give way once the new ones serve.
         var readyCurrent = current.Count(r => r.Phase == ReplicaPhase.Ready);
@@ -289,7 +290,7 @@ public sealed class DeploymentPass(
         if (assessment.State != d.State || code != d.Status.Code)
         {
             var text = assessment.State == d.State ? message : $"{d.State.ToWireName()} -> {assessment.State.ToWireName()}: {message}";
-            await store.AppendEventAsync(d.Account, d.Id, assessment.State == DeploymentState.Deleted ? "Deleted" : "StateChanged", text, ct);
+            await events.AppendAsync(d.Account, d.Id, assessment.State == DeploymentState.Deleted ? "Deleted" : "StateChanged", text, ct);
         }
     }
 
@@ -326,7 +327,7 @@ public sealed class DeploymentPass(
     }
 
     private Task Event(ReplicaRecord r, string type, string message, CancellationToken ct) =>
-        store.AppendEventAsync(r.Account, r.DeploymentId, type, message, ct);
+        events.AppendAsync(r.Account, r.DeploymentId, type, message, ct);
 
     private static bool SamePath(string a, string? b) =>
         b is not null && string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), StringComparison.Ordinal);

@@ -3,6 +3,7 @@ using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
 using Kiln.Core.Time;
 using Kiln.Server.Gateway;
+using Kiln.Server.ControlPlane;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane.Controllers;
@@ -15,6 +16,7 @@ namespace Kiln.Server.ControlPlane.Controllers;
 /// </summary>
 public sealed class Reaper(
     IKilnStore store,
+    DeploymentEvents events,
     ReplicaDirectory directory,
     ReconcileSignal reconcile,
     PriceTable prices,
@@ -94,7 +96,7 @@ public sealed class Reaper(
             // Writing DELETING requests the deletion and states the reason in one step.
             await store.UpdateDeploymentStatusAsync(d.Account, d.Id,
                 new DeploymentStatusUpdate(DeploymentState.Deleting, new DeploymentStatus(code, ReapReason.Message(why)), d.ObservedGeneration), ct);
-            await store.AppendEventAsync(d.Account, d.Id, "AutoDeleted", why, ct);
+            await events.AppendAsync(d.Account, d.Id, "AutoDeleted", why, ct);
             log.LogInformation("deleting {Deployment}: {Reason}", d.Name, why);
             reconcile.Wake();
             directory.Prompt();

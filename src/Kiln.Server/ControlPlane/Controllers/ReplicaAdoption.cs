@@ -1,5 +1,6 @@
 using Kiln.Core.Deployments;
 using Kiln.Runtime;
+using Kiln.Server.ControlPlane;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane.Controllers;
@@ -15,7 +16,7 @@ namespace Kiln.Server.ControlPlane.Controllers;
 /// command line (see <see cref="Kiln.Runtime.Local.LocalProcessRuntime"/>). A replica whose
 /// process is gone is marked FAILED and replaced by the reconciler like any other dead replica.
 /// </remarks>
-public sealed class ReplicaAdoption(IKilnStore store, IReplicaRuntime runtime, ILogger<ReplicaAdoption> log)
+public sealed class ReplicaAdoption(IKilnStore store, DeploymentEvents events, IReplicaRuntime runtime, ILogger<ReplicaAdoption> log)
 {
     /// <summary>Adopts or writes off every recorded replica.</summary>
     public async Task RunAsync(CancellationToken ct)
@@ -28,7 +29,7 @@ public sealed class ReplicaAdoption(IKilnStore store, IReplicaRuntime runtime, I
                 log.LogInformation("adopted replica {Replica} (pid {Pid}, port {Port})", r.ReplicaId, handle.Pid, handle.Port);
                 var phase = r.Phase is ReplicaPhase.Ready or ReplicaPhase.Stopping ? r.Phase : ReplicaPhase.Initializing;
                 await store.UpsertReplicaAsync(r with { Phase = phase, Pid = handle.Pid, Port = handle.Port, Host = handle.Host }, ct);
-                await store.AppendEventAsync(r.Account, r.DeploymentId, "ReplicaAdopted",
+                await events.AppendAsync(r.Account, r.DeploymentId, "ReplicaAdopted",
                     $"replica {r.ReplicaId} adopted after a control-plane restart (pid {handle.Pid}, port {handle.Port})", ct);
                 continue;
             }
@@ -45,7 +46,7 @@ public sealed class ReplicaAdoption(IKilnStore store, IReplicaRuntime runtime, I
                         FailureCount = r.Phase == ReplicaPhase.Ready ? 1 : r.FailureCount + 1,
                         LastError = why,
                     }, ct);
-                    await store.AppendEventAsync(r.Account, r.DeploymentId, "ReplicaLost", $"replica {r.ReplicaId} (pid {r.Pid}) is gone: {why}", ct);
+                    await events.AppendAsync(r.Account, r.DeploymentId, "ReplicaLost", $"replica {r.ReplicaId} (pid {r.Pid}) is gone: {why}", ct);
                     break;
             }
         }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Kiln.Core.Deployments;
 using Kiln.Runtime;
+using Kiln.Server.ControlPlane;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane.Controllers;
@@ -10,7 +11,7 @@ namespace Kiln.Server.ControlPlane.Controllers;
 /// reconciler's other work. A replica being stopped is STOPPING in the store until its process is
 /// gone, then its record is removed.
 /// </summary>
-public sealed class ReplicaStopper(IKilnStore store, IReplicaRuntime runtime, ReconcilerOptions options, ReconcileSignal signal, ILogger<ReplicaStopper> log)
+public sealed class ReplicaStopper(IKilnStore store, DeploymentEvents events, IReplicaRuntime runtime, ReconcilerOptions options, ReconcileSignal signal, ILogger<ReplicaStopper> log)
 {
     private readonly ConcurrentDictionary<string, Task> _inFlight = new();
 
@@ -38,7 +39,7 @@ public sealed class ReplicaStopper(IKilnStore store, IReplicaRuntime runtime, Re
             if (replica.Phase != ReplicaPhase.Stopping)
             {
                 await store.UpsertReplicaAsync(replica with { Phase = ReplicaPhase.Stopping }, ct);
-                await store.AppendEventAsync(replica.Account, replica.DeploymentId, "ReplicaStopping", $"stopping replica {replica.ReplicaId}: {reason}", ct);
+                await events.AppendAsync(replica.Account, replica.DeploymentId, "ReplicaStopping", $"stopping replica {replica.ReplicaId}: {reason}", ct);
             }
         }
         if (handle is null)
@@ -58,7 +59,7 @@ public sealed class ReplicaStopper(IKilnStore store, IReplicaRuntime runtime, Re
                 if (!keepRecord)
                 {
                     await store.DeleteReplicaAsync(replica.Account, replica.DeploymentId, replica.ReplicaId);
-                    await store.AppendEventAsync(replica.Account, replica.DeploymentId, "ReplicaStopped", $"replica {replica.ReplicaId} stopped");
+                    await events.AppendAsync(replica.Account, replica.DeploymentId, "ReplicaStopped", $"replica {replica.ReplicaId} stopped");
                 }
             }
             catch (Exception e)

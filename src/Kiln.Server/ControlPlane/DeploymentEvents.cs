@@ -1,0 +1,27 @@
+using Kiln.Store;
+
+namespace Kiln.Server.ControlPlane;
+
+/// <summary>
+/// Appends a deployment's events (what <c>kilnctl get deployment</c> shows) and logs each one, so an
+/// operator reading the server's log sees every replica start, exit, scale decision and deletion
+/// without querying each deployment.
+/// </summary>
+public sealed class DeploymentEvents(IKilnStore store, ILogger<DeploymentEvents> log)
+{
+    // Events that mean something went wrong are warnings; the rest is the normal lifecycle.
+    private static readonly HashSet<string> Troubles = new(StringComparer.Ordinal)
+    {
+        "ReplicaExited", "ReplicaFailed", "ReplicaStartFailed", "ReplicaLost", "AddonLoadFailed",
+    };
+
+    /// <summary>Appends and logs one event.</summary>
+    public async Task AppendAsync(string account, string deploymentId, string type, string message, CancellationToken ct = default)
+    {
+        var level = Troubles.Contains(type) || (type == "StateChanged" && message.Contains("-> FAILED", StringComparison.Ordinal))
+            ? LogLevel.Warning
+            : LogLevel.Information;
+        log.Log(level, "accounts/{Account}/deployments/{Deployment} {Event}: {Message}", account, deploymentId, type, message);
+        await store.AppendEventAsync(account, deploymentId, type, message, ct);
+    }
+}
