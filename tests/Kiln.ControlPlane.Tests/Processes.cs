@@ -41,6 +41,13 @@ public static class Processes
         return i >= 0 && i + 1 < argv.Length ? argv[i + 1] : null;
     }
 
+    /// <summary>Resident memory of a process in bytes (VmRSS).</summary>
+    public static long ResidentBytes(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+    }
+
     /// <summary>SIGKILL.</summary>
     public static void Kill(int pid)
     {
