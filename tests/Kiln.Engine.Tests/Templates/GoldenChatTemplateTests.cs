@@ -67,7 +67,9 @@ public sealed class GoldenChatTemplateTests
     [SharedFact]
     public void EveryTemplateParses()
     {
-        foreach (var file in Directory.GetFiles(SharedFiles.GoldenFile("chat-templates"), "*.jinja"))
+        var files = Directory.GetFiles(SharedFiles.GoldenFile("chat-templates"), "*.jinja");
+        Assert.NotEmpty(files); // an empty folder would otherwise pass having parsed nothing
+        foreach (var file in files)
             ChatTemplate.Parse(File.ReadAllText(file));
     }
 }

@@ -1,4 +1,6 @@
-namespace Kiln.Core.Time;
+using Kiln.Core.Time;
+
+namespace Kiln.Tests.Shared;
 
 /// <summary>A clock that moves only when told to; thread-safe. For tests.</summary>
 public sealed class FakeClock : IClock
