@@ -1,6 +1,6 @@
 using Kiln.Engine.Gguf;
 using Kiln.Engine.Models;
-using Kiln.Engine.Templates;
+using Kiln.Templates;
 using Kiln.Engine.Tokenizers;
 using Kiln.Server.Replica;
 

@@ -1,4 +1,4 @@
-using Kiln.Engine.Templates;
+using Kiln.Templates;
 using Kiln.Engine.Tokenizers;
 
 namespace Kiln.Server.Replica;

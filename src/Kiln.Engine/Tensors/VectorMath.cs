@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace Kiln.Engine.Models;
+namespace Kiln.Engine.Tensors;
 
 /// <summary>Small float kernels of the forward pass outside the matmuls.</summary>
 internal static class VectorMath

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Kiln.Engine.Templates;
+namespace Kiln.Templates;
 
 /// <summary>
 /// Jinja's Markup (a "safe" string) without a separate type: a string instance is marked as markup, so

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Kiln.Engine.Templates;
+using Kiln.Templates;
 
-namespace Kiln.Engine.Tests.Templates;
+namespace Kiln.Templates.Tests;
 
 /// <summary>The public API, error reporting, and the limits that protect the server from hostile templates.</summary>
 public sealed class ChatTemplateApiTests

@@ -1,4 +1,4 @@
-namespace Kiln.Engine.Templates;
+namespace Kiln.Templates;
 
 /// <summary>Jinja2's built-in tests (`x is defined`, `x is divisibleby 3`, ...).</summary>
 internal static class Tests

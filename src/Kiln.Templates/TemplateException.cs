@@ -1,4 +1,4 @@
-namespace Kiln.Engine.Templates;
+namespace Kiln.Templates;
 
 /// <summary>A chat template failed to parse or to render; the message says why (and where, for syntax errors).</summary>
 public sealed class TemplateException : Exception

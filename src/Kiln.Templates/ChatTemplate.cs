@@ -1,4 +1,4 @@
-namespace Kiln.Engine.Templates;
+namespace Kiln.Templates;
 
 /// <summary>
 /// A parsed chat template (a Jinja2 subset), rendered the way Hugging Face transformers renders chat

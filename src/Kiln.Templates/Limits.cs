@@ -1,4 +1,4 @@
-namespace Kiln.Engine.Templates;
+namespace Kiln.Templates;
 
 /// <summary>Resource bounds for one render, so a hostile template cannot hang or exhaust the server.</summary>
 internal sealed class Limits

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Kiln.Engine.Templates;
+namespace Kiln.Templates;
 
 /// <summary>The Python methods templates may call on str, dict and list values. Methods that mutate are
 /// refused, as in Jinja2's immutable sandbox that chat templates run in.</summary>

@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Kiln.Engine.Templates;
+using Kiln.Templates;
 
-namespace Kiln.Engine.Tests.Templates;
+namespace Kiln.Templates.Tests;
 
 /// <summary>
 /// Edge cases of the Jinja subset. Each expected string is what Python Jinja2 3.1 renders with the

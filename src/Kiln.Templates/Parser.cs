@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Kiln.Engine.Templates;
+namespace Kiln.Templates;
 
 /// <summary>Recursive-descent parser from tokens to the AST, following Jinja2's grammar and precedence.</summary>
 internal sealed class Parser

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Kiln.Engine.Templates;
+namespace Kiln.Templates;
 
 /// <summary>
 /// One chat message as templates see it: a dict with "role" and "content" (None when null), plus

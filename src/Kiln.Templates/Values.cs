@@ -1,4 +1,4 @@
-namespace Kiln.Engine.Templates;
+namespace Kiln.Templates;
 
 // Runtime values are plain CLR objects with Python meaning:
 // null = None, bool, long = int, double = float, string = str, List<object?> = list,

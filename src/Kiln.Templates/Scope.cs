@@ -1,4 +1,4 @@
-namespace Kiln.Engine.Templates;
+namespace Kiln.Templates;
 
 /// <summary>A frame of variables. Loop iterations and macro calls get child frames; if-blocks share theirs,
 /// so `set` inside a loop body is forgotten after the iteration, as in Jinja2.</summary>

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Kiln.Engine.Templates;
+namespace Kiln.Templates;
 
 /// <summary>The global functions a chat template sees: Jinja2's defaults plus transformers' raise_exception and strftime_now.</summary>
 internal static class Globals

@@ -1,4 +1,4 @@
-namespace Kiln.Engine.Templates;
+namespace Kiln.Templates;
 
 /// <summary>Positional and keyword arguments of a filter, test, global or method call, bound Python-style.</summary>
 internal sealed class Args(string owner, List<object?> positional, List<KeyValuePair<string, object?>> keywords)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Kiln.Engine.Templates;
+namespace Kiln.Templates;
 
 /// <summary>Python str semantics that differ from .NET's: whitespace set, code-point indexing, repr quoting.</summary>
 internal static class PyStr

@@ -1,4 +1,4 @@
-namespace Kiln.Engine.Templates;
+namespace Kiln.Templates;
 
 internal enum TokenKind
 {

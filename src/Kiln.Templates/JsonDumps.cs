@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Kiln.Engine.Templates;
+namespace Kiln.Templates;
 
 /// <summary>Python's json.dumps, as transformers' tojson filter calls it (ensure_ascii=False by default).</summary>
 internal static class JsonDumps

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Kiln.Engine.Templates;
+namespace Kiln.Templates;
 
 /// <summary>Executes a parsed template: statements write to the current output buffer, expressions
 /// evaluate to runtime values with Python semantics.</summary>

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Kiln.Engine.Templates;
+namespace Kiln.Templates;
 
 /// <summary>Jinja2's built-in filters (the ones chat templates use), with transformers' tojson.</summary>
 internal static partial class Filters

@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Kiln.Engine.Templates;
+using Kiln.Templates;
 
-namespace Kiln.Engine.Tests.Templates;
+namespace Kiln.Templates.Tests;
 
 /// <summary>Renders every golden chat-template case and requires the exact expected text (or a failure for errors.json).</summary>
 public sealed class GoldenChatTemplateTests

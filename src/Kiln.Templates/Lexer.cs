@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Kiln.Engine.Templates;
+namespace Kiln.Templates;
 
 /// <summary>
 /// Splits template source into text and tag tokens the way Jinja2 does with trim_blocks, lstrip_blocks

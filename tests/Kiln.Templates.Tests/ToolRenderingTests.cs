@@ -1,8 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using Kiln.Engine.Templates;
+using Kiln.Templates;
 
-namespace Kiln.Engine.Tests.Templates;
+namespace Kiln.Templates.Tests;
 
 /// <summary>
 /// The golden templates with tools, tool calls, tool results and documents: tool-renderings.json holds

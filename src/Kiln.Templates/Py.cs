@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace Kiln.Engine.Templates;
+namespace Kiln.Templates;
 
 /// <summary>A Python slice value, the index of `x[a:b:c]`.</summary>
 internal sealed record PySlice(object? Start, object? Stop, object? Step);

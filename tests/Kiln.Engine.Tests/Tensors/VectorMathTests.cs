@@ -1,6 +1,6 @@
-using Kiln.Engine.Models;
+using Kiln.Engine.Tensors;
 
-namespace Kiln.Engine.Tests.Models;
+namespace Kiln.Engine.Tests.Tensors;
 
 public class VectorMathTests
 {
