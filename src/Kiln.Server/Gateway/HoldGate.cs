@@ -1,5 +1,5 @@
 using Kiln.Core.Errors;
-using Kiln.Server.ControlPlane.Controllers;
+using Kiln.Server.Signals;
 using Kiln.Store;
 
 namespace Kiln.Server.Gateway;

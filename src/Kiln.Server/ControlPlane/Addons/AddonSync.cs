@@ -3,8 +3,8 @@ using Kiln.Core.Deployments;
 using Kiln.Core.Models;
 using Kiln.Core.Time;
 using Kiln.Runtime;
-using Kiln.Server.ControlPlane.Controllers;
 using Kiln.Server.Gateway;
+using Kiln.Server.Signals;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane.Addons;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Kiln.Core.Deployments;
 using Kiln.Runtime;
+using Kiln.Server.Signals;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane.Controllers;

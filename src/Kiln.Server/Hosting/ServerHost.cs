@@ -2,18 +2,24 @@ using Kiln.Core.Errors;
 using Kiln.Core.Time;
 using Kiln.Runtime;
 using Kiln.Runtime.Local;
+using Kiln.Server.Auth;
+using Kiln.Server.ControlPlane;
 using Kiln.Server.ControlPlane.Addons;
 using Kiln.Server.ControlPlane.Api;
-using Kiln.Server.ControlPlane.Auth;
 using Kiln.Server.ControlPlane.Controllers;
 using Kiln.Server.Gateway;
+using Kiln.Server.Signals;
 using Kiln.Store;
 using Kiln.Store.Sqlite;
 
-namespace Kiln.Server.ControlPlane;
+namespace Kiln.Server.Hosting;
 
-/// <summary>Builds and runs the control plane: store, runtime, reconciler and REST API.</summary>
-public static class ControlPlaneHost
+/// <summary>
+/// The composition root of <c>kiln server</c>: opens the store and the runtime, and wires the
+/// control plane (REST API, reconciler, autoscaler, reaper) and the inference gateway into one
+/// process behind one port. The only place that knows both halves.
+/// </summary>
+public static class ServerHost
 {
     /// <summary>Runs until shutdown; returns the exit code.</summary>
     public static async Task<int> RunAsync(ServerOptions options, CancellationToken ct)
@@ -53,6 +59,7 @@ public static class ControlPlaneHost
         builder.Services.AddSingleton<HoldGate>();
         builder.Services.AddSingleton<InferenceProxy>();
         builder.Services.AddSingleton<ReplicaScraper>();
+        builder.Services.AddSingleton<IReplicaScrapes>(s => s.GetRequiredService<ReplicaScraper>());
         builder.Services.AddHostedService<DirectoryRefresher>();
         builder.Services.AddHostedService<UsageFlusher>();
         builder.Services.AddSingleton(options.Controllers);

@@ -1,6 +1,6 @@
 using Kiln.Core.Errors;
 
-namespace Kiln.Server.ControlPlane.Auth;
+namespace Kiln.Server.Auth;
 
 /// <summary>Who is calling: the account and key behind the request's bearer token.</summary>
 /// <param name="AccountId">The key's account.</param>
@@ -8,6 +8,9 @@ namespace Kiln.Server.ControlPlane.Auth;
 /// <param name="IsAdmin">True for keys of the admin account.</param>
 public sealed record Caller(string AccountId, string KeyId, bool IsAdmin)
 {
+    /// <summary>The account whose keys are admin keys: the one <c>kiln server</c> creates on first start.</summary>
+    public const string AdminAccountId = "default";
+
     private static readonly object ItemKey = new();
 
     /// <summary>The authenticated caller of this request.</summary>

@@ -1,6 +1,10 @@
 using Kiln.Runtime.Local;
+using Kiln.Server.ControlPlane;
+using Kiln.Server.ControlPlane.Addons;
+using Kiln.Server.ControlPlane.Controllers;
+using Kiln.Server.Gateway;
 
-namespace Kiln.Server.ControlPlane;
+namespace Kiln.Server.Hosting;
 
 /// <summary>How <c>kiln server</c> runs.</summary>
 public sealed record ServerOptions
@@ -18,10 +22,10 @@ public sealed record ServerOptions
     public int? CpuSlots { get; init; }
 
     /// <summary>Inference gateway behaviour.</summary>
-    public Kiln.Server.Gateway.GatewayOptions Gateway { get; init; } = new();
+    public GatewayOptions Gateway { get; init; } = new();
 
     /// <summary>Autoscaler and reaper timing.</summary>
-    public Kiln.Server.ControlPlane.Controllers.ControllerOptions Controllers { get; init; } = new();
+    public ControllerOptions Controllers { get; init; } = new();
 
     /// <summary>Prices per accelerator-hour.</summary>
     public Kiln.Core.Billing.PriceTable Prices { get; init; } = Kiln.Core.Billing.PriceTable.Default;
@@ -30,7 +34,7 @@ public sealed record ServerOptions
     public ReconcilerOptions Reconciler { get; init; } = new();
 
     /// <summary>Limits on addons.</summary>
-    public Addons.AddonOptions Addons { get; init; } = new();
+    public AddonOptions Addons { get; init; } = new();
 
     /// <summary>The replica program; <c>kiln replica</c> of this very executable by default.</summary>
     public ReplicaCommand? ReplicaCommand { get; init; }
@@ -43,26 +47,4 @@ public sealed record ServerOptions
             ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kiln")
             : home;
     }
-}
-
-/// <summary>Timing of the reconciler, shortened by tests.</summary>
-public sealed record ReconcilerOptions
-{
-    /// <summary>Time between passes when nothing wakes the loop earlier.</summary>
-    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>How long a stopping replica may drain before it is killed.</summary>
-    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>How long a replica may take to become ready before it counts as failed.</summary>
-    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromMinutes(10);
-
-    /// <summary>Delay before the first restart of a failed replica; doubles with each further failure.</summary>
-    public TimeSpan RestartBackoff { get; init; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>Longest delay between restarts.</summary>
-    public TimeSpan MaxRestartBackoff { get; init; } = TimeSpan.FromMinutes(5);
-
-    /// <summary>Replica starts that may fail in a row (never ready) before the deployment is FAILED.</summary>
-    public int MaxReplicaFailures { get; init; } = Kiln.Core.Deployments.DeploymentLifecycle.DefaultMaxReplicaFailures;
 }

@@ -1,4 +1,4 @@
-namespace Kiln.Server.ControlPlane.Controllers;
+namespace Kiln.Server.Signals;
 
 /// <summary>
 /// Wakes the reconciler early after a write, so changes apply at once instead of at the next tick.

@@ -1,16 +1,20 @@
 using System.Collections.Concurrent;
 using Kiln.Core.Names;
+using Kiln.Server.Gateway;
 
-namespace Kiln.Server.Gateway;
+namespace Kiln.Server.ControlPlane.Controllers;
 
-/// <summary>Scrapes replicas' <c>/metrics</c> and keeps each replica's latest scrape for re-export.</summary>
-public sealed class ReplicaScraper(ReplicaClient client, ILogger<ReplicaScraper> log)
+/// <summary>
+/// Scrapes replicas' <c>/metrics</c> for the autoscaler and keeps each replica's latest scrape,
+/// which the gateway's <c>/metrics</c> re-exports.
+/// </summary>
+public sealed class ReplicaScraper(ReplicaClient client, ILogger<ReplicaScraper> log) : IReplicaScrapes
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
 
     private readonly ConcurrentDictionary<string, (DeploymentName Deployment, PrometheusScrape Scrape)> _latest = new();
 
-    /// <summary>The latest scrape of every replica still READY, with its deployment.</summary>
+    /// <inheritdoc />
     public IEnumerable<(DeploymentName Deployment, string ReplicaId, PrometheusScrape Scrape)> Latest =>
         _latest.Select(kv => (kv.Value.Deployment, kv.Key, kv.Value.Scrape));
 

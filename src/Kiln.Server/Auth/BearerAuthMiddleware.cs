@@ -3,7 +3,7 @@ using Kiln.Core.Errors;
 using Kiln.Core.Time;
 using Kiln.Store;
 
-namespace Kiln.Server.ControlPlane.Auth;
+namespace Kiln.Server.Auth;
 
 /// <summary>
 /// Authenticates every request by its <c>Authorization: Bearer &lt;key&gt;</c> header against the
@@ -40,7 +40,7 @@ public sealed class BearerAuthMiddleware(RequestDelegate next, IKilnStore store,
             await store.TouchApiKeyAsync(record.Account, record.Id, now, context.RequestAborted);
             _cache.TryRemove(record.KeyHash, out _);
         }
-        new Caller(record.Account, record.Id, record.Account == AdminBootstrap.AdminAccountId).AttachTo(context);
+        new Caller(record.Account, record.Id, record.Account == Caller.AdminAccountId).AttachTo(context);
         await next(context);
     }
 
