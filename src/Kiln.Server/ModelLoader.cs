@@ -1,8 +1,8 @@
 using Kiln.Engine.Gguf;
 using Kiln.Engine.Models;
-using Kiln.Engine.Templates;
 using Kiln.Engine.Tokenizers;
 using Kiln.Server.Replica;
+using Kiln.Templates;
 
 namespace Kiln.Server;
 

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -8,17 +7,10 @@ namespace Kiln.Cli.Tests;
 /// <summary>The upload over a real loopback socket, to see the file go out as a streamed body.</summary>
 public class RealHttpUploadTests
 {
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task UploadStreamsOverTheWire()
     {
-        var port = FreePort();
+        var port = FreePort.Next(); // HttpListener cannot bind port 0
         using var listener = new HttpListener();
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();

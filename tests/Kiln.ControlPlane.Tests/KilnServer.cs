@@ -50,7 +50,7 @@ public sealed class KilnServer : IDisposable
     private static async Task<KilnServer> StartAsync(bool fakeReplica, string[] extraArgs)
     {
         var dir = Path.Combine(Path.GetTempPath(), "kiln-cp-tests", Guid.NewGuid().ToString("N")[..12]);
-        var server = new KilnServer(dir, FreePort(), fakeReplica, extraArgs);
+        var server = new KilnServer(dir, FreePort.Next(), fakeReplica, extraArgs);
         await server.RestartAsync();
         return server;
     }
@@ -114,12 +114,5 @@ public sealed class KilnServer : IDisposable
         }
         _process?.Dispose();
         try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { }
-    }
-
-    private static int FreePort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
     }
 }

@@ -1,4 +1,5 @@
 using Kiln.Engine.Lora;
+using Kiln.Engine.Tensors;
 
 namespace Kiln.Engine.Models;
 

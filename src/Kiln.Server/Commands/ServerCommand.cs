@@ -3,6 +3,7 @@ using Kiln.Core.Time;
 using Kiln.Runtime.Local;
 using Kiln.Server.ControlPlane;
 using Kiln.Server.ControlPlane.Addons;
+using Kiln.Server.Hosting;
 
 namespace Kiln.Server.Commands;
 
@@ -116,7 +117,7 @@ public static class ServerCommand
                     RestartBackoff = GoDuration.Parse(r.GetValue(backoff)!),
                 },
             };
-            return ControlPlaneHost.RunAsync(options, ct);
+            return ServerHost.RunAsync(options, ct);
         });
         return command;
     }

@@ -1,4 +1,5 @@
 using Kiln.Core.Auth;
+using Kiln.Server.Auth;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane;
@@ -10,7 +11,7 @@ namespace Kiln.Server.ControlPlane;
 public static class AdminBootstrap
 {
     /// <summary>The account created on first start; its keys are admin keys.</summary>
-    public const string AdminAccountId = "default";
+    public const string AdminAccountId = Caller.AdminAccountId;
 
     /// <summary>ID of the first admin key.</summary>
     public const string AdminKeyId = "admin";

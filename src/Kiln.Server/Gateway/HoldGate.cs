@@ -1,6 +1,6 @@
 using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
-using Kiln.Server.ControlPlane.Controllers;
+using Kiln.Server.Signals;
 using Kiln.Store;
 
 namespace Kiln.Server.Gateway;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Serialization;
 using Kiln.Core.Names;
 using Kiln.Core.Time;
-using Kiln.Server.ControlPlane.Auth;
+using Kiln.Server.Auth;
 
 namespace Kiln.Server.Gateway;
 

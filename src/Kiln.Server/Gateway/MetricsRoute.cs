@@ -1,6 +1,6 @@
 using System.Text;
 using Kiln.Core.Errors;
-using Kiln.Server.ControlPlane.Auth;
+using Kiln.Server.Auth;
 
 namespace Kiln.Server.Gateway;
 
@@ -12,17 +12,17 @@ public static class MetricsRoute
 {
     /// <summary>Maps the route.</summary>
     public static void Map(IEndpointRouteBuilder app) =>
-        app.MapGet("/metrics", (HttpContext ctx, ReplicaDirectory directory, ReplicaScraper scraper) =>
+        app.MapGet("/metrics", (HttpContext ctx, ReplicaDirectory directory, IReplicaScrapes scrapes) =>
         {
             if (!Caller.Of(ctx).IsAdmin)
             {
                 throw KilnError.PermissionDenied("/metrics spans every account and needs an admin API key");
             }
-            return Results.Text(Render(directory, scraper), "text/plain; version=0.0.4; charset=utf-8");
+            return Results.Text(Render(directory, scrapes), "text/plain; version=0.0.4; charset=utf-8");
         });
 
     /// <summary>The exposition text.</summary>
-    public static string Render(ReplicaDirectory directory, ReplicaScraper scraper)
+    public static string Render(ReplicaDirectory directory, IReplicaScrapes scrapes)
     {
         var sb = new StringBuilder();
         var routes = directory.Routes.OrderBy(r => r.Name.ToString(), StringComparer.Ordinal).ToList();
@@ -60,7 +60,7 @@ public static class MetricsRoute
         }
 
         // Replica samples grouped by family, so each family's TYPE line comes once, before its samples.
-        var replicaSamples = scraper.Latest
+        var replicaSamples = scrapes.Latest
             .SelectMany(x => x.Scrape.Samples.Select(s => (x.Deployment, x.ReplicaId, x.Scrape, Sample: s)))
             .GroupBy(x => Family(x.Sample.Name, x.Scrape.Types))
             .OrderBy(g => g.Key, StringComparer.Ordinal);

@@ -1,5 +1,5 @@
-using Kiln.Engine.Templates;
 using Kiln.Engine.Tokenizers;
+using Kiln.Templates;
 
 namespace Kiln.Server.Replica;
 

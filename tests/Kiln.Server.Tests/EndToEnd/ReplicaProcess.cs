@@ -1,25 +1,20 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Kiln.Server.Tests.EndToEnd;
 
 /// <summary>A real <c>kiln replica</c> process on a free loopback port, stopped on dispose.</summary>
-public sealed class ReplicaProcess : IAsyncDisposable
+public sealed partial class ReplicaProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _log = new();
 
-    private ReplicaProcess(Process process, int port)
-    {
-        _process = process;
-        Port = port;
-        BaseAddress = new Uri($"http://127.0.0.1:{port}");
-    }
+    private ReplicaProcess(Process process) => _process = process;
 
-    public int Port { get; }
-    public Uri BaseAddress { get; }
+    /// <summary>The address the replica bound (it is started on port 0 and logs the real one).</summary>
+    public Uri BaseAddress { get; private set; } = null!;
     public string Log
     {
         get
@@ -30,17 +25,16 @@ public sealed class ReplicaProcess : IAsyncDisposable
 
     public static async Task<ReplicaProcess> StartAsync(string model, params string[] extraArgs)
     {
-        var port = FreePort();
         var psi = new ProcessStartInfo(DotnetHost())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in (string[])[KilnDll(), "replica", "--model", model, "--port", port.ToString(), .. extraArgs])
+        foreach (var a in (string[])[KilnDll(), "replica", "--model", model, "--port", "0", .. extraArgs])
             psi.ArgumentList.Add(a);
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start kiln");
-        var replica = new ReplicaProcess(process, port);
+        var replica = new ReplicaProcess(process);
         process.OutputDataReceived += (_, e) => replica.Append(e.Data);
         process.ErrorDataReceived += (_, e) => replica.Append(e.Data);
         process.BeginOutputReadLine();
@@ -55,6 +49,12 @@ public sealed class ReplicaProcess : IAsyncDisposable
                 await process.WaitForExitAsync(); // drains the redirected output
                 throw new InvalidOperationException($"replica exited with {process.ExitCode}: {replica.Log}");
             }
+            if (ListeningOn().Match(replica.Log) is not { Success: true } bound)
+            {
+                await Task.Delay(100);
+                continue;
+            }
+            replica.BaseAddress = new Uri(bound.Groups[1].Value);
             try
             {
                 var r = await http.GetAsync(new Uri(replica.BaseAddress, "/health"));
@@ -83,12 +83,8 @@ public sealed class ReplicaProcess : IAsyncDisposable
     public static string DotnetHost() =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
 
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
+    [GeneratedRegex(@"listening on (http://[^;\s]+)")]
+    private static partial Regex ListeningOn();
 
     public async ValueTask DisposeAsync()
     {

@@ -3,9 +3,9 @@ using Kiln.Core.Deployments;
 using Kiln.Core.Models;
 using Kiln.Core.Time;
 using Kiln.Runtime;
-using Kiln.Server.ControlPlane.Controllers;
 using Kiln.Server.Gateway;
 using Kiln.Server.ControlPlane;
+using Kiln.Server.Signals;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane.Addons;

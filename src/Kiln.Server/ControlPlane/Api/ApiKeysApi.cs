@@ -1,7 +1,7 @@
 using Kiln.Core.Auth;
 using Kiln.Core.Errors;
 using Kiln.Core.Names;
-using Kiln.Server.ControlPlane.Auth;
+using Kiln.Server.Auth;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane.Api;

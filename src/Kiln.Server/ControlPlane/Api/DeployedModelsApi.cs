@@ -1,10 +1,10 @@
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
+using Kiln.Server.Auth;
 using Kiln.Server.ControlPlane.Addons;
-using Kiln.Server.ControlPlane.Auth;
-using Kiln.Server.ControlPlane.Controllers;
 using Kiln.Server.Gateway;
+using Kiln.Server.Signals;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane.Api;

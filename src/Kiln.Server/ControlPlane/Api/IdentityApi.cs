@@ -1,4 +1,4 @@
-using Kiln.Server.ControlPlane.Auth;
+using Kiln.Server.Auth;
 
 namespace Kiln.Server.ControlPlane.Api;
 

@@ -1,8 +1,8 @@
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
+using Kiln.Server.Auth;
 using Kiln.Server.ControlPlane.Addons;
-using Kiln.Server.ControlPlane.Auth;
 using Kiln.Store;
 using Microsoft.AspNetCore.Http.Features;
 

@@ -3,7 +3,7 @@ using Kiln.Core.Billing;
 using Kiln.Core.Errors;
 using Kiln.Core.Names;
 using Kiln.Core.Time;
-using Kiln.Server.ControlPlane.Auth;
+using Kiln.Server.Auth;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane.Api;

@@ -5,6 +5,7 @@ using Kiln.Core.Errors;
 using Kiln.Core.Time;
 using Kiln.Server.Gateway;
 using Kiln.Server.ControlPlane;
+using Kiln.Server.Signals;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane.Controllers;

@@ -1,5 +1,6 @@
 using Kiln.Core.Deployments;
 using Kiln.Runtime;
+using Kiln.Server.Signals;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane.Controllers;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Kiln.Core.Deployments;
 using Kiln.Runtime;
 using Kiln.Server.ControlPlane;
+using Kiln.Server.Signals;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane.Controllers;

@@ -1,0 +1,23 @@
+namespace Kiln.Server.ControlPlane;
+
+/// <summary>Timing of the reconciler, shortened by tests.</summary>
+public sealed record ReconcilerOptions
+{
+    /// <summary>Time between passes when nothing wakes the loop earlier.</summary>
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a stopping replica may drain before it is killed.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a replica may take to become ready before it counts as failed.</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Delay before the first restart of a failed replica; doubles with each further failure.</summary>
+    public TimeSpan RestartBackoff { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest delay between restarts.</summary>
+    public TimeSpan MaxRestartBackoff { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Replica starts that may fail in a row (never ready) before the deployment is FAILED.</summary>
+    public int MaxReplicaFailures { get; init; } = Kiln.Core.Deployments.DeploymentLifecycle.DefaultMaxReplicaFailures;
+}

@@ -1,0 +1,109 @@
+using Kiln.Core.Errors;
+using Kiln.Core.Time;
+using Kiln.Runtime;
+using Kiln.Runtime.Local;
+using Kiln.Server.Auth;
+using Kiln.Server.ControlPlane;
+using Kiln.Server.ControlPlane.Addons;
+using Kiln.Server.ControlPlane.Api;
+using Kiln.Server.ControlPlane.Controllers;
+using Kiln.Server.Gateway;
+using Kiln.Server.Logging;
+using Kiln.Server.Signals;
+using Kiln.Store;
+using Kiln.Store.Sqlite;
+
+namespace Kiln.Server.Hosting;
+
+/// <summary>
+/// The composition root of <c>kiln server</c>: opens the store and the runtime, and wires the
+/// control plane (REST API, reconciler, autoscaler, reaper) and the inference gateway into one
+/// process behind one port. The only place that knows both halves.
+/// </summary>
+public static class ServerHost
+{
+    /// <summary>Runs until shutdown; returns the exit code.</summary>
+    public static async Task<int> RunAsync(ServerOptions options, CancellationToken ct)
+    {
+        var dir = new DataDirectory(options.DataDir);
+        var store = SqliteKilnStore.Open(dir.Database);
+        var adminKey = await AdminBootstrap.EnsureAsync(store, dir, ct);
+        var inventory = AcceleratorInventory.Detect(options.CpuSlots);
+        var runtime = new LocalProcessRuntime(options.ReplicaCommand ?? ReplicaCommand.ForCurrentProcess(), dir.Replicas, inventory);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = dir.Root });
+        builder.WebHost.UseKestrel(k => k.AddServerHeader = false);
+        builder.WebHost.UseUrls($"http://{FormatHost(options.Host)}:{options.Port}");
+        builder.Logging.AddKilnConsole();
+        // A clean stop drains replicas, which may take the whole drain timeout.
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.Reconciler.DrainTimeout + TimeSpan.FromSeconds(10));
+        builder.Services.AddSingleton<IKilnStore>(store);
+        builder.Services.AddSingleton<IClock>(SystemClock.Instance);
+        builder.Services.AddSingleton(dir);
+        builder.Services.AddSingleton<IReplicaRuntime>(runtime);
+        builder.Services.AddSingleton(options.Reconciler);
+        builder.Services.AddSingleton(options.Addons);
+        builder.Services.AddSingleton<ReconcileSignal>();
+        builder.Services.AddSingleton<ApiKeyCache>();
+        builder.Services.AddSingleton<DeploymentEvents>();
+        builder.Services.AddSingleton<ReplicaStopper>();
+        builder.Services.AddSingleton<ReplicaAdoption>();
+        builder.Services.AddSingleton<ReplicaAdapterClient>();
+        builder.Services.AddSingleton<AddonSync>();
+        builder.Services.AddSingleton<DeploymentPass>();
+        builder.Services.AddHostedService<Reconciler>();
+        builder.Services.AddSingleton(options.Gateway);
+        builder.Services.AddSingleton<ReplicaClient>();
+        builder.Services.AddSingleton<ReplicaDirectory>();
+        builder.Services.AddSingleton<UsageRecorder>();
+        builder.Services.AddSingleton<HoldGate>();
+        builder.Services.AddSingleton<InferenceProxy>();
+        builder.Services.AddSingleton<ReplicaScraper>();
+        builder.Services.AddSingleton<IReplicaScrapes>(s => s.GetRequiredService<ReplicaScraper>());
+        builder.Services.AddHostedService<DirectoryRefresher>();
+        builder.Services.AddHostedService<UsageFlusher>();
+        builder.Services.AddSingleton(options.Controllers);
+        builder.Services.AddSingleton(options.Prices);
+        builder.Services.AddHostedService<AutoscalerController>();
+        builder.Services.AddHostedService<Reaper>();
+
+        await using var app = builder.Build();
+        app.UseRequestIds();
+        app.UseMiddleware<ErrorMiddleware>();
+        app.UseMiddleware<BearerAuthMiddleware>();
+        IdentityApi.Map(app);
+        AccountsApi.Map(app);
+        ApiKeysApi.Map(app);
+        ModelsApi.Map(app);
+        DeploymentsApi.Map(app);
+        DeployedModelsApi.Map(app);
+        UsageApi.Map(app);
+        InferenceRoutes.Map(app);
+        MetricsRoute.Map(app);
+        app.MapFallback((HttpContext ctx) =>
+            throw new KilnError(StatusCode.NotFound, $"no route {ctx.Request.Method} {ctx.Request.Path}"));
+
+        try
+        {
+            await app.StartAsync(ct);
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"kiln server: cannot listen on {options.Host}:{options.Port}: {e.Message}");
+            return 1;
+        }
+        if (adminKey is not null)
+        {
+            Console.WriteLine($"Created account \"{AdminBootstrap.AdminAccountId}\" with an admin API key (shown only this once; also saved to {dir.AdminKeyFile}):");
+            Console.WriteLine($"  {adminKey}");
+        }
+        Console.WriteLine($"kiln server listening on http://{FormatHost(options.Host)}:{options.Port} (data: {dir.Root}; {inventory})");
+        await app.WaitForShutdownAsync(ct);
+        app.Logger.LogInformation("kiln server stopped");
+        runtime.Dispose();
+        store.Dispose();
+        return 0;
+    }
+
+    private static string FormatHost(string host) => host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;
+}

@@ -1,0 +1,50 @@
+using Kiln.Runtime.Local;
+using Kiln.Server.ControlPlane;
+using Kiln.Server.ControlPlane.Addons;
+using Kiln.Server.ControlPlane.Controllers;
+using Kiln.Server.Gateway;
+
+namespace Kiln.Server.Hosting;
+
+/// <summary>How <c>kiln server</c> runs.</summary>
+public sealed record ServerOptions
+{
+    /// <summary>Address to bind (loopback by default: the API is reachable from this machine only).</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>Port to bind.</summary>
+    public int Port { get; init; } = 8420;
+
+    /// <summary>Where the store, model files, replica logs and the admin key live.</summary>
+    public required string DataDir { get; init; }
+
+    /// <summary>Force a CPU inventory of this many slots instead of detecting it.</summary>
+    public int? CpuSlots { get; init; }
+
+    /// <summary>Inference gateway behaviour.</summary>
+    public GatewayOptions Gateway { get; init; } = new();
+
+    /// <summary>Autoscaler and reaper timing.</summary>
+    public ControllerOptions Controllers { get; init; } = new();
+
+    /// <summary>Prices per accelerator-hour.</summary>
+    public Kiln.Core.Billing.PriceTable Prices { get; init; } = Kiln.Core.Billing.PriceTable.Default;
+
+    /// <summary>Reconciler timing.</summary>
+    public ReconcilerOptions Reconciler { get; init; } = new();
+
+    /// <summary>Limits on addons.</summary>
+    public AddonOptions Addons { get; init; } = new();
+
+    /// <summary>The replica program; <c>kiln replica</c> of this very executable by default.</summary>
+    public ReplicaCommand? ReplicaCommand { get; init; }
+
+    /// <summary>The default data directory: <c>$KILN_HOME</c>, else <c>~/.kiln</c>.</summary>
+    public static string DefaultDataDir()
+    {
+        var home = Environment.GetEnvironmentVariable("KILN_HOME");
+        return string.IsNullOrEmpty(home)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kiln")
+            : home;
+    }
+}
