@@ -50,7 +50,7 @@ public sealed partial class SqliteKilnStore : IKilnStore
     /// </summary>
     /// <param name="path">The database file; its directory is created if missing.</param>
     /// <param name="clock">Source of timestamps; the system clock by default.</param>
-    /// <param name="busyTimeout">How long to wait for another process's write lock (default 5 s).</param>
+    /// <param name="busyTimeout">How long to wait for another process's write lock (default 5 s; at least 1 s).</param>
     public static SqliteKilnStore Open(string path, IClock? clock = null, TimeSpan? busyTimeout = null)
     {
         var full = System.IO.Path.GetFullPath(path);
