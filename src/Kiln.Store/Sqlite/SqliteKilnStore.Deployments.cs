@@ -94,15 +94,11 @@ public sealed partial class SqliteKilnStore
             var desired = DesiredReplicas.Clamp(current.DesiredReplicaCount, spec);
             // Decided against the spec read in this transaction, so a concurrent PATCH cannot lose it.
             var restart = DeploymentSpecs.RequiresReplicaRestart(current.Spec, spec);
-            db.Execute($"""
-                UPDATE deployments SET {SpecAssignments}, desired_replica_count = @desired, generation = generation + 1,
-                    restart_generation = CASE WHEN @restart THEN generation + 1 ELSE restart_generation END, update_time = @now,
-                    version = version + 1
-                WHERE account = @account AND id = @id AND generation = @generation
+            return ChangeDeployment(db, current, $"""
+                {SpecAssignments}, desired_replica_count = @desired, generation = generation + 1,
+                restart_generation = CASE WHEN @restart THEN generation + 1 ELSE restart_generation END, update_time = @now
                 """,
-                [.. SpecValues(spec), ("desired", desired), ("restart", restart), ("now", Columns.Time(now)),
-                 ("account", account), ("id", id), ("generation", expectedGeneration)]);
-            return LoadDeployment(db, account, id)!;
+                [.. SpecValues(spec), ("desired", desired), ("restart", restart), ("now", Columns.Time(now))]);
         });
 
     /// <inheritdoc />
@@ -136,18 +132,14 @@ public sealed partial class SqliteKilnStore
                 return current; // nothing changes, so the version stays
             }
             var updateTime = update.State == current.State ? current.UpdateTime : now;
-            db.Execute("""
-                UPDATE deployments
-                SET state = @state, status_code = @status_code, status_message = @status_message,
-                    observed_generation = MIN(generation, MAX(observed_generation, @observed)), update_time = @update_time,
-                    delete_time = CASE WHEN @going_away THEN COALESCE(delete_time, @now) ELSE delete_time END,
-                    version = version + 1
-                WHERE account = @account AND id = @id
+            return ChangeDeployment(db, current, """
+                state = @state, status_code = @status_code, status_message = @status_message,
+                observed_generation = MIN(generation, MAX(observed_generation, @observed)), update_time = @update_time,
+                delete_time = CASE WHEN @going_away THEN COALESCE(delete_time, @now) ELSE delete_time END
                 """,
                 ("state", update.State.ToWireName()), ("status_code", update.Status.Code.ToWireName()), ("status_message", update.Status.Message),
                 ("observed", update.ObservedGeneration), ("update_time", Columns.Time(updateTime)), ("going_away", goingAway),
-                ("now", Columns.Time(now)), ("account", account), ("id", id));
-            return LoadDeployment(db, account, id)!;
+                ("now", Columns.Time(now)));
         });
 
     /// <inheritdoc />
@@ -169,9 +161,7 @@ public sealed partial class SqliteKilnStore
             {
                 return current;
             }
-            db.Execute("UPDATE deployments SET desired_replica_count = @desired, version = version + 1 WHERE account = @account AND id = @id",
-                ("desired", desiredReplicaCount), ("account", account), ("id", id));
-            return LoadDeployment(db, account, id)!;
+            return ChangeDeployment(db, current, "desired_replica_count = @desired", ("desired", desiredReplicaCount));
         });
 
     /// <inheritdoc />
@@ -189,16 +179,13 @@ public sealed partial class SqliteKilnStore
             {
                 return current;
             }
-            db.Execute("""
-                UPDATE deployments SET state = @state, status_code = @status_code, status_message = @status_message,
-                    delete_time = @now, update_time = @now, version = version + 1
-                WHERE account = @account AND id = @id
-                """,
-                ("state", DeploymentState.Deleting.ToWireName()), ("status_code", StatusCode.Ok.ToWireName()),
-                ("status_message", "deletion requested"), ("now", Columns.Time(now)), ("account", account), ("id", id));
             // Its replicas go, and with them every addon loaded on them.
             db.Execute("DELETE FROM deployed_models WHERE account = @account AND deployment = @id", ("account", account), ("id", id));
-            return LoadDeployment(db, account, id)!;
+            return ChangeDeployment(db, current, """
+                state = @state, status_code = @status_code, status_message = @status_message, delete_time = @now, update_time = @now
+                """,
+                ("state", DeploymentState.Deleting.ToWireName()), ("status_code", StatusCode.Ok.ToWireName()),
+                ("status_message", "deletion requested"), ("now", Columns.Time(now)));
         });
 
     /// <inheritdoc />
@@ -212,6 +199,25 @@ public sealed partial class SqliteKilnStore
     private static int RecordLastRequest(SqlSession db, string account, string id, DateTimeOffset time) => db.Execute(
         "UPDATE deployments SET last_request_time = MAX(COALESCE(last_request_time, 0), @time) WHERE account = @account AND id = @id",
         ("time", Columns.Time(time)), ("account", account), ("id", id));
+
+    /// <summary>
+    /// Sets <paramref name="assignments"/> on the row <paramref name="current"/> was read from and moves
+    /// its version, only if the version is still the one read: the transaction already holds the
+    /// write lock here, but the statement stays safe on its own (compare and set).
+    /// </summary>
+    private static DeploymentRecord ChangeDeployment(SqlSession db, DeploymentRecord current, string assignments, params (string, object?)[] args)
+    {
+        var changed = db.Execute($"""
+            UPDATE deployments SET {assignments}, version = version + 1
+            WHERE account = @account AND id = @id AND version = @version
+            """,
+            [.. args, ("account", current.Account), ("id", current.Id), ("version", current.Version)]);
+        if (changed == 0)
+        {
+            throw KilnError.Conflict($"deployment {current.Name} changed concurrently; read it again and retry");
+        }
+        return LoadDeployment(db, current.Account, current.Id)!;
+    }
 
     private static DeploymentRecord RequireDeploymentRecord(SqlSession db, string account, string id) =>
         LoadDeployment(db, account, id) ?? throw KilnError.NotFound("deployment", $"accounts/{account}/deployments/{id}");
