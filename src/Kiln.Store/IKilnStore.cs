@@ -15,6 +15,9 @@ namespace Kiln.Store;
 /// check fails, FAILED_PRECONDITION when the target's state forbids the change, INVALID_ARGUMENT
 /// for malformed input. Getters return null for a missing row instead of throwing. Lists are
 /// ordered by ID and paged (<see cref="PageRequest"/>). Times are UTC with millisecond precision.
+/// Each deployment row carries a <see cref="DeploymentRecord.Version"/> that every change but the
+/// last request time moves; the writes that take an expected version are refused with ABORTED
+/// when it moved, and every writer sets only the fields it owns.
 /// </remarks>
 public interface IKilnStore : IDisposable
 {
@@ -117,15 +120,36 @@ public interface IKilnStore : IDisposable
     /// Replaces the spec if the stored generation is still <paramref name="expectedGeneration"/>
     /// (else ABORTED), bumping the generation and update time, and the restart generation too when
     /// the change needs new replicas. A spec equal to the stored one changes nothing.
-    /// FAILED_PRECONDITION once deletion was requested.
+    /// FAILED_PRECONDITION once deletion was requested. The generation is the spec's own
+    /// concurrency token: status and desired-count changes meanwhile do not abort it, and are kept
+    /// (the desired count only moves into the new bounds).
     /// </summary>
     Task<DeploymentRecord> UpdateDeploymentSpecAsync(string account, string id, DeploymentSpec spec, long expectedGeneration, CancellationToken ct = default);
 
-    /// <summary>Writes state, status and observed generation (the update time moves when the state changes).</summary>
+    /// <summary>
+    /// Writes state, status and observed generation (the update time moves when the state changes);
+    /// only those columns, so a concurrent spec or desired-count change is kept. Writing what is
+    /// already stored changes nothing, not even the version.
+    /// </summary>
     Task<DeploymentRecord> UpdateDeploymentStatusAsync(string account, string id, DeploymentStatusUpdate update, CancellationToken ct = default);
 
-    /// <summary>Sets the replica count the autoscaler wants; does not touch the generation.</summary>
+    /// <summary>
+    /// <see cref="UpdateDeploymentStatusAsync(string, string, DeploymentStatusUpdate, CancellationToken)"/>, only if the
+    /// row's <see cref="DeploymentRecord.Version"/> is still <paramref name="expectedVersion"/> (else ABORTED and nothing changes).
+    /// </summary>
+    Task<DeploymentRecord> UpdateDeploymentStatusAsync(string account, string id, DeploymentStatusUpdate update, long expectedVersion, CancellationToken ct = default);
+
+    /// <summary>
+    /// Sets the replica count the autoscaler wants; only that column, so a concurrent spec or status
+    /// change is kept. Does not touch the generation; setting the stored count changes nothing.
+    /// </summary>
     Task<DeploymentRecord> SetDesiredReplicaCountAsync(string account, string id, int desiredReplicaCount, CancellationToken ct = default);
+
+    /// <summary>
+    /// <see cref="SetDesiredReplicaCountAsync(string, string, int, CancellationToken)"/>, only if the row's
+    /// <see cref="DeploymentRecord.Version"/> is still <paramref name="expectedVersion"/> (else ABORTED and nothing changes).
+    /// </summary>
+    Task<DeploymentRecord> SetDesiredReplicaCountAsync(string account, string id, int desiredReplicaCount, long expectedVersion, CancellationToken ct = default);
 
     /// <summary>Records an inference request; the time only moves forward.</summary>
     Task RecordDeploymentRequestAsync(string account, string id, DateTimeOffset requestTime, CancellationToken ct = default);

@@ -1,3 +1,4 @@
+using Kiln.Core.Errors;
 using Kiln.Store.Sqlite;
 
 namespace Kiln.Store.Tests;
@@ -47,5 +48,24 @@ public sealed class ConcurrencyTests : IDisposable
         await Task.WhenAll(writers);
         Assert.Equal(241, (await second.ListAccountsAsync(new PageRequest(200))).TotalSize);
         Assert.Equal(240, (await _t.Store.ListRecentEventsAsync("acme", "d1", 1000)).Count);
+    }
+
+    [Fact]
+    public async Task A_write_lock_held_elsewhere_makes_writes_unavailable_but_not_reads()
+    {
+        await _t.SeedDeploymentAsync();
+        using var impatient = SqliteKilnStore.Open(_t.Path, _t.Clock, TimeSpan.FromMilliseconds(100));
+        using (var other = SqliteDatabaseAccess.Open(_t.Path))
+        using (other.Begin(write: true))
+        {
+            other.Execute("UPDATE accounts SET display_name = 'held' WHERE id = 'acme'");
+            var e = await Assert.ThrowsAsync<KilnError>(() => impatient.CreateAccountAsync(new NewAccount("late")));
+            Assert.Equal(StatusCode.Unavailable, e.Code);
+            // WAL: readers see the last commit while another connection writes.
+            Assert.Equal("acme", (await impatient.GetAccountAsync("acme"))!.DisplayName);
+        }
+        Assert.Equal("acme", (await impatient.GetAccountAsync("acme"))!.DisplayName);
+        await impatient.CreateAccountAsync(new NewAccount("late"));
+        Assert.NotNull(await _t.Store.GetAccountAsync("late"));
     }
 }

@@ -73,7 +73,7 @@ public sealed class DurabilityTests : IDisposable
     public async Task Deployments_from_before_precision_read_as_fp32()
     {
         var d = await _t.SeedDeploymentAsync();
-        var store = ReopenAsVersion(3, "restart_generation", "precision");
+        var store = ReopenAsVersion(3, "version", "restart_generation", "precision");
         Assert.Equal(SqliteKilnStore.LatestSchemaVersion, store.SchemaVersion());
         var migrated = (await store.GetDeploymentAsync("acme", "d1"))!;
         Assert.Equal(Precision.Fp32, migrated.Spec.Precision);
@@ -87,10 +87,10 @@ public sealed class DurabilityTests : IDisposable
     {
         var d = await _t.SeedDeploymentAsync(max: 3);
         d = await _t.Store.UpdateDeploymentSpecAsync("acme", "d1", d.Spec with { MaxReplicaCount = 2 }, d.Generation);
-        var store = ReopenAsVersion(4, "restart_generation");
+        var store = ReopenAsVersion(4, "version", "restart_generation");
         var migrated = (await store.GetDeploymentAsync("acme", "d1"))!;
         // Unknown for earlier changes: 0 lets every replica whose process still matches move forward.
-        Assert.Equal(d with { RestartGeneration = 0 }, migrated);
+        Assert.Equal(d with { RestartGeneration = 0, Version = 1 }, migrated);
         var scaled = await store.UpdateDeploymentSpecAsync("acme", "d1", d.Spec with { MaxReplicaCount = 3 }, d.Generation);
         Assert.Equal(0, scaled.RestartGeneration);
         var moved = await store.UpdateDeploymentSpecAsync("acme", "d1", scaled.Spec with { AcceleratorCount = 2 }, scaled.Generation);
@@ -108,7 +108,7 @@ public sealed class DurabilityTests : IDisposable
             {
                 db.Execute($"ALTER TABLE deployments DROP COLUMN {column}");
             }
-            db.Execute("DELETE FROM schema_version WHERE version > ?", version);
+            db.Execute("DELETE FROM schema_version WHERE version > @version", ("version", version));
         }
         return _t.Reopen();
     }

@@ -56,6 +56,13 @@ public sealed record DeploymentRecord
     /// </summary>
     public long RestartGeneration { get; init; }
 
+    /// <summary>
+    /// Moved by every change to the row (spec, desired count, state and status, deletion), but not
+    /// by the last request time; 1 when created, and for rows stored before it was kept. The
+    /// optimistic-concurrency token for writes that pass an expected version.
+    /// </summary>
+    public long Version { get; init; }
+
     /// <summary>The newest generation fully rolled out.</summary>
     public long ObservedGeneration { get; init; }
 

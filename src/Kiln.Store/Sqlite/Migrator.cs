@@ -1,4 +1,5 @@
 using Kiln.Core.Errors;
+using Kiln.Store.Sql;
 
 namespace Kiln.Store.Sqlite;
 
@@ -11,7 +12,7 @@ internal static class Migrator
 {
     public static int LatestVersion => SchemaMigrations.Steps[^1].Version;
 
-    public static void Migrate(SqliteDatabase db, long nowMs)
+    public static void Migrate(SqlSession db, long nowMs)
     {
         db.Execute("""
             CREATE TABLE IF NOT EXISTS schema_version (
@@ -35,10 +36,11 @@ internal static class Migrator
                 continue;
             }
             db.ExecuteScript(step.Sql);
-            db.Execute("INSERT INTO schema_version (version, description, applied_time) VALUES (?, ?, ?)", step.Version, step.Description, nowMs);
+            db.Execute("INSERT INTO schema_version (version, description, applied_time) VALUES (@version, @description, @time)",
+                ("version", step.Version), ("description", step.Description), ("time", nowMs));
             tx.Commit();
         }
     }
 
-    public static long CurrentVersion(SqliteDatabase db) => db.Scalar("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+    public static long CurrentVersion(SqlSession db) => db.Scalar("SELECT COALESCE(MAX(version), 0) FROM schema_version");
 }

@@ -162,5 +162,10 @@ internal static class SchemaMigrations
         new(5, "generation at which a deployment's replicas last had to restart", """
             ALTER TABLE deployments ADD COLUMN restart_generation INTEGER NOT NULL DEFAULT 0;
             """),
+        // Every change to a deployment row moves its version, so a writer that decided on what it
+        // read can insist that nothing changed meanwhile. Rows stored before start at 1, as new ones do.
+        new(6, "deployment row version for optimistic concurrency", """
+            ALTER TABLE deployments ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+            """),
     ];
 }

@@ -1,6 +1,7 @@
 using Kiln.Core.Accounts;
 using Kiln.Core.Errors;
 using Kiln.Core.Names;
+using Kiln.Store.Sql;
 
 namespace Kiln.Store.Sqlite;
 
@@ -17,9 +18,9 @@ public sealed partial class SqliteKilnStore
         {
             throw KilnError.AlreadyExists("account", account.Id);
         }
-        db.Execute($"INSERT INTO accounts ({AccountColumns}) VALUES (?, ?, ?, ?, ?, ?)",
-            account.Id, account.DisplayName ?? account.Id, account.Tier.ToWireName(), Columns.Decimal(account.SpendLimit),
-            Columns.Time(now), Columns.Time(now));
+        db.Execute($"INSERT INTO accounts ({AccountColumns}) VALUES (@id, @name, @tier, @limit, @now, @now)",
+            ("id", account.Id), ("name", account.DisplayName ?? account.Id), ("tier", account.Tier.ToWireName()),
+            ("limit", Columns.Decimal(account.SpendLimit)), ("now", Columns.Time(now)));
         return LoadAccount(db, account.Id)!;
     });
 
@@ -34,12 +35,13 @@ public sealed partial class SqliteKilnStore
     public Task<AccountRecord> UpdateAccountAsync(AccountRecord account, CancellationToken ct = default) => Write(ct, (db, now) =>
     {
         RequireSpendLimit(account.SpendLimit);
-        var changed = db.Execute("UPDATE accounts SET display_name = ?, tier = ?, spend_limit = ?, update_time = ? WHERE id = ?",
-            account.DisplayName, account.Tier.ToWireName(), Columns.Decimal(account.SpendLimit), Columns.Time(now), account.Id);
+        var changed = db.Execute("UPDATE accounts SET display_name = @name, tier = @tier, spend_limit = @limit, update_time = @now WHERE id = @id",
+            ("name", account.DisplayName), ("tier", account.Tier.ToWireName()), ("limit", Columns.Decimal(account.SpendLimit)),
+            ("now", Columns.Time(now)), ("id", account.Id));
         return changed == 0 ? throw KilnError.NotFound("account", account.Id) : LoadAccount(db, account.Id)!;
     });
 
-    private static void RequireAccount(SqliteDatabase db, string account)
+    private static void RequireAccount(SqlSession db, string account)
     {
         if (!AccountExists(db, account))
         {
@@ -47,7 +49,7 @@ public sealed partial class SqliteKilnStore
         }
     }
 
-    private static bool AccountExists(SqliteDatabase db, string id) => db.Scalar("SELECT COUNT(*) FROM accounts WHERE id = ?", id) > 0;
+    private static bool AccountExists(SqlSession db, string id) => db.Scalar("SELECT COUNT(*) FROM accounts WHERE id = @id", ("id", id)) > 0;
 
     private static void RequireSpendLimit(decimal? limit)
     {
@@ -57,10 +59,10 @@ public sealed partial class SqliteKilnStore
         }
     }
 
-    private static AccountRecord? LoadAccount(SqliteDatabase db, string id) =>
-        db.QuerySingle($"SELECT {AccountColumns} FROM accounts WHERE id = ?", MapAccount, id);
+    private static AccountRecord? LoadAccount(SqlSession db, string id) =>
+        db.QuerySingle($"SELECT {AccountColumns} FROM accounts WHERE id = @id", MapAccount, ("id", id));
 
-    private static AccountRecord MapAccount(SqliteRow r) => new(
+    private static AccountRecord MapAccount(SqlRow r) => new(
         r.GetString(0),
         r.GetString(1),
         Columns.Enum<AccountTier>(r.GetString(2), AccountTiers.TryParse),

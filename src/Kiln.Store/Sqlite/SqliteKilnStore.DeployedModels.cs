@@ -2,6 +2,7 @@ using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
+using Kiln.Store.Sql;
 
 namespace Kiln.Store.Sqlite;
 
@@ -25,14 +26,16 @@ public sealed partial class SqliteKilnStore
             {
                 throw KilnError.FailedPrecondition($"deployment {deployment.Name} is {deployment.State.ToWireName()}; it takes no addons");
             }
-            var existing = db.QuerySingle($"SELECT {DeployedModelColumns} FROM deployed_models WHERE account = ? AND model = ? AND deployment = ?",
-                MapDeployedModel, account, deployed.ModelId, deployed.DeploymentId);
+            var existing = db.QuerySingle(
+                $"SELECT {DeployedModelColumns} FROM deployed_models WHERE account = @account AND model = @model AND deployment = @deployment",
+                MapDeployedModel, ("account", account), ("model", deployed.ModelId), ("deployment", deployed.DeploymentId));
             if (existing is not null)
             {
                 throw KilnError.AlreadyExists("deployed model",
                     $"{existing.Name} (model {existing.ModelName} on {existing.DeploymentName}, {existing.State.ToWireName()})");
             }
-            var count = db.Scalar("SELECT COUNT(*) FROM deployed_models WHERE account = ? AND deployment = ?", account, deployed.DeploymentId);
+            var count = db.Scalar("SELECT COUNT(*) FROM deployed_models WHERE account = @account AND deployment = @deployment",
+                ("account", account), ("deployment", deployed.DeploymentId));
             if (count >= maxPerDeployment)
             {
                 throw KilnError.FailedPrecondition(
@@ -42,8 +45,9 @@ public sealed partial class SqliteKilnStore
             {
                 throw KilnError.AlreadyExists("deployed model", $"accounts/{account}/deployedModels/{id}");
             }
-            db.Execute($"INSERT INTO deployed_models ({DeployedModelColumns}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                account, id, deployed.ModelId, deployed.DeploymentId, DeployedModelState.Deploying.ToWireName(), Columns.Time(now), Columns.Time(now));
+            db.Execute($"INSERT INTO deployed_models ({DeployedModelColumns}) VALUES (@account, @id, @model, @deployment, @state, @now, @now)",
+                ("account", account), ("id", id), ("model", deployed.ModelId), ("deployment", deployed.DeploymentId),
+                ("state", DeployedModelState.Deploying.ToWireName()), ("now", Columns.Time(now)));
             return GetDeployedModel(db, account, id)!;
         });
 
@@ -55,17 +59,17 @@ public sealed partial class SqliteKilnStore
     public Task<Page<DeployedModelRecord>> ListDeployedModelsAsync(
         string account, PageRequest page, string? modelId = null, string? deploymentId = null, CancellationToken ct = default) => Read(ct, db =>
         {
-            var where = "account = ?";
-            var args = new List<object?> { account };
+            var where = "account = @account";
+            var args = new List<(string, object?)> { ("account", account) };
             if (modelId is not null)
             {
-                where += " AND model = ?";
-                args.Add(modelId);
+                where += " AND model = @model";
+                args.Add(("model", modelId));
             }
             if (deploymentId is not null)
             {
-                where += " AND deployment = ?";
-                args.Add(deploymentId);
+                where += " AND deployment = @deployment";
+                args.Add(("deployment", deploymentId));
             }
             // The scope binds page tokens to the filter they were issued for.
             var scope = $"deployedModels/{account}/{modelId}/{deploymentId}";
@@ -75,7 +79,8 @@ public sealed partial class SqliteKilnStore
     /// <inheritdoc />
     public Task<IReadOnlyList<DeployedModelRecord>> ListDeployedModelsOnAsync(string account, string deploymentId, CancellationToken ct = default) =>
         Read<IReadOnlyList<DeployedModelRecord>>(ct, db => db.Query(
-            $"SELECT {DeployedModelColumns} FROM deployed_models WHERE account = ? AND deployment = ? ORDER BY id", MapDeployedModel, account, deploymentId));
+            $"SELECT {DeployedModelColumns} FROM deployed_models WHERE account = @account AND deployment = @deployment ORDER BY id",
+            MapDeployedModel, ("account", account), ("deployment", deploymentId)));
 
     /// <inheritdoc />
     public Task<DeployedModelRecord> SetDeployedModelStateAsync(string account, string id, DeployedModelState state, CancellationToken ct = default) =>
@@ -90,19 +95,20 @@ public sealed partial class SqliteKilnStore
             {
                 throw KilnError.FailedPrecondition($"deployed model {current.Name} is being undeployed");
             }
-            db.Execute("UPDATE deployed_models SET state = ?, update_time = ? WHERE account = ? AND id = ?",
-                state.ToWireName(), Columns.Time(now), account, id);
+            db.Execute("UPDATE deployed_models SET state = @state, update_time = @now WHERE account = @account AND id = @id",
+                ("state", state.ToWireName()), ("now", Columns.Time(now)), ("account", account), ("id", id));
             return GetDeployedModel(db, account, id)!;
         });
 
     /// <inheritdoc />
     public Task<bool> DeleteDeployedModelAsync(string account, string id, CancellationToken ct = default) =>
-        Write(ct, (db, _) => db.Execute("DELETE FROM deployed_models WHERE account = ? AND id = ?", account, id) > 0);
+        Write(ct, (db, _) => db.Execute("DELETE FROM deployed_models WHERE account = @account AND id = @id", ("account", account), ("id", id)) > 0);
 
-    private static DeployedModelRecord? GetDeployedModel(SqliteDatabase db, string account, string id) =>
-        db.QuerySingle($"SELECT {DeployedModelColumns} FROM deployed_models WHERE account = ? AND id = ?", MapDeployedModel, account, id);
+    private static DeployedModelRecord? GetDeployedModel(SqlSession db, string account, string id) =>
+        db.QuerySingle($"SELECT {DeployedModelColumns} FROM deployed_models WHERE account = @account AND id = @id", MapDeployedModel,
+            ("account", account), ("id", id));
 
-    private static DeployedModelRecord MapDeployedModel(SqliteRow r) => new()
+    private static DeployedModelRecord MapDeployedModel(SqlRow r) => new()
     {
         Account = r.GetString(0),
         Id = r.GetString(1),

@@ -1,9 +1,18 @@
 using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
 using Kiln.Core.Names;
+using Kiln.Store.Sql;
 
 namespace Kiln.Store.Sqlite;
 
+/// <remarks>
+/// Each writer of a deployment row sets only the columns it owns (the spec by the API, the desired
+/// replica count by the autoscaler, state and status by the reconciler, the last request time by
+/// the gateway), so writers of different fields never undo each other. Every change except the
+/// last request time (bookkeeping that only moves forward, written every second under load) moves
+/// the row's <c>version</c>; a write given an expected version is refused with ABORTED when the
+/// row moved on since the caller read it.
+/// </remarks>
 public sealed partial class SqliteKilnStore
 {
     private const string DeploymentColumns = """
@@ -11,13 +20,21 @@ public sealed partial class SqliteKilnStore
         scale_up_window_ticks, scale_down_window_ticks, scale_to_zero_window_ticks, load_targets,
         unused_auto_delete_ticks, accelerator_type, accelerator_count, enable_addons, precision,
         state, status_code, status_message, desired_replica_count, generation, observed_generation,
-        created_by, create_time, update_time, delete_time, last_request_time, restart_generation
+        created_by, create_time, update_time, delete_time, last_request_time, restart_generation, version
         """;
 
     private const string SpecAssignments = """
-        base_model = ?, display_name = ?, min_replica_count = ?, max_replica_count = ?,
-        scale_up_window_ticks = ?, scale_down_window_ticks = ?, scale_to_zero_window_ticks = ?, load_targets = ?,
-        unused_auto_delete_ticks = ?, accelerator_type = ?, accelerator_count = ?, enable_addons = ?, precision = ?
+        base_model = @base_model, display_name = @display_name, min_replica_count = @min_replica_count,
+        max_replica_count = @max_replica_count, scale_up_window_ticks = @scale_up_window_ticks,
+        scale_down_window_ticks = @scale_down_window_ticks, scale_to_zero_window_ticks = @scale_to_zero_window_ticks,
+        load_targets = @load_targets, unused_auto_delete_ticks = @unused_auto_delete_ticks, accelerator_type = @accelerator_type,
+        accelerator_count = @accelerator_count, enable_addons = @enable_addons, precision = @precision
+        """;
+
+    private const string SpecParameters = """
+        @base_model, @display_name, @min_replica_count, @max_replica_count, @scale_up_window_ticks, @scale_down_window_ticks,
+        @scale_to_zero_window_ticks, @load_targets, @unused_auto_delete_ticks, @accelerator_type, @accelerator_count,
+        @enable_addons, @precision
         """;
 
     /// <inheritdoc />
@@ -33,11 +50,11 @@ public sealed partial class SqliteKilnStore
         }
         db.Execute($"""
             INSERT INTO deployments ({DeploymentColumns})
-            VALUES (?, ?, {string.Join(", ", Enumerable.Repeat("?", 13))}, ?, ?, ?, ?, 1, 0, ?, ?, ?, NULL, NULL, 1)
+            VALUES (@account, @id, {SpecParameters}, @state, @status_code, '', @desired, 1, 0, @created_by, @now, @now, NULL, NULL, 1, 1)
             """,
-            [deployment.Account, deployment.Id, .. SpecValues(deployment.Spec),
-             DeploymentState.Creating.ToWireName(), StatusCode.Ok.ToWireName(), "", deployment.DesiredReplicaCount,
-             deployment.CreatedBy, Columns.Time(now), Columns.Time(now)]);
+            [("account", deployment.Account), ("id", deployment.Id), .. SpecValues(deployment.Spec),
+             ("state", DeploymentState.Creating.ToWireName()), ("status_code", StatusCode.Ok.ToWireName()),
+             ("desired", deployment.DesiredReplicaCount), ("created_by", deployment.CreatedBy), ("now", Columns.Time(now))]);
         return LoadDeployment(db, deployment.Account, deployment.Id)!;
     });
 
@@ -48,7 +65,7 @@ public sealed partial class SqliteKilnStore
     /// <inheritdoc />
     public Task<Page<DeploymentRecord>> ListDeploymentsAsync(string account, PageRequest page, bool showDeleted = false, CancellationToken ct = default) =>
         Read(ct, db => ListPage(db, $"deployments/{account}/{(showDeleted ? "all" : "live")}", page, DeploymentColumns, "deployments",
-            showDeleted ? "account = ?" : "account = ? AND state <> 'DELETED'", [account], "id", MapDeployment, d => d.Id));
+            showDeleted ? "account = @account" : "account = @account AND state <> 'DELETED'", [("account", account)], "id", MapDeployment, d => d.Id));
 
     /// <inheritdoc />
     public Task<IReadOnlyList<DeploymentRecord>> ListLiveDeploymentsAsync(CancellationToken ct = default) => Read<IReadOnlyList<DeploymentRecord>>(ct, db =>
@@ -77,96 +94,151 @@ public sealed partial class SqliteKilnStore
             var desired = DesiredReplicas.Clamp(current.DesiredReplicaCount, spec);
             // Decided against the spec read in this transaction, so a concurrent PATCH cannot lose it.
             var restart = DeploymentSpecs.RequiresReplicaRestart(current.Spec, spec);
-            db.Execute($"""
-                UPDATE deployments SET {SpecAssignments}, desired_replica_count = ?, generation = generation + 1,
-                    restart_generation = CASE WHEN ? THEN generation + 1 ELSE restart_generation END, update_time = ?
-                WHERE account = ? AND id = ? AND generation = ?
+            return ChangeDeployment(db, current, $"""
+                {SpecAssignments}, desired_replica_count = @desired, generation = generation + 1,
+                restart_generation = CASE WHEN @restart THEN generation + 1 ELSE restart_generation END, update_time = @now
                 """,
-                [.. SpecValues(spec), desired, restart, Columns.Time(now), account, id, expectedGeneration]);
-            return LoadDeployment(db, account, id)!;
+                [.. SpecValues(spec), ("desired", desired), ("restart", restart), ("now", Columns.Time(now))]);
         });
 
     /// <inheritdoc />
-    /// <remarks>Writing DELETING or DELETED also sets the delete time if no request set it.</remarks>
     public Task<DeploymentRecord> UpdateDeploymentStatusAsync(string account, string id, DeploymentStatusUpdate update, CancellationToken ct = default) =>
+        UpdateDeploymentStatus(account, id, update, null, ct);
+
+    /// <inheritdoc />
+    public Task<DeploymentRecord> UpdateDeploymentStatusAsync(
+        string account, string id, DeploymentStatusUpdate update, long expectedVersion, CancellationToken ct = default) =>
+        UpdateDeploymentStatus(account, id, update, expectedVersion, ct);
+
+    /// <remarks>Writing DELETING or DELETED also sets the delete time if no request set it.</remarks>
+    private Task<DeploymentRecord> UpdateDeploymentStatus(string account, string id, DeploymentStatusUpdate update, long? expectedVersion, CancellationToken ct) =>
         Write(ct, (db, now) =>
         {
-            var current = LoadDeployment(db, account, id) ?? throw KilnError.NotFound("deployment", $"accounts/{account}/deployments/{id}");
+            var current = RequireDeploymentRecord(db, account, id);
             if (current.State == DeploymentState.Deleted && update.State != DeploymentState.Deleted)
             {
                 throw KilnError.FailedPrecondition($"deployment {current.Name} is deleted");
             }
+            RequireVersion(current, expectedVersion);
             if (current.DeleteTime is not null && !update.State.IsGoingAway())
             {
                 throw KilnError.Conflict($"deletion of deployment {current.Name} was requested meanwhile; assess it again");
             }
+            var goingAway = update.State.IsGoingAway();
+            var observed = Math.Min(current.Generation, Math.Max(current.ObservedGeneration, update.ObservedGeneration));
+            if (update.State == current.State && update.Status == current.Status && observed == current.ObservedGeneration
+                && (!goingAway || current.DeleteTime is not null))
+            {
+                return current; // nothing changes, so the version stays
+            }
             var updateTime = update.State == current.State ? current.UpdateTime : now;
-            db.Execute("""
-                UPDATE deployments
-                SET state = ?, status_code = ?, status_message = ?,
-                    observed_generation = MIN(generation, MAX(observed_generation, ?)), update_time = ?,
-                    delete_time = CASE WHEN ? THEN COALESCE(delete_time, ?) ELSE delete_time END
-                WHERE account = ? AND id = ?
+            return ChangeDeployment(db, current, """
+                state = @state, status_code = @status_code, status_message = @status_message,
+                observed_generation = MIN(generation, MAX(observed_generation, @observed)), update_time = @update_time,
+                delete_time = CASE WHEN @going_away THEN COALESCE(delete_time, @now) ELSE delete_time END
                 """,
-                update.State.ToWireName(), update.Status.Code.ToWireName(), update.Status.Message, update.ObservedGeneration,
-                Columns.Time(updateTime), update.State.IsGoingAway(), Columns.Time(now), account, id);
-            return LoadDeployment(db, account, id)!;
+                ("state", update.State.ToWireName()), ("status_code", update.Status.Code.ToWireName()), ("status_message", update.Status.Message),
+                ("observed", update.ObservedGeneration), ("update_time", Columns.Time(updateTime)), ("going_away", goingAway),
+                ("now", Columns.Time(now)));
         });
 
     /// <inheritdoc />
     public Task<DeploymentRecord> SetDesiredReplicaCountAsync(string account, string id, int desiredReplicaCount, CancellationToken ct = default) =>
+        SetDesiredReplicaCount(account, id, desiredReplicaCount, null, ct);
+
+    /// <inheritdoc />
+    public Task<DeploymentRecord> SetDesiredReplicaCountAsync(
+        string account, string id, int desiredReplicaCount, long expectedVersion, CancellationToken ct = default) =>
+        SetDesiredReplicaCount(account, id, desiredReplicaCount, expectedVersion, ct);
+
+    private Task<DeploymentRecord> SetDesiredReplicaCount(string account, string id, int desiredReplicaCount, long? expectedVersion, CancellationToken ct) =>
         Write(ct, (db, _) =>
         {
             var current = RequireMutableDeployment(db, account, id);
+            RequireVersion(current, expectedVersion);
             RequireDesiredInRange(desiredReplicaCount, current.Spec);
-            db.Execute("UPDATE deployments SET desired_replica_count = ? WHERE account = ? AND id = ?", desiredReplicaCount, account, id);
-            return current with { DesiredReplicaCount = desiredReplicaCount };
+            if (current.DesiredReplicaCount == desiredReplicaCount)
+            {
+                return current;
+            }
+            return ChangeDeployment(db, current, "desired_replica_count = @desired", ("desired", desiredReplicaCount));
         });
 
     /// <inheritdoc />
     public Task RecordDeploymentRequestAsync(string account, string id, DateTimeOffset requestTime, CancellationToken ct = default) =>
-        Write(ct, (db, _) =>
-        {
-            var changed = db.Execute(
-                "UPDATE deployments SET last_request_time = MAX(COALESCE(last_request_time, 0), ?) WHERE account = ? AND id = ?",
-                Columns.Time(requestTime), account, id);
-            return changed == 0 ? throw KilnError.NotFound("deployment", $"accounts/{account}/deployments/{id}") : true;
-        });
+        Write(ct, (db, _) => RecordLastRequest(db, account, id, requestTime) == 0
+            ? throw KilnError.NotFound("deployment", $"accounts/{account}/deployments/{id}")
+            : true);
 
     /// <inheritdoc />
     public Task<DeploymentRecord> RequestDeploymentDeletionAsync(string account, string id, CancellationToken ct = default) =>
         Write(ct, (db, now) =>
         {
-            var current = LoadDeployment(db, account, id) ?? throw KilnError.NotFound("deployment", $"accounts/{account}/deployments/{id}");
+            var current = RequireDeploymentRecord(db, account, id);
             if (current.DeleteTime is not null || current.State == DeploymentState.Deleted)
             {
                 return current;
             }
-            db.Execute("""
-                UPDATE deployments SET state = ?, status_code = ?, status_message = ?, delete_time = ?, update_time = ?
-                WHERE account = ? AND id = ?
-                """,
-                DeploymentState.Deleting.ToWireName(), StatusCode.Ok.ToWireName(), "deletion requested", Columns.Time(now), Columns.Time(now), account, id);
             // Its replicas go, and with them every addon loaded on them.
-            db.Execute("DELETE FROM deployed_models WHERE account = ? AND deployment = ?", account, id);
-            return LoadDeployment(db, account, id)!;
+            db.Execute("DELETE FROM deployed_models WHERE account = @account AND deployment = @id", ("account", account), ("id", id));
+            return ChangeDeployment(db, current, """
+                state = @state, status_code = @status_code, status_message = @status_message, delete_time = @now, update_time = @now
+                """,
+                ("state", DeploymentState.Deleting.ToWireName()), ("status_code", StatusCode.Ok.ToWireName()),
+                ("status_message", "deletion requested"), ("now", Columns.Time(now)));
         });
 
     /// <inheritdoc />
     public Task<bool> PurgeDeploymentAsync(string account, string id, CancellationToken ct = default) => Write(ct, (db, now) =>
     {
         CloseReplicaUsage(db, account, id, null, now);
-        return db.Execute("DELETE FROM deployments WHERE account = ? AND id = ?", account, id) > 0;
+        return db.Execute("DELETE FROM deployments WHERE account = @account AND id = @id", ("account", account), ("id", id)) > 0;
     });
 
-    private static DeploymentRecord RequireMutableDeployment(SqliteDatabase db, string account, string id)
+    // The gateway's bookkeeping: only moves forward and leaves the version alone (see the class remarks).
+    private static int RecordLastRequest(SqlSession db, string account, string id, DateTimeOffset time) => db.Execute(
+        "UPDATE deployments SET last_request_time = MAX(COALESCE(last_request_time, 0), @time) WHERE account = @account AND id = @id",
+        ("time", Columns.Time(time)), ("account", account), ("id", id));
+
+    /// <summary>
+    /// Sets <paramref name="assignments"/> on the row <paramref name="current"/> was read from and moves
+    /// its version, only if the version is still the one read: the transaction already holds the
+    /// write lock here, but the statement stays safe on its own (compare and set).
+    /// </summary>
+    private static DeploymentRecord ChangeDeployment(SqlSession db, DeploymentRecord current, string assignments, params (string, object?)[] args)
     {
-        var current = LoadDeployment(db, account, id) ?? throw KilnError.NotFound("deployment", $"accounts/{account}/deployments/{id}");
+        var changed = db.Execute($"""
+            UPDATE deployments SET {assignments}, version = version + 1
+            WHERE account = @account AND id = @id AND version = @version
+            """,
+            [.. args, ("account", current.Account), ("id", current.Id), ("version", current.Version)]);
+        if (changed == 0)
+        {
+            throw KilnError.Conflict($"deployment {current.Name} changed concurrently; read it again and retry");
+        }
+        return LoadDeployment(db, current.Account, current.Id)!;
+    }
+
+    private static DeploymentRecord RequireDeploymentRecord(SqlSession db, string account, string id) =>
+        LoadDeployment(db, account, id) ?? throw KilnError.NotFound("deployment", $"accounts/{account}/deployments/{id}");
+
+    private static DeploymentRecord RequireMutableDeployment(SqlSession db, string account, string id)
+    {
+        var current = RequireDeploymentRecord(db, account, id);
         if (current.DeleteTime is not null || current.State.IsGoingAway())
         {
             throw KilnError.FailedPrecondition($"deployment {current.Name} is {current.State.ToWireName()}; it can no longer change");
         }
         return current;
+    }
+
+    private static void RequireVersion(DeploymentRecord current, long? expectedVersion)
+    {
+        if (expectedVersion is { } expected && current.Version != expected)
+        {
+            throw KilnError.Conflict(
+                $"deployment {current.Name} changed concurrently: version is {current.Version}, expected {expected}; read it again and retry");
+        }
     }
 
     private static void RequireDesiredInRange(int desired, DeploymentSpec spec)
@@ -178,30 +250,33 @@ public sealed partial class SqliteKilnStore
         }
     }
 
-    private static List<DeploymentName> ServingDeployments(SqliteDatabase db, string modelName) =>
+    private static List<DeploymentName> ServingDeployments(SqlSession db, string modelName) =>
         db.Query("""
             SELECT d.account, d.id FROM deployments d
             WHERE d.delete_time IS NULL AND d.state NOT IN ('DELETING', 'DELETED')
-              AND (d.base_model = ? OR EXISTS (
+              AND (d.base_model = @model OR EXISTS (
                   SELECT 1 FROM deployed_models m
                   WHERE m.account = d.account AND m.deployment = d.id AND m.state <> 'UNDEPLOYING'
-                    AND 'accounts/' || m.account || '/models/' || m.model = ?))
+                    AND 'accounts/' || m.account || '/models/' || m.model = @model))
             ORDER BY d.account, d.id
-            """, r => new DeploymentName(r.GetString(0), r.GetString(1)), modelName, modelName);
+            """, r => new DeploymentName(r.GetString(0), r.GetString(1)), ("model", modelName));
 
-    private static object?[] SpecValues(DeploymentSpec s) =>
+    private static (string, object?)[] SpecValues(DeploymentSpec s) =>
     [
-        s.BaseModel, s.DisplayName, s.MinReplicaCount, s.MaxReplicaCount,
-        s.AutoscalingPolicy.ScaleUpWindow.Ticks, s.AutoscalingPolicy.ScaleDownWindow.Ticks, s.AutoscalingPolicy.ScaleToZeroWindow.Ticks,
-        Columns.Map(s.AutoscalingPolicy.LoadTargets),
-        s.UnusedAutoDeleteDuration.Ticks, s.AcceleratorType.ToWireName(), s.AcceleratorCount, s.EnableAddons,
-        s.Precision.ToWireName(),
+        ("base_model", s.BaseModel), ("display_name", s.DisplayName), ("min_replica_count", s.MinReplicaCount),
+        ("max_replica_count", s.MaxReplicaCount), ("scale_up_window_ticks", s.AutoscalingPolicy.ScaleUpWindow.Ticks),
+        ("scale_down_window_ticks", s.AutoscalingPolicy.ScaleDownWindow.Ticks),
+        ("scale_to_zero_window_ticks", s.AutoscalingPolicy.ScaleToZeroWindow.Ticks),
+        ("load_targets", Columns.Map(s.AutoscalingPolicy.LoadTargets)), ("unused_auto_delete_ticks", s.UnusedAutoDeleteDuration.Ticks),
+        ("accelerator_type", s.AcceleratorType.ToWireName()), ("accelerator_count", s.AcceleratorCount), ("enable_addons", s.EnableAddons),
+        ("precision", s.Precision.ToWireName()),
     ];
 
-    private static DeploymentRecord? LoadDeployment(SqliteDatabase db, string account, string id) =>
-        db.QuerySingle($"SELECT {DeploymentColumns} FROM deployments WHERE account = ? AND id = ?", MapDeployment, account, id);
+    private static DeploymentRecord? LoadDeployment(SqlSession db, string account, string id) =>
+        db.QuerySingle($"SELECT {DeploymentColumns} FROM deployments WHERE account = @account AND id = @id", MapDeployment,
+            ("account", account), ("id", id));
 
-    private static DeploymentRecord MapDeployment(SqliteRow r) => new()
+    private static DeploymentRecord MapDeployment(SqlRow r) => new()
     {
         Account = r.GetString(0),
         Id = r.GetString(1),
@@ -235,5 +310,6 @@ public sealed partial class SqliteKilnStore
         DeleteTime = Columns.Time(r.GetNullableInt64(24)),
         LastRequestTime = Columns.Time(r.GetNullableInt64(25)),
         RestartGeneration = r.GetInt64(26),
+        Version = r.GetInt64(27),
     };
 }

@@ -1,6 +1,7 @@
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
+using Kiln.Store.Sql;
 
 namespace Kiln.Store.Sqlite;
 
@@ -23,9 +24,13 @@ public sealed partial class SqliteKilnStore
         {
             throw KilnError.AlreadyExists("model", name.ToString());
         }
-        db.Execute($"INSERT INTO models ({ModelColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            model.Account, model.Id, model.DisplayName, model.Kind.ToWireName(), model.BaseModel, model.FilePath, model.Sha256,
-            model.SizeBytes, model.Architecture, model.ContextLength, model.State.ToWireName(), Columns.Time(now), Columns.Time(now));
+        db.Execute($"""
+            INSERT INTO models ({ModelColumns})
+            VALUES (@account, @id, @name, @kind, @base, @path, @sha, @size, @arch, @context, @state, @now, @now)
+            """,
+            ("account", model.Account), ("id", model.Id), ("name", model.DisplayName), ("kind", model.Kind.ToWireName()),
+            ("base", model.BaseModel), ("path", model.FilePath), ("sha", model.Sha256), ("size", model.SizeBytes),
+            ("arch", model.Architecture), ("context", model.ContextLength), ("state", model.State.ToWireName()), ("now", Columns.Time(now)));
         return LoadModel(db, model.Account, model.Id)!;
     });
 
@@ -34,19 +39,20 @@ public sealed partial class SqliteKilnStore
 
     /// <inheritdoc />
     public Task<Page<ModelRecord>> ListModelsAsync(string account, PageRequest page, CancellationToken ct = default) => Read(ct, db =>
-        ListPage(db, $"models/{account}", page, ModelColumns, "models", "account = ?", [account], "id", MapModel, m => m.Id));
+        ListPage(db, $"models/{account}", page, ModelColumns, "models", "account = @account", [("account", account)], "id", MapModel, m => m.Id));
 
     /// <inheritdoc />
     public Task<ModelRecord> UpdateModelAsync(ModelRecord model, CancellationToken ct = default) => Write(ct, (db, now) =>
     {
         RequireStoredModelState(model.State);
         var changed = db.Execute("""
-            UPDATE models SET display_name = ?, file_path = ?, sha256 = ?, size_bytes = ?, architecture = ?,
-                              context_length = ?, state = ?, update_time = ?
-            WHERE account = ? AND id = ?
+            UPDATE models SET display_name = @name, file_path = @path, sha256 = @sha, size_bytes = @size, architecture = @arch,
+                              context_length = @context, state = @state, update_time = @now
+            WHERE account = @account AND id = @id
             """,
-            model.DisplayName, model.FilePath, model.Sha256, model.SizeBytes, model.Architecture, model.ContextLength,
-            model.State.ToWireName(), Columns.Time(now), model.Account, model.Id);
+            ("name", model.DisplayName), ("path", model.FilePath), ("sha", model.Sha256), ("size", model.SizeBytes),
+            ("arch", model.Architecture), ("context", model.ContextLength), ("state", model.State.ToWireName()),
+            ("now", Columns.Time(now)), ("account", model.Account), ("id", model.Id));
         return changed == 0 ? throw KilnError.NotFound("model", $"accounts/{model.Account}/models/{model.Id}") : LoadModel(db, model.Account, model.Id)!;
     });
 
@@ -59,13 +65,13 @@ public sealed partial class SqliteKilnStore
         {
             throw KilnError.FailedPrecondition($"model {name} is served by {string.Join(", ", users)}; delete those deployments first");
         }
-        var addons = db.Query("SELECT account, id FROM models WHERE base_model = ? ORDER BY account, id",
-            r => $"accounts/{r.GetString(0)}/models/{r.GetString(1)}", name);
+        var addons = db.Query("SELECT account, id FROM models WHERE base_model = @name ORDER BY account, id",
+            r => $"accounts/{r.GetString(0)}/models/{r.GetString(1)}", ("name", name));
         if (addons.Count > 0)
         {
             throw KilnError.FailedPrecondition($"model {name} is the base of {string.Join(", ", addons)}; delete those addons first");
         }
-        return db.Execute("DELETE FROM models WHERE account = ? AND id = ?", account, id) > 0;
+        return db.Execute("DELETE FROM models WHERE account = @account AND id = @id", ("account", account), ("id", id)) > 0;
     });
 
     private static void RequireStoredModelState(ModelState state)
@@ -76,10 +82,10 @@ public sealed partial class SqliteKilnStore
         }
     }
 
-    private static ModelRecord? LoadModel(SqliteDatabase db, string account, string id) =>
-        db.QuerySingle($"SELECT {ModelColumns} FROM models WHERE account = ? AND id = ?", MapModel, account, id);
+    private static ModelRecord? LoadModel(SqlSession db, string account, string id) =>
+        db.QuerySingle($"SELECT {ModelColumns} FROM models WHERE account = @account AND id = @id", MapModel, ("account", account), ("id", id));
 
-    private static ModelRecord MapModel(SqliteRow r) => new()
+    private static ModelRecord MapModel(SqlRow r) => new()
     {
         Account = r.GetString(0),
         Id = r.GetString(1),

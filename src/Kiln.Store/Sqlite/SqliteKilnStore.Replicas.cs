@@ -1,6 +1,7 @@
 using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
 using Kiln.Core.Names;
+using Kiln.Store.Sql;
 
 namespace Kiln.Store.Sqlite;
 
@@ -18,24 +19,27 @@ public sealed partial class SqliteKilnStore
         ResourceNames.RequireValidId(replica.ReplicaId, "replica");
         RequireDeployment(db, replica.Account, replica.DeploymentId);
         db.Execute($"""
-            INSERT INTO replicas ({ReplicaColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO replicas ({ReplicaColumns})
+            VALUES (@account, @deployment, @id, @phase, @generation, @pid, @port, @host, @start, @ready, @failures, @error, @now)
             ON CONFLICT (account, deployment, id) DO UPDATE SET
                 phase = excluded.phase, generation = excluded.generation, pid = excluded.pid, port = excluded.port,
                 host = excluded.host, start_time = excluded.start_time, ready_time = excluded.ready_time,
                 failure_count = excluded.failure_count, last_error = excluded.last_error, update_time = excluded.update_time
             """,
-            replica.Account, replica.DeploymentId, replica.ReplicaId, replica.Phase.ToWireName(), replica.Generation,
-            replica.Pid, replica.Port, replica.Host, Columns.Time(replica.StartTime), Columns.Time(replica.ReadyTime),
-            replica.FailureCount, replica.LastError, Columns.Time(now));
+            ("account", replica.Account), ("deployment", replica.DeploymentId), ("id", replica.ReplicaId), ("phase", replica.Phase.ToWireName()),
+            ("generation", replica.Generation), ("pid", replica.Pid), ("port", replica.Port), ("host", replica.Host),
+            ("start", Columns.Time(replica.StartTime)), ("ready", Columns.Time(replica.ReadyTime)), ("failures", replica.FailureCount),
+            ("error", replica.LastError), ("now", Columns.Time(now)));
         TrackReplicaUsage(db, replica, now);
-        return db.QuerySingle($"SELECT {ReplicaColumns} FROM replicas WHERE account = ? AND deployment = ? AND id = ?",
-            MapReplica, replica.Account, replica.DeploymentId, replica.ReplicaId)!;
+        return db.QuerySingle($"SELECT {ReplicaColumns} FROM replicas WHERE account = @account AND deployment = @deployment AND id = @id",
+            MapReplica, ("account", replica.Account), ("deployment", replica.DeploymentId), ("id", replica.ReplicaId))!;
     });
 
     /// <inheritdoc />
     public Task<IReadOnlyList<ReplicaRecord>> ListReplicasAsync(string account, string deploymentId, CancellationToken ct = default) =>
         Read<IReadOnlyList<ReplicaRecord>>(ct, db => db.Query(
-            $"SELECT {ReplicaColumns} FROM replicas WHERE account = ? AND deployment = ? ORDER BY id", MapReplica, account, deploymentId));
+            $"SELECT {ReplicaColumns} FROM replicas WHERE account = @account AND deployment = @deployment ORDER BY id",
+            MapReplica, ("account", account), ("deployment", deploymentId)));
 
     /// <inheritdoc />
     public Task<IReadOnlyList<ReplicaRecord>> ListAllReplicasAsync(CancellationToken ct = default) =>
@@ -47,7 +51,8 @@ public sealed partial class SqliteKilnStore
         Write(ct, (db, now) =>
         {
             CloseReplicaUsage(db, account, deploymentId, replicaId, now);
-            return db.Execute("DELETE FROM replicas WHERE account = ? AND deployment = ? AND id = ?", account, deploymentId, replicaId) > 0;
+            return db.Execute("DELETE FROM replicas WHERE account = @account AND deployment = @deployment AND id = @id",
+                ("account", account), ("deployment", deploymentId), ("id", replicaId)) > 0;
         });
 
     /// <inheritdoc />
@@ -59,9 +64,12 @@ public sealed partial class SqliteKilnStore
                 throw KilnError.InvalidArgument("event type must not be empty");
             }
             RequireDeployment(db, account, deploymentId);
-            db.Execute("INSERT INTO deployment_events (account, deployment, time, type, message) VALUES (?, ?, ?, ?, ?)",
-                account, deploymentId, Columns.Time(now), type, message);
-            return new DeploymentEvent(db.Scalar("SELECT last_insert_rowid()"), account, deploymentId, now, type, message);
+            var seq = db.Scalar("""
+                INSERT INTO deployment_events (account, deployment, time, type, message)
+                VALUES (@account, @deployment, @time, @type, @message) RETURNING seq
+                """,
+                ("account", account), ("deployment", deploymentId), ("time", Columns.Time(now)), ("type", type), ("message", message));
+            return new DeploymentEvent(seq, account, deploymentId, now, type, message);
         });
 
     /// <inheritdoc />
@@ -74,23 +82,23 @@ public sealed partial class SqliteKilnStore
             }
             var newestFirst = db.Query("""
                 SELECT seq, account, deployment, time, type, message FROM deployment_events
-                WHERE account = ? AND deployment = ? ORDER BY seq DESC LIMIT ?
+                WHERE account = @account AND deployment = @deployment ORDER BY seq DESC LIMIT @limit
                 """,
                 r => new DeploymentEvent(r.GetInt64(0), r.GetString(1), r.GetString(2), Columns.Time(r.GetInt64(3)), r.GetString(4), r.GetString(5)),
-                account, deploymentId, limit);
+                ("account", account), ("deployment", deploymentId), ("limit", limit));
             newestFirst.Reverse();
             return newestFirst;
         });
 
-    private static void RequireDeployment(SqliteDatabase db, string account, string id)
+    private static void RequireDeployment(SqlSession db, string account, string id)
     {
-        if (db.Scalar("SELECT COUNT(*) FROM deployments WHERE account = ? AND id = ?", account, id) == 0)
+        if (db.Scalar("SELECT COUNT(*) FROM deployments WHERE account = @account AND id = @id", ("account", account), ("id", id)) == 0)
         {
             throw KilnError.NotFound("deployment", $"accounts/{account}/deployments/{id}");
         }
     }
 
-    private static ReplicaRecord MapReplica(SqliteRow r) => new()
+    private static ReplicaRecord MapReplica(SqlRow r) => new()
     {
         Account = r.GetString(0),
         DeploymentId = r.GetString(1),

@@ -1,4 +1,5 @@
 using Kiln.Core.Deployments;
+using Kiln.Store.Sql;
 
 namespace Kiln.Store.Sqlite;
 
@@ -15,20 +16,19 @@ public sealed partial class SqliteKilnStore
                 var minute = Columns.Time(u.Time) / MinuteMs * MinuteMs;
                 db.Execute("""
                     INSERT INTO request_usage (account, api_key, deployment, model, minute, requests, prompt_tokens, completion_tokens)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (@account, @key, @deployment, @model, @minute, @requests, @prompt, @completion)
                     ON CONFLICT (account, minute, deployment, api_key, model) DO UPDATE SET
                         requests = requests + excluded.requests,
                         prompt_tokens = prompt_tokens + excluded.prompt_tokens,
                         completion_tokens = completion_tokens + excluded.completion_tokens
                     """,
-                    u.Account, u.ApiKeyId, u.DeploymentId, u.Model, minute, u.Requests, u.PromptTokens, u.CompletionTokens);
+                    ("account", u.Account), ("key", u.ApiKeyId), ("deployment", u.DeploymentId), ("model", u.Model), ("minute", minute),
+                    ("requests", u.Requests), ("prompt", u.PromptTokens), ("completion", u.CompletionTokens));
             }
             // A deployment purged meanwhile simply matches no row.
             foreach (var r in lastRequests)
             {
-                db.Execute(
-                    "UPDATE deployments SET last_request_time = MAX(COALESCE(last_request_time, 0), ?) WHERE account = ? AND id = ?",
-                    Columns.Time(r.Time), r.Account, r.DeploymentId);
+                RecordLastRequest(db, r.Account, r.DeploymentId, r.Time);
             }
             return true;
         });
@@ -53,22 +53,22 @@ public sealed partial class SqliteKilnStore
         Read<IReadOnlyList<ReplicaUsageRecord>>(ct, db =>
         {
             // An interval counts when it overlaps the window: it began before the end and had not stopped by the start.
-            var conditions = new List<string> { "account = ?" };
-            var args = new List<object?> { account };
+            var conditions = new List<string> { "account = @account" };
+            var args = new List<(string, object?)> { ("account", account) };
             if (query.DeploymentId is { } d)
             {
-                conditions.Add("deployment = ?");
-                args.Add(d);
+                conditions.Add("deployment = @deployment");
+                args.Add(("deployment", d));
             }
             if (query.End is { } end)
             {
-                conditions.Add("ready_time < ?");
-                args.Add(Columns.Time(end));
+                conditions.Add("ready_time < @end");
+                args.Add(("end", Columns.Time(end)));
             }
             if (query.Start is { } start)
             {
-                conditions.Add("(stop_time IS NULL OR stop_time > ?)");
-                args.Add(Columns.Time(start));
+                conditions.Add("(stop_time IS NULL OR stop_time > @start)");
+                args.Add(("start", Columns.Time(start)));
             }
             return db.Query($"""
                 SELECT account, deployment, replica, accelerator_type, accelerator_count, ready_time, stop_time
@@ -82,7 +82,7 @@ public sealed partial class SqliteKilnStore
 
     // Bills a replica from the READY it was written with until any other phase (STOPPING still
     // serves its drain, so it still counts) or its removal.
-    private static void TrackReplicaUsage(SqliteDatabase db, ReplicaRecord replica, DateTimeOffset now)
+    private static void TrackReplicaUsage(SqlSession db, ReplicaRecord replica, DateTimeOffset now)
     {
         var billable = replica.Phase is ReplicaPhase.Ready or ReplicaPhase.Stopping && replica.ReadyTime is not null;
         if (!billable)
@@ -93,41 +93,45 @@ public sealed partial class SqliteKilnStore
         var ready = Columns.Time(replica.ReadyTime!.Value);
         // A new ready time ends the previous interval first (a replica that became ready again).
         db.Execute("""
-            UPDATE replica_usage SET stop_time = MAX(ready_time, ?)
-            WHERE account = ? AND deployment = ? AND replica = ? AND stop_time IS NULL AND ready_time <> ?
-            """, Columns.Time(now), replica.Account, replica.DeploymentId, replica.ReplicaId, ready);
-        var spec = db.QuerySingle("SELECT accelerator_type, accelerator_count FROM deployments WHERE account = ? AND id = ?",
-            r => (Type: r.GetString(0), Count: r.GetInt32(1)), replica.Account, replica.DeploymentId);
+            UPDATE replica_usage SET stop_time = MAX(ready_time, @now)
+            WHERE account = @account AND deployment = @deployment AND replica = @replica AND stop_time IS NULL AND ready_time <> @ready
+            """, ("now", Columns.Time(now)), ("account", replica.Account), ("deployment", replica.DeploymentId), ("replica", replica.ReplicaId),
+            ("ready", ready));
+        var spec = db.QuerySingle("SELECT accelerator_type, accelerator_count FROM deployments WHERE account = @account AND id = @id",
+            r => (Type: r.GetString(0), Count: r.GetInt32(1)), ("account", replica.Account), ("id", replica.DeploymentId));
         db.Execute("""
             INSERT INTO replica_usage (account, deployment, replica, accelerator_type, accelerator_count, ready_time, stop_time)
-            VALUES (?, ?, ?, ?, ?, ?, NULL) ON CONFLICT DO NOTHING
-            """, replica.Account, replica.DeploymentId, replica.ReplicaId, spec.Type, spec.Count, ready);
+            VALUES (@account, @deployment, @replica, @type, @count, @ready, NULL) ON CONFLICT DO NOTHING
+            """, ("account", replica.Account), ("deployment", replica.DeploymentId), ("replica", replica.ReplicaId),
+            ("type", spec.Type), ("count", spec.Count), ("ready", ready));
     }
 
-    private static void CloseReplicaUsage(SqliteDatabase db, string account, string deploymentId, string? replicaId, DateTimeOffset now) =>
+    private static void CloseReplicaUsage(SqlSession db, string account, string deploymentId, string? replicaId, DateTimeOffset now) =>
         db.Execute($"""
-            UPDATE replica_usage SET stop_time = MAX(ready_time, ?)
-            WHERE account = ? AND deployment = ?{(replicaId is null ? "" : " AND replica = ?")} AND stop_time IS NULL
-            """, replicaId is null ? [Columns.Time(now), account, deploymentId] : [Columns.Time(now), account, deploymentId, replicaId]);
+            UPDATE replica_usage SET stop_time = MAX(ready_time, @now)
+            WHERE account = @account AND deployment = @deployment{(replicaId is null ? "" : " AND replica = @replica")} AND stop_time IS NULL
+            """, replicaId is null
+                ? [("now", Columns.Time(now)), ("account", account), ("deployment", deploymentId)]
+                : [("now", Columns.Time(now)), ("account", account), ("deployment", deploymentId), ("replica", replicaId)]);
 
-    private static (string Where, object?[] Args) Window(string account, UsageQuery query, string startColumn, string endColumn)
+    private static (string Where, (string, object?)[] Args) Window(string account, UsageQuery query, string startColumn, string endColumn)
     {
-        var conditions = new List<string> { "account = ?" };
-        var args = new List<object?> { account };
+        var conditions = new List<string> { "account = @account" };
+        var args = new List<(string, object?)> { ("account", account) };
         if (query.DeploymentId is { } d)
         {
-            conditions.Add("deployment = ?");
-            args.Add(d);
+            conditions.Add("deployment = @deployment");
+            args.Add(("deployment", d));
         }
         if (query.Start is { } start)
         {
-            conditions.Add($"{startColumn} >= ?");
-            args.Add(Columns.Time(start) / MinuteMs * MinuteMs);
+            conditions.Add($"{startColumn} >= @start");
+            args.Add(("start", Columns.Time(start) / MinuteMs * MinuteMs));
         }
         if (query.End is { } end)
         {
-            conditions.Add($"{endColumn} < ?");
-            args.Add(Columns.Time(end));
+            conditions.Add($"{endColumn} < @end");
+            args.Add(("end", Columns.Time(end)));
         }
         return (string.Join(" AND ", conditions), [.. args]);
     }

@@ -1,30 +1,41 @@
+using System.Collections.Concurrent;
 using Kiln.Core.Errors;
 using Kiln.Core.Time;
+using Kiln.Store.Sql;
+using Microsoft.Data.Sqlite;
 
 namespace Kiln.Store.Sqlite;
 
 /// <summary>
-/// The embedded store: one SQLite file in WAL mode, migrated on open.
+/// The embedded store: one SQLite file in WAL mode (Microsoft.Data.Sqlite), migrated on open.
 /// </summary>
 /// <remarks>
-/// One connection serves the process, guarded by a lock: SQLite admits one writer at a time
-/// anyway, and every operation here takes microseconds, so a pool would add contention handling
-/// without adding throughput. Every operation runs in its own transaction (IMMEDIATE for writes,
-/// so checks and changes are atomic even against other processes sharing the file, which wait up
-/// to the busy timeout). The async methods complete synchronously. Times come from the injected
-/// clock, truncated to milliseconds.
+/// Writes go through one connection, guarded by a lock: SQLite admits one writer at a time anyway,
+/// and queueing on a lock costs less than contending on SQLite's busy handler. Reads take a
+/// connection of their own from a small pool, so they never wait for a write (WAL gives each read a
+/// snapshot of everything committed before it began). Every operation runs in its own transaction
+/// (IMMEDIATE for writes, so checks and changes are atomic even against other processes sharing
+/// the file, which wait up to the busy timeout). Each connection keeps its statements prepared. The
+/// async methods complete synchronously. Times come from the injected clock, truncated to
+/// milliseconds.
 /// </remarks>
 public sealed partial class SqliteKilnStore : IKilnStore
 {
-    private readonly SqliteDatabase _db;
-    private readonly IClock _clock;
-    private readonly Lock _gate = new();
-    private bool _disposed;
+    // Idle read connections kept open; more are opened under a burst and closed after it.
+    private const int MaxIdleReaders = 4;
 
-    private SqliteKilnStore(SqliteDatabase db, IClock clock, string path)
+    private readonly SqlSession _writer;
+    private readonly Lock _writeGate = new();
+    private readonly ConcurrentBag<SqlSession> _readers = [];
+    private readonly IClock _clock;
+    private readonly TimeSpan _busyTimeout;
+    private volatile bool _disposed;
+
+    private SqliteKilnStore(SqlSession writer, IClock clock, string path, TimeSpan busyTimeout)
     {
-        _db = db;
+        _writer = writer;
         _clock = clock;
+        _busyTimeout = busyTimeout;
         Path = path;
     }
 
@@ -39,7 +50,7 @@ public sealed partial class SqliteKilnStore : IKilnStore
     /// </summary>
     /// <param name="path">The database file; its directory is created if missing.</param>
     /// <param name="clock">Source of timestamps; the system clock by default.</param>
-    /// <param name="busyTimeout">How long to wait for another process's write lock (default 5 s).</param>
+    /// <param name="busyTimeout">How long to wait for another process's write lock (default 5 s; at least 1 s).</param>
     public static SqliteKilnStore Open(string path, IClock? clock = null, TimeSpan? busyTimeout = null)
     {
         var full = System.IO.Path.GetFullPath(path);
@@ -49,55 +60,98 @@ public sealed partial class SqliteKilnStore : IKilnStore
             Directory.CreateDirectory(dir);
         }
         clock ??= SystemClock.Instance;
-        SqliteDatabase db;
+        var timeout = busyTimeout ?? TimeSpan.FromSeconds(5);
+        SqlSession? writer = null;
         try
         {
-            db = SqliteDatabase.Open(full, busyTimeout ?? TimeSpan.FromSeconds(5));
-        }
-        catch (SqliteException e)
-        {
-            throw Translate(e);
-        }
-        try
-        {
-            Migrator.Migrate(db, Columns.Time(clock.UtcNow));
+            writer = SqliteConnections.Open(full, timeout);
+            Migrator.Migrate(writer, Columns.Time(clock.UtcNow));
+            return new SqliteKilnStore(writer, clock, full, timeout);
         }
         catch (Exception e)
         {
-            db.Dispose();
+            writer?.Dispose();
             throw e is SqliteException s ? Translate(s) : e;
         }
-        return new SqliteKilnStore(db, clock, full);
     }
 
     /// <summary>The schema version recorded in the database.</summary>
-    public long SchemaVersion()
-    {
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            return Migrator.CurrentVersion(_db);
-        }
-    }
+    public long SchemaVersion() => Read(CancellationToken.None, Migrator.CurrentVersion).GetAwaiter().GetResult();
 
-    /// <summary>Closes the connection.</summary>
+    /// <summary>The version of the SQLite library in use.</summary>
+    public string SqliteVersion() => Read(CancellationToken.None, db => db.QuerySingle("SELECT sqlite_version()", r => r.GetString(0))!).GetAwaiter().GetResult();
+
+    /// <summary>Closes the connections; operations already running finish first.</summary>
     public void Dispose()
     {
-        lock (_gate)
+        lock (_writeGate)
         {
-            if (!_disposed)
+            if (_disposed)
             {
-                _disposed = true;
-                _db.Dispose();
+                return;
             }
+            _disposed = true;
+            _writer.Dispose();
+        }
+        while (_readers.TryTake(out var reader))
+        {
+            reader.Dispose();
         }
     }
 
-    private Task<T> Read<T>(CancellationToken ct, Func<SqliteDatabase, T> body) => Run(false, ct, (db, _) => body(db));
+    private Task<T> Read<T>(CancellationToken ct, Func<SqlSession, T> body)
+    {
+        if (ct.IsCancellationRequested)
+        {
+            return Task.FromCanceled<T>(ct);
+        }
+        SqlSession? reader = null;
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_readers.TryTake(out reader))
+            {
+                reader = SqliteConnections.Open(Path, _busyTimeout, readOnly: true);
+            }
+            T result;
+            using (var tx = reader.Begin(write: false))
+            {
+                result = body(reader);
+                tx.Commit();
+            }
+            Release(reader);
+            return Task.FromResult(result);
+        }
+        catch (KilnError e) when (reader is not null)
+        {
+            // The operation refused its input; its transaction is rolled back and the connection is fine.
+            Release(reader);
+            return Task.FromException<T>(e);
+        }
+        catch (Exception e)
+        {
+            // A connection that failed mid-operation is not trusted again.
+            reader?.Dispose();
+            return Task.FromException<T>(e is SqliteException s ? Translate(s) : e);
+        }
+    }
 
-    private Task<T> Write<T>(CancellationToken ct, Func<SqliteDatabase, DateTimeOffset, T> body) => Run(true, ct, body);
+    private void Release(SqlSession reader)
+    {
+        if (_disposed || _readers.Count >= MaxIdleReaders)
+        {
+            reader.Dispose();
+            return;
+        }
+        _readers.Add(reader);
+        // Dispose may have drained the pool between the check and the add.
+        if (_disposed && _readers.TryTake(out var late))
+        {
+            late.Dispose();
+        }
+    }
 
-    private Task<T> Run<T>(bool write, CancellationToken ct, Func<SqliteDatabase, DateTimeOffset, T> body)
+    private Task<T> Write<T>(CancellationToken ct, Func<SqlSession, DateTimeOffset, T> body)
     {
         if (ct.IsCancellationRequested)
         {
@@ -105,11 +159,11 @@ public sealed partial class SqliteKilnStore : IKilnStore
         }
         try
         {
-            lock (_gate)
+            lock (_writeGate)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                using var tx = _db.Begin(write);
-                var result = body(_db, Columns.Truncate(_clock.UtcNow));
+                using var tx = _writer.Begin(write: true);
+                var result = body(_writer, Columns.Truncate(_clock.UtcNow));
                 tx.Commit();
                 return Task.FromResult(result);
             }
@@ -124,23 +178,28 @@ public sealed partial class SqliteKilnStore : IKilnStore
         }
     }
 
+    private const int Busy = 5;
+    private const int ConstraintForeignKey = 787;
+    private const int ConstraintPrimaryKey = 1555;
+    private const int ConstraintUnique = 2067;
+
     private static KilnError Translate(SqliteException e) => e switch
     {
-        { IsBusy: true } => KilnError.Unavailable($"the database is busy: {e.Message}"),
-        { IsDuplicate: true } => new KilnError(StatusCode.AlreadyExists, $"already exists: {e.Message}"),
-        { IsForeignKey: true } => new KilnError(StatusCode.NotFound, $"a referenced resource does not exist: {e.Message}"),
+        { SqliteErrorCode: Busy } => KilnError.Unavailable($"the database is busy: {e.Message}"),
+        { SqliteExtendedErrorCode: ConstraintPrimaryKey or ConstraintUnique } => new KilnError(StatusCode.AlreadyExists, $"already exists: {e.Message}"),
+        { SqliteExtendedErrorCode: ConstraintForeignKey } => new KilnError(StatusCode.NotFound, $"a referenced resource does not exist: {e.Message}"),
         _ => KilnError.Internal($"database error: {e.Message}", e),
     };
 
     private static Page<T> ListPage<T>(
-        SqliteDatabase db, string scope, PageRequest page, string columns, string table, string where,
-        object?[] args, string key, Func<SqliteRow, T> map, Func<T, string> keyOf)
+        SqlSession db, string scope, PageRequest page, string columns, string table, string where,
+        (string, object?)[] args, string key, Func<SqlRow, T> map, Func<T, string> keyOf)
     {
         var size = page.EffectiveSize;
         var after = PageTokens.Decode(scope, page.PageToken);
         var total = (int)db.Scalar($"SELECT COUNT(*) FROM {table} WHERE {where}", args);
-        var sql = $"SELECT {columns} FROM {table} WHERE {where}{(after is null ? "" : $" AND {key} > ?")} ORDER BY {key} LIMIT ?";
-        object?[] queryArgs = after is null ? [.. args, size + 1] : [.. args, after, size + 1];
+        var sql = $"SELECT {columns} FROM {table} WHERE {where}{(after is null ? "" : $" AND {key} > @after")} ORDER BY {key} LIMIT @limit";
+        (string, object?)[] queryArgs = after is null ? [.. args, ("limit", size + 1)] : [.. args, ("after", after), ("limit", size + 1)];
         var rows = db.Query(sql, map, queryArgs);
         string? next = null;
         if (rows.Count > size)

@@ -1,0 +1,29 @@
+using System.Data.Common;
+
+namespace Kiln.Store.Sql;
+
+/// <summary>The current row of a query; valid only inside the mapping callback.</summary>
+internal readonly struct SqlRow
+{
+    private readonly DbDataReader _reader;
+
+    internal SqlRow(DbDataReader reader) => _reader = reader;
+
+    public bool IsNull(int column) => _reader.IsDBNull(column);
+
+    public long GetInt64(int column) => _reader.GetInt64(column);
+
+    public int GetInt32(int column) => checked((int)GetInt64(column));
+
+    public bool GetBool(int column) => GetInt64(column) != 0;
+
+    public double GetDouble(int column) => _reader.GetDouble(column);
+
+    public string GetString(int column) => GetNullableString(column) ?? throw new InvalidOperationException($"column {column} is NULL");
+
+    public string? GetNullableString(int column) => IsNull(column) ? null : _reader.GetString(column);
+
+    public long? GetNullableInt64(int column) => IsNull(column) ? null : GetInt64(column);
+
+    public int? GetNullableInt32(int column) => IsNull(column) ? null : GetInt32(column);
+}
