@@ -50,9 +50,7 @@ public sealed class DeploymentWaiter(CommandContext ctx)
                 {
                     line.Show(Describe(last));
                     var state = Json.Str(last, "state");
-                    // READY alone is not enough after a scale-up: every desired replica must be ready.
-                    if (goal == Goal.Ready && state == "READY" && (Json.Long(last, "replicaCount") ?? 0) >= (Json.Long(last, "desiredReplicaCount") ?? 0)
-                        || goal == Goal.Deleted && state == "DELETED")
+                    if (goal == Goal.Ready && state == "READY" && Settled(last) || goal == Goal.Deleted && state == "DELETED")
                         return last;
                     if (state == "FAILED")
                         throw new CommandFailedException($"deployment {name} FAILED: {DescribeStatus(last)}");
@@ -81,6 +79,14 @@ public sealed class DeploymentWaiter(CommandContext ctx)
             line.End();
         }
     }
+
+    /// <summary>
+    /// READY alone is not enough after a change: the spec must be rolled out (observedGeneration up
+    /// to generation, when the server reports them) and every desired replica ready.
+    /// </summary>
+    private static bool Settled(JsonObject d) =>
+        (Json.Long(d, "replicaCount") ?? 0) >= (Json.Long(d, "desiredReplicaCount") ?? 0)
+        && (Json.Long(d, "observedGeneration") ?? 0) >= (Json.Long(d, "generation") ?? 0);
 
     /// <summary>"State: CREATING  replicas 0/1 ready (1 initializing)".</summary>
     public static string Describe(JsonObject d)

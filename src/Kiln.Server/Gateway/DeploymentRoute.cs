@@ -13,7 +13,6 @@ public sealed class DeploymentRoute(DeploymentName name, int maxHeld)
     private volatile ReplicaEndpoint[] _endpoints = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lastRequestTicks;
-    private int _waking;
 
     /// <summary><c>accounts/A/deployments/D</c>.</summary>
     public DeploymentName Name { get; } = name;
@@ -84,15 +83,6 @@ public sealed class DeploymentRoute(DeploymentName name, int maxHeld)
 
     /// <summary>Completes when the READY set next changes.</summary>
     public Task Changed => Volatile.Read(ref _changed).Task;
-
-    /// <summary>
-    /// Claims the right to wake the deployment (write its desired count); false while another
-    /// request is doing it. Release with <see cref="EndWake"/>.
-    /// </summary>
-    public bool BeginWake() => Interlocked.CompareExchange(ref _waking, 1, 0) == 0;
-
-    /// <summary>Ends a wake claimed by <see cref="BeginWake"/>.</summary>
-    public void EndWake() => Volatile.Write(ref _waking, 0);
 
     /// <summary>True while it may serve: its deletion was not requested.</summary>
     public bool IsServing => Record.DeleteTime is null && Record.State is not (DeploymentState.Deleting or DeploymentState.Deleted);

@@ -1,17 +1,14 @@
 using Kiln.Core.Deployments;
-using Kiln.Core.Errors;
 using Kiln.Server.Signals;
-using Kiln.Store;
 
 namespace Kiln.Server.Gateway;
 
 /// <summary>
-/// Holds a request while its deployment has no READY replica it may use: wakes the deployment
-/// (desired count from zero to its first replica at once, no scale-up window), prompts the
-/// reconciler and the directory while it waits, and gives up with 503 DEPLOYMENT_SCALING_UP past
+/// Holds a request while its deployment has no READY replica it may use: asks for a deployment at
+/// zero to be woken (<see cref="WakeRequests"/>), prompts the reconciler and the directory while it waits, and gives up with 503 DEPLOYMENT_SCALING_UP past
 /// the hold timeout or when the deployment's hold queue is full.
 /// </summary>
-public sealed class HoldGate(IKilnStore store, ReconcileSignal reconcile, ReplicaDirectory directory, GatewayOptions options, ILogger<HoldGate> log)
+public sealed class HoldGate(WakeRequests wakes, ReconcileSignal reconcile, ReplicaDirectory directory, GatewayOptions options)
 {
     // While requests wait, the reconciler probes starting replicas this often instead of once per interval.
     private static readonly TimeSpan PromptInterval = TimeSpan.FromMilliseconds(100);
@@ -32,7 +29,7 @@ public sealed class HoldGate(IKilnStore store, ReconcileSignal reconcile, Replic
                 throw new OpenAiError(503, $"Deployment {route.Name} is being deleted.", "service_unavailable", "DEPLOYMENT_DELETED");
             }
             ThrowIfFailed(route);
-            await WakeAsync(route, ct);
+            Wake(route);
             var left = deadline - DateTimeOffset.UtcNow;
             if (left <= TimeSpan.Zero)
             {
@@ -62,36 +59,15 @@ public sealed class HoldGate(IKilnStore store, ReconcileSignal reconcile, Replic
         }
     }
 
-    /// <summary>Sets the desired count to the first replica when it is zero (one writer at a time).</summary>
-    private async Task WakeAsync(DeploymentRoute route, CancellationToken ct)
+    /// <summary>
+    /// Asks the autoscaler, the desired count's only writer, to wake a deployment at zero: it raises
+    /// the count to the first replica at once, with no scale-up window.
+    /// </summary>
+    private void Wake(DeploymentRoute route)
     {
-        var d = route.Record;
-        if (d.DesiredReplicaCount > 0 || !route.BeginWake())
+        if (route.Record.DesiredReplicaCount == 0)
         {
-            return;
-        }
-        try
-        {
-            var fresh = await store.GetDeploymentAsync(d.Account, d.Id, ct);
-            if (fresh is null || fresh.DesiredReplicaCount > 0 || fresh.DeleteTime is not null)
-            {
-                return;
-            }
-            var to = Math.Clamp(1, fresh.Spec.MinReplicaCount, fresh.Spec.MaxReplicaCount);
-            var updated = await store.SetDesiredReplicaCountAsync(d.Account, d.Id, to, ct);
-            var why = $"wake 0 -> {to}: {route.Held.Count} request(s) held at the gateway";
-            log.LogInformation("{Deployment} Autoscaled: {Message}", d.Name, why);
-            await store.AppendEventAsync(d.Account, d.Id, "Autoscaled", why, ct);
-            route.Update(updated, route.Endpoints.Select(e => (e.ReplicaId, e.BaseUri)).ToList());
-            reconcile.Wake();
-        }
-        catch (KilnError e) when (e.Code is StatusCode.FailedPrecondition or StatusCode.NotFound)
-        {
-            log.LogInformation("not waking {Deployment}: {Reason}", d.Name, e.Message);
-        }
-        finally
-        {
-            route.EndWake();
+            wakes.Request(route.Name);
         }
     }
 }

@@ -44,6 +44,7 @@ public static class ServerHost
         builder.Services.AddSingleton(options.Reconciler);
         builder.Services.AddSingleton(options.Addons);
         builder.Services.AddSingleton<ReconcileSignal>();
+        builder.Services.AddSingleton<WakeRequests>();
         builder.Services.AddSingleton<ApiKeyCache>();
         builder.Services.AddSingleton<DeploymentEvents>();
         builder.Services.AddSingleton<ReplicaStopper>();

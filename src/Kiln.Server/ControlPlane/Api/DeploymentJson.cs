@@ -30,6 +30,9 @@ public static class DeploymentJson
             baseModel = spec.BaseModel,
             state = d.State.ToWireName(),
             status = new { code = d.Status.Code.ToWireName(), message = d.Status.Message },
+            // As Kubernetes objects carry them: a spec change is rolled out once observedGeneration reaches generation.
+            generation = d.Generation,
+            observedGeneration = d.ObservedGeneration,
             minReplicaCount = spec.MinReplicaCount,
             maxReplicaCount = spec.MaxReplicaCount,
             desiredReplicaCount = d.DesiredReplicaCount,

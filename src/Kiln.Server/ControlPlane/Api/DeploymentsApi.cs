@@ -98,21 +98,12 @@ public static class DeploymentsApi
                 {
                     continue; // a concurrent PATCH won; merge onto the newer spec
                 }
-                // Desired replicas stay where the autoscaler put them, within the new bounds.
-                var desired = DesiredReplicas.Clamp(updated.DesiredReplicaCount, spec);
-                if (desired != updated.DesiredReplicaCount)
-                {
-                    updated = await store.SetDesiredReplicaCountAsync(a, d, desired, ct);
-                }
+                // The API writes the spec alone: the store keeps the desired count within the new
+                // bounds in the same write, and the reconciler, woken below, reports the rollout.
                 if (updated.Generation != current.Generation)
                 {
                     await events.AppendAsync(a, d, "Updated",
-                        $"spec updated to generation {updated.Generation} (min {spec.MinReplicaCount}, max {spec.MaxReplicaCount}, desired {desired})", ct);
-                    if (updated.State == DeploymentState.Ready)
-                    {
-                        updated = await store.UpdateDeploymentStatusAsync(a, d, new DeploymentStatusUpdate(
-                            DeploymentState.Updating, new DeploymentStatus(StatusCode.Ok, $"rolling out generation {updated.Generation}"), updated.ObservedGeneration), ct);
-                    }
+                        $"spec updated to generation {updated.Generation} (min {spec.MinReplicaCount}, max {spec.MaxReplicaCount}, desired {updated.DesiredReplicaCount})", ct);
                 }
                 signal.Wake();
                 return ApiJson.Ok(await DeploymentJson.RenderAsync(store, updated, detail: true, ct));

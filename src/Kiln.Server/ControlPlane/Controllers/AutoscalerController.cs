@@ -13,7 +13,9 @@ namespace Kiln.Server.ControlPlane.Controllers;
 /// <summary>
 /// Every interval, for each live deployment: scrapes its READY replicas, adds the gateway's own
 /// counters, keeps the load history and asks <see cref="Autoscaler.Decide"/> for the desired
-/// replica count, writing it (and waking the reconciler) when it changes. Every change is an event;
+/// replica count, writing it (and waking the reconciler) when it changes. Between passes it takes
+/// the gateway's wake requests at once. It is the only writer of the desired count (the spec's
+/// bounds clamp it when they change), and writes it only over the version it read. Every change is an event;
 /// holds are written when their reason (numbers aside) differs from the last one, so the events
 /// say what the autoscaler waits for without repeating it every few seconds.
 /// </summary>
@@ -23,6 +25,7 @@ public sealed partial class AutoscalerController(
     ReplicaDirectory directory,
     ReplicaScraper scraper,
     ReconcileSignal reconcile,
+    WakeRequests wakes,
     ControllerOptions options,
     IClock clock,
     ILogger<AutoscalerController> log) : BackgroundService
@@ -40,24 +43,63 @@ public sealed partial class AutoscalerController(
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.AutoscaleInterval);
+        var nextPass = TimeSpan.Zero;
+        var since = System.Diagnostics.Stopwatch.StartNew();
         try
         {
-            do
+            while (true)
             {
                 try
                 {
-                    await PassAsync(stoppingToken);
+                    await WakeAsync(stoppingToken);
+                    if (since.Elapsed >= nextPass)
+                    {
+                        nextPass = since.Elapsed + options.AutoscaleInterval;
+                        await PassAsync(stoppingToken);
+                    }
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     log.LogError(e, "autoscaler pass failed");
                 }
+                var left = nextPass - since.Elapsed;
+                await wakes.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, stoppingToken);
             }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>Raises deployments at zero that held requests wait on to their first replica, without a scale-up window.</summary>
+    private async Task WakeAsync(CancellationToken ct)
+    {
+        foreach (var name in wakes.Take())
+        {
+            var d = await store.GetDeploymentAsync(name.Account, name.Deployment, ct);
+            if (d is null || d.DesiredReplicaCount > 0 || d.DeleteTime is not null || d.State is DeploymentState.Failed || d.State.IsGoingAway())
+            {
+                continue;
+            }
+            var to = Math.Clamp(1, d.Spec.MinReplicaCount, d.Spec.MaxReplicaCount);
+            if (to == 0)
+            {
+                continue;
+            }
+            try
+            {
+                await store.SetDesiredReplicaCountAsync(d.Account, d.Id, to, d.Version, ct);
+            }
+            catch (KilnError e) when (e.Code is StatusCode.Aborted or StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.InvalidArgument)
+            {
+                // Changed meanwhile (an aborted write re-reads on the held request's next ask).
+                log.LogInformation("not waking {Deployment}: {Reason}", d.Name, e.Message);
+                continue;
+            }
+            var held = directory.Find(name)?.Held.Count ?? 0;
+            await events.AppendAsync(d.Account, d.Id, "Autoscaled", $"wake 0 -> {to}: {held} request(s) held at the gateway", ct);
+            reconcile.Wake();
+            directory.Prompt();
         }
     }
 
@@ -118,16 +160,16 @@ public sealed partial class AutoscalerController(
         }
         try
         {
-            await store.SetDesiredReplicaCountAsync(d.Account, d.Id, decision.To, ct);
+            await store.SetDesiredReplicaCountAsync(d.Account, d.Id, decision.To, d.Version, ct);
         }
-        catch (KilnError e) when (e.Code is StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.InvalidArgument)
+        catch (KilnError e) when (e.Code is StatusCode.Aborted or StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.InvalidArgument)
         {
+            // Aborted: the row changed since it was read (a spec update, a wake); the next pass decides again.
             log.LogInformation("not scaling {Deployment}: {Reason}", d.Name, e.Message);
             return;
         }
         memory.LastHoldGist = null;
         await events.AppendAsync(d.Account, d.Id, "Autoscaled", decision.Reason, ct);
-        log.LogInformation("{Deployment}: {Reason}", d.Name, decision.Reason);
         reconcile.Wake();
         directory.Prompt();
     }
