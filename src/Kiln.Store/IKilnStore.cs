@@ -124,7 +124,7 @@ public interface IKilnStore : IDisposable
     /// <summary>Writes state, status and observed generation (the update time moves when the state changes).</summary>
     Task<DeploymentRecord> UpdateDeploymentStatusAsync(string account, string id, DeploymentStatusUpdate update, CancellationToken ct = default);
 
-    /// <summary>Sets the replica count the autoscaler wants; does not touch the generation.</summary>
+    /// <summary>Sets the desired replica count (the API, the autoscaler, the gateway's wake); does not touch the generation.</summary>
     Task<DeploymentRecord> SetDesiredReplicaCountAsync(string account, string id, int desiredReplicaCount, CancellationToken ct = default);
 
     /// <summary>Records an inference request; the time only moves forward.</summary>
