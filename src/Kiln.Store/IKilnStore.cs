@@ -140,7 +140,7 @@ public interface IKilnStore : IDisposable
     Task<DeploymentRecord> UpdateDeploymentStatusAsync(string account, string id, DeploymentStatusUpdate update, long expectedVersion, CancellationToken ct = default);
 
     /// <summary>
-    /// Sets the replica count the autoscaler wants; only that column, so a concurrent spec or status
+    /// Sets the desired replica count (the autoscaler is its only writer); only that column, so a concurrent spec or status
     /// change is kept. Does not touch the generation; setting the stored count changes nothing.
     /// </summary>
     Task<DeploymentRecord> SetDesiredReplicaCountAsync(string account, string id, int desiredReplicaCount, CancellationToken ct = default);

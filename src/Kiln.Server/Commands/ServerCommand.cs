@@ -7,7 +7,7 @@ using Kiln.Server.Hosting;
 
 namespace Kiln.Server.Commands;
 
-/// <summary><c>kiln server</c>: the control plane (REST API, store, reconciler, local replicas).</summary>
+/// <summary><c>kiln server</c>: the control plane (REST API, store, controllers, local replicas) and the inference gateway.</summary>
 public static class ServerCommand
 {
     /// <summary>The command.</summary>

@@ -43,7 +43,7 @@ public sealed record DeploymentRecord
     /// <summary>OK or why not.</summary>
     public DeploymentStatus Status { get; init; } = DeploymentStatus.Ok;
 
-    /// <summary>Replicas the autoscaler wants now, within [min, max] of the spec.</summary>
+    /// <summary>Replicas wanted now (written by the autoscaler alone), within [min, max] of the spec.</summary>
     public int DesiredReplicaCount { get; init; }
 
     /// <summary>Bumped by every spec change; the optimistic-concurrency token for spec updates.</summary>

@@ -281,11 +281,11 @@ public sealed class DeploymentPass(
         try
         {
             await store.UpdateDeploymentStatusAsync(d.Account, d.Id,
-                new DeploymentStatusUpdate(assessment.State, new DeploymentStatus(code, message), assessment.ObservedGeneration), ct);
+                new DeploymentStatusUpdate(assessment.State, new DeploymentStatus(code, message), assessment.ObservedGeneration), d.Version, ct);
         }
-        catch (KilnError e) when (e.Code == StatusCode.FailedPrecondition)
+        catch (KilnError e) when (e.Code is StatusCode.FailedPrecondition or StatusCode.Aborted)
         {
-            return; // deleted meanwhile; the next pass sees it
+            return; // deleted or changed meanwhile (the assessment read an older row); the next pass sees it
         }
         if (assessment.State != d.State || code != d.Status.Code)
         {

@@ -11,8 +11,8 @@ namespace Kiln.Server.ControlPlane.Controllers;
 /// when an API write wakes it.
 /// </summary>
 /// <remarks>
-/// It only reads <c>desiredReplicaCount</c>; whoever sets that number (the API's clamping today,
-/// an autoscaler later) needs no change here. On start it first adopts the replica processes a
+/// It only reads <c>desiredReplicaCount</c>; whoever sets that number (the API, the autoscaler,
+/// the gateway waking a deployment from zero) needs no change here. On start it first adopts the replica processes a
 /// previous control-plane process left behind. On a clean stop (SIGTERM, Ctrl-C) it stops every
 /// replica it runs, draining them, and removes their records so the next start begins afresh;
 /// after a crash (<c>kill -9</c>) the replicas keep serving and are adopted on the next start.
