@@ -107,22 +107,22 @@ public static class ModelValidator
         var embd = Required("embedding_length", MaxEmbeddingLength);
         var heads = Required("attention.head_count", embd);
         if (embd % heads != 0)
-            throw Bad(file, $"{arch}.attention.head_count", $"embedding_length {embd} is not a multiple of attention.head_count {heads}");
+            throw Bad(file, $"{arch}.attention.head_count", $"{arch}.embedding_length {embd} is not a multiple of {arch}.attention.head_count {heads}");
         var kvKey = $"{arch}.attention.head_count_kv";
         var kvHeads = Integer(file, kvKey) ?? heads;
         if (kvHeads < 1 || kvHeads > heads || heads % kvHeads != 0)
-            throw Bad(file, kvKey, $"attention.head_count {heads} is not a multiple of attention.head_count_kv {kvHeads}");
+            throw Bad(file, kvKey, $"{arch}.attention.head_count {heads} is not a multiple of {kvKey} {kvHeads}");
         var headDim = embd / heads;
         var ropeKey = $"{arch}.rope.dimension_count";
         var ropeDims = Integer(file, ropeKey) ?? headDim;
         if (ropeDims < 2 || ropeDims > headDim || ropeDims % 2 != 0)
-            throw Bad(file, ropeKey, $"rope.dimension_count {ropeDims} does not fit head dimension {headDim} (an even number from 2 to {headDim})");
+            throw Bad(file, ropeKey, $"{ropeKey} = {ropeDims} does not fit head dimension {headDim} (an even number from 2 to {headDim})");
         var blocks = Required("block_count", int.MaxValue);
         var ffn = Required("feed_forward_length", MaxFeedForwardLength);
         var context = Required("context_length", MaxContextLength);
         // The RoPE table holds context × rope_dims/2 angles in one array.
         if ((long)context * (ropeDims / 2) > Array.MaxLength)
-            throw Bad(file, $"{arch}.context_length", $"context_length {context} with rope.dimension_count {ropeDims} needs too large a RoPE table");
+            throw Bad(file, $"{arch}.context_length", $"{arch}.context_length {context} with {ropeKey} {ropeDims} needs too large a RoPE table");
 
         var scale = 1f;
         var scalingKey = $"{arch}.rope.scaling.type";
@@ -132,28 +132,28 @@ public static class ModelValidator
             var factorKey = $"{arch}.rope.scaling.factor";
             var factor = Float(file, factorKey, 1f);
             if (!(factor > 0) || !float.IsFinite(factor) || !float.IsFinite(1f / factor))
-                throw Bad(file, factorKey, $"rope.scaling.factor {factor} must be a positive finite number");
+                throw Bad(file, factorKey, $"{factorKey} = {factor} must be a positive finite number");
             scale = 1f / factor;
         }
         else if (scalingType is not (null or "none"))
         {
-            throw Bad(file, scalingKey, $"rope scaling type '{scalingType}' is not supported");
+            throw Bad(file, scalingKey, $"{scalingKey} '{scalingType}' is not supported");
         }
         else if (file.Has($"{arch}.rope.scale_linear"))
         {
             var linearKey = $"{arch}.rope.scale_linear";
             var linear = Float(file, linearKey, 1f);
             if (!(linear > 0) || !float.IsFinite(linear) || !float.IsFinite(1f / linear))
-                throw Bad(file, linearKey, $"rope.scale_linear {linear} must be a positive finite number");
+                throw Bad(file, linearKey, $"{linearKey} = {linear} must be a positive finite number");
             scale = 1f / linear;
         }
 
         var epsKey = $"{arch}.attention.layer_norm_rms_epsilon";
         var eps = Float(file, epsKey, 1e-5f);
-        if (!(eps > 0 && eps < 1)) throw Bad(file, epsKey, $"layer_norm_rms_epsilon {eps} is out of range (0 to 1)");
+        if (!(eps > 0 && eps < 1)) throw Bad(file, epsKey, $"{epsKey} = {eps} is out of range (0 to 1)");
         var baseKey = $"{arch}.rope.freq_base";
         var freqBase = Float(file, baseKey, 10000f);
-        if (!(freqBase > 1) || !float.IsFinite(freqBase)) throw Bad(file, baseKey, $"rope.freq_base {freqBase} is out of range (above 1, finite)");
+        if (!(freqBase > 1) || !float.IsFinite(freqBase)) throw Bad(file, baseKey, $"{baseKey} = {freqBase} is out of range (above 1, finite)");
 
         return new ModelConfig
         {
