@@ -8,7 +8,8 @@ namespace Kiln.Engine.Tests.Models;
 /// <summary>
 /// Mutates complete models (real and generated) in structured and byte-level ways. For every case,
 /// <see cref="ModelValidator.Validate"/> either refuses with a <see cref="GgufFormatException"/> or
-/// accepts, and whatever it accepts loads as a replica loads it and runs a forward step.
+/// accepts; whatever it accepts loads as a replica loads it and runs a forward step, and a model it
+/// refuses for its weights or hyperparameters is refused by the model's own load in the same words.
 /// </summary>
 public class ModelValidationFuzzTests(ITestOutputHelper output)
 {
@@ -76,6 +77,10 @@ public class ModelValidationFuzzTests(ITestOutputHelper output)
         catch (GgufFormatException e)
         {
             if (string.IsNullOrWhiteSpace(e.Problem)) failures.Add($"{label}: refused without a reason");
+            // One source of truth: the model's own load refuses a refused model with the same words.
+            if (file is not null && e is ModelValidationException { Field: { } field } && !field.StartsWith("tokenizer.", StringComparison.Ordinal)
+                && LoadRefusal(file) is var load && load != e.Message)
+                failures.Add($"{label}: validation said \"{e.Message}\" but the load said \"{load}\"");
             return false;
         }
         catch (Exception e)
@@ -86,6 +91,19 @@ public class ModelValidationFuzzTests(ITestOutputHelper output)
         finally
         {
             file?.Dispose();
+        }
+    }
+
+    private static string LoadRefusal(GgufFile file)
+    {
+        try
+        {
+            using var model = new LlamaModel(file, new ModelOptions { MaxSlots = 1, Threads = 1 });
+            return "(loaded)";
+        }
+        catch (Exception e)
+        {
+            return e.Message;
         }
     }
 
