@@ -17,7 +17,8 @@ public static class ModelLoader
         var gguf = GgufFile.Open(options.ModelPath);
         try
         {
-            var tokenizer = TokenizerFactory.FromGguf(gguf);
+            // The checks the server's import ran, before any weight is touched.
+            var (validated, template) = Validate(gguf);
             var model = new LlamaModel(gguf, new ModelOptions
             {
                 MaxSlots = options.MaxBatchSize,
@@ -26,14 +27,33 @@ public static class ModelLoader
                 Threads = options.Threads ?? 0,
                 MaxBatchRows = Math.Max(options.PrefillChunk + options.MaxBatchSize, 64),
             }, ownsFile: true);
-            var source = gguf.GetString("tokenizer.chat_template");
-            var template = ChatTemplate.Parse(string.IsNullOrWhiteSpace(source) ? ChatTemplate.ChatMLFallback : source);
-            return (model, tokenizer, new JinjaChatFormatter(template, tokenizer));
+            return (model, validated.Tokenizer, new JinjaChatFormatter(template, validated.Tokenizer));
         }
         catch
         {
             gguf.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Everything <see cref="Load"/> checks, without loading weights: the engine's
+    /// <see cref="ModelValidator"/> (hyperparameters, tensors, tokenizer) and the chat template.
+    /// Throws <see cref="GgufFormatException"/> (a <see cref="ModelValidationException"/> for a
+    /// well-formed file Kiln cannot serve).
+    /// </summary>
+    public static (ValidatedModel Model, ChatTemplate ChatTemplate) Validate(GgufFile gguf)
+    {
+        var model = ModelValidator.Validate(gguf);
+        var source = gguf.GetString("tokenizer.chat_template");
+        try
+        {
+            return (model, ChatTemplate.Parse(string.IsNullOrWhiteSpace(source) ? ChatTemplate.ChatMLFallback : source));
+        }
+        catch (TemplateException e)
+        {
+            throw new ModelValidationException($"tokenizer.chat_template does not parse: {e.Message}",
+                "tokenizer.chat_template", gguf.MetadataOffset("tokenizer.chat_template"));
         }
     }
 }

@@ -13,14 +13,16 @@ public class FailureTests
         // fails after three attempts with that error as the reason.
         using var server = replicaExits ? await KilnServer.StartWithFakeReplicaAsync() : await KilnServer.StartAsync();
         using var api = new Api(server.BaseUri, server.AdminKey);
-        // Valid GGUF of a served architecture, but without weights: accepted on import, fails to load.
-        Assert.Equal("READY", (await Steps.ImportAsync(api, "default", "hollow", TestModels.Hollow("llama"))).State());
+        // Import refuses what cannot load, so the stored file is damaged afterwards: still a GGUF of
+        // a served architecture, but without weights.
+        Assert.Equal("READY", (await Steps.ImportAsync(api, "default", "hollow", TestModels.Tiny())).State());
+        File.WriteAllBytes(Path.Combine(server.DataDir, "models", "default", "hollow.gguf"), TestModels.Hollow("llama"));
         await api.PostAsync("/v1/accounts/default/deployments?deploymentId=broken", new { baseModel = "hollow" });
 
         var failed = await Steps.WaitForAsync(api, "/v1/accounts/default/deployments/broken", r => r.State() == "FAILED", "FAILED");
         var message = failed.Body.GetProperty("status").GetProperty("message").GetString()!;
-        // The replica's own words: the real one misses the tokenizer first, the stand-in a tensor.
-        Assert.Contains(replicaExits ? "tensor token_embd.weight is missing" : "has no tokenizer", message);
+        // The replica's own words: the real one misses a hyperparameter first, the stand-in a tensor.
+        Assert.Contains(replicaExits ? "tensor token_embd.weight is missing" : "llama.embedding_length", message);
         Assert.Contains("3 times", message);
         // The last attempt's process is gone.
         await Wait.UntilAsync(() => server.ReplicaProcesses().Count == 0, Steps.Timeout, "no replica process");

@@ -17,6 +17,8 @@ public sealed unsafe class GgufFile : IDisposable
     private GCHandle _pin;
     private readonly byte* _base;
     private readonly Dictionary<string, GgufTensorInfo> _byName;
+    private readonly Dictionary<string, long> _metadataAt = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _tensorInfoAt = new(StringComparer.Ordinal);
     private bool _disposed;
 
     public uint Version { get; }
@@ -107,6 +109,7 @@ public sealed unsafe class GgufFile : IDisposable
                 var type = r.ValueType($"metadata '{key}' type");
                 var value = r.Value(type, key);
                 if (!metadata.TryAdd(key, value)) throw r.Error($"duplicate metadata key '{key}'", at);
+                _metadataAt[key] = at;
             }
             Metadata = metadata;
 
@@ -125,6 +128,7 @@ public sealed unsafe class GgufFile : IDisposable
                 var at = r.Position;
                 var t = r.TensorInfo(i);
                 if (!_byName.TryAdd(t.Name, t)) throw r.Error($"duplicate tensor name '{t.Name}'", at);
+                _tensorInfoAt[t.Name] = at;
                 if (t.Offset % Alignment != 0)
                     throw r.Error($"tensor '{t.Name}' offset {t.Offset} is not aligned to {Alignment}", at);
                 tensors[i] = t;
@@ -151,6 +155,12 @@ public sealed unsafe class GgufFile : IDisposable
     }
 
     public GgufTensorInfo? FindTensor(string name) => _byName.GetValueOrDefault(name);
+
+    /// <summary>Offset of a metadata entry (its key) in the file, or -1 when the key is absent; for error messages.</summary>
+    public long MetadataOffset(string key) => _metadataAt.TryGetValue(key, out var at) ? at : -1;
+
+    /// <summary>Offset of a tensor's header entry in the file, or -1 when there is no such tensor; for error messages.</summary>
+    public long TensorInfoOffset(string name) => _tensorInfoAt.TryGetValue(name, out var at) ? at : -1;
 
     /// <summary>A zero-copy view of a tensor's bytes.</summary>
     public ReadOnlySpan<byte> TensorBytes(GgufTensorInfo tensor)
@@ -187,7 +197,7 @@ public sealed unsafe class GgufFile : IDisposable
             ulong b when b <= long.MaxValue => (long)b,
             long b => b,
             bool b => b ? 1 : 0,
-            _ => throw new GgufFormatException($"metadata '{key}' should be an integer but is {Describe(v)}", 0),
+            _ => throw WrongType(key, "an integer", v),
         };
     }
 
@@ -200,14 +210,15 @@ public sealed unsafe class GgufFile : IDisposable
         {
             float f => f,
             double d => (float)d,
-            _ when v is not bool && v is IConvertible => Convert.ToSingle(v, System.Globalization.CultureInfo.InvariantCulture),
-            _ => throw new GgufFormatException($"metadata '{key}' should be a number but is {Describe(v)}", 0),
+            // Integers are accepted as numbers; strings are not (a string value is a wrong type, not a number to parse).
+            byte or sbyte or ushort or short or uint or int or ulong or long => Convert.ToSingle(v, System.Globalization.CultureInfo.InvariantCulture),
+            _ => throw WrongType(key, "a number", v),
         };
     }
 
     public bool GetBool(string key, bool fallback) =>
         Metadata.TryGetValue(key, out var v)
-            ? v as bool? ?? throw new GgufFormatException($"metadata '{key}' should be a bool but is {Describe(v)}", 0)
+            ? v as bool? ?? throw WrongType(key, "a bool", v)
             : fallback;
 
     /// <summary>A typed array value (string[], float[], int[] ...), or null when absent.</summary>
@@ -215,7 +226,7 @@ public sealed unsafe class GgufFile : IDisposable
     {
         if (!Metadata.TryGetValue(key, out var v)) return null;
         if (v is GgufArray { Values: T[] typed }) return typed;
-        throw new GgufFormatException($"metadata '{key}' should be an array of {typeof(T).Name} but is {Describe(v)}", 0);
+        throw WrongType(key, $"an array of {typeof(T).Name}", v);
     }
 
     /// <summary>An integer array of any integer element type, widened to int.</summary>
@@ -223,7 +234,7 @@ public sealed unsafe class GgufFile : IDisposable
     {
         if (!Metadata.TryGetValue(key, out var v)) return null;
         if (v is not GgufArray arr)
-            throw new GgufFormatException($"metadata '{key}' should be an integer array but is {Describe(v)}", 0);
+            throw WrongType(key, "an integer array", v);
         return arr.Values switch
         {
             int[] a => a,
@@ -233,11 +244,14 @@ public sealed unsafe class GgufFile : IDisposable
             short[] a => Array.ConvertAll(a, x => (int)x),
             ushort[] a => Array.ConvertAll(a, x => (int)x),
             long[] a => Array.ConvertAll(a, x => (int)x),
-            _ => throw new GgufFormatException($"metadata '{key}' should be an integer array but is {Describe(v)}", 0),
+            _ => throw WrongType(key, "an integer array", v),
         };
     }
 
     private static string Describe(object v) => v is GgufArray a ? $"an array of {a.ElementType}" : v.GetType().Name;
+
+    private GgufFormatException WrongType(string key, string expected, object v) =>
+        new($"metadata '{key}' should be {expected} but is {Describe(v)}", Math.Max(MetadataOffset(key), 0));
 
     public void Dispose()
     {

@@ -92,9 +92,7 @@ public sealed class GgufWriter
         foreach (var (key, value) in _metadata)
         {
             WriteString(w, key);
-            var type = TypeOf(value);
-            w.Write((uint)type);
-            WriteValue(w, type, value);
+            WriteTypedValue(w, value);
         }
         long offset = 0;
         var offsets = new long[_tensors.Count];
@@ -137,6 +135,14 @@ public sealed class GgufWriter
         var bytes = Encoding.UTF8.GetBytes(s);
         w.Write((ulong)bytes.Length);
         w.Write(bytes);
+    }
+
+    /// <summary>Writes a metadata value as it follows its key: type id, then bytes (also for tests that assemble files by hand).</summary>
+    public static void WriteTypedValue(BinaryWriter w, object value)
+    {
+        var type = TypeOf(value);
+        w.Write((uint)type);
+        WriteValue(w, type, value);
     }
 
     private static GgufValueType TypeOf(object value) => value switch

@@ -62,39 +62,28 @@ public sealed class LlamaWeights : IDisposable
         return Layers[layer].Matrix(module);
     }
 
+    /// <summary>
+    /// Builds the weights after <see cref="ModelValidator.Tensors"/> has checked every tensor this reads,
+    /// so nothing is allocated or packed for a file that cannot load.
+    /// </summary>
     public static LlamaWeights Load(GgufFile file, ModelConfig c)
     {
-        WeightMatrix Matrix(string name, int cols, int rows)
-        {
-            var t = file.FindTensor(name) ?? throw new InvalidDataException($"model is missing tensor '{name}'");
-            var m = new WeightMatrix(file, t);
-            m.ExpectShape(cols, rows);
-            return m;
-        }
+        var vocab = ModelValidator.Tensors(file, c);
+        GgufTensorInfo Tensor(string name) => file.FindTensor(name)!;
+        WeightMatrix Matrix(string name) => new(file, Tensor(name));
 
-        float[]? Vector(string name, int length, bool required)
+        float[]? Vector(string name)
         {
-            var t = file.FindTensor(name);
-            if (t is null)
-                return required ? throw new InvalidDataException($"model is missing tensor '{name}'") : null;
-            if (t.ElementCount != length || t.Shape[0] != length)
-                throw new InvalidDataException($"tensor '{name}' has {t.ElementCount} elements, expected {length}");
-            var v = new float[length];
+            if (file.FindTensor(name) is not { } t) return null;
+            var v = new float[t.ElementCount];
             if (t.Type == GgmlType.F32) MemoryMarshal.Cast<byte, float>(file.TensorBytes(t)).CopyTo(v);
-            else if (GgmlTypeInfo.IsSupported(t.Type)) Dequantize.Row(t.Type, file.TensorBytes(t), v);
-            else throw new NotSupportedException($"tensor '{name}' has unsupported type {t.Type}");
+            else Dequantize.Row(t.Type, file.TensorBytes(t), v);
             return v;
         }
 
-        var e = c.EmbeddingLength;
-        var qDim = c.HeadCount * c.HeadDim;
-        var kvDim = c.HeadCountKv * c.HeadDim;
-        var embTensor = file.FindTensor("token_embd.weight") ?? throw new InvalidDataException("model is missing tensor 'token_embd.weight'");
         // Only a tied embedding feeds a matmul and is worth the kernels' packed copy.
         var tied = file.FindTensor("output.weight") is null;
-        var embedding = new WeightMatrix(file, embTensor, packForMatMul: tied);
-        if (embedding.Cols != e) embedding.ExpectShape(e, embedding.Rows);
-        var vocab = embedding.Rows;
+        var embedding = new WeightMatrix(file, Tensor("token_embd.weight"), packForMatMul: tied);
 
         var layers = new LayerWeights[c.BlockCount];
         for (var i = 0; i < layers.Length; i++)
@@ -102,18 +91,18 @@ public sealed class LlamaWeights : IDisposable
             var p = $"blk.{i}.";
             layers[i] = new LayerWeights
             {
-                AttnNorm = Vector(p + "attn_norm.weight", e, true)!,
-                Q = Matrix(p + "attn_q.weight", e, qDim),
-                K = Matrix(p + "attn_k.weight", e, kvDim),
-                V = Matrix(p + "attn_v.weight", e, kvDim),
-                O = Matrix(p + "attn_output.weight", qDim, e),
-                QBias = Vector(p + "attn_q.bias", qDim, false),
-                KBias = Vector(p + "attn_k.bias", kvDim, false),
-                VBias = Vector(p + "attn_v.bias", kvDim, false),
-                FfnNorm = Vector(p + "ffn_norm.weight", e, true)!,
-                Gate = Matrix(p + "ffn_gate.weight", e, c.FeedForwardLength),
-                Up = Matrix(p + "ffn_up.weight", e, c.FeedForwardLength),
-                Down = Matrix(p + "ffn_down.weight", c.FeedForwardLength, e),
+                AttnNorm = Vector(p + "attn_norm.weight")!,
+                Q = Matrix(p + "attn_q.weight"),
+                K = Matrix(p + "attn_k.weight"),
+                V = Matrix(p + "attn_v.weight"),
+                O = Matrix(p + "attn_output.weight"),
+                QBias = Vector(p + "attn_q.bias"),
+                KBias = Vector(p + "attn_k.bias"),
+                VBias = Vector(p + "attn_v.bias"),
+                FfnNorm = Vector(p + "ffn_norm.weight")!,
+                Gate = Matrix(p + "ffn_gate.weight"),
+                Up = Matrix(p + "ffn_up.weight"),
+                Down = Matrix(p + "ffn_down.weight"),
             };
         }
 
@@ -121,9 +110,9 @@ public sealed class LlamaWeights : IDisposable
         {
             TokenEmbedding = embedding,
             Layers = layers,
-            OutputNorm = Vector("output_norm.weight", e, true)!,
-            Output = tied ? embedding : Matrix("output.weight", e, vocab),
-            RopeFreqFactors = Vector("rope_freqs.weight", c.RopeDimensions / 2, false),
+            OutputNorm = Vector("output_norm.weight")!,
+            Output = tied ? embedding : Matrix("output.weight"),
+            RopeFreqFactors = Vector("rope_freqs.weight"),
             VocabSize = vocab,
         };
     }

@@ -14,18 +14,13 @@ public sealed unsafe class WeightMatrix : IDisposable
 {
     public WeightMatrix(GgufFile file, GgufTensorInfo tensor, bool packForMatMul = true)
     {
-        if (!GgmlTypeInfo.IsSupported(tensor.Type) || tensor.Type is GgmlType.Q8_1 or GgmlType.Q8_K)
-            throw new NotSupportedException($"tensor '{tensor.Name}' has type {tensor.Type}, which Kiln cannot compute with");
-        if (tensor.Shape.Length > 2 && tensor.Shape[2..].Any(d => d != 1))
-            throw new InvalidDataException($"tensor '{tensor.Name}' should be a matrix but has shape [{string.Join(", ", tensor.Shape)}]");
+        ModelValidator.CheckMatrix(file, tensor);
         Name = tensor.Name;
         Type = tensor.Type;
         Cols = checked((int)tensor.Shape[0]);
         Rows = checked((int)tensor.Rows);
         RowBytes = GgmlTypeInfo.RowBytes(Type, Cols);
         Data = file.TensorPointer(tensor);
-        if ((long)Rows * RowBytes > int.MaxValue)
-            throw new NotSupportedException($"tensor '{tensor.Name}' is larger than 2 GiB");
         if (packForMatMul && PackedMatrix.TryCreate(Type, Data, RowBytes, Rows, Cols) is { } packed)
         {
             Packed = packed;

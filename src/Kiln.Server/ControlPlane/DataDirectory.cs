@@ -20,7 +20,12 @@ public sealed class DataDirectory
         }
         Directory.CreateDirectory(Models);
         Directory.CreateDirectory(Replicas);
+        // Uploads interrupted by a stop or crash left their temporary files; nothing writes them yet.
+        RemovedStaleUploads = Api.UploadedFile.RemoveStale(Models);
     }
+
+    /// <summary>How many temporary upload files (<c>.*.part</c>) opening the directory removed.</summary>
+    public int RemovedStaleUploads { get; }
 
     /// <summary>The directory.</summary>
     public string Root { get; }

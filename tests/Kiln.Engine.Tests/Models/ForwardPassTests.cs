@@ -77,7 +77,7 @@ public class ForwardPassTests
         var tiny = TinyModel.Random("llama", false, seed: 1);
         tiny.Tensors.Remove("blk.1.ffn_up.weight");
         using var file = GgufFile.Parse(tiny.ToGguf());
-        var e = Assert.Throws<InvalidDataException>(() => new LlamaModel(file, new ModelOptions()));
+        var e = Assert.Throws<ModelValidationException>(() => new LlamaModel(file, new ModelOptions()));
         Assert.Contains("blk.1.ffn_up.weight", e.Message);
     }
 
@@ -87,7 +87,7 @@ public class ForwardPassTests
         var tiny = TinyModel.Random("llama", false, seed: 1);
         tiny.Arch = "gemma3";
         using var file = GgufFile.Parse(tiny.ToGguf());
-        var e = Assert.Throws<NotSupportedException>(() => new LlamaModel(file, new ModelOptions()));
+        var e = Assert.Throws<ModelValidationException>(() => new LlamaModel(file, new ModelOptions()));
         Assert.Contains("gemma3", e.Message);
     }
 

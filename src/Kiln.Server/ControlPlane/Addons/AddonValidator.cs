@@ -25,14 +25,29 @@ public static class AddonValidator
         {
             baseFile = GgufFile.Open(basePath);
         }
-        catch (Exception e) when (e is GgufFormatException or IOException)
+        catch (GgufFormatException e)
         {
             throw KilnError.FailedPrecondition($"the file of base model {baseName} cannot be read: {e.Message}");
         }
+        catch (IOException)
+        {
+            // The exception's words would name the server's data path.
+            throw KilnError.FailedPrecondition($"the file of base model {baseName} cannot be read");
+        }
         using (baseFile)
         {
-            var config = ModelConfig.FromGguf(baseFile);
-            var weights = LlamaWeights.Load(baseFile, config);
+            ModelConfig config;
+            try
+            {
+                // The model loader's own checks; a base imported before they existed may fail them.
+                config = ModelConfig.FromGguf(baseFile);
+                ModelValidator.Tensors(baseFile, config);
+            }
+            catch (ModelValidationException e)
+            {
+                throw KilnError.FailedPrecondition($"base model {baseName} cannot be served: {e.Message}");
+            }
+            using var weights = LlamaWeights.Load(baseFile, config);
             LoraAdapter adapter;
             try
             {

@@ -1,17 +1,16 @@
 using Kiln.Core.Errors;
 using Kiln.Engine.Gguf;
+using Kiln.Engine.Models;
 
 namespace Kiln.Server.ControlPlane.Api;
 
 /// <summary>
 /// Receives a model file: streams it to a temporary file beside its destination while hashing,
-/// validates it with the engine's GGUF reader, then moves it into place.
+/// runs every check a replica's load runs (<see cref="ModelLoader.Validate"/>, no weights loaded),
+/// then moves it into place. A model that could not load is never stored.
 /// </summary>
 public static class ModelUpload
 {
-    /// <summary>Architectures the engine serves.</summary>
-    public static readonly IReadOnlySet<string> Architectures = new HashSet<string> { "llama", "qwen2" };
-
     /// <summary>What was learned from a valid upload.</summary>
     public sealed record Result(string Sha256, long SizeBytes, string Architecture, int? ContextLength);
 
@@ -21,38 +20,38 @@ public static class ModelUpload
         var received = await UploadedFile.ReceiveAsync(body, destination, ct);
         try
         {
-            var (arch, context) = Validate(received.TempPath);
+            var config = Validate(received.TempPath, destination);
             File.Move(received.TempPath, destination, overwrite: true);
-            return new Result(received.Sha256, received.SizeBytes, arch, context);
+            return new Result(received.Sha256, received.SizeBytes, config.Architecture, config.ContextLength);
         }
         finally
         {
-            File.Delete(received.TempPath);
+            UploadedFile.TryDelete(received.TempPath);
         }
     }
 
-    private static (string Architecture, int? ContextLength) Validate(string path)
+    /// <summary>The file's config if a replica could load it; INVALID_ARGUMENT naming the problem otherwise.</summary>
+    private static ModelConfig Validate(string path, string destination)
     {
-        GgufFile gguf;
         try
         {
-            gguf = GgufFile.Open(path);
+            using var gguf = GgufFile.Open(path);
+            return ModelLoader.Validate(gguf).Model.Config;
         }
-        catch (Exception e) when (e is GgufFormatException or InvalidDataException or EndOfStreamException or ArgumentException or IOException)
+        catch (ModelValidationException e)
         {
-            throw KilnError.InvalidArgument($"not a valid GGUF file: {e.Message}");
+            throw KilnError.InvalidArgument(e.Message);
         }
-        using (gguf)
+        catch (GgufFormatException e)
         {
-            var arch = gguf.GetString("general.architecture")
-                ?? throw KilnError.InvalidArgument("not a servable model: the GGUF file has no general.architecture");
-            if (!Architectures.Contains(arch))
-            {
-                throw KilnError.InvalidArgument(
-                    $"unsupported architecture \"{arch}\": Kiln serves llama-family text models ({string.Join(", ", Architectures.Order())})");
-            }
-            var context = gguf.GetIntegerOrNull($"{arch}.context_length");
-            return (arch, context is { } c and > 0 and <= int.MaxValue ? (int)c : null);
+            throw KilnError.InvalidArgument($"not a valid GGUF file: {e.Problem} (at offset {e.Offset})");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The client never sees where the server keeps its data: only the model's file name.
+            var name = Path.GetFileName(destination);
+            var message = e.Message.Replace(path, name).Replace(Path.GetDirectoryName(path) ?? path, "");
+            throw KilnError.InvalidArgument($"the uploaded file {name} cannot be read: {message}");
         }
     }
 }

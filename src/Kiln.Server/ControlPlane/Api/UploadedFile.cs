@@ -8,12 +8,45 @@ public static class UploadedFile
     /// <summary>A received file, not yet in place.</summary>
     public sealed record Received(string TempPath, string Sha256, long SizeBytes);
 
+    /// <summary>How temporary files are named: <c>.&lt;destination name&gt;.&lt;guid&gt;.part</c>.</summary>
+    public const string TempPattern = ".*.part";
+
     /// <summary>A fresh temporary path in the directory of <paramref name="destination"/> (created if missing).</summary>
     public static string TempPathFor(string destination)
     {
         var dir = Path.GetDirectoryName(destination)!;
         Directory.CreateDirectory(dir);
         return Path.Combine(dir, $".{Path.GetFileName(destination)}.{Guid.NewGuid():N}.part");
+    }
+
+    /// <summary>
+    /// Deletes every temporary file under <paramref name="root"/>: at startup none is being written,
+    /// so any found were left by a server that stopped mid-upload. Returns how many were removed.
+    /// </summary>
+    public static int RemoveStale(string root)
+    {
+        if (!Directory.Exists(root)) return 0;
+        var removed = 0;
+        foreach (var path in Directory.EnumerateFiles(root, TempPattern, SearchOption.AllDirectories))
+        {
+            if (TryDelete(path)) removed++;
+        }
+        return removed;
+    }
+
+    /// <summary>Deletes a temporary file, never masking the failure that is being handled.</summary>
+    public static bool TryDelete(string path)
+    {
+        try
+        {
+            if (!File.Exists(path)) return false;
+            File.Delete(path);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Writes <paramref name="body"/> to a new temporary file; the caller moves or deletes it.</summary>
@@ -35,7 +68,8 @@ public static class UploadedFile
         }
         catch
         {
-            File.Delete(temp);
+            // The stream is closed by now (its scope was the try block), so the file goes with it.
+            TryDelete(temp);
             throw;
         }
     }
