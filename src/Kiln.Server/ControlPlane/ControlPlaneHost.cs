@@ -27,6 +27,7 @@ public static class ControlPlaneHost
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = dir.Root });
         builder.WebHost.UseKestrel(k => k.AddServerHeader = false);
         builder.WebHost.UseUrls($"http://{FormatHost(options.Host)}:{options.Port}");
+        Kiln.Server.Replica.RequestLimits.ConfigureKestrel(builder.WebHost);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);

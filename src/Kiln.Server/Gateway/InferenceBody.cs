@@ -30,13 +30,19 @@ public sealed class InferenceBody
     /// <summary>True when a streaming client asked for the final usage chunk itself.</summary>
     public bool ClientWantsUsage { get; }
 
+    /// <summary>
+    /// Duplicate keys are refused (400), as the replica refuses them: if the gateway and the replica
+    /// each picked a value for a repeated key, they could pick different ones.
+    /// </summary>
+    private static readonly JsonDocumentOptions DocumentOptions = new() { AllowDuplicateProperties = false };
+
     /// <summary>Parses a body; throws a 400 <see cref="OpenAiError"/> for a malformed one.</summary>
     public static InferenceBody Parse(byte[] bytes)
     {
         JsonNode? node;
         try
         {
-            node = JsonNode.Parse(bytes);
+            node = JsonNode.Parse(bytes, documentOptions: DocumentOptions);
         }
         catch (JsonException e)
         {

@@ -60,6 +60,7 @@ public static class ReplicaHost
         var state = new ReplicaState(options);
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://{UrlHost(options.Host)}:{options.Port}");
+        RequestLimits.ConfigureKestrel(builder.WebHost);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         var app = builder.Build();
         ReplicaRoutes.Map(app, state);

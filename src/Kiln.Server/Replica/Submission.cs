@@ -7,11 +7,17 @@ namespace Kiln.Server.Replica;
 /// <summary>Request plumbing shared by the generation endpoints: body parsing, queueing, error mapping.</summary>
 internal static class Submission
 {
+    /// <summary>
+    /// Duplicate keys are refused, not resolved: the gateway parses the same body, and two parsers
+    /// choosing different values for one key would let a request mean one thing to each.
+    /// </summary>
+    public static readonly JsonDocumentOptions BodyOptions = new() { AllowDuplicateProperties = false };
+
     public static async Task<JsonDocument> ReadBodyAsync(HttpContext ctx)
     {
         try
         {
-            return await JsonDocument.ParseAsync(ctx.Request.Body, default, ctx.RequestAborted);
+            return await JsonDocument.ParseAsync(ctx.Request.Body, BodyOptions, ctx.RequestAborted);
         }
         catch (JsonException e)
         {
@@ -19,10 +25,6 @@ internal static class Submission
         }
     }
 
-    /// <summary>
-    /// Queues every sequence of a request (all or none). Seeds advance per choice so n choices differ
-    /// yet stay reproducible.
-    /// </summary>
     /// <summary>
     /// The adapter lease for a request's <c>model</c>: a loaded adapter's name runs it; the base
     /// model's name or any other name runs the base (routing is the gateway's business).
@@ -87,7 +89,7 @@ internal static class Submission
         }
         catch (QueueFullException e)
         {
-            throw new ApiException(429, e.Message, "rate_limit_error", code: "queue_full");
+            throw new ApiException(429, e.Message, "rate_limit_error", code: "queue_full") { RetryAfterSeconds = 1 };
         }
     }
 
