@@ -42,10 +42,17 @@ public sealed class InferenceBody
         JsonNode? node;
         try
         {
+            using var doc = JsonDocument.Parse(bytes, DocumentOptions);
+            // A string that parses but cannot be read would fail later, when the body is rewritten.
+            if (Kiln.Server.Replica.JsonFields.FirstUnusable(doc.RootElement, duplicates: false) is { } problem)
+            {
+                throw OpenAiError.BadRequest($"The request body is not valid JSON: {problem}.");
+            }
             node = JsonNode.Parse(bytes, documentOptions: DocumentOptions);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // The duplicate-key check reads keys, and throws InvalidOperationException on unreadable ones.
             throw OpenAiError.BadRequest($"The request body is not valid JSON: {e.Message}");
         }
         if (node is not JsonObject root)

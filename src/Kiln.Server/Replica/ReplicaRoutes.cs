@@ -28,6 +28,21 @@ internal static class ReplicaRoutes
     private static RequestDelegate Guard(
         ReplicaState state, Func<HttpContext, ReplicaState, Task> handler, Func<ReplicaState, long>? bodyLimit = null) => async ctx =>
     {
+        LargeBodies.Turn? turn;
+        try
+        {
+            turn = await LargeBodies.EnterAsync(ctx.Request.ContentLength, ctx.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            return; // the client went away while waiting
+        }
+        using (turn) await GuardedAsync(ctx, state, handler, bodyLimit);
+    };
+
+    private static async Task GuardedAsync(
+        HttpContext ctx, ReplicaState state, Func<HttpContext, ReplicaState, Task> handler, Func<ReplicaState, long>? bodyLimit)
+    {
         try
         {
             if (RequestLimits.Check(ctx.Request) is { } head) throw head;
@@ -54,7 +69,7 @@ internal static class ReplicaRoutes
             }
             await ApiResponses.WriteErrorAsync(ctx, error);
         }
-    };
+    }
 
     private static string? CodeOf(int status) => status switch
     {

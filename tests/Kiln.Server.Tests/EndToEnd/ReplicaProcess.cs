@@ -19,6 +19,7 @@ public sealed class ReplicaProcess : IAsyncDisposable
     }
 
     public int Port { get; }
+    public int Pid => _process.Id;
     public Uri BaseAddress { get; }
     public string Log
     {

@@ -58,7 +58,20 @@ public static class ApiJson
             return JsonDocument.Parse("{}").RootElement;
         }
         buffer.Position = 0;
-        var root = (await JsonDocument.ParseAsync(buffer, BodyOptions, ct)).RootElement;
+        JsonElement root;
+        try
+        {
+            root = (await JsonDocument.ParseAsync(buffer, BodyOptions, ct)).RootElement;
+        }
+        catch (InvalidOperationException e)
+        {
+            // The duplicate-key check reads keys, and throws this on unreadable ones.
+            throw Kiln.Core.Errors.KilnError.InvalidArgument($"malformed JSON body: {e.Message}");
+        }
+        if (Kiln.Server.Replica.JsonFields.FirstUnusable(root, duplicates: false) is { } problem)
+        {
+            throw Kiln.Core.Errors.KilnError.InvalidArgument($"malformed JSON body: {problem}");
+        }
         if (root.ValueKind != JsonValueKind.Object)
         {
             throw Kiln.Core.Errors.KilnError.InvalidArgument($"the request body must be a JSON object, got {root.ValueKind}");
