@@ -28,25 +28,26 @@ internal static class ReplicaRoutes
     private static RequestDelegate Guard(
         ReplicaState state, Func<HttpContext, ReplicaState, Task> handler, Func<ReplicaState, long>? bodyLimit = null) => async ctx =>
     {
+        var limit = bodyLimit?.Invoke(state) ?? ReplicaOptions.OtherBodyBytes;
         LargeBodies.Turn? turn;
         try
         {
-            turn = await LargeBodies.EnterAsync(ctx.Request.ContentLength, ctx.RequestAborted);
+            // A body refused for its declared length costs nothing to parse and need not wait its turn.
+            turn = ctx.Request.ContentLength > limit ? null : await LargeBodies.EnterAsync(ctx.Request.ContentLength, ctx.RequestAborted);
         }
         catch (OperationCanceledException)
         {
             return; // the client went away while waiting
         }
-        using (turn) await GuardedAsync(ctx, state, handler, bodyLimit);
+        using (turn) await GuardedAsync(ctx, state, handler, limit);
     };
 
-    private static async Task GuardedAsync(
-        HttpContext ctx, ReplicaState state, Func<HttpContext, ReplicaState, Task> handler, Func<ReplicaState, long>? bodyLimit)
+    private static async Task GuardedAsync(HttpContext ctx, ReplicaState state, Func<HttpContext, ReplicaState, Task> handler, long bodyLimit)
     {
         try
         {
             if (RequestLimits.Check(ctx.Request) is { } head) throw head;
-            if (RequestLimits.LimitBody(ctx, bodyLimit?.Invoke(state) ?? ReplicaOptions.OtherBodyBytes) is { } body) throw body;
+            if (RequestLimits.LimitBody(ctx, bodyLimit) is { } body) throw body;
             await handler(ctx, state);
         }
         catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
