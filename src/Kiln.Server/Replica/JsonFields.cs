@@ -72,7 +72,15 @@ internal static class JsonFields
     /// escape are decoded, the rest validated in place), or with <paramref name="duplicates"/> a key
     /// repeated within one object (for documents parsed without that check).
     /// </summary>
-    public static string? FirstUnusable(JsonElement e, bool duplicates, string path = "$")
+    public static string? FirstUnusable(JsonElement e, bool duplicates) => Find(e, duplicates) switch
+    {
+        null => null,
+        (true, var path) => $"the key ${path} appears twice",
+        (false, var path) => $"the string at ${path} is not valid UTF-8 or has an unpaired surrogate escape",
+    };
+
+    // The path is built only on the way back from a finding, so a clean body of a million items costs no strings.
+    private static (bool Duplicate, string Path)? Find(JsonElement e, bool duplicates)
     {
         switch (e.ValueKind)
         {
@@ -80,26 +88,25 @@ internal static class JsonFields
                 var names = duplicates ? new HashSet<string>(StringComparer.Ordinal) : null;
                 foreach (var p in e.EnumerateObject())
                 {
-                    if (!Readable(JsonMarshal.GetRawUtf8PropertyName(p), () => p.Name)) return Unreadable($"{path} (a key)");
-                    if (names is not null && !names.Add(p.Name)) return $"the key {path}.{p.Name} appears twice";
-                    if (FirstUnusable(p.Value, duplicates, $"{path}.{p.Name}") is { } bad) return bad;
+                    if (!Readable(JsonMarshal.GetRawUtf8PropertyName(p), () => p.Name)) return (false, " (a key)");
+                    if (names is not null && !names.Add(p.Name)) return (true, "." + p.Name);
+                    if (Find(p.Value, duplicates) is { } bad) return bad with { Path = "." + p.Name + bad.Path };
                 }
                 return null;
             case JsonValueKind.Array:
                 var i = 0;
                 foreach (var item in e.EnumerateArray())
                 {
-                    if (FirstUnusable(item, duplicates, $"{path}[{i++}]") is { } bad) return bad;
+                    if (Find(item, duplicates) is { } bad) return bad with { Path = $"[{i}]{bad.Path}" };
+                    i++;
                 }
                 return null;
             case JsonValueKind.String:
-                return Readable(JsonMarshal.GetRawUtf8Value(e), e.GetString) ? null : Unreadable(path);
+                return Readable(JsonMarshal.GetRawUtf8Value(e), e.GetString) ? null : (false, "");
             default:
                 return null;
         }
     }
-
-    private static string Unreadable(string path) => $"the string at {path} is not valid UTF-8 or has an unpaired surrogate escape";
 
     private static bool Readable(ReadOnlySpan<byte> raw, Func<string?> read)
     {
