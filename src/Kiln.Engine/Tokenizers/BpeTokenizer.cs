@@ -39,7 +39,14 @@ public sealed class BpeTokenizer : TokenizerBase
             var key = Key(SymbolId(first), SymbolId(second));
             _merges.TryAdd(key, (rank, SymbolId(first + second))); // the first listing of a pair wins
         }
+
+        // Only a symbol that is no piece (a byte without one, a merge result outside the vocabulary)
+        // can be dropped while encoding; without either, every input byte lands in some token.
+        _coversEveryByte = ByteLevel.ByteToChar.All(c => vocab.Find(c.ToString()) >= 0)
+            && _merges.Values.All(m => m.Merged < vocab.Count);
     }
+
+    private readonly bool _coversEveryByte;
 
     private int SymbolId(string s)
     {
@@ -53,13 +60,16 @@ public sealed class BpeTokenizer : TokenizerBase
 
     private static long Key(int left, int right) => (long)left << 32 | (uint)right;
 
-    private protected override void Encode(string text, List<Fragment> fragments, bool addSpecial, List<int> output)
+    private protected override bool CoversEveryCharacter => _coversEveryByte;
+
+    private protected override void Encode(string text, List<Fragment> fragments, bool addSpecial, List<int> output, int limit)
     {
         if (addSpecial && AddBos) AddSpecialToken(Vocab.Bos, "BOS", output);
         var session = new Session(this);
         foreach (var f in fragments)
         {
-            if (f.IsText) session.Tokenize(text.AsSpan(f.Start, f.Length), output);
+            if (output.Count > limit) return;
+            if (f.IsText) session.Tokenize(text.AsSpan(f.Start, f.Length), output, limit);
             else output.Add(f.Token);
         }
         if (addSpecial && AddEos) AddSpecialToken(Vocab.Eos, "EOS", output);
@@ -96,7 +106,7 @@ public sealed class BpeTokenizer : TokenizerBase
         private Symbol[] _symbols = new Symbol[64];
         private char[] _mapped = new char[256];
 
-        public void Tokenize(ReadOnlySpan<char> text, List<int> output)
+        public void Tokenize(ReadOnlySpan<char> text, List<int> output, int limit)
         {
             var cps = Unicode.CodePoints(text);
             owner._pre.Split(cps, _words);
@@ -104,6 +114,7 @@ public sealed class BpeTokenizer : TokenizerBase
             Span<byte> utf8 = stackalloc byte[4];
             foreach (var len in _words)
             {
+                if (output.Count > limit) return;
                 // Map the word's UTF-8 bytes to byte-level characters: one symbol per byte.
                 var n = 0;
                 for (var i = start; i < start + len; i++)

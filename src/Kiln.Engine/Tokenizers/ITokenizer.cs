@@ -32,6 +32,17 @@ public interface ITokenizer
     /// </summary>
     int[] Encode(string text, bool addSpecial, bool parseSpecial);
 
+    /// <summary>
+    /// <see cref="Encode"/>, or null as soon as the text is known to need more than
+    /// <paramref name="maxTokens"/> tokens, so oversized input costs little work and memory. When it
+    /// returns tokens they are exactly <see cref="Encode"/>'s.
+    /// </summary>
+    int[]? EncodeAtMost(string text, bool addSpecial, bool parseSpecial, int maxTokens)
+    {
+        var tokens = Encode(text, addSpecial, parseSpecial);
+        return tokens.Length <= maxTokens ? tokens : null;
+    }
+
     /// <summary>The exact bytes a token contributes to generated text (control tokens: none).</summary>
     ReadOnlySpan<byte> TokenBytes(int id);
 

@@ -23,13 +23,17 @@ public sealed class SpmTokenizer : TokenizerBase
 
     public bool AddSpacePrefix => Vocab.AddSpacePrefix;
 
-    private protected override void Encode(string text, List<Fragment> fragments, bool addSpecial, List<int> output)
+    // Merged symbols are pieces, lone characters become byte tokens or unknown: nothing is dropped.
+    private protected override bool CoversEveryCharacter => true;
+
+    private protected override void Encode(string text, List<Fragment> fragments, bool addSpecial, List<int> output, int limit)
     {
         if (addSpecial && AddBos) AddSpecialToken(Vocab.Bos, "BOS", output);
         var previousWasSpecial = true; // the start of the text counts as following a special token
         var session = new Session(this);
         foreach (var f in fragments)
         {
+            if (output.Count > limit) return;
             if (!f.IsText)
             {
                 output.Add(f.Token);

@@ -10,7 +10,17 @@ public abstract class TokenizerBase : ITokenizer
     {
         Vocab = vocab;
         _bytes = vocab.BuildTokenBytes(decode);
+        _longestPiece = Math.Max(2, vocab.Pieces.Max(p => System.Text.Encoding.UTF8.GetByteCount(p)));
     }
+
+    // UTF-8 bytes of the longest piece (at least a surrogate pair): no token covers more input than this.
+    private readonly int _longestPiece;
+
+    /// <summary>
+    /// True when every token covers at most as much input as its piece and no input is dropped, so
+    /// the text's length bounds its token count from below (false: no such bound is used).
+    /// </summary>
+    private protected abstract bool CoversEveryCharacter { get; }
 
     public int VocabSize => Vocab.Count;
     public int? BosId => Vocab.Bos;
@@ -25,11 +35,47 @@ public abstract class TokenizerBase : ITokenizer
         ArgumentNullException.ThrowIfNull(text);
         var fragments = SpecialTokenSplitter.Split(text, Vocab, parseSpecial);
         var output = new List<int>(text.Length / 3 + 4);
-        Encode(text, fragments, addSpecial, output);
+        Encode(text, fragments, addSpecial, output, int.MaxValue);
         return [.. output];
     }
 
-    private protected abstract void Encode(string text, List<Fragment> fragments, bool addSpecial, List<int> output);
+    public int[]? EncodeAtMost(string text, bool addSpecial, bool parseSpecial, int maxTokens)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (MinTokens(text) > maxTokens) return null;
+        // Past the bound the text is at most maxTokens pieces long, so encoding it in full is cheap;
+        // the encoders still stop between words or fragments once the count passes the limit.
+        var fragments = SpecialTokenSplitter.Split(text, Vocab, parseSpecial);
+        var output = new List<int>(Math.Min(text.Length / 3, maxTokens) + 4);
+        Encode(text, fragments, addSpecial, output, maxTokens);
+        return output.Count <= maxTokens ? [.. output] : null;
+    }
+
+    /// <summary>
+    /// A lower bound on the tokens of <paramref name="text"/> without tokenizing it. Each token covers
+    /// at most the longest piece's length of input (UTF-8 bytes for byte-level BPE, UTF-16 chars for
+    /// SentencePiece, both at most the piece's UTF-8 length; byte fallback covers less); only ASCII
+    /// whitespace beside a stripping special token is covered by no token at all.
+    /// </summary>
+    public long MinTokens(string text)
+    {
+        if (!CoversEveryCharacter) return 0;
+        long covered = text.Length;
+        if (Vocab.LStrip.Count > 0 || Vocab.RStrip.Count > 0)
+        {
+            foreach (var c in text)
+            {
+                if (c is ' ' or '\t' or '\n' or '\v' or '\f' or '\r') covered--;
+            }
+        }
+        return (covered + _longestPiece - 1) / _longestPiece;
+    }
+
+    /// <summary>
+    /// Appends the tokens of <paramref name="fragments"/>; may stop early, between words or fragments,
+    /// once <paramref name="output"/> holds more than <paramref name="limit"/> tokens.
+    /// </summary>
+    private protected abstract void Encode(string text, List<Fragment> fragments, bool addSpecial, List<int> output, int limit);
 
     public ReadOnlySpan<byte> TokenBytes(int id) => _bytes[CheckId(id)];
 

@@ -24,12 +24,16 @@ public sealed class WordPieceTokenizer : TokenizerBase
     public int? ClsId => Vocab.Cls ?? Vocab.Bos;
     public int? SepId => Vocab.Sep;
 
-    private protected override void Encode(string text, List<Fragment> fragments, bool addSpecial, List<int> output)
+    // An unknown word of any length is one token, so length says nothing about the count.
+    private protected override bool CoversEveryCharacter => false;
+
+    private protected override void Encode(string text, List<Fragment> fragments, bool addSpecial, List<int> output, int limit)
     {
         if (addSpecial) AddSpecialToken(ClsId, "CLS", output);
         var word = new StringBuilder();
         foreach (var f in fragments)
         {
+            if (output.Count > limit) return;
             if (f.IsText) TokenizeText(text.AsSpan(f.Start, f.Length), word, output);
             else output.Add(f.Token);
         }

@@ -35,6 +35,7 @@ public static class KilnCommand
         var port = IntOption("--port", "TCP port (0 picks a free one).", 8080, 0, 65535);
         var maxBatch = IntOption("--max-batch-size", "Sequences decoded together (KV-cache slots).", 8, 1, 1024);
         var ctxSize = NullableIntOption("--ctx-size", "Context tokens per sequence (default: the model's; capped to it).", 1);
+        var maxBody = NullableIntOption("--max-body-bytes", "Largest completions or chat request body (default: 128 bytes per context token, at least 8 MiB).", 1);
         var maxQueue = IntOption("--max-queue", "Sequences allowed to wait for a slot before requests get 429.", 64, 0, 1_000_000);
         var threads = NullableIntOption("--threads", "Compute threads (default: the engine's choice).", 1);
         var kvType = new Option<string>("--kv-cache-type") { Description = "KV cache element type: f32 or f16.", DefaultValueFactory = _ => ReplicaOptions.KvF32 };
@@ -75,7 +76,7 @@ public static class KilnCommand
 
         var command = new Command("replica", "Serve one model over the OpenAI-compatible HTTP API.")
         {
-            model, host, port, maxBatch, ctxSize, maxQueue, threads, kvType, modelName, replicaId, lora,
+            model, host, port, maxBatch, ctxSize, maxBody, maxQueue, threads, kvType, modelName, replicaId, lora,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -87,6 +88,7 @@ public static class KilnCommand
                 MaxBatchSize = parse.GetValue(maxBatch),
                 ContextSize = parse.GetValue(ctxSize),
                 MaxQueue = parse.GetValue(maxQueue),
+                MaxBodyBytes = parse.GetValue(maxBody),
                 Threads = parse.GetValue(threads),
                 KvCacheType = parse.GetRequiredValue(kvType),
                 ModelName = parse.GetValue(modelName),

@@ -66,6 +66,18 @@ public static class ServerCommand
                 r.AddError($"--max-held-requests: must be at least 1, got {r.GetValueOrDefault<int>()}");
             }
         });
+        var maxBody = new Option<int>("--max-body-bytes")
+        {
+            Description = "Largest inference request body; larger ones get 413",
+            DefaultValueFactory = _ => Kiln.Server.Gateway.GatewayOptions.DefaultMaxBodyBytes,
+        };
+        maxBody.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1)
+            {
+                r.AddError($"--max-body-bytes: must be at least 1, got {r.GetValueOrDefault<int>()}");
+            }
+        });
         var priceTable = new Option<string?>("--price-table")
         {
             Description = "JSON file of USD per accelerator-hour by accelerator type, e.g. {\"NVIDIA_A100_80GB\": 2.9}; omitted types keep the defaults",
@@ -76,7 +88,7 @@ public static class ServerCommand
 
         var command = new Command("server", "Run the control plane: REST API, store, reconciler and local replicas")
         {
-            host, port, dataDir, cpuSlots, holdTimeout, maxHeld, priceTable, interval, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand,
+            host, port, dataDir, cpuSlots, holdTimeout, maxHeld, maxBody, priceTable, interval, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand,
         };
         command.SetAction((r, ct) =>
         {
@@ -102,6 +114,7 @@ public static class ServerCommand
                 {
                     HoldTimeout = GoDuration.Parse(r.GetValue(holdTimeout)!),
                     MaxHeldRequests = r.GetValue(maxHeld),
+                    MaxBodyBytes = r.GetValue(maxBody),
                 },
                 Prices = prices,
                 Controllers = new Kiln.Server.ControlPlane.Controllers.ControllerOptions

@@ -18,6 +18,12 @@ public sealed record GatewayOptions
     /// <summary>How often request usage and last-request times are written to the store.</summary>
     public TimeSpan UsageFlush { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Largest request body accepted.</summary>
-    public int MaxBodyBytes { get; init; } = 16 << 20;
+    /// <summary>
+    /// Largest inference request body accepted: the replica's default limit for a 128K-token context
+    /// (128 bytes a token), which covers every smaller context's too; each replica applies its own.
+    /// </summary>
+    public int MaxBodyBytes { get; init; } = DefaultMaxBodyBytes;
+
+    /// <summary>The default of <see cref="MaxBodyBytes"/>.</summary>
+    public const int DefaultMaxBodyBytes = 128 * Kiln.Server.Replica.ReplicaOptions.BodyBytesPerToken * 1024;
 }

@@ -27,16 +27,29 @@ public sealed class InferenceBody
     public bool Stream { get; }
 
 
+    /// <summary>
+    /// Duplicate keys are refused (400), as the replica refuses them: if the gateway and the replica
+    /// each picked a value for a repeated key, they could pick different ones.
+    /// </summary>
+    private static readonly JsonDocumentOptions DocumentOptions = new() { AllowDuplicateProperties = false };
+
     /// <summary>Parses a body; throws a 400 <see cref="OpenAiError"/> for a malformed one.</summary>
     public static InferenceBody Parse(byte[] bytes)
     {
         JsonNode? node;
         try
         {
-            node = JsonNode.Parse(bytes);
+            using var doc = JsonDocument.Parse(bytes, DocumentOptions);
+            // A string that parses but cannot be read would fail later, when the body is rewritten.
+            if (Kiln.Server.Replica.JsonFields.FirstUnusable(doc.RootElement, duplicates: false) is { } problem)
+            {
+                throw OpenAiError.BadRequest($"The request body is not valid JSON: {problem}.");
+            }
+            node = JsonNode.Parse(bytes, documentOptions: DocumentOptions);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // The duplicate-key check reads keys, and throws InvalidOperationException on unreadable ones.
             throw OpenAiError.BadRequest($"The request body is not valid JSON: {e.Message}");
         }
         if (node is not JsonObject root)

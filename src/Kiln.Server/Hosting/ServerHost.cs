@@ -34,6 +34,7 @@ public static class ServerHost
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = dir.Root });
         builder.WebHost.UseKestrel(k => k.AddServerHeader = false);
         builder.WebHost.UseUrls($"http://{FormatHost(options.Host)}:{options.Port}");
+        Kiln.Server.Replica.RequestLimits.ConfigureKestrel(builder.WebHost);
         builder.Logging.AddKilnConsole();
         // A clean stop drains replicas, which may take the whole drain timeout.
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.Reconciler.DrainTimeout + TimeSpan.FromSeconds(10));

@@ -9,6 +9,9 @@ public sealed class ApiException(int status, string message, string type, string
     public string? Param { get; } = param;
     public string? Code { get; } = code;
 
+    /// <summary>Seconds after which a retry makes sense, sent as <c>Retry-After</c>.</summary>
+    public int? RetryAfterSeconds { get; init; }
+
     public static ApiException Invalid(string message, string? param = null, string? code = null) =>
         new(400, message, "invalid_request_error", param, code);
 

@@ -16,8 +16,11 @@ internal static class ApiResponses
         await ctx.Response.Body.WriteAsync(buffer.WrittenMemory, ctx.RequestAborted);
     }
 
-    public static Task WriteErrorAsync(HttpContext ctx, ApiException e) =>
-        WriteJsonAsync(ctx, e.Status, w => WriteError(w, e));
+    public static Task WriteErrorAsync(HttpContext ctx, ApiException e)
+    {
+        if (e.RetryAfterSeconds is { } s) ctx.Response.Headers.RetryAfter = s.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return WriteJsonAsync(ctx, e.Status, w => WriteError(w, e));
+    }
 
     public static void WriteError(Utf8JsonWriter w, ApiException e)
     {

@@ -24,7 +24,7 @@ internal static class ChatEndpoint
             // Template failures come from what the messages contain (roles, ordering): the client's to fix.
             throw ApiException.Invalid($"The chat template could not render these messages: {e.Message}", "messages", "template_error");
         }
-        int[] prompt = PromptEncoding.Encode(session.Tokenizer, text);
+        int[] prompt = PromptEncoding.Encode(session.Tokenizer, text, session.Scheduler.ContextSize, "messages");
         var lease = Submission.ResolveModel(session, body.RootElement);
         var generations = Submission.Submit(session, [prompt], s, promptLogprobs: false, "messages", ctx.RequestAborted, lease);
         state.Ledger.Track(ctx, generations, s.N);

@@ -18,10 +18,10 @@ internal sealed record CompletionRequest(IReadOnlyList<CompletionPrompt> Prompts
         if (JsonFields.Integer(body, "best_of", 1, GenerationSettings.MaxN) is > 1) throw ApiException.Unsupported("best_of");
         var settings = GenerationSettings.Parse(body, chat: false, tokenizer.VocabSize, contextSize);
         var echo = JsonFields.Bool(body, "echo") ?? false;
-        return new CompletionRequest(ParsePrompts(body, tokenizer), settings, echo);
+        return new CompletionRequest(ParsePrompts(body, tokenizer, contextSize), settings, echo);
     }
 
-    private static List<CompletionPrompt> ParsePrompts(JsonElement body, ITokenizer tokenizer)
+    private static List<CompletionPrompt> ParsePrompts(JsonElement body, ITokenizer tokenizer, int contextSize)
     {
         if (!JsonFields.TryGet(body, "prompt", out var p))
             throw ApiException.Invalid("Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter");
@@ -29,12 +29,12 @@ internal sealed record CompletionRequest(IReadOnlyList<CompletionPrompt> Prompts
         switch (p.ValueKind)
         {
             case JsonValueKind.String:
-                return [FromText(tokenizer, p.GetString()!)];
+                return [FromText(tokenizer, p.GetString()!, contextSize, "prompt")];
             case JsonValueKind.Array:
                 var length = p.GetArrayLength();
                 if (length == 0) throw ApiException.Invalid("'prompt' must not be empty.", "prompt");
                 var first = p[0].ValueKind;
-                if (first == JsonValueKind.Number) return [FromTokens(tokenizer, p, "prompt")];
+                if (first == JsonValueKind.Number) return [FromTokens(tokenizer, p, "prompt", contextSize)];
                 if (length > MaxPrompts)
                     throw JsonFields.OutOfRange("prompt", $"at most {MaxPrompts} prompts", length.ToString());
                 var prompts = new List<CompletionPrompt>();
@@ -43,9 +43,9 @@ internal sealed record CompletionRequest(IReadOnlyList<CompletionPrompt> Prompts
                 {
                     var field = $"prompt[{i++}]";
                     if (item.ValueKind == JsonValueKind.String && first == JsonValueKind.String)
-                        prompts.Add(FromText(tokenizer, item.GetString()!));
+                        prompts.Add(FromText(tokenizer, item.GetString()!, contextSize, field));
                     else if (item.ValueKind == JsonValueKind.Array && first == JsonValueKind.Array)
-                        prompts.Add(FromTokens(tokenizer, item, field));
+                        prompts.Add(FromTokens(tokenizer, item, field, contextSize));
                     else throw JsonFields.WrongType(field, expected, item);
                 }
                 return prompts;
@@ -54,12 +54,15 @@ internal sealed record CompletionRequest(IReadOnlyList<CompletionPrompt> Prompts
         }
     }
 
-    private static CompletionPrompt FromText(ITokenizer tokenizer, string text) =>
-        new(text, PromptEncoding.Encode(tokenizer, text));
+    private static CompletionPrompt FromText(ITokenizer tokenizer, string text, int contextSize, string field) =>
+        new(text, PromptEncoding.Encode(tokenizer, text, contextSize, field));
 
-    private static CompletionPrompt FromTokens(ITokenizer tokenizer, JsonElement array, string field)
+    private static CompletionPrompt FromTokens(ITokenizer tokenizer, JsonElement array, string field, int contextSize)
     {
-        var tokens = new int[array.GetArrayLength()];
+        var length = array.GetArrayLength();
+        // Refused before anything is copied or decoded.
+        if (length > contextSize) throw PromptEncoding.TooLong(contextSize, length.ToString(), field);
+        var tokens = new int[length];
         var i = 0;
         foreach (var t in array.EnumerateArray())
             tokens[i++] = (int)JsonFields.IntegerValue(t, field, 0, tokenizer.VocabSize - 1);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Kiln.Server.Replica;
@@ -62,6 +63,63 @@ internal static class JsonFields
         if (!TryGet(obj, name, out var v)) return null;
         if (v.ValueKind != JsonValueKind.String) throw WrongType(name, "a string", v);
         return v.GetString();
+    }
+
+    /// <summary>
+    /// What first makes a parsed body unusable, or null: a string (value or key) that parses but
+    /// cannot be read (invalid UTF-8, or an unpaired surrogate escape such as <c>"\ud800"</c>: these
+    /// throw only when read, so bodies are checked once up front; only strings with a <c>\u</c>
+    /// escape are decoded, the rest validated in place), or with <paramref name="duplicates"/> a key
+    /// repeated within one object (for documents parsed without that check).
+    /// </summary>
+    public static string? FirstUnusable(JsonElement e, bool duplicates) => Find(e, duplicates) switch
+    {
+        null => null,
+        (true, var path) => $"the key ${path} appears twice",
+        (false, var path) => $"the string at ${path} is not valid UTF-8 or has an unpaired surrogate escape",
+    };
+
+    // The path is built only on the way back from a finding, so a clean body of a million items costs no strings.
+    private static (bool Duplicate, string Path)? Find(JsonElement e, bool duplicates)
+    {
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var names = duplicates ? new HashSet<string>(StringComparer.Ordinal) : null;
+                foreach (var p in e.EnumerateObject())
+                {
+                    if (!Readable(JsonMarshal.GetRawUtf8PropertyName(p), () => p.Name)) return (false, " (a key)");
+                    if (names is not null && !names.Add(p.Name)) return (true, "." + p.Name);
+                    if (Find(p.Value, duplicates) is { } bad) return bad with { Path = "." + p.Name + bad.Path };
+                }
+                return null;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in e.EnumerateArray())
+                {
+                    if (Find(item, duplicates) is { } bad) return bad with { Path = $"[{i}]{bad.Path}" };
+                    i++;
+                }
+                return null;
+            case JsonValueKind.String:
+                return Readable(JsonMarshal.GetRawUtf8Value(e), e.GetString) ? null : (false, "");
+            default:
+                return null;
+        }
+    }
+
+    private static bool Readable(ReadOnlySpan<byte> raw, Func<string?> read)
+    {
+        if (raw.IndexOf("\\u"u8) < 0) return System.Text.Unicode.Utf8.IsValid(raw);
+        try
+        {
+            read();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     private static string Describe(JsonElement v) => v.ValueKind switch

@@ -61,6 +61,7 @@ public static class ReplicaHost
         var state = new ReplicaState(options);
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://{UrlHost(options.Host)}:{options.Port}");
+        RequestLimits.ConfigureKestrel(builder.WebHost);
         builder.Logging.AddKilnConsole();
         var app = builder.Build();
         app.UseRequestIds();

@@ -59,6 +59,28 @@ public sealed record ReplicaOptions
     /// <summary>Adapters loaded once the model is up; a failure fails the replica's start.</summary>
     public IReadOnlyList<AdapterSpec> Adapters { get; init; } = [];
 
+    /// <summary>
+    /// Largest body of a completions or chat request; null sizes it to the context with
+    /// <see cref="GenerationBodyLimit"/>. Bodies past it get 413 before they are read.
+    /// </summary>
+    public long? MaxBodyBytes { get; init; }
+
+    /// <summary>The floor of the default generation body limit: room for batched prompts on small contexts.</summary>
+    public const long MinGenerationBodyBytes = 8 << 20;
+
+    /// <summary>
+    /// Body bytes allowed per context token by default: a long piece (16 characters) written as JSON
+    /// <c>\uXXXX</c> escapes takes 96 bytes, and the rest is room for message framing.
+    /// </summary>
+    public const int BodyBytesPerToken = 128;
+
+    /// <summary>Largest body of the other routes (adapter loads and the like carry a few fields).</summary>
+    public const long OtherBodyBytes = 1 << 20;
+
+    /// <summary>The generation body limit for a context of <paramref name="contextSize"/> tokens (unknown while loading).</summary>
+    public long GenerationBodyLimit(int? contextSize) =>
+        MaxBodyBytes ?? Math.Max(MinGenerationBodyBytes, (long)(contextSize ?? 0) * BodyBytesPerToken);
+
     public string ServedModelName => ModelName ?? Path.GetFileName(ModelPath);
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the offending option.</summary>
@@ -71,6 +93,7 @@ public sealed record ReplicaOptions
         if (MaxQueue < 0) throw new ArgumentOutOfRangeException(nameof(MaxQueue), MaxQueue, "must be >= 0");
         if (Threads is < 1) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "must be >= 1");
         if (KvCacheType is not (KvF32 or KvF16)) throw new ArgumentException("must be f32 or f16", nameof(KvCacheType));
+        if (MaxBodyBytes is < 1) throw new ArgumentOutOfRangeException(nameof(MaxBodyBytes), MaxBodyBytes, "must be >= 1");
         if (PrefillChunk < 1) throw new ArgumentOutOfRangeException(nameof(PrefillChunk), PrefillChunk, "must be >= 1");
     }
 }

@@ -10,8 +10,8 @@ internal static class ReplicaRoutes
 {
     public static void Map(WebApplication app, ReplicaState state)
     {
-        app.MapPost("/v1/completions", Guard(state, CompletionEndpoint.HandleAsync));
-        app.MapPost("/v1/chat/completions", Guard(state, ChatEndpoint.HandleAsync));
+        app.MapPost("/v1/completions", Guard(state, CompletionEndpoint.HandleAsync, GenerationBodyLimit));
+        app.MapPost("/v1/chat/completions", Guard(state, ChatEndpoint.HandleAsync, GenerationBodyLimit));
         app.MapGet("/v1/models", Guard(state, ModelsAsync));
         app.MapGet("/v1/models/{**id}", Guard(state, ModelAsync));
         app.MapPost("/v1/adapters", Guard(state, AdaptersEndpoint.LoadAsync));
@@ -24,10 +24,31 @@ internal static class ReplicaRoutes
             $"Unknown request URL: {ctx.Request.Method} {ctx.Request.Path}.", "invalid_request_error", code: "unknown_url")));
     }
 
-    private static RequestDelegate Guard(ReplicaState state, Func<HttpContext, ReplicaState, Task> handler) => async ctx =>
+    private static long GenerationBodyLimit(ReplicaState state) => state.Options.GenerationBodyLimit(state.Session?.Scheduler.ContextSize);
+
+    private static RequestDelegate Guard(
+        ReplicaState state, Func<HttpContext, ReplicaState, Task> handler, Func<ReplicaState, long>? bodyLimit = null) => async ctx =>
+    {
+        var limit = bodyLimit?.Invoke(state) ?? ReplicaOptions.OtherBodyBytes;
+        LargeBodies.Turn? turn;
+        try
+        {
+            // A body refused for its declared length costs nothing to parse and need not wait its turn.
+            turn = ctx.Request.ContentLength > limit ? null : await LargeBodies.EnterAsync(ctx.Request.ContentLength, ctx.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            return; // the client went away while waiting
+        }
+        using (turn) await GuardedAsync(ctx, state, handler, limit);
+    };
+
+    private static async Task GuardedAsync(HttpContext ctx, ReplicaState state, Func<HttpContext, ReplicaState, Task> handler, long bodyLimit)
     {
         try
         {
+            if (RequestLimits.Check(ctx.Request) is { } head) throw head;
+            if (RequestLimits.LimitBody(ctx, bodyLimit) is { } body) throw body;
             await handler(ctx, state);
         }
         catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
@@ -39,7 +60,7 @@ internal static class ReplicaRoutes
             var error = e switch
             {
                 ApiException api => api,
-                BadHttpRequestException bad => new ApiException(bad.StatusCode, bad.Message, "invalid_request_error"),
+                BadHttpRequestException bad => new ApiException(bad.StatusCode, bad.Message, "invalid_request_error", code: CodeOf(bad.StatusCode)),
                 _ => null,
             };
             if (error is null)
@@ -50,6 +71,14 @@ internal static class ReplicaRoutes
             }
             await ApiResponses.WriteErrorAsync(ctx, error);
         }
+    }
+
+    private static string? CodeOf(int status) => status switch
+    {
+        StatusCodes.Status413PayloadTooLarge => "request_too_large",
+        StatusCodes.Status414UriTooLong => "request_target_too_long",
+        StatusCodes.Status431RequestHeaderFieldsTooLarge => "request_header_fields_too_large",
+        _ => null,
     };
 
     private static Task HealthAsync(HttpContext ctx, ReplicaState state)

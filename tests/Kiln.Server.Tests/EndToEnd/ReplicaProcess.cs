@@ -15,6 +15,8 @@ public sealed partial class ReplicaProcess : IAsyncDisposable
 
     /// <summary>The address the replica bound (it is started on port 0 and logs the real one).</summary>
     public Uri BaseAddress { get; private set; } = null!;
+    public int Port => BaseAddress.Port;
+    public int Pid => _process.Id;
     public string Log
     {
         get

@@ -118,9 +118,11 @@ public class ErrorTests
             Assert.True(DateTime.UtcNow < deadline, "the first request never took the slot");
             await Task.Delay(10);
         }
-        var (status, body) = await r.PostAsync("/v1/completions", new { prompt = "b", max_tokens = 2 });
-        AssertError(status, body, 429, null);
+        using var full = await r.Http.PostAsync("/v1/completions", new StringContent("""{"prompt":"b","max_tokens":2}"""));
+        var body = JsonDocument.Parse(await full.Content.ReadAsStringAsync()).RootElement;
+        AssertError((int)full.StatusCode, body, 429, null);
         Assert.Contains("queue is full", body.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal(TimeSpan.FromSeconds(1), full.Headers.RetryAfter?.Delta);
         r.Model.Gate.Set();
         Assert.Equal(200, (await first).Status);
     }

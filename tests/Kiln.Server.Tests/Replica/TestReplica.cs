@@ -20,10 +20,17 @@ internal sealed class TestReplica : IAsyncDisposable
     public Uri BaseAddress => Replica.BaseAddress;
 
     public static async Task<TestReplica> StartAsync(
-        int maxBatch = 8, int maxQueue = 64, int contextLength = 256, ManualResetEventSlim? loadGate = null)
+        int maxBatch = 8, int maxQueue = 64, int contextLength = 256, ManualResetEventSlim? loadGate = null, long? maxBodyBytes = null)
     {
         var model = new FakeModel(contextLength, maxBatch);
-        var options = new ReplicaOptions { ModelPath = "/models/fake-model.gguf", Port = 0, MaxBatchSize = maxBatch, MaxQueue = maxQueue };
+        var options = new ReplicaOptions
+        {
+            ModelPath = "/models/fake-model.gguf",
+            Port = 0,
+            MaxBatchSize = maxBatch,
+            MaxQueue = maxQueue,
+            MaxBodyBytes = maxBodyBytes,
+        };
         var replica = await ReplicaHost.StartAsync(options, _ =>
         {
             loadGate?.Wait(TimeSpan.FromSeconds(30));

@@ -27,7 +27,7 @@ public static class AccountsApi
             {
                 throw KilnError.InvalidArgument($"tier: unknown tier \"{t}\"; known: developer, enterprise");
             }
-            decimal? spendLimit = body.TryGetProperty("spendLimit", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetDecimal() : null;
+            var spendLimit = JsonFields.Decimal(body, "spendLimit");
             if (spendLimit < 0)
             {
                 throw KilnError.InvalidArgument($"spendLimit: must not be negative, got {spendLimit}");

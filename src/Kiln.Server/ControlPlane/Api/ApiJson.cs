@@ -45,6 +45,9 @@ public static class ApiJson
     public static bool Flag(HttpRequest request, string name) =>
         string.Equals(request.Query[name].ToString(), "true", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>Duplicate keys are refused (a malformed body, 400), as the inference surface refuses them.</summary>
+    private static readonly JsonDocumentOptions BodyOptions = new() { AllowDuplicateProperties = false };
+
     /// <summary>The request body as a JSON object; an empty body is an empty object.</summary>
     public static async Task<JsonElement> ReadObjectAsync(HttpRequest request, CancellationToken ct)
     {
@@ -55,7 +58,20 @@ public static class ApiJson
             return JsonDocument.Parse("{}").RootElement;
         }
         buffer.Position = 0;
-        var root = (await JsonDocument.ParseAsync(buffer, cancellationToken: ct)).RootElement;
+        JsonElement root;
+        try
+        {
+            root = (await JsonDocument.ParseAsync(buffer, BodyOptions, ct)).RootElement;
+        }
+        catch (InvalidOperationException e)
+        {
+            // The duplicate-key check reads keys, and throws this on unreadable ones.
+            throw Kiln.Core.Errors.KilnError.InvalidArgument($"malformed JSON body: {e.Message}");
+        }
+        if (Kiln.Server.Replica.JsonFields.FirstUnusable(root, duplicates: false) is { } problem)
+        {
+            throw Kiln.Core.Errors.KilnError.InvalidArgument($"malformed JSON body: {problem}");
+        }
         if (root.ValueKind != JsonValueKind.Object)
         {
             throw Kiln.Core.Errors.KilnError.InvalidArgument($"the request body must be a JSON object, got {root.ValueKind}");

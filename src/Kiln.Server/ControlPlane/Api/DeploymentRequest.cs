@@ -46,7 +46,7 @@ public static class DeploymentRequest
                     }
                     else
                     {
-                        v.Add(new(p.Name, $"must be true or false, got {value.GetRawText()}"));
+                        v.Add(new(p.Name, $"must be true or false, got {JsonFields.Excerpt(value)}"));
                     }
                     break;
                 case "acceleratorType":
@@ -101,7 +101,7 @@ public static class DeploymentRequest
         const string prefix = "autoscalingPolicy";
         if (value.ValueKind != JsonValueKind.Object)
         {
-            v.Add(new(prefix, $"must be an object, got {value.GetRawText()}"));
+            v.Add(new(prefix, $"must be an object, got {JsonFields.Excerpt(value)}"));
             return null;
         }
         var policy = new AutoscalingPolicyPatch();
@@ -120,19 +120,19 @@ public static class DeploymentRequest
                 case "loadTargets":
                     if (p.Value.ValueKind != JsonValueKind.Object)
                     {
-                        v.Add(new(path, $"must be an object of numbers, got {p.Value.GetRawText()}"));
+                        v.Add(new(path, $"must be an object of numbers, got {JsonFields.Excerpt(p.Value)}"));
                         break;
                     }
                     var targets = new Dictionary<string, double>();
                     foreach (var t in p.Value.EnumerateObject())
                     {
-                        if (t.Value.ValueKind == JsonValueKind.Number)
+                        if (t.Value.ValueKind == JsonValueKind.Number && t.Value.TryGetDouble(out var target) && double.IsFinite(target))
                         {
-                            targets[t.Name] = t.Value.GetDouble();
+                            targets[t.Name] = target;
                         }
                         else
                         {
-                            v.Add(new($"{path}.{t.Name}", $"must be a number, got {t.Value.GetRawText()}"));
+                            v.Add(new($"{path}.{t.Name}", $"must be a number, got {JsonFields.Excerpt(t.Value)}"));
                         }
                     }
                     policy = policy with { LoadTargets = targets };
@@ -149,7 +149,7 @@ public static class DeploymentRequest
         {
             return value.GetString();
         }
-        v.Add(new(path, $"must be a string, got {value.GetRawText()}"));
+        v.Add(new(path, $"must be a string, got {JsonFields.Excerpt(value)}"));
         return null;
     }
 
@@ -164,7 +164,7 @@ public static class DeploymentRequest
         {
             return n;
         }
-        v.Add(new(path, $"must be an integer, got {value.GetRawText()}"));
+        v.Add(new(path, $"must be an integer, got {JsonFields.Excerpt(value)}"));
         return null;
     }
 
@@ -172,7 +172,7 @@ public static class DeploymentRequest
     {
         if (value.ValueKind != JsonValueKind.String)
         {
-            v.Add(new(path, $"must be a duration string such as \"30s\", got {value.GetRawText()}"));
+            v.Add(new(path, $"must be a duration string such as \"30s\", got {JsonFields.Excerpt(value)}"));
             return null;
         }
         if (ProtoDuration.TryParse(value.GetString(), out var d, out var error))

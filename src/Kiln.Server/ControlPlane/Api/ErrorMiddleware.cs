@@ -11,6 +11,10 @@ public sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddlewar
     {
         try
         {
+            if (Kiln.Server.Replica.RequestLimits.Check(context.Request) is { } head)
+            {
+                throw head;
+            }
             await next(context);
         }
         catch (ApiError e)
