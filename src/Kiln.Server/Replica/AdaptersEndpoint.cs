@@ -12,7 +12,7 @@ internal static class AdaptersEndpoint
     public static async Task LoadAsync(HttpContext ctx, ReplicaState state)
     {
         var adapters = state.RequireSession().RequireAdapters();
-        using var body = await Submission.ReadBodyAsync(ctx);
+        using var body = await RequestBody.ReadAsync(ctx);
         var root = body.RootElement;
         if (root.ValueKind != JsonValueKind.Object) throw ApiException.Invalid("The request body must be a JSON object.");
         var name = JsonFields.String(root, "name") ?? throw ApiException.Invalid("'name' is required.", "name", "missing_required_parameter");

@@ -34,6 +34,16 @@ internal static class ApiResponses
         w.WriteEndObject();
     }
 
+    /// <summary>The fields every completion object and chunk starts with.</summary>
+    public static void WriteHeader(Utf8JsonWriter w, string id, string objectType, long created, string model)
+    {
+        w.WriteString("id", id);
+        w.WriteString("object", objectType);
+        w.WriteNumber("created", created);
+        w.WriteString("model", model);
+        w.WriteNull("system_fingerprint");
+    }
+
     public static void WriteUsage(Utf8JsonWriter w, int promptTokens, int completionTokens)
     {
         w.WriteStartObject("usage");

@@ -10,7 +10,7 @@ internal static class ChatEndpoint
     public static async Task HandleAsync(HttpContext ctx, ReplicaState state)
     {
         var session = state.RequireSession();
-        using var body = await Submission.ReadBodyAsync(ctx);
+        using var body = await RequestBody.ReadAsync(ctx);
         var request = ChatRequest.Parse(body.RootElement, session.Tokenizer, session.Scheduler.ContextSize);
         var s = request.Settings;
 
@@ -43,7 +43,7 @@ internal static class ChatEndpoint
         await ApiResponses.WriteJsonAsync(ctx, 200, w =>
         {
             w.WriteStartObject();
-            Submission.WriteHeader(w, call.Id, "chat.completion", call.Created, call.Model);
+            ApiResponses.WriteHeader(w, call.Id, "chat.completion", call.Created, call.Model);
             w.WriteStartArray("choices");
             for (var i = 0; i < results.Length; i++)
             {
@@ -95,7 +95,7 @@ internal static class ChatEndpoint
             await sse.WriteAsync(w =>
             {
                 w.WriteStartObject();
-                Submission.WriteHeader(w, call.Id, "chat.completion.chunk", call.Created, call.Model);
+                ApiResponses.WriteHeader(w, call.Id, "chat.completion.chunk", call.Created, call.Model);
                 w.WriteStartArray("choices");
                 w.WriteEndArray();
                 ApiResponses.WriteUsage(w, call.PromptTokens, completionTokens.Sum());
@@ -110,7 +110,7 @@ internal static class ChatEndpoint
         sse.WriteAsync(w =>
         {
             w.WriteStartObject();
-            Submission.WriteHeader(w, call.Id, "chat.completion.chunk", call.Created, call.Model);
+            ApiResponses.WriteHeader(w, call.Id, "chat.completion.chunk", call.Created, call.Model);
             w.WriteStartArray("choices");
             w.WriteStartObject();
             w.WriteNumber("index", index);

@@ -4,59 +4,9 @@ using Microsoft.AspNetCore.Http;
 
 namespace Kiln.Server.Replica;
 
-/// <summary>Request plumbing shared by the generation endpoints: body parsing, queueing, error mapping.</summary>
+/// <summary>Queueing shared by the generation endpoints: the adapter a request names, its sequences, error mapping.</summary>
 internal static class Submission
 {
-    /// <summary>
-    /// Duplicate keys are refused, not resolved: the gateway parses the same body, and two parsers
-    /// choosing different values for one key would let a request mean one thing to each.
-    /// </summary>
-    public static readonly JsonDocumentOptions BodyOptions = new() { AllowDuplicateProperties = false };
-
-    public static async Task<JsonDocument> ReadBodyAsync(HttpContext ctx)
-    {
-        JsonDocument body;
-        try
-        {
-            if (ctx.Request.ContentLength is { } length && length >= LargeBodies.Threshold)
-            {
-                // Read into an array of its own, and parsed on a thread of its own into a document
-                // that owns exact-size copies: the shared array pool keeps what is returned to it,
-                // per thread, so pooled buffers this size would outlive the request many times over.
-                var bytes = new byte[length];
-                await ctx.Request.Body.ReadExactlyAsync(bytes, ctx.RequestAborted);
-                body = await Task.Factory.StartNew(() =>
-                {
-                    var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { MaxDepth = BodyOptions.MaxDepth });
-                    var document = JsonDocument.ParseValue(ref reader);
-                    // Anything but whitespace after the value makes Read throw, as Parse would.
-                    if (reader.Read()) throw new JsonException("unexpected content after the body's JSON value");
-                    return document;
-                }, ctx.RequestAborted, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            }
-            else
-            {
-                body = await JsonDocument.ParseAsync(ctx.Request.Body, BodyOptions, ctx.RequestAborted);
-            }
-        }
-        catch (EndOfStreamException)
-        {
-            throw ApiException.Invalid("The request body is shorter than its Content-Length.", code: "invalid_json");
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        {
-            // The duplicate-key check reads keys, and throws InvalidOperationException on unreadable ones.
-            throw ApiException.Invalid($"We could not parse the JSON body of your request: {e.Message}", code: "invalid_json");
-        }
-        // Only the large-body path parsed without the duplicate-key check.
-        if (JsonFields.FirstUnusable(body.RootElement, duplicates: ctx.Request.ContentLength >= LargeBodies.Threshold) is { } problem)
-        {
-            body.Dispose();
-            throw ApiException.Invalid($"We could not parse the JSON body of your request: {problem}.", code: "invalid_json");
-        }
-        return body;
-    }
-
     /// <summary>
     /// The adapter lease for a request's <c>model</c>: a loaded adapter's name runs it; the base
     /// model's name or any other name runs the base (routing is the gateway's business).
@@ -124,15 +74,6 @@ internal static class Submission
         {
             throw new ApiException(429, e.Message, "rate_limit_error", code: "queue_full") { RetryAfterSeconds = 1 };
         }
-    }
-
-    public static void WriteHeader(Utf8JsonWriter w, string id, string objectType, long created, string model)
-    {
-        w.WriteString("id", id);
-        w.WriteString("object", objectType);
-        w.WriteNumber("created", created);
-        w.WriteString("model", model);
-        w.WriteNull("system_fingerprint");
     }
 
     public static int PromptTokens(IEnumerable<int[]> prompts) => prompts.Sum(p => p.Length);
