@@ -67,7 +67,11 @@ public static class MetricsRoute
         // samples in their own order (so a histogram's buckets, sum and count stay together).
         var replicaSamples = scrapes
             .OrderBy(x => x.Deployment.ToString(), StringComparer.Ordinal).ThenBy(x => x.ReplicaId, StringComparer.Ordinal)
-            .SelectMany(x => x.Scrape.Samples.Select(s => (Replica: x, Sample: s)))
+            .SelectMany(x =>
+            {
+                KeyValuePair<string, string>[] labels = [L("deployment", x.Deployment.ToString()), L("replica", x.ReplicaId)];
+                return x.Scrape.Samples.Select(s => (Replica: x, Labels: labels, Sample: s));
+            })
             .GroupBy(x => Family(x.Sample.Name, x.Replica.Scrape.Types))
             .OrderBy(g => g.Key, StringComparer.Ordinal);
         foreach (var family in replicaSamples)
@@ -76,10 +80,9 @@ public static class MetricsRoute
             var type = scraped.Select(s => s.Types.GetValueOrDefault(family.Key)).FirstOrDefault(t => t is not null) ?? "untyped";
             var help = scraped.Select(s => s.Helps?.GetValueOrDefault(family.Key)).FirstOrDefault(h => h is not null);
             PrometheusText.AppendHeader(sb, family.Key, type, help);
-            foreach (var (replica, sample) in family)
+            foreach (var (replica, labels, sample) in family)
             {
-                PrometheusText.AppendSample(sb, sample.Name, [L("deployment", replica.Deployment.ToString()), L("replica", replica.ReplicaId), .. sample.Labels], sample.Value,
-                    replica.Live ? null : replica.At.ToUnixTimeMilliseconds());
+                PrometheusText.AppendSample(sb, sample.Name, labels.Concat(sample.Labels), sample.Value, replica.Live ? null : replica.At.ToUnixTimeMilliseconds());
             }
         }
         return sb.ToString();

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Kiln.Core.Names;
 using Kiln.Core.Time;
 using Kiln.Server.Gateway;
 
