@@ -6,26 +6,30 @@ namespace Kiln.Server.Gateway;
 
 /// <summary>
 /// <c>GET /metrics</c> (admin keys only: it spans accounts): the gateway's counters per deployment
-/// and every READY replica's latest scrape, re-labelled with its deployment and replica.
+/// and every READY replica's metrics, scraped live and re-labelled with its deployment and replica.
+/// A replica that does not answer in time contributes its last scrape, each sample stamped with
+/// that scrape's time so that rates over it stay true.
 /// </summary>
 public static class MetricsRoute
 {
     /// <summary>Maps the route.</summary>
     public static void Map(IEndpointRouteBuilder app) =>
-        app.MapGet("/metrics", (HttpContext ctx, ReplicaDirectory directory, IReplicaScrapes scrapes) =>
+        app.MapGet("/metrics", async (HttpContext ctx, ReplicaDirectory directory, IReplicaScrapes scrapes) =>
         {
             if (!Caller.Of(ctx).IsAdmin)
             {
                 throw KilnError.PermissionDenied("/metrics spans every account and needs an admin API key");
             }
-            return Results.Text(Render(directory, scrapes), "text/plain; version=0.0.4; charset=utf-8");
+            var routes = directory.Routes.ToList();
+            var current = await scrapes.CurrentAsync(routes, ctx.RequestAborted);
+            return Results.Text(Render(routes, current), "text/plain; version=0.0.4; charset=utf-8");
         });
 
     /// <summary>The exposition text.</summary>
-    public static string Render(ReplicaDirectory directory, IReplicaScrapes scrapes)
+    public static string Render(IEnumerable<DeploymentRoute> deployments, IEnumerable<ReplicaScrape> scrapes)
     {
         var sb = new StringBuilder();
-        var routes = directory.Routes.OrderBy(r => r.Name.ToString(), StringComparer.Ordinal).ToList();
+        var routes = deployments.OrderBy(r => r.Name.ToString(), StringComparer.Ordinal).ToList();
         static KeyValuePair<string, string> L(string k, string v) => new(k, v);
 
         PrometheusText.AppendHeader(sb, "kiln_gateway_requests_total", "counter", "Inference requests finished, by HTTP status (499: the client went away).");
@@ -59,18 +63,26 @@ public static class MetricsRoute
             PrometheusText.AppendSample(sb, "kiln_gateway_request_duration_seconds_count", [L("deployment", name)], count);
         }
 
-        // Replica samples grouped by family, so each family's TYPE line comes once, before its samples.
-        var replicaSamples = scrapes.Latest
-            .SelectMany(x => x.Scrape.Samples.Select(s => (x.Deployment, x.ReplicaId, x.Scrape, Sample: s)))
-            .GroupBy(x => Family(x.Sample.Name, x.Scrape.Types))
+        // Each replica family once, HELP and TYPE as the replicas wrote them, then every replica's
+        // samples in their own order (so a histogram's buckets, sum and count stay together).
+        var replicaSamples = scrapes
+            .OrderBy(x => x.Deployment.ToString(), StringComparer.Ordinal).ThenBy(x => x.ReplicaId, StringComparer.Ordinal)
+            .SelectMany(x =>
+            {
+                KeyValuePair<string, string>[] labels = [L("deployment", x.Deployment.ToString()), L("replica", x.ReplicaId)];
+                return x.Scrape.Samples.Select(s => (Replica: x, Labels: labels, Sample: s));
+            })
+            .GroupBy(x => Family(x.Sample.Name, x.Replica.Scrape.Types))
             .OrderBy(g => g.Key, StringComparer.Ordinal);
         foreach (var family in replicaSamples)
         {
-            var type = family.First().Scrape.Types.GetValueOrDefault(family.Key, "untyped");
-            PrometheusText.AppendHeader(sb, family.Key, type);
-            foreach (var x in family.OrderBy(x => x.Deployment.ToString(), StringComparer.Ordinal).ThenBy(x => x.ReplicaId, StringComparer.Ordinal))
+            var scraped = family.Select(x => x.Replica.Scrape).ToList();
+            var type = scraped.Select(s => s.Types.GetValueOrDefault(family.Key)).FirstOrDefault(t => t is not null) ?? "untyped";
+            var help = scraped.Select(s => s.Helps?.GetValueOrDefault(family.Key)).FirstOrDefault(h => h is not null);
+            PrometheusText.AppendHeader(sb, family.Key, type, help);
+            foreach (var (replica, labels, sample) in family)
             {
-                PrometheusText.AppendSample(sb, x.Sample.Name, [L("deployment", x.Deployment.ToString()), L("replica", x.ReplicaId), .. x.Sample.Labels], x.Sample.Value);
+                PrometheusText.AppendSample(sb, sample.Name, labels.Concat(sample.Labels), sample.Value, replica.Live ? null : replica.At.ToUnixTimeMilliseconds());
             }
         }
         return sb.ToString();

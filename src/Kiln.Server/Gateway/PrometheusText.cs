@@ -10,8 +10,11 @@ public sealed record PrometheusSample(string Name, IReadOnlyList<KeyValuePair<st
     public string? Label(string name) => Labels.FirstOrDefault(l => l.Key == name).Value;
 }
 
-/// <summary>A parsed scrape: samples in order, and the <c># TYPE</c> of each metric family.</summary>
-public sealed record PrometheusScrape(IReadOnlyList<PrometheusSample> Samples, IReadOnlyDictionary<string, string> Types)
+/// <summary>
+/// A parsed scrape: samples in order, and the <c># TYPE</c> and <c># HELP</c> (as written, escapes
+/// kept) of each metric family.
+/// </summary>
+public sealed record PrometheusScrape(IReadOnlyList<PrometheusSample> Samples, IReadOnlyDictionary<string, string> Types, IReadOnlyDictionary<string, string>? Helps = null)
 {
     /// <summary>The first sample named <paramref name="name"/> without labels (or with any), or null.</summary>
     public double? Value(string name) => Samples.FirstOrDefault(s => s.Name == name)?.Value;
@@ -31,6 +34,7 @@ public static class PrometheusText
     {
         var samples = new List<PrometheusSample>();
         var types = new Dictionary<string, string>(StringComparer.Ordinal);
+        var helps = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var raw in text.Split('\n'))
         {
             var line = raw.TrimEnd('\r').Trim();
@@ -45,6 +49,10 @@ public static class PrometheusText
                 {
                     types[parts[2]] = parts[3];
                 }
+                else if (parts.Length >= 3 && parts[1] == "HELP")
+                {
+                    helps[parts[2]] = parts.Length == 4 ? parts[3] : "";
+                }
                 continue;
             }
             if (TryParseSample(line, out var sample))
@@ -52,7 +60,7 @@ public static class PrometheusText
                 samples.Add(sample);
             }
         }
-        return new PrometheusScrape(samples, types);
+        return new PrometheusScrape(samples, types, helps);
     }
 
     private static bool TryParseSample(string line, out PrometheusSample sample)
@@ -135,8 +143,8 @@ public static class PrometheusText
         }
     }
 
-    /// <summary>Appends one sample line.</summary>
-    public static void AppendSample(StringBuilder sb, string name, IEnumerable<KeyValuePair<string, string>> labels, double value)
+    /// <summary>Appends one sample line, with a timestamp (Unix milliseconds) when given.</summary>
+    public static void AppendSample(StringBuilder sb, string name, IEnumerable<KeyValuePair<string, string>> labels, double value, long? timestampMs = null)
     {
         sb.Append(name);
         var first = true;
@@ -149,7 +157,12 @@ public static class PrometheusText
         {
             sb.Append('}');
         }
-        sb.Append(' ').Append(FormatValue(value)).Append('\n');
+        sb.Append(' ').Append(FormatValue(value));
+        if (timestampMs is { } ts)
+        {
+            sb.Append(' ').Append(ts.ToString(CultureInfo.InvariantCulture));
+        }
+        sb.Append('\n');
     }
 
     /// <summary>Appends the <c># HELP</c> and <c># TYPE</c> lines of a metric family.</summary>
@@ -166,5 +179,7 @@ public static class PrometheusText
     public static string FormatValue(double v) =>
         double.IsPositiveInfinity(v) ? "+Inf" : double.IsNegativeInfinity(v) ? "-Inf" : double.IsNaN(v) ? "NaN" : v.ToString("R", CultureInfo.InvariantCulture);
 
-    private static string Escape(string v) => v.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+    private static string Escape(string v) =>
+        v.AsSpan().IndexOfAny("\\\"\n") < 0 ? v
+        : v.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 }

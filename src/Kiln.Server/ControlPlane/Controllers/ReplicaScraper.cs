@@ -1,38 +1,35 @@
 using System.Collections.Concurrent;
-using Kiln.Core.Names;
+using Kiln.Core.Time;
 using Kiln.Server.Gateway;
 
 namespace Kiln.Server.ControlPlane.Controllers;
 
 /// <summary>
-/// Scrapes replicas' <c>/metrics</c> for the autoscaler and keeps each replica's latest scrape,
-/// which the gateway's <c>/metrics</c> re-exports.
+/// Scrapes replicas' <c>/metrics</c>: for the autoscaler, and live for the gateway's <c>/metrics</c>,
+/// which falls back to each replica's last scrape when it is slow to answer.
 /// </summary>
-public sealed class ReplicaScraper(ReplicaClient client, ILogger<ReplicaScraper> log) : IReplicaScrapes
+public sealed class ReplicaScraper(ReplicaClient client, IClock clock, ILogger<ReplicaScraper> log) : IReplicaScrapes
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
 
-    private readonly ConcurrentDictionary<string, (DeploymentName Deployment, PrometheusScrape Scrape)> _latest = new();
+    // Short, so a stuck replica delays the gateway's /metrics by at most this much.
+    private static readonly TimeSpan LiveTimeout = TimeSpan.FromSeconds(1);
 
-    /// <inheritdoc />
-    public IEnumerable<(DeploymentName Deployment, string ReplicaId, PrometheusScrape Scrape)> Latest =>
-        _latest.Select(kv => (kv.Value.Deployment, kv.Key, kv.Value.Scrape));
+    private readonly ConcurrentDictionary<string, ReplicaScrape> _latest = new();
 
     /// <summary>Scrapes every READY replica of <paramref name="route"/> at once; failed scrapes are left out.</summary>
-    public async Task<IReadOnlyList<(string ReplicaId, PrometheusScrape Scrape)>> ScrapeAsync(DeploymentRoute route, CancellationToken ct)
+    public async Task<IReadOnlyList<(string ReplicaId, PrometheusScrape Scrape)>> ScrapeAsync(DeploymentRoute route, CancellationToken ct) =>
+        (await ScrapeAllAsync([route], Timeout, ct)).Select(s => (s.ReplicaId, s.Scrape)).ToList();
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ReplicaScrape>> CurrentAsync(IEnumerable<DeploymentRoute> routes, CancellationToken ct)
     {
-        var endpoints = route.Endpoints;
-        var results = await Task.WhenAll(endpoints.Select(e => ScrapeOneAsync(e, ct)));
-        var scrapes = new List<(string, PrometheusScrape)>();
-        for (var i = 0; i < endpoints.Count; i++)
-        {
-            if (results[i] is { } s)
-            {
-                _latest[endpoints[i].ReplicaId] = (route.Name, s);
-                scrapes.Add((endpoints[i].ReplicaId, s));
-            }
-        }
-        return scrapes;
+        var endpoints = routes.SelectMany(r => r.Endpoints.Select(e => (r.Name, Endpoint: e))).ToList();
+        var live = (await ScrapeAllAsync(routes, LiveTimeout, ct)).ToDictionary(s => s.ReplicaId);
+        return endpoints
+            .Select(x => live.GetValueOrDefault(x.Endpoint.ReplicaId) ?? _latest.GetValueOrDefault(x.Endpoint.ReplicaId))
+            .OfType<ReplicaScrape>()
+            .ToList();
     }
 
     /// <summary>Drops replicas no longer READY.</summary>
@@ -45,10 +42,30 @@ public sealed class ReplicaScraper(ReplicaClient client, ILogger<ReplicaScraper>
         }
     }
 
-    private async Task<PrometheusScrape?> ScrapeOneAsync(ReplicaEndpoint e, CancellationToken ct)
+    // Scrapes every endpoint at once and keeps the successes (Live) as each replica's latest;
+    // fallbacks are marked not live.
+    private async Task<List<ReplicaScrape>> ScrapeAllAsync(IEnumerable<DeploymentRoute> routes, TimeSpan timeout, CancellationToken ct)
+    {
+        var endpoints = routes.SelectMany(r => r.Endpoints.Select(e => (r.Name, Endpoint: e))).ToList();
+        var results = await Task.WhenAll(endpoints.Select(x => ScrapeOneAsync(x.Endpoint, timeout, ct)));
+        var scrapes = new List<ReplicaScrape>();
+        for (var i = 0; i < endpoints.Count; i++)
+        {
+            if (results[i] is { } s)
+            {
+                var (deployment, endpoint) = endpoints[i];
+                var scrape = new ReplicaScrape(deployment, endpoint.ReplicaId, s, clock.UtcNow, Live: true);
+                _latest[endpoint.ReplicaId] = scrape with { Live = false };
+                scrapes.Add(scrape);
+            }
+        }
+        return scrapes;
+    }
+
+    private async Task<PrometheusScrape?> ScrapeOneAsync(ReplicaEndpoint e, TimeSpan timeout, CancellationToken ct)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        cts.CancelAfter(Timeout);
+        cts.CancelAfter(timeout);
         try
         {
             var text = await client.Http.GetStringAsync(new Uri(e.BaseUri, "metrics"), cts.Token);
