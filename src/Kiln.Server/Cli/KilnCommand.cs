@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using Kiln.Core.Replicas;
 using Kiln.Engine.Models;
 using Kiln.Engine.Tokenizers;
 using Kiln.Server.Replica;
@@ -18,42 +19,29 @@ public static class KilnCommand
 
     private static Command Replica(Func<ReplicaOptions, (ILanguageModel, ITokenizer, IChatFormatter)> loadModel)
     {
-        var model = new Option<string>("--model") { Description = "GGUF model file to serve.", Required = true };
+        // ReplicaArgs parses and checks the flags (the runtime formats the same command line); the
+        // options here give the help text and the checks that need the file system or the server.
+        var model = new Option<string>(ReplicaArgs.Flags.Model) { Description = "GGUF model file to serve.", Required = true };
         model.Validators.Add(r =>
         {
             var path = r.GetValueOrDefault<string>();
-            if (string.IsNullOrWhiteSpace(path)) r.AddError("--model must name a GGUF file.");
-            else if (!File.Exists(path)) r.AddError($"--model: file not found: {path}");
+            if (!string.IsNullOrWhiteSpace(path) && !File.Exists(path)) r.AddError($"{ReplicaArgs.Flags.Model}: file not found: {path}");
         });
-        var host = new Option<string>("--host") { Description = "Address to listen on.", DefaultValueFactory = _ => "127.0.0.1" };
-        host.Validators.Add(r =>
-        {
-            var h = r.GetValueOrDefault<string>();
-            if (string.IsNullOrWhiteSpace(h) || Uri.CheckHostName(h) == UriHostNameType.Unknown)
-                r.AddError($"--host must be a host name or IP address, got '{h}'.");
-        });
-        var port = IntOption("--port", "TCP port (0 picks a free one).", 8080, 0, 65535);
-        var maxBatch = IntOption("--max-batch-size", "Sequences decoded together (KV-cache slots).", 8, 1, 1024);
-        var ctxSize = NullableIntOption("--ctx-size", "Context tokens per sequence (default: the model's; capped to it).", 1);
-        var maxQueue = IntOption("--max-queue", "Sequences allowed to wait for a slot before requests get 429.", 64, 0, 1_000_000);
-        var threads = NullableIntOption("--threads", "Compute threads (default: the engine's choice).", 1);
-        var kvType = new Option<string>("--kv-cache-type") { Description = "KV cache element type: f32 or f16.", DefaultValueFactory = _ => ReplicaOptions.KvF32 };
-        kvType.Validators.Add(r =>
-        {
-            var v = r.GetValueOrDefault<string>();
-            if (v is not (ReplicaOptions.KvF32 or ReplicaOptions.KvF16)) r.AddError($"--kv-cache-type must be f32 or f16, got '{v}'.");
-        });
-        var modelName = new Option<string?>("--model-name") { Description = "Model id served in responses and /v1/models (default: the file name)." };
-        modelName.Validators.Add(r =>
-        {
-            if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string?>())) r.AddError("--model-name must not be empty.");
-        });
+        var defaults = new ReplicaArgs { ModelPath = "" };
+        var host = Flag(ReplicaArgs.Flags.Host, "Address to listen on.", defaults.Host);
+        var port = Flag(ReplicaArgs.Flags.Port, "TCP port (0 picks a free one).", Int(defaults.Port));
+        var maxBatch = Flag(ReplicaArgs.Flags.MaxBatchSize, "Sequences decoded together (KV-cache slots).", Int(defaults.MaxBatchSize));
+        var ctxSize = Flag(ReplicaArgs.Flags.ContextSize, "Context tokens per sequence (default: the model's; capped to it).");
+        var maxQueue = Flag(ReplicaArgs.Flags.MaxQueue, "Sequences allowed to wait for a slot before requests get 429.", Int(defaults.MaxQueue));
+        var threads = Flag(ReplicaArgs.Flags.WorldSize, "Compute threads (default: the engine's choice).");
+        var kvType = Flag(ReplicaArgs.Flags.KvCache, $"KV cache element type: {string.Join(" or ", ReplicaArgs.KvCacheTypeNames)}.", ReplicaArgs.KvCacheTypeName(defaults.KvCache));
+        var modelName = Flag(ReplicaArgs.Flags.ModelName, "Model id served in responses and /v1/models (default: the file name).");
 
         // The control plane names each replica process with this, so that after its own restart it can
         // tell its replicas from unrelated processes by their command line.
-        var replicaId = new Option<string?>("--replica-id") { Description = "Identity given by the control plane (not used by the replica itself)." };
+        var replicaId = Flag(ReplicaArgs.Flags.ReplicaId, "Identity given by the control plane (not used by the replica itself).");
 
-        var lora = new Option<string[]>("--lora")
+        var lora = new Option<string[]>(ReplicaArgs.Flags.Adapters)
         {
             Description = "LoRA adapter to serve as its own model: name=path[:scale] (GGUF file or PEFT folder; repeatable).",
             AllowMultipleArgumentsPerToken = false,
@@ -68,64 +56,56 @@ public static class KilnCommand
                 }
                 catch (FormatException e)
                 {
-                    r.AddError($"--lora: {e.Message}.");
+                    r.AddError($"{ReplicaArgs.Flags.Adapters}: {e.Message}.");
                 }
             }
         });
 
-        var command = new Command("replica", "Serve one model over the OpenAI-compatible HTTP API.")
+        var command = new Command(ReplicaArgs.Verb, "Serve one model over the OpenAI-compatible HTTP API.")
         {
             model, host, port, maxBatch, ctxSize, maxQueue, threads, kvType, modelName, replicaId, lora,
         };
+        command.Validators.Add(r =>
+        {
+            if (!ReplicaArgs.TryParse(ReplicaArgv(r), out _, out var errors))
+            {
+                // A missing --model is already reported by the option itself.
+                foreach (var e in errors.Where(e => e.Flag != ReplicaArgs.Flags.Model || r.GetResult(model) is not null))
+                {
+                    r.AddError(e.Message);
+                }
+            }
+        });
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var options = new ReplicaOptions
-            {
-                ModelPath = parse.GetRequiredValue(model),
-                Host = parse.GetRequiredValue(host),
-                Port = parse.GetValue(port),
-                MaxBatchSize = parse.GetValue(maxBatch),
-                ContextSize = parse.GetValue(ctxSize),
-                MaxQueue = parse.GetValue(maxQueue),
-                Threads = parse.GetValue(threads),
-                KvCacheType = parse.GetRequiredValue(kvType),
-                ModelName = parse.GetValue(modelName),
-                Adapters = [.. (parse.GetValue(lora) ?? []).Select(AdapterSpec.Parse)],
-            };
+            var options = ReplicaOptions.From(ReplicaArgs.Parse(ReplicaArgv(parse.CommandResult)));
             return await ReplicaHost.RunAsync(options, loadModel, cancellationToken);
         });
         return command;
     }
 
-    private static Option<int> IntOption(string name, string description, int fallback, int min, int max)
-    {
-        return new Option<int>(name)
-        {
-            Description = description,
-            DefaultValueFactory = _ => fallback,
-            CustomParser = r => ParseInt(r, name, min, max) ?? fallback,
-        };
-    }
+    private static Option<string> Flag(string name, string description, string fallback)
+        => new(name) { Description = description, DefaultValueFactory = _ => fallback };
 
-    private static Option<int?> NullableIntOption(string name, string description, int min)
-    {
-        return new Option<int?>(name) { Description = description, CustomParser = r => ParseInt(r, name, min, int.MaxValue) };
-    }
+    private static Option<string?> Flag(string name, string description) => new(name) { Description = description };
 
-    // A custom parser rather than a validator, so "abc" and out-of-range values both get a message naming the flag.
-    private static int? ParseInt(ArgumentResult r, string name, int min, int max)
+    private static string Int(int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The replica flags given on the command line, as <see cref="ReplicaArgs.Parse"/> reads them.</summary>
+    private static List<string> ReplicaArgv(CommandResult command)
     {
-        var text = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "";
-        if (!int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value))
+        var argv = new List<string> { ReplicaArgs.Verb };
+        foreach (var o in command.Children.OfType<OptionResult>())
         {
-            r.AddError($"{name} must be an integer, got '{text}'.");
-            return null;
+            if (o.Implicit || !ReplicaArgs.Flags.All.Contains(o.Option.Name))
+            {
+                continue;
+            }
+            foreach (var token in o.Tokens)
+            {
+                argv.AddRange([o.Option.Name, token.Value]);
+            }
         }
-        if (value < min || value > max)
-        {
-            r.AddError(max == int.MaxValue ? $"{name} must be at least {min}, got {value}." : $"{name} must be between {min} and {max}, got {value}.");
-            return null;
-        }
-        return value;
+        return argv;
     }
 }
