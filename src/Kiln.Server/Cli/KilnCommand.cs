@@ -20,13 +20,9 @@ public static class KilnCommand
     private static Command Replica(Func<ReplicaOptions, (ILanguageModel, ITokenizer, IChatFormatter)> loadModel)
     {
         // ReplicaArgs parses and checks the flags (the runtime formats the same command line); the
-        // options here give the help text and the checks that need the file system or the server.
+        // options here give the help text, and the validator below adds the checks that need the
+        // file system or the server's adapter format.
         var model = new Option<string>(ReplicaArgs.Flags.Model) { Description = "GGUF model file to serve.", Required = true };
-        model.Validators.Add(r =>
-        {
-            var path = r.GetValueOrDefault<string>();
-            if (!string.IsNullOrWhiteSpace(path) && !File.Exists(path)) r.AddError($"{ReplicaArgs.Flags.Model}: file not found: {path}");
-        });
         var defaults = new ReplicaArgs { ModelPath = "" };
         var host = Flag(ReplicaArgs.Flags.Host, "Address to listen on.", defaults.Host);
         var port = Flag(ReplicaArgs.Flags.Port, "TCP port (0 picks a free one).", Int(defaults.Port));
@@ -46,20 +42,6 @@ public static class KilnCommand
             Description = "LoRA adapter to serve as its own model: name=path[:scale] (GGUF file or PEFT folder; repeatable).",
             AllowMultipleArgumentsPerToken = false,
         };
-        lora.Validators.Add(r =>
-        {
-            foreach (var v in r.GetValueOrDefault<string[]>() ?? [])
-            {
-                try
-                {
-                    AdapterSpec.Parse(v);
-                }
-                catch (FormatException e)
-                {
-                    r.AddError($"{ReplicaArgs.Flags.Adapters}: {e.Message}.");
-                }
-            }
-        });
 
         var command = new Command(ReplicaArgs.Verb, "Serve one model over the OpenAI-compatible HTTP API.")
         {
@@ -69,10 +51,23 @@ public static class KilnCommand
         {
             if (!ReplicaArgs.TryParse(ReplicaArgv(r), out _, out var errors))
             {
-                // A missing --model is already reported by the option itself.
-                foreach (var e in errors.Where(e => e.Flag != ReplicaArgs.Flags.Model || r.GetResult(model) is not null))
+                foreach (var e in errors)
                 {
                     r.AddError(e.Message);
+                }
+            }
+            // One validator for the whole command: System.CommandLine skips option validators once the command has errors.
+            var path = r.GetValue(model);
+            if (!string.IsNullOrWhiteSpace(path) && !File.Exists(path)) r.AddError($"{ReplicaArgs.Flags.Model}: file not found: {path}");
+            foreach (var v in r.GetValue(lora) ?? [])
+            {
+                try
+                {
+                    AdapterSpec.Parse(v);
+                }
+                catch (FormatException e)
+                {
+                    r.AddError($"{ReplicaArgs.Flags.Adapters}: {e.Message}.");
                 }
             }
         });

@@ -114,6 +114,13 @@ public class HostTests
             Assert.Contains("--model", Errors("replica", "--model", "/definitely/missing.gguf"));
             Assert.Contains("--model", Errors("replica"));
             Assert.Empty(Errors("replica", "--model", model, "--port", "0", "--kv-cache-type", "f32", "--model-name", "m"));
+
+            // Every error at once, those of the model file and adapters with those of the flags' values.
+            var all = Errors("replica", "--model", "/definitely/missing.gguf", "--port", "x", "--lora", "bad", "--host", "a b");
+            Assert.Contains("--port must be an integer, got 'x'.", all);
+            Assert.Contains("--model: file not found", all);
+            Assert.Contains("--lora:", all);
+            Assert.Contains("--host must be a host name or IP address, got 'a b'.", all);
         }
         finally
         {
