@@ -23,7 +23,7 @@ public static class ModelLoader
             {
                 MaxSlots = options.MaxBatchSize,
                 ContextLength = options.ContextSize ?? 0,
-                KvCacheType = ReplicaOptions.KvCacheTypeOf(options.KvCacheType),
+                KvCacheType = ReplicaOptions.KvCacheTypeOf(options.KvCache),
                 Threads = options.Threads ?? 0,
                 MaxBatchRows = Math.Max(options.PrefillChunk + options.MaxBatchSize, 64),
             }, ownsFile: true);

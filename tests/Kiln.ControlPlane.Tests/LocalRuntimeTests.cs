@@ -18,7 +18,7 @@ public sealed class LocalRuntimeTests : IDisposable
     [Theory]
     [InlineData(Precision.Fp16, "f16")]
     [InlineData(Precision.Fp32, "f32")]
-    public async Task Precision_reaches_the_replica_as_its_kv_cache_type_and_is_read_back_on_adoption(Precision precision, string kvCacheType)
+    public async Task Precision_and_world_size_reach_the_replica_as_its_kv_cache_type_and_threads_and_are_read_back_on_adoption(Precision precision, string kvCacheType)
     {
         Directory.CreateDirectory(_dir);
         var model = Path.Combine(_dir, "m.gguf");
@@ -29,12 +29,13 @@ public sealed class LocalRuntimeTests : IDisposable
         using var runtime = new LocalProcessRuntime(command, Path.Combine(_dir, "logs"), inventory);
         var replica = new ReplicaRef("acme", "d", "r-" + Guid.NewGuid().ToString("N")[..8]);
 
-        var handle = await runtime.StartAsync(new ReplicaLaunch(replica, model, "accounts/acme/models/m", 1, precision));
+        var handle = await runtime.StartAsync(new ReplicaLaunch(replica, model, "accounts/acme/models/m", 2, precision));
         try
         {
             Assert.Equal(precision, handle.Precision);
             await Wait.ForAsync(async () => (await runtime.ProbeAsync(handle)).Health == ReplicaHealth.Ready ? "ready" : null, Steps.Timeout, "the replica");
             Assert.Equal(kvCacheType, Processes.ArgumentAfter(handle.Pid, "--kv-cache-type"));
+            Assert.Equal("2", Processes.ArgumentAfter(handle.Pid, "--threads"));
 
             // A restarted control plane knows the replica only by its process.
             using var next = new LocalProcessRuntime(command, Path.Combine(_dir, "logs"), inventory);
@@ -42,6 +43,7 @@ public sealed class LocalRuntimeTests : IDisposable
             Assert.NotNull(adopted);
             Assert.True(adopted.Adopted);
             Assert.Equal(precision, adopted.Precision);
+            Assert.Equal((2, model, handle.Host, handle.Port), (adopted.WorldSize, adopted.ModelPath, adopted.Host, adopted.Port));
         }
         finally
         {

@@ -1,4 +1,4 @@
-// A stand-in for `kiln replica` with the same command line and HTTP surface (/health, /v1/models,
+// A stand-in for `kiln replica` with the same command line (ReplicaArgs) and HTTP surface (/health, /v1/models,
 // /v1/completions), used to test the control plane without loading real weights. Like the real
 // replica it fails with a message on stderr when the model cannot load (here: no token_embd.weight),
 // answers 503 on /health while "loading", and drains and exits on SIGTERM.
@@ -6,23 +6,24 @@ using System.Net;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using Kiln.Core.Replicas;
 using Kiln.Engine.Gguf;
 
-if (args.Length == 0 || args[0] != "replica")
+ReplicaArgs parsed;
+try
 {
-    Console.Error.WriteLine("usage: replica --model F --port P [--host H] [--threads N] [--model-name M] [--replica-id R]");
+    parsed = ReplicaArgs.Parse(args);
+}
+catch (ReplicaArgsException e)
+{
+    Console.Error.WriteLine($"kiln replica: {e.Message}");
     return 2;
 }
-string? Arg(string flag)
-{
-    var i = Array.IndexOf(args, flag);
-    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-}
-var model = Arg("--model") ?? "";
-var port = int.Parse(Arg("--port") ?? "0");
-var host = Arg("--host") ?? "127.0.0.1";
-var modelName = Arg("--model-name") ?? model;
-var replicaId = Arg("--replica-id") ?? "";
+var model = parsed.ModelPath;
+var port = parsed.Port;
+var host = parsed.Host;
+var modelName = parsed.ModelName ?? model;
+var replicaId = parsed.ReplicaId ?? "";
 Console.WriteLine($"replica {replicaId}: loading {model}");
 try
 {

@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Text.Json;
-using Kiln.Core.Deployments;
+using Kiln.Core.Replicas;
 
 namespace Kiln.Runtime.Local;
 
@@ -11,8 +10,8 @@ namespace Kiln.Runtime.Local;
 /// Replicas as child processes on this machine, each serving HTTP on a free loopback port.
 /// </summary>
 /// <remarks>
-/// <para>A replica runs <c>kiln replica --model F --port P --host H --threads N --kv-cache-type T
-/// --model-name M --replica-id R</c> through <c>/bin/sh -c 'exec ...'</c>, which keeps the process ID and sends
+/// <para>A replica runs <c>kiln replica ...</c> (<see cref="ReplicaArgs"/>, with its world size as
+/// <c>--threads</c> and its precision as <c>--kv-cache-type</c>) through <c>/bin/sh -c 'exec ...'</c>, which keeps the process ID and sends
 /// stdout and stderr straight to the replica's log file. Writing to a file rather than a pipe
 /// matters: a replica must outlive a crashed control plane (to be adopted after its restart), and a
 /// pipe to a dead parent would break its next write.</para>
@@ -69,14 +68,17 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
         {
             psi.ArgumentList.Add(a);
         }
-        string[] args =
-        [
-            "replica", "--model", launch.ModelPath, "--port", port.ToString(CultureInfo.InvariantCulture),
-            "--host", _host, "--threads", launch.WorldSize.ToString(CultureInfo.InvariantCulture),
-            "--kv-cache-type", KvCacheType(launch.Precision),
-            "--model-name", launch.ModelName, "--replica-id", launch.Replica.ReplicaId,
-        ];
-        foreach (var a in args)
+        var args = new ReplicaArgs
+        {
+            ModelPath = launch.ModelPath,
+            Host = _host,
+            Port = port,
+            WorldSize = launch.WorldSize,
+            KvCache = launch.Precision,
+            ModelName = launch.ModelName,
+            ReplicaId = launch.Replica.ReplicaId,
+        };
+        foreach (var a in args.Format())
         {
             psi.ArgumentList.Add(a);
         }
@@ -123,7 +125,7 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
         {
             return null;
         }
-        var handle = new ReplicaHandle(replica, pid, args.Host, args.Port, args.WorldSize, args.Model, args.Precision, LogPath(replica), Adopted: true);
+        var handle = new ReplicaHandle(replica, pid, args.Host, args.Port, args.WorldSize ?? 1, args.ModelPath, args.KvCache, LogPath(replica), Adopted: true);
         _replicas[replica.ReplicaId] = new Tracked(handle, null);
         return handle;
     }
@@ -245,36 +247,9 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
 
     /// <summary>The replica arguments of process <paramref name="pid"/> if it is <paramref name="replica"/>, else null.</summary>
     private static ReplicaArgs? Parse(int pid, ReplicaRef replica)
-    {
-        var argv = PosixProcess.CommandLine(pid);
-        if (argv is null)
-        {
-            return null;
-        }
-        var i = Array.IndexOf(argv, "replica");
-        if (i < 0)
-        {
-            return null;
-        }
-        string? Value(string flag)
-        {
-            var at = Array.IndexOf(argv, flag, i);
-            return at >= 0 && at + 1 < argv.Length ? argv[at + 1] : null;
-        }
-        if (Value("--replica-id") != replica.ReplicaId || !int.TryParse(Value("--port"), CultureInfo.InvariantCulture, out var port))
-        {
-            return null;
-        }
-        var threads = int.TryParse(Value("--threads"), CultureInfo.InvariantCulture, out var t) ? t : 1;
-        // Without the flag a replica runs its default F32 cache.
-        var precision = Value("--kv-cache-type") == KvCacheType(Precision.Fp16) ? Precision.Fp16 : Precision.Fp32;
-        return new ReplicaArgs(Value("--host") ?? "127.0.0.1", port, threads, Value("--model") ?? "", precision);
-    }
-
-    /// <summary>The replica's <c>--kv-cache-type</c>: the engine keeps weights as stored, so precision is the cache's.</summary>
-    private static string KvCacheType(Precision precision) => precision == Precision.Fp16 ? "f16" : "f32";
-
-    private sealed record ReplicaArgs(string Host, int Port, int WorldSize, string Model, Precision Precision);
+        => PosixProcess.CommandLine(pid) is { } argv && ReplicaArgs.FromCommandLine(argv) is { } args && args.ReplicaId == replica.ReplicaId
+            ? args
+            : null;
 
     private sealed record Tracked(ReplicaHandle Handle, Process? Child);
 }

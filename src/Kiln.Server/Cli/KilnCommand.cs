@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using Kiln.Core.Replicas;
 using Kiln.Engine.Models;
 using Kiln.Engine.Tokenizers;
 using Kiln.Server.Replica;
@@ -18,50 +19,53 @@ public static class KilnCommand
 
     private static Command Replica(Func<ReplicaOptions, (ILanguageModel, ITokenizer, IChatFormatter)> loadModel)
     {
-        var model = new Option<string>("--model") { Description = "GGUF model file to serve.", Required = true };
-        model.Validators.Add(r =>
-        {
-            var path = r.GetValueOrDefault<string>();
-            if (string.IsNullOrWhiteSpace(path)) r.AddError("--model must name a GGUF file.");
-            else if (!File.Exists(path)) r.AddError($"--model: file not found: {path}");
-        });
-        var host = new Option<string>("--host") { Description = "Address to listen on.", DefaultValueFactory = _ => "127.0.0.1" };
-        host.Validators.Add(r =>
-        {
-            var h = r.GetValueOrDefault<string>();
-            if (string.IsNullOrWhiteSpace(h) || Uri.CheckHostName(h) == UriHostNameType.Unknown)
-                r.AddError($"--host must be a host name or IP address, got '{h}'.");
-        });
-        var port = IntOption("--port", "TCP port (0 picks a free one).", 8080, 0, 65535);
-        var maxBatch = IntOption("--max-batch-size", "Sequences decoded together (KV-cache slots).", 8, 1, 1024);
-        var ctxSize = NullableIntOption("--ctx-size", "Context tokens per sequence (default: the model's; capped to it).", 1);
-        var maxBody = NullableIntOption("--max-body-bytes", "Largest completions or chat request body (default: 128 bytes per context token, at least 8 MiB).", 1);
-        var maxQueue = IntOption("--max-queue", "Sequences allowed to wait for a slot before requests get 429.", 64, 0, 1_000_000);
-        var threads = NullableIntOption("--threads", "Compute threads (default: the engine's choice).", 1);
-        var kvType = new Option<string>("--kv-cache-type") { Description = "KV cache element type: f32 or f16.", DefaultValueFactory = _ => ReplicaOptions.KvF32 };
-        kvType.Validators.Add(r =>
-        {
-            var v = r.GetValueOrDefault<string>();
-            if (v is not (ReplicaOptions.KvF32 or ReplicaOptions.KvF16)) r.AddError($"--kv-cache-type must be f32 or f16, got '{v}'.");
-        });
-        var modelName = new Option<string?>("--model-name") { Description = "Model id served in responses and /v1/models (default: the file name)." };
-        modelName.Validators.Add(r =>
-        {
-            if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string?>())) r.AddError("--model-name must not be empty.");
-        });
+        // ReplicaArgs parses and checks the flags (the runtime formats the same command line); the
+        // options here give the help text, and the validator below adds the checks that need the
+        // file system or the server's adapter format.
+        var model = new Option<string>(ReplicaArgs.Flags.Model) { Description = "GGUF model file to serve.", Required = true };
+        var defaults = new ReplicaArgs { ModelPath = "" };
+        var host = Flag(ReplicaArgs.Flags.Host, "Address to listen on.", defaults.Host);
+        var port = Flag(ReplicaArgs.Flags.Port, "TCP port (0 picks a free one).", Int(defaults.Port));
+        var maxBatch = Flag(ReplicaArgs.Flags.MaxBatchSize, "Sequences decoded together (KV-cache slots).", Int(defaults.MaxBatchSize));
+        var ctxSize = Flag(ReplicaArgs.Flags.ContextSize, "Context tokens per sequence (default: the model's; capped to it).");
+        var maxQueue = Flag(ReplicaArgs.Flags.MaxQueue, "Sequences allowed to wait for a slot before requests get 429.", Int(defaults.MaxQueue));
+        var threads = Flag(ReplicaArgs.Flags.WorldSize, "Compute threads (default: the engine's choice).");
+        var kvType = Flag(ReplicaArgs.Flags.KvCache, $"KV cache element type: {string.Join(" or ", ReplicaArgs.KvCacheTypeNames)}.", ReplicaArgs.KvCacheTypeName(defaults.KvCache));
+        var modelName = Flag(ReplicaArgs.Flags.ModelName, "Model id served in responses and /v1/models (default: the file name).");
+        // A limit of the replica's own (the runtime leaves it at its default), so not a ReplicaArgs flag.
+        var maxBody = Flag("--max-body-bytes", "Largest completions or chat request body (default: 128 bytes per context token, at least 8 MiB).");
 
         // The control plane names each replica process with this, so that after its own restart it can
         // tell its replicas from unrelated processes by their command line.
-        var replicaId = new Option<string?>("--replica-id") { Description = "Identity given by the control plane (not used by the replica itself)." };
+        var replicaId = Flag(ReplicaArgs.Flags.ReplicaId, "Identity given by the control plane (not used by the replica itself).");
 
-        var lora = new Option<string[]>("--lora")
+        var lora = new Option<string[]>(ReplicaArgs.Flags.Adapters)
         {
             Description = "LoRA adapter to serve as its own model: name=path[:scale] (GGUF file or PEFT folder; repeatable).",
             AllowMultipleArgumentsPerToken = false,
         };
-        lora.Validators.Add(r =>
+
+        var command = new Command(ReplicaArgs.Verb, "Serve one model over the OpenAI-compatible HTTP API.")
         {
-            foreach (var v in r.GetValueOrDefault<string[]>() ?? [])
+            model, host, port, maxBatch, ctxSize, maxBody, maxQueue, threads, kvType, modelName, replicaId, lora,
+        };
+        command.Validators.Add(r =>
+        {
+            if (!ReplicaArgs.TryParse(ReplicaArgv(r), out _, out var errors))
+            {
+                foreach (var e in errors)
+                {
+                    r.AddError(e.Message);
+                }
+            }
+            // One validator for the whole command: System.CommandLine skips option validators once the command has errors.
+            var path = r.GetValue(model);
+            if (!string.IsNullOrWhiteSpace(path) && !File.Exists(path)) r.AddError($"{ReplicaArgs.Flags.Model}: file not found: {path}");
+            if (r.GetValue(maxBody) is { } body && MaxBodyBytes(body) is null)
+            {
+                r.AddError($"--max-body-bytes must be a whole number of bytes >= 1, got '{body}'.");
+            }
+            foreach (var v in r.GetValue(lora) ?? [])
             {
                 try
                 {
@@ -69,65 +73,46 @@ public static class KilnCommand
                 }
                 catch (FormatException e)
                 {
-                    r.AddError($"--lora: {e.Message}.");
+                    r.AddError($"{ReplicaArgs.Flags.Adapters}: {e.Message}.");
                 }
             }
         });
-
-        var command = new Command("replica", "Serve one model over the OpenAI-compatible HTTP API.")
-        {
-            model, host, port, maxBatch, ctxSize, maxBody, maxQueue, threads, kvType, modelName, replicaId, lora,
-        };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var options = new ReplicaOptions
+            var options = ReplicaOptions.From(ReplicaArgs.Parse(ReplicaArgv(parse.CommandResult))) with
             {
-                ModelPath = parse.GetRequiredValue(model),
-                Host = parse.GetRequiredValue(host),
-                Port = parse.GetValue(port),
-                MaxBatchSize = parse.GetValue(maxBatch),
-                ContextSize = parse.GetValue(ctxSize),
-                MaxQueue = parse.GetValue(maxQueue),
-                MaxBodyBytes = parse.GetValue(maxBody),
-                Threads = parse.GetValue(threads),
-                KvCacheType = parse.GetRequiredValue(kvType),
-                ModelName = parse.GetValue(modelName),
-                Adapters = [.. (parse.GetValue(lora) ?? []).Select(AdapterSpec.Parse)],
+                MaxBodyBytes = parse.GetValue(maxBody) is { } body ? MaxBodyBytes(body) : null,
             };
             return await ReplicaHost.RunAsync(options, loadModel, cancellationToken);
         });
         return command;
     }
 
-    private static Option<int> IntOption(string name, string description, int fallback, int min, int max)
-    {
-        return new Option<int>(name)
-        {
-            Description = description,
-            DefaultValueFactory = _ => fallback,
-            CustomParser = r => ParseInt(r, name, min, max) ?? fallback,
-        };
-    }
+    private static Option<string> Flag(string name, string description, string fallback)
+        => new(name) { Description = description, DefaultValueFactory = _ => fallback };
 
-    private static Option<int?> NullableIntOption(string name, string description, int min)
-    {
-        return new Option<int?>(name) { Description = description, CustomParser = r => ParseInt(r, name, min, int.MaxValue) };
-    }
+    private static Option<string?> Flag(string name, string description) => new(name) { Description = description };
 
-    // A custom parser rather than a validator, so "abc" and out-of-range values both get a message naming the flag.
-    private static int? ParseInt(ArgumentResult r, string name, int min, int max)
+    private static int? MaxBodyBytes(string text) =>
+        int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 1 ? n : null;
+
+    private static string Int(int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The replica flags given on the command line, as <see cref="ReplicaArgs.Parse"/> reads them.</summary>
+    private static List<string> ReplicaArgv(CommandResult command)
     {
-        var text = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "";
-        if (!int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value))
+        var argv = new List<string> { ReplicaArgs.Verb };
+        foreach (var o in command.Children.OfType<OptionResult>())
         {
-            r.AddError($"{name} must be an integer, got '{text}'.");
-            return null;
+            if (o.Implicit || !ReplicaArgs.Flags.All.Contains(o.Option.Name))
+            {
+                continue;
+            }
+            foreach (var token in o.Tokens)
+            {
+                argv.AddRange([o.Option.Name, token.Value]);
+            }
         }
-        if (value < min || value > max)
-        {
-            r.AddError(max == int.MaxValue ? $"{name} must be at least {min}, got {value}." : $"{name} must be between {min} and {max}, got {value}.");
-            return null;
-        }
-        return value;
+        return argv;
     }
 }

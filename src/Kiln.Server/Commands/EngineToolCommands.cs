@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Kiln.Bench;
+using Kiln.Core.Deployments;
+using Kiln.Core.Replicas;
 using Kiln.Engine.Models;
 using Kiln.Engine.Quantization;
 using Kiln.Server.Replica;
@@ -88,7 +90,7 @@ public static class EngineToolCommands
             GenerateTokens = r.GetValue(generate),
             Repetitions = r.GetValue(reps),
             Sequences = r.GetValue(seqs),
-            KvCacheType = ReplicaOptions.KvCacheTypeOf(r.GetValue(kv)!),
+            KvCacheType = KvCacheTypeOf(r.GetValue(kv)!),
         }, Console.Out));
         return new Command("bench", "benchmarks that print figures") { engine, Serve(), GatewayBenchCommand(), ColdStartBenchCommand() };
     }
@@ -166,7 +168,7 @@ public static class EngineToolCommands
             PromptTokens = r.GetValue(prompt),
             GenerateTokens = r.GetValue(generate),
             Repetitions = r.GetValue(reps),
-            KvCacheType = ReplicaOptions.KvCacheTypeOf(r.GetValue(kv)!),
+            KvCacheType = KvCacheTypeOf(r.GetValue(kv)!),
         }, Console.Out));
         return serve;
     }
@@ -174,10 +176,13 @@ public static class EngineToolCommands
     /// <summary>The benchmarks' KV cache type, F16 by default as llama.cpp's benchmarks use.</summary>
     private static Option<string> KvCacheOption()
     {
-        var kv = new Option<string>("--kv-cache-type") { Description = "f16|f32 (f16, as llama-bench and llama-server use by default)", DefaultValueFactory = _ => ReplicaOptions.KvF16 };
-        kv.AcceptOnlyFromAmong(ReplicaOptions.KvF32, ReplicaOptions.KvF16);
+        var kv = new Option<string>("--kv-cache-type") { Description = "f16|f32 (f16, as llama-bench and llama-server use by default)", DefaultValueFactory = _ => ReplicaArgs.KvCacheTypeName(Precision.Fp16) };
+        kv.AcceptOnlyFromAmong([.. ReplicaArgs.KvCacheTypeNames]);
         return kv;
     }
+
+    private static KvCacheType KvCacheTypeOf(string name)
+        => ReplicaOptions.KvCacheTypeOf(ReplicaArgs.TryParseKvCacheType(name, out var precision) ? precision : throw new ArgumentException($"unknown KV cache type '{name}'", nameof(name)));
 
     private static Option<int> Positive(string name, string description, int fallback, params string[] aliases)
     {

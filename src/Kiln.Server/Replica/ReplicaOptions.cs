@@ -1,3 +1,6 @@
+using Kiln.Core.Deployments;
+using Kiln.Core.Replicas;
+
 namespace Kiln.Server.Replica;
 
 /// <summary>A LoRA adapter to load at start, served as model <see cref="Name"/>.</summary>
@@ -24,11 +27,23 @@ public sealed record AdapterSpec(string Name, string Path, float Scale = 1f)
 /// <summary>How a replica serves one model. The model loader receives these too (threads, KV cache type, slots).</summary>
 public sealed record ReplicaOptions
 {
-    public const string KvF32 = "f32";
-    public const string KvF16 = "f16";
+    /// <summary>The engine's KV cache type for a precision: the engine keeps weights as stored, so precision is the cache's.</summary>
+    public static Engine.Models.KvCacheType KvCacheTypeOf(Precision precision) => precision == Precision.Fp16 ? Engine.Models.KvCacheType.F16 : Engine.Models.KvCacheType.F32;
 
-    /// <summary>The engine's KV cache type for a validated <c>--kv-cache-type</c> value.</summary>
-    public static Engine.Models.KvCacheType KvCacheTypeOf(string value) => value == KvF16 ? Engine.Models.KvCacheType.F16 : Engine.Models.KvCacheType.F32;
+    /// <summary>The options a replica command line asks for.</summary>
+    public static ReplicaOptions From(ReplicaArgs args) => new()
+    {
+        ModelPath = args.ModelPath,
+        Host = args.Host,
+        Port = args.Port,
+        MaxBatchSize = args.MaxBatchSize,
+        ContextSize = args.ContextSize,
+        MaxQueue = args.MaxQueue,
+        Threads = args.WorldSize,
+        KvCache = args.KvCache,
+        ModelName = args.ModelName,
+        Adapters = [.. args.Adapters.Select(AdapterSpec.Parse)],
+    };
 
     public required string ModelPath { get; init; }
     public string Host { get; init; } = "127.0.0.1";
@@ -47,8 +62,8 @@ public sealed record ReplicaOptions
     /// <summary>Compute threads for the model; null lets the engine decide.</summary>
     public int? Threads { get; init; }
 
-    /// <summary>"f32" or "f16"; passed through to the model loader.</summary>
-    public string KvCacheType { get; init; } = KvF32;
+    /// <summary>The KV cache's precision (<c>--kv-cache-type</c>); passed through to the model loader.</summary>
+    public Precision KvCache { get; init; } = Precision.Fp32;
 
     /// <summary>The id served in responses and /v1/models; null uses the model file's name.</summary>
     public string? ModelName { get; init; }
@@ -92,7 +107,6 @@ public sealed record ReplicaOptions
         if (ContextSize is < 1) throw new ArgumentOutOfRangeException(nameof(ContextSize), ContextSize, "must be >= 1");
         if (MaxQueue < 0) throw new ArgumentOutOfRangeException(nameof(MaxQueue), MaxQueue, "must be >= 0");
         if (Threads is < 1) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "must be >= 1");
-        if (KvCacheType is not (KvF32 or KvF16)) throw new ArgumentException("must be f32 or f16", nameof(KvCacheType));
         if (MaxBodyBytes is < 1) throw new ArgumentOutOfRangeException(nameof(MaxBodyBytes), MaxBodyBytes, "must be >= 1");
         if (PrefillChunk < 1) throw new ArgumentOutOfRangeException(nameof(PrefillChunk), PrefillChunk, "must be >= 1");
     }

@@ -1,3 +1,4 @@
+using Kiln.Core.Replicas;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
@@ -20,7 +21,7 @@ public sealed class HostileInputEndToEndTests(ITestOutputHelper output) : IAsync
     public async Task InitializeAsync()
     {
         if (SharedFiles.Root is null) return;
-        _replica = await ReplicaProcess.StartAsync(SharedFiles.Model("stories260K.gguf"), "--ctx-size", "512", "--max-batch-size", "4", "--threads", "1");
+        _replica = await ReplicaProcess.StartAsync(new ReplicaArgs { ModelPath = SharedFiles.Model("stories260K.gguf"), ContextSize = 512, MaxBatchSize = 4, WorldSize = 1 });
         _http.BaseAddress = _replica.BaseAddress;
     }
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Kiln.Core.Replicas;
 using OpenAI;
 using OpenAI.Chat;
 
@@ -28,9 +29,14 @@ public sealed class LoraReplicaEndToEndTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         if (SharedFiles.Root is null) return;
-        _replica = await ReplicaProcess.StartAsync(SharedFiles.Model("stories260K.gguf"),
-            "--model-name", Base, "--max-batch-size", "8", "--threads", "2",
-            "--lora", $"{Qv}={Lora("stories260K-lora-qv-r4.gguf")}:1.0");
+        _replica = await ReplicaProcess.StartAsync(new ReplicaArgs
+        {
+            ModelPath = SharedFiles.Model("stories260K.gguf"),
+            ModelName = Base,
+            MaxBatchSize = 8,
+            WorldSize = 2,
+            Adapters = [$"{Qv}={Lora("stories260K-lora-qv-r4.gguf")}:1.0"],
+        });
         _http.BaseAddress = _replica.BaseAddress;
         var r = await _http.PostAsJsonAsync("/v1/adapters", new { name = All, path = Lora("stories260K-lora-all-r8-peft") });
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Kiln.Core.Replicas;
 using OpenAI;
 using OpenAI.Chat;
 
@@ -24,7 +25,7 @@ public sealed class ReplicaEndToEndTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         if (SharedFiles.Root is null) return;
-        _replica = await ReplicaProcess.StartAsync(SharedFiles.Model("stories260K.gguf"), "--max-batch-size", "4", "--threads", "1");
+        _replica = await ReplicaProcess.StartAsync(new ReplicaArgs { ModelPath = SharedFiles.Model("stories260K.gguf"), MaxBatchSize = 4, WorldSize = 1 });
         _http.BaseAddress = _replica.BaseAddress;
     }
 
@@ -159,7 +160,7 @@ public sealed class ReplicaLoadFailureTests
     public async Task UnloadableModelExitsWithTheReason()
     {
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            ReplicaProcess.StartAsync(SharedFiles.Model("tinyllamas-stories-260k-f32.gguf")));
+            ReplicaProcess.StartAsync(new ReplicaArgs { ModelPath = SharedFiles.Model("tinyllamas-stories-260k-f32.gguf") }));
         Assert.Contains("exited with 1", e.Message);
         Assert.Contains("version 1", e.Message);
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
+using Kiln.Core.Replicas;
 
 namespace Kiln.Server.Tests.EndToEnd;
 
@@ -25,7 +26,8 @@ public sealed partial class ReplicaProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ReplicaProcess> StartAsync(string model, params string[] extraArgs)
+    /// <summary>Starts <c>kiln</c> with <paramref name="args"/>, on port 0 whatever its port says.</summary>
+    public static async Task<ReplicaProcess> StartAsync(ReplicaArgs args)
     {
         var psi = new ProcessStartInfo(DotnetHost())
         {
@@ -33,7 +35,7 @@ public sealed partial class ReplicaProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in (string[])[KilnDll(), "replica", "--model", model, "--port", "0", .. extraArgs])
+        foreach (var a in (string[])[KilnDll(), .. (args with { Port = 0 }).Format()])
             psi.ArgumentList.Add(a);
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start kiln");
         var replica = new ReplicaProcess(process);

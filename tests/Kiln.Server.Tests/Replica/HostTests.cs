@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Kiln.Core.Deployments;
+using Kiln.Core.Replicas;
 using Kiln.Engine.Models;
 using Kiln.Engine.Tokenizers;
 using Kiln.Server.Cli;
@@ -114,6 +116,30 @@ public class HostTests
             Assert.Contains("--model", Errors("replica", "--model", "/definitely/missing.gguf"));
             Assert.Contains("--model", Errors("replica"));
             Assert.Empty(Errors("replica", "--model", model, "--port", "0", "--kv-cache-type", "f32", "--model-name", "m"));
+
+            // What the runtime writes, kiln replica reads.
+            var full = new ReplicaArgs
+            {
+                ModelPath = model,
+                Host = "0.0.0.0",
+                Port = 0,
+                MaxBatchSize = 2,
+                ContextSize = 64,
+                MaxQueue = 0,
+                WorldSize = 2,
+                KvCache = Precision.Fp16,
+                ModelName = "m",
+                ReplicaId = "r1",
+                Adapters = ["a=/x.gguf:0.5"],
+            };
+            Assert.Empty(Errors([.. full.Format()]));
+
+            // Every error at once, those of the model file and adapters with those of the flags' values.
+            var all = Errors("replica", "--model", "/definitely/missing.gguf", "--port", "x", "--lora", "bad", "--host", "a b");
+            Assert.Contains("--port must be an integer, got 'x'.", all);
+            Assert.Contains("--model: file not found", all);
+            Assert.Contains("--lora:", all);
+            Assert.Contains("--host must be a host name or IP address, got 'a b'.", all);
         }
         finally
         {

@@ -1,0 +1,265 @@
+using System.Globalization;
+using Kiln.Core.Deployments;
+using Kiln.Core.Wire;
+
+namespace Kiln.Core.Replicas;
+
+/// <summary>
+/// The command line of a replica, <c>replica --model F --port P ...</c>: the one contract between
+/// whoever starts a replica (the runtime), whoever reads a running replica's command line back
+/// (adoption) and the replica itself. <see cref="Format"/> writes it and <see cref="Parse"/> reads it.
+/// </summary>
+public sealed record ReplicaArgs
+{
+    /// <summary>The subcommand that starts a replica; the first of <see cref="Format"/>'s arguments.</summary>
+    public const string Verb = "replica";
+
+    /// <summary>Flag names.</summary>
+    public static class Flags
+    {
+#pragma warning disable CS1591 // Each is the flag of the property with its name.
+        public const string Model = "--model";
+        public const string Host = "--host";
+        public const string Port = "--port";
+        public const string MaxBatchSize = "--max-batch-size";
+        public const string ContextSize = "--ctx-size";
+        public const string MaxQueue = "--max-queue";
+        public const string WorldSize = "--threads";
+        public const string KvCache = "--kv-cache-type";
+        public const string ModelName = "--model-name";
+        public const string ReplicaId = "--replica-id";
+        public const string Adapters = "--lora";
+#pragma warning restore CS1591
+
+        /// <summary>Every flag a replica accepts.</summary>
+        public static IReadOnlyList<string> All { get; } =
+            [Model, Host, Port, MaxBatchSize, ContextSize, MaxQueue, WorldSize, KvCache, ModelName, ReplicaId, Adapters];
+    }
+
+    // The engine keeps weights as stored, so a replica's precision is its KV cache's element type.
+    private static readonly WireTable<Precision> KvCacheTypes = new(
+        (Precision.Fp32, "f32"),
+        (Precision.Fp16, "f16"));
+
+    /// <summary>The GGUF file to serve.</summary>
+    public required string ModelPath { get; init; }
+
+    /// <summary>The address to listen on.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>The TCP port; 0 picks a free one.</summary>
+    public int Port { get; init; } = 8080;
+
+    /// <summary>Sequences decoded together (KV cache slots).</summary>
+    public int MaxBatchSize { get; init; } = 8;
+
+    /// <summary>Context tokens per sequence; null uses the model's.</summary>
+    public int? ContextSize { get; init; }
+
+    /// <summary>Sequences allowed to wait for a slot.</summary>
+    public int MaxQueue { get; init; } = 64;
+
+    /// <summary>Accelerator slots the replica holds, as compute threads (<c>--threads</c>); null lets the engine decide.</summary>
+    public int? WorldSize { get; init; }
+
+    /// <summary>The precision served at, as <c>--kv-cache-type f32|f16</c>.</summary>
+    public Precision KvCache { get; init; } = Precision.Fp32;
+
+    /// <summary>The model ID served; null uses the file's name.</summary>
+    public string? ModelName { get; init; }
+
+    /// <summary>The control plane's identity for the process, so adoption can tell its replicas from other processes.</summary>
+    public string? ReplicaId { get; init; }
+
+    /// <summary>LoRA adapters, <c>name=path[:scale]</c> each, as given (the replica reads them).</summary>
+    public IReadOnlyList<string> Adapters { get; init; } = [];
+
+    /// <summary>Every KV cache type name, in declaration order.</summary>
+    public static IReadOnlyList<string> KvCacheTypeNames { get; } = [.. KvCacheTypes.Names];
+
+    /// <summary>The <c>--kv-cache-type</c> name of a precision: "f32" or "f16".</summary>
+    public static string KvCacheTypeName(Precision precision) => KvCacheTypes.Name(precision);
+
+    /// <summary>Parses a <c>--kv-cache-type</c> name (exact).</summary>
+    public static bool TryParseKvCacheType(string? name, out Precision precision) => KvCacheTypes.TryParse(name, out precision);
+
+    /// <summary>The arguments, starting with <see cref="Verb"/>; nulls and empty lists are left out.</summary>
+    public IReadOnlyList<string> Format()
+    {
+        var args = new List<string> { Verb, Flags.Model, ModelPath, Flags.Host, Host, Flags.Port, Int(Port), Flags.MaxBatchSize, Int(MaxBatchSize) };
+        if (ContextSize is { } ctx)
+        {
+            args.AddRange([Flags.ContextSize, Int(ctx)]);
+        }
+        args.AddRange([Flags.MaxQueue, Int(MaxQueue)]);
+        if (WorldSize is { } threads)
+        {
+            args.AddRange([Flags.WorldSize, Int(threads)]);
+        }
+        args.AddRange([Flags.KvCache, KvCacheTypeName(KvCache)]);
+        if (ModelName is { } name)
+        {
+            args.AddRange([Flags.ModelName, name]);
+        }
+        if (ReplicaId is { } id)
+        {
+            args.AddRange([Flags.ReplicaId, id]);
+        }
+        foreach (var adapter in Adapters)
+        {
+            args.AddRange([Flags.Adapters, adapter]);
+        }
+        return args;
+    }
+
+    /// <summary>Parses <see cref="Format"/>'s output (the verb first); throws <see cref="ReplicaArgsException"/> naming each bad flag.</summary>
+    public static ReplicaArgs Parse(IReadOnlyList<string> args)
+        => TryParse(args, out var parsed, out var errors) ? parsed : throw new ReplicaArgsException(errors);
+
+    /// <summary>
+    /// Parses <c>replica --flag value ...</c> (also <c>--flag=value</c>); the last of a repeated flag
+    /// wins, except <c>--lora</c>, which adds up. On failure, <paramref name="errors"/> says what is
+    /// wrong with which flag, all at once.
+    /// </summary>
+    public static bool TryParse(IReadOnlyList<string> args, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ReplicaArgs? parsed, out IReadOnlyList<ReplicaArgsError> errors)
+    {
+        parsed = null;
+        var found = new List<ReplicaArgsError>();
+        errors = found;
+        if (args.Count == 0 || args[0] != Verb)
+        {
+            found.Add(new("", $"expected '{Verb}' first"));
+            return false;
+        }
+        var values = new Dictionary<string, string>();
+        var adapters = new List<string>();
+        for (var i = 1; i < args.Count; i++)
+        {
+            var (flag, value) = args[i].IndexOf('=') is var eq and > 0 && args[i].StartsWith("--", StringComparison.Ordinal)
+                ? (args[i][..eq], args[i][(eq + 1)..])
+                : (args[i], null);
+            if (!Flags.All.Contains(flag))
+            {
+                found.Add(new(flag, $"Unrecognized argument '{args[i]}'."));
+                continue;
+            }
+            if (value is null)
+            {
+                if (i + 1 >= args.Count)
+                {
+                    found.Add(new(flag, $"{flag} needs a value."));
+                    continue;
+                }
+                value = args[++i];
+            }
+            if (flag == Flags.Adapters)
+            {
+                adapters.Add(value);
+            }
+            else
+            {
+                values[flag] = value;
+            }
+        }
+
+        string? Text(string flag) => values.GetValueOrDefault(flag);
+        int Int32(string flag, int fallback, int min, int max) => Number(flag, min, max) ?? fallback;
+        int? Number(string flag, int min, int max)
+        {
+            if (Text(flag) is not { } text)
+            {
+                return null;
+            }
+            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n))
+            {
+                found.Add(new(flag, $"{flag} must be an integer, got '{text}'."));
+                return null;
+            }
+            if (n < min || n > max)
+            {
+                found.Add(new(flag, max == int.MaxValue ? $"{flag} must be at least {min}, got {n}." : $"{flag} must be between {min} and {max}, got {n}."));
+                return null;
+            }
+            return n;
+        }
+
+        var model = Text(Flags.Model);
+        if (model is null)
+        {
+            found.Add(new(Flags.Model, $"Option '{Flags.Model}' is required."));
+        }
+        else if (string.IsNullOrWhiteSpace(model))
+        {
+            found.Add(new(Flags.Model, $"{Flags.Model} must name a GGUF file."));
+        }
+        var host = Text(Flags.Host) ?? "127.0.0.1";
+        if (string.IsNullOrWhiteSpace(host) || Uri.CheckHostName(host) == UriHostNameType.Unknown)
+        {
+            found.Add(new(Flags.Host, $"{Flags.Host} must be a host name or IP address, got '{host}'."));
+        }
+        var kv = Precision.Fp32;
+        if (Text(Flags.KvCache) is { } kvText && !TryParseKvCacheType(kvText, out kv))
+        {
+            found.Add(new(Flags.KvCache, $"{Flags.KvCache} must be {string.Join(" or ", KvCacheTypeNames)}, got '{kvText}'."));
+        }
+        var modelName = Text(Flags.ModelName);
+        if (modelName is not null && string.IsNullOrWhiteSpace(modelName))
+        {
+            found.Add(new(Flags.ModelName, $"{Flags.ModelName} must not be empty."));
+        }
+        var result = new ReplicaArgs
+        {
+            ModelPath = model ?? "",
+            Host = host,
+            Port = Int32(Flags.Port, 8080, 0, 65535),
+            MaxBatchSize = Int32(Flags.MaxBatchSize, 8, 1, 1024),
+            ContextSize = Number(Flags.ContextSize, 1, int.MaxValue),
+            MaxQueue = Int32(Flags.MaxQueue, 64, 0, 1_000_000),
+            WorldSize = Number(Flags.WorldSize, 1, int.MaxValue),
+            KvCache = kv,
+            ModelName = modelName,
+            ReplicaId = Text(Flags.ReplicaId),
+            Adapters = adapters,
+        };
+        if (found.Count > 0)
+        {
+            return false;
+        }
+        parsed = result;
+        return true;
+    }
+
+    /// <summary>
+    /// The replica arguments inside a whole process command line (<c>dotnet kiln.dll replica ...</c>),
+    /// or null when it is not a well-formed replica command line.
+    /// </summary>
+    public static ReplicaArgs? FromCommandLine(IReadOnlyList<string> argv)
+    {
+        var verb = argv.ToList().IndexOf(Verb);
+        return verb >= 0 && TryParse([.. argv.Skip(verb)], out var parsed, out _) ? parsed : null;
+    }
+
+    /// <inheritdoc />
+    public bool Equals(ReplicaArgs? other) => other is not null
+        && (ModelPath, Host, Port, MaxBatchSize, ContextSize, MaxQueue, WorldSize, KvCache, ModelName, ReplicaId)
+            == (other.ModelPath, other.Host, other.Port, other.MaxBatchSize, other.ContextSize, other.MaxQueue, other.WorldSize, other.KvCache, other.ModelName, other.ReplicaId)
+        && Adapters.SequenceEqual(other.Adapters);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(ModelPath, Host, Port, ReplicaId);
+
+    private static string Int(int n) => n.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>What is wrong with one flag of a replica command line.</summary>
+/// <param name="Flag">The flag, e.g. <c>--port</c> (empty when the command line as a whole is wrong).</param>
+/// <param name="Message">A message that names the flag and the bad value.</param>
+public sealed record ReplicaArgsError(string Flag, string Message);
+
+/// <summary>A replica command line that does not parse; the message lists every error.</summary>
+public sealed class ReplicaArgsException(IReadOnlyList<ReplicaArgsError> errors)
+    : FormatException(string.Join("\n", errors.Select(e => e.Message)))
+{
+    /// <summary>Each bad flag and why.</summary>
+    public IReadOnlyList<ReplicaArgsError> Errors { get; } = errors;
+}

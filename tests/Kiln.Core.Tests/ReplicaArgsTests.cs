@@ -1,0 +1,118 @@
+using Kiln.Core.Deployments;
+using Kiln.Core.Replicas;
+
+namespace Kiln.Core.Tests;
+
+public class ReplicaArgsTests
+{
+    private static readonly ReplicaArgs Full = new()
+    {
+        ModelPath = "/models/a b.gguf",
+        Host = "0.0.0.0",
+        Port = 0,
+        MaxBatchSize = 16,
+        ContextSize = 512,
+        MaxQueue = 0,
+        WorldSize = 4,
+        KvCache = Precision.Fp16,
+        ModelName = "accounts/acme/models/m",
+        ReplicaId = "r-123",
+        Adapters = ["x=/a/x.gguf:0.5", "y=/a/y"],
+    };
+
+    private static readonly ReplicaArgs[] Cases =
+    [
+        Full,
+        new ReplicaArgs { ModelPath = "m.gguf" },
+        Full with { ContextSize = null, WorldSize = null, ModelName = null, ReplicaId = null, Adapters = [], KvCache = Precision.Fp32 },
+    ];
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Format_then_parse_gives_back_the_same_args(int @case)
+    {
+        var args = Cases[@case];
+        var parsed = ReplicaArgs.Parse(args.Format());
+        Assert.Equal(args, parsed);
+        Assert.Equal(args.Format(), parsed.Format());
+    }
+
+    [Fact]
+    public void Format_writes_world_size_as_threads_and_precision_as_kv_cache_type()
+    {
+        var argv = Full.Format();
+        Assert.Equal(ReplicaArgs.Verb, argv[0]);
+        Assert.Equal("4", After(argv, "--threads"));
+        Assert.Equal("f16", After(argv, "--kv-cache-type"));
+        Assert.Equal("r-123", After(argv, "--replica-id"));
+        Assert.Equal(2, argv.Count(a => a == "--lora"));
+        Assert.DoesNotContain("--ctx-size", new ReplicaArgs { ModelPath = "m" }.Format());
+    }
+
+    [Fact]
+    public void Parse_takes_defaults_equals_signs_and_repeated_flags()
+    {
+        var parsed = ReplicaArgs.Parse(["replica", "--model=m.gguf", "--port", "1", "--port", "2", "--lora", "a=x", "--lora=b=y"]);
+        Assert.Equal(new ReplicaArgs { ModelPath = "m.gguf", Port = 2, Adapters = ["a=x", "b=y"] }, parsed);
+        Assert.Equal(("127.0.0.1", 8, 64, Precision.Fp32), (parsed.Host, parsed.MaxBatchSize, parsed.MaxQueue, parsed.KvCache));
+    }
+
+    [Theory]
+    [InlineData(Precision.Fp32, "f32")]
+    [InlineData(Precision.Fp16, "f16")]
+    public void Kv_cache_type_names_map_both_ways(Precision precision, string name)
+    {
+        Assert.Equal(name, ReplicaArgs.KvCacheTypeName(precision));
+        Assert.True(ReplicaArgs.TryParseKvCacheType(name, out var back));
+        Assert.Equal(precision, back);
+    }
+
+    [Fact]
+    public void Every_precision_has_a_kv_cache_type_name()
+    {
+        Assert.All(Enum.GetValues<Precision>(), p => Assert.NotEmpty(ReplicaArgs.KvCacheTypeName(p)));
+        Assert.False(ReplicaArgs.TryParseKvCacheType("F16", out _));
+    }
+
+    [Theory]
+    [InlineData("--port", "abc", "--port must be an integer, got 'abc'.")]
+    [InlineData("--port", "70000", "--port must be between 0 and 65535, got 70000.")]
+    [InlineData("--max-batch-size", "0", "--max-batch-size must be between 1 and 1024, got 0.")]
+    [InlineData("--ctx-size", "-1", "--ctx-size must be at least 1, got -1.")]
+    [InlineData("--max-queue", "x", "--max-queue must be an integer, got 'x'.")]
+    [InlineData("--threads", "0", "--threads must be at least 1, got 0.")]
+    [InlineData("--kv-cache-type", "q4", "--kv-cache-type must be f32 or f16, got 'q4'.")]
+    [InlineData("--host", "a b", "--host must be a host name or IP address, got 'a b'.")]
+    [InlineData("--model-name", " ", "--model-name must not be empty.")]
+    [InlineData("--model", " ", "--model must name a GGUF file.")]
+    public void A_bad_value_is_an_error_naming_the_flag_and_value(string flag, string value, string message)
+    {
+        var e = Assert.Throws<ReplicaArgsException>(() => ReplicaArgs.Parse(["replica", "--model", "m.gguf", flag, value]));
+        Assert.Equal([new ReplicaArgsError(flag, message)], e.Errors);
+        Assert.Equal(message, e.Message);
+    }
+
+    [Fact]
+    public void Unknown_flags_missing_values_and_a_missing_model_are_errors()
+    {
+        Assert.False(ReplicaArgs.TryParse(["replica", "--bogus", "1", "--port"], out var parsed, out var errors));
+        Assert.Null(parsed);
+        Assert.Equal(["--bogus", "1", "--port", "--model"], errors.Select(e => e.Flag));
+        Assert.Contains("--port needs a value.", errors.Select(e => e.Message));
+        Assert.Throws<ReplicaArgsException>(() => ReplicaArgs.Parse(["--model", "m.gguf"]));
+        Assert.Throws<ReplicaArgsException>(() => ReplicaArgs.Parse([]));
+    }
+
+    [Fact]
+    public void A_process_command_line_yields_its_replica_args_or_null()
+    {
+        string[] argv = ["/usr/bin/dotnet", "/opt/kiln.dll", .. Full.Format()];
+        Assert.Equal(Full, ReplicaArgs.FromCommandLine(argv));
+        Assert.Null(ReplicaArgs.FromCommandLine(["/usr/bin/sleep", "100"]));
+        Assert.Null(ReplicaArgs.FromCommandLine(["/usr/bin/dotnet", "replica", "--port", "1"]));
+    }
+
+    private static string After(IReadOnlyList<string> argv, string flag) => argv[argv.ToList().IndexOf(flag) + 1];
+}
