@@ -10,7 +10,7 @@ namespace Kiln.Server.Gateway;
 /// The OpenAI-compatible inference surface on the server's port: completions, chat completions and
 /// the caller's models, under both <c>/inference/v1</c> and <c>/v1</c>.
 /// </summary>
-public static class InferenceRoutes
+public static partial class InferenceRoutes
 {
     /// <summary>Maps the routes.</summary>
     public static void Map(IEndpointRouteBuilder app)
@@ -74,10 +74,13 @@ public static class InferenceRoutes
         {
             var elapsed = Stopwatch.GetElapsedTime(started);
             route.Counters.Finish(status, elapsed);
-            log.LogInformation("inference {RequestId} {Deployment} {Model} {Status} {DurationMs:0.0}ms",
-                ctx.TraceIdentifier, route.Name, replicaModel, status, elapsed.TotalMilliseconds);
+            Served(log, ctx.TraceIdentifier, route.Name.ToString(), replicaModel, status, Math.Round(elapsed.TotalMilliseconds, 1));
         }
     });
+
+    // Generated: no boxing or template parsing per request.
+    [LoggerMessage(Level = LogLevel.Information, Message = "inference {RequestId} {Deployment} {Model} {Status} {DurationMs}ms")]
+    private static partial void Served(ILogger log, string requestId, string deployment, string model, int status, double durationMs);
 
     /// <summary>The deployment a <c>model</c> field names, among the caller's; 404 otherwise.</summary>
     internal static DeploymentRoute Resolve(ReplicaDirectory directory, string model, string account)

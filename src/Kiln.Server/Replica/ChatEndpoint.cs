@@ -32,7 +32,11 @@ internal static class ChatEndpoint
         var call = new Call(ApiResponses.NewId("chatcmpl-"), ApiResponses.Now(), lease?.Name ?? state.ModelName, s, prompt.Length);
         ctx.Items[AccessLog.ResponseIdItem] = call.Id;
         if (s.Stream) await StreamAsync(ctx, call, generations);
-        else await CompleteAsync(ctx, call, generations);
+        else
+        {
+            await CompleteAsync(ctx, call, generations);
+            state.Ledger.Delivered(ctx); // the answer carried its usage
+        }
     }
 
     private sealed record Call(string Id, long Created, string Model, GenerationSettings Settings, int PromptTokens);

@@ -22,7 +22,11 @@ internal static class CompletionEndpoint
         var call = new Call(ApiResponses.NewId("cmpl-"), ApiResponses.Now(), lease?.Name ?? state.ModelName, request, Submission.PromptTokens(prompts));
         ctx.Items[AccessLog.ResponseIdItem] = call.Id;
         if (s.Stream) await StreamAsync(ctx, call, generations);
-        else await CompleteAsync(ctx, call, generations);
+        else
+        {
+            await CompleteAsync(ctx, call, generations);
+            state.Ledger.Delivered(ctx); // the answer carried its usage
+        }
     }
 
     private sealed record Call(string Id, long Created, string Model, CompletionRequest Request, int PromptTokens)

@@ -8,14 +8,15 @@ namespace Kiln.Server.Replica;
 /// The token counts of recent requests, however they ended (finished, cancelled by a disconnect or
 /// failed mid-way), under the key the gateway sent in <see cref="KeyHeader"/>. A stream the client
 /// abandoned cannot carry its own usage, so the gateway asks here afterwards: every generated token
-/// is billed. Entries go when taken, or <see cref="Retention"/> after their request ended.
+/// is billed. Entries go when taken, when a whole answer carried the usage itself, or
+/// <see cref="Retention"/> after their request started once it has ended.
 /// </summary>
 internal sealed class UsageLedger
 {
     /// <summary>The request header naming a request's entry; requests without it are not kept.</summary>
     public const string KeyHeader = "X-Kiln-Usage-Key";
 
-    /// <summary>How long a finished entry waits to be taken.</summary>
+    /// <summary>How long an entry is kept, from its request's start, once that request has ended.</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromMinutes(2);
 
     /// <summary>Most entries kept; past it the oldest finished ones go first.</summary>
@@ -28,10 +29,10 @@ internal sealed class UsageLedger
     /// <summary>Final counts of a request.</summary>
     public readonly record struct Usage(int PromptTokens, int CompletionTokens);
 
-    private sealed class Entry(Task<Usage> usage)
+    // Counting waits for the sequences only when the counts are asked for: tracking stays one insert.
+    private sealed record Entry(IReadOnlyList<Generation> Generations, int ChoicesPerPrompt, long TrackedAt)
     {
-        public Task<Usage> Usage { get; } = usage;
-        public long EndedAt { get; set; } = long.MaxValue;
+        public bool Ended => Generations.All(g => g.Finished.IsCompleted);
     }
 
     /// <summary>Entries kept now.</summary>
@@ -43,17 +44,27 @@ internal sealed class UsageLedger
     /// </summary>
     public void Track(HttpContext ctx, IReadOnlyList<Generation> generations, int choicesPerPrompt)
     {
-        var key = ctx.Request.Headers[KeyHeader].ToString();
-        if (key.Length is 0 or > MaxKeyLength)
+        if (KeyOf(ctx) is not { } key)
         {
             return;
         }
         Evict();
-        var entry = new Entry(CountAsync(generations, choicesPerPrompt));
-        if (_entries.TryAdd(key, entry))
+        _entries.TryAdd(key, new Entry(generations, choicesPerPrompt, Environment.TickCount64));
+    }
+
+    /// <summary>Drops the request's entry: its answer carried its usage to the gateway.</summary>
+    public void Delivered(HttpContext ctx)
+    {
+        if (KeyOf(ctx) is { } key)
         {
-            _ = entry.Usage.ContinueWith(_ => entry.EndedAt = Environment.TickCount64, TaskScheduler.Default);
+            _entries.TryRemove(key, out _);
         }
+    }
+
+    private static string? KeyOf(HttpContext ctx)
+    {
+        var key = ctx.Request.Headers[KeyHeader].ToString();
+        return key.Length is 0 or > MaxKeyLength ? null : key;
     }
 
     /// <summary>
@@ -66,21 +77,22 @@ internal sealed class UsageLedger
         {
             return null;
         }
-        if (!entry.Usage.IsCompleted)
+        var finished = Task.WhenAll(entry.Generations.Select(g => g.Finished));
+        if (!finished.IsCompleted)
         {
-            await Task.WhenAny(entry.Usage, Task.Delay(wait, ct));
+            await Task.WhenAny(finished, Task.Delay(wait, ct));
         }
-        if (!entry.Usage.IsCompleted)
+        if (!finished.IsCompleted)
         {
             return null;
         }
         _entries.TryRemove(key, out _);
-        return entry.Usage.Result;
+        return CountOf(entry);
     }
 
-    private static async Task<Usage> CountAsync(IReadOnlyList<Generation> generations, int choicesPerPrompt)
+    private static Usage CountOf(Entry entry)
     {
-        await Task.WhenAll(generations.Select(g => g.Finished));
+        var (generations, choicesPerPrompt) = (entry.Generations, entry.ChoicesPerPrompt);
         int prompt = 0, completion = 0;
         for (var i = 0; i < generations.Count; i++)
         {
@@ -102,15 +114,16 @@ internal sealed class UsageLedger
     private void Evict()
     {
         var now = Environment.TickCount64;
-        var retention = (long)Retention.TotalMilliseconds;
         var full = _entries.Count >= Capacity;
         if (!full && (now & 0xFF) != 0)
         {
             return; // sweep now and then, and always when full
         }
+        var retention = (long)Retention.TotalMilliseconds;
         foreach (var (key, entry) in _entries)
         {
-            if (entry.EndedAt != long.MaxValue && (full || now - entry.EndedAt > retention))
+            // Kept from the request's start: a request still running is never dropped.
+            if ((full || now - entry.TrackedAt > retention) && entry.Ended)
             {
                 _entries.TryRemove(key, out _);
             }
