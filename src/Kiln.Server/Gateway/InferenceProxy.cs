@@ -101,6 +101,8 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
             }
             catch (HttpRequestException e)
             {
+                // Refused: the replica never saw the request. Otherwise it may have generated before it failed.
+                billed = e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused };
                 return new Attempt(null, e.Message);
             }
             using (response)
