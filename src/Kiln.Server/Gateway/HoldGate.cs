@@ -5,8 +5,9 @@ namespace Kiln.Server.Gateway;
 
 /// <summary>
 /// Holds a request while its deployment has no READY replica it may use: asks for a deployment at
-/// zero to be woken (<see cref="WakeRequests"/>), prompts the reconciler and the directory while it waits, and gives up with 503 DEPLOYMENT_SCALING_UP past
-/// the hold timeout or when the deployment's hold queue is full.
+/// zero to be woken (<see cref="WakeRequests"/>), prompts the reconciler and the directory while it
+/// waits, and gives up with 503 DEPLOYMENT_SCALING_UP past the hold timeout or when the deployment's
+/// hold queue is full (at once with 503 DEPLOYMENT_FAILED for a failed deployment).
 /// </summary>
 public sealed class HoldGate(WakeRequests wakes, ReconcileSignal reconcile, ReplicaDirectory directory, GatewayOptions options)
 {

@@ -10,12 +10,10 @@ namespace Kiln.Server.Gateway;
 public sealed class InferenceBody
 {
     private readonly byte[] _bytes;
-    private readonly JsonObject _root;
 
-    private InferenceBody(byte[] bytes, JsonObject root, string model, bool stream)
+    private InferenceBody(byte[] bytes, string model, bool stream)
     {
         _bytes = bytes;
-        _root = root;
         Model = model;
         Stream = stream;
     }
@@ -26,42 +24,40 @@ public sealed class InferenceBody
     /// <summary>True for a streamed (SSE) response.</summary>
     public bool Stream { get; }
 
-
     /// <summary>
     /// Duplicate keys are refused (400), as the replica refuses them: if the gateway and the replica
     /// each picked a value for a repeated key, they could pick different ones.
     /// </summary>
     private static readonly JsonDocumentOptions DocumentOptions = new() { AllowDuplicateProperties = false };
 
-    /// <summary>Parses a body; throws a 400 <see cref="OpenAiError"/> for a malformed one.</summary>
+    /// <summary>Parses a body once (a rewrite parses it again, only when one is needed); throws a 400 <see cref="OpenAiError"/> for a malformed one.</summary>
     public static InferenceBody Parse(byte[] bytes)
     {
-        JsonNode? node;
         try
         {
             using var doc = JsonDocument.Parse(bytes, DocumentOptions);
+            var root = doc.RootElement;
             // A string that parses but cannot be read would fail later, when the body is rewritten.
-            if (Kiln.Server.Replica.JsonFields.FirstUnusable(doc.RootElement, duplicates: false) is { } problem)
+            if (Kiln.Server.Replica.JsonFields.FirstUnusable(root, duplicates: false) is { } problem)
             {
                 throw OpenAiError.BadRequest($"The request body is not valid JSON: {problem}.");
             }
-            node = JsonNode.Parse(bytes, documentOptions: DocumentOptions);
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw OpenAiError.BadRequest("The request body must be a JSON object.");
+            }
+            if (!root.TryGetProperty("model", out var m) || m.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(m.GetString()))
+            {
+                throw OpenAiError.BadRequest("you must provide a model parameter", "model");
+            }
+            var stream = root.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
+            return new InferenceBody(bytes, m.GetString()!, stream);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             // The duplicate-key check reads keys, and throws InvalidOperationException on unreadable ones.
             throw OpenAiError.BadRequest($"The request body is not valid JSON: {e.Message}");
         }
-        if (node is not JsonObject root)
-        {
-            throw OpenAiError.BadRequest("The request body must be a JSON object.");
-        }
-        if (root["model"] is not JsonValue m || m.GetValueKind() != JsonValueKind.String || string.IsNullOrEmpty(m.GetValue<string>()))
-        {
-            throw OpenAiError.BadRequest("you must provide a model parameter", "model");
-        }
-        var stream = root["stream"] is JsonValue s && s.GetValueKind() == JsonValueKind.True;
-        return new InferenceBody(bytes, root, m.GetValue<string>(), stream);
     }
 
     /// <summary>
@@ -75,7 +71,7 @@ public sealed class InferenceBody
         {
             return _bytes;
         }
-        var copy = (JsonObject)_root.DeepClone();
+        var copy = (JsonObject)JsonNode.Parse(_bytes)!;
         copy["model"] = replicaModel;
         return JsonSerializer.SerializeToUtf8Bytes(copy);
     }
