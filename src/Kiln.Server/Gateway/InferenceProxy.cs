@@ -131,7 +131,7 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
                     return new Attempt(null, e.Message);
                 }
                 await RelayWholeAsync(ctx, response, bytes, ct);
-                if (TokenUsage.TryRead(bytes, out var usage, out _) || !succeeded)
+                if (TokenUsage.TryRead(bytes, out var usage) || !succeeded)
                 {
                     // Error answers carry no usage: the replica refused the request before generating.
                     meter.Bill(usage, succeeded);

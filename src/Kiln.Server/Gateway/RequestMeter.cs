@@ -49,7 +49,7 @@ public sealed class RequestMeter(
             if (response.IsSuccessStatusCode)
             {
                 var bytes = await response.Content.ReadAsByteArrayAsync(timeout.Token);
-                if (!TokenUsage.TryRead(bytes, out usage, out _))
+                if (!TokenUsage.TryRead(bytes, out usage))
                 {
                     log.LogWarning("request {RequestId}: the replica's usage answer has no usage", RequestId);
                 }

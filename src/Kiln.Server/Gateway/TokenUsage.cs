@@ -5,14 +5,10 @@ namespace Kiln.Server.Gateway;
 /// <summary>Token counts of one response, as the replica reported them in its <c>usage</c> object.</summary>
 public readonly record struct TokenUsage(long PromptTokens, long CompletionTokens)
 {
-    /// <summary>
-    /// Reads <c>usage</c> from a response or chunk object; false when it has none (or a null one).
-    /// <paramref name="emptyChoices"/> tells whether <c>choices</c> was absent or empty (a usage-only chunk).
-    /// </summary>
-    public static bool TryRead(ReadOnlySpan<byte> json, out TokenUsage usage, out bool emptyChoices)
+    /// <summary>Reads <c>usage</c> from a response object; false when it has none (or a null one).</summary>
+    public static bool TryRead(ReadOnlySpan<byte> json, out TokenUsage usage)
     {
         usage = default;
-        emptyChoices = true;
         var found = false;
         try
         {
@@ -23,58 +19,31 @@ public readonly record struct TokenUsage(long PromptTokens, long CompletionToken
             }
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("usage"u8))
+                var isUsage = reader.ValueTextEquals("usage"u8);
+                reader.Read();
+                if (!isUsage || reader.TokenType != JsonTokenType.StartObject)
                 {
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.StartObject)
-                    {
-                        long prompt = 0, completion = 0;
-                        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                        {
-                            var isPrompt = reader.ValueTextEquals("prompt_tokens"u8);
-                            var isCompletion = reader.ValueTextEquals("completion_tokens"u8);
-                            reader.Read();
-                            if (reader.TokenType == JsonTokenType.Number)
-                            {
-                                if (isPrompt) prompt = reader.GetInt64();
-                                else if (isCompletion) completion = reader.GetInt64();
-                            }
-                            else
-                            {
-                                reader.Skip();
-                            }
-                        }
-                        usage = new TokenUsage(prompt, completion);
-                        found = true;
-                    }
+                    reader.Skip();
+                    continue;
                 }
-                else if (reader.ValueTextEquals("choices"u8))
+                long prompt = 0, completion = 0;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
+                    var isPrompt = reader.ValueTextEquals("prompt_tokens"u8);
+                    var isCompletion = reader.ValueTextEquals("completion_tokens"u8);
                     reader.Read();
-                    if (reader.TokenType == JsonTokenType.StartArray)
+                    if (reader.TokenType == JsonTokenType.Number)
                     {
-                        reader.Read();
-                        emptyChoices = reader.TokenType == JsonTokenType.EndArray;
-                        if (!emptyChoices)
-                        {
-                            // Skip the rest of the array: step back is impossible, so skip each element.
-                            reader.Skip();
-                            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                            {
-                                reader.Skip();
-                            }
-                        }
+                        if (isPrompt) prompt = reader.GetInt64();
+                        else if (isCompletion) completion = reader.GetInt64();
                     }
                     else
                     {
                         reader.Skip();
                     }
                 }
-                else
-                {
-                    reader.Read();
-                    reader.Skip();
-                }
+                usage = new TokenUsage(prompt, completion);
+                found = true;
             }
         }
         catch (JsonException)

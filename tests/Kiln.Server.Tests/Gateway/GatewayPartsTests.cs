@@ -144,11 +144,10 @@ public class RelayTests
     public void Reads_usage_from_a_whole_response()
     {
         var json = """{"choices":[{"index":0,"message":{"content":"{\"usage\":1}"}}],"usage":{"completion_tokens":9,"prompt_tokens":2}}"""u8;
-        Assert.True(TokenUsage.TryRead(json, out var usage, out var empty));
+        Assert.True(TokenUsage.TryRead(json, out var usage));
         Assert.Equal(new TokenUsage(2, 9), usage);
-        Assert.False(empty);
-        Assert.False(TokenUsage.TryRead("""{"error":{"message":"x"}}"""u8, out _, out _));
-        Assert.False(TokenUsage.TryRead("not json"u8, out _, out _));
+        Assert.False(TokenUsage.TryRead("""{"error":{"message":"x"}}"""u8, out _));
+        Assert.False(TokenUsage.TryRead("not json"u8, out _));
     }
 
     [Fact]
