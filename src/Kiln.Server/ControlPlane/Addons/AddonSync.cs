@@ -4,7 +4,6 @@ using Kiln.Core.Models;
 using Kiln.Core.Time;
 using Kiln.Runtime;
 using Kiln.Server.Gateway;
-using Kiln.Server.ControlPlane;
 using Kiln.Server.Signals;
 using Kiln.Store;
 

@@ -4,7 +4,6 @@ using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
 using Kiln.Core.Time;
 using Kiln.Server.Gateway;
-using Kiln.Server.ControlPlane;
 using Kiln.Server.Signals;
 using Kiln.Store;
 
@@ -15,9 +14,9 @@ namespace Kiln.Server.ControlPlane.Controllers;
 /// counters, keeps the load history and asks <see cref="Autoscaler.Decide"/> for the desired
 /// replica count, writing it (and waking the reconciler) when it changes. Between passes it takes
 /// the gateway's wake requests at once. It is the only writer of the desired count (the spec's
-/// bounds clamp it when they change), and writes it only over the version it read. Every change is an event;
-/// holds are written when their reason (numbers aside) differs from the last one, so the events
-/// say what the autoscaler waits for without repeating it every few seconds.
+/// bounds clamp it when they change), and writes it only over the version it read. Every change is
+/// an event; holds are written when their reason (numbers aside) differs from the last one, so the
+/// events say what the autoscaler waits for without repeating it every few seconds.
 /// </summary>
 public sealed partial class AutoscalerController(
     IKilnStore store,

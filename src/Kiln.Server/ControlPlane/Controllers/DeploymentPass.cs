@@ -5,7 +5,6 @@ using Kiln.Core.Names;
 using Kiln.Core.Time;
 using Kiln.Runtime;
 using Kiln.Server.ControlPlane.Addons;
-using Kiln.Server.ControlPlane;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane.Controllers;

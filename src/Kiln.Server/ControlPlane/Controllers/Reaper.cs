@@ -3,7 +3,6 @@ using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
 using Kiln.Core.Time;
 using Kiln.Server.Gateway;
-using Kiln.Server.ControlPlane;
 using Kiln.Server.Signals;
 using Kiln.Store;
 

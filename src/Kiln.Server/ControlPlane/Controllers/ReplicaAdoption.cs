@@ -1,6 +1,5 @@
 using Kiln.Core.Deployments;
 using Kiln.Runtime;
-using Kiln.Server.ControlPlane;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane.Controllers;

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Kiln.Core.Deployments;
 using Kiln.Runtime;
-using Kiln.Server.ControlPlane;
 using Kiln.Server.Signals;
 using Kiln.Store;
 
