@@ -32,7 +32,7 @@ public static partial class InferenceRoutes
         var options = services.GetRequiredService<GatewayOptions>();
         var clock = services.GetRequiredService<IClock>();
         var recorder = services.GetRequiredService<UsageRecorder>();
-        var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("Kiln.Gateway");
+        var log = services.GetRequiredService<ILogger<InferenceProxy>>();
         var caller = Caller.Of(ctx);
         var started = Stopwatch.GetTimestamp();
 
