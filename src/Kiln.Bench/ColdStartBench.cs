@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 
 namespace Kiln.Bench;
 
@@ -9,19 +11,31 @@ public sealed record ColdStartBenchOptions
     public required string Kiln { get; init; }
     public required IReadOnlyList<string> ModelPaths { get; init; }
     public int Repetitions { get; init; } = 3;
+    /// <summary>Concurrent clients of each burst.</summary>
+    public int BurstClients { get; init; } = 8;
+    /// <summary>Tokens each burst client asks for (end-of-sequence ignored, so every client gets them all).</summary>
+    public int BurstTokens { get; init; } = 64;
+    /// <summary>CPU threads of the deployment's replica (its accelerator count).</summary>
+    public int Threads { get; init; } = 2;
 }
 
 /// <summary>
 /// Time from a streaming request to a deployment at zero replicas until its first token arrives:
 /// the gateway wakes the deployment, the reconciler starts a replica, the model loads, and the held
-/// request is served. Each model gets its own deployment that scales back to zero between runs.
+/// request is served. Right after that first token a burst of concurrent requests runs, and once
+/// more after further bursts have warmed the replica: the ratio of the two is how far from warm
+/// speed a replica serves its first users after a wake. Each model gets its own deployment that
+/// scales back to zero between runs.
 /// </summary>
 public static class ColdStartBench
 {
+    private const int WarmingBursts = 2;
+
     public static async Task<int> RunAsync(ColdStartBenchOptions o, TextWriter output)
     {
-        await using var server = await BenchServer.StartAsync(o.Kiln, "--cpu-slots", "2", "--autoscale-interval", "250ms", "--reconcile-interval", "1s");
-        output.WriteLine($"kiln bench coldstart: server {server.BaseUri} (reconcile interval 1s, autoscale interval 250ms), {o.Repetitions} runs per model, {Environment.ProcessorCount} cores");
+        await using var server = await BenchServer.StartAsync(o.Kiln, "--cpu-slots", o.Threads.ToString(), "--autoscale-interval", "250ms", "--reconcile-interval", "1s");
+        output.WriteLine($"kiln bench coldstart: server {server.BaseUri} (reconcile interval 1s, autoscale interval 250ms), {o.Repetitions} runs per model, " +
+            $"{Environment.ProcessorCount} cores, replica threads {o.Threads}; bursts of {o.BurstClients} clients x {o.BurstTokens} tokens");
         var i = 0;
         foreach (var path in o.ModelPaths)
         {
@@ -30,20 +44,29 @@ public static class ColdStartBench
             await server.CreateDeploymentAsync(id, new
             {
                 baseModel = $"accounts/default/models/{id}",
+                acceleratorType = "CPU",
+                acceleratorCount = o.Threads,
                 minReplicaCount = 0,
                 maxReplicaCount = 1,
                 autoscalingPolicy = new { scaleToZeroWindow = "1s" },
             });
             var name = $"accounts/default/deployments/{id}";
             var times = new List<double>();
+            var ratios = new List<double>();
+            output.WriteLine($"  {Path.GetFileName(path)} ({new FileInfo(path).Length / 1e6:F1} MB)");
             for (var run = 0; run < o.Repetitions; run++)
             {
                 await server.WaitAsync(name, d => d.GetProperty("desiredReplicaCount").GetInt32() == 0 && d.GetProperty("replicas").GetArrayLength() == 0,
                     TimeSpan.FromMinutes(2), "zero replicas");
-                times.Add(await FirstTokenAsync(server.Http, name));
+                var ttft = await FirstTokenAsync(server.Http, name);
+                var first = await BurstAsync(server.Http, name, o);
+                for (var w = 0; w < WarmingBursts; w++) await BurstAsync(server.Http, name, o);
+                var warm = await BurstAsync(server.Http, name, o);
+                times.Add(ttft);
+                ratios.Add(first / warm);
+                output.WriteLine($"    run {run + 1}: first token after {ttft:F0} ms; first burst {first:F0} tok/s, warm burst {warm:F0} tok/s, ratio {first / warm:F2}");
             }
-            var size = new FileInfo(path).Length / 1e6;
-            output.WriteLine($"  {Path.GetFileName(path)} ({size:F1} MB): first token after {string.Join(", ", times.Select(t => $"{t:F0}"))} ms; median {GatewayBench.Percentile(times, 50):F0} ms");
+            output.WriteLine($"    median: first token {GatewayBench.Percentile(times, 50):F0} ms, first burst / warm burst {GatewayBench.Percentile(ratios, 50):F2}");
         }
         return 0;
     }
@@ -62,5 +85,21 @@ public static class ColdStartBench
             if (first is null && line.StartsWith("data: {", StringComparison.Ordinal)) first = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
         return first ?? throw new InvalidOperationException("the stream carried no token");
+    }
+
+    /// <summary>Aggregate generated tokens/s of concurrent non-streaming completions, counted from their usage.</summary>
+    private static async Task<double> BurstAsync(HttpClient http, string model, ColdStartBenchOptions o)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var tokens = await Task.WhenAll(Enumerable.Range(0, o.BurstClients).Select(async c =>
+        {
+            var body = new { model, prompt = $"Once upon a time, {c} children", max_tokens = o.BurstTokens, temperature = 0, ignore_eos = true };
+            using var response = await http.PostAsJsonAsync("v1/completions", body);
+            var text = await response.Content.ReadAsStringAsync();
+            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"HTTP {(int)response.StatusCode}: {text}");
+            using var doc = JsonDocument.Parse(text);
+            return doc.RootElement.GetProperty("usage").GetProperty("completion_tokens").GetInt32();
+        }));
+        return tokens.Sum() / Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 }

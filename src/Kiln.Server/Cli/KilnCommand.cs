@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using Kiln.Core.Replicas;
+using Kiln.Core.Time;
 using Kiln.Engine.Models;
 using Kiln.Engine.Tokenizers;
 using Kiln.Server.Replica;
@@ -34,6 +35,8 @@ public static class KilnCommand
         var modelName = Flag(ReplicaArgs.Flags.ModelName, "Model id served in responses and /v1/models (default: the file name).");
         // A limit of the replica's own (the runtime leaves it at its default), so not a ReplicaArgs flag.
         var maxBody = Flag("--max-body-bytes", "Largest completions or chat request body (default: 128 bytes per context token, at least 8 MiB).");
+        var warmup = Flag("--warmup", "Longest warm-up before the replica reports ready, compiling its hot paths (a Go duration; 0 skips it).",
+            GoDuration.Format(ReplicaOptions.DefaultWarmupBudget));
 
         // The control plane names each replica process with this, so that after its own restart it can
         // tell its replicas from unrelated processes by their command line.
@@ -47,7 +50,7 @@ public static class KilnCommand
 
         var command = new Command(ReplicaArgs.Verb, "Serve one model over the OpenAI-compatible HTTP API.")
         {
-            model, host, port, maxBatch, ctxSize, maxBody, maxQueue, threads, kvType, modelName, replicaId, lora,
+            model, host, port, maxBatch, ctxSize, maxBody, warmup, maxQueue, threads, kvType, modelName, replicaId, lora,
         };
         command.Validators.Add(r =>
         {
@@ -64,6 +67,10 @@ public static class KilnCommand
             if (r.GetValue(maxBody) is { } body && MaxBodyBytes(body) is null)
             {
                 r.AddError($"--max-body-bytes must be a whole number of bytes >= 1, got '{body}'.");
+            }
+            if (r.GetResult(warmup) is { Implicit: false } && !GoDuration.TryParseNonNegative(r.GetValue(warmup), out _, out var warmupError))
+            {
+                r.AddError($"--warmup: {warmupError}");
             }
             foreach (var v in r.GetValue(lora) ?? [])
             {
@@ -82,6 +89,7 @@ public static class KilnCommand
             var options = ReplicaOptions.From(ReplicaArgs.Parse(ReplicaArgv(parse.CommandResult))) with
             {
                 MaxBodyBytes = parse.GetValue(maxBody) is { } body ? MaxBodyBytes(body) : null,
+                WarmupBudget = GoDuration.Parse(parse.GetValue(warmup)!),
             };
             return await ReplicaHost.RunAsync(options, loadModel, cancellationToken);
         });

@@ -131,12 +131,21 @@ public static class EngineToolCommands
     {
         var models = new Argument<string[]>("MODEL") { Description = "GGUF models to measure", Arity = ArgumentArity.OneOrMore };
         var reps = Positive("--repetitions", "cold starts per model (each printed, median reported)", 3, "-r");
-        var cmd = new Command("coldstart", "time from a request at zero replicas to its first token") { models, reps };
+        var clients = Positive("--clients", "concurrent clients of the first and the warm burst", 8);
+        var tokens = Positive("-n", "tokens each burst client generates", 64, "--n-gen");
+        var threads = Positive("--threads", "CPU threads of the replica", 2, "-t");
+        var cmd = new Command("coldstart", "time from a request at zero replicas to its first token, and the first burst's speed against a warm one")
+        {
+            models, reps, clients, tokens, threads,
+        };
         cmd.SetAction((r, _) => ColdStartBench.RunAsync(new ColdStartBenchOptions
         {
             Kiln = Environment.ProcessPath!,
             ModelPaths = r.GetValue(models)!,
             Repetitions = r.GetValue(reps),
+            BurstClients = r.GetValue(clients),
+            BurstTokens = r.GetValue(tokens),
+            Threads = r.GetValue(threads),
         }, Console.Out));
         return cmd;
     }

@@ -15,14 +15,17 @@ public sealed class ModelSession : IDisposable
         ChatFormatter = chatFormatter;
         MaxQueue = options.MaxQueue;
         if (model is IAdapterHost host) Adapters = new AdapterRegistry(host, options.ServedModelName);
-        Scheduler = new Scheduler(model, tokenizer, new SchedulerOptions
-        {
-            MaxBatchSize = options.MaxBatchSize,
-            ContextSize = options.ContextSize,
-            MaxQueue = options.MaxQueue,
-            PrefillChunk = options.PrefillChunk,
-        });
+        Scheduler = new Scheduler(model, tokenizer, SchedulerOptions(options));
     }
+
+    /// <summary>The scheduler shape a replica serves with (the warm-up runs the same shape).</summary>
+    public static SchedulerOptions SchedulerOptions(ReplicaOptions options) => new()
+    {
+        MaxBatchSize = options.MaxBatchSize,
+        ContextSize = options.ContextSize,
+        MaxQueue = options.MaxQueue,
+        PrefillChunk = options.PrefillChunk,
+    };
 
     public ILanguageModel Model { get; }
     public ITokenizer Tokenizer { get; }

@@ -1,5 +1,6 @@
 using System.Net;
 using Kiln.Engine.Models;
+using Kiln.Engine.Serving;
 using Kiln.Engine.Tokenizers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -81,6 +82,7 @@ public static class ReplicaHost
         try
         {
             var (model, tokenizer, formatter) = loadModel(state.Options);
+            WarmUp(model, tokenizer, state.Options, logger);
             var session = new ModelSession(model, tokenizer, formatter, state.Options);
             try
             {
@@ -102,6 +104,25 @@ public static class ReplicaHost
         {
             state.Failed(e.Message);
             logger.LogError(e, "Loading the model failed");
+        }
+    }
+
+    /// <summary>
+    /// Compiles the serving hot paths before the replica reports ready, so the first burst after a
+    /// scale-from-zero runs at warm speed instead of on the JIT's first, unoptimised code.
+    /// </summary>
+    private static void WarmUp(ILanguageModel model, ITokenizer tokenizer, ReplicaOptions options, ILogger logger)
+    {
+        if (options.WarmupBudget <= TimeSpan.Zero) return;
+        try
+        {
+            var report = Warmup.Run(model, tokenizer, ModelSession.SchedulerOptions(options), options.WarmupBudget);
+            logger.LogInformation("Warm-up: {Report}", report);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
         }
     }
 

@@ -80,6 +80,14 @@ public sealed record ReplicaOptions
     /// </summary>
     public long? MaxBodyBytes { get; init; }
 
+    /// <summary>
+    /// Longest the replica spends warming up (compiling its hot paths with throwaway generations)
+    /// before it reports ready; zero skips the warm-up.
+    /// </summary>
+    public TimeSpan WarmupBudget { get; init; } = DefaultWarmupBudget;
+
+    public static readonly TimeSpan DefaultWarmupBudget = TimeSpan.FromSeconds(10);
+
     /// <summary>The floor of the default generation body limit: room for batched prompts on small contexts.</summary>
     public const long MinGenerationBodyBytes = 8 << 20;
 
@@ -109,5 +117,6 @@ public sealed record ReplicaOptions
         if (Threads is < 1) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "must be >= 1");
         if (MaxBodyBytes is < 1) throw new ArgumentOutOfRangeException(nameof(MaxBodyBytes), MaxBodyBytes, "must be >= 1");
         if (PrefillChunk < 1) throw new ArgumentOutOfRangeException(nameof(PrefillChunk), PrefillChunk, "must be >= 1");
+        if (WarmupBudget < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(WarmupBudget), WarmupBudget, "must not be negative");
     }
 }

@@ -13,10 +13,13 @@ internal sealed class FakeModel(int contextLength = 256, int maxSlots = 8) : ILa
     public ModelInfo Info { get; } = new("fake", "fake", FakeTokenizer.Size, contextLength, maxSlots);
     public ManualResetEventSlim Gate { get; } = new(true);
     public bool Disposed { get; private set; }
+    private int _forwards;
+    public int Forwards => Volatile.Read(ref _forwards);
 
     public ReadOnlySpan<float> Forward(Batch batch)
     {
         Gate.Wait();
+        Interlocked.Increment(ref _forwards);
         var need = batch.LogitRows * FakeTokenizer.Size;
         if (_logits.Length < need) _logits = new float[need];
         var row = 0;

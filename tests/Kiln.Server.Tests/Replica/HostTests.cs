@@ -32,6 +32,17 @@ public class HostTests
     }
 
     [Fact]
+    public async Task The_warm_up_runs_before_ready_and_leaves_no_trace_in_metrics()
+    {
+        await using var r = await TestReplica.StartAsync(maxBatch: 4, warmup: TimeSpan.FromSeconds(2));
+        Assert.True(r.Replica.IsReady);
+        Assert.True(r.Model.Forwards > 0);
+        var metrics = await r.MetricsAsync();
+        Assert.Contains("kiln_generated_tokens_total 0\n", metrics);
+        Assert.Contains("kiln_prompt_tokens_total 0\n", metrics);
+    }
+
+    [Fact]
     public async Task A_failed_load_is_reported_by_health()
     {
         var options = new ReplicaOptions { ModelPath = "/models/broken.gguf", Port = 0 };
@@ -114,6 +125,9 @@ public class HostTests
             Assert.Contains("--threads", Errors("replica", "--model", model, "--threads", "0"));
             Assert.Contains("--kv-cache-type", Errors("replica", "--model", model, "--kv-cache-type", "q4"));
             Assert.Contains("--model", Errors("replica", "--model", "/definitely/missing.gguf"));
+            Assert.Contains("--warmup", Errors("replica", "--model", model, "--warmup", "5x"));
+            Assert.Contains("--warmup", Errors("replica", "--model", model, "--warmup", "-1s"));
+            Assert.Empty(Errors("replica", "--model", model, "--warmup", "0"));
             Assert.Contains("--model", Errors("replica"));
             Assert.Empty(Errors("replica", "--model", model, "--port", "0", "--kv-cache-type", "f32", "--model-name", "m"));
 

@@ -20,7 +20,8 @@ internal sealed class TestReplica : IAsyncDisposable
     public Uri BaseAddress => Replica.BaseAddress;
 
     public static async Task<TestReplica> StartAsync(
-        int maxBatch = 8, int maxQueue = 64, int contextLength = 256, ManualResetEventSlim? loadGate = null, long? maxBodyBytes = null)
+        int maxBatch = 8, int maxQueue = 64, int contextLength = 256, ManualResetEventSlim? loadGate = null, long? maxBodyBytes = null,
+        TimeSpan? warmup = null)
     {
         var model = new FakeModel(contextLength, maxBatch);
         var options = new ReplicaOptions
@@ -30,6 +31,8 @@ internal sealed class TestReplica : IAsyncDisposable
             MaxBatchSize = maxBatch,
             MaxQueue = maxQueue,
             MaxBodyBytes = maxBodyBytes,
+            // Off unless asked: tests read the fake model's steps, and it has no hot paths to compile.
+            WarmupBudget = warmup ?? TimeSpan.Zero,
         };
         var replica = await ReplicaHost.StartAsync(options, _ =>
         {
