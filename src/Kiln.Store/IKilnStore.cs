@@ -155,10 +155,12 @@ public interface IKilnStore : IDisposable
     Task RecordDeploymentRequestAsync(string account, string id, DateTimeOffset requestTime, CancellationToken ct = default);
 
     /// <summary>
-    /// Requests deletion: the state becomes DELETING and the delete time is set; the reconciler
-    /// then stops replicas and writes DELETED. Addons deployed on it are removed with it. Idempotent.
+    /// Requests deletion: sets the delete time and <paramref name="reason"/>, part of the desired
+    /// state like the spec; the reconciler then writes DELETING, stops replicas and writes DELETED.
+    /// State and status stay as they are until then. Addons deployed on it are removed with it.
+    /// Idempotent: a second request changes nothing (the first reason stays).
     /// </summary>
-    Task<DeploymentRecord> RequestDeploymentDeletionAsync(string account, string id, CancellationToken ct = default);
+    Task<DeploymentRecord> RequestDeploymentDeletionAsync(string account, string id, DeletionReason? reason = null, CancellationToken ct = default);
 
     /// <summary>Removes a deployment with its replicas and events for good; false when there was none.</summary>
     Task<bool> PurgeDeploymentAsync(string account, string id, CancellationToken ct = default);

@@ -189,12 +189,16 @@ public sealed class DeploymentTests : IDisposable
     {
         var d = await _t.SeedDeploymentAsync();
         _t.Clock.Advance(TimeSpan.FromMinutes(1));
-        var deleting = await _t.Store.RequestDeploymentDeletionAsync("acme", "d1");
-        Assert.Equal(DeploymentState.Deleting, deleting.State);
-        Assert.Equal(_t.Clock.UtcNow, deleting.DeleteTime);
+        var why = new DeletionReason(StatusCode.ResourceExhausted, "auto-deleted: over the limit");
+        var deleting = await _t.Store.RequestDeploymentDeletionAsync("acme", "d1", why);
+        // A request, in the desired state: the state and status stay the reconciler's to write.
+        Assert.Equal((DeploymentState.Creating, d.Status), (deleting.State, deleting.Status));
+        Assert.Equal((_t.Clock.UtcNow, why), (deleting.DeleteTime, deleting.DeletionReason));
+        Assert.Equal(deleting, await _t.Reopen().GetDeploymentAsync("acme", "d1"));
 
         _t.Clock.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(deleting, await _t.Store.RequestDeploymentDeletionAsync("acme", "d1"));
+        Assert.Equal(deleting, await _t.Store.RequestDeploymentDeletionAsync("acme", "d1", new DeletionReason(StatusCode.Ok, "another")));
 
         var spec = await Assert.ThrowsAsync<KilnError>(() => _t.Store.UpdateDeploymentSpecAsync("acme", "d1", d.Spec with { DisplayName = "x" }, d.Generation));
         Assert.Equal(StatusCode.FailedPrecondition, spec.Code);

@@ -73,7 +73,7 @@ public sealed class DurabilityTests : IDisposable
     public async Task Deployments_from_before_precision_read_as_fp32()
     {
         var d = await _t.SeedDeploymentAsync();
-        var store = ReopenAsVersion(3, "version", "restart_generation", "precision");
+        var store = ReopenAsVersion(3, "delete_reason", "delete_reason_code", "version", "restart_generation", "precision");
         Assert.Equal(SqliteKilnStore.LatestSchemaVersion, store.SchemaVersion());
         var migrated = (await store.GetDeploymentAsync("acme", "d1"))!;
         Assert.Equal(Precision.Fp32, migrated.Spec.Precision);
@@ -87,7 +87,7 @@ public sealed class DurabilityTests : IDisposable
     {
         var d = await _t.SeedDeploymentAsync(max: 3);
         d = await _t.Store.UpdateDeploymentSpecAsync("acme", "d1", d.Spec with { MaxReplicaCount = 2 }, d.Generation);
-        var store = ReopenAsVersion(4, "version", "restart_generation");
+        var store = ReopenAsVersion(4, "delete_reason", "delete_reason_code", "version", "restart_generation");
         var migrated = (await store.GetDeploymentAsync("acme", "d1"))!;
         // Unknown for earlier changes: 0 lets every replica whose process still matches move forward.
         Assert.Equal(d with { RestartGeneration = 0, Version = 1 }, migrated);
@@ -96,6 +96,17 @@ public sealed class DurabilityTests : IDisposable
         var moved = await store.UpdateDeploymentSpecAsync("acme", "d1", scaled.Spec with { AcceleratorCount = 2 }, scaled.Generation);
         Assert.Equal(4, moved.RestartGeneration);
         Assert.Equal(4, (await _t.Reopen().GetDeploymentAsync("acme", "d1"))!.RestartGeneration);
+    }
+
+    [Fact]
+    public async Task Deletions_requested_before_reasons_were_kept_have_none()
+    {
+        await _t.SeedDeploymentAsync();
+        var requested = await _t.Store.RequestDeploymentDeletionAsync("acme", "d1");
+        var store = ReopenAsVersion(6, "delete_reason", "delete_reason_code");
+        Assert.Equal(SqliteKilnStore.LatestSchemaVersion, store.SchemaVersion());
+        Assert.Equal(requested, await store.GetDeploymentAsync("acme", "d1"));
+        Assert.Null(requested.DeletionReason);
     }
 
     /// <summary>Rewinds the file to the schema <paramref name="version"/> left (dropping the later columns) and reopens it.</summary>

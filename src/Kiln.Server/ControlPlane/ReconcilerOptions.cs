@@ -20,4 +20,13 @@ public sealed record ReconcilerOptions
 
     /// <summary>Replica starts that may fail in a row (never ready) before the deployment is FAILED.</summary>
     public int MaxReplicaFailures { get; init; } = Kiln.Core.Deployments.DeploymentLifecycle.DefaultMaxReplicaFailures;
+
+    /// <summary>The limits the replica planner applies.</summary>
+    public Kiln.Core.Replicas.ReplicaPlanOptions Plan => new()
+    {
+        StartTimeout = StartTimeout,
+        RestartBackoff = RestartBackoff,
+        MaxRestartBackoff = MaxRestartBackoff,
+        MaxReplicaFailures = MaxReplicaFailures,
+    };
 }

@@ -25,54 +25,55 @@ public sealed record AdapterSpec(string Name, string Path, float Scale = 1f)
 }
 
 /// <summary>How a replica serves one model. The model loader receives these too (threads, KV cache type, slots).</summary>
+/// <remarks>
+/// The settings of the replica's command line live in <see cref="Args"/> alone (their defaults,
+/// parsing and formatting are <see cref="ReplicaArgs"/>'s); the properties below that name them are
+/// views of it under the names the replica's code reads. What the runtime never passes (the prefill
+/// chunk, the body limit) is the replica's own and lives here.
+/// </remarks>
 public sealed record ReplicaOptions
 {
     /// <summary>The engine's KV cache type for a precision: the engine keeps weights as stored, so precision is the cache's.</summary>
     public static Engine.Models.KvCacheType KvCacheTypeOf(Precision precision) => precision == Precision.Fp16 ? Engine.Models.KvCacheType.F16 : Engine.Models.KvCacheType.F32;
 
     /// <summary>The options a replica command line asks for.</summary>
-    public static ReplicaOptions From(ReplicaArgs args) => new()
-    {
-        ModelPath = args.ModelPath,
-        Host = args.Host,
-        Port = args.Port,
-        MaxBatchSize = args.MaxBatchSize,
-        ContextSize = args.ContextSize,
-        MaxQueue = args.MaxQueue,
-        Threads = args.WorldSize,
-        KvCache = args.KvCache,
-        ModelName = args.ModelName,
-        Adapters = [.. args.Adapters.Select(AdapterSpec.Parse)],
-    };
+    public static ReplicaOptions From(ReplicaArgs args) => new() { ModelPath = args.ModelPath, Args = args };
 
-    public required string ModelPath { get; init; }
-    public string Host { get; init; } = "127.0.0.1";
+    /// <summary>The command-line settings: the one list of them.</summary>
+    public ReplicaArgs Args { get; init; } = new() { ModelPath = "" };
+
+    /// <summary>The GGUF file to serve.</summary>
+    public required string ModelPath { get => Args.ModelPath; init => Args = Args with { ModelPath = value }; }
+
+    /// <summary>The address to listen on.</summary>
+    public string Host { get => Args.Host; init => Args = Args with { Host = value }; }
 
     /// <summary>0 picks a free port (see <see cref="RunningReplica.BaseAddress"/>).</summary>
-    public int Port { get; init; } = 8080;
+    public int Port { get => Args.Port; init => Args = Args with { Port = value }; }
 
     /// <summary>Sequences decoded together; also the number of KV-cache slots the loader should create.</summary>
-    public int MaxBatchSize { get; init; } = 8;
+    public int MaxBatchSize { get => Args.MaxBatchSize; init => Args = Args with { MaxBatchSize = value }; }
 
     /// <summary>Tokens per sequence; null uses the model's context length (larger values are capped to it).</summary>
-    public int? ContextSize { get; init; }
+    public int? ContextSize { get => Args.ContextSize; init => Args = Args with { ContextSize = value }; }
 
-    public int MaxQueue { get; init; } = 64;
+    /// <summary>Sequences allowed to wait for a slot.</summary>
+    public int MaxQueue { get => Args.MaxQueue; init => Args = Args with { MaxQueue = value }; }
 
-    /// <summary>Compute threads for the model; null lets the engine decide.</summary>
-    public int? Threads { get; init; }
+    /// <summary>Compute threads for the model (the replica's world size); null lets the engine decide.</summary>
+    public int? Threads { get => Args.WorldSize; init => Args = Args with { WorldSize = value }; }
 
     /// <summary>The KV cache's precision (<c>--kv-cache-type</c>); passed through to the model loader.</summary>
-    public Precision KvCache { get; init; } = Precision.Fp32;
+    public Precision KvCache { get => Args.KvCache; init => Args = Args with { KvCache = value }; }
 
     /// <summary>The id served in responses and /v1/models; null uses the model file's name.</summary>
-    public string? ModelName { get; init; }
+    public string? ModelName { get => Args.ModelName; init => Args = Args with { ModelName = value }; }
+
+    /// <summary>Adapters loaded once the model is up (<see cref="ReplicaArgs.Adapters"/>, parsed); a failure fails the replica's start.</summary>
+    public IReadOnlyList<AdapterSpec> Adapters => [.. Args.Adapters.Select(AdapterSpec.Parse)];
 
     /// <summary>Prompt tokens fed per step across all sequences.</summary>
     public int PrefillChunk { get; init; } = 256;
-
-    /// <summary>Adapters loaded once the model is up; a failure fails the replica's start.</summary>
-    public IReadOnlyList<AdapterSpec> Adapters { get; init; } = [];
 
     /// <summary>
     /// Largest body of a completions or chat request; null sizes it to the context with

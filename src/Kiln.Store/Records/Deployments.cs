@@ -78,6 +78,9 @@ public sealed record DeploymentRecord
     /// <summary>When deletion was requested.</summary>
     public DateTimeOffset? DeleteTime { get; init; }
 
+    /// <summary>Why deletion was requested, when the requester gave a reason (the reaper does).</summary>
+    public DeletionReason? DeletionReason { get; init; }
+
     /// <summary>When it last received an inference request.</summary>
     public DateTimeOffset? LastRequestTime { get; init; }
 

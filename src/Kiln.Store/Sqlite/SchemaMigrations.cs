@@ -167,5 +167,11 @@ internal static class SchemaMigrations
         new(6, "deployment row version for optimistic concurrency", """
             ALTER TABLE deployments ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
             """),
+        // A deletion request carries its reason (the reaper's) beside the delete time, so the
+        // requester writes no status: the reconciler alone turns the request into DELETING.
+        new(7, "the reason a deployment's deletion was requested", """
+            ALTER TABLE deployments ADD COLUMN delete_reason_code TEXT;
+            ALTER TABLE deployments ADD COLUMN delete_reason TEXT;
+            """),
     ];
 }

@@ -7,8 +7,9 @@ namespace Kiln.Store.Sqlite;
 
 /// <remarks>
 /// Each writer of a deployment row sets only the columns it owns (the spec by the API, the desired
-/// replica count by the autoscaler, state and status by the reconciler, the last request time by
-/// the gateway), so writers of different fields never undo each other. Every change except the
+/// replica count by the autoscaler, the deletion request (time and reason) by the API and the
+/// reaper, state and status by the reconciler, the last request time by the gateway), so writers of
+/// different fields never undo each other. Every change except the
 /// last request time (bookkeeping that only moves forward, written every second under load) moves
 /// the row's <c>version</c>; a write given an expected version is refused with ABORTED when the
 /// row moved on since the caller read it.
@@ -20,7 +21,8 @@ public sealed partial class SqliteKilnStore
         scale_up_window_ticks, scale_down_window_ticks, scale_to_zero_window_ticks, load_targets,
         unused_auto_delete_ticks, accelerator_type, accelerator_count, enable_addons, precision,
         state, status_code, status_message, desired_replica_count, generation, observed_generation,
-        created_by, create_time, update_time, delete_time, last_request_time, restart_generation, version
+        created_by, create_time, update_time, delete_time, last_request_time, restart_generation, version,
+        delete_reason_code, delete_reason
         """;
 
     private const string SpecAssignments = """
@@ -50,7 +52,7 @@ public sealed partial class SqliteKilnStore
         }
         db.Execute($"""
             INSERT INTO deployments ({DeploymentColumns})
-            VALUES (@account, @id, {SpecParameters}, @state, @status_code, '', @desired, 1, 0, @created_by, @now, @now, NULL, NULL, 1, 1)
+            VALUES (@account, @id, {SpecParameters}, @state, @status_code, '', @desired, 1, 0, @created_by, @now, @now, NULL, NULL, 1, 1, NULL, NULL)
             """,
             [("account", deployment.Account), ("id", deployment.Id), .. SpecValues(deployment.Spec),
              ("state", DeploymentState.Creating.ToWireName()), ("status_code", StatusCode.Ok.ToWireName()),
@@ -171,7 +173,7 @@ public sealed partial class SqliteKilnStore
             : true);
 
     /// <inheritdoc />
-    public Task<DeploymentRecord> RequestDeploymentDeletionAsync(string account, string id, CancellationToken ct = default) =>
+    public Task<DeploymentRecord> RequestDeploymentDeletionAsync(string account, string id, DeletionReason? reason = null, CancellationToken ct = default) =>
         Write(ct, (db, now) =>
         {
             var current = RequireDeploymentRecord(db, account, id);
@@ -182,10 +184,9 @@ public sealed partial class SqliteKilnStore
             // Its replicas go, and with them every addon loaded on them.
             db.Execute("DELETE FROM deployed_models WHERE account = @account AND deployment = @id", ("account", account), ("id", id));
             return ChangeDeployment(db, current, """
-                state = @state, status_code = @status_code, status_message = @status_message, delete_time = @now, update_time = @now
+                delete_time = @now, update_time = @now, delete_reason_code = @reason_code, delete_reason = @reason
                 """,
-                ("state", DeploymentState.Deleting.ToWireName()), ("status_code", StatusCode.Ok.ToWireName()),
-                ("status_message", "deletion requested"), ("now", Columns.Time(now)));
+                ("reason_code", reason?.Code.ToWireName()), ("reason", reason?.Message), ("now", Columns.Time(now)));
         });
 
     /// <inheritdoc />
@@ -227,7 +228,9 @@ public sealed partial class SqliteKilnStore
         var current = RequireDeploymentRecord(db, account, id);
         if (current.DeleteTime is not null || current.State.IsGoingAway())
         {
-            throw KilnError.FailedPrecondition($"deployment {current.Name} is {current.State.ToWireName()}; it can no longer change");
+            // A requested deletion is DELETING to its readers before the reconciler writes that state.
+            var state = current.State == DeploymentState.Deleted ? current.State : DeploymentState.Deleting;
+            throw KilnError.FailedPrecondition($"deployment {current.Name} is {state.ToWireName()}; it can no longer change");
         }
         return current;
     }
@@ -311,5 +314,8 @@ public sealed partial class SqliteKilnStore
         LastRequestTime = Columns.Time(r.GetNullableInt64(25)),
         RestartGeneration = r.GetInt64(26),
         Version = r.GetInt64(27),
+        DeletionReason = r.GetNullableString(29) is { } reason
+            ? new DeletionReason(Columns.Enum<StatusCode>(r.GetString(28), StatusCodes.TryParse), reason)
+            : null,
     };
 }

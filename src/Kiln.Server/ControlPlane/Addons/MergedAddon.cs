@@ -12,6 +12,11 @@ namespace Kiln.Server.ControlPlane.Addons;
 /// (Fireworks' "live merge"): same outputs, base-model speed. The merged file is written once,
 /// beside the addon's own files, and shared by every deployment of it.
 /// </summary>
+/// <remarks>
+/// The reconciler's pass is its one caller: the file is a cache of what the store says, needed
+/// where replicas start, so the control plane that starts them writes it, after a restart or on a
+/// fresh disk too. Once written, each pass costs a file check.
+/// </remarks>
 public static class MergedAddon
 {
     /// <summary>The merged model's file name in the addon's folder.</summary>

@@ -20,7 +20,8 @@ public static class DeploymentJson
         var spec = d.Spec;
         var policy = spec.AutoscalingPolicy;
         var unusedSince = d.LastRequestTime ?? d.CreateTime;
-        DateTimeOffset? expire = spec.UnusedAutoDeleteDuration > TimeSpan.Zero && !d.State.IsGoingAway()
+        var (state, status) = Shown(d);
+        DateTimeOffset? expire = spec.UnusedAutoDeleteDuration > TimeSpan.Zero && !state.IsGoingAway()
             ? unusedSince + spec.UnusedAutoDeleteDuration
             : null;
         return new
@@ -28,8 +29,8 @@ public static class DeploymentJson
             name = d.Name.ToString(),
             displayName = spec.DisplayName,
             baseModel = spec.BaseModel,
-            state = d.State.ToWireName(),
-            status = new { code = d.Status.Code.ToWireName(), message = d.Status.Message },
+            state = state.ToWireName(),
+            status = new { code = status.Code.ToWireName(), message = status.Message },
             // As Kubernetes objects carry them: a spec change is rolled out once observedGeneration reaches generation.
             generation = d.Generation,
             observedGeneration = d.ObservedGeneration,
@@ -79,4 +80,14 @@ public static class DeploymentJson
                 : null,
         };
     }
+
+    /// <summary>
+    /// The state and status to show. A requested deletion shows as DELETING at once, as Kubernetes
+    /// shows an object with a deletion timestamp as terminating, although the reconciler writes that
+    /// state only on its next pass.
+    /// </summary>
+    private static (DeploymentState State, DeploymentStatus Status) Shown(DeploymentRecord d) =>
+        d.DeleteTime is not null && !d.State.IsGoingAway()
+            ? (DeploymentState.Deleting, d.DeletionReason is { } why ? new DeploymentStatus(why.Code, why.Message) : new DeploymentStatus(StatusCode.Ok, "deletion requested"))
+            : (d.State, d.Status);
 }

@@ -15,7 +15,7 @@ public static class DeploymentsApi
     /// <summary>Maps the routes.</summary>
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, DeploymentEvents events, DataDirectory dir, ReconcileSignal signal, CancellationToken ct) =>
+        app.MapPost("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
         {
             var caller = Caller.Of(ctx);
             caller.RequireAccount(a, "account", $"accounts/{a}");
@@ -45,7 +45,9 @@ public static class DeploymentsApi
                 {
                     throw KilnError.InvalidArgument($"a deployment of addon {modelName} serves it merged into its base; it takes no further addons (drop enableAddons)");
                 }
-                await MergedAddon.EnsureAsync(store, dir, model, ct);
+                // The reconciler writes the merged model (DeploymentPass: it starts the replicas that
+                // load it, so it makes the file where they run); the base must exist now.
+                await AddonModels.RequireBaseAsync(store, model.Account, model.BaseModel, ct);
             }
             var record = await store.CreateDeploymentAsync(new NewDeployment(a, id, spec, DesiredReplicas.Initial(spec), caller.KeyId), ct);
             await events.AppendAsync(a, id, "Created", $"created with {record.DesiredReplicaCount} desired replica(s) of {spec.BaseModel}", ct);
@@ -76,9 +78,10 @@ public static class DeploymentsApi
             for (var attempt = 0; ; attempt++)
             {
                 var current = await RequireAsync(store, ctx, a, d, ct);
-                if (current.State.IsGoingAway())
+                if (current.DeleteTime is not null || current.State.IsGoingAway())
                 {
-                    throw KilnError.FailedPrecondition($"deployment {current.Name} is {current.State.ToWireName()}; it can no longer change");
+                    var state = current.State == DeploymentState.Deleted ? current.State : DeploymentState.Deleting;
+                    throw KilnError.FailedPrecondition($"deployment {current.Name} is {state.ToWireName()}; it can no longer change");
                 }
                 var spec = DeploymentSpecs.Update(current.Spec, patch, mask);
                 if (current.Spec.EnableAddons && !spec.EnableAddons && (await store.ListDeployedModelsOnAsync(a, d, ct)).Count > 0)
@@ -113,8 +116,9 @@ public static class DeploymentsApi
         app.MapDelete("/v1/accounts/{a}/deployments/{d}", async (string a, string d, HttpContext ctx, IKilnStore store, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
         {
             var current = await RequireAsync(store, ctx, a, d, ct);
+            // A request in the desired state, like the spec; the reconciler, woken below, writes DELETING.
             var updated = current.DeleteTime is null && current.State != DeploymentState.Deleted
-                ? await store.RequestDeploymentDeletionAsync(a, d, ct)
+                ? await store.RequestDeploymentDeletionAsync(a, d, ct: ct)
                 : current;
             if (current.DeleteTime is null && current.State != DeploymentState.Deleted)
             {

@@ -2,6 +2,7 @@ using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
+using Kiln.Core.Replicas;
 using Kiln.Core.Time;
 using Kiln.Runtime;
 using Kiln.Server.ControlPlane.Addons;
@@ -10,289 +11,246 @@ using Kiln.Store;
 namespace Kiln.Server.ControlPlane.Controllers;
 
 /// <summary>
-/// One reconcile step for one deployment: observe its replicas, converge their number and
-/// generation to the desired ones, start what fits in the free accelerator slots, and write back
-/// the state <see cref="DeploymentLifecycle.Assess"/> derives. Level-triggered and idempotent: it
-/// reads everything it needs each time, so repeating it (or a restart between two steps) is harmless.
+/// One reconcile step for one deployment: read its replica records once, look at their processes,
+/// let <see cref="ReplicaPlanner"/> decide (observe, roll forward, scale, start what fits in the free
+/// accelerator slots), carry the plan out, and write back the status
+/// <see cref="DeploymentStatusRules"/> derives from the outcome. Level-triggered and idempotent: each
+/// pass starts from what the store and the runtime say, so repeating it (or a restart between two
+/// steps) is harmless.
 /// </summary>
 public sealed class DeploymentPass(
     IKilnStore store, DeploymentEvents events, IReplicaRuntime runtime, ReplicaStopper stopper, AddonSync addons, DataDirectory dir, IClock clock, ReconcilerOptions options)
 {
-    /// <summary>Reconciles <paramref name="d"/>.</summary>
-    public async Task RunAsync(DeploymentRecord d, CancellationToken ct)
+    /// <summary>Reconciles <paramref name="d"/>; returns the IDs of the replicas it keeps.</summary>
+    public async Task<IReadOnlyList<string>> RunAsync(DeploymentRecord d, CancellationToken ct)
     {
-        foreach (var r in await store.ListReplicasAsync(d.Account, d.Id, ct))
+        var deleting = d.DeleteTime is not null || d.State == DeploymentState.Deleting;
+        var records = (await store.ListReplicasAsync(d.Account, d.Id, ct)).ToDictionary(r => r.ReplicaId);
+        var (modelPath, fatal) = deleting ? (null, null) : await ModelFileAsync(d, ct);
+        var facts = new List<ReplicaFacts>();
+        foreach (var r in records.Values)
         {
-            await ObserveAsync(d, r, ct);
+            facts.Add(await FactsAsync(d, r, modelPath, ct));
         }
-        string? fatal = null, capacity = null;
-        if (d.DeleteTime is null && d.State != DeploymentState.Deleting)
+        var input = new ReplicaPlanInput
         {
-            var model = await ModelFileAsync(d, ct);
-            fatal = model.Problem;
-            await RollForwardAsync(d, model.Path, ct);
-            await ScaleAsync(d, ct);
-            if (fatal is null)
+            Generation = d.Generation,
+            RestartGeneration = d.RestartGeneration,
+            DesiredReplicaCount = d.DesiredReplicaCount,
+            DeleteRequested = deleting,
+            FatalError = fatal,
+            Replicas = facts,
+            Slots = Slots(d),
+            Now = clock.UtcNow,
+        };
+        var plan = ReplicaPlanner.Plan(input, options.Plan, NewReplicaId);
+        var failedStarts = new Dictionary<string, string>();
+        foreach (var action in plan.Actions)
+        {
+            if (action is ReplicaAction.Start start)
             {
-                capacity = await ScheduleAsync(d, model.Path!, ct);
+                if (await StartAsync(d, records, records[start.ReplicaId], start.Generation, modelPath!, ct) is { } error)
+                {
+                    failedStarts[start.ReplicaId] = error;
+                }
+                continue;
             }
-            await addons.SyncAsync(d, await store.ListReplicasAsync(d.Account, d.Id, ct), ct);
+            await CarryOutAsync(d, records, action, deleting, ct);
         }
-        else
+        var outcome = plan.Outcome(failedStarts);
+        if (!deleting)
         {
-            foreach (var r in await store.ListReplicasAsync(d.Account, d.Id, ct))
-            {
-                await stopper.BeginAsync(r, runtime.Find(r.ReplicaId), "the deployment is being deleted", ct: ct);
-            }
+            await addons.SyncAsync(d, [.. outcome.Select(f => records[f.Id] with { Phase = f.Phase })], ct);
         }
-        await AssessAsync(d, fatal, capacity, ct);
+        await WriteStatusAsync(d, deleting, outcome, fatal, plan.CapacityProblem, ct);
+        return [.. outcome.Select(f => f.Id)];
     }
 
-    /// <summary>Updates a replica's phase from its process and health.</summary>
-    private async Task ObserveAsync(DeploymentRecord d, ReplicaRecord r, CancellationToken ct)
+    /// <summary>What the planner needs of a replica: its record, and its process's exit or health where that matters.</summary>
+    private async Task<ReplicaFacts> FactsAsync(DeploymentRecord d, ReplicaRecord r, string? modelPath, CancellationToken ct)
     {
-        if (r.Phase is ReplicaPhase.Pending or ReplicaPhase.Failed || stopper.IsStopping(r.ReplicaId))
-        {
-            return;
-        }
         var handle = runtime.Find(r.ReplicaId);
-        if (r.Phase == ReplicaPhase.Stopping)
+        var facts = new ReplicaFacts
         {
-            // A stop that an earlier control-plane process began: finish it.
-            await stopper.BeginAsync(r, handle, "finishing an interrupted stop", ct: ct);
-            return;
-        }
-        var now = clock.UtcNow;
+            Id = r.ReplicaId,
+            Phase = r.Phase,
+            Generation = r.Generation,
+            FailureCount = r.FailureCount,
+            LastError = r.LastError,
+            StartTime = r.StartTime,
+            UpdateTime = r.UpdateTime,
+            HasProcess = handle is not null,
+            StopUnderWay = stopper.IsStopping(r.ReplicaId),
+            // A replica never claims a spec its process does not run.
+            RunsCurrentSpec = handle is not null && handle.WorldSize == d.Spec.AcceleratorCount && handle.Precision == d.Spec.Precision
+                && SamePath(handle.ModelPath, modelPath),
+        };
+        return ReplicaPlanner.NeedsProbe(facts) ? facts with { Process = await ObserveAsync(handle, ct) } : facts;
+    }
+
+    private async Task<ProcessObservation> ObserveAsync(ReplicaHandle? handle, CancellationToken ct)
+    {
         var exit = handle is null ? new ReplicaExit(null, "the process is no longer tracked") : runtime.GetExit(handle);
         if (exit is not null || handle is null)
         {
             exit ??= new ReplicaExit(null, null);
-            if (handle is not null)
-            {
-                runtime.Forget(handle);
-            }
-            var line = exit.LastError;
-            await store.UpsertReplicaAsync(r with
-            {
-                Phase = ReplicaPhase.Failed,
-                FailureCount = r.Phase == ReplicaPhase.Ready ? 1 : r.FailureCount + 1,
-                LastError = line ?? $"exited with {exit.Describe()}",
-            }, ct);
-            await Event(r, "ReplicaExited", $"replica {r.ReplicaId} exited with {exit.Describe()}{(line is null ? "" : $": {line}")}", ct);
-            return;
+            return new ProcessObservation.Exited(exit.Describe(), exit.LastError);
         }
         var probe = await runtime.ProbeAsync(handle, ct);
-        var health = probe.Health;
-        if (health == ReplicaHealth.Failed)
+        var health = probe.Health switch
         {
-            var why = probe.Error ?? "the model failed to load";
-            await store.UpsertReplicaAsync(r with
-            {
-                Phase = ReplicaPhase.Failed,
-                FailureCount = r.Phase == ReplicaPhase.Ready ? 1 : r.FailureCount + 1,
-                LastError = why,
-            }, ct);
-            await Event(r, "ReplicaFailed", $"replica {r.ReplicaId} failed to load its model: {why}", ct);
-            await stopper.BeginAsync(r, handle, why, keepRecord: true, ct);
-            return;
-        }
-        if (health == ReplicaHealth.Ready && r.Phase != ReplicaPhase.Ready)
-        {
-            // READY promises every deployed addon: load them before the gateway may route to it.
-            if (d.DeleteTime is null)
-            {
-                await addons.PrepareReplicaAsync(d, handle, ct);
-            }
-            await store.UpsertReplicaAsync(r with { Phase = ReplicaPhase.Ready, ReadyTime = now, FailureCount = 0, LastError = null }, ct);
-            await Event(r, "ReplicaReady", $"replica {r.ReplicaId} ready on port {handle.Port}", ct);
-        }
-        else if (health != ReplicaHealth.Ready && r.Phase == ReplicaPhase.Ready)
-        {
-            await store.UpsertReplicaAsync(r with { Phase = ReplicaPhase.Initializing }, ct);
-            await Event(r, "ReplicaUnhealthy", $"replica {r.ReplicaId} stopped answering health checks ({health})", ct);
-        }
-        else if (health != ReplicaHealth.Ready && now - r.StartTime > options.StartTimeout)
-        {
-            var why = $"not ready within {GoDuration.Format(options.StartTimeout)}";
-            await store.UpsertReplicaAsync(r with { Phase = ReplicaPhase.Failed, FailureCount = r.FailureCount + 1, LastError = why }, ct);
-            await Event(r, "ReplicaTimedOut", $"replica {r.ReplicaId} {why}; stopping it", ct);
-            await stopper.BeginAsync(r, handle, why, keepRecord: true, ct);
-        }
-
+            ReplicaHealth.Ready => ProbeHealth.Ready,
+            ReplicaHealth.Failed => ProbeHealth.Failed,
+            ReplicaHealth.Loading => ProbeHealth.Loading,
+            _ => ProbeHealth.Unreachable,
+        };
+        return new ProcessObservation.Probed(health, probe.Error);
     }
 
-    /// <summary>
-    /// Moves replicas of an older generation onto the current one when no change since their
-    /// generation needed a restart (<see cref="DeploymentRecord.RestartGeneration"/>) and their
-    /// process runs what the current spec asks for, and drops old pending or failed records. The
-    /// rest stay on their generation: <see cref="ScaleAsync"/> starts new replicas beside them and
-    /// stops them once those serve.
-    /// </summary>
-    private async Task RollForwardAsync(DeploymentRecord d, string? modelPath, CancellationToken ct)
+    private SlotFacts Slots(DeploymentRecord d)
     {
-        foreach (var r in await store.ListReplicasAsync(d.Account, d.Id, ct))
-        {
-            if (r.Generation >= d.Generation || r.Phase == ReplicaPhase.Stopping || stopper.IsStopping(r.ReplicaId))
-            {
-                continue;
-            }
-            if (r.Phase is ReplicaPhase.Pending or ReplicaPhase.Failed)
-            {
-                // A spec change is a fresh start: its replicas begin with a clean failure count.
-                await store.DeleteReplicaAsync(r.Account, r.DeploymentId, r.ReplicaId, ct);
-                continue;
-            }
-            // The process check stays as a guard: a replica never claims a spec its process does not run.
-            if (r.Generation >= d.RestartGeneration
-                && runtime.Find(r.ReplicaId) is { } h && h.WorldSize == d.Spec.AcceleratorCount && h.Precision == d.Spec.Precision
-                && SamePath(h.ModelPath, modelPath))
-            {
-                await store.UpsertReplicaAsync(r with { Generation = d.Generation }, ct);
-            }
-        }
+        var inventory = runtime.Inventory;
+        var free = inventory.Slots - runtime.List().Sum(h => h.WorldSize);
+        return new SlotFacts(free, inventory.Slots, d.Spec.AcceleratorCount, inventory.Kind == SlotKind.Gpu ? "GPU" : "CPU slot");
     }
 
-    /// <summary>Adds or removes replicas of the current generation to match the desired count.</summary>
-    private async Task ScaleAsync(DeploymentRecord d, CancellationToken ct)
+    /// <summary>Carries out one step other than a start, keeping <paramref name="records"/> as written.</summary>
+    private async Task CarryOutAsync(DeploymentRecord d, Dictionary<string, ReplicaRecord> records, ReplicaAction action, bool deleting, CancellationToken ct)
     {
-        var all = await store.ListReplicasAsync(d.Account, d.Id, ct);
-        // A failed replica whose process is still being stopped counts: it is restarted in place later.
-        var current = all.Where(r => r.Generation >= d.Generation && r.Phase != ReplicaPhase.Stopping).ToList();
-        var desired = d.DesiredReplicaCount;
-        if (current.Count < desired)
+        switch (action)
         {
-            for (var i = current.Count; i < desired; i++)
-            {
-                await store.UpsertReplicaAsync(new ReplicaRecord
+            case ReplicaAction.Fail f:
+                await FailAsync(records, f, ct);
+                break;
+            // (A process gone since its probe is left as it is: the next pass sees it exited.)
+            case ReplicaAction.MarkReady m when runtime.Find(m.ReplicaId) is { } handle:
+                // READY promises every deployed addon: load them before the gateway may route to it.
+                if (!deleting)
+                {
+                    await addons.PrepareReplicaAsync(d, handle, ct);
+                }
+                await WriteAsync(records, records[m.ReplicaId] with { Phase = ReplicaPhase.Ready, ReadyTime = clock.UtcNow, FailureCount = 0, LastError = null }, ct);
+                await Event(d, "ReplicaReady", $"replica {m.ReplicaId} ready on port {handle.Port}", ct);
+                break;
+            case ReplicaAction.MarkUnhealthy u:
+                await WriteAsync(records, records[u.ReplicaId] with { Phase = ReplicaPhase.Initializing }, ct);
+                await Event(d, "ReplicaUnhealthy", $"replica {u.ReplicaId} stopped answering health checks ({u.Health})", ct);
+                break;
+            case ReplicaAction.Stop s:
+                await stopper.BeginAsync(records[s.ReplicaId], runtime.Find(s.ReplicaId), s.Reason, ct: ct);
+                break;
+            case ReplicaAction.Remove x:
+                await store.DeleteReplicaAsync(d.Account, d.Id, x.ReplicaId, ct);
+                break;
+            case ReplicaAction.MoveForward m:
+                await WriteAsync(records, records[m.ReplicaId] with { Generation = m.Generation }, ct);
+                break;
+            case ReplicaAction.Create c:
+                await WriteAsync(records, new ReplicaRecord
                 {
                     Account = d.Account,
                     DeploymentId = d.Id,
-                    ReplicaId = NewReplicaId(),
+                    ReplicaId = c.ReplicaId,
                     Phase = ReplicaPhase.Pending,
-                    Generation = d.Generation,
+                    Generation = c.Generation,
                     StartTime = clock.UtcNow,
                 }, ct);
-            }
-            await events.AppendAsync(d.Account, d.Id, "Scaled", $"scaled to {desired} replica(s)", ct);
-        }
-        else if (current.Count > desired)
-        {
-            // Least useful first: failed, then waiting, then loading, then serving (newest first).
-            var victims = current
-                .OrderBy(r => r.Phase switch { ReplicaPhase.Failed => 0, ReplicaPhase.Pending => 1, ReplicaPhase.Initializing => 2, _ => 3 })
-                .ThenByDescending(r => r.StartTime)
-                .Take(current.Count - desired);
-            foreach (var r in victims)
-            {
-                await stopper.BeginAsync(r, runtime.Find(r.ReplicaId), $"scaling to {desired} replica(s)", ct: ct);
-            }
-            await events.AppendAsync(d.Account, d.Id, "Scaled", $"scaled to {desired} replica(s)", ct);
-        }
-        // Replicas of an older generation that need a restart give way once the new ones serve.
-        var readyCurrent = current.Count(r => r.Phase == ReplicaPhase.Ready);
-        if (readyCurrent >= Math.Min(desired, current.Count) && (readyCurrent > 0 || desired == 0))
-        {
-            foreach (var r in all.Where(r => r.Generation < d.Generation && r.Phase != ReplicaPhase.Stopping))
-            {
-                await stopper.BeginAsync(r, runtime.Find(r.ReplicaId), $"replaced by generation {d.Generation}", ct: ct);
-            }
+                break;
+            case ReplicaAction.Scaled s:
+                await events.AppendAsync(d.Account, d.Id, "Scaled", $"scaled to {s.DesiredReplicaCount} replica(s)", ct);
+                break;
         }
     }
 
-    /// <summary>
-    /// Starts pending replicas and restarts failed ones whose backoff has passed, as far as free
-    /// slots allow; returns why a replica could not start for lack of slots, or null.
-    /// </summary>
-    private async Task<string?> ScheduleAsync(DeploymentRecord d, string modelPath, CancellationToken ct)
+    private async Task FailAsync(Dictionary<string, ReplicaRecord> records, ReplicaAction.Fail f, CancellationToken ct)
     {
-        var now = clock.UtcNow;
-        var worldSize = d.Spec.AcceleratorCount;
-        var candidates = (await store.ListReplicasAsync(d.Account, d.Id, ct))
-            .Where(r => r.Generation >= d.Generation && !stopper.IsStopping(r.ReplicaId))
-            .Where(r => r.Phase == ReplicaPhase.Pending
-                || (r.Phase == ReplicaPhase.Failed && r.FailureCount < options.MaxReplicaFailures
-                    && runtime.Find(r.ReplicaId) is null && now >= r.UpdateTime + Backoff(r.FailureCount)));
-        foreach (var r in candidates)
+        var r = records[f.ReplicaId];
+        var handle = runtime.Find(f.ReplicaId);
+        if (f.ForgetProcess && handle is not null)
         {
-            var inventory = runtime.Inventory;
-            var free = inventory.Slots - runtime.List().Sum(h => h.WorldSize);
-            if (free < worldSize)
-            {
-                var unit = inventory.Kind == Kiln.Runtime.SlotKind.Gpu ? "GPU" : "CPU slot";
-                return $"insufficient accelerators: needs {worldSize} {unit}(s) per replica, {Math.Max(free, 0)} of {inventory.Slots} free";
-            }
-            var launch = new ReplicaLaunch(new ReplicaRef(d.Account, d.Id, r.ReplicaId), modelPath, d.Spec.BaseModel, worldSize, d.Spec.Precision);
-            try
-            {
-                var h = await runtime.StartAsync(launch, ct);
-                await store.UpsertReplicaAsync(r with
-                {
-                    Phase = ReplicaPhase.Initializing,
-                    Pid = h.Pid,
-                    Port = h.Port,
-                    Host = h.Host,
-                    StartTime = clock.UtcNow,
-                    ReadyTime = null,
-                    Generation = d.Generation,
-                }, ct);
-                await Event(r, "ReplicaStarted", $"replica {r.ReplicaId} started on port {h.Port} (pid {h.Pid})", ct);
-            }
-            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)
-            {
-                await store.UpsertReplicaAsync(r with { Phase = ReplicaPhase.Failed, FailureCount = r.FailureCount + 1, LastError = e.Message }, ct);
-                await Event(r, "ReplicaStartFailed", $"replica {r.ReplicaId} could not start: {e.Message}", ct);
-            }
+            runtime.Forget(handle);
         }
-        return null;
+        r = await WriteAsync(records, r with { Phase = ReplicaPhase.Failed, FailureCount = f.FailureCount, LastError = f.LastError }, ct);
+        await events.AppendAsync(r.Account, r.DeploymentId, f.EventType, f.EventMessage, ct);
+        if (f.StopProcess)
+        {
+            await stopper.BeginAsync(r, handle, f.LastError, keepRecord: true, ct);
+        }
     }
 
-    /// <summary>Writes the assessed state and status when they changed.</summary>
-    private async Task AssessAsync(DeploymentRecord d, string? fatal, string? capacity, CancellationToken ct)
+    private async Task<string?> StartAsync(
+        DeploymentRecord d, Dictionary<string, ReplicaRecord> records, ReplicaRecord r, long generation, string modelPath, CancellationToken ct)
     {
-        var replicas = await store.ListReplicasAsync(d.Account, d.Id, ct);
-        var assessment = DeploymentLifecycle.Assess(new DeploymentObservation
+        var launch = new ReplicaLaunch(new ReplicaRef(d.Account, d.Id, r.ReplicaId), modelPath, d.Spec.BaseModel, d.Spec.AcceleratorCount, d.Spec.Precision);
+        try
+        {
+            var h = await runtime.StartAsync(launch, ct);
+            await WriteAsync(records, r with
+            {
+                Phase = ReplicaPhase.Initializing,
+                Pid = h.Pid,
+                Port = h.Port,
+                Host = h.Host,
+                StartTime = clock.UtcNow,
+                ReadyTime = null,
+                Generation = generation,
+            }, ct);
+            await Event(d, "ReplicaStarted", $"replica {r.ReplicaId} started on port {h.Port} (pid {h.Pid})", ct);
+            return null;
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)
+        {
+            await WriteAsync(records, r with { Phase = ReplicaPhase.Failed, FailureCount = r.FailureCount + 1, LastError = e.Message }, ct);
+            await Event(d, "ReplicaStartFailed", $"replica {r.ReplicaId} could not start: {e.Message}", ct);
+            return e.Message;
+        }
+    }
+
+    private async Task<ReplicaRecord> WriteAsync(Dictionary<string, ReplicaRecord> records, ReplicaRecord r, CancellationToken ct) =>
+        records[r.ReplicaId] = await store.UpsertReplicaAsync(r, ct);
+
+    /// <summary>Writes the status the outcome calls for, over the version the pass read.</summary>
+    private async Task WriteStatusAsync(DeploymentRecord d, bool deleting, IReadOnlyList<ReplicaFacts> replicas, string? fatal, string? capacity, CancellationToken ct)
+    {
+        var change = DeploymentStatusRules.Decide(new DeploymentObservation
         {
             CurrentState = d.State,
-            DeleteRequested = d.DeleteTime is not null || d.State == DeploymentState.Deleting,
+            CurrentCode = d.Status.Code,
+            CurrentMessage = d.Status.Message,
+            DeleteRequested = deleting,
+            DeletionReason = d.DeletionReason,
             Generation = d.Generation,
             ObservedGeneration = d.ObservedGeneration,
             DesiredReplicaCount = d.DesiredReplicaCount,
-            Replicas = [.. replicas.Select(r => new ReplicaObservation(r.ReplicaId, r.Phase, r.Generation, r.FailureCount, r.LastError))],
+            Replicas = [.. replicas.Select(r => new ReplicaObservation(r.Id, r.Phase, r.Generation, r.FailureCount, r.LastError))],
             FatalError = fatal,
+            CapacityProblem = capacity,
         }, options.MaxReplicaFailures);
-        var code = assessment.Code;
-        var message = assessment.Message;
-        if (capacity is not null && assessment.State is DeploymentState.Creating or DeploymentState.Ready or DeploymentState.Updating)
-        {
-            code = StatusCode.ResourceExhausted;
-            message = $"{capacity} ({message})";
-        }
-        if (assessment.State.IsGoingAway() && ReapReason.Of(d.Status.Message) is { } why)
-        {
-            // The reaper said why it deleted the deployment; that stays the first thing its status says.
-            code = d.Status.Code;
-            message = $"{why}; {message}";
-        }
-        if (assessment.State == d.State && code == d.Status.Code && message == d.Status.Message && assessment.ObservedGeneration == d.ObservedGeneration)
+        if (change is null)
         {
             return;
         }
         try
         {
             await store.UpdateDeploymentStatusAsync(d.Account, d.Id,
-                new DeploymentStatusUpdate(assessment.State, new DeploymentStatus(code, message), assessment.ObservedGeneration), d.Version, ct);
+                new DeploymentStatusUpdate(change.State, new DeploymentStatus(change.Code, change.Message), change.ObservedGeneration), d.Version, ct);
         }
         catch (KilnError e) when (e.Code is StatusCode.FailedPrecondition or StatusCode.Aborted)
         {
-            return; // deleted or changed meanwhile (the assessment read an older row); the next pass sees it
+            return; // deleted or changed meanwhile (the plan read an older row); the next pass sees it
         }
-        if (assessment.State != d.State || code != d.Status.Code)
+        if (change.Event is { } happened)
         {
-            var text = assessment.State == d.State ? message : $"{d.State.ToWireName()} -> {assessment.State.ToWireName()}: {message}";
-            await events.AppendAsync(d.Account, d.Id, assessment.State == DeploymentState.Deleted ? "Deleted" : "StateChanged", text, ct);
+            await events.AppendAsync(d.Account, d.Id, happened.Type, happened.Message, ct);
         }
     }
 
+    /// <summary>
+    /// The file the replicas load, or why there is none. This pass alone writes a single addon's
+    /// merged model (<see cref="MergedAddon"/>): the file is a local cache of what the store says,
+    /// so whichever control plane starts the replicas makes it where they run, after a restart or
+    /// on a fresh disk too, and once it exists this is a file check.
+    /// </summary>
     private async Task<(string? Path, string? Problem)> ModelFileAsync(DeploymentRecord d, CancellationToken ct)
     {
         if (!ModelName.TryParse(d.Spec.BaseModel, out var name, out var error))
@@ -318,15 +276,8 @@ public sealed class DeploymentPass(
         return File.Exists(model.FilePath) ? (model.FilePath, null) : (null, $"the file of base model {name} is missing: {model.FilePath}");
     }
 
-    private TimeSpan Backoff(int failures)
-    {
-        var factor = Math.Pow(2, Math.Clamp(failures - 1, 0, 20));
-        var delay = TimeSpan.FromTicks((long)Math.Min(options.RestartBackoff.Ticks * factor, options.MaxRestartBackoff.Ticks));
-        return delay;
-    }
-
-    private Task Event(ReplicaRecord r, string type, string message, CancellationToken ct) =>
-        events.AppendAsync(r.Account, r.DeploymentId, type, message, ct);
+    private Task Event(DeploymentRecord d, string type, string message, CancellationToken ct) =>
+        events.AppendAsync(d.Account, d.Id, type, message, ct);
 
     private static bool SamePath(string a, string? b) =>
         b is not null && string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), StringComparison.Ordinal);

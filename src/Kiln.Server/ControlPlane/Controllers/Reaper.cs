@@ -11,8 +11,9 @@ namespace Kiln.Server.ControlPlane.Controllers;
 /// <summary>
 /// Deletes deployments nobody uses (<see cref="AutoDelete"/>, from their <c>unusedAutoDeleteDuration</c>)
 /// and every deployment of an account whose spend this month, plus what its running replicas will
-/// cost until the next pass, reaches its spend limit (<see cref="SpendLimit"/>). The deployment's
-/// status says why.
+/// cost until the next pass, reaches its spend limit (<see cref="SpendLimit"/>). It asks for the
+/// deletion through the store's deletion request, with its reason, as the API's DELETE does; the
+/// reconciler carries it out and its status says why.
 /// </summary>
 public sealed class Reaper(
     IKilnStore store,
@@ -24,6 +25,9 @@ public sealed class Reaper(
     IClock clock,
     ILogger<Reaper> log) : BackgroundService
 {
+    /// <summary>What the status of a deployment the reaper deleted starts with.</summary>
+    public const string Prefix = "auto-deleted: ";
+
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -93,9 +97,13 @@ public sealed class Reaper(
     {
         try
         {
-            // Writing DELETING requests the deletion and states the reason in one step.
-            await store.UpdateDeploymentStatusAsync(d.Account, d.Id,
-                new DeploymentStatusUpdate(DeploymentState.Deleting, new DeploymentStatus(code, ReapReason.Message(why)), d.ObservedGeneration), ct);
+            // A deletion request with its reason, as the API's DELETE asks (with none): the
+            // reconciler alone writes DELETING and DELETED, with this reason in front of its status.
+            var requested = await store.RequestDeploymentDeletionAsync(d.Account, d.Id, new DeletionReason(code, Prefix + why), ct);
+            if (requested.DeletionReason?.Message != Prefix + why)
+            {
+                return; // someone else asked first; theirs is the deletion that happens
+            }
             await events.AppendAsync(d.Account, d.Id, "AutoDeleted", why, ct);
             log.LogInformation("deleting {Deployment}: {Reason}", d.Name, why);
             reconcile.Wake();

@@ -66,11 +66,7 @@ public sealed class Reconciler(
         {
             try
             {
-                await pass.RunAsync(d, ct);
-                foreach (var r in await store.ListReplicasAsync(d.Account, d.Id, ct))
-                {
-                    wanted.Add(r.ReplicaId);
-                }
+                wanted.UnionWith(await pass.RunAsync(d, ct));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -1,0 +1,32 @@
+namespace Kiln.Core.Replicas;
+
+/// <summary>A health probe's verdict, as the runtime reports it.</summary>
+public enum ProbeHealth
+{
+    /// <summary>Nothing answered (not listening yet, or hung).</summary>
+    Unreachable,
+    /// <summary>Answering, but still loading.</summary>
+    Loading,
+    /// <summary>Serving.</summary>
+    Ready,
+    /// <summary>Alive but unable to serve: its model failed to load.</summary>
+    Failed,
+}
+
+/// <summary>What a pass saw of a replica's process before planning.</summary>
+public abstract record ProcessObservation
+{
+    private ProcessObservation()
+    {
+    }
+
+    /// <summary>The process is gone (or no longer tracked).</summary>
+    /// <param name="How">How it ended, e.g. "code 1" or "signal 9 (SIGKILL)".</param>
+    /// <param name="LastLine">Its last error line, or why it is not tracked, if known.</param>
+    public sealed record Exited(string How, string? LastLine) : ProcessObservation;
+
+    /// <summary>The process runs and answered (or not) a health probe.</summary>
+    /// <param name="Health">The probe's verdict.</param>
+    /// <param name="Error">Why it failed, when it did.</param>
+    public sealed record Probed(ProbeHealth Health, string? Error = null) : ProcessObservation;
+}
