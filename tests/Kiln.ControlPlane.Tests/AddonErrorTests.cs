@@ -52,6 +52,15 @@ public class AddonErrorTests
         Assert.Equal(1, notAdapter.ExitCode);
         Assert.Contains("not a valid LoRA adapter", notAdapter.Stderr);
 
+        // A deployment of one addon serves it merged into its base, which needs float weights: an addon
+        // of a quantized base is refused at create, with the way to serve it instead, and nothing is made.
+        await ctl.OkAsync("create", "model", "tq", "--base-model", "tiny", "--from", Lora("tinystories656k-lora-qv-r4.gguf"));
+        var unmergeable = await ctl.RunAsync("create", "deployment", "tq", "--deployment-id", "tq");
+        Assert.Equal(1, unmergeable.ExitCode);
+        Assert.Contains("INVALID_ARGUMENT: addon accounts/default/models/tq cannot be merged into base model accounts/default/models/tiny", unmergeable.Stderr);
+        Assert.Contains("--enable-addons", unmergeable.Stderr);
+        Assert.Contains("NOT_FOUND", (await ctl.RunAsync("get", "deployment", "tq")).Stderr);
+
         await ctl.OkAsync("create", "deployment", "tiny", "--deployment-id", "other", "--enable-addons");
         await ctl.OkAsync("create", "deployment", "stories", "--deployment-id", "plain");
         await ctl.OkAsync("create", "deployment", "stories", "--deployment-id", "tales", "--enable-addons");

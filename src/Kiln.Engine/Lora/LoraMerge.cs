@@ -21,9 +21,8 @@ public static class LoraMerge
         var config = ModelConfig.FromGguf(file);
         var weights = LlamaWeights.Load(file, config);
         var merged = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        foreach (var (adapter, _) in adapters) adapter.Validate(config, weights);
-        foreach (var target in adapters.SelectMany(a => a.Adapter.Pairs).Select(p => p.Target).Distinct())
-            merged[target] = Merge(weights.FindMatrix(target)!, adapters);
+        foreach (var target in Targets(config, weights, adapters))
+            merged[target.Name] = Merge(target, adapters);
 
         var w = new GgufWriter(file.Alignment);
         w.CopyMetadata(file, _ => true);
@@ -38,11 +37,33 @@ public static class LoraMerge
         w.Write(outputPath);
     }
 
-    /// <summary>The merged values of one F32 weight, row-major [rows][cols].</summary>
-    public static float[] Merge(WeightMatrix weight, IReadOnlyList<(LoraAdapter Adapter, float Scale)> adapters)
+    /// <summary>Throws what <see cref="Write"/> would refuse these adapters on this base for, without merging anything.</summary>
+    public static void Check(string basePath, IReadOnlyList<(LoraAdapter Adapter, float Scale)> adapters)
+    {
+        using var file = GgufFile.Open(basePath);
+        var config = ModelConfig.FromGguf(file);
+        _ = Targets(config, LlamaWeights.Load(file, config), adapters);
+    }
+
+    /// <summary>The base weights the adapters change, after validating the adapters and the weights' type.</summary>
+    private static List<WeightMatrix> Targets(ModelConfig config, LlamaWeights weights, IReadOnlyList<(LoraAdapter Adapter, float Scale)> adapters)
+    {
+        foreach (var (adapter, _) in adapters) adapter.Validate(config, weights);
+        var targets = adapters.SelectMany(a => a.Adapter.Pairs).Select(p => p.Target).Distinct().Select(t => weights.FindMatrix(t)!).ToList();
+        foreach (var weight in targets) RequireF32(weight);
+        return targets;
+    }
+
+    private static void RequireF32(WeightMatrix weight)
     {
         if (weight.Type != GgmlType.F32)
             throw new NotSupportedException($"merging needs F32 weights, but '{weight.Name}' is {weight.Type}");
+    }
+
+    /// <summary>The merged values of one F32 weight, row-major [rows][cols].</summary>
+    public static float[] Merge(WeightMatrix weight, IReadOnlyList<(LoraAdapter Adapter, float Scale)> adapters)
+    {
+        RequireF32(weight);
         var rows = weight.Rows;
         var cols = weight.Cols;
         var delta = new double[cols];

@@ -22,13 +22,25 @@ public static class MergedAddon
     /// <summary>The merged model's file name in the addon's folder.</summary>
     public const string FileName = "merged.gguf";
 
+    /// <summary>
+    /// Refuses, as <see cref="EnsureAsync"/> would, an addon that is not uploaded or cannot be merged
+    /// into its base, without writing anything: the API answers with this before the reconciler merges.
+    /// </summary>
+    public static async Task CheckAsync(IKilnStore store, ModelRecord addon, CancellationToken ct)
+    {
+        RequireUploaded(addon);
+        var baseModel = await AddonModels.RequireBaseAsync(store, addon.Account, addon.BaseModel, ct);
+        await Task.Run(() => Refusing(addon, () =>
+        {
+            using var file = GgufFile.Open(baseModel.FilePath);
+            LoraMerge.Check(baseModel.FilePath, [(LoraAdapter.Load(addon.FilePath, ModelConfig.FromGguf(file)), 1f)]);
+        }), ct);
+    }
+
     /// <summary>The merged model of <paramref name="addon"/>, written if missing; INVALID_ARGUMENT when the base cannot be merged into.</summary>
     public static async Task<string> EnsureAsync(IKilnStore store, DataDirectory dir, ModelRecord addon, CancellationToken ct)
     {
-        if (addon.State != ModelState.Ready)
-        {
-            throw KilnError.FailedPrecondition($"addon {addon.Name} is {addon.State.ToWireName()}; upload its files before deploying it");
-        }
+        RequireUploaded(addon);
         var path = Path.Combine(dir.AddonFolder(addon.Account, addon.Id), FileName);
         if (File.Exists(path))
         {
@@ -48,6 +60,14 @@ public static class MergedAddon
         return path;
     }
 
+    private static void RequireUploaded(ModelRecord addon)
+    {
+        if (addon.State != ModelState.Ready)
+        {
+            throw KilnError.FailedPrecondition($"addon {addon.Name} is {addon.State.ToWireName()}; upload its files before deploying it");
+        }
+    }
+
     private static void Write(string basePath, ModelRecord addon, string output)
     {
         ModelConfig config;
@@ -55,9 +75,14 @@ public static class MergedAddon
         {
             config = ModelConfig.FromGguf(file);
         }
+        Refusing(addon, () => LoraMerge.Write(basePath, output, [(LoraAdapter.Load(addon.FilePath, config), 1f)]));
+    }
+
+    private static void Refusing(ModelRecord addon, Action merge)
+    {
         try
         {
-            LoraMerge.Write(basePath, output, [(LoraAdapter.Load(addon.FilePath, config), 1f)]);
+            merge();
         }
         catch (NotSupportedException e)
         {

@@ -46,8 +46,8 @@ public static class DeploymentsApi
                     throw KilnError.InvalidArgument($"a deployment of addon {modelName} serves it merged into its base; it takes no further addons (drop enableAddons)");
                 }
                 // The reconciler writes the merged model (DeploymentPass: it starts the replicas that
-                // load it, so it makes the file where they run); the base must exist now.
-                await AddonModels.RequireBaseAsync(store, model.Account, model.BaseModel, ct);
+                // load it, so it makes the file where they run); an addon it could not merge is refused now.
+                await MergedAddon.CheckAsync(store, model, ct);
             }
             var record = await store.CreateDeploymentAsync(new NewDeployment(a, id, spec, DesiredReplicas.Initial(spec), caller.KeyId), ct);
             await events.AppendAsync(a, id, "Created", $"created with {record.DesiredReplicaCount} desired replica(s) of {spec.BaseModel}", ct);
