@@ -18,6 +18,7 @@ public sealed class Sampler
     private readonly float[] _weights;
     private readonly float[] _values;
     private readonly double[] _blockSums;
+    private readonly ulong[] _sortKeys;
     private readonly int[] _biasIds;
     private readonly float[] _biasValues;
     private readonly TokenLogprob[] _top;
@@ -46,6 +47,7 @@ public sealed class Sampler
         _ids = new int[vocabSize];
         _weights = new float[vocabSize];
         _values = new float[vocabSize];
+        _sortKeys = p.TopP < 1f ? new ulong[vocabSize] : [];
         _blockSums = new double[(vocabSize + SoftmaxKernels.Block - 1) / SoftmaxKernels.Block];
         _rng = p.Seed is { } seed ? new Xoshiro256(seed) : Xoshiro256.FromEntropy();
 
@@ -221,12 +223,12 @@ public sealed class Sampler
         var max = SoftmaxKernels.Max(_work);
         if (!(max > float.NegativeInfinity)) return ArgMax(_work);
         var invT = 1f / _p.Temperature;
-        if (_p.TopK == 0 && _p.MinP == 0f && _p.TopP >= 1f)
-            return Pick(_work, max, invT); // every finite logit, in id order: no list to build
-
-        var order = new LogitOrder(_work);
         // p/p_max >= min_p  <=>  logit >= max + ln(min_p): no exponentials needed. MinValue keeps every finite logit.
         var threshold = _p.MinP > 0f ? max + MathF.Log(_p.MinP) : float.MinValue;
+        if (_p.TopK == 0 && _p.TopP >= 1f)
+            return Pick(_work, max, invT, threshold); // the survivors in id order: no list to build
+
+        var order = new LogitOrder(_work);
         int n;
         if (_p.TopK > 0)
         {
@@ -252,31 +254,32 @@ public sealed class Sampler
         if (_p.TopP < 1f && n > 1) n = TopP(order, n, max);
 
         for (var i = 0; i < n; i++) _values[i] = _work[_ids[i]];
-        return _ids[Pick(_values.AsSpan(0, n), max, invT)];
+        return _ids[Pick(_values.AsSpan(0, n), max, invT, float.MinValue)];
     }
 
     /// <summary>
-    /// Draws an index with probability proportional to exp((x - max) * invT), non-finite x never.
+    /// Draws an index with probability proportional to exp((x - max) * invT) among the x at or above
+    /// <paramref name="threshold"/> (never NaN or -inf).
     /// Vectorised exponentials decide unless the draw falls within their error of a boundary; then
     /// the scalar <see cref="MathF.Exp"/> pass decides, so a seed gives the same tokens either way.
     /// </summary>
-    private int Pick(ReadOnlySpan<float> x, float max, float invT)
+    private int Pick(ReadOnlySpan<float> x, float max, float invT, float threshold)
     {
         var r = _rng.NextDouble();
-        var total = SoftmaxKernels.ExpWeights(x, max, invT, _weights, _blockSums);
+        var total = SoftmaxKernels.ExpWeights(x, max, invT, threshold, _weights, _blockSums);
         var u = r * total;
         // The draw and each running sum may each be off by the weights' relative error of the total.
         var picked = WeightedPick.Find(_weights.AsSpan(0, x.Length), _blockSums, u, total * (2.5 * SoftmaxKernels.ExpTolerance));
-        return picked >= 0 ? picked : ExactPick(x, max, invT, r);
+        return picked >= 0 ? picked : ExactPick(x, max, invT, threshold, r);
     }
 
     /// <summary>The reference pick: scalar exponentials summed in order, then subtracted in order.</summary>
-    private int ExactPick(ReadOnlySpan<float> x, float max, float invT, double r)
+    private int ExactPick(ReadOnlySpan<float> x, float max, float invT, float threshold, double r)
     {
         double sum = 0;
         for (var i = 0; i < x.Length; i++)
         {
-            var w = x[i] > float.NegativeInfinity ? MathF.Exp((x[i] - max) * invT) : 0f;
+            var w = x[i] >= threshold ? MathF.Exp((x[i] - max) * invT) : 0f;
             _weights[i] = w;
             sum += w;
         }
@@ -284,7 +287,7 @@ public sealed class Sampler
         var last = 0;
         for (var i = 0; i < x.Length; i++)
         {
-            if (!(x[i] > float.NegativeInfinity)) continue;
+            if (!(x[i] >= threshold)) continue;
             last = i;
             u -= _weights[i];
             if (u < 0) return i;
@@ -306,7 +309,7 @@ public sealed class Sampler
             for (var i = 0; i < TopPPrefilter; i++) head += MathF.Exp(_work[_ids[i]] - max);
             if (head >= target) m = TopPPrefilter;
         }
-        order.Sort(_ids.AsSpan(0, m));
+        order.Sort(_ids.AsSpan(0, m), _sortKeys);
 
         double cum = 0;
         for (var k = 0; k < m; k++)

@@ -41,23 +41,23 @@ internal static class SoftmaxKernels
     }
 
     /// <summary>
-    /// Writes w[i] = exp((x[i] - max) * invT) (0 for NaN) and the double sum of each block of
+    /// Writes w[i] = exp((x[i] - max) * invT) (0 below <paramref name="threshold"/> and for NaN) and the double sum of each block of
     /// <see cref="Block"/> weights into <paramref name="blockSums"/>; returns the total.
     /// </summary>
-    public static double ExpWeights(ReadOnlySpan<float> x, float max, float invT, Span<float> w, Span<double> blockSums)
+    public static double ExpWeights(ReadOnlySpan<float> x, float max, float invT, float threshold, Span<float> w, Span<double> blockSums)
     {
         double total = 0;
         for (int b = 0, start = 0; start < x.Length; b++, start += Block)
         {
             var end = Math.Min(start + Block, x.Length);
-            var sum = ExpBlock(x[start..end], max, invT, w[start..end]);
+            var sum = ExpBlock(x[start..end], max, invT, threshold, w[start..end]);
             blockSums[b] = sum;
             total += sum;
         }
         return total;
     }
 
-    private static double ExpBlock(ReadOnlySpan<float> x, float max, float invT, Span<float> w)
+    private static double ExpBlock(ReadOnlySpan<float> x, float max, float invT, float threshold, Span<float> w)
     {
         var i = 0;
         double sum = 0;
@@ -66,13 +66,14 @@ internal static class SoftmaxKernels
             var acc = Vector256<double>.Zero;
             var vmax = Vector256.Create(max);
             var vinvT = Vector256.Create(invT);
+            var vthreshold = Vector256.Create(threshold);
             ref var src = ref MemoryMarshal.GetReference(x);
             ref var dst = ref MemoryMarshal.GetReference(w);
             for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 var v = Vector256.LoadUnsafe(ref src, (nuint)i);
                 var e = Vector256.Exp((v - vmax) * vinvT);
-                e = Vector256.ConditionalSelect(Vector256.Equals(v, v), e, Vector256<float>.Zero);
+                e = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(v, vthreshold), e, Vector256<float>.Zero);
                 e.StoreUnsafe(ref dst, (nuint)i);
                 var (lo, hi) = Vector256.Widen(e);
                 acc += lo + hi;
@@ -81,7 +82,7 @@ internal static class SoftmaxKernels
         }
         for (; i < x.Length; i++)
         {
-            var e = float.IsNaN(x[i]) ? 0f : MathF.Exp((x[i] - max) * invT);
+            var e = x[i] >= threshold ? MathF.Exp((x[i] - max) * invT) : 0f;
             w[i] = e;
             sum += e;
         }

@@ -17,7 +17,7 @@ public class SoftmaxKernelsTests
         var x = Values(200_003, 1, 220f);
         var w = new float[x.Length];
         var blocks = new double[(x.Length + SoftmaxKernels.Block - 1) / SoftmaxKernels.Block];
-        var total = SoftmaxKernels.ExpWeights(x, 110f, 1f, w, blocks);
+        var total = SoftmaxKernels.ExpWeights(x, 110f, 1f, float.MinValue, w, blocks);
         double exactTotal = 0;
         for (var i = 0; i < x.Length; i++)
         {
@@ -42,10 +42,14 @@ public class SoftmaxKernelsTests
         Assert.Equal(float.NegativeInfinity, SoftmaxKernels.Max([float.NaN, float.NegativeInfinity, float.NaN]));
 
         var w = new float[x.Length];
-        SoftmaxKernels.ExpWeights(x, 9f, 1f, w, new double[1]);
+        SoftmaxKernels.ExpWeights(x, 9f, 1f, float.MinValue, w, new double[1]);
         Assert.Equal(0f, w[3]);
         Assert.Equal(0f, w[20]);
         Assert.Equal(1f, w[36]);
+
+        // Below a min_p threshold weighs nothing either.
+        SoftmaxKernels.ExpWeights(x, 9f, 1f, 0f, w, new double[1]);
+        for (var i = 0; i < x.Length; i++) Assert.Equal(x[i] >= 0f ? MathF.Exp(x[i] - 9f) : 0f, w[i], 1e-5f);
     }
 
     [Fact]
