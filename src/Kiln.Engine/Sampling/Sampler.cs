@@ -16,6 +16,9 @@ public sealed class Sampler
     private readonly float[] _work;
     private readonly int[] _ids;
     private readonly float[] _weights;
+    private readonly float[] _values;
+    private readonly double[] _blockSums;
+    private readonly ulong[] _sortKeys;
     private readonly int[] _biasIds;
     private readonly float[] _biasValues;
     private readonly TokenLogprob[] _top;
@@ -43,6 +46,9 @@ public sealed class Sampler
         _work = new float[vocabSize];
         _ids = new int[vocabSize];
         _weights = new float[vocabSize];
+        _values = new float[vocabSize];
+        _sortKeys = p.TopP < 1f ? new ulong[vocabSize] : [];
+        _blockSums = new double[(vocabSize + SoftmaxKernels.Block - 1) / SoftmaxKernels.Block];
         _rng = p.Seed is { } seed ? new Xoshiro256(seed) : Xoshiro256.FromEntropy();
 
         var bias = p.LogitBias ?? new Dictionary<int, float>();
@@ -213,48 +219,80 @@ public sealed class Sampler
 
     private int SampleFiltered()
     {
+        // The maximum of the finite logits is also the maximum of every filter's survivors.
+        var max = SoftmaxKernels.Max(_work);
+        if (!(max > float.NegativeInfinity)) return ArgMax(_work);
+        var invT = 1f / _p.Temperature;
+        // p/p_max >= min_p  <=>  logit >= max + ln(min_p): no exponentials needed. MinValue keeps every finite logit.
+        var threshold = _p.MinP > 0f ? max + MathF.Log(_p.MinP) : float.MinValue;
+        if (_p.TopK == 0 && _p.TopP >= 1f)
+            return Pick(_work, max, invT, threshold); // the survivors in id order: no list to build
+
         var order = new LogitOrder(_work);
-        var n = 0;
-        for (var i = 0; i < _vocab; i++)
-            if (_work[i] > float.NegativeInfinity) _ids[n++] = i;
-        if (n == 0) return ArgMax(_work);
-
-        if (_p.TopK > 0 && _p.TopK < n)
+        int n;
+        if (_p.TopK > 0)
         {
-            order.SelectTop(_ids.AsSpan(0, n), _p.TopK);
-            n = _p.TopK;
+            n = SoftmaxKernels.IndicesAtLeast(_work, float.MinValue, _ids);
+            if (_p.TopK < n)
+            {
+                order.SelectTop(_ids.AsSpan(0, n), _p.TopK);
+                n = _p.TopK;
+            }
+            if (_p.MinP > 0f)
+            {
+                var kept = 0;
+                for (var i = 0; i < n; i++)
+                    if (_work[_ids[i]] >= threshold) _ids[kept++] = _ids[i];
+                n = kept;
+            }
         }
-
-        var max = float.NegativeInfinity;
-        for (var i = 0; i < n; i++) max = MathF.Max(max, _work[_ids[i]]);
-
-        if (_p.MinP > 0f)
+        else
         {
-            // p/p_max >= min_p  <=>  logit >= max + ln(min_p): no exponentials needed.
-            var threshold = max + MathF.Log(_p.MinP);
-            var kept = 0;
-            for (var i = 0; i < n; i++)
-                if (_work[_ids[i]] >= threshold) _ids[kept++] = _ids[i];
-            n = kept;
+            n = SoftmaxKernels.IndicesAtLeast(_work, threshold, _ids);
         }
 
         if (_p.TopP < 1f && n > 1) n = TopP(order, n, max);
 
-        var invT = 1f / _p.Temperature;
+        for (var i = 0; i < n; i++) _values[i] = _work[_ids[i]];
+        return _ids[Pick(_values.AsSpan(0, n), max, invT, float.MinValue)];
+    }
+
+    /// <summary>
+    /// Draws an index with probability proportional to exp((x - max) * invT) among the x at or above
+    /// <paramref name="threshold"/> (never NaN or -inf).
+    /// Vectorised exponentials decide unless the draw falls within their error of a boundary; then
+    /// the scalar <see cref="MathF.Exp"/> pass decides, so a seed gives the same tokens either way.
+    /// </summary>
+    private int Pick(ReadOnlySpan<float> x, float max, float invT, float threshold)
+    {
+        var r = _rng.NextDouble();
+        var total = SoftmaxKernels.ExpWeights(x, max, invT, threshold, _weights, _blockSums);
+        var u = r * total;
+        // The draw and each running sum may each be off by the weights' relative error of the total.
+        var picked = WeightedPick.Find(_weights.AsSpan(0, x.Length), _blockSums, u, total * (2.5 * SoftmaxKernels.ExpTolerance));
+        return picked >= 0 ? picked : ExactPick(x, max, invT, threshold, r);
+    }
+
+    /// <summary>The reference pick: scalar exponentials summed in order, then subtracted in order.</summary>
+    private int ExactPick(ReadOnlySpan<float> x, float max, float invT, float threshold, double r)
+    {
         double sum = 0;
-        for (var i = 0; i < n; i++)
+        for (var i = 0; i < x.Length; i++)
         {
-            var w = MathF.Exp((_work[_ids[i]] - max) * invT);
+            var w = x[i] >= threshold ? MathF.Exp((x[i] - max) * invT) : 0f;
             _weights[i] = w;
             sum += w;
         }
-        var u = _rng.NextDouble() * sum;
-        for (var i = 0; i < n; i++)
+        var u = r * sum;
+        var last = 0;
+        for (var i = 0; i < x.Length; i++)
         {
+            if (!(x[i] >= threshold)) continue;
+            last = i;
             u -= _weights[i];
-            if (u < 0) return _ids[i];
+            if (u < 0) return i;
         }
-        return _ids[n - 1];
+        return last;
     }
 
     private int TopP(LogitOrder order, int n, float max)
@@ -271,7 +309,7 @@ public sealed class Sampler
             for (var i = 0; i < TopPPrefilter; i++) head += MathF.Exp(_work[_ids[i]] - max);
             if (head >= target) m = TopPPrefilter;
         }
-        order.Sort(_ids.AsSpan(0, m));
+        order.Sort(_ids.AsSpan(0, m), _sortKeys);
 
         double cum = 0;
         for (var k = 0; k < m; k++)

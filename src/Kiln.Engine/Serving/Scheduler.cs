@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Kiln.Engine.Models;
 using Kiln.Engine.Sampling;
+using Kiln.Engine.Threading;
 using Kiln.Engine.Tokenizers;
 
 namespace Kiln.Engine.Serving;
@@ -37,6 +38,8 @@ public sealed class Scheduler : IDisposable
     private readonly Part[] _parts;
     private readonly Sequence[] _prefillOrder;
     private readonly List<Sequence> _admitted;
+    private readonly SamplingJob _sampling;
+    private readonly WorkerPool? _pool;
     private int _partCount;
 
     private readonly record struct Part(Sequence Seq, int Start, int Count, int LogitRows, bool Decode);
@@ -63,6 +66,10 @@ public sealed class Scheduler : IDisposable
         _parts = new Part[MaxBatchSize];
         _prefillOrder = new Sequence[MaxBatchSize];
         _admitted = new List<Sequence>(MaxBatchSize);
+        _sampling = new SamplingJob(MaxBatchSize, _vocab);
+        // The model's own workers sample the step's sequences in parallel: they are idle between
+        // forward passes, and a second pool would fight them for the same cores.
+        _pool = (model as LlamaModel)?.Pool;
 
         _thread = new Thread(Run) { IsBackground = true, Name = "kiln-scheduler" };
         _thread.Start();
@@ -254,12 +261,14 @@ public sealed class Scheduler : IDisposable
         for (var i = 0; i < _partCount; i++)
         {
             var part = _parts[i];
-            var rows = logits.Slice(row * _vocab, part.LogitRows * _vocab);
+            if (part.Decode) OnDecoded(part.Seq, row);
+            else OnPrefilled(part, logits.Slice(row * _vocab, part.LogitRows * _vocab), row);
             row += part.LogitRows;
-            if (part.Decode) OnDecoded(part.Seq, rows);
-            else OnPrefilled(part, rows);
         }
         _partCount = 0;
+        _sampling.Run(logits, _pool);
+        for (var i = 0; i < _sampling.Count; i++) OnSampled(_sampling.Sequence(i), _sampling.Token(i));
+        _sampling.Clear();
         RemoveDone();
     }
 
@@ -312,7 +321,8 @@ public sealed class Scheduler : IDisposable
 
     private static int Remaining(Sequence seq) => seq.Prompt.Length - seq.Fed;
 
-    private void OnPrefilled(Part part, ReadOnlySpan<float> logits)
+    /// <summary>Scores the chunk's prompt tokens if asked; a finished prompt queues its first sample (from its last row, <paramref name="firstRow"/> + rows - 1).</summary>
+    private void OnPrefilled(Part part, ReadOnlySpan<float> logits, int firstRow)
     {
         var seq = part.Seq;
         var prompt = seq.Prompt;
@@ -331,18 +341,18 @@ public sealed class Scheduler : IDisposable
             Finish(seq, FinishReason.Length);
             return;
         }
-        SampleNext(seq, logits[^_vocab..]);
+        _sampling.Add(seq, firstRow + part.LogitRows - 1);
     }
 
-    private void OnDecoded(Sequence seq, ReadOnlySpan<float> logits)
+    private void OnDecoded(Sequence seq, int row)
     {
         seq.Fed++;
-        SampleNext(seq, logits);
+        _sampling.Add(seq, row);
     }
 
-    private void SampleNext(Sequence seq, ReadOnlySpan<float> logits)
+    /// <summary>Takes a sequence's sampled token, on the scheduler thread once the step's sampling is done.</summary>
+    private void OnSampled(Sequence seq, int token)
     {
-        var token = seq.Sampler.Sample(logits);
         Metrics.AddGeneratedToken();
         if (seq.Generated == 0)
             Metrics.ObserveTimeToFirstToken(Stopwatch.GetElapsedTime(seq.Submitted).TotalSeconds);

@@ -92,7 +92,7 @@ public static class EngineToolCommands
             Sequences = r.GetValue(seqs),
             KvCacheType = KvCacheTypeOf(r.GetValue(kv)!),
         }, Console.Out));
-        return new Command("bench", "benchmarks that print figures") { engine, Serve(), GatewayBenchCommand(), ColdStartBenchCommand() };
+        return new Command("bench", "benchmarks that print figures") { engine, Serve(), Sampling(), GatewayBenchCommand(), ColdStartBenchCommand() };
     }
 
     private static Command GatewayBenchCommand()
@@ -180,6 +180,32 @@ public static class EngineToolCommands
             KvCacheType = KvCacheTypeOf(r.GetValue(kv)!),
         }, Console.Out));
         return serve;
+    }
+
+    private static Command Sampling()
+    {
+        var model = new Option<string>("--model", "-m") { Description = "GGUF model", Required = true };
+        var threads = Positive("--threads", "worker threads", 2, "-t");
+        var streams = Positive("--streams", "concurrent streams", 8);
+        var prompt = Positive("-p", "prompt tokens per stream", 32, "--n-prompt");
+        var generate = Positive("-n", "generated tokens per stream", 128, "--n-gen");
+        var reps = Positive("--repetitions", "measured rounds (median reported)", 5, "-r");
+        var kv = KvCacheOption();
+        var cmd = new Command("sampling", "aggregate tokens/s of concurrent streams sampling (temperature, top_p, min_p, top_k) vs greedy")
+        {
+            model, threads, streams, prompt, generate, reps, kv,
+        };
+        cmd.SetAction(r => SamplingBench.Run(new SamplingBenchOptions
+        {
+            ModelPath = r.GetValue(model)!,
+            Threads = r.GetValue(threads),
+            Streams = r.GetValue(streams),
+            PromptTokens = r.GetValue(prompt),
+            GenerateTokens = r.GetValue(generate),
+            Repetitions = r.GetValue(reps),
+            KvCacheType = KvCacheTypeOf(r.GetValue(kv)!),
+        }, Console.Out));
+        return cmd;
     }
 
     /// <summary>The benchmarks' KV cache type, F16 by default as llama.cpp's benchmarks use.</summary>

@@ -141,6 +141,20 @@ public class SamplerTests
     }
 
     [Fact]
+    public void Logit_order_sorts_best_first_with_ties_to_the_lower_id()
+    {
+        var logits = RandomLogits(3000, 4);
+        for (var i = 0; i < 3000; i += 7) logits[i] = MathF.Round(logits[i]); // exact ties
+        logits[10] = 0f;
+        logits[11] = -0f; // equal to +0 for the order, so the ids decide
+        logits[12] = float.NegativeInfinity;
+        logits[13] = float.MaxValue;
+        int[] ids = [.. Enumerable.Range(0, 3000).Reverse()];
+        new LogitOrder(logits).Sort(ids, new ulong[3000]);
+        Assert.Equal(Enumerable.Range(0, 3000).OrderByDescending(i => logits[i]).ThenBy(i => i), ids);
+    }
+
+    [Fact]
     public void Min_p_drops_unlikely_tokens()
     {
         var s = new Sampler(4, new SamplingParams { MinP = 0.5f, Seed = 3 });

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using Kiln.Engine.Models;
+using Kiln.Engine.Sampling;
+using Kiln.Engine.Serving;
+using Kiln.Engine.Tokenizers;
+
+namespace Kiln.Bench;
+
+/// <summary>Settings of the sampling benchmark: concurrent streams, greedy against sampled decoding.</summary>
+public sealed record SamplingBenchOptions
+{
+    public required string ModelPath { get; init; }
+    public int Threads { get; init; } = 2;
+    public int Streams { get; init; } = 8;
+    public int PromptTokens { get; init; } = 32;
+    public int GenerateTokens { get; init; } = 128;
+    public int Repetitions { get; init; } = 5;
+    public KvCacheType KvCacheType { get; init; } = KvCacheType.F16;
+}
+
+/// <summary>
+/// What sampling costs the scheduler: aggregate generation throughput of concurrent streams decoding
+/// greedily, then with temperature and each filter (top_p, min_p, top_k), in the same continuous batch.
+/// </summary>
+public static class SamplingBench
+{
+    private static readonly (string Name, SamplingParams Params)[] Settings =
+    [
+        ("greedy", SamplingParams.Greedy),
+        ("temperature 0.8", new() { Temperature = 0.8f }),
+        ("t 0.8, top_p 0.95", new() { Temperature = 0.8f, TopP = 0.95f }),
+        ("t 0.8, min_p 0.05", new() { Temperature = 0.8f, MinP = 0.05f }),
+        ("t 0.8, top_k 40", new() { Temperature = 0.8f, TopK = 40 }),
+    ];
+
+    public static int Run(SamplingBenchOptions o, TextWriter output)
+    {
+        using var model = LlamaModel.Load(o.ModelPath, new ModelOptions
+        {
+            MaxSlots = o.Streams,
+            ContextLength = o.PromptTokens + o.GenerateTokens,
+            Threads = o.Threads,
+            MaxBatchRows = Math.Max(o.Streams, 256),
+            KvCacheType = o.KvCacheType,
+        });
+        var tokenizer = TokenizerFactory.FromGguf(model.File);
+        output.WriteLine($"model      {Path.GetFileName(o.ModelPath)}  ({model.Config.BlockCount} layers, dim {model.Config.EmbeddingLength}, vocab {model.Info.VocabSize})");
+        output.WriteLine($"streams    {o.Streams} concurrent, prompt {o.PromptTokens} tokens, {o.GenerateTokens} generated each, {o.Threads} threads, kv cache {o.KvCacheType}, {o.Repetitions} rounds");
+
+        using var scheduler = new Scheduler(model, tokenizer, new SchedulerOptions { MaxBatchSize = o.Streams, PrefillChunk = 256 });
+        var rng = new Random(1234);
+        var prompts = Enumerable.Range(0, o.Streams)
+            .Select(_ => Enumerable.Range(0, o.PromptTokens).Select(_ => rng.Next(3, model.Info.VocabSize)).ToArray()).ToArray();
+        // Every stream generates exactly the requested length: end-of-generation tokens are banned.
+        var ban = new Dictionary<int, float>();
+        if (tokenizer.EosId is { } eos) ban[eos] = -1e9f;
+        foreach (var id in tokenizer.EndOfGenerationIds) ban[id] = -1e9f;
+
+        double Round(SamplingParams sampling)
+        {
+            var sw = Stopwatch.StartNew();
+            var gens = scheduler.SubmitMany([.. prompts.Select((p, i) => new GenerationRequest(p)
+            {
+                MaxTokens = o.GenerateTokens,
+                Sampling = sampling with { LogitBias = ban, Seed = (ulong)i + 1 },
+            })]);
+            var tokens = Task.WhenAll(gens.Select(g => g.CollectAsync())).GetAwaiter().GetResult().Sum(r => r.CompletionTokens);
+            return tokens / sw.Elapsed.TotalSeconds;
+        }
+
+        // Each round runs every setting back to back, so load from other processes affects them
+        // alike; the first round warms up and is discarded.
+        var rates = Settings.Select(_ => new List<double>()).ToArray();
+        for (var rep = 0; rep < o.Repetitions + 1; rep++)
+        {
+            for (var s = 0; s < Settings.Length; s++)
+            {
+                var rate = Round(Settings[s].Params);
+                if (rep > 0) rates[s].Add(rate);
+            }
+        }
+        var greedy = Median(rates[0]);
+        for (var s = 0; s < Settings.Length; s++)
+        {
+            var median = Median(rates[s]);
+            var cost = s == 0 ? "" : $"  cost {100 * (1 - median / greedy),5:F1}%";
+            output.WriteLine($"{Settings[s].Name,-18} {median,9:F1} tokens/s (median; {rates[s].Min():F1}-{rates[s].Max():F1}){cost}");
+        }
+        return 0;
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}

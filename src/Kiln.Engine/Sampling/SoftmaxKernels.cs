@@ -1,0 +1,116 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Kiln.Engine.Sampling;
+
+/// <summary>
+/// Vectorised passes over a whole vocabulary of logits: the maximum, the exponentials with their
+/// block sums, and the ids above a threshold. Each has a scalar tail, so any length works.
+/// </summary>
+internal static class SoftmaxKernels
+{
+    /// <summary>Elements per block sum: a pick walks block sums first, then one block's weights.</summary>
+    public const int Block = 256;
+
+    /// <summary>
+    /// How far a weight from <see cref="Vector256.Exp(Vector256{float})"/> may be from
+    /// <see cref="MathF.Exp"/>'s, relative: 4 ulps, twice what was measured (see the tests).
+    /// </summary>
+    public const double ExpTolerance = 1.0 / (1 << 21);
+
+    /// <summary>Largest value; NaN is ignored, and -inf comes back when nothing else is there.</summary>
+    public static float Max(ReadOnlySpan<float> x)
+    {
+        var i = 0;
+        var max = float.NegativeInfinity;
+        if (Vector256.IsHardwareAccelerated && x.Length >= Vector256<float>.Count)
+        {
+            var m = Vector256.Create(float.NegativeInfinity);
+            ref var start = ref MemoryMarshal.GetReference(x);
+            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var v = Vector256.LoadUnsafe(ref start, (nuint)i);
+                // A comparison is false for NaN, so NaN never replaces the running maximum.
+                m = Vector256.ConditionalSelect(Vector256.GreaterThan(v, m), v, m);
+            }
+            for (var lane = 0; lane < Vector256<float>.Count; lane++) max = m[lane] > max ? m[lane] : max;
+        }
+        for (; i < x.Length; i++) max = x[i] > max ? x[i] : max;
+        return max;
+    }
+
+    /// <summary>
+    /// Writes w[i] = exp((x[i] - max) * invT) (0 below <paramref name="threshold"/> and for NaN) and the double sum of each block of
+    /// <see cref="Block"/> weights into <paramref name="blockSums"/>; returns the total.
+    /// </summary>
+    public static double ExpWeights(ReadOnlySpan<float> x, float max, float invT, float threshold, Span<float> w, Span<double> blockSums)
+    {
+        double total = 0;
+        for (int b = 0, start = 0; start < x.Length; b++, start += Block)
+        {
+            var end = Math.Min(start + Block, x.Length);
+            var sum = ExpBlock(x[start..end], max, invT, threshold, w[start..end]);
+            blockSums[b] = sum;
+            total += sum;
+        }
+        return total;
+    }
+
+    private static double ExpBlock(ReadOnlySpan<float> x, float max, float invT, float threshold, Span<float> w)
+    {
+        var i = 0;
+        double sum = 0;
+        if (Vector256.IsHardwareAccelerated && x.Length >= Vector256<float>.Count)
+        {
+            var acc = Vector256<double>.Zero;
+            var vmax = Vector256.Create(max);
+            var vinvT = Vector256.Create(invT);
+            var vthreshold = Vector256.Create(threshold);
+            ref var src = ref MemoryMarshal.GetReference(x);
+            ref var dst = ref MemoryMarshal.GetReference(w);
+            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var v = Vector256.LoadUnsafe(ref src, (nuint)i);
+                var e = Vector256.Exp((v - vmax) * vinvT);
+                e = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(v, vthreshold), e, Vector256<float>.Zero);
+                e.StoreUnsafe(ref dst, (nuint)i);
+                var (lo, hi) = Vector256.Widen(e);
+                acc += lo + hi;
+            }
+            sum = Vector256.Sum(acc);
+        }
+        for (; i < x.Length; i++)
+        {
+            var e = x[i] >= threshold ? MathF.Exp((x[i] - max) * invT) : 0f;
+            w[i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    /// <summary>Writes the indices of the elements at or above <paramref name="threshold"/>, ascending; returns how many.</summary>
+    public static int IndicesAtLeast(ReadOnlySpan<float> x, float threshold, Span<int> indices)
+    {
+        var n = 0;
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated && x.Length >= Vector256<float>.Count)
+        {
+            var t = Vector256.Create(threshold);
+            ref var start = ref MemoryMarshal.GetReference(x);
+            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                // Most of a vocabulary is below a min_p threshold: one test per 8 logits.
+                var bits = Vector256.GreaterThanOrEqual(Vector256.LoadUnsafe(ref start, (nuint)i), t).ExtractMostSignificantBits();
+                while (bits != 0)
+                {
+                    indices[n++] = i + BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                }
+            }
+        }
+        for (; i < x.Length; i++)
+            if (x[i] >= threshold) indices[n++] = i;
+        return n;
+    }
+}

@@ -1,0 +1,81 @@
+using Kiln.Engine.Sampling;
+
+namespace Kiln.Engine.Tests.Sampling;
+
+public class SoftmaxKernelsTests
+{
+    private static float[] Values(int n, int seed, float scale)
+    {
+        var rng = new Xoshiro256((ulong)seed);
+        return [.. Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * scale - scale / 2))];
+    }
+
+    [Fact]
+    public void Vector_exponentials_stay_within_the_tolerance_of_the_scalar_ones()
+    {
+        // The exact-pick fallback relies on this bound; arguments span the whole non-underflowing range.
+        var x = Values(200_003, 1, 220f);
+        var w = new float[x.Length];
+        var blocks = new double[(x.Length + SoftmaxKernels.Block - 1) / SoftmaxKernels.Block];
+        var total = SoftmaxKernels.ExpWeights(x, 110f, 1f, float.MinValue, w, blocks);
+        double exactTotal = 0;
+        for (var i = 0; i < x.Length; i++)
+        {
+            var exact = MathF.Exp(x[i] - 110f);
+            exactTotal += exact;
+            // Subnormal results may lose bits; they weigh nothing next to the top token's 1.
+            Assert.True(Math.Abs(w[i] - exact) <= exact * SoftmaxKernels.ExpTolerance / 2 + 1e-37,
+                $"exp({x[i] - 110f}): {w[i]} vs {exact}");
+        }
+        Assert.Equal(exactTotal, total, exactTotal * SoftmaxKernels.ExpTolerance);
+        Assert.Equal(total, blocks.Sum(), total * 1e-12);
+    }
+
+    [Fact]
+    public void Non_finite_logits_weigh_nothing_and_nan_is_never_the_maximum()
+    {
+        var x = Values(37, 2, 8f);
+        x[3] = float.NaN;
+        x[20] = float.NegativeInfinity;
+        x[36] = 9f;
+        Assert.Equal(9f, SoftmaxKernels.Max(x));
+        Assert.Equal(float.NegativeInfinity, SoftmaxKernels.Max([float.NaN, float.NegativeInfinity, float.NaN]));
+
+        var w = new float[x.Length];
+        SoftmaxKernels.ExpWeights(x, 9f, 1f, float.MinValue, w, new double[1]);
+        Assert.Equal(0f, w[3]);
+        Assert.Equal(0f, w[20]);
+        Assert.Equal(1f, w[36]);
+
+        // Below a min_p threshold weighs nothing either.
+        SoftmaxKernels.ExpWeights(x, 9f, 1f, 0f, w, new double[1]);
+        for (var i = 0; i < x.Length; i++) Assert.Equal(x[i] >= 0f ? MathF.Exp(x[i] - 9f) : 0f, w[i], 1e-5f);
+    }
+
+    [Fact]
+    public void Indices_at_least_a_threshold_match_a_scalar_scan()
+    {
+        var x = Values(1029, 3, 10f);
+        x[7] = float.NaN;
+        x[8] = float.NegativeInfinity;
+        var ids = new int[x.Length];
+        foreach (var t in (float[])[float.MinValue, -2f, 4.9f, 6f])
+        {
+            var n = SoftmaxKernels.IndicesAtLeast(x, t, ids);
+            Assert.Equal(Enumerable.Range(0, x.Length).Where(i => x[i] >= t), ids[..n]);
+        }
+    }
+
+    [Fact]
+    public void A_pick_near_a_boundary_is_left_undecided()
+    {
+        var w = Enumerable.Repeat(1f, 600).ToArray();
+        double[] blocks = [256, 256, 88];
+        Assert.Equal(300, WeightedPick.Find(w, blocks, 300.5, 0.1));
+        Assert.Equal(0, WeightedPick.Find(w, blocks, 0.5, 0.1));
+        Assert.Equal(599, WeightedPick.Find(w, blocks, 599.5, 0.1));
+        Assert.Equal(-1, WeightedPick.Find(w, blocks, 300.05, 0.1));
+        Assert.Equal(-1, WeightedPick.Find(w, blocks, 299.97, 0.1));
+        Assert.Equal(-1, WeightedPick.Find(w, blocks, 600.5, 0.1));
+    }
+}
