@@ -13,7 +13,7 @@ namespace Kiln.Server.Gateway;
 /// holding if none is READY; once a byte went out the request is never repeated, and a stream the
 /// replica breaks off ends with an error event instead of looking complete.
 /// </summary>
-public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayOptions options, ILogger<InferenceProxy> log, YarpForwarding? yarp = null)
+public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayOptions options, ILogger<InferenceProxy> log)
 {
     /// <summary>The request header that carries the request's ID to the replica and back to the client.</summary>
     public const string RequestIdHeader = "X-Request-Id";
@@ -88,17 +88,6 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
         var succeeded = false;
         try
         {
-            if (yarp is not null && !body.Stream)
-            {
-                var outcome = await yarp.ForwardAsync(ctx, endpoint, path, payload, meter.RequestId, usageKey, retryOnBusy);
-                (billed, succeeded) = (outcome.Billed, outcome.Succeeded);
-                if (outcome.Usage is { } answered)
-                {
-                    meter.Bill(answered, succeeded);
-                    billed = true;
-                }
-                return new Attempt(outcome.Status, outcome.Failure);
-            }
             using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint.BaseUri, path))
             {
                 Content = new ByteArrayContent(payload) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },

@@ -6,10 +6,7 @@ namespace Kiln.Server.Gateway;
 public sealed class ReplicaClient : IDisposable
 {
     /// <summary>The client; no overall timeout, since streams last as long as generation does.</summary>
-    public HttpClient Http { get; } = new(NewHandler()) { Timeout = Timeout.InfiniteTimeSpan };
-
-    /// <summary>A connection pool for replicas: pooled, direct, and quick to forget a stopped replica.</summary>
-    public static SocketsHttpHandler NewHandler() => new()
+    public HttpClient Http { get; } = new(new SocketsHttpHandler
     {
         UseProxy = false,
         AllowAutoRedirect = false,
@@ -20,6 +17,9 @@ public sealed class ReplicaClient : IDisposable
         // Replicas come and go on reused ports; do not keep a connection to a stopped one for long.
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         MaxConnectionsPerServer = int.MaxValue,
+    })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
     };
 
     /// <inheritdoc />

@@ -67,11 +67,6 @@ public static class ServerHost
         builder.Services.AddSingleton<UsageRecorder>();
         builder.Services.AddSingleton<HoldGate>();
         builder.Services.AddSingleton<InferenceProxy>();
-        if (YarpForwarding.Requested)
-        {
-            builder.Services.AddHttpForwarder();
-            builder.Services.AddSingleton<YarpForwarding>();
-        }
         builder.Services.AddSingleton<ReplicaScraper>();
         builder.Services.AddSingleton<IReplicaScrapes>(s => s.GetRequiredService<ReplicaScraper>());
         builder.Services.AddHostedService<DirectoryRefresher>();
