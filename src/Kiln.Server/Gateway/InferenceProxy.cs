@@ -187,7 +187,7 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
                 var buffer = read.Buffer;
                 while (TryTakeEvent(ref buffer, out var evt))
                 {
-                    relay.Write(evt.IsSingleSegment ? evt.FirstSpan : evt.ToArray(), output);
+                    relay.Write(evt, output);
                 }
                 reader.AdvanceTo(buffer.Start, buffer.End);
                 if (read.IsCompleted)

@@ -186,17 +186,39 @@ public static partial class InferenceRoutes
 
     private static async Task<byte[]> ReadBodyAsync(HttpRequest request, int limit, CancellationToken ct)
     {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int n;
-        while ((n = await request.Body.ReadAsync(chunk, ct)) > 0)
+        var declared = request.ContentLength;
+        if (declared > limit)
         {
-            if (buffer.Length + n > limit)
-            {
-                throw new OpenAiError(413, $"The request body is larger than {limit} bytes.", "invalid_request_error", "request_too_large");
-            }
-            buffer.Write(chunk, 0, n);
+            throw TooLarge(limit);
         }
-        return buffer.ToArray();
+        // A declared length sizes the buffer once; a chunked body grows it as it comes (one byte past
+        // the limit is room enough to see that it is too large).
+        var buffer = new byte[declared ?? Math.Min(limit + 1L, 4096)];
+        var size = 0;
+        while (true)
+        {
+            if (size == buffer.Length)
+            {
+                if (declared is not null)
+                {
+                    break; // the server gives no more than the declared length
+                }
+                Array.Resize(ref buffer, (int)Math.Min(limit + 1L, 2L * buffer.Length));
+            }
+            var n = await request.Body.ReadAsync(buffer.AsMemory(size), ct);
+            if (n == 0)
+            {
+                break;
+            }
+            size += n;
+            if (size > limit)
+            {
+                throw TooLarge(limit);
+            }
+        }
+        return size == buffer.Length ? buffer : buffer[..size];
     }
+
+    private static OpenAiError TooLarge(int limit) =>
+        new(413, $"The request body is larger than {limit} bytes.", "invalid_request_error", "request_too_large");
 }

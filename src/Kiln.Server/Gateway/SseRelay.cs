@@ -21,13 +21,17 @@ public sealed class SseRelay
 
     /// <summary>
     /// Writes the event <paramref name="evt"/> (its text without the blank line that ends it) to
-    /// <paramref name="output"/> with its terminator.
+    /// <paramref name="output"/> with its terminator, straight from the read buffer's segments: an
+    /// event that spans two of them is not gathered into a copy first.
     /// </summary>
-    public void Write(ReadOnlySpan<byte> evt, IBufferWriter<byte> output)
+    public void Write(in ReadOnlySequence<byte> evt, IBufferWriter<byte> output)
     {
-        Ended = evt.SequenceEqual(Done) || IsErrorEvent(evt);
+        Ended = IsDone(evt) || IsErrorEvent(evt);
         Events++;
-        output.Write(evt);
+        foreach (var segment in evt)
+        {
+            output.Write(segment.Span);
+        }
         output.Write("\n\n"u8);
     }
 
@@ -43,22 +47,26 @@ public sealed class SseRelay
         Ended = true;
     }
 
+    private static bool IsDone(in ReadOnlySequence<byte> evt) =>
+        evt.Length == Done.Length && new SequenceReader<byte>(evt).IsNext(Done);
+
     /// <summary>True for a <c>data:</c> event whose JSON object's first field is <c>error</c>.</summary>
-    public static bool IsErrorEvent(ReadOnlySpan<byte> evt)
+    public static bool IsErrorEvent(in ReadOnlySequence<byte> evt)
     {
-        if (!evt.StartsWith(DataPrefix))
+        var reader = new SequenceReader<byte>(evt);
+        if (!reader.IsNext(DataPrefix, advancePast: true))
         {
             return false;
         }
-        var json = evt[DataPrefix.Length..].TrimStart(" "u8);
-        if (json.Length == 0 || json[0] != (byte)'{')
+        reader.AdvancePast((byte)' ');
+        if (!reader.TryPeek(out var first) || first != (byte)'{')
         {
             return false;
         }
         try
         {
-            var reader = new Utf8JsonReader(json);
-            return reader.Read() && reader.Read() && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("error"u8);
+            var json = new Utf8JsonReader(reader.UnreadSequence);
+            return json.Read() && json.Read() && json.TokenType == JsonTokenType.PropertyName && json.ValueTextEquals("error"u8);
         }
         catch (JsonException)
         {

@@ -103,12 +103,46 @@ public class BalancerAndHoldTests
 
 public class RelayTests
 {
-    private static (string Output, bool Ended) Relay(params string[] events)
+    private static (string Output, bool Ended) Relay(params string[] events) => Relay(0, events);
+
+    /// <summary>Relays events each cut into segments of at most <paramref name="segmentBytes"/> (0: one segment).</summary>
+    private static (string Output, bool Ended) Relay(int segmentBytes, params string[] events)
     {
         var relay = new SseRelay();
         var output = new ArrayBufferWriter<byte>();
-        foreach (var e in events) relay.Write(Encoding.UTF8.GetBytes(e), output);
+        foreach (var e in events) relay.Write(Segmented(Encoding.UTF8.GetBytes(e), segmentBytes), output);
         return (Encoding.UTF8.GetString(output.WrittenSpan), relay.Ended);
+    }
+
+    private static ReadOnlySequence<byte> Segmented(byte[] bytes, int segmentBytes)
+    {
+        if (segmentBytes <= 0 || bytes.Length <= segmentBytes)
+        {
+            return new ReadOnlySequence<byte>(bytes);
+        }
+        var first = new Segment(bytes.AsMemory(0, segmentBytes), 0);
+        var last = first;
+        for (var at = segmentBytes; at < bytes.Length; at += segmentBytes)
+        {
+            last = last.Append(bytes.AsMemory(at, Math.Min(segmentBytes, bytes.Length - at)));
+        }
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
     }
 
     [Fact]
@@ -120,11 +154,17 @@ public class RelayTests
             """data: {"id":"x","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5,"total_tokens":8}}""",
             "data: [DONE]",
         ];
-        Assert.Equal((string.Concat(events.Select(e => e + "\n\n")), true), Relay(events));
-        Assert.False(Relay(events[..2]).Ended);
-        Assert.True(Relay(events[0], """data: {"error":{"message":"boom","type":"server_error"}}""").Ended);
-        // "error" inside a chunk's text is not an error event.
-        Assert.False(Relay("""data: {"id":"x","choices":[{"text":"{\"error\":1}"}]}""").Ended);
+        // However the read buffer splits an event, it passes through the same and ends the same.
+        foreach (var segmentBytes in new[] { 0, 1, 2, 3, 7, 64 })
+        {
+            Assert.Equal((string.Concat(events.Select(e => e + "\n\n")), true), Relay(segmentBytes, events));
+            Assert.False(Relay(segmentBytes, events[..2]).Ended);
+            Assert.True(Relay(segmentBytes, events[0], """data: {"error":{"message":"boom","type":"server_error"}}""").Ended);
+            Assert.True(Relay(segmentBytes, """data:   {"error":{"message":"spaced"}}""").Ended);
+            // "error" inside a chunk's text is not an error event, nor a stream that merely starts like [DONE].
+            Assert.False(Relay(segmentBytes, """data: {"id":"x","choices":[{"text":"{\"error\":1}"}]}""").Ended);
+            Assert.False(Relay(segmentBytes, "data: [DONE]x").Ended);
+        }
     }
 
     [Fact]
@@ -132,7 +172,7 @@ public class RelayTests
     {
         var relay = new SseRelay();
         var output = new ArrayBufferWriter<byte>();
-        relay.Write("""data: {"id":"x","choices":[{"index":0,"text":"a"}]}"""u8, output);
+        relay.Write(new ReadOnlySequence<byte>("""data: {"id":"x","choices":[{"index":0,"text":"a"}]}"""u8.ToArray()), output);
         relay.WriteError(output, new OpenAiError(502, "gone", "server_error", "upstream_error"));
         var text = Encoding.UTF8.GetString(output.WrittenSpan);
         Assert.EndsWith("""data: {"error":{"message":"gone","type":"server_error","param":null,"code":"upstream_error"}}""" + "\n\n", text);

@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Json.Nodes;
 using Kiln.Server.Gateway;
 using Kiln.Server.Tests.Replica;
 using Kiln.Tests.Shared;
@@ -10,13 +12,9 @@ public class InferenceBodyFuzzTests
     [Fact]
     public void Mutated_bodies_parse_or_get_a_400()
     {
-        var fuzz = new JsonFuzz(42);
-        var pick = new Random(42);
-        string[] bases = [.. RequestFuzz.CompletionBodies, .. RequestFuzz.ChatBodies];
         var parsed = 0;
-        for (var i = 0; i < 5000; i++)
+        foreach (var (i, body, what) in Mutations(42, 5000))
         {
-            var (body, what) = fuzz.Mutate(bases[pick.Next(bases.Length)]);
             try
             {
                 InferenceBody.Parse(body);
@@ -28,6 +26,46 @@ public class InferenceBodyFuzzTests
             }
         }
         Assert.InRange(parsed, 1, 4999);
+    }
+
+    [Fact]
+    public void Rewriting_the_model_changes_the_model_and_nothing_else()
+    {
+        var rewritten = 0;
+        foreach (var (i, body, what) in Mutations(7, 2000))
+        {
+            InferenceBody parsed;
+            try
+            {
+                parsed = InferenceBody.Parse(body);
+            }
+            catch (OpenAiError)
+            {
+                continue;
+            }
+            // A name that needs escaping, so the new value is written as JSON, not pasted.
+            var model = parsed.Model + "/\"\u00e9\n";
+            var expected = JsonNode.Parse(body)!.AsObject();
+            expected["model"] = model;
+            var actual = JsonNode.Parse(parsed.ForReplica(model));
+            Assert.True(JsonNode.DeepEquals(expected, actual), $"case {i} {what}: {Encoding.UTF8.GetString(parsed.ForReplica(model))}");
+            Assert.Equal(model, InferenceBody.Parse(parsed.ForReplica(model)).Model);
+            rewritten++;
+        }
+        Assert.InRange(rewritten, 1, 2000);
+    }
+
+    /// <summary>Seeded mutations of valid completion and chat bodies.</summary>
+    private static IEnumerable<(int Index, byte[] Body, string What)> Mutations(int seed, int count)
+    {
+        var fuzz = new JsonFuzz(seed);
+        var pick = new Random(seed);
+        string[] bases = [.. RequestFuzz.CompletionBodies, .. RequestFuzz.ChatBodies];
+        for (var i = 0; i < count; i++)
+        {
+            var (body, what) = fuzz.Mutate(bases[pick.Next(bases.Length)]);
+            yield return (i, body, what);
+        }
     }
 
     [Fact]
