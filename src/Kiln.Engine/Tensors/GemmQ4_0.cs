@@ -8,8 +8,9 @@ namespace Kiln.Engine.Tensors;
 /// Block kernel for Q4_0 weights against <see cref="Q8Activation"/> rows. Eight weight rows at a time are
 /// decoded to unsigned quants u = q + 8 and interleaved four bytes per row (a dword transpose), so one
 /// multiply-add of a broadcast activation dword feeds all eight rows and every 32-bit lane is one row's
-/// dot. The small unsigned quants let eight such products add up in 16 bits before widening (at most
-/// 8·2·15·128 &lt; 2^15), so each block costs one widening per eight rows.
+/// dot. The integer steps come from an <see cref="IByteDot"/> per instruction set: with AVX2 the small
+/// unsigned quants let eight such products add up in 16 bits before widening, so each block costs one
+/// widening per eight rows; with AVX-VNNI each step lands in 32 bits at once.
 /// A group of eight rows is stored as <see cref="GroupBlockBytes"/> per block: four 32-byte vectors whose
 /// low and high nibbles are the interleaved dwords j and j + 4, then the eight rows' scales as floats.
 /// Models keep their Q4_0 matrices in this layout (<see cref="PackedMatrix"/>), one sequential stream
@@ -24,17 +25,20 @@ internal static unsafe class GemmQ4_0
     /// <summary>Bytes of one block of a group of eight rows: 128 of interleaved nibbles, 32 of scales.</summary>
     public const int GroupBlockBytes = 160;
 
-    public static void Avx2Block(byte* w, nint rowBytes, int nRows, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
-        => PackedGroups.RunRaw(w, rowBytes, nRows, a, aStride, nSeq, n / 32, y, yStride, GroupBlockBytes, &PackGroup, &Group);
+    /// <summary>Raw rows, packed a group at a time into scratch, with the integer steps of <typeparamref name="TD"/>.</summary>
+    public static void Block<TD>(byte* w, nint rowBytes, int nRows, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
+        where TD : struct, IByteDot
+        => PackedGroups.RunRaw(w, rowBytes, nRows, a, aStride, nSeq, n / 32, y, yStride, GroupBlockBytes, &PackGroup, &Group<TD>);
 
     /// <summary>One packed group (its first <paramref name="rows"/> real) against every activation row; row i of activation s lands at y[s*yStride + i].</summary>
-    internal static void Group(byte* group, int rows, int nb, byte* a, nint aStride, int nSeq, float* y, nint yStride)
-        => PackedGroups.Run<Tiles>(group, rows, nb, a, aStride, nSeq, y, yStride);
+    internal static void Group<TD>(byte* group, int rows, int nb, byte* a, nint aStride, int nSeq, float* y, nint yStride)
+        where TD : struct, IByteDot
+        => PackedGroups.Run<Tiles<TD>>(group, rows, nb, a, aStride, nSeq, y, yStride);
 
-    private struct Tiles : IGroupTile
+    private struct Tiles<TD> : IGroupTile where TD : struct, IByteDot
     {
         public static void Tile<TS>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride) where TS : struct, ISeqCount
-            => GemmQ4_0.Tile<TS>(group, a, aStride, nb, y, yStride);
+            => GemmQ4_0.Tile<TS, TD>(group, a, aStride, nb, y, yStride);
     }
 
     /// <summary>Packs up to eight rows (missing ones as zeros) into the group layout at <paramref name="dst"/>.</summary>
@@ -118,16 +122,21 @@ internal static unsafe class GemmQ4_0
         => Avx2.MultiplyAddAdjacent(v, Vector256.Create(Unsafe.ReadUnaligned<int>(x + 4 * k)).AsSByte());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Finish(Vector256<short> p, Vector256<float> dw, Vector256<float> dwBias, byte* act, int nb, int b, Vector256<float> acc)
+    private static Vector256<float> Finish(Vector256<int> isum, Vector256<float> dw, Vector256<float> dwBias, byte* act, int nb, int b, Vector256<float> acc)
     {
-        var isum = Avx2.MultiplyAddAdjacent(p, Vector256<short>.One);
         acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(isum), dw * Vector256.Create(Q8Activation.Scales(act, nb)[b]), acc);
         return Fma.MultiplyAdd(dwBias, Vector256.Create(Q8Activation.ScaledSums(act, nb)[b]), acc);
     }
 
-    /// <summary>A packed group of eight rows against TS activation rows; row i of activation t lands at y[t*yStride + i].</summary>
-    private static void Tile<TS>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride)
-        where TS : struct, ISeqCount
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Broadcast(byte* x, int k) => Vector256.Create(Unsafe.ReadUnaligned<int>(x + 4 * k)).AsSByte();
+
+    /// <summary>
+    /// A packed group of eight rows against TS activation rows; row i of activation t lands at y[t*yStride + i].
+    /// Low and high nibbles sum into separate accumulators, so each activation row has two independent chains.
+    /// </summary>
+    private static void Tile<TS, TD>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride)
+        where TS : struct, ISeqCount where TD : struct, IByteDot
     {
         byte* a1 = a + aStride, a2 = a1 + aStride, a3 = a2 + aStride;
         var c0 = Vector256<float>.Zero;
@@ -141,27 +150,28 @@ internal static unsafe class GemmQ4_0
             byte* p = group + (nint)b * GroupBlockBytes;
             nint xo = (nint)b * Q8Activation.BlockBytes + 2;
             byte* x0 = a + xo, x1 = a1 + xo, x2 = a2 + xo, x3 = a3 + xo;
-            Vector256<short> p0 = default, p1 = default, p2 = default, p3 = default;
+            Vector256<int> l0 = default, l1 = default, l2 = default, l3 = default;
+            Vector256<int> h0 = default, h1 = default, h2 = default, h3 = default;
             for (int j = 0; j < 4; j++)
             {
                 var packed = Vector256.LoadAligned(p + 32 * j);
                 var v = packed & nibble;
-                p0 += Pairs(v, x0, j);
-                if (TS.N > 1) p1 += Pairs(v, x1, j);
-                if (TS.N > 2) p2 += Pairs(v, x2, j);
-                if (TS.N > 3) p3 += Pairs(v, x3, j);
+                l0 = TD.AddSmall(l0, v, Broadcast(x0, j));
+                if (TS.N > 1) l1 = TD.AddSmall(l1, v, Broadcast(x1, j));
+                if (TS.N > 2) l2 = TD.AddSmall(l2, v, Broadcast(x2, j));
+                if (TS.N > 3) l3 = TD.AddSmall(l3, v, Broadcast(x3, j));
                 v = Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibble;
-                p0 += Pairs(v, x0, j + 4);
-                if (TS.N > 1) p1 += Pairs(v, x1, j + 4);
-                if (TS.N > 2) p2 += Pairs(v, x2, j + 4);
-                if (TS.N > 3) p3 += Pairs(v, x3, j + 4);
+                h0 = TD.AddSmall(h0, v, Broadcast(x0, j + 4));
+                if (TS.N > 1) h1 = TD.AddSmall(h1, v, Broadcast(x1, j + 4));
+                if (TS.N > 2) h2 = TD.AddSmall(h2, v, Broadcast(x2, j + 4));
+                if (TS.N > 3) h3 = TD.AddSmall(h3, v, Broadcast(x3, j + 4));
             }
             var dw = Vector256.LoadAligned((float*)(p + 128));
             var dwBias = dw * minusBias;
-            c0 = Finish(p0, dw, dwBias, a, nb, b, c0);
-            if (TS.N > 1) c1 = Finish(p1, dw, dwBias, a1, nb, b, c1);
-            if (TS.N > 2) c2 = Finish(p2, dw, dwBias, a2, nb, b, c2);
-            if (TS.N > 3) c3 = Finish(p3, dw, dwBias, a3, nb, b, c3);
+            c0 = Finish(TD.Total(l0, h0), dw, dwBias, a, nb, b, c0);
+            if (TS.N > 1) c1 = Finish(TD.Total(l1, h1), dw, dwBias, a1, nb, b, c1);
+            if (TS.N > 2) c2 = Finish(TD.Total(l2, h2), dw, dwBias, a2, nb, b, c2);
+            if (TS.N > 3) c3 = Finish(TD.Total(l3, h3), dw, dwBias, a3, nb, b, c3);
         }
         c0.Store(y);
         if (TS.N > 1) c1.Store(y + yStride);
