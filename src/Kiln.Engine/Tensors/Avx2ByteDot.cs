@@ -12,13 +12,15 @@ namespace Kiln.Engine.Tensors;
 /// </summary>
 internal struct Avx2ByteDot : IByteDot
 {
+    /// <summary>Sixteen registers: four rows' accumulators, the weights and the broadcast activations.</summary>
+    public static int MaxSeq => 4;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> AddSmall(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> x)
         => (acc.AsInt16() + Avx2.MultiplyAddAdjacent(u, x)).AsInt32();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> Total(Vector256<int> acc0, Vector256<int> acc1)
-        => Avx2.MultiplyAddAdjacent(acc0.AsInt16() + acc1.AsInt16(), Vector256<short>.One);
+    public static Vector256<int> Widen(Vector256<int> acc) => Avx2.MultiplyAddAdjacent(acc.AsInt16(), Vector256<short>.One);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Unsigned(Vector256<sbyte> q) => Avx2.Abs(q);

@@ -18,28 +18,14 @@ namespace Kiln.Engine.Tensors;
 /// Numerics, per dot: one float accumulator; for each block in order, acc = fma(Σu·a, dw·da, acc), then
 /// acc = fma(-8·dw, da·Σa, acc), the integer sum exact. The scalar kernel mirrors this bit for bit.
 /// </summary>
-internal static unsafe class GemmQ4_0
+internal unsafe struct GemmQ4_0 : IPackedFormat
 {
     private const int BlockBytes = 18;
 
     /// <summary>Bytes of one block of a group of eight rows: 128 of interleaved nibbles, 32 of scales.</summary>
     public const int GroupBlockBytes = 160;
 
-    /// <summary>Raw rows, packed a group at a time into scratch, with the integer steps of <typeparamref name="TD"/>.</summary>
-    public static void Block<TD>(byte* w, nint rowBytes, int nRows, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
-        where TD : struct, IByteDot
-        => PackedGroups.RunRaw(w, rowBytes, nRows, a, aStride, nSeq, n / 32, y, yStride, GroupBlockBytes, &PackGroup, &Group<TD>);
-
-    /// <summary>One packed group (its first <paramref name="rows"/> real) against every activation row; row i of activation s lands at y[s*yStride + i].</summary>
-    internal static void Group<TD>(byte* group, int rows, int nb, byte* a, nint aStride, int nSeq, float* y, nint yStride)
-        where TD : struct, IByteDot
-        => PackedGroups.Run<Tiles<TD>>(group, rows, nb, a, aStride, nSeq, y, yStride);
-
-    private struct Tiles<TD> : IGroupTile where TD : struct, IByteDot
-    {
-        public static void Tile<TS>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride) where TS : struct, ISeqCount
-            => GemmQ4_0.Tile<TS, TD>(group, a, aStride, nb, y, yStride);
-    }
+    static int IPackedFormat.GroupBlockBytes => GroupBlockBytes;
 
     /// <summary>Packs up to eight rows (missing ones as zeros) into the group layout at <paramref name="dst"/>.</summary>
     public static void PackGroup(byte* w, nint rowBytes, int rows, int nb, byte* dst)
@@ -121,62 +107,66 @@ internal static unsafe class GemmQ4_0
     internal static Vector256<short> Pairs(Vector256<byte> v, byte* x, int k)
         => Avx2.MultiplyAddAdjacent(v, Vector256.Create(Unsafe.ReadUnaligned<int>(x + 4 * k)).AsSByte());
 
+    /// <summary>Activation row <paramref name="t"/>'s block sum scaled into its float accumulator, then the -8 bias term.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Finish(Vector256<int> isum, Vector256<float> dw, Vector256<float> dwBias, byte* act, int nb, int b, Vector256<float> acc)
+    private static Vector256<float> Finish<TD>(Vector256<int> acc, Vector256<float> dw, Vector256<float> dwBias, byte* a, nint aStride, int t,
+        int nb, int b, Vector256<float> c) where TD : struct, IByteDot
     {
-        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(isum), dw * Vector256.Create(Q8Activation.Scales(act, nb)[b]), acc);
-        return Fma.MultiplyAdd(dwBias, Vector256.Create(Q8Activation.ScaledSums(act, nb)[b]), acc);
+        byte* row = a + t * aStride;
+        c = Fma.MultiplyAdd(Avx.ConvertToVector256Single(TD.Widen(acc)), dw * Vector256.Create(Q8Activation.Scales(row, nb)[b]), c);
+        return Fma.MultiplyAdd(dwBias, Vector256.Create(Q8Activation.ScaledSums(row, nb)[b]), c);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<sbyte> Broadcast(byte* x, int k) => Vector256.Create(Unsafe.ReadUnaligned<int>(x + 4 * k)).AsSByte();
-
     /// <summary>
-    /// A packed group of eight rows against TS activation rows; row i of activation t lands at y[t*yStride + i].
-    /// Low and high nibbles sum into separate accumulators, so each activation row has two independent chains.
+    /// A packed group of eight rows against TS activation rows (up to eight); row i of activation t lands at
+    /// y[t*yStride + i]. Each unpacked weight vector serves every activation row of the tile.
     /// </summary>
-    private static void Tile<TS, TD>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride)
+    public static void Tile<TS, TD>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride)
         where TS : struct, ISeqCount where TD : struct, IByteDot
     {
-        byte* a1 = a + aStride, a2 = a1 + aStride, a3 = a2 + aStride;
-        var c0 = Vector256<float>.Zero;
-        var c1 = Vector256<float>.Zero;
-        var c2 = Vector256<float>.Zero;
-        var c3 = Vector256<float>.Zero;
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
         var minusBias = Vector256.Create(-8f);
         var nibble = Vector256.Create((byte)0x0F);
         for (int b = 0; b < nb; b++)
         {
             byte* p = group + (nint)b * GroupBlockBytes;
-            nint xo = (nint)b * Q8Activation.BlockBytes + 2;
-            byte* x0 = a + xo, x1 = a1 + xo, x2 = a2 + xo, x3 = a3 + xo;
-            Vector256<int> l0 = default, l1 = default, l2 = default, l3 = default;
-            Vector256<int> h0 = default, h1 = default, h2 = default, h3 = default;
+            byte* x = a + (nint)b * Q8Activation.BlockBytes + 2;
+            Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default, i4 = default, i5 = default, i6 = default, i7 = default;
             for (int j = 0; j < 4; j++)
             {
+                // Vector j holds dwords j (low nibbles) and j + 4 (high nibbles).
                 var packed = Vector256.LoadAligned(p + 32 * j);
                 var v = packed & nibble;
-                l0 = TD.AddSmall(l0, v, Broadcast(x0, j));
-                if (TS.N > 1) l1 = TD.AddSmall(l1, v, Broadcast(x1, j));
-                if (TS.N > 2) l2 = TD.AddSmall(l2, v, Broadcast(x2, j));
-                if (TS.N > 3) l3 = TD.AddSmall(l3, v, Broadcast(x3, j));
+                i0 = TD.AddSmall(i0, v, PackedGroups.Broadcast(x, aStride, 0, j));
+                if (TS.N > 1) i1 = TD.AddSmall(i1, v, PackedGroups.Broadcast(x, aStride, 1, j));
+                if (TS.N > 2) i2 = TD.AddSmall(i2, v, PackedGroups.Broadcast(x, aStride, 2, j));
+                if (TS.N > 3) i3 = TD.AddSmall(i3, v, PackedGroups.Broadcast(x, aStride, 3, j));
+                if (TS.N > 4) i4 = TD.AddSmall(i4, v, PackedGroups.Broadcast(x, aStride, 4, j));
+                if (TS.N > 5) i5 = TD.AddSmall(i5, v, PackedGroups.Broadcast(x, aStride, 5, j));
+                if (TS.N > 6) i6 = TD.AddSmall(i6, v, PackedGroups.Broadcast(x, aStride, 6, j));
+                if (TS.N > 7) i7 = TD.AddSmall(i7, v, PackedGroups.Broadcast(x, aStride, 7, j));
                 v = Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibble;
-                h0 = TD.AddSmall(h0, v, Broadcast(x0, j + 4));
-                if (TS.N > 1) h1 = TD.AddSmall(h1, v, Broadcast(x1, j + 4));
-                if (TS.N > 2) h2 = TD.AddSmall(h2, v, Broadcast(x2, j + 4));
-                if (TS.N > 3) h3 = TD.AddSmall(h3, v, Broadcast(x3, j + 4));
+                i0 = TD.AddSmall(i0, v, PackedGroups.Broadcast(x, aStride, 0, j + 4));
+                if (TS.N > 1) i1 = TD.AddSmall(i1, v, PackedGroups.Broadcast(x, aStride, 1, j + 4));
+                if (TS.N > 2) i2 = TD.AddSmall(i2, v, PackedGroups.Broadcast(x, aStride, 2, j + 4));
+                if (TS.N > 3) i3 = TD.AddSmall(i3, v, PackedGroups.Broadcast(x, aStride, 3, j + 4));
+                if (TS.N > 4) i4 = TD.AddSmall(i4, v, PackedGroups.Broadcast(x, aStride, 4, j + 4));
+                if (TS.N > 5) i5 = TD.AddSmall(i5, v, PackedGroups.Broadcast(x, aStride, 5, j + 4));
+                if (TS.N > 6) i6 = TD.AddSmall(i6, v, PackedGroups.Broadcast(x, aStride, 6, j + 4));
+                if (TS.N > 7) i7 = TD.AddSmall(i7, v, PackedGroups.Broadcast(x, aStride, 7, j + 4));
             }
             var dw = Vector256.LoadAligned((float*)(p + 128));
             var dwBias = dw * minusBias;
-            c0 = Finish(TD.Total(l0, h0), dw, dwBias, a, nb, b, c0);
-            if (TS.N > 1) c1 = Finish(TD.Total(l1, h1), dw, dwBias, a1, nb, b, c1);
-            if (TS.N > 2) c2 = Finish(TD.Total(l2, h2), dw, dwBias, a2, nb, b, c2);
-            if (TS.N > 3) c3 = Finish(TD.Total(l3, h3), dw, dwBias, a3, nb, b, c3);
+            c0 = Finish<TD>(i0, dw, dwBias, a, aStride, 0, nb, b, c0);
+            if (TS.N > 1) c1 = Finish<TD>(i1, dw, dwBias, a, aStride, 1, nb, b, c1);
+            if (TS.N > 2) c2 = Finish<TD>(i2, dw, dwBias, a, aStride, 2, nb, b, c2);
+            if (TS.N > 3) c3 = Finish<TD>(i3, dw, dwBias, a, aStride, 3, nb, b, c3);
+            if (TS.N > 4) c4 = Finish<TD>(i4, dw, dwBias, a, aStride, 4, nb, b, c4);
+            if (TS.N > 5) c5 = Finish<TD>(i5, dw, dwBias, a, aStride, 5, nb, b, c5);
+            if (TS.N > 6) c6 = Finish<TD>(i6, dw, dwBias, a, aStride, 6, nb, b, c6);
+            if (TS.N > 7) c7 = Finish<TD>(i7, dw, dwBias, a, aStride, 7, nb, b, c7);
         }
-        c0.Store(y);
-        if (TS.N > 1) c1.Store(y + yStride);
-        if (TS.N > 2) c2.Store(y + 2 * yStride);
-        if (TS.N > 3) c3.Store(y + 3 * yStride);
+        PackedGroups.Store<TS>(y, yStride, c0, c1, c2, c3, c4, c5, c6, c7);
     }
 
     public static void ScalarBlock(byte* w, nint rowBytes, int nRows, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)

@@ -10,14 +10,17 @@ namespace Kiln.Engine.Tensors;
 /// </summary>
 internal interface IByteDot
 {
+    /// <summary>Activation rows per register tile: how many rows' accumulators fit in the vector registers.</summary>
+    static abstract int MaxSeq { get; }
+
     /// <summary>
     /// Adds u·x (u unsigned quants below 16, x activation bytes) to an accumulator that
-    /// <see cref="Total"/> turns into 32-bit lane sums; it may hold 16-bit pair sums until then.
+    /// <see cref="Widen"/> turns into 32-bit lane sums; it may hold 16-bit pair sums until then.
     /// </summary>
     static abstract Vector256<int> AddSmall(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> x);
 
-    /// <summary>The 32-bit lane sums of two <see cref="AddSmall"/> accumulators.</summary>
-    static abstract Vector256<int> Total(Vector256<int> acc0, Vector256<int> acc1);
+    /// <summary>The 32-bit lane sums of an <see cref="AddSmall"/> accumulator.</summary>
+    static abstract Vector256<int> Widen(Vector256<int> acc);
 
     /// <summary>The operand <see cref="AddSigned"/> takes for signed quants q, computed once for every activation row.</summary>
     static abstract Vector256<byte> Unsigned(Vector256<sbyte> q);

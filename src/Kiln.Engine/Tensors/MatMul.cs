@@ -199,9 +199,9 @@ public static unsafe class MatMul
         bool simd = Vector(level);
         return weightType switch
         {
-            GgmlType.Q4_0 => level switch { SimdLevel.Avx512 => &GemmQ4_0.Block<VnniByteDot>, SimdLevel.Avx2 => &GemmQ4_0.Block<Avx2ByteDot>, _ => &GemmQ4_0.ScalarBlock },
+            GgmlType.Q4_0 => level switch { SimdLevel.Avx512 => &ByteKernel<GemmQ4_0, VnniByteDot>.Block, SimdLevel.Avx2 => &ByteKernel<GemmQ4_0, Avx2ByteDot>.Block, _ => &GemmQ4_0.ScalarBlock },
             GgmlType.Q5_0 => simd ? &Gemm32Q8.Avx2Block<Q5_0Block> : &Gemm32Q8.ScalarBlock<Q5_0Block>,
-            GgmlType.Q8_0 => level switch { SimdLevel.Avx512 => &GemmQ8_0.Block<VnniByteDot>, SimdLevel.Avx2 => &GemmQ8_0.Block<Avx2ByteDot>, _ => &GemmQ8_0.ScalarBlock },
+            GgmlType.Q8_0 => level switch { SimdLevel.Avx512 => &ByteKernel<GemmQ8_0, VnniByteDot>.Block, SimdLevel.Avx2 => &ByteKernel<GemmQ8_0, Avx2ByteDot>.Block, _ => &GemmQ8_0.ScalarBlock },
             GgmlType.IQ4_NL => simd ? &Gemm32Q8.Avx2Block<Iq4NlBlock> : &Gemm32Q8.ScalarBlock<Iq4NlBlock>,
             GgmlType.F32 => simd ? &DotFloat.Avx2Block<F32Weight> : &DotFloat.ScalarBlock<F32Weight>,
             GgmlType.F16 => simd ? &DotFloat.Avx2Block<F16Weight> : &DotFloat.ScalarBlock<F16Weight>,

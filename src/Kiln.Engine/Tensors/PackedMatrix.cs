@@ -60,9 +60,9 @@ public sealed unsafe class PackedMatrix : IDisposable
         return type switch
         {
             GgmlType.Q4_0 => new PackedMatrix(type, raw, rowBytes, rows, cols, GemmQ4_0.GroupBlockBytes, &GemmQ4_0.PackGroup,
-                vnni ? &GemmQ4_0.Group<VnniByteDot> : &GemmQ4_0.Group<Avx2ByteDot>),
+                vnni ? &ByteKernel<GemmQ4_0, VnniByteDot>.Group : &ByteKernel<GemmQ4_0, Avx2ByteDot>.Group),
             GgmlType.Q8_0 => new PackedMatrix(type, raw, rowBytes, rows, cols, GemmQ8_0.GroupBlockBytes, &GemmQ8_0.PackGroup,
-                vnni ? &GemmQ8_0.Group<VnniByteDot> : &GemmQ8_0.Group<Avx2ByteDot>),
+                vnni ? &ByteKernel<GemmQ8_0, VnniByteDot>.Group : &ByteKernel<GemmQ8_0, Avx2ByteDot>.Group),
             GgmlType.Q4_K => new PackedMatrix(type, raw, rowBytes, rows, cols, GemmQ4_K.GroupBlockBytes, &GemmQ4_K.PackGroup, &GemmQ4_K.Group),
             GgmlType.Q6_K => new PackedMatrix(type, raw, rowBytes, rows, cols, GemmQ6_K.GroupBlockBytes, &GemmQ6_K.PackGroup, &GemmQ6_K.Group),
             _ => null,

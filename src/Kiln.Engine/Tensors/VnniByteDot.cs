@@ -14,12 +14,18 @@ namespace Kiln.Engine.Tensors;
 /// </summary>
 internal struct VnniByteDot : IByteDot
 {
+    /// <summary>
+    /// Thirty-two registers hold eight rows' integer and float accumulators: twice the activation rows per
+    /// unpacked weight vector, and eight independent <c>vpdpbusd</c> chains to cover its latency.
+    /// </summary>
+    public static int MaxSeq => 8;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> AddSmall(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> x)
         => AvxVnni.MultiplyWideningAndAdd(acc, u, x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> Total(Vector256<int> acc0, Vector256<int> acc1) => acc0 + acc1;
+    public static Vector256<int> Widen(Vector256<int> acc) => acc;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Unsigned(Vector256<sbyte> q) => q.AsByte() ^ Vector256.Create((byte)0x80);
