@@ -13,7 +13,8 @@ namespace Kiln.Engine.Models;
 /// </summary>
 internal static unsafe class AttentionMath
 {
-    private static readonly bool Simd = Avx2.IsSupported && Fma.IsSupported;
+    /// <summary>AVX2+FMA loops unless <see cref="Simd.Level"/> asks for scalar ones.</summary>
+    private static bool Vector => Simd.Level > SimdLevel.Scalar;
 
     /// <summary>
     /// scores[t] = scale · q·k_t for t &lt; len, where k_t starts at element t·stride of keys. Rows
@@ -25,7 +26,7 @@ internal static unsafe class AttentionMath
     {
         int t = 0;
         nint rowBytes = stride * T.ElementBytes;
-        if (Simd && d % 8 == 0)
+        if (Vector && d % 8 == 0)
         {
             var vs = Vector128.Create(scale);
             for (; t + 4 <= len; t += 4)
@@ -66,7 +67,7 @@ internal static unsafe class AttentionMath
     {
         nint rowBytes = stride * T.ElementBytes;
         int i = 0;
-        if (Simd)
+        if (Vector)
         {
             // 32 outputs per pass held in four registers: one FMA each per position, no loads or stores of o.
             for (; i + 32 <= d; i += 32)
@@ -126,7 +127,7 @@ internal static unsafe class AttentionMath
     {
         var max = float.NegativeInfinity;
         int t = 0;
-        if (Simd && len >= 8)
+        if (Vector && len >= 8)
         {
             var vmax = Vector256.Load(s);
             for (t = 8; t + 8 <= len; t += 8)
@@ -138,7 +139,7 @@ internal static unsafe class AttentionMath
             if (s[t] > max) max = s[t];
         double sum = 0;
         t = 0;
-        if (Simd)
+        if (Vector)
         {
             var vm = Vector256.Create(max);
             var lo = Vector256<double>.Zero;
@@ -160,7 +161,7 @@ internal static unsafe class AttentionMath
         }
         var inv = (float)(1.0 / sum);
         t = 0;
-        if (Simd)
+        if (Vector)
         {
             var vi = Vector256.Create(inv);
             for (; t + 8 <= len; t += 8)

@@ -16,7 +16,6 @@ internal unsafe struct KvHalf : IFloatWeight
     private const float MaxHalf = 65504f;
     private static readonly float Pow2_112 = BitConverter.UInt32BitsToSingle(0x77800000);
     private static readonly float Pow2_Minus110 = BitConverter.UInt32BitsToSingle(0x08800000);
-    private static readonly bool Simd = Avx2.IsSupported;
 
     public static int ElementBytes => 2;
 
@@ -39,7 +38,7 @@ internal unsafe struct KvHalf : IFloatWeight
         int i = 0;
         fixed (float* s = src)
         {
-            if (Simd)
+            if (Simd.Level > SimdLevel.Scalar)
             {
                 for (; i + 8 <= src.Length; i += 8)
                     Sse2.Store(dst + i, FromSingle8(Vector256.Load(s + i)));

@@ -18,7 +18,7 @@ internal static unsafe class ActivationQuant
     public static void Q8(float* x, byte* dst, int nb, bool withSum)
     {
         int blockBytes = withSum ? 36 : Q8Activation.BlockBytes;
-        bool simd = Avx2.IsSupported;
+        bool simd = Simd.Level > SimdLevel.Scalar;
         for (int i = 0; i < nb; i++, x += 32)
         {
             byte* block = dst + (nint)i * blockBytes;

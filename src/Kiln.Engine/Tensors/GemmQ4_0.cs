@@ -8,8 +8,9 @@ namespace Kiln.Engine.Tensors;
 /// Block kernel for Q4_0 weights against <see cref="Q8Activation"/> rows. Eight weight rows at a time are
 /// decoded to unsigned quants u = q + 8 and interleaved four bytes per row (a dword transpose), so one
 /// multiply-add of a broadcast activation dword feeds all eight rows and every 32-bit lane is one row's
-/// dot. The small unsigned quants let eight such products add up in 16 bits before widening (at most
-/// 8·2·15·128 &lt; 2^15), so each block costs one widening per eight rows.
+/// dot. The integer steps come from an <see cref="IByteDot"/> per instruction set: with AVX2 the small
+/// unsigned quants let eight such products add up in 16 bits before widening, so each block costs one
+/// widening per eight rows; with AVX-VNNI each step lands in 32 bits at once.
 /// A group of eight rows is stored as <see cref="GroupBlockBytes"/> per block: four 32-byte vectors whose
 /// low and high nibbles are the interleaved dwords j and j + 4, then the eight rows' scales as floats.
 /// Models keep their Q4_0 matrices in this layout (<see cref="PackedMatrix"/>), one sequential stream
@@ -17,25 +18,14 @@ namespace Kiln.Engine.Tensors;
 /// Numerics, per dot: one float accumulator; for each block in order, acc = fma(Σu·a, dw·da, acc), then
 /// acc = fma(-8·dw, da·Σa, acc), the integer sum exact. The scalar kernel mirrors this bit for bit.
 /// </summary>
-internal static unsafe class GemmQ4_0
+internal unsafe struct GemmQ4_0 : IPackedFormat
 {
     private const int BlockBytes = 18;
 
     /// <summary>Bytes of one block of a group of eight rows: 128 of interleaved nibbles, 32 of scales.</summary>
     public const int GroupBlockBytes = 160;
 
-    public static void Avx2Block(byte* w, nint rowBytes, int nRows, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)
-        => PackedGroups.RunRaw(w, rowBytes, nRows, a, aStride, nSeq, n / 32, y, yStride, GroupBlockBytes, &PackGroup, &Group);
-
-    /// <summary>One packed group (its first <paramref name="rows"/> real) against every activation row; row i of activation s lands at y[s*yStride + i].</summary>
-    internal static void Group(byte* group, int rows, int nb, byte* a, nint aStride, int nSeq, float* y, nint yStride)
-        => PackedGroups.Run<Tiles>(group, rows, nb, a, aStride, nSeq, y, yStride);
-
-    private struct Tiles : IGroupTile
-    {
-        public static void Tile<TS>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride) where TS : struct, ISeqCount
-            => GemmQ4_0.Tile<TS>(group, a, aStride, nb, y, yStride);
-    }
+    static int IPackedFormat.GroupBlockBytes => GroupBlockBytes;
 
     /// <summary>Packs up to eight rows (missing ones as zeros) into the group layout at <paramref name="dst"/>.</summary>
     public static void PackGroup(byte* w, nint rowBytes, int rows, int nb, byte* dst)
@@ -117,56 +107,66 @@ internal static unsafe class GemmQ4_0
     internal static Vector256<short> Pairs(Vector256<byte> v, byte* x, int k)
         => Avx2.MultiplyAddAdjacent(v, Vector256.Create(Unsafe.ReadUnaligned<int>(x + 4 * k)).AsSByte());
 
+    /// <summary>Activation row <paramref name="t"/>'s block sum scaled into its float accumulator, then the -8 bias term.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Finish(Vector256<short> p, Vector256<float> dw, Vector256<float> dwBias, byte* act, int nb, int b, Vector256<float> acc)
+    private static Vector256<float> Finish<TD>(Vector256<int> acc, Vector256<float> dw, Vector256<float> dwBias, byte* a, nint aStride, int t,
+        int nb, int b, Vector256<float> c) where TD : struct, IByteDot
     {
-        var isum = Avx2.MultiplyAddAdjacent(p, Vector256<short>.One);
-        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(isum), dw * Vector256.Create(Q8Activation.Scales(act, nb)[b]), acc);
-        return Fma.MultiplyAdd(dwBias, Vector256.Create(Q8Activation.ScaledSums(act, nb)[b]), acc);
+        byte* row = a + t * aStride;
+        c = Fma.MultiplyAdd(Avx.ConvertToVector256Single(TD.Widen(acc)), dw * Vector256.Create(Q8Activation.Scales(row, nb)[b]), c);
+        return Fma.MultiplyAdd(dwBias, Vector256.Create(Q8Activation.ScaledSums(row, nb)[b]), c);
     }
 
-    /// <summary>A packed group of eight rows against TS activation rows; row i of activation t lands at y[t*yStride + i].</summary>
-    private static void Tile<TS>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride)
-        where TS : struct, ISeqCount
+    /// <summary>
+    /// A packed group of eight rows against TS activation rows (up to eight); row i of activation t lands at
+    /// y[t*yStride + i]. Each unpacked weight vector serves every activation row of the tile.
+    /// </summary>
+    public static void Tile<TS, TD>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride)
+        where TS : struct, ISeqCount where TD : struct, IByteDot
     {
-        byte* a1 = a + aStride, a2 = a1 + aStride, a3 = a2 + aStride;
-        var c0 = Vector256<float>.Zero;
-        var c1 = Vector256<float>.Zero;
-        var c2 = Vector256<float>.Zero;
-        var c3 = Vector256<float>.Zero;
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
         var minusBias = Vector256.Create(-8f);
         var nibble = Vector256.Create((byte)0x0F);
         for (int b = 0; b < nb; b++)
         {
             byte* p = group + (nint)b * GroupBlockBytes;
-            nint xo = (nint)b * Q8Activation.BlockBytes + 2;
-            byte* x0 = a + xo, x1 = a1 + xo, x2 = a2 + xo, x3 = a3 + xo;
-            Vector256<short> p0 = default, p1 = default, p2 = default, p3 = default;
+            byte* x = a + (nint)b * Q8Activation.BlockBytes + 2;
+            Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default, i4 = default, i5 = default, i6 = default, i7 = default;
             for (int j = 0; j < 4; j++)
             {
+                // Vector j holds dwords j (low nibbles) and j + 4 (high nibbles).
                 var packed = Vector256.LoadAligned(p + 32 * j);
                 var v = packed & nibble;
-                p0 += Pairs(v, x0, j);
-                if (TS.N > 1) p1 += Pairs(v, x1, j);
-                if (TS.N > 2) p2 += Pairs(v, x2, j);
-                if (TS.N > 3) p3 += Pairs(v, x3, j);
+                i0 = TD.AddSmall(i0, v, PackedGroups.Broadcast(x, aStride, 0, j));
+                if (TS.N > 1) i1 = TD.AddSmall(i1, v, PackedGroups.Broadcast(x, aStride, 1, j));
+                if (TS.N > 2) i2 = TD.AddSmall(i2, v, PackedGroups.Broadcast(x, aStride, 2, j));
+                if (TS.N > 3) i3 = TD.AddSmall(i3, v, PackedGroups.Broadcast(x, aStride, 3, j));
+                if (TS.N > 4) i4 = TD.AddSmall(i4, v, PackedGroups.Broadcast(x, aStride, 4, j));
+                if (TS.N > 5) i5 = TD.AddSmall(i5, v, PackedGroups.Broadcast(x, aStride, 5, j));
+                if (TS.N > 6) i6 = TD.AddSmall(i6, v, PackedGroups.Broadcast(x, aStride, 6, j));
+                if (TS.N > 7) i7 = TD.AddSmall(i7, v, PackedGroups.Broadcast(x, aStride, 7, j));
                 v = Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibble;
-                p0 += Pairs(v, x0, j + 4);
-                if (TS.N > 1) p1 += Pairs(v, x1, j + 4);
-                if (TS.N > 2) p2 += Pairs(v, x2, j + 4);
-                if (TS.N > 3) p3 += Pairs(v, x3, j + 4);
+                i0 = TD.AddSmall(i0, v, PackedGroups.Broadcast(x, aStride, 0, j + 4));
+                if (TS.N > 1) i1 = TD.AddSmall(i1, v, PackedGroups.Broadcast(x, aStride, 1, j + 4));
+                if (TS.N > 2) i2 = TD.AddSmall(i2, v, PackedGroups.Broadcast(x, aStride, 2, j + 4));
+                if (TS.N > 3) i3 = TD.AddSmall(i3, v, PackedGroups.Broadcast(x, aStride, 3, j + 4));
+                if (TS.N > 4) i4 = TD.AddSmall(i4, v, PackedGroups.Broadcast(x, aStride, 4, j + 4));
+                if (TS.N > 5) i5 = TD.AddSmall(i5, v, PackedGroups.Broadcast(x, aStride, 5, j + 4));
+                if (TS.N > 6) i6 = TD.AddSmall(i6, v, PackedGroups.Broadcast(x, aStride, 6, j + 4));
+                if (TS.N > 7) i7 = TD.AddSmall(i7, v, PackedGroups.Broadcast(x, aStride, 7, j + 4));
             }
             var dw = Vector256.LoadAligned((float*)(p + 128));
             var dwBias = dw * minusBias;
-            c0 = Finish(p0, dw, dwBias, a, nb, b, c0);
-            if (TS.N > 1) c1 = Finish(p1, dw, dwBias, a1, nb, b, c1);
-            if (TS.N > 2) c2 = Finish(p2, dw, dwBias, a2, nb, b, c2);
-            if (TS.N > 3) c3 = Finish(p3, dw, dwBias, a3, nb, b, c3);
+            c0 = Finish<TD>(i0, dw, dwBias, a, aStride, 0, nb, b, c0);
+            if (TS.N > 1) c1 = Finish<TD>(i1, dw, dwBias, a, aStride, 1, nb, b, c1);
+            if (TS.N > 2) c2 = Finish<TD>(i2, dw, dwBias, a, aStride, 2, nb, b, c2);
+            if (TS.N > 3) c3 = Finish<TD>(i3, dw, dwBias, a, aStride, 3, nb, b, c3);
+            if (TS.N > 4) c4 = Finish<TD>(i4, dw, dwBias, a, aStride, 4, nb, b, c4);
+            if (TS.N > 5) c5 = Finish<TD>(i5, dw, dwBias, a, aStride, 5, nb, b, c5);
+            if (TS.N > 6) c6 = Finish<TD>(i6, dw, dwBias, a, aStride, 6, nb, b, c6);
+            if (TS.N > 7) c7 = Finish<TD>(i7, dw, dwBias, a, aStride, 7, nb, b, c7);
         }
-        c0.Store(y);
-        if (TS.N > 1) c1.Store(y + yStride);
-        if (TS.N > 2) c2.Store(y + 2 * yStride);
-        if (TS.N > 3) c3.Store(y + 3 * yStride);
+        PackedGroups.Store<TS>(y, yStride, c0, c1, c2, c3, c4, c5, c6, c7);
     }
 
     public static void ScalarBlock(byte* w, nint rowBytes, int nRows, byte* a, nint aStride, int nSeq, int n, float* y, nint yStride)

@@ -1,17 +1,15 @@
-using System.Runtime.Intrinsics.X86;
-
 namespace Kiln.Engine.Tensors;
 
 /// <summary>
 /// Weight-row × activation-row dot products, the matmul hot path. Activations are first quantized into
 /// the weight type's vec_dot format (<see cref="ActivationType"/>), once per row, then dotted against
 /// every weight row with integer kernels (AVX2 when available, a scalar path otherwise; both give
-/// identical bits).
+/// identical bits). <see cref="Simd.Level"/> picks the kernels.
 /// </summary>
 public static unsafe class MatMul
 {
-    /// <summary>True when the AVX2+FMA kernels run; chosen once per process.</summary>
-    public static readonly bool IsAccelerated = Avx2.IsSupported && Fma.IsSupported;
+    /// <summary>True when vector kernels run (<see cref="Simd.Level"/> is above scalar).</summary>
+    public static bool IsAccelerated => Simd.Level > SimdLevel.Scalar;
 
     private const int SeqTile = 4;
 
@@ -76,12 +74,12 @@ public static unsafe class MatMul
 
     /// <summary>Dot of one weight row (<paramref name="n"/> elements of block bytes) with one activation row.</summary>
     public static float DotRow(GgmlType weightType, ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n)
-        => DotRow(weightType, weightRow, activation, n, IsAccelerated);
+        => DotRow(weightType, weightRow, activation, n, Simd.Level);
 
-    internal static float DotRow(GgmlType weightType, ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n, bool simd)
+    internal static float DotRow(GgmlType weightType, ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n, SimdLevel level)
     {
-        var block = BlockKernel(weightType, simd);
-        var kernel = block == null ? Kernel(weightType, simd) : null;
+        var block = BlockKernel(weightType, level);
+        var kernel = block == null ? Kernel(weightType, level) : null;
         CheckRow(weightType, weightRow.Length, n);
         int actBytes = ActivationRowBytes(weightType, n);
         if (activation.Length < actBytes)
@@ -105,10 +103,10 @@ public static unsafe class MatMul
     /// </summary>
     public static void Rows(GgmlType weightType, ReadOnlySpan<byte> weights, long rowBytes, int n,
         ReadOnlySpan<byte> activations, int nSeq, Span<float> y, int yStride, int rowStart, int rowEnd)
-        => Rows(weightType, weights, rowBytes, n, activations, nSeq, y, yStride, rowStart, rowEnd, IsAccelerated);
+        => Rows(weightType, weights, rowBytes, n, activations, nSeq, y, yStride, rowStart, rowEnd, Simd.Level);
 
     internal static void Rows(GgmlType weightType, ReadOnlySpan<byte> weights, long rowBytes, int n,
-        ReadOnlySpan<byte> activations, int nSeq, Span<float> y, int yStride, int rowStart, int rowEnd, bool simd)
+        ReadOnlySpan<byte> activations, int nSeq, Span<float> y, int yStride, int rowStart, int rowEnd, SimdLevel level)
     {
         if (rowEnd <= rowStart || nSeq <= 0)
             return;
@@ -120,7 +118,7 @@ public static unsafe class MatMul
         fixed (byte* w = weights)
         fixed (byte* a = activations)
         fixed (float* py = y)
-            Rows(weightType, w, rowBytes, n, a, activations.Length, nSeq, py, yStride, rowStart, rowEnd, simd);
+            Rows(weightType, w, rowBytes, n, a, activations.Length, nSeq, py, yStride, rowStart, rowEnd, level);
     }
 
     /// <summary>
@@ -131,14 +129,14 @@ public static unsafe class MatMul
         ReadOnlySpan<byte> activations, int nSeq, float* y, int yStride, int rowStart, int rowEnd)
     {
         fixed (byte* a = activations)
-            Rows(weightType, weights, rowBytes, n, a, activations.Length, nSeq, y, yStride, rowStart, rowEnd, IsAccelerated);
+            Rows(weightType, weights, rowBytes, n, a, activations.Length, nSeq, y, yStride, rowStart, rowEnd, Simd.Level);
     }
 
     private static void Rows(GgmlType weightType, byte* w, long rowBytes, int n, byte* a, int actLength, int nSeq,
-        float* y, int yStride, int rowStart, int rowEnd, bool simd)
+        float* y, int yStride, int rowStart, int rowEnd, SimdLevel level)
     {
-        var block = BlockKernel(weightType, simd);
-        var kernel = block == null ? Kernel(weightType, simd) : null;
+        var block = BlockKernel(weightType, level);
+        var kernel = block == null ? Kernel(weightType, level) : null;
         CheckRow(weightType, rowBytes, n);
         int actBytes = ActivationRowBytes(weightType, n);
         if ((long)nSeq * actBytes > actLength)
@@ -196,15 +194,14 @@ public static unsafe class MatMul
     /// below nSeq (any counts), tiling both in registers; the bits of each dot must not depend on the counts.
     /// Arguments: (w, rowBytes, nRows, a, aStride, nSeq, n, y, yStride).
     /// </summary>
-    internal static delegate*<byte*, nint, int, byte*, nint, int, int, float*, nint, void> BlockKernel(GgmlType weightType, bool simd)
+    internal static delegate*<byte*, nint, int, byte*, nint, int, int, float*, nint, void> BlockKernel(GgmlType weightType, SimdLevel level)
     {
-        if (simd && !IsAccelerated)
-            throw new PlatformNotSupportedException("AVX2 and FMA are not available");
+        bool simd = Vector(level);
         return weightType switch
         {
-            GgmlType.Q4_0 => simd ? &GemmQ4_0.Avx2Block : &GemmQ4_0.ScalarBlock,
+            GgmlType.Q4_0 => level switch { SimdLevel.Avx512 => &ByteKernel<GemmQ4_0, VnniByteDot>.Block, SimdLevel.Avx2 => &ByteKernel<GemmQ4_0, Avx2ByteDot>.Block, _ => &GemmQ4_0.ScalarBlock },
             GgmlType.Q5_0 => simd ? &Gemm32Q8.Avx2Block<Q5_0Block> : &Gemm32Q8.ScalarBlock<Q5_0Block>,
-            GgmlType.Q8_0 => simd ? &GemmQ8_0.Avx2Block : &GemmQ8_0.ScalarBlock,
+            GgmlType.Q8_0 => level switch { SimdLevel.Avx512 => &ByteKernel<GemmQ8_0, VnniByteDot>.Block, SimdLevel.Avx2 => &ByteKernel<GemmQ8_0, Avx2ByteDot>.Block, _ => &GemmQ8_0.ScalarBlock },
             GgmlType.IQ4_NL => simd ? &Gemm32Q8.Avx2Block<Iq4NlBlock> : &Gemm32Q8.ScalarBlock<Iq4NlBlock>,
             GgmlType.F32 => simd ? &DotFloat.Avx2Block<F32Weight> : &DotFloat.ScalarBlock<F32Weight>,
             GgmlType.F16 => simd ? &DotFloat.Avx2Block<F16Weight> : &DotFloat.ScalarBlock<F16Weight>,
@@ -214,10 +211,9 @@ public static unsafe class MatMul
     }
 
     /// <summary>The row kernel of a type without a block kernel: y[s*yStride] = dot(w, a + s*aStride) for s below nSeq (at most 4).</summary>
-    internal static delegate*<byte*, byte*, nint, int, int, float*, nint, void> Kernel(GgmlType weightType, bool simd)
+    internal static delegate*<byte*, byte*, nint, int, int, float*, nint, void> Kernel(GgmlType weightType, SimdLevel level)
     {
-        if (simd && !IsAccelerated)
-            throw new PlatformNotSupportedException("AVX2 and FMA are not available");
+        bool simd = Vector(level);
         return weightType switch
         {
             GgmlType.Q4_1 => simd ? &Dot32.Avx2Kernel<Q4_1Block> : &Dot32.ScalarKernel<Q4_1Block>,
@@ -227,5 +223,16 @@ public static unsafe class MatMul
             GgmlType.Q6_K => simd ? &DotK.Q6KAvx2 : &DotK.Q6KScalar,
             _ => throw new NotSupportedException($"no dot kernel for weight type {weightType}"),
         };
+    }
+
+    /// <summary>
+    /// True when <paramref name="level"/> runs vector kernels (the AVX2 ones, for the types without kernels
+    /// of their own at higher levels); refuses a level this CPU cannot run.
+    /// </summary>
+    private static bool Vector(SimdLevel level)
+    {
+        if (!Simd.IsSupported(level))
+            throw new PlatformNotSupportedException($"{level} kernels cannot run here: this CPU supports up to {Simd.Supported}");
+        return level > SimdLevel.Scalar;
     }
 }

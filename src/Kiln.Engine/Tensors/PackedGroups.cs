@@ -6,6 +6,9 @@ namespace Kiln.Engine.Tensors;
 /// <summary>A packed kernel's register tile: one group of eight interleaved rows against TS activation rows.</summary>
 internal unsafe interface IGroupTile
 {
+    /// <summary>The most activation rows one tile takes (at most eight): as many as the registers hold accumulators for.</summary>
+    static virtual int MaxSeq => 4;
+
     /// <summary>Row i of activation t lands at y[t*yStride + i], for all eight rows of the group.</summary>
     static abstract void Tile<TS>(byte* group, byte* a, nint aStride, int nb, float* y, nint yStride) where TS : struct, ISeqCount;
 }
@@ -58,14 +61,14 @@ internal static unsafe class PackedGroups
     private static int Half(byte* w, nint rowBytes, int i, int rows, nint offset)
         => i < rows ? Unsafe.ReadUnaligned<ushort>(w + i * rowBytes + offset) : 0;
 
-    /// <summary>The group (its first <paramref name="rows"/> real) against nSeq activation rows, four at a time.</summary>
+    /// <summary>The group (its first <paramref name="rows"/> real) against nSeq activation rows, up to the tile's <see cref="IGroupTile.MaxSeq"/> at a time.</summary>
     public static void Run<TK>(byte* group, int rows, int nb, byte* a, nint aStride, int nSeq, float* y, nint yStride)
         where TK : struct, IGroupTile
     {
-        float* outRows = stackalloc float[8 * 4];
-        for (int s = 0; s < nSeq; s += 4)
+        float* outRows = stackalloc float[8 * 8];
+        for (int s = 0; s < nSeq; s += TK.MaxSeq)
         {
-            int ns = Math.Min(4, nSeq - s);
+            int ns = Math.Min(TK.MaxSeq, nSeq - s);
             byte* at = a + s * aStride;
             bool whole = rows == 8;
             // A short last group computes into a buffer and keeps only its real rows.
@@ -76,13 +79,37 @@ internal static unsafe class PackedGroups
                 case 1: TK.Tile<Seq1>(group, at, aStride, nb, dst, stride); break;
                 case 2: TK.Tile<Seq2>(group, at, aStride, nb, dst, stride); break;
                 case 3: TK.Tile<Seq3>(group, at, aStride, nb, dst, stride); break;
-                default: TK.Tile<Seq4>(group, at, aStride, nb, dst, stride); break;
+                case 4: TK.Tile<Seq4>(group, at, aStride, nb, dst, stride); break;
+                case 5: TK.Tile<Seq5>(group, at, aStride, nb, dst, stride); break;
+                case 6: TK.Tile<Seq6>(group, at, aStride, nb, dst, stride); break;
+                case 7: TK.Tile<Seq7>(group, at, aStride, nb, dst, stride); break;
+                default: TK.Tile<Seq8>(group, at, aStride, nb, dst, stride); break;
             }
             if (whole) continue;
             for (int t = 0; t < ns; t++)
                 for (int r = 0; r < rows; r++)
                     y[(s + t) * yStride + r] = outRows[t * 8 + r];
         }
+    }
+
+    /// <summary>Activation dword <paramref name="k"/> of row <paramref name="t"/>'s block at <paramref name="x"/>, in every lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<sbyte> Broadcast(byte* x, nint aStride, int t, int k)
+        => Vector256.Create(Unsafe.ReadUnaligned<int>(x + t * aStride + 4 * k)).AsSByte();
+
+    /// <summary>Stores a tile's TS accumulators, row t's eight lanes at y + t*yStride.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store<TS>(float* y, nint yStride, Vector256<float> c0, Vector256<float> c1, Vector256<float> c2, Vector256<float> c3,
+        Vector256<float> c4, Vector256<float> c5, Vector256<float> c6, Vector256<float> c7) where TS : struct, ISeqCount
+    {
+        c0.Store(y);
+        if (TS.N > 1) c1.Store(y + yStride);
+        if (TS.N > 2) c2.Store(y + 2 * yStride);
+        if (TS.N > 3) c3.Store(y + 3 * yStride);
+        if (TS.N > 4) c4.Store(y + 4 * yStride);
+        if (TS.N > 5) c5.Store(y + 5 * yStride);
+        if (TS.N > 6) c6.Store(y + 6 * yStride);
+        if (TS.N > 7) c7.Store(y + 7 * yStride);
     }
 
     /// <summary>
@@ -105,9 +132,6 @@ internal static unsafe class PackedGroups
             if (TS.N > 2) c2 = TK.Accumulate(p, ah + 2 * aStride, c2);
             if (TS.N > 3) c3 = TK.Accumulate(p, ah + 3 * aStride, c3);
         }
-        c0.Store(y);
-        if (TS.N > 1) c1.Store(y + yStride);
-        if (TS.N > 2) c2.Store(y + 2 * yStride);
-        if (TS.N > 3) c3.Store(y + 3 * yStride);
+        Store<TS>(y, yStride, c0, c1, c2, c3, default, default, default, default);
     }
 }

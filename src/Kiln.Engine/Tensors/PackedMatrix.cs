@@ -48,12 +48,21 @@ public sealed unsafe class PackedMatrix : IDisposable
 
     /// <summary>The packed form of a matrix of <paramref name="type"/>, or null when its kernels read raw rows.</summary>
     public static PackedMatrix? TryCreate(GgmlType type, byte* raw, long rowBytes, int rows, int cols)
+        => TryCreate(type, raw, rowBytes, rows, cols, Simd.Level);
+
+    /// <summary>As <see cref="TryCreate(GgmlType, byte*, long, int, int)"/> with the kernels of <paramref name="level"/>, chosen once here.</summary>
+    internal static PackedMatrix? TryCreate(GgmlType type, byte* raw, long rowBytes, int rows, int cols, SimdLevel level)
     {
-        if (!MatMul.IsAccelerated) return null;
+        if (level == SimdLevel.Scalar) return null;
+        if (!Simd.IsSupported(level))
+            throw new PlatformNotSupportedException($"{level} kernels cannot run here: this CPU supports up to {Simd.Supported}");
+        bool vnni = level == SimdLevel.Avx512;
         return type switch
         {
-            GgmlType.Q4_0 => new PackedMatrix(type, raw, rowBytes, rows, cols, GemmQ4_0.GroupBlockBytes, &GemmQ4_0.PackGroup, &GemmQ4_0.Group),
-            GgmlType.Q8_0 => new PackedMatrix(type, raw, rowBytes, rows, cols, GemmQ8_0.GroupBlockBytes, &GemmQ8_0.PackGroup, &GemmQ8_0.Group),
+            GgmlType.Q4_0 => new PackedMatrix(type, raw, rowBytes, rows, cols, GemmQ4_0.GroupBlockBytes, &GemmQ4_0.PackGroup,
+                vnni ? &ByteKernel<GemmQ4_0, VnniByteDot>.Group : &ByteKernel<GemmQ4_0, Avx2ByteDot>.Group),
+            GgmlType.Q8_0 => new PackedMatrix(type, raw, rowBytes, rows, cols, GemmQ8_0.GroupBlockBytes, &GemmQ8_0.PackGroup,
+                vnni ? &ByteKernel<GemmQ8_0, VnniByteDot>.Group : &ByteKernel<GemmQ8_0, Avx2ByteDot>.Group),
             GgmlType.Q4_K => new PackedMatrix(type, raw, rowBytes, rows, cols, GemmQ4_K.GroupBlockBytes, &GemmQ4_K.PackGroup, &GemmQ4_K.Group),
             GgmlType.Q6_K => new PackedMatrix(type, raw, rowBytes, rows, cols, GemmQ6_K.GroupBlockBytes, &GemmQ6_K.PackGroup, &GemmQ6_K.Group),
             _ => null,

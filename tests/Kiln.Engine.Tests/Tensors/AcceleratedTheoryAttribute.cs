@@ -7,7 +7,7 @@ public sealed class AcceleratedTheoryAttribute : TheoryAttribute
 {
     public AcceleratedTheoryAttribute()
     {
-        if (!MatMul.IsAccelerated)
+        if (!Simd.IsSupported(SimdLevel.Avx2))
             Skip = "AVX2/FMA not available";
     }
 }

@@ -45,7 +45,9 @@ public class MatMulTests
             {
                 var w = TestData.Blocks(rng, type, n);
                 var a = TestData.Activation(rng, type, n);
-                AssertSameBits(MatMul.DotRow(type, w, a, n, simd: false), MatMul.DotRow(type, w, a, n, simd: true), $"{type} n={n}");
+                float scalar = MatMul.DotRow(type, w, a, n, SimdLevel.Scalar);
+                foreach (var level in SimdLevels.Vector)
+                    AssertSameBits(scalar, MatMul.DotRow(type, w, a, n, level), $"{type} {level} n={n}");
             }
         }
     }
@@ -107,9 +109,8 @@ public class MatMulTests
             }
         }
         Assert.True(Math.Abs(exact) < 1 << 22, "test data keeps partial sums exact in float");
-        Assert.Equal((float)exact, MatMul.DotRow(type, w, a, n, simd: false));
-        if (MatMul.IsAccelerated)
-            Assert.Equal((float)exact, MatMul.DotRow(type, w, a, n, simd: true));
+        foreach (var level in SimdLevels.All)
+            Assert.Equal((float)exact, MatMul.DotRow(type, w, a, n, level));
     }
 
     [Theory]
@@ -130,7 +131,7 @@ public class MatMulTests
         for (int r = 0; r < rows; r++)
             TestData.Blocks(rng, type, n).CopyTo(w, r * rowBytes);
         int actBytes = MatMul.ActivationRowBytes(type, n);
-        foreach (bool simd in MatMul.IsAccelerated ? new[] { false, true } : [false])
+        foreach (var level in SimdLevels.All)
         {
             foreach (int nSeq in new[] { 1, 2, 3, 4, 5, 9 })
             {
@@ -141,14 +142,14 @@ public class MatMulTests
                 var y = new float[nSeq * yStride];
                 y.AsSpan().Fill(float.NaN);
                 MatMul.Rows(type, w, rowBytes, n, act, nSeq, y, yStride, 1, rows);
-                MatMul.Rows(type, w, rowBytes, n, act, nSeq, y, yStride, 1, rows, simd);
+                MatMul.Rows(type, w, rowBytes, n, act, nSeq, y, yStride, 1, rows, level);
                 for (int s = 0; s < nSeq; s++)
                 {
                     Assert.True(float.IsNaN(y[s * yStride]), "row before rowStart untouched");
                     for (int r = 1; r < rows; r++)
                     {
-                        float expected = MatMul.DotRow(type, w.AsSpan((int)(r * rowBytes), (int)rowBytes), act.AsSpan(s * actBytes, actBytes), n, simd);
-                        AssertSameBits(expected, y[s * yStride + r], $"{type} simd={simd} nSeq={nSeq} s={s} r={r}");
+                        float expected = MatMul.DotRow(type, w.AsSpan((int)(r * rowBytes), (int)rowBytes), act.AsSpan(s * actBytes, actBytes), n, level);
+                        AssertSameBits(expected, y[s * yStride + r], $"{type} {level} nSeq={nSeq} s={s} r={r}");
                     }
                 }
             }
@@ -181,21 +182,21 @@ public class MatMulTests
             var expected = new float[maxSeq, rows];
             for (int s = 0; s < maxSeq; s++)
                 for (int r = 0; r < rows; r++)
-                    expected[s, r] = MatMul.DotRow(type, w.AsSpan((int)(r * rowBytes), (int)rowBytes), act.AsSpan(s * actBytes, actBytes), n, simd: false);
-            foreach (bool simd in MatMul.IsAccelerated ? new[] { false, true } : [false])
+                    expected[s, r] = MatMul.DotRow(type, w.AsSpan((int)(r * rowBytes), (int)rowBytes), act.AsSpan(s * actBytes, actBytes), n, SimdLevel.Scalar);
+            foreach (var level in SimdLevels.All)
                 for (int nSeq = 1; nSeq <= maxSeq; nSeq++)
                     for (int rowEnd = 1; rowEnd <= rows; rowEnd++)
                     {
                         var y = new float[nSeq * rows];
                         y.AsSpan().Fill(float.NaN);
-                        MatMul.Rows(type, w, rowBytes, n, act.AsSpan(0, nSeq * actBytes), nSeq, y, rows, rowEnd / 3, rowEnd, simd);
+                        MatMul.Rows(type, w, rowBytes, n, act.AsSpan(0, nSeq * actBytes), nSeq, y, rows, rowEnd / 3, rowEnd, level);
                         for (int s = 0; s < nSeq; s++)
                             for (int r = 0; r < rows; r++)
                             {
                                 if (r < rowEnd / 3 || r >= rowEnd)
                                     Assert.True(float.IsNaN(y[s * rows + r]), "rows outside the range untouched");
                                 else
-                                    AssertSameBits(expected[s, r], y[s * rows + r], $"{type} n={n} simd={simd} nSeq={nSeq} rows {rowEnd / 3}..{rowEnd} s={s} r={r}");
+                                    AssertSameBits(expected[s, r], y[s * rows + r], $"{type} n={n} {level} nSeq={nSeq} rows {rowEnd / 3}..{rowEnd} s={s} r={r}");
                             }
                     }
         }

@@ -26,37 +26,44 @@ public class PackedMatrixTests
         for (int r = 0; r < rows; r++)
             TestData.Blocks(rng, type, n).CopyTo(w, r * rowBytes);
         int actBytes = MatMul.ActivationRowBytes(type, n);
-        PackedMatrix packed;
-        fixed (byte* pw = w)
-            packed = PackedMatrix.TryCreate(type, pw, rowBytes, rows, n)!;
-        using (packed)
+        foreach (var level in SimdLevels.Vector)
         {
-            foreach (int nSeq in new[] { 1, 2, 3, 4, 5, 8, 9 })
+            PackedMatrix packed;
+            fixed (byte* pw = w)
+                packed = PackedMatrix.TryCreate(type, pw, rowBytes, rows, n, level)!;
+            using (packed)
+                AssertMatchesRawRows(packed, w, rowBytes, actBytes, rng, $"{type} {level} rows={rows} n={n}");
+        }
+    }
+
+    private static unsafe void AssertMatchesRawRows(PackedMatrix packed, byte[] w, long rowBytes, int actBytes, Random rng, string what)
+    {
+        var (type, rows, n) = (packed.Type, packed.Rows, packed.Cols);
+        foreach (int nSeq in new[] { 1, 2, 3, 4, 5, 8, 9 })
+        {
+            var act = new byte[nSeq * actBytes];
+            for (int s = 0; s < nSeq; s++)
+                TestData.Activation(rng, type, n).CopyTo(act, s * actBytes);
+            int yStride = rows + 2;
+            var expected = new float[nSeq * yStride];
+            MatMul.Rows(type, w, rowBytes, n, act, nSeq, expected, yStride, 0, rows, SimdLevel.Scalar);
+            foreach (int start in new[] { 0, 8 })
             {
-                var act = new byte[nSeq * actBytes];
+                if (start >= rows) continue;
+                var y = new float[nSeq * yStride];
+                y.AsSpan().Fill(float.NaN);
+                fixed (float* py = y)
+                    packed.Multiply(act, nSeq, py, yStride, start, rows);
                 for (int s = 0; s < nSeq; s++)
-                    TestData.Activation(rng, type, n).CopyTo(act, s * actBytes);
-                int yStride = rows + 2;
-                var expected = new float[nSeq * yStride];
-                MatMul.Rows(type, w, rowBytes, n, act, nSeq, expected, yStride, 0, rows, simd: false);
-                foreach (int start in new[] { 0, 8 })
                 {
-                    if (start >= rows) continue;
-                    var y = new float[nSeq * yStride];
-                    y.AsSpan().Fill(float.NaN);
-                    fixed (float* py = y)
-                        packed.Multiply(act, nSeq, py, yStride, start, rows);
-                    for (int s = 0; s < nSeq; s++)
+                    for (int r = 0; r < yStride; r++)
                     {
-                        for (int r = 0; r < yStride; r++)
-                        {
-                            float got = y[s * yStride + r];
-                            if (r < start || r >= rows)
-                                Assert.True(float.IsNaN(got), $"row {r} outside [{start}, {rows}) was written");
-                            else
-                                Assert.True(BitConverter.SingleToInt32Bits(expected[s * yStride + r]) == BitConverter.SingleToInt32Bits(got),
-                                    $"{type} rows={rows} n={n} nSeq={nSeq} s={s} r={r}: {expected[s * yStride + r]:R} vs {got:R}");
-                        }
+                        float got = y[s * yStride + r];
+                        if (r < start || r >= rows)
+                            Assert.True(float.IsNaN(got), $"row {r} outside [{start}, {rows}) was written");
+                        else
+                            Assert.True(BitConverter.SingleToInt32Bits(expected[s * yStride + r]) == BitConverter.SingleToInt32Bits(got),
+                                $"{what} nSeq={nSeq} s={s} r={r}: {expected[s * yStride + r]:R} vs {got:R}");
                     }
                 }
             }
