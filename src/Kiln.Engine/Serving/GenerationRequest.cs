@@ -14,6 +14,12 @@ public sealed record GenerationRequest(IReadOnlyList<int> PromptTokens)
     /// <summary>Generation stops before the first of these strings; it is not part of the output.</summary>
     public IReadOnlyList<string> Stop { get; init; } = [];
 
+    /// <summary>
+    /// End-of-sequence and end-of-generation tokens do not end the sequence, which runs to
+    /// <see cref="MaxTokens"/> (or a stop string); such tokens are fed back like any other.
+    /// </summary>
+    public bool IgnoreEos { get; init; }
+
     /// <summary>Report logprobs for the prompt's own tokens (echo), the first being null.</summary>
     public bool PromptLogprobs { get; init; }
 

@@ -86,7 +86,7 @@ internal sealed class Sequence
     public FinishReason? Accept(int token)
     {
         Generated++;
-        if (token == _tokenizer.EosId || _tokenizer.EndOfGenerationIds.Contains(token))
+        if (!Request.IgnoreEos && (token == _tokenizer.EosId || _tokenizer.EndOfGenerationIds.Contains(token)))
         {
             FlushText();
             return FinishReason.Stop;

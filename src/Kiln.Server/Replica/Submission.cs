@@ -56,6 +56,7 @@ internal static class Submission
                 {
                     MaxTokens = s.MaxTokens,
                     Stop = s.Stop,
+                    IgnoreEos = s.IgnoreEos,
                     PromptLogprobs = promptLogprobs,
                     Sampling = s.Sampling with { Seed = s.Sampling.Seed + (ulong)j },
                     Adapters = adapters,
