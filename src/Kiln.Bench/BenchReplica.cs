@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace Kiln.Bench;
+
+/// <summary>A <c>kiln replica</c> child process on a free loopback port, ready (its <c>/health</c> answered 200) once started.</summary>
+internal sealed class BenchReplica : IAsyncDisposable
+{
+    private const int LogLinesKept = 20;
+    private readonly Process _process;
+    private readonly Queue<string> _lastLines;
+
+    private BenchReplica(Process process, Queue<string> lastLines, Uri baseUri)
+    {
+        _process = process;
+        _lastLines = lastLines;
+        BaseUri = baseUri;
+        Http = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = int.MaxValue })
+        {
+            BaseAddress = baseUri,
+            Timeout = TimeSpan.FromMinutes(10),
+        };
+    }
+
+    public Uri BaseUri { get; }
+    public HttpClient Http { get; }
+
+    /// <summary>Starts <paramref name="kiln"/> with <paramref name="argumentsForPort"/> of a free port and waits for the model to load.</summary>
+    public static async Task<BenchReplica> StartAsync(string kiln, Func<int, IReadOnlyList<string>> argumentsForPort, TimeSpan timeout)
+    {
+        var port = ChildProcess.FreeLoopbackPort();
+        var lastLines = new Queue<string>();
+        var process = ChildProcess.Start(kiln, argumentsForPort(port), line =>
+        {
+            lock (lastLines)
+            {
+                lastLines.Enqueue(line);
+                if (lastLines.Count > LogLinesKept) lastLines.Dequeue();
+            }
+        });
+        var replica = new BenchReplica(process, lastLines, new Uri($"http://127.0.0.1:{port}/"));
+        try
+        {
+            await replica.WaitUntilReadyAsync(timeout);
+            return replica;
+        }
+        catch
+        {
+            await replica.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < timeout)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"kiln replica exited with {_process.ExitCode}:\n{Log()}");
+            try
+            {
+                using var r = await Http.GetAsync("health");
+                if (r.StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"kiln replica was not ready within {timeout.TotalSeconds:0} s:\n{Log()}");
+    }
+
+    private string Log()
+    {
+        lock (_lastLines) return string.Join('\n', _lastLines);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await ChildProcess.StopAsync(_process, TimeSpan.FromSeconds(20));
+        _process.Dispose();
+    }
+}
