@@ -51,6 +51,7 @@ public sealed class SchedulerRounds : IDisposable
             MaxTokens = _generate,
             Sampling = new SamplingParams { Temperature = 0 },
             IgnoreEos = true,
+            Stream = false, // collected whole, as a non-streaming HTTP answer is
             Adapters = setOf?.Invoke(i),
         })]);
         var results = Task.WhenAll(gens.Select(g => g.CollectAsync())).GetAwaiter().GetResult();

@@ -20,6 +20,13 @@ public sealed record GenerationRequest(IReadOnlyList<int> PromptTokens)
     /// </summary>
     public bool IgnoreEos { get; init; }
 
+    /// <summary>
+    /// True hands output over as it is released, an event per step that releases any; false hands
+    /// it over once, in the finishing event. A caller that only collects the whole result
+    /// (<see cref="Generation.CollectAsync"/>) then wakes once per sequence instead of once per token.
+    /// </summary>
+    public bool Stream { get; init; } = true;
+
     /// <summary>Report logprobs for the prompt's own tokens (echo), the first being null.</summary>
     public bool PromptLogprobs { get; init; }
 

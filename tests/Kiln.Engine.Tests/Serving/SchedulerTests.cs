@@ -72,6 +72,24 @@ public class SchedulerTests
     }
 
     [Fact]
+    public async Task Without_streaming_the_output_is_handed_over_once_as_the_streamed_one_would_be()
+    {
+        using var s = new Scheduler(new FakeModel(), new FakeTokenizer());
+        var sampling = SamplingParams.Greedy with { Logprobs = true, TopLogprobs = 1 };
+        var streamed = await Collect(s.Submit(Request("a", 20, "gh") with { Sampling = sampling }));
+        var held = s.Submit(Request("a", 20, "gh") with { Sampling = sampling, Stream = false });
+        var events = new List<GenerationEvent>();
+        await foreach (var e in held.Events.ReadAllAsync()) events.Add(e);
+
+        var only = Assert.Single(events);
+        Assert.Equal("bcdef", streamed.Text);
+        Assert.Equal(streamed.Text, only.Text);
+        Assert.Equal(FinishReason.Stop, only.Finish);
+        Assert.Equal(streamed.CompletionTokens, only.CompletionTokens);
+        Assert.Equal(streamed.Logprobs!.Select(l => l.Token), only.Logprobs!.Select(l => l.Token));
+    }
+
+    [Fact]
     public async Task Many_concurrent_requests_all_complete_correctly()
     {
         var model = new FakeModel(maxSlots: 4);
