@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -38,23 +36,10 @@ public sealed class BenchServer : IAsyncDisposable
     public static async Task<BenchServer> StartAsync(string kiln, params string[] flags)
     {
         var dir = Path.Combine(Path.GetTempPath(), "kiln-bench-" + Guid.NewGuid().ToString("N")[..10]);
-        int port;
-        using (var l = new TcpListener(IPAddress.Loopback, 0))
-        {
-            l.Start();
-            port = ((IPEndPoint)l.LocalEndpoint).Port;
-        }
-        var psi = new ProcessStartInfo(kiln) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "server", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", dir }.Concat(flags))
-        {
-            psi.ArgumentList.Add(a);
-        }
-        var p = Process.Start(psi)!;
+        var port = ChildProcess.FreeLoopbackPort();
         var listening = new TaskCompletionSource();
-        p.OutputDataReceived += (_, e) => { if (e.Data?.Contains("listening on", StringComparison.Ordinal) == true) listening.TrySetResult(); };
-        p.ErrorDataReceived += (_, _) => { };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
+        var p = ChildProcess.Start(kiln, new[] { "server", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", dir }.Concat(flags),
+            line => { if (line.Contains("listening on", StringComparison.Ordinal)) listening.TrySetResult(); });
         await Task.WhenAny(listening.Task, p.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(30)));
         if (!listening.Task.IsCompleted)
         {
@@ -120,13 +105,8 @@ public sealed class BenchServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        if (_process is { HasExited: false } p)
-        {
-            // SIGTERM lets the server stop its replicas.
-            using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(40));
-            try { await p.WaitForExitAsync(cts.Token); } catch (OperationCanceledException) { p.Kill(entireProcessTree: true); }
-        }
+        // SIGTERM lets the server stop its replicas.
+        if (_process is not null) await ChildProcess.StopAsync(_process, TimeSpan.FromSeconds(40));
         _process?.Dispose();
         if (_dataDir is not null) try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
     }

@@ -14,6 +14,19 @@ public sealed record GenerationRequest(IReadOnlyList<int> PromptTokens)
     /// <summary>Generation stops before the first of these strings; it is not part of the output.</summary>
     public IReadOnlyList<string> Stop { get; init; } = [];
 
+    /// <summary>
+    /// End-of-sequence and end-of-generation tokens do not end the sequence, which runs to
+    /// <see cref="MaxTokens"/> (or a stop string); such tokens are fed back like any other.
+    /// </summary>
+    public bool IgnoreEos { get; init; }
+
+    /// <summary>
+    /// True hands output over as it is released, an event per step that releases any; false hands
+    /// it over once, in the finishing event. A caller that only collects the whole result
+    /// (<see cref="Generation.CollectAsync"/>) then wakes once per sequence instead of once per token.
+    /// </summary>
+    public bool Stream { get; init; } = true;
+
     /// <summary>Report logprobs for the prompt's own tokens (echo), the first being null.</summary>
     public bool PromptLogprobs { get; init; }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using System.Threading.Channels;
 using Kiln.Engine.Sampling;
 using Kiln.Engine.Tokenizers;
@@ -23,6 +24,10 @@ internal sealed class Sequence
     private readonly bool _logprobs;
     private readonly List<(long Start, LogprobEntry Entry)> _pending = [];
     private readonly List<LogprobEntry>? _promptLogprobs;
+
+    // Output held for the finishing event when the request does not stream (null when it does).
+    private readonly StringBuilder? _heldText;
+    private List<LogprobEntry>? _heldLogprobs;
     private long _decodedChars;
 
     public Sequence(GenerationRequest request, Sampler sampler, ITokenizer tokenizer, TokenTextCache texts, int maxNewTokens)
@@ -36,6 +41,7 @@ internal sealed class Sequence
         _stops = new StopMatcher(request.Stop);
         _logprobs = request.Sampling.Logprobs || request.Sampling.TopLogprobs > 0;
         if (request.PromptLogprobs) _promptLogprobs = new List<LogprobEntry>(Prompt.Length);
+        if (!request.Stream) _heldText = new StringBuilder();
         Handle = new Generation(Prompt.Length, _events.Reader);
         Submitted = Stopwatch.GetTimestamp();
     }
@@ -86,7 +92,7 @@ internal sealed class Sequence
     public FinishReason? Accept(int token)
     {
         Generated++;
-        if (token == _tokenizer.EosId || _tokenizer.EndOfGenerationIds.Contains(token))
+        if (!Request.IgnoreEos && (token == _tokenizer.EosId || _tokenizer.EndOfGenerationIds.Contains(token)))
         {
             FlushText();
             return FinishReason.Stop;
@@ -124,7 +130,8 @@ internal sealed class Sequence
     public void Finish(FinishReason reason)
     {
         State = SequenceState.Done;
-        _events.Writer.TryWrite(new GenerationEvent(string.Empty, null, reason, Generated));
+        var text = _heldText?.ToString() ?? string.Empty;
+        _events.Writer.TryWrite(new GenerationEvent(text, _heldLogprobs, reason, Generated));
         _events.Writer.TryComplete();
         Handle.MarkFinished(PromptTokensFed, Generated);
     }
@@ -139,6 +146,12 @@ internal sealed class Sequence
     private void Emit(string text, List<LogprobEntry>? logprobs)
     {
         if (text.Length == 0 && logprobs is null) return;
+        if (_heldText is not null)
+        {
+            _heldText.Append(text);
+            if (logprobs is not null) (_heldLogprobs ??= []).AddRange(logprobs);
+            return;
+        }
         _events.Writer.TryWrite(new GenerationEvent(text, logprobs, null, Generated));
     }
 

@@ -162,24 +162,48 @@ public static class EngineToolCommands
         var generate = Positive("-n", "generated tokens per stream", 128, "--n-gen");
         var reps = Positive("--repetitions", "measured runs (best reported)", 3, "-r");
         var kv = KvCacheOption();
-        var serve = new Command("serve", "aggregate tokens/s of concurrent streams spread over LoRA adapters vs on the base model")
+        var http = new Option<bool>("--http") { Description = "run the streams as OpenAI clients of a kiln replica process, beside the in-process figure" };
+        var serve = new Command("serve", "aggregate tokens/s of concurrent streams spread over LoRA adapters vs on the base model, or over HTTP (--http)")
         {
-            model, threads, streams, adapters, rank, lora, prompt, generate, reps, kv,
+            model, threads, streams, adapters, rank, lora, prompt, generate, reps, kv, http,
         };
-        serve.SetAction(r => ServeBench.Run(new ServeBenchOptions
+        serve.SetAction((r, _) =>
         {
-            ModelPath = r.GetValue(model)!,
-            Threads = r.GetValue(threads),
-            Streams = r.GetValue(streams),
-            Adapters = r.GetValue(adapters),
-            Rank = r.GetValue(rank),
-            LoraPaths = r.GetValue(lora) ?? [],
-            PromptTokens = r.GetValue(prompt),
-            GenerateTokens = r.GetValue(generate),
-            Repetitions = r.GetValue(reps),
-            KvCacheType = KvCacheTypeOf(r.GetValue(kv)!),
-        }, Console.Out));
+            var options = new ServeBenchOptions
+            {
+                ModelPath = r.GetValue(model)!,
+                Threads = r.GetValue(threads),
+                Streams = r.GetValue(streams),
+                Adapters = r.GetValue(adapters),
+                Rank = r.GetValue(rank),
+                LoraPaths = r.GetValue(lora) ?? [],
+                PromptTokens = r.GetValue(prompt),
+                GenerateTokens = r.GetValue(generate),
+                Repetitions = r.GetValue(reps),
+                KvCacheType = KvCacheTypeOf(r.GetValue(kv)!),
+            };
+            return r.GetValue(http) ? HttpServeBench.RunAsync(HttpServeBenchFrom(options, r.GetValue(kv)!), Console.Out) : Task.FromResult(ServeBench.Run(options, Console.Out));
+        });
         return serve;
+
+        static HttpServeBenchOptions HttpServeBenchFrom(ServeBenchOptions o, string kvCacheName)
+        {
+            var replica = new ReplicaArgs
+            {
+                ModelPath = o.ModelPath,
+                MaxBatchSize = o.Streams,
+                ContextSize = o.PromptTokens + o.GenerateTokens, // as the in-process model's
+                WorldSize = o.Threads,
+                KvCache = ReplicaArgs.TryParseKvCacheType(kvCacheName, out var precision) ? precision : Precision.Fp16,
+                ModelName = "bench",
+            };
+            return new HttpServeBenchOptions
+            {
+                Serve = o,
+                Kiln = Environment.ProcessPath!,
+                ReplicaArguments = port => (replica with { Port = port }).Format(),
+            };
+        }
     }
 
     private static Command Sampling()

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Kiln.Engine.Serving;
 using Microsoft.AspNetCore.Http;
 
 namespace Kiln.Server.Replica;
@@ -42,6 +43,26 @@ internal static class ApiResponses
         w.WriteNumber("created", created);
         w.WriteString("model", model);
         w.WriteNull("system_fingerprint");
+    }
+
+    /// <summary>Opens a streamed chunk of one choice: the common fields, then the choice and its index.</summary>
+    public static void BeginChunkChoice(Utf8JsonWriter w, string id, string objectType, long created, string model, int index)
+    {
+        w.WriteStartObject();
+        WriteHeader(w, id, objectType, created, model);
+        w.WriteStartArray("choices");
+        w.WriteStartObject();
+        w.WriteNumber("index", index);
+    }
+
+    /// <summary>Closes what <see cref="BeginChunkChoice"/> opened, with the finish reason (null while the choice runs).</summary>
+    public static void EndChunkChoice(Utf8JsonWriter w, FinishReason? finish, bool includeUsage)
+    {
+        if (finish is { } f) w.WriteString("finish_reason", f.ToApiString()); else w.WriteNull("finish_reason");
+        w.WriteEndObject();
+        w.WriteEndArray();
+        if (includeUsage) w.WriteNull("usage");
+        w.WriteEndObject();
     }
 
     public static void WriteUsage(Utf8JsonWriter w, int promptTokens, int completionTokens)

@@ -74,19 +74,25 @@ internal static class ChatEndpoint
         var completionTokens = new int[generations.Count];
         var wantsLogprobs = call.Settings.Sampling.Logprobs;
         await sse.StartAsync();
-        for (var i = 0; i < generations.Count; i++)
-            await WriteChunk(sse, call, i, w => { w.WriteString("role", "assistant"); w.WriteString("content", ""); }, null, null);
+        for (var i = 0; i < generations.Count; i++) WriteChunk(sse, call, i, role: true, "", null, null);
+        await sse.FlushAsync();
 
         try
         {
-            await foreach (var (i, e) in GenerationStreams.Merge(generations, ctx.RequestAborted))
+            var events = new GenerationStreams(generations, ctx.RequestAborted);
+            while (await events.WaitToReadAsync())
             {
-                completionTokens[i] = e.CompletionTokens;
-                if (e.Text.Length > 0 || e.Logprobs is not null)
-                    await WriteChunk(sse, call, i, w => w.WriteString("content", e.Text), wantsLogprobs ? e.Logprobs ?? [] : null, null);
-                if (e.Finish is { } finish)
-                    await WriteChunk(sse, call, i, static _ => { }, null, finish);
+                while (events.TryRead(out var i, out var e))
+                {
+                    completionTokens[i] = e.CompletionTokens;
+                    if (e.Text.Length > 0 || e.Logprobs is not null)
+                        WriteChunk(sse, call, i, role: false, e.Text, wantsLogprobs ? e.Logprobs ?? [] : null, null);
+                    if (e.Finish is { } finish)
+                        WriteChunk(sse, call, i, role: false, null, null, finish);
+                }
+                await sse.FlushAsync();
             }
+            ctx.RequestAborted.ThrowIfCancellationRequested();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -109,23 +115,18 @@ internal static class ChatEndpoint
         await sse.DoneAsync();
     }
 
-    private static Task WriteChunk(SseWriter sse, Call call, int index, Action<Utf8JsonWriter> delta,
-        IReadOnlyList<LogprobEntry>? logprobs, FinishReason? finish) =>
-        sse.WriteAsync(w =>
-        {
-            w.WriteStartObject();
-            ApiResponses.WriteHeader(w, call.Id, "chat.completion.chunk", call.Created, call.Model);
-            w.WriteStartArray("choices");
-            w.WriteStartObject();
-            w.WriteNumber("index", index);
-            w.WriteStartObject("delta");
-            delta(w);
-            w.WriteEndObject();
-            LogprobsJson.WriteChat(w, logprobs);
-            if (finish is { } f) w.WriteString("finish_reason", f.ToApiString()); else w.WriteNull("finish_reason");
-            w.WriteEndObject();
-            w.WriteEndArray();
-            if (call.Settings.IncludeUsage) w.WriteNull("usage");
-            w.WriteEndObject();
-        });
+    /// <summary>Writes one chunk into the stream's buffer (its delta: the role, content, or nothing); the caller flushes.</summary>
+    private static void WriteChunk(SseWriter sse, Call call, int index, bool role, string? content,
+        IReadOnlyList<LogprobEntry>? logprobs, FinishReason? finish)
+    {
+        var w = sse.Begin();
+        ApiResponses.BeginChunkChoice(w, call.Id, "chat.completion.chunk", call.Created, call.Model, index);
+        w.WriteStartObject("delta");
+        if (role) w.WriteString("role", "assistant");
+        if (content is not null) w.WriteString("content", content);
+        w.WriteEndObject();
+        LogprobsJson.WriteChat(w, logprobs);
+        ApiResponses.EndChunkChoice(w, finish, call.Settings.IncludeUsage);
+        sse.End();
+    }
 }

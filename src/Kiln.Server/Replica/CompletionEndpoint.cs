@@ -74,19 +74,26 @@ internal static class CompletionEndpoint
         {
             offsets[i] = call.Request.Echo ? 0 : call.PromptOf(i).Text.Length;
             // With logprobs the echo waits for the prompt's scores (a PromptLogprobs event).
-            if (call.Request.Echo && !wantsLogprobs) await WriteChunk(sse, call, i, call.PromptOf(i).Text, null, null, offsets);
+            if (call.Request.Echo && !wantsLogprobs) WriteChunk(sse, call, i, call.PromptOf(i).Text, null, null, offsets);
         }
+        await sse.FlushAsync();
 
         try
         {
-            await foreach (var (i, e) in GenerationStreams.Merge(generations, ctx.RequestAborted))
+            var events = new GenerationStreams(generations, ctx.RequestAborted);
+            while (await events.WaitToReadAsync())
             {
-                if (e.PromptLogprobs is { } p && call.Request.Echo)
-                    await WriteChunk(sse, call, i, call.PromptOf(i).Text, p, null, offsets);
-                if (e.Text.Length > 0 || e.Logprobs is not null || e.Finish is not null)
-                    await WriteChunk(sse, call, i, e.Text, wantsLogprobs ? e.Logprobs ?? [] : null, e.Finish, offsets);
-                completionTokens[i] = e.CompletionTokens;
+                while (events.TryRead(out var i, out var e))
+                {
+                    if (e.PromptLogprobs is { } p && call.Request.Echo)
+                        WriteChunk(sse, call, i, call.PromptOf(i).Text, p, null, offsets);
+                    if (e.Text.Length > 0 || e.Logprobs is not null || e.Finish is not null)
+                        WriteChunk(sse, call, i, e.Text, wantsLogprobs ? e.Logprobs ?? [] : null, e.Finish, offsets);
+                    completionTokens[i] = e.CompletionTokens;
+                }
+                await sse.FlushAsync();
             }
+            ctx.RequestAborted.ThrowIfCancellationRequested();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -109,21 +116,15 @@ internal static class CompletionEndpoint
         await sse.DoneAsync();
     }
 
-    private static Task WriteChunk(SseWriter sse, Call call, int index, string text,
-        IReadOnlyList<LogprobEntry>? logprobs, FinishReason? finish, int[] offsets) =>
-        sse.WriteAsync(w =>
-        {
-            w.WriteStartObject();
-            ApiResponses.WriteHeader(w, call.Id, "text_completion", call.Created, call.Model);
-            w.WriteStartArray("choices");
-            w.WriteStartObject();
-            w.WriteNumber("index", index);
-            w.WriteString("text", text);
-            LogprobsJson.WriteCompletion(w, logprobs, ref offsets[index]);
-            if (finish is { } f) w.WriteString("finish_reason", f.ToApiString()); else w.WriteNull("finish_reason");
-            w.WriteEndObject();
-            w.WriteEndArray();
-            if (call.Request.Settings.IncludeUsage) w.WriteNull("usage");
-            w.WriteEndObject();
-        });
+    /// <summary>Writes one chunk into the stream's buffer; the caller flushes.</summary>
+    private static void WriteChunk(SseWriter sse, Call call, int index, string text,
+        IReadOnlyList<LogprobEntry>? logprobs, FinishReason? finish, int[] offsets)
+    {
+        var w = sse.Begin();
+        ApiResponses.BeginChunkChoice(w, call.Id, "text_completion", call.Created, call.Model, index);
+        w.WriteString("text", text);
+        LogprobsJson.WriteCompletion(w, logprobs, ref offsets[index]);
+        ApiResponses.EndChunkChoice(w, finish, call.Request.Settings.IncludeUsage);
+        sse.End();
+    }
 }

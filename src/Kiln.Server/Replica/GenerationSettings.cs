@@ -10,7 +10,8 @@ internal sealed record GenerationSettings(
     IReadOnlyList<string> Stop,
     int N,
     bool Stream,
-    bool IncludeUsage)
+    bool IncludeUsage,
+    bool IgnoreEos)
 {
     public const int MaxN = 16;
     public const int MaxStops = 4;
@@ -52,7 +53,9 @@ internal sealed record GenerationSettings(
         if (sampling.TopP == 0) throw JsonFields.OutOfRange("top_p", "a number greater than 0 and at most 1", "0");
         if (sampling.RepetitionPenalty == 0) throw JsonFields.OutOfRange("repetition_penalty", "a number greater than 0", "0");
 
-        return new GenerationSettings(sampling, maxTokens, Stops(body), n, stream, includeUsage);
+        // As llama.cpp's server and vLLM accept it: run to max_tokens through end-of-sequence tokens.
+        var ignoreEos = JsonFields.Bool(body, "ignore_eos") ?? false;
+        return new GenerationSettings(sampling, maxTokens, Stops(body), n, stream, includeUsage, ignoreEos);
     }
 
     private static (bool, int) ChatLogprobs(JsonElement body)

@@ -4,10 +4,15 @@ using Microsoft.AspNetCore.Http;
 
 namespace Kiln.Server.Replica;
 
-/// <summary>Server-sent events the way OpenAI streams: <c>data: {json}\n\n</c> ... <c>data: [DONE]\n\n</c>.</summary>
+/// <summary>
+/// Server-sent events the way OpenAI streams: <c>data: {json}\n\n</c> ... <c>data: [DONE]\n\n</c>.
+/// Events are written straight into the response's pipe by one reused JSON writer and go out on
+/// <see cref="FlushAsync"/>, so a caller can send every event that is ready with one flush, and a
+/// token costs no allocation here.
+/// </summary>
 internal sealed class SseWriter(HttpResponse response, CancellationToken cancellationToken)
 {
-    private readonly ArrayBufferWriter<byte> _buffer = new();
+    private Utf8JsonWriter? _json;
 
     public async Task StartAsync()
     {
@@ -18,19 +23,36 @@ internal sealed class SseWriter(HttpResponse response, CancellationToken cancell
         await response.StartAsync(cancellationToken);
     }
 
-    public async Task WriteAsync(Action<Utf8JsonWriter> write)
+    /// <summary>Starts an event: write one JSON value to the returned writer, then call <see cref="End"/>.</summary>
+    public Utf8JsonWriter Begin()
     {
-        _buffer.ResetWrittenCount();
-        _buffer.Write("data: "u8);
-        using (var w = new Utf8JsonWriter(_buffer, JsonOutput.Options)) write(w);
-        _buffer.Write("\n\n"u8);
-        await response.Body.WriteAsync(_buffer.WrittenMemory, cancellationToken);
-        await response.Body.FlushAsync(cancellationToken);
+        var body = response.BodyWriter;
+        body.Write("data: "u8);
+        if (_json is null) _json = new Utf8JsonWriter(body, JsonOutput.Options);
+        else _json.Reset(body);
+        return _json;
     }
 
-    public async Task DoneAsync()
+    public void End()
     {
-        await response.Body.WriteAsync("data: [DONE]\n\n"u8.ToArray(), cancellationToken);
-        await response.Body.FlushAsync(cancellationToken);
+        _json!.Flush();
+        response.BodyWriter.Write("\n\n"u8);
+    }
+
+    /// <summary>Sends the events written so far.</summary>
+    public async Task FlushAsync() => await response.BodyWriter.FlushAsync(cancellationToken);
+
+    /// <summary>Writes one event and sends it.</summary>
+    public Task WriteAsync(Action<Utf8JsonWriter> write)
+    {
+        write(Begin());
+        End();
+        return FlushAsync();
+    }
+
+    public Task DoneAsync()
+    {
+        response.BodyWriter.Write("data: [DONE]\n\n"u8);
+        return FlushAsync();
     }
 }

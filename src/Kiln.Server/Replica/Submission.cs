@@ -56,6 +56,8 @@ internal static class Submission
                 {
                     MaxTokens = s.MaxTokens,
                     Stop = s.Stop,
+                    IgnoreEos = s.IgnoreEos,
+                    Stream = s.Stream, // a whole answer is handed over once, not token by token
                     PromptLogprobs = promptLogprobs,
                     Sampling = s.Sampling with { Seed = s.Sampling.Seed + (ulong)j },
                     Adapters = adapters,

@@ -51,6 +51,45 @@ public class SchedulerTests
     }
 
     [Fact]
+    public async Task Ignore_eos_runs_through_end_tokens_to_max_tokens_and_still_honours_stops()
+    {
+        // 'z' predicts EOS and EOS predicts 'a': the end token is fed back and yields no text.
+        var model = new FakeModel { Next = t => t == 'c' ? FakeTokenizer.ImEnd : FakeModel.DefaultNext(t) };
+        using var s = new Scheduler(model, new FakeTokenizer());
+        var r = await Collect(s.Submit(Request("w", 6) with { IgnoreEos = true }));
+        Assert.Equal("xyzab", r.Text);
+        Assert.Equal(FinishReason.Length, r.Finish);
+        Assert.Equal(6, r.CompletionTokens);
+        Assert.Contains(model.Steps.SelectMany(step => step), row => row.Token == FakeTokenizer.Eos);
+
+        var eog = await Collect(s.Submit(Request("a", 5) with { IgnoreEos = true }));
+        Assert.Equal("bcab", eog.Text); // 'c' predicts the end-of-generation token, which predicts 'a'
+        Assert.Equal(FinishReason.Length, eog.Finish);
+
+        var stopped = await Collect(s.Submit(Request("w", 20, "ab") with { IgnoreEos = true }));
+        Assert.Equal("xyz", stopped.Text);
+        Assert.Equal(FinishReason.Stop, stopped.Finish);
+    }
+
+    [Fact]
+    public async Task Without_streaming_the_output_is_handed_over_once_as_the_streamed_one_would_be()
+    {
+        using var s = new Scheduler(new FakeModel(), new FakeTokenizer());
+        var sampling = SamplingParams.Greedy with { Logprobs = true, TopLogprobs = 1 };
+        var streamed = await Collect(s.Submit(Request("a", 20, "gh") with { Sampling = sampling }));
+        var held = s.Submit(Request("a", 20, "gh") with { Sampling = sampling, Stream = false });
+        var events = new List<GenerationEvent>();
+        await foreach (var e in held.Events.ReadAllAsync()) events.Add(e);
+
+        var only = Assert.Single(events);
+        Assert.Equal("bcdef", streamed.Text);
+        Assert.Equal(streamed.Text, only.Text);
+        Assert.Equal(FinishReason.Stop, only.Finish);
+        Assert.Equal(streamed.CompletionTokens, only.CompletionTokens);
+        Assert.Equal(streamed.Logprobs!.Select(l => l.Token), only.Logprobs!.Select(l => l.Token));
+    }
+
+    [Fact]
     public async Task Many_concurrent_requests_all_complete_correctly()
     {
         var model = new FakeModel(maxSlots: 4);

@@ -121,6 +121,24 @@ public class ChatTests
     }
 
     [Fact]
+    public async Task Chat_ignore_eos_generates_through_the_end_token_plain_and_streamed()
+    {
+        await using var r = await TestReplica.StartAsync();
+        var messages = new[] { new { role = "user", content = "w" } };
+        // 'z' predicts the end token, which yields no text and predicts 'a'.
+        var (_, body) = await r.PostAsync("/v1/chat/completions", new { messages, max_tokens = 5, temperature = 0, ignore_eos = true });
+        var choice = body.GetProperty("choices")[0];
+        Assert.Equal("xyza", choice.GetProperty("message").GetProperty("content").GetString());
+        Assert.Equal("length", choice.GetProperty("finish_reason").GetString());
+        Assert.Equal(5, body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+
+        var events = await r.StreamAsync("/v1/chat/completions", new { messages, max_tokens = 5, temperature = 0, ignore_eos = true, stream = true });
+        var chunks = events[..^1].Select(e => JsonDocument.Parse(e).RootElement.GetProperty("choices")[0]).ToArray();
+        Assert.Equal("xyza", string.Concat(chunks.Select(c => c.GetProperty("delta").TryGetProperty("content", out var t) ? t.GetString() : "")));
+        Assert.Equal("length", chunks[^1].GetProperty("finish_reason").GetString());
+    }
+
+    [Fact]
     public void ChatMl_formatter_writes_turns_and_the_generation_prompt()
     {
         var text = new ChatMlFormatter().Format([new ChatTurn("system", "s"), new ChatTurn("user", "u")], addGenerationPrompt: true);

@@ -51,6 +51,24 @@ public class CompletionsTests
     }
 
     [Fact]
+    public async Task Ignore_eos_generates_through_the_end_token_to_max_tokens()
+    {
+        await using var r = await TestReplica.StartAsync();
+        // 'z' predicts the end token, which yields no text and predicts 'a'.
+        var (_, body) = await r.PostAsync("/v1/completions", new { prompt = "wx", max_tokens = 6, temperature = 0, ignore_eos = true });
+        Assert.Equal("yzabc", body.GetProperty("choices")[0].GetProperty("text").GetString());
+        Assert.Equal("length", body.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        Assert.Equal(6, body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+
+        var (_, off) = await r.PostAsync("/v1/completions", new { prompt = "wx", max_tokens = 6, temperature = 0, ignore_eos = false });
+        Assert.Equal("yz", off.GetProperty("choices")[0].GetProperty("text").GetString());
+
+        var (_, stopped) = await r.PostAsync("/v1/completions", new { prompt = "wx", max_tokens = 6, temperature = 0, ignore_eos = true, stop = new[] { "b" } });
+        Assert.Equal("yza", stopped.GetProperty("choices")[0].GetProperty("text").GetString());
+        Assert.Equal("stop", stopped.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+    }
+
+    [Fact]
     public async Task Stop_sequence_cuts_exactly()
     {
         await using var r = await TestReplica.StartAsync();

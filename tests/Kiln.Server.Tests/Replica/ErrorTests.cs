@@ -34,6 +34,8 @@ public class ErrorTests
     [InlineData("{\"prompt\":\"a\",\"stop\":[\"a\",1]}", "stop")]
     [InlineData("{\"prompt\":\"a\",\"stream\":\"yes\"}", "stream")]
     [InlineData("{\"prompt\":\"a\",\"echo\":1}", "echo")]
+    [InlineData("{\"prompt\":\"a\",\"ignore_eos\":\"true\"}", "ignore_eos")]
+    [InlineData("{\"prompt\":\"a\",\"ignore_eos\":1}", "ignore_eos")]
     [InlineData("{\"prompt\":\"a\",\"logit_bias\":{\"999\":1}}", "logit_bias")]
     [InlineData("{\"prompt\":\"a\",\"logit_bias\":{\"5\":-101}}", "logit_bias")]
     [InlineData("{\"prompt\":\"a\",\"seed\":\"x\"}", "seed")]
@@ -65,6 +67,7 @@ public class ErrorTests
     [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"explode\"}]}", "messages")]
     [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":[{\"type\":\"function\"}]}", "tools")]
     [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stream_options\":true}", "stream_options")]
+    [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"ignore_eos\":[true]}", "ignore_eos")]
     public async Task Bad_chat_requests_get_400_naming_the_field(string json, string param)
     {
         await using var r = await TestReplica.StartAsync();
