@@ -21,4 +21,10 @@ public interface ILanguageModel : IDisposable
 
     /// <summary>Forgets a slot's cached tokens from <paramref name="fromPosition"/> on (0 = all).</summary>
     void Truncate(int slot, int fromPosition);
+
+    /// <summary>
+    /// The model's compute threads, idle between forward passes, which the scheduler lends per-sequence
+    /// work such as sampling; null when the model has none (the work then runs on the scheduler's thread).
+    /// </summary>
+    internal Threading.WorkerPool? Workers => null;
 }

@@ -82,6 +82,8 @@ public sealed class LlamaModel : ILanguageModel, IAdapterHost
     /// <summary>The model's worker threads (tests probe their allocation counters).</summary>
     internal WorkerPool Pool => _pool;
 
+    WorkerPool? ILanguageModel.Workers => _pool;
+
     public void Truncate(int slot, int fromPosition)
     {
         // Positions are overwritten before they are read again, so forgetting needs no work here.

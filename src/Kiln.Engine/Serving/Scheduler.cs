@@ -69,7 +69,7 @@ public sealed class Scheduler : IDisposable
         _sampling = new SamplingJob(MaxBatchSize, _vocab);
         // The model's own workers sample the step's sequences in parallel: they are idle between
         // forward passes, and a second pool would fight them for the same cores.
-        _pool = (model as LlamaModel)?.Pool;
+        _pool = model.Workers;
 
         _thread = new Thread(Run) { IsBackground = true, Name = "kiln-scheduler" };
         _thread.Start();

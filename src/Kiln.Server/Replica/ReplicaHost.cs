@@ -60,7 +60,9 @@ public static class ReplicaHost
     {
         options.Validate();
         var state = new ReplicaState(options);
-        var builder = WebApplication.CreateSlimBuilder();
+        // Kiln reads no configuration files; a reload watcher on the working folder (where logs may be
+        // written) would only wake on every write.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.WebHost.UseUrls($"http://{UrlHost(options.Host)}:{options.Port}");
         RequestLimits.ConfigureKestrel(builder.WebHost);
         builder.Logging.AddKilnConsole();
