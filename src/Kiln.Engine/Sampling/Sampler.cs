@@ -232,23 +232,27 @@ public sealed class Sampler
         int n;
         if (_p.TopK > 0)
         {
-            n = SoftmaxKernels.IndicesAtLeast(_work, float.MinValue, _ids);
+            n = SoftmaxKernels.IndicesAtLeast(_work, float.MinValue, _ids, _values);
             if (_p.TopK < n)
             {
-                order.SelectTop(_ids.AsSpan(0, n), _p.TopK);
+                TopKSelect.Select(_ids.AsSpan(0, n), _values.AsSpan(0, n), _p.TopK);
                 n = _p.TopK;
             }
             if (_p.MinP > 0f)
             {
                 var kept = 0;
                 for (var i = 0; i < n; i++)
-                    if (_work[_ids[i]] >= threshold) _ids[kept++] = _ids[i];
+                {
+                    if (_values[i] < threshold) continue;
+                    _values[kept] = _values[i];
+                    _ids[kept++] = _ids[i];
+                }
                 n = kept;
             }
         }
         else
         {
-            n = SoftmaxKernels.IndicesAtLeast(_work, threshold, _ids);
+            n = SoftmaxKernels.IndicesAtLeast(_work, threshold, _ids, _values);
         }
 
         if (_p.TopP < 1f && n > 1) n = TopP(order, n, max);
@@ -304,7 +308,7 @@ public sealed class Sampler
         var m = n;
         if (n > TopPPrefilter)
         {
-            order.SelectTop(_ids.AsSpan(0, n), TopPPrefilter);
+            TopKSelect.Select(_ids.AsSpan(0, n), _values.AsSpan(0, n), TopPPrefilter, keepRest: true);
             double head = 0;
             for (var i = 0; i < TopPPrefilter; i++) head += MathF.Exp(_work[_ids[i]] - max);
             if (head >= target) m = TopPPrefilter;
