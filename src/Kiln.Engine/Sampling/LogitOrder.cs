@@ -13,35 +13,6 @@ internal readonly struct LogitOrder(float[] logits)
         return la > lb || (la == lb && a < b);
     }
 
-    /// <summary>Partially orders <paramref name="ids"/> so its first <paramref name="k"/> entries are the k best (in any order).</summary>
-    public void SelectTop(Span<int> ids, int k)
-    {
-        if (k <= 0 || k >= ids.Length) return;
-        int lo = 0, hi = ids.Length - 1, target = k - 1;
-        while (lo < hi)
-        {
-            // Median-of-three keeps sorted or reverse-sorted vocabularies from going quadratic.
-            var mid = lo + (hi - lo) / 2;
-            if (Better(ids[mid], ids[lo])) (ids[mid], ids[lo]) = (ids[lo], ids[mid]);
-            if (Better(ids[hi], ids[lo])) (ids[hi], ids[lo]) = (ids[lo], ids[hi]);
-            if (Better(ids[mid], ids[hi])) (ids[mid], ids[hi]) = (ids[hi], ids[mid]);
-            var pivot = ids[hi];
-            var store = lo;
-            for (var i = lo; i < hi; i++)
-            {
-                if (Better(ids[i], pivot))
-                {
-                    (ids[i], ids[store]) = (ids[store], ids[i]);
-                    store++;
-                }
-            }
-            (ids[store], ids[hi]) = (ids[hi], ids[store]);
-            if (store == target) return;
-            if (store > target) hi = store - 1;
-            else lo = store + 1;
-        }
-    }
-
     /// <summary>
     /// Sorts best first. Each id becomes one 64-bit key (the logit's order bits, inverted, then the id)
     /// and the keys sort as plain integers, which is this order exactly and far faster than comparing

@@ -21,6 +21,7 @@ public sealed class Sampler
     private readonly ulong[] _sortKeys;
     private readonly int[] _biasIds;
     private readonly float[] _biasValues;
+    private readonly NucleusPick? _nucleus;
     private readonly TokenLogprob[] _top;
     private readonly int _topWanted;
     private readonly bool _wantLogprobs;
@@ -48,6 +49,8 @@ public sealed class Sampler
         _weights = new float[vocabSize];
         _values = new float[vocabSize];
         _sortKeys = p.TopP < 1f ? new ulong[vocabSize] : [];
+        // top_k leaves few enough candidates that sorting them is cheap.
+        _nucleus = p.TopP < 1f && p.TopK == 0 ? new NucleusPick(vocabSize) : null;
         _blockSums = new double[(vocabSize + SoftmaxKernels.Block - 1) / SoftmaxKernels.Block];
         _rng = p.Seed is { } seed ? new Xoshiro256(seed) : Xoshiro256.FromEntropy();
 
@@ -230,25 +233,40 @@ public sealed class Sampler
 
         var order = new LogitOrder(_work);
         int n;
+        if (_nucleus is not null)
+        {
+            var r = _rng.NextDouble();
+            var token = _nucleus.TryPick(_work, max, threshold, invT, _p.TopP, r, _ids, _sortKeys);
+            if (token >= 0) return token;
+            // Within rounding of a boundary: the reference decides, with the same draw.
+            n = SoftmaxKernels.IndicesAtLeast(_work, threshold, _ids, _values);
+            if (n > 1) n = TopP(order, n, max);
+            for (var i = 0; i < n; i++) _values[i] = _work[_ids[i]];
+            return _ids[Pick(_values.AsSpan(0, n), max, invT, float.MinValue, r)];
+        }
         if (_p.TopK > 0)
         {
-            n = SoftmaxKernels.IndicesAtLeast(_work, float.MinValue, _ids);
+            n = SoftmaxKernels.IndicesAtLeast(_work, float.MinValue, _ids, _values);
             if (_p.TopK < n)
             {
-                order.SelectTop(_ids.AsSpan(0, n), _p.TopK);
+                TopKSelect.Select(_ids.AsSpan(0, n), _values.AsSpan(0, n), _p.TopK);
                 n = _p.TopK;
             }
             if (_p.MinP > 0f)
             {
                 var kept = 0;
                 for (var i = 0; i < n; i++)
-                    if (_work[_ids[i]] >= threshold) _ids[kept++] = _ids[i];
+                {
+                    if (_values[i] < threshold) continue;
+                    _values[kept] = _values[i];
+                    _ids[kept++] = _ids[i];
+                }
                 n = kept;
             }
         }
         else
         {
-            n = SoftmaxKernels.IndicesAtLeast(_work, threshold, _ids);
+            n = SoftmaxKernels.IndicesAtLeast(_work, threshold, _ids, _values);
         }
 
         if (_p.TopP < 1f && n > 1) n = TopP(order, n, max);
@@ -263,9 +281,11 @@ public sealed class Sampler
     /// Vectorised exponentials decide unless the draw falls within their error of a boundary; then
     /// the scalar <see cref="MathF.Exp"/> pass decides, so a seed gives the same tokens either way.
     /// </summary>
-    private int Pick(ReadOnlySpan<float> x, float max, float invT, float threshold)
+    private int Pick(ReadOnlySpan<float> x, float max, float invT, float threshold) =>
+        Pick(x, max, invT, threshold, _rng.NextDouble());
+
+    private int Pick(ReadOnlySpan<float> x, float max, float invT, float threshold, double r)
     {
-        var r = _rng.NextDouble();
         var total = SoftmaxKernels.ExpWeights(x, max, invT, threshold, _weights, _blockSums);
         var u = r * total;
         // The draw and each running sum may each be off by the weights' relative error of the total.
@@ -304,7 +324,7 @@ public sealed class Sampler
         var m = n;
         if (n > TopPPrefilter)
         {
-            order.SelectTop(_ids.AsSpan(0, n), TopPPrefilter);
+            TopKSelect.Select(_ids.AsSpan(0, n), _values.AsSpan(0, n), TopPPrefilter, keepRest: true);
             double head = 0;
             for (var i = 0; i < TopPPrefilter; i++) head += MathF.Exp(_work[_ids[i]] - max);
             if (head >= target) m = TopPPrefilter;

@@ -89,28 +89,49 @@ internal static class SoftmaxKernels
         return sum;
     }
 
-    /// <summary>Writes the indices of the elements at or above <paramref name="threshold"/>, ascending; returns how many.</summary>
-    public static int IndicesAtLeast(ReadOnlySpan<float> x, float threshold, Span<int> indices)
+    /// <summary>
+    /// Writes the indices of the elements at or above <paramref name="threshold"/>, ascending, and the
+    /// elements themselves into <paramref name="values"/>; returns how many.
+    /// </summary>
+    public static int IndicesAtLeast(ReadOnlySpan<float> x, float threshold, Span<int> indices, Span<float> values)
     {
         var n = 0;
         var i = 0;
         if (Vector256.IsHardwareAccelerated && x.Length >= Vector256<float>.Count)
         {
             var t = Vector256.Create(threshold);
+            var lane = Vector256<int>.Indices;
+            // Whole-vector stores need the outputs as long as the input (n <= i keeps them inside).
+            var compress = VectorCompress.IsSupported && indices.Length >= x.Length && values.Length >= x.Length;
             ref var start = ref MemoryMarshal.GetReference(x);
             for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 // Most of a vocabulary is below a min_p threshold: one test per 8 logits.
-                var bits = Vector256.GreaterThanOrEqual(Vector256.LoadUnsafe(ref start, (nuint)i), t).ExtractMostSignificantBits();
+                var v = Vector256.LoadUnsafe(ref start, (nuint)i);
+                var bits = Vector256.GreaterThanOrEqual(v, t).ExtractMostSignificantBits();
+                if (compress)
+                {
+                    VectorCompress.Store(v, bits, ref MemoryMarshal.GetReference(values), n);
+                    n = VectorCompress.Store(Vector256.Create(i) + lane, bits, ref MemoryMarshal.GetReference(indices), n);
+                    continue;
+                }
                 while (bits != 0)
                 {
-                    indices[n++] = i + BitOperations.TrailingZeroCount(bits);
+                    var j = i + BitOperations.TrailingZeroCount(bits);
+                    values[n] = x[j];
+                    indices[n++] = j;
                     bits &= bits - 1;
                 }
             }
         }
         for (; i < x.Length; i++)
-            if (x[i] >= threshold) indices[n++] = i;
+        {
+            if (x[i] >= threshold)
+            {
+                values[n] = x[i];
+                indices[n++] = i;
+            }
+        }
         return n;
     }
 }

@@ -59,10 +59,12 @@ public class SoftmaxKernelsTests
         x[7] = float.NaN;
         x[8] = float.NegativeInfinity;
         var ids = new int[x.Length];
+        var values = new float[x.Length];
         foreach (var t in (float[])[float.MinValue, -2f, 4.9f, 6f])
         {
-            var n = SoftmaxKernels.IndicesAtLeast(x, t, ids);
+            var n = SoftmaxKernels.IndicesAtLeast(x, t, ids, values);
             Assert.Equal(Enumerable.Range(0, x.Length).Where(i => x[i] >= t), ids[..n]);
+            Assert.Equal(ids[..n].Select(i => x[i]), values[..n]);
         }
     }
 

@@ -1,0 +1,150 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Kiln.Engine.Sampling;
+
+/// <summary>
+/// top_p without sorting the vocabulary. The reference sorts the candidates best first, cuts where
+/// the running sum of exp(x - max) reaches top_p of the total, and draws from that prefix in the same
+/// order. Here the candidates fall into buckets by logit (a bucket never splits the sorted order),
+/// bucket masses find the bucket where the nucleus ends and the bucket where the draw lands, and
+/// only those two are sorted. Sums taken in another order, of vectorised exponentials, may differ
+/// from the reference's by rounding: when the cut or the draw lies within that error of a boundary
+/// this gives up (returns -1) and the caller runs the reference.
+/// </summary>
+internal sealed class NucleusPick(int vocab)
+{
+    private const int Buckets = 4096;
+    // Logits further than this below the maximum share the last bucket: their weight is below e^-32.
+    private const float Range = 32f;
+    private const float Scale = (Buckets - 1) / Range;
+    private const double Tolerance = 2.5 * SoftmaxKernels.ExpTolerance;
+
+    private readonly float[] _mass = new float[vocab];
+    private readonly float[] _pickWeights = new float[vocab];
+    private readonly int[] _bucket = new int[vocab];
+    private readonly double[] _blockSums = new double[(vocab + SoftmaxKernels.Block - 1) / SoftmaxKernels.Block];
+    private readonly int[] _count = new int[Buckets];
+    private readonly double[] _bucketMass = new double[Buckets];
+    private readonly double[] _bucketPick = new double[Buckets];
+
+    /// <summary>
+    /// Draws with <paramref name="r"/> from the nucleus of the logits at or above <paramref name="threshold"/>,
+    /// weighting by exp((x - max) * invT); returns the token, or -1 when the reference must decide.
+    /// <paramref name="ids"/> and <paramref name="keys"/> are scratch as long as the vocabulary.
+    /// </summary>
+    public int TryPick(float[] logits, float max, float threshold, float invT, float topP, double r, int[] ids, ulong[] keys)
+    {
+        var total = SoftmaxKernels.ExpWeights(logits, max, 1f, threshold, _mass, _blockSums);
+        var weights = _mass;
+        if (invT != 1f)
+        {
+            SoftmaxKernels.ExpWeights(logits, max, invT, threshold, _pickWeights, _blockSums);
+            weights = _pickWeights;
+        }
+        Histogram(logits, max, threshold, weights);
+
+        // The bucket where the running mass reaches the target; everything before it is in the nucleus.
+        var target = topP * total;
+        var tolerance = total * Tolerance;
+        int cut = 0, before = 0;
+        double massBefore = 0, pickBefore = 0;
+        while (cut < Buckets && massBefore + _bucketMass[cut] < target)
+        {
+            massBefore += _bucketMass[cut];
+            pickBefore += _bucketPick[cut];
+            before += _count[cut++];
+        }
+        if (cut == Buckets) return -1;
+        var order = new LogitOrder(logits);
+        var m = Members(cut, ids);
+        order.Sort(ids.AsSpan(0, m), keys);
+        var kept = 0;
+        var cum = massBefore;
+        while (true)
+        {
+            if (kept == m) return -1; // the bucket's members did not reach the target its mass did
+            var after = cum + _mass[ids[kept++]];
+            if (after < target)
+            {
+                cum = after;
+                continue;
+            }
+            if (!(cum < target - tolerance && after >= target + tolerance)) return -1;
+            break;
+        }
+
+        double pickTotal = pickBefore;
+        for (var i = 0; i < kept; i++) pickTotal += weights[ids[i]];
+        var u = r * pickTotal;
+        var pickTolerance = pickTotal * Tolerance;
+        if (u >= pickBefore) return Find(ids.AsSpan(0, kept), weights, pickBefore, u, pickTolerance);
+
+        var b = 0;
+        double start = 0;
+        while (b < cut - 1 && start + _bucketPick[b] <= u) start += _bucketPick[b++];
+        m = Members(b, ids);
+        order.Sort(ids.AsSpan(0, m), keys);
+        return Find(ids.AsSpan(0, m), weights, start, u, pickTolerance);
+    }
+
+    /// <summary>The token whose span of the running sum holds <paramref name="u"/>, or -1 when it is within the tolerance of an end.</summary>
+    private static int Find(ReadOnlySpan<int> sorted, float[] weights, double before, double u, double tolerance)
+    {
+        foreach (var id in sorted)
+        {
+            var after = before + weights[id];
+            if (after > u) return u - before > tolerance && after - u > tolerance ? id : -1;
+            before = after;
+        }
+        return -1;
+    }
+
+    private void Histogram(float[] logits, float max, float threshold, float[] weights)
+    {
+        Array.Clear(_count);
+        Array.Clear(_bucketMass);
+        Array.Clear(_bucketPick);
+        BucketIndices(logits, max, threshold, _bucket);
+        for (var i = 0; i < logits.Length; i++)
+        {
+            var b = _bucket[i];
+            if (b >= Buckets) continue;
+            _count[b]++;
+            _bucketMass[b] += _mass[i];
+            _bucketPick[b] += weights[i];
+        }
+    }
+
+    /// <summary>Bucket of each logit (larger logits, lower buckets), or <see cref="Buckets"/> for those below the threshold and NaN.</summary>
+    private static void BucketIndices(ReadOnlySpan<float> x, float max, float threshold, Span<int> bucket)
+    {
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vmax = Vector256.Create(max);
+            var vt = Vector256.Create(threshold);
+            var last = Vector256.Create(Buckets - 1f);
+            var excluded = Vector256.Create(Buckets);
+            ref var src = ref MemoryMarshal.GetReference(x);
+            ref var dst = ref MemoryMarshal.GetReference(bucket);
+            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var v = Vector256.LoadUnsafe(ref src, (nuint)i);
+                var b = Vector256.ConvertToInt32(Vector256.Min((vmax - v) * Vector256.Create(Scale), last));
+                Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(v, vt).AsInt32(), b, excluded).StoreUnsafe(ref dst, (nuint)i);
+            }
+        }
+        for (; i < x.Length; i++)
+            bucket[i] = x[i] >= threshold ? (int)MathF.Min((max - x[i]) * Scale, Buckets - 1f) : Buckets;
+    }
+
+    /// <summary>Writes the ids in bucket <paramref name="b"/> (in id order); returns how many.</summary>
+    private int Members(int b, int[] ids)
+    {
+        var n = 0;
+        for (var i = 0; i < _bucket.Length; i++)
+            if (_bucket[i] == b) ids[n++] = i;
+        return n;
+    }
+}

@@ -1,0 +1,40 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Kiln.Engine.Sampling;
+
+/// <summary>
+/// Packs the lanes of a vector picked by a mask to the front, in lane order (AVX2 has no compress
+/// instruction; a permutation per 8-bit mask does it), so a filter stores whole vectors instead of
+/// moving one element per set bit.
+/// </summary>
+internal static class VectorCompress
+{
+    private static readonly Vector256<int>[] Permutations = Build();
+
+    public static bool IsSupported => Avx2.IsSupported;
+
+    /// <summary>Stores the lanes of <paramref name="v"/> chosen by <paramref name="mask"/> (8 bits) at dst[n..]; returns the new n.
+    /// All 8 lanes are written, so dst needs 8 writable slots from n (in-place filters have them: n never passes the read position).</summary>
+    public static int Store<T>(Vector256<T> v, uint mask, ref T dst, int n)
+    {
+        Avx2.PermuteVar8x32(v.AsInt32(), Permutations[mask]).As<int, T>().StoreUnsafe(ref dst, (nuint)n);
+        return n + BitOperations.PopCount(mask);
+    }
+
+    private static Vector256<int>[] Build()
+    {
+        var table = new Vector256<int>[256];
+        Span<int> lanes = stackalloc int[8];
+        for (var mask = 0; mask < 256; mask++)
+        {
+            lanes.Clear();
+            var n = 0;
+            for (var lane = 0; lane < 8; lane++)
+                if ((mask & (1 << lane)) != 0) lanes[n++] = lane;
+            table[mask] = Vector256.Create<int>(lanes);
+        }
+        return table;
+    }
+}
