@@ -17,6 +17,9 @@ public sealed class ReplicaClient : IDisposable
         // Replicas come and go on reused ports; do not keep a connection to a stopped one for long.
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         MaxConnectionsPerServer = int.MaxValue,
+        // Requests are correlated by X-Request-Id: no replica reads W3C trace headers, so the gateway
+        // does not pay for writing them on every forwarded request.
+        ActivityHeadersPropagator = null,
     })
     {
         Timeout = Timeout.InfiniteTimeSpan,
