@@ -8,9 +8,11 @@ namespace Kiln.Engine.Sampling;
 /// the running sum of exp(x - max) reaches top_p of the total, and draws from that prefix in the same
 /// order. Here the candidates fall into buckets by logit (a bucket never splits the sorted order),
 /// bucket masses find the bucket where the nucleus ends and the bucket where the draw lands, and
-/// only those two are sorted. Sums taken in another order, of vectorised exponentials, may differ
-/// from the reference's by rounding: when the cut or the draw lies within that error of a boundary
-/// this gives up (returns -1) and the caller runs the reference.
+/// only those two are sorted. Sums taken in another order may differ from the reference's by
+/// rounding, so a cut or draw within that error of a boundary is undecided. The first pass uses
+/// vectorised exponentials (error ~1e-6 of the total); an undecided case repeats with the scalar
+/// <see cref="MathF.Exp"/> weights the reference uses (error ~1e-11, only the summation order
+/// differs); only when that too is undecided does this give up (returns -1) and the caller runs the reference.
 /// </summary>
 internal sealed class NucleusPick(int vocab)
 {
@@ -19,6 +21,13 @@ internal sealed class NucleusPick(int vocab)
     private const float Range = 32f;
     private const float Scale = (Buckets - 1) / Range;
     private const double Tolerance = 2.5 * SoftmaxKernels.ExpTolerance;
+
+    // Any summation order of n nonnegative floats in double is within (n - 1) * 2^-53 of the total
+    // of the exact sum (Higham's gamma bound), so two orders differ by 2n * 2^-53. The target
+    // (top_p times a total) and the draw (r times a total) add one such difference, and the
+    // reference's sequential subtraction of the draw another n * 2^-53: 4n * 2^-53 in all.
+    // Twice that, per summand, as a fraction of the total:
+    private const double ExactTolerancePerTerm = 8.0 / (1L << 53);
 
     private readonly float[] _mass = new float[vocab];
     private readonly float[] _pickWeights = new float[vocab];
@@ -43,10 +52,24 @@ internal sealed class NucleusPick(int vocab)
             weights = _pickWeights;
         }
         Histogram(logits, max, threshold, weights);
+        var token = Decide(logits, total, weights, topP, r, Tolerance, ids, keys);
+        if (token >= 0) return token;
 
+        // Near a boundary: the same decision with the reference's own weights and a far smaller band.
+        total = ExactHistogram(logits, max, invT);
+        weights = invT != 1f ? _pickWeights : _mass;
+        return Decide(logits, total, weights, topP, r, ExactTolerancePerTerm * logits.Length, ids, keys);
+    }
+
+    /// <summary>
+    /// Cuts the nucleus and draws from it using the bucket sums and <see cref="_mass"/>; -1 when the
+    /// cut or the draw is within <paramref name="relTolerance"/> of the total of a boundary.
+    /// </summary>
+    private int Decide(float[] logits, double total, float[] weights, float topP, double r, double relTolerance, int[] ids, ulong[] keys)
+    {
         // The bucket where the running mass reaches the target; everything before it is in the nucleus.
         var target = topP * total;
-        var tolerance = total * Tolerance;
+        var tolerance = total * relTolerance;
         int cut = 0, before = 0;
         double massBefore = 0, pickBefore = 0;
         while (cut < Buckets && massBefore + _bucketMass[cut] < target)
@@ -77,7 +100,7 @@ internal sealed class NucleusPick(int vocab)
         double pickTotal = pickBefore;
         for (var i = 0; i < kept; i++) pickTotal += weights[ids[i]];
         var u = r * pickTotal;
-        var pickTolerance = pickTotal * Tolerance;
+        var pickTolerance = pickTotal * relTolerance;
         if (u >= pickBefore) return Find(ids.AsSpan(0, kept), weights, pickBefore, u, pickTolerance);
 
         var b = 0;
@@ -114,6 +137,32 @@ internal sealed class NucleusPick(int vocab)
             _bucketMass[b] += _mass[i];
             _bucketPick[b] += weights[i];
         }
+    }
+
+    /// <summary>
+    /// Recomputes the weights and bucket sums with scalar <see cref="MathF.Exp"/>, exactly the reference's
+    /// weights (the buckets stay); returns the total mass.
+    /// </summary>
+    private double ExactHistogram(float[] logits, float max, float invT)
+    {
+        Array.Clear(_bucketMass);
+        Array.Clear(_bucketPick);
+        double total = 0;
+        for (var i = 0; i < logits.Length; i++)
+        {
+            var b = _bucket[i];
+            if (b >= Buckets) continue;
+            var m = MathF.Exp(logits[i] - max);
+            _mass[i] = m;
+            _bucketMass[b] += m;
+            total += m;
+            if (invT == 1f) continue;
+            var w = MathF.Exp((logits[i] - max) * invT);
+            _pickWeights[i] = w;
+            _bucketPick[b] += w;
+        }
+        if (invT == 1f) Array.Copy(_bucketMass, _bucketPick, Buckets);
+        return total;
     }
 
     /// <summary>Bucket of each logit (larger logits, lower buckets), or <see cref="Buckets"/> for those below the threshold and NaN.</summary>
