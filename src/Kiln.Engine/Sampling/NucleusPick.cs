@@ -17,6 +17,8 @@ namespace Kiln.Engine.Sampling;
 /// </summary>
 internal sealed class NucleusPick(int vocab)
 {
+    private const int CutUndecided = -1;
+    private const int DrawUndecided = -2;
     private const int Buckets = 4096;
     // Logits further than this below the maximum share the last bucket: their weight is below e^-32.
     private const float Range = 32f;
@@ -52,24 +54,46 @@ internal sealed class NucleusPick(int vocab)
             weights = _pickWeights;
         }
         Histogram(logits, max, threshold, weights);
-        var token = Decide(logits, total, weights, topP, r, Tolerance, ids, keys);
-        if (token >= 0) return token;
 
-        // Near a boundary: the same decision with the reference's own weights and a far smaller band.
-        total = ExactHistogram(logits, max, invT);
-        weights = invT != 1f ? _pickWeights : _mass;
-        return Decide(logits, total, weights, topP, r, ExactTolerancePerTerm * logits.Length, ids, keys);
+        // Near a boundary, the same decision again with the reference's own weights and a far smaller
+        // band: the masses when the cut was undecided, the draw's weights when the draw was.
+        var exactTolerance = ExactTolerancePerTerm * logits.Length;
+        bool massExact = false, pickExact = false;
+        while (true)
+        {
+            var token = Decide(logits, total, weights, topP, r, massExact ? exactTolerance : Tolerance, pickExact ? exactTolerance : Tolerance, ids, keys);
+            if (token >= 0) return token;
+            if (token == CutUndecided && !massExact)
+            {
+                total = ExactSums(logits, max, 1f, _mass, _bucketMass);
+                massExact = true;
+                if (invT == 1f)
+                {
+                    Array.Copy(_bucketMass, _bucketPick, Buckets);
+                    pickExact = true;
+                }
+            }
+            else if (token == DrawUndecided && !pickExact)
+            {
+                ExactSums(logits, max, invT, _pickWeights, _bucketPick);
+                pickExact = true;
+            }
+            else
+            {
+                return -1;
+            }
+        }
     }
 
     /// <summary>
-    /// Cuts the nucleus and draws from it using the bucket sums and <see cref="_mass"/>; -1 when the
-    /// cut or the draw is within <paramref name="relTolerance"/> of the total of a boundary.
+    /// Cuts the nucleus and draws from it using the bucket sums and <see cref="_mass"/>; <see cref="CutUndecided"/>
+    /// or <see cref="DrawUndecided"/> when the cut or the draw is within its tolerance (a fraction of the total) of a boundary.
     /// </summary>
-    private int Decide(float[] logits, double total, float[] weights, float topP, double r, double relTolerance, int[] ids, ulong[] keys)
+    private int Decide(float[] logits, double total, float[] weights, float topP, double r, double cutTolerance, double drawTolerance, int[] ids, ulong[] keys)
     {
         // The bucket where the running mass reaches the target; everything before it is in the nucleus.
         var target = topP * total;
-        var tolerance = total * relTolerance;
+        var tolerance = total * cutTolerance;
         var cut = 0;
         double massBefore = 0, pickBefore = 0;
         while (cut < Buckets && massBefore + _bucketMass[cut] < target)
@@ -78,7 +102,7 @@ internal sealed class NucleusPick(int vocab)
             pickBefore += _bucketPick[cut];
             cut++;
         }
-        if (cut == Buckets) return -1;
+        if (cut == Buckets) return CutUndecided;
         var order = new LogitOrder(logits);
         var m = Members(cut, ids);
         order.Sort(ids.AsSpan(0, m), keys);
@@ -86,21 +110,21 @@ internal sealed class NucleusPick(int vocab)
         var cum = massBefore;
         while (true)
         {
-            if (kept == m) return -1; // the bucket's members did not reach the target its mass did
+            if (kept == m) return CutUndecided; // the bucket's members did not reach the target its mass did
             var after = cum + _mass[ids[kept++]];
             if (after < target)
             {
                 cum = after;
                 continue;
             }
-            if (!(cum < target - tolerance && after >= target + tolerance)) return -1;
+            if (!(cum < target - tolerance && after >= target + tolerance)) return CutUndecided;
             break;
         }
 
         double pickTotal = pickBefore;
         for (var i = 0; i < kept; i++) pickTotal += weights[ids[i]];
         var u = r * pickTotal;
-        var pickTolerance = pickTotal * relTolerance;
+        var pickTolerance = pickTotal * drawTolerance;
         if (u >= pickBefore) return Find(ids.AsSpan(0, kept), weights, pickBefore, u, pickTolerance);
 
         var b = 0;
@@ -111,16 +135,16 @@ internal sealed class NucleusPick(int vocab)
         return Find(ids.AsSpan(0, m), weights, start, u, pickTolerance);
     }
 
-    /// <summary>The token whose span of the running sum holds <paramref name="u"/>, or -1 when it is within the tolerance of an end.</summary>
+    /// <summary>The token whose span of the running sum holds <paramref name="u"/>, or <see cref="DrawUndecided"/> when it is within the tolerance of an end.</summary>
     private static int Find(ReadOnlySpan<int> sorted, float[] weights, double before, double u, double tolerance)
     {
         foreach (var id in sorted)
         {
             var after = before + weights[id];
-            if (after > u) return u - before > tolerance && after - u > tolerance ? id : -1;
+            if (after > u) return u - before > tolerance && after - u > tolerance ? id : DrawUndecided;
             before = after;
         }
-        return -1;
+        return DrawUndecided;
     }
 
     private void Histogram(float[] logits, float max, float threshold, float[] weights)
@@ -138,28 +162,22 @@ internal sealed class NucleusPick(int vocab)
     }
 
     /// <summary>
-    /// Recomputes the weights and bucket sums with scalar <see cref="MathF.Exp"/>, exactly the reference's
-    /// weights (the buckets stay); returns the total mass.
+    /// Recomputes <paramref name="w"/> and its bucket sums with scalar <see cref="MathF.Exp"/>, exactly the
+    /// reference's weights (the buckets stay); returns their total.
     /// </summary>
-    private double ExactHistogram(float[] logits, float max, float invT)
+    private double ExactSums(float[] logits, float max, float invT, float[] w, double[] bucketSums)
     {
-        Array.Clear(_bucketMass);
-        Array.Clear(_bucketPick);
+        Array.Clear(bucketSums);
         double total = 0;
         for (var i = 0; i < logits.Length; i++)
         {
             var b = _bucket[i];
             if (b >= Buckets) continue;
-            var m = MathF.Exp(logits[i] - max);
-            _mass[i] = m;
-            _bucketMass[b] += m;
-            total += m;
-            if (invT == 1f) continue;
-            var w = MathF.Exp((logits[i] - max) * invT);
-            _pickWeights[i] = w;
-            _bucketPick[b] += w;
+            var e = MathF.Exp((logits[i] - max) * invT);
+            w[i] = e;
+            bucketSums[b] += e;
+            total += e;
         }
-        if (invT == 1f) Array.Copy(_bucketMass, _bucketPick, Buckets);
         return total;
     }
 
