@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -8,23 +9,33 @@ namespace Kiln.Engine.Sampling;
 /// the running sum of exp(x - max) reaches top_p of the total, and draws from that prefix in the same
 /// order. Here the candidates fall into buckets by logit (a bucket never splits the sorted order),
 /// bucket masses find the bucket where the nucleus ends and the bucket where the draw lands, and
-/// only those two are sorted. Sums taken in another order, of vectorised exponentials, may differ
-/// from the reference's by rounding: when the cut or the draw lies within that error of a boundary
-/// this gives up (returns -1) and the caller runs the reference.
+/// only those two are sorted. Sums taken in another order may differ from the reference's by
+/// rounding, so a cut or draw within that error of a boundary is undecided. The first pass uses
+/// vectorised exponentials (error ~1e-6 of the total); an undecided case repeats with the scalar
+/// <see cref="MathF.Exp"/> weights the reference uses (error ~1e-11, only the summation order
+/// differs); only when that too is undecided does this give up (returns -1) and the caller runs the reference.
 /// </summary>
 internal sealed class NucleusPick(int vocab)
 {
+    private const int CutUndecided = -1;
+    private const int DrawUndecided = -2;
     private const int Buckets = 4096;
     // Logits further than this below the maximum share the last bucket: their weight is below e^-32.
     private const float Range = 32f;
     private const float Scale = (Buckets - 1) / Range;
     private const double Tolerance = 2.5 * SoftmaxKernels.ExpTolerance;
 
+    // Any summation order of n nonnegative floats in double is within (n - 1) * 2^-53 of the total
+    // of the exact sum (Higham's gamma bound), so two orders differ by 2n * 2^-53. The target
+    // (top_p times a total) and the draw (r times a total) add one such difference, and the
+    // reference's sequential subtraction of the draw another n * 2^-53: 4n * 2^-53 in all.
+    // Twice that, per summand, as a fraction of the total:
+    private const double ExactTolerancePerTerm = 8.0 / (1L << 53);
+
     private readonly float[] _mass = new float[vocab];
     private readonly float[] _pickWeights = new float[vocab];
     private readonly int[] _bucket = new int[vocab];
     private readonly double[] _blockSums = new double[(vocab + SoftmaxKernels.Block - 1) / SoftmaxKernels.Block];
-    private readonly int[] _count = new int[Buckets];
     private readonly double[] _bucketMass = new double[Buckets];
     private readonly double[] _bucketPick = new double[Buckets];
 
@@ -44,18 +55,54 @@ internal sealed class NucleusPick(int vocab)
         }
         Histogram(logits, max, threshold, weights);
 
+        // Near a boundary, the same decision again with the reference's own weights and a far smaller
+        // band: the masses when the cut was undecided, the draw's weights when the draw was.
+        var exactTolerance = ExactTolerancePerTerm * logits.Length;
+        bool massExact = false, pickExact = false;
+        while (true)
+        {
+            var token = Decide(logits, total, weights, topP, r, massExact ? exactTolerance : Tolerance, pickExact ? exactTolerance : Tolerance, ids, keys);
+            if (token >= 0) return token;
+            if (token == CutUndecided && !massExact)
+            {
+                total = ExactSums(logits, max, 1f, _mass, _bucketMass);
+                massExact = true;
+                if (invT == 1f)
+                {
+                    Array.Copy(_bucketMass, _bucketPick, Buckets);
+                    pickExact = true;
+                }
+            }
+            else if (token == DrawUndecided && !pickExact)
+            {
+                ExactSums(logits, max, invT, _pickWeights, _bucketPick);
+                pickExact = true;
+            }
+            else
+            {
+                return -1;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Cuts the nucleus and draws from it using the bucket sums and <see cref="_mass"/>; <see cref="CutUndecided"/>
+    /// or <see cref="DrawUndecided"/> when the cut or the draw is within its tolerance (a fraction of the total) of a boundary.
+    /// </summary>
+    private int Decide(float[] logits, double total, float[] weights, float topP, double r, double cutTolerance, double drawTolerance, int[] ids, ulong[] keys)
+    {
         // The bucket where the running mass reaches the target; everything before it is in the nucleus.
         var target = topP * total;
-        var tolerance = total * Tolerance;
-        int cut = 0, before = 0;
+        var tolerance = total * cutTolerance;
+        var cut = 0;
         double massBefore = 0, pickBefore = 0;
         while (cut < Buckets && massBefore + _bucketMass[cut] < target)
         {
             massBefore += _bucketMass[cut];
             pickBefore += _bucketPick[cut];
-            before += _count[cut++];
+            cut++;
         }
-        if (cut == Buckets) return -1;
+        if (cut == Buckets) return CutUndecided;
         var order = new LogitOrder(logits);
         var m = Members(cut, ids);
         order.Sort(ids.AsSpan(0, m), keys);
@@ -63,21 +110,21 @@ internal sealed class NucleusPick(int vocab)
         var cum = massBefore;
         while (true)
         {
-            if (kept == m) return -1; // the bucket's members did not reach the target its mass did
+            if (kept == m) return CutUndecided; // the bucket's members did not reach the target its mass did
             var after = cum + _mass[ids[kept++]];
             if (after < target)
             {
                 cum = after;
                 continue;
             }
-            if (!(cum < target - tolerance && after >= target + tolerance)) return -1;
+            if (!(cum < target - tolerance && after >= target + tolerance)) return CutUndecided;
             break;
         }
 
         double pickTotal = pickBefore;
         for (var i = 0; i < kept; i++) pickTotal += weights[ids[i]];
         var u = r * pickTotal;
-        var pickTolerance = pickTotal * Tolerance;
+        var pickTolerance = pickTotal * drawTolerance;
         if (u >= pickBefore) return Find(ids.AsSpan(0, kept), weights, pickBefore, u, pickTolerance);
 
         var b = 0;
@@ -88,21 +135,20 @@ internal sealed class NucleusPick(int vocab)
         return Find(ids.AsSpan(0, m), weights, start, u, pickTolerance);
     }
 
-    /// <summary>The token whose span of the running sum holds <paramref name="u"/>, or -1 when it is within the tolerance of an end.</summary>
+    /// <summary>The token whose span of the running sum holds <paramref name="u"/>, or <see cref="DrawUndecided"/> when it is within the tolerance of an end.</summary>
     private static int Find(ReadOnlySpan<int> sorted, float[] weights, double before, double u, double tolerance)
     {
         foreach (var id in sorted)
         {
             var after = before + weights[id];
-            if (after > u) return u - before > tolerance && after - u > tolerance ? id : -1;
+            if (after > u) return u - before > tolerance && after - u > tolerance ? id : DrawUndecided;
             before = after;
         }
-        return -1;
+        return DrawUndecided;
     }
 
     private void Histogram(float[] logits, float max, float threshold, float[] weights)
     {
-        Array.Clear(_count);
         Array.Clear(_bucketMass);
         Array.Clear(_bucketPick);
         BucketIndices(logits, max, threshold, _bucket);
@@ -110,10 +156,29 @@ internal sealed class NucleusPick(int vocab)
         {
             var b = _bucket[i];
             if (b >= Buckets) continue;
-            _count[b]++;
             _bucketMass[b] += _mass[i];
             _bucketPick[b] += weights[i];
         }
+    }
+
+    /// <summary>
+    /// Recomputes <paramref name="w"/> and its bucket sums with scalar <see cref="MathF.Exp"/>, exactly the
+    /// reference's weights (the buckets stay); returns their total.
+    /// </summary>
+    private double ExactSums(float[] logits, float max, float invT, float[] w, double[] bucketSums)
+    {
+        Array.Clear(bucketSums);
+        double total = 0;
+        for (var i = 0; i < logits.Length; i++)
+        {
+            var b = _bucket[i];
+            if (b >= Buckets) continue;
+            var e = MathF.Exp((logits[i] - max) * invT);
+            w[i] = e;
+            bucketSums[b] += e;
+            total += e;
+        }
+        return total;
     }
 
     /// <summary>Bucket of each logit (larger logits, lower buckets), or <see cref="Buckets"/> for those below the threshold and NaN.</summary>
@@ -143,7 +208,23 @@ internal sealed class NucleusPick(int vocab)
     private int Members(int b, int[] ids)
     {
         var n = 0;
-        for (var i = 0; i < _bucket.Length; i++)
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            // A bucket holds few ids: one test per 8 skips almost all of them.
+            var vb = Vector256.Create(b);
+            ref var src = ref MemoryMarshal.GetArrayDataReference(_bucket);
+            for (; i <= _bucket.Length - Vector256<int>.Count; i += Vector256<int>.Count)
+            {
+                var bits = Vector256.Equals(Vector256.LoadUnsafe(ref src, (nuint)i), vb).ExtractMostSignificantBits();
+                while (bits != 0)
+                {
+                    ids[n++] = i + BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                }
+            }
+        }
+        for (; i < _bucket.Length; i++)
             if (_bucket[i] == b) ids[n++] = i;
         return n;
     }
