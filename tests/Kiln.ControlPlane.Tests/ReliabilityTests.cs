@@ -112,10 +112,17 @@ public class ReliabilityTests
         using var apiLease = api;
         var replica = (await api.GetAsync("/v1/accounts/default/deployments/chaos")).ReadyReplicas().Single();
         using var inference = new Inference(server.BaseUri, server.AdminKey);
-        var streams = Enumerable.Range(0, 6)
-            .Select(_ => inference.StreamAsync("/v1/completions", new { model = Stories, prompt = "Once upon a time", max_tokens = 200, temperature = 1.0, stream = true }))
+        // Eight streams of 240 tokens (the model's context is 256) take a few hundred milliseconds on a
+        // fast replica, so the kill follows the first tokens closely: the metric is polled every 5 ms.
+        var streams = Enumerable.Range(0, 8)
+            .Select(_ => inference.StreamAsync("/v1/completions", new { model = Stories, prompt = "Once upon a time", max_tokens = 240, ignore_eos = true, temperature = 1.0, stream = true }))
             .ToList();
-        await Wait.UntilAsync(async () => await ReplicaCounterAsync(replica.Port, "kiln_generated_tokens_total") >= 24, Steps.Timeout, "streams under way");
+        var underWay = Stopwatch.StartNew();
+        while (await ReplicaCounterAsync(replica.Port, "kiln_generated_tokens_total") < 8)
+        {
+            Assert.True(underWay.Elapsed < Steps.Timeout, "the streams did not get under way");
+            await Task.Delay(5);
+        }
         Processes.Kill(replica.Pid);
         var results = await Task.WhenAll(streams);
         foreach (var r in results)

@@ -21,9 +21,9 @@ public sealed class HoldGate(WakeRequests wakes, ReconcileSignal reconcile, Repl
     /// Waits until <paramref name="route"/> has an endpoint outside <paramref name="exclude"/>;
     /// the caller has entered the route's hold queue.
     /// </summary>
-    public async Task WaitAsync(DeploymentRoute route, IReadOnlyCollection<string> exclude, DateTimeOffset deadline, CancellationToken ct)
+    public async Task WaitAsync(DeploymentRoute route, IReadOnlyCollection<ReplicaEndpoint> exclude, DateTimeOffset deadline, CancellationToken ct)
     {
-        while (!route.Endpoints.Any(e => !exclude.Contains(e.ReplicaId)))
+        while (!route.Endpoints.Any(e => !exclude.Contains(e)))
         {
             if (!route.IsServing || directory.Find(route.Name) != route)
             {

@@ -23,7 +23,8 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
     {
         var payload = body.ForReplica(replicaModel);
         var deadline = DateTimeOffset.UtcNow + options.HoldTimeout;
-        var tried = new List<string>();
+        // The replica processes tried, as endpoints: one restarted in place is a new endpoint.
+        var tried = new List<ReplicaEndpoint>();
         var held = false;
         string? lastFailure = null;
         try
@@ -56,13 +57,13 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
                     route.Held.Leave();
                     held = false;
                 }
-                var moreLeft = route.Endpoints.Any(e => e != endpoint && !tried.Contains(e.ReplicaId));
+                var moreLeft = route.Endpoints.Any(e => e != endpoint && !tried.Contains(e));
                 var attempt = await TryAsync(ctx, endpoint, path, payload, body, meter, retryOnBusy: moreLeft, ct);
                 if (attempt.Status is { } status)
                 {
                     return status;
                 }
-                tried.Add(endpoint.ReplicaId);
+                tried.Add(endpoint);
                 lastFailure = attempt.Failure;
                 log.LogWarning("request {RequestId}: replica {Replica} of {Deployment} failed before answering ({Failure}); trying another",
                     meter.RequestId, endpoint.ReplicaId, route.Name, attempt.Failure);

@@ -8,8 +8,12 @@ public static class LeastOutstandingBalancer
 {
     private static uint _rotation;
 
-    /// <summary>The least loaded endpoint not in <paramref name="exclude"/>, or null when none is left.</summary>
-    public static ReplicaEndpoint? Pick(IReadOnlyList<ReplicaEndpoint> endpoints, IReadOnlyCollection<string>? exclude = null)
+    /// <summary>
+    /// The least loaded endpoint not in <paramref name="exclude"/>, or null when none is left. Endpoints
+    /// are compared as instances: a replica that left the READY set and came back (restarted in place,
+    /// under the same ID) is a new endpoint, so a request that failed on its old process may go to it.
+    /// </summary>
+    public static ReplicaEndpoint? Pick(IReadOnlyList<ReplicaEndpoint> endpoints, IReadOnlyCollection<ReplicaEndpoint>? exclude = null)
     {
         var n = endpoints.Count;
         if (n == 0)
@@ -22,7 +26,7 @@ public static class LeastOutstandingBalancer
         for (var i = 0; i < n; i++)
         {
             var e = endpoints[(start + i) % n];
-            if (exclude is { Count: > 0 } && exclude.Contains(e.ReplicaId))
+            if (exclude is { Count: > 0 } && exclude.Contains(e))
             {
                 continue;
             }

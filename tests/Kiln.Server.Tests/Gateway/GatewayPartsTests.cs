@@ -59,8 +59,10 @@ public class BalancerAndHoldTests
     {
         var list = new[] { E("a", 3), E("b", 1), E("c", 2) };
         Assert.Equal("b", LeastOutstandingBalancer.Pick(list)!.ReplicaId);
-        Assert.Equal("c", LeastOutstandingBalancer.Pick(list, ["b"])!.ReplicaId);
-        Assert.Null(LeastOutstandingBalancer.Pick(list, ["a", "b", "c"]));
+        Assert.Equal("c", LeastOutstandingBalancer.Pick(list, [list[1]])!.ReplicaId);
+        Assert.Null(LeastOutstandingBalancer.Pick(list, list));
+        // The same replica ID at a new process (restarted in place) is a new endpoint.
+        Assert.Equal("b", LeastOutstandingBalancer.Pick([list[0], E("b", 1), list[2]], [list[1]])!.ReplicaId);
         Assert.Null(LeastOutstandingBalancer.Pick([]));
     }
 
