@@ -1,8 +1,20 @@
 using System.CommandLine;
 using Kiln.Engine.Gguf;
+using Kiln.Engine.Tensors;
 using Kiln.Server;
 using Kiln.Server.Cli;
 using Kiln.Server.Commands;
+
+// A bad kernel-level override fails every command that loads a model; say so at once, as for a bad flag.
+try
+{
+    Simd.Configure(Environment.GetEnvironmentVariable(Simd.Variable), Simd.Supported);
+}
+catch (InvalidOperationException e)
+{
+    Console.Error.WriteLine($"kiln: {e.Message}");
+    return 2;
+}
 
 var root = KilnCommand.Create(ModelLoader.Load);
 root.Subcommands.Add(EngineToolCommands.Quantize());
