@@ -75,16 +75,17 @@ public static class ReplicaHost
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kiln.Replica");
         logger.LogInformation("Replica listening on {Address}; loading {Model}", address, Path.GetFileName(options.ModelPath));
-        var loading = Task.Run(() => Load(state, loadModel, logger), CancellationToken.None);
+        var stopping = app.Lifetime.ApplicationStopping;
+        var loading = Task.Run(() => Load(state, loadModel, logger, stopping), CancellationToken.None);
         return new RunningReplica(app, state, new Uri(address.Replace("[::]", "localhost")), loading);
     }
 
-    private static void Load(ReplicaState state, Func<ReplicaOptions, (ILanguageModel, ITokenizer, IChatFormatter)> loadModel, ILogger logger)
+    private static void Load(ReplicaState state, Func<ReplicaOptions, (ILanguageModel, ITokenizer, IChatFormatter)> loadModel, ILogger logger, CancellationToken stopping)
     {
         try
         {
             var (model, tokenizer, formatter) = loadModel(state.Options);
-            WarmUp(model, tokenizer, state.Options, logger);
+            WarmUp(model, tokenizer, state.Options, logger, stopping);
             var session = new ModelSession(model, tokenizer, formatter, state.Options);
             try
             {
@@ -113,13 +114,18 @@ public static class ReplicaHost
     /// Compiles the serving hot paths before the replica reports ready, so the first burst after a
     /// scale-from-zero runs at warm speed instead of on the JIT's first, unoptimised code.
     /// </summary>
-    private static void WarmUp(ILanguageModel model, ITokenizer tokenizer, ReplicaOptions options, ILogger logger)
+    private static void WarmUp(ILanguageModel model, ITokenizer tokenizer, ReplicaOptions options, ILogger logger, CancellationToken stopping)
     {
         if (options.WarmupBudget <= TimeSpan.Zero) return;
         try
         {
-            var report = Warmup.Run(model, tokenizer, ModelSession.SchedulerOptions(options), options.WarmupBudget);
+            var report = Warmup.Run(model, tokenizer, ModelSession.SchedulerOptions(options), options.WarmupBudget, stopping);
             logger.LogInformation("Warm-up: {Report}", report);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Told to stop while warming up: a stop need not wait out the warm-up budget, nor is it a load failure.
+            logger.LogInformation("Warm-up cut short: the replica is stopping");
         }
         catch
         {
