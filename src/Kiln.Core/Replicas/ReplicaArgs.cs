@@ -221,7 +221,7 @@ public sealed record ReplicaArgs
         {
             found.Add(new(Flags.Model, $"Option '{Flags.Model}' is required (or {Flags.ModelUrl} with {Flags.ModelSha256} and {Flags.ModelCache})."));
         }
-        else if (string.IsNullOrWhiteSpace(model))
+        else if (model is not null && string.IsNullOrWhiteSpace(model))
         {
             found.Add(new(Flags.Model, $"{Flags.Model} must name a GGUF file."));
         }
