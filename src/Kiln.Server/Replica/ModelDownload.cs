@@ -23,7 +23,6 @@ internal static class ModelDownload
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        state.Downloading(new Core.Replicas.DownloadProgress(0, null));
         try
         {
             logger.LogInformation("Fetching the model {Sha256} into {Cache} from {Url}", request.Sha256, request.CacheDir, url);

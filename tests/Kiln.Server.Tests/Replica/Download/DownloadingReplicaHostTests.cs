@@ -11,14 +11,14 @@ public sealed class DownloadingReplicaHostTests : IDisposable
     private readonly string _cache = Path.Combine(Path.GetTempPath(), "kiln-fetch-tests", Guid.NewGuid().ToString("N")[..12]);
 
     private ReplicaOptions Options(FakeFileServer server) => ReplicaOptions.From(new ReplicaArgs
-        {
-            ModelPath = ModelCacheLayout.FileFor(_cache, server.Sha256),
-            Port = 0,
-            ModelUrl = server.Url.ToString(),
-            ModelSha256 = server.Sha256,
-            ModelCache = _cache,
-            ReplicaId = "r-test",
-        }) with
+    {
+        ModelPath = ModelCacheLayout.FileFor(_cache, server.Sha256),
+        Port = 0,
+        ModelUrl = server.Url.ToString(),
+        ModelSha256 = server.Sha256,
+        ModelCache = _cache,
+        ReplicaId = "r-test",
+    }) with
     {
         ModelToken = FakeFileServer.Token,
         WarmupBudget = TimeSpan.Zero,
