@@ -42,6 +42,9 @@ internal sealed class FakeFileServer : IAsyncDisposable
     /// <summary>Sleep this long after each 4 KiB sent.</summary>
     public TimeSpan ChunkDelay { get; set; }
 
+    /// <summary>Send no Content-Length (chunked), so the receiver cannot tell the size up front.</summary>
+    public bool OmitLength { get; set; }
+
     /// <summary>Send these bytes instead of <see cref="Content"/> (the digest header still names the real content's).</summary>
     public byte[]? Corrupt { get; set; }
 
@@ -87,7 +90,7 @@ internal sealed class FakeFileServer : IAsyncDisposable
             ctx.Response.Headers.ContentRange = range.ContentRange(body.Length);
         }
         ctx.Response.Headers["X-Kiln-Sha256"] = Sha256;
-        ctx.Response.ContentLength = length;
+        ctx.Response.ContentLength = OmitLength ? null : length;
         var cut = Interlocked.Increment(ref _cuts) <= CutResponses;
         var sent = 0L;
         while (sent < length)
