@@ -1,4 +1,5 @@
 using Kiln.Core.Deployments;
+using Kiln.Core.Replicas;
 
 namespace Kiln.Runtime;
 
@@ -52,7 +53,26 @@ public sealed record ReplicaRef(string Account, string DeploymentId, string Repl
 /// <param name="ModelName">The name it answers to, <c>accounts/A/models/M</c>.</param>
 /// <param name="WorldSize">Accelerator slots it reserves (CPU threads on the local runtime).</param>
 /// <param name="Precision">The precision it serves at (its KV cache type on the local runtime).</param>
-public sealed record ReplicaLaunch(ReplicaRef Replica, string ModelPath, string ModelName, int WorldSize, Precision Precision);
+/// <param name="Download">
+/// Set when the replica downloads its model into its node's cache (then <paramref name="ModelPath"/>
+/// is the file's place in that cache); null when it opens <paramref name="ModelPath"/> as it is.
+/// </param>
+public sealed record ReplicaLaunch(ReplicaRef Replica, string ModelPath, string ModelName, int WorldSize, Precision Precision, ModelDownload? Download = null);
+
+/// <summary>Where and how a replica downloads its model.</summary>
+/// <param name="Url">The control plane's download URL of the model.</param>
+/// <param name="Sha256">The file's SHA-256 (lowercase hex).</param>
+/// <param name="CacheDir">The node's model cache.</param>
+/// <param name="CacheMaxBytes">The size the cache is pruned to, or null for no bound.</param>
+/// <param name="Token">
+/// The bearer token the replica presents: a runtime passes it in the environment
+/// (<see cref="ReplicaArgs.ModelTokenVariable"/>), never on the command line.
+/// </param>
+public sealed record ModelDownload(string Url, string Sha256, string CacheDir, long? CacheMaxBytes, string Token)
+{
+    /// <summary>Excludes the token, so a logged launch does not leak it.</summary>
+    public override string ToString() => $"ModelDownload {{ Url = {Url}, Sha256 = {Sha256}, CacheDir = {CacheDir}, CacheMaxBytes = {CacheMaxBytes} }}";
+}
 
 /// <summary>A running (or just exited) replica process.</summary>
 public sealed record ReplicaHandle(
@@ -103,7 +123,8 @@ public sealed record ReplicaExit(int? ExitCode, string? LastError)
 /// <summary>What a health probe found.</summary>
 /// <param name="Health">The verdict.</param>
 /// <param name="Error">Why, when the replica reports that its model failed to load.</param>
-public sealed record ReplicaProbe(ReplicaHealth Health, string? Error = null);
+/// <param name="Download">How far it has fetched its model, while <see cref="ReplicaHealth.Downloading"/>.</param>
+public sealed record ReplicaProbe(ReplicaHealth Health, string? Error = null, DownloadProgress? Download = null);
 
 /// <summary>The verdict of a health probe.</summary>
 public enum ReplicaHealth
@@ -117,4 +138,7 @@ public enum ReplicaHealth
 
     /// <summary>Alive but unable to serve: its model failed to load (503 with <c>"status": "error"</c>).</summary>
     Failed,
+
+    /// <summary>Fetching its model file (503 with <c>"status": "downloading"</c> and the bytes done and total).</summary>
+    Downloading,
 }

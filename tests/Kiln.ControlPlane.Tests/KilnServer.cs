@@ -38,6 +38,9 @@ public sealed class KilnServer : IDisposable
 
     private static string Bin(string name) => Path.Combine(AppContext.BaseDirectory, name);
 
+    /// <summary>Stands for the data directory in extra arguments (e.g. <c>--model-cache {data}/cache</c>), so what replicas write there goes with it.</summary>
+    public const string DataDirPlaceholder = "{data}";
+
     /// <summary>Starts a server on a fresh data directory; its replicas run the real <c>kiln replica</c>.</summary>
     public static Task<KilnServer> StartAsync(params string[] extraArgs) => StartAsync(fakeReplica: false, extraArgs);
 
@@ -69,7 +72,8 @@ public sealed class KilnServer : IDisposable
                  {
                      "server", "--port", Port.ToString(), "--data-dir", DataDir,
                      "--reconcile-interval", "200ms", "--restart-backoff", "200ms", "--drain-timeout", "5s",
-                 }.Concat(_fakeReplica ? ["--replica-command", Bin("Kiln.FakeReplica")] : []).Concat(_extraArgs.Contains("--cpu-slots") ? [] : ["--cpu-slots", "8"]).Concat(_extraArgs))
+                 }.Concat(_fakeReplica ? ["--replica-command", Bin("Kiln.FakeReplica")] : []).Concat(_extraArgs.Contains("--cpu-slots") ? [] : ["--cpu-slots", "8"])
+                     .Concat(_extraArgs.Select(a => a.Replace(DataDirPlaceholder, DataDir, StringComparison.Ordinal))))
         {
             psi.ArgumentList.Add(a);
         }

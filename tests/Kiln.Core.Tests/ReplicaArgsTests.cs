@@ -5,6 +5,9 @@ namespace Kiln.Core.Tests;
 
 public class ReplicaArgsTests
 {
+    // Before the cases that use it: static fields initialize in order.
+    private static readonly string Sha = new('0', 64);
+
     private static readonly ReplicaArgs Full = new()
     {
         ModelPath = "/models/a b.gguf",
@@ -25,12 +28,14 @@ public class ReplicaArgsTests
         Full,
         new ReplicaArgs { ModelPath = "m.gguf" },
         Full with { ContextSize = null, WorldSize = null, ModelName = null, ReplicaId = null, Adapters = [], KvCache = Precision.Fp32 },
+        Full with { ModelUrl = "http://cp:8420/v1/accounts/acme/models/m:download", ModelSha256 = Sha, ModelCache = "/var/cache/kiln", ModelCacheMaxBytes = 1L << 40 },
     ];
 
     [Theory]
     [InlineData(0)]
     [InlineData(1)]
     [InlineData(2)]
+    [InlineData(3)]
     public void Format_then_parse_gives_back_the_same_args(int @case)
     {
         var args = Cases[@case];
@@ -112,6 +117,33 @@ public class ReplicaArgsTests
         Assert.Equal(Full, ReplicaArgs.FromCommandLine(argv));
         Assert.Null(ReplicaArgs.FromCommandLine(["/usr/bin/sleep", "100"]));
         Assert.Null(ReplicaArgs.FromCommandLine(["/usr/bin/dotnet", "replica", "--port", "1"]));
+    }
+
+    [Fact]
+    public void A_download_needs_url_digest_and_cache_and_defaults_the_model_path_to_its_place_in_the_cache()
+    {
+        var parsed = ReplicaArgs.Parse(["replica", "--model-url", "https://cp/x:download", "--model-sha256", Sha, "--model-cache", "/cache/"]);
+        Assert.Equal($"/cache/sha256/{Sha}.gguf", parsed.ModelPath);
+        Assert.Equal("/cache/", parsed.ModelCache);
+        Assert.Null(parsed.ModelCacheMaxBytes);
+
+        Assert.False(ReplicaArgs.TryParse(["replica", "--model-url", "http://cp/x"], out _, out var missing));
+        Assert.Equal(["--model-sha256", "--model-cache"], missing.Select(e => e.Flag));
+        Assert.All(missing, e => Assert.Contains("a download needs all three", e.Message));
+    }
+
+    [Theory]
+    [InlineData("--model-url", "ftp://cp/x", "--model-url must be an absolute http(s) URL, got 'ftp://cp/x'.")]
+    [InlineData("--model-url", "/relative", "--model-url must be an absolute http(s) URL, got '/relative'.")]
+    [InlineData("--model-sha256", "ABC", "--model-sha256 must be 64 lowercase hex digits, got 'ABC'.")]
+    [InlineData("--model-cache", "cache", "--model-cache must be an absolute directory path, got 'cache'.")]
+    [InlineData("--model-cache-max-bytes", "0", "--model-cache-max-bytes must be a whole number of bytes >= 1, got '0'.")]
+    [InlineData("--model-cache-max-bytes", "1e9", "--model-cache-max-bytes must be a whole number of bytes >= 1, got '1e9'.")]
+    public void A_bad_download_flag_is_an_error_naming_it(string flag, string value, string message)
+    {
+        string[] good = ["replica", "--model-url", "http://cp/x", "--model-sha256", Sha, "--model-cache", "/c"];
+        var e = Assert.Throws<ReplicaArgsException>(() => ReplicaArgs.Parse([.. good, flag, value]));
+        Assert.Equal([new ReplicaArgsError(flag, message)], e.Errors);
     }
 
     private static string After(IReadOnlyList<string> argv, string flag) => argv[argv.ToList().IndexOf(flag) + 1];

@@ -30,7 +30,7 @@ public static class DeploymentLifecycle
     {
         var stats = ReplicaStats.From(o.Replicas.Select(r => r.Phase));
         var readyCurrent = o.Replicas.Count(r => r.Phase == ReplicaPhase.Ready && r.Generation >= o.Generation);
-        var staleActive = o.Replicas.Any(r => r.Generation < o.Generation && r.Phase is ReplicaPhase.Pending or ReplicaPhase.Initializing or ReplicaPhase.Ready);
+        var staleActive = o.Replicas.Any(r => r.Generation < o.Generation && r.Phase is ReplicaPhase.Pending or ReplicaPhase.Downloading or ReplicaPhase.Initializing or ReplicaPhase.Ready);
         // A rollout is done once every old-generation replica is replaced and a current one serves
         // (or none is wanted); how many serve is the autoscaler's business, not the rollout's.
         var rolledOut = !staleActive && (readyCurrent > 0 || o.DesiredReplicaCount == 0);
@@ -71,7 +71,7 @@ public static class DeploymentLifecycle
         var hasBeenReady = o.CurrentState is DeploymentState.Ready or DeploymentState.Updating;
         if (!hasBeenReady && stats.Ready == 0 && o.DesiredReplicaCount > 0)
         {
-            return Result(DeploymentState.Creating, $"waiting for replicas: {Describe(stats, o.DesiredReplicaCount)}");
+            return Result(DeploymentState.Creating, $"waiting for replicas: {Describe(stats, o)}");
         }
         if (!rolledOut && o.ObservedGeneration < o.Generation && (hasBeenReady || stats.Ready > 0))
         {
@@ -83,21 +83,29 @@ public static class DeploymentLifecycle
             // READY promises an answer without waiting for a replica to start (or zero replicas
             // wanted, woken by the next request); a deployment whose replicas all went away is
             // CREATING again until one is back.
-            return Result(DeploymentState.Creating, $"waiting for replicas: {Describe(stats, o.DesiredReplicaCount)}");
+            return Result(DeploymentState.Creating, $"waiting for replicas: {Describe(stats, o)}");
         }
         return Result(DeploymentState.Ready,
-            o.DesiredReplicaCount == 0 && stats.Total == 0 ? "scaled to zero; the next request wakes it" : Describe(stats, o.DesiredReplicaCount));
+            o.DesiredReplicaCount == 0 && stats.Total == 0 ? "scaled to zero; the next request wakes it" : Describe(stats, o));
     }
 
-    private static string Describe(ReplicaStats s, int desired)
+    private static string Describe(ReplicaStats s, DeploymentObservation o)
     {
-        var parts = new List<string> { $"{s.Ready} of {desired} ready" };
+        var parts = new List<string> { $"{s.Ready} of {o.DesiredReplicaCount} ready" };
+        if (s.Downloading > 0) { parts.Add($"{s.Downloading} downloading the model{DownloadDetail(o)}"); }
         if (s.Initializing > 0) { parts.Add($"{s.Initializing} initializing"); }
         if (s.Pending > 0) { parts.Add($"{s.Pending} pending"); }
         if (s.Failed > 0) { parts.Add($"{s.Failed} failed"); }
         if (s.Stopping > 0) { parts.Add($"{s.Stopping} stopping"); }
         return string.Join(", ", parts);
     }
+
+    /// <summary>" (5.0 of 19.0 MB (26%))": the least advanced download, the one everyone waits for.</summary>
+    private static string DownloadDetail(DeploymentObservation o) =>
+        o.Replicas.Where(r => r.Phase == ReplicaPhase.Downloading && r.Download is not null)
+            .Select(r => r.Download!)
+            .OrderBy(d => d.Total is > 0 ? (double)d.Done / d.Total.Value : 0)
+            .FirstOrDefault() is { } slowest ? $": {slowest.Describe()}" : "";
 
     private static string Plural(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
 }

@@ -10,4 +10,6 @@ namespace Kiln.Core.Deployments;
 /// </param>
 /// <param name="FailureCount">Consecutive failed starts.</param>
 /// <param name="LastError">Why it last failed, if it did.</param>
-public sealed record ReplicaObservation(string ReplicaId, ReplicaPhase Phase, long Generation, int FailureCount = 0, string? LastError = null);
+/// <param name="Download">How far it has fetched its model, while DOWNLOADING.</param>
+public sealed record ReplicaObservation(string ReplicaId, ReplicaPhase Phase, long Generation, int FailureCount = 0, string? LastError = null,
+    Replicas.DownloadProgress? Download = null);

@@ -15,6 +15,8 @@ public enum ReplicaPhase
     Failed,
     /// <summary>Being shut down.</summary>
     Stopping,
+    /// <summary>Process started; fetching its model file from the control plane before loading it.</summary>
+    Downloading,
 }
 
 /// <summary>Wire names of <see cref="ReplicaPhase"/>: "PENDING", "INITIALIZING", ...</summary>
@@ -25,7 +27,8 @@ public static class ReplicaPhases
         (ReplicaPhase.Initializing, "INITIALIZING"),
         (ReplicaPhase.Ready, "READY"),
         (ReplicaPhase.Failed, "FAILED"),
-        (ReplicaPhase.Stopping, "STOPPING"));
+        (ReplicaPhase.Stopping, "STOPPING"),
+        (ReplicaPhase.Downloading, "DOWNLOADING"));
 
     /// <summary>The wire name.</summary>
     public static string ToWireName(this ReplicaPhase phase) => Table.Name(phase);

@@ -1,15 +1,15 @@
 namespace Kiln.Core.Deployments;
 
 /// <summary>Replica counts by phase, as in Fireworks' <c>replicaStats</c>.</summary>
-public sealed record ReplicaStats(int Pending, int Initializing, int Ready, int Failed, int Stopping)
+public sealed record ReplicaStats(int Pending, int Initializing, int Ready, int Failed, int Stopping, int Downloading = 0)
 {
     /// <summary>Replicas that exist in any phase.</summary>
-    public int Total => Pending + Initializing + Ready + Failed + Stopping;
+    public int Total => Pending + Downloading + Initializing + Ready + Failed + Stopping;
 
     /// <summary>Counts the given phases.</summary>
     public static ReplicaStats From(IEnumerable<ReplicaPhase> phases)
     {
-        int pending = 0, initializing = 0, ready = 0, failed = 0, stopping = 0;
+        int pending = 0, initializing = 0, ready = 0, failed = 0, stopping = 0, downloading = 0;
         foreach (var phase in phases)
         {
             switch (phase)
@@ -19,8 +19,9 @@ public sealed record ReplicaStats(int Pending, int Initializing, int Ready, int 
                 case ReplicaPhase.Ready: ready++; break;
                 case ReplicaPhase.Failed: failed++; break;
                 case ReplicaPhase.Stopping: stopping++; break;
+                case ReplicaPhase.Downloading: downloading++; break;
             }
         }
-        return new(pending, initializing, ready, failed, stopping);
+        return new(pending, initializing, ready, failed, stopping, downloading);
     }
 }

@@ -11,6 +11,8 @@ public enum ProbeHealth
     Ready,
     /// <summary>Alive but unable to serve: its model failed to load.</summary>
     Failed,
+    /// <summary>Answering, but still fetching its model file (progress alongside).</summary>
+    Downloading,
 }
 
 /// <summary>What a pass saw of a replica's process before planning.</summary>
@@ -28,5 +30,6 @@ public abstract record ProcessObservation
     /// <summary>The process runs and answered (or not) a health probe.</summary>
     /// <param name="Health">The probe's verdict.</param>
     /// <param name="Error">Why it failed, when it did.</param>
-    public sealed record Probed(ProbeHealth Health, string? Error = null) : ProcessObservation;
+    /// <param name="Download">How far it has fetched its model, while downloading.</param>
+    public sealed record Probed(ProbeHealth Health, string? Error = null, DownloadProgress? Download = null) : ProcessObservation;
 }

@@ -26,6 +26,17 @@ public abstract record ReplicaAction
     /// <param name="Health">What its probe said.</param>
     public sealed record MarkUnhealthy(string ReplicaId, ProbeHealth Health) : ReplicaAction;
 
+    /// <summary>An INITIALIZING replica is fetching its model file: record it DOWNLOADING.</summary>
+    /// <param name="ReplicaId">The replica.</param>
+    public sealed record MarkDownloading(string ReplicaId) : ReplicaAction;
+
+    /// <summary>
+    /// A DOWNLOADING replica has its model file and now loads it: record it INITIALIZING with its
+    /// start time reset, so the start timeout bounds the load, not the download.
+    /// </summary>
+    /// <param name="ReplicaId">The replica.</param>
+    public sealed record MarkDownloaded(string ReplicaId) : ReplicaAction;
+
     /// <summary>Stop the replica (draining it) and remove its record once its process is gone.</summary>
     /// <param name="ReplicaId">The replica.</param>
     /// <param name="Reason">Why, for its event.</param>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Kiln.Core.Deployments;
+using Kiln.Core.ModelFiles;
 using Kiln.Core.Wire;
 
 namespace Kiln.Core.Replicas;
@@ -29,12 +30,23 @@ public sealed record ReplicaArgs
         public const string ModelName = "--model-name";
         public const string ReplicaId = "--replica-id";
         public const string Adapters = "--lora";
+        public const string ModelUrl = "--model-url";
+        public const string ModelSha256 = "--model-sha256";
+        public const string ModelCache = "--model-cache";
+        public const string ModelCacheMaxBytes = "--model-cache-max-bytes";
 #pragma warning restore CS1591
 
         /// <summary>Every flag a replica accepts.</summary>
         public static IReadOnlyList<string> All { get; } =
-            [Model, Host, Port, MaxBatchSize, ContextSize, MaxQueue, WorldSize, KvCache, ModelName, ReplicaId, Adapters];
+            [Model, Host, Port, MaxBatchSize, ContextSize, MaxQueue, WorldSize, KvCache, ModelName, ReplicaId, Adapters,
+             ModelUrl, ModelSha256, ModelCache, ModelCacheMaxBytes];
     }
+
+    /// <summary>
+    /// The environment variable carrying the bearer token a downloading replica presents: a secret,
+    /// so never on the command line, which every user of the node can read.
+    /// </summary>
+    public const string ModelTokenVariable = "KILN_MODEL_TOKEN";
 
     // The engine keeps weights as stored, so a replica's precision is its KV cache's element type.
     private static readonly WireTable<Precision> KvCacheTypes = new(
@@ -74,6 +86,18 @@ public sealed record ReplicaArgs
     /// <summary>LoRA adapters, <c>name=path[:scale]</c> each, as given (the replica reads them).</summary>
     public IReadOnlyList<string> Adapters { get; init; } = [];
 
+    /// <summary>Where to download the model from when it is not in the node's cache; null when <see cref="ModelPath"/> is there already.</summary>
+    public string? ModelUrl { get; init; }
+
+    /// <summary>The model file's SHA-256 (lowercase hex): its key in the cache, checked after a download.</summary>
+    public string? ModelSha256 { get; init; }
+
+    /// <summary>The node's model cache, shared by the replicas on it.</summary>
+    public string? ModelCache { get; init; }
+
+    /// <summary>The size the cache is pruned to after a download (least recently used files go first); null keeps everything.</summary>
+    public long? ModelCacheMaxBytes { get; init; }
+
     /// <summary>Every KV cache type name, in declaration order.</summary>
     public static IReadOnlyList<string> KvCacheTypeNames { get; } = [.. KvCacheTypes.Names];
 
@@ -108,6 +132,14 @@ public sealed record ReplicaArgs
         foreach (var adapter in Adapters)
         {
             args.AddRange([Flags.Adapters, adapter]);
+        }
+        if (ModelUrl is { } url)
+        {
+            args.AddRange([Flags.ModelUrl, url, Flags.ModelSha256, ModelSha256 ?? "", Flags.ModelCache, ModelCache ?? ""]);
+        }
+        if (ModelCacheMaxBytes is { } max)
+        {
+            args.AddRange([Flags.ModelCacheMaxBytes, max.ToString(CultureInfo.InvariantCulture)]);
         }
         return args;
     }
@@ -183,12 +215,13 @@ public sealed record ReplicaArgs
             return n;
         }
 
-        var model = Text(Flags.Model);
-        if (model is null)
+        var download = Download(Text, found);
+        var model = Text(Flags.Model) ?? download?.CachedFile;
+        if (model is null && Text(Flags.ModelUrl) is null)
         {
-            found.Add(new(Flags.Model, $"Option '{Flags.Model}' is required."));
+            found.Add(new(Flags.Model, $"Option '{Flags.Model}' is required (or {Flags.ModelUrl} with {Flags.ModelSha256} and {Flags.ModelCache})."));
         }
-        else if (string.IsNullOrWhiteSpace(model))
+        else if (model is not null && string.IsNullOrWhiteSpace(model))
         {
             found.Add(new(Flags.Model, $"{Flags.Model} must name a GGUF file."));
         }
@@ -220,6 +253,10 @@ public sealed record ReplicaArgs
             ModelName = modelName,
             ReplicaId = Text(Flags.ReplicaId),
             Adapters = adapters,
+            ModelUrl = download?.Url,
+            ModelSha256 = download?.Sha256,
+            ModelCache = download?.Cache,
+            ModelCacheMaxBytes = CacheBound(Text(Flags.ModelCacheMaxBytes), found),
         };
         if (found.Count > 0)
         {
@@ -227,6 +264,51 @@ public sealed record ReplicaArgs
         }
         parsed = result;
         return true;
+    }
+
+    /// <summary>The download flags, checked together: all three or none. Null when there are none (or they are wrong).</summary>
+    private static (string Url, string Sha256, string Cache, string CachedFile)? Download(Func<string, string?> text, List<ReplicaArgsError> found)
+    {
+        var (url, sha, cache) = (text(Flags.ModelUrl), text(Flags.ModelSha256), text(Flags.ModelCache));
+        if (url is null && sha is null && cache is null)
+        {
+            return null;
+        }
+        var before = found.Count;
+        foreach (var (flag, value) in new[] { (Flags.ModelUrl, url), (Flags.ModelSha256, sha), (Flags.ModelCache, cache) })
+        {
+            if (value is null)
+            {
+                found.Add(new(flag, $"{flag} is required with {Flags.ModelUrl}, {Flags.ModelSha256} and {Flags.ModelCache} (a download needs all three)."));
+            }
+        }
+        if (url is not null && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)))
+        {
+            found.Add(new(Flags.ModelUrl, $"{Flags.ModelUrl} must be an absolute http(s) URL, got '{url}'."));
+        }
+        if (sha is not null && !ModelCacheLayout.IsSha256(sha))
+        {
+            found.Add(new(Flags.ModelSha256, $"{Flags.ModelSha256} must be 64 lowercase hex digits, got '{sha}'."));
+        }
+        if (cache is not null && (cache.Length == 0 || cache[0] != '/'))
+        {
+            found.Add(new(Flags.ModelCache, $"{Flags.ModelCache} must be an absolute directory path, got '{cache}'."));
+        }
+        return found.Count > before ? null : (url!, sha!, cache!, ModelCacheLayout.FileFor(cache!, sha!));
+    }
+
+    private static long? CacheBound(string? text, List<ReplicaArgsError> found)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1)
+        {
+            return n;
+        }
+        found.Add(new(Flags.ModelCacheMaxBytes, $"{Flags.ModelCacheMaxBytes} must be a whole number of bytes >= 1, got '{text}'."));
+        return null;
     }
 
     /// <summary>
@@ -243,6 +325,7 @@ public sealed record ReplicaArgs
     public bool Equals(ReplicaArgs? other) => other is not null
         && (ModelPath, Host, Port, MaxBatchSize, ContextSize, MaxQueue, WorldSize, KvCache, ModelName, ReplicaId)
             == (other.ModelPath, other.Host, other.Port, other.MaxBatchSize, other.ContextSize, other.MaxQueue, other.WorldSize, other.KvCache, other.ModelName, other.ReplicaId)
+        && (ModelUrl, ModelSha256, ModelCache, ModelCacheMaxBytes) == (other.ModelUrl, other.ModelSha256, other.ModelCache, other.ModelCacheMaxBytes)
         && Adapters.SequenceEqual(other.Adapters);
 
     /// <inheritdoc />

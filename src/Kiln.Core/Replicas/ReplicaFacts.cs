@@ -40,4 +40,7 @@ public sealed record ReplicaFacts
     /// are looked at, and a replica it names without an observation is left as it is.
     /// </summary>
     public ProcessObservation? Process { get; init; }
+
+    /// <summary>How far it has fetched its model, while DOWNLOADING (from this pass's probe).</summary>
+    public DownloadProgress? Download { get; init; }
 }

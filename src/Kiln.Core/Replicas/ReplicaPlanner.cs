@@ -27,7 +27,7 @@ namespace Kiln.Core.Replicas;
 public static class ReplicaPlanner
 {
     /// <summary>True for the replicas whose process a pass must look at (exit and health) before planning.</summary>
-    public static bool NeedsProbe(ReplicaFacts r) => r.Phase is ReplicaPhase.Initializing or ReplicaPhase.Ready && !r.StopUnderWay;
+    public static bool NeedsProbe(ReplicaFacts r) => r.Phase is ReplicaPhase.Initializing or ReplicaPhase.Downloading or ReplicaPhase.Ready && !r.StopUnderWay;
 
     /// <summary>Plans one pass; <paramref name="newReplicaId"/> names each replica it creates.</summary>
     public static ReplicaPlan Plan(ReplicaPlanInput input, ReplicaPlanOptions options, Func<string> newReplicaId)
@@ -80,6 +80,16 @@ public static class ReplicaPlanner
                 break;
             case ProcessObservation.Probed { Health: not ProbeHealth.Ready } p when r.Phase == ReplicaPhase.Ready:
                 work.Apply(new ReplicaAction.MarkUnhealthy(r.Id, p.Health), r with { Phase = ReplicaPhase.Initializing });
+                break;
+            // A download makes progress at the network's pace; the start timeout waits for the load.
+            case ProcessObservation.Probed { Health: ProbeHealth.Downloading } p when r.Phase == ReplicaPhase.Downloading:
+                work.Keep(r with { Download = p.Download });
+                break;
+            case ProcessObservation.Probed { Health: ProbeHealth.Downloading } p:
+                work.Apply(new ReplicaAction.MarkDownloading(r.Id), r with { Phase = ReplicaPhase.Downloading, Download = p.Download });
+                break;
+            case ProcessObservation.Probed when r.Phase == ReplicaPhase.Downloading:
+                work.Apply(new ReplicaAction.MarkDownloaded(r.Id), r with { Phase = ReplicaPhase.Initializing, StartTime = work.Now });
                 break;
             case ProcessObservation.Probed { Health: not ProbeHealth.Ready } when work.Now - r.StartTime > options.StartTimeout:
                 var late = $"not ready within {GoDuration.Format(options.StartTimeout)}";
@@ -134,7 +144,7 @@ public static class ReplicaPlanner
         else if (current.Count > desired)
         {
             var victims = current
-                .OrderBy(r => r.Phase switch { ReplicaPhase.Failed => 0, ReplicaPhase.Pending => 1, ReplicaPhase.Initializing => 2, _ => 3 })
+                .OrderBy(r => r.Phase switch { ReplicaPhase.Failed => 0, ReplicaPhase.Pending => 1, ReplicaPhase.Downloading or ReplicaPhase.Initializing => 2, _ => 3 })
                 .ThenByDescending(r => r.StartTime)
                 .Take(current.Count - desired);
             foreach (var r in victims)
@@ -204,6 +214,9 @@ public static class ReplicaPlanner
             _actions.Add(action);
             _replicas[after.Id] = after with { UpdateTime = Now };
         }
+
+        /// <summary>Updates what is known of a replica without a step to carry out (its record stays as written).</summary>
+        public void Keep(ReplicaFacts r) => _replicas[r.Id] = r;
 
         public void Add(ReplicaAction action, ReplicaFacts created)
         {

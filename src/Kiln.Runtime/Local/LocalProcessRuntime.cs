@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Text.Json;
 using Kiln.Core.Replicas;
 
 namespace Kiln.Runtime.Local;
@@ -77,7 +75,15 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
             KvCache = launch.Precision,
             ModelName = launch.ModelName,
             ReplicaId = launch.Replica.ReplicaId,
+            ModelUrl = launch.Download?.Url,
+            ModelSha256 = launch.Download?.Sha256,
+            ModelCache = launch.Download?.CacheDir,
+            ModelCacheMaxBytes = launch.Download?.CacheMaxBytes,
         };
+        if (launch.Download is { } download)
+        {
+            psi.Environment[ReplicaArgs.ModelTokenVariable] = download.Token;
+        }
         foreach (var a in args.Format())
         {
             psi.ArgumentList.Add(a);
@@ -159,27 +165,7 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
         try
         {
             using var response = await _http.GetAsync(new Uri(replica.BaseUri, "health"), ct);
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                return new ReplicaProbe(ReplicaHealth.Ready);
-            }
-            // A replica whose model failed to load may stay up and say so: {"status":"error","error":"..."}.
-            var body = await response.Content.ReadAsStringAsync(ct);
-            try
-            {
-                using var json = JsonDocument.Parse(body);
-                if (json.RootElement.ValueKind == JsonValueKind.Object
-                    && json.RootElement.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String
-                    && status.GetString() == "error")
-                {
-                    var error = json.RootElement.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
-                    return new ReplicaProbe(ReplicaHealth.Failed, error ?? "the model failed to load");
-                }
-            }
-            catch (JsonException)
-            {
-            }
-            return new ReplicaProbe(ReplicaHealth.Loading);
+            return HealthAnswer.Read(response.StatusCode, await response.Content.ReadAsStringAsync(ct));
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {

@@ -9,7 +9,7 @@ namespace Kiln.Server.Auth;
 /// Authenticates every request by its <c>Authorization: Bearer &lt;key&gt;</c> header against the
 /// stored key hashes; there are no anonymous routes.
 /// </summary>
-public sealed class BearerAuthMiddleware(RequestDelegate next, IKilnStore store, IClock clock, ApiKeyCache cache)
+public sealed class BearerAuthMiddleware(RequestDelegate next, IKilnStore store, IClock clock, ApiKeyCache cache, ReplicaTokens replicaTokens)
 {
     // Recording every use would add a write to every read; once a minute is precise enough.
     private static readonly TimeSpan TouchInterval = TimeSpan.FromMinutes(1);
@@ -25,6 +25,11 @@ public sealed class BearerAuthMiddleware(RequestDelegate next, IKilnStore store,
             throw KilnError.Unauthenticated("missing API key: send the header \"Authorization: Bearer <API_KEY>\"");
         }
         var key = header[scheme.Length..].Trim();
+        if (ReplicaTokens.LooksLikeOne(key))
+        {
+            await AsReplicaAsync(context, key);
+            return;
+        }
         var record = ApiKeys.IsWellFormed(key) ? await FindAsync(ApiKeys.Hash(key), context.RequestAborted) : null;
         if (record is null)
         {
@@ -37,6 +42,22 @@ public sealed class BearerAuthMiddleware(RequestDelegate next, IKilnStore store,
             cache.Forget(record.KeyHash);
         }
         new Caller(record.Account, record.Id, record.Account == Caller.AdminAccountId).AttachTo(context);
+        await next(context);
+    }
+
+    /// <summary>A replica's token: good for downloading its account's model files, nothing else.</summary>
+    private async Task AsReplicaAsync(HttpContext context, string token)
+    {
+        if (!replicaTokens.TryVerify(token, out var account, out var replicaId))
+        {
+            throw KilnError.Unauthenticated("invalid replica token");
+        }
+        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method)
+            || !(context.Request.Path.Value ?? "").EndsWith(":download", StringComparison.Ordinal))
+        {
+            throw KilnError.PermissionDenied($"a replica token only downloads model files, not {context.Request.Method} {context.Request.Path}");
+        }
+        new Caller(account, replicaId, IsAdmin: false).AttachTo(context);
         await next(context);
     }
 

@@ -23,7 +23,7 @@ public static class KilnCommand
         // ReplicaArgs parses and checks the flags (the runtime formats the same command line); the
         // options here give the help text, and the validator below adds the checks that need the
         // file system or the server's adapter format.
-        var model = new Option<string>(ReplicaArgs.Flags.Model) { Description = "GGUF model file to serve.", Required = true };
+        var model = new Option<string>(ReplicaArgs.Flags.Model) { Description = $"GGUF model file to serve (with {ReplicaArgs.Flags.ModelUrl}: where the node's cache keeps it, by default)." };
         var defaults = new ReplicaArgs { ModelPath = "" };
         var host = Flag(ReplicaArgs.Flags.Host, "Address to listen on.", defaults.Host);
         var port = Flag(ReplicaArgs.Flags.Port, "TCP port (0 picks a free one).", Int(defaults.Port));
@@ -42,6 +42,11 @@ public static class KilnCommand
         // tell its replicas from unrelated processes by their command line.
         var replicaId = Flag(ReplicaArgs.Flags.ReplicaId, "Identity given by the control plane (not used by the replica itself).");
 
+        var modelUrl = Flag(ReplicaArgs.Flags.ModelUrl, $"Download the model from this URL into the node's cache first (bearer token in ${ReplicaArgs.ModelTokenVariable}).");
+        var modelSha = Flag(ReplicaArgs.Flags.ModelSha256, "The model file's SHA-256 (lowercase hex): its key in the cache, checked after the download.");
+        var modelCache = Flag(ReplicaArgs.Flags.ModelCache, "The node's model cache, shared by its replicas (absolute path).");
+        var cacheMax = Flag(ReplicaArgs.Flags.ModelCacheMaxBytes, "Prune the cache to this many bytes after a download, least recently used first, never a file in use.");
+
         var lora = new Option<string[]>(ReplicaArgs.Flags.Adapters)
         {
             Description = "LoRA adapter to serve as its own model: name=path[:scale] (GGUF file or PEFT folder; repeatable).",
@@ -51,6 +56,7 @@ public static class KilnCommand
         var command = new Command(ReplicaArgs.Verb, "Serve one model over the OpenAI-compatible HTTP API.")
         {
             model, host, port, maxBatch, ctxSize, maxBody, warmup, maxQueue, threads, kvType, modelName, replicaId, lora,
+            modelUrl, modelSha, modelCache, cacheMax,
         };
         command.Validators.Add(r =>
         {
@@ -62,8 +68,9 @@ public static class KilnCommand
                 }
             }
             // One validator for the whole command: System.CommandLine skips option validators once the command has errors.
+            // A downloading replica's file need not exist yet.
             var path = r.GetValue(model);
-            if (!string.IsNullOrWhiteSpace(path) && !File.Exists(path)) r.AddError($"{ReplicaArgs.Flags.Model}: file not found: {path}");
+            if (!string.IsNullOrWhiteSpace(path) && r.GetValue(modelUrl) is null && !File.Exists(path)) r.AddError($"{ReplicaArgs.Flags.Model}: file not found: {path}");
             if (r.GetValue(maxBody) is { } body && MaxBodyBytes(body) is null)
             {
                 r.AddError($"--max-body-bytes must be a whole number of bytes >= 1, got '{body}'.");
@@ -90,6 +97,7 @@ public static class KilnCommand
             {
                 MaxBodyBytes = parse.GetValue(maxBody) is { } body ? MaxBodyBytes(body) : null,
                 WarmupBudget = GoDuration.Parse(parse.GetValue(warmup)!),
+                ModelToken = Environment.GetEnvironmentVariable(ReplicaArgs.ModelTokenVariable) is { Length: > 0 } token ? token : null,
             };
             return await ReplicaHost.RunAsync(options, loadModel, cancellationToken);
         });

@@ -85,12 +85,14 @@ public static class ServerCommand
         };
         var autoscaleInterval = DurationOption("--autoscale-interval", "Time between autoscaler passes", "5s");
         var reapInterval = DurationOption("--reap-interval", "Time between reaper passes (auto-delete, spend limits)", "30s");
+        var models = ModelDistributionFlags.Create();
         var replicaCommand = new Option<string?>("--replica-command") { Description = "Program that runs replicas (default: this kiln executable)", Hidden = true };
 
         var command = new Command("server", "Run the control plane: REST API, store, reconciler and local replicas")
         {
             host, port, dataDir, cpuSlots, holdTimeout, maxHeld, maxBody, priceTable, interval, healthCheck, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand,
         };
+        models.AddTo(command);
         command.SetAction((r, ct) =>
         {
             var prices = Kiln.Core.Billing.PriceTable.Default;
@@ -111,6 +113,8 @@ public static class ServerCommand
                 CpuSlots = r.GetValue(cpuSlots),
                 Addons = new AddonOptions { MaxPerDeployment = r.GetValue(maxAddons) },
                 ReplicaCommand = r.GetValue(replicaCommand) is { Length: > 0 } rc ? ReplicaCommand.FromPath(rc) : null,
+                // The local runtime's replicas share the server's disk; a cluster runtime passes remoteRuntime: true.
+                Models = models.Read(r, remoteRuntime: false),
                 Gateway = new Kiln.Server.Gateway.GatewayOptions
                 {
                     HoldTimeout = GoDuration.Parse(r.GetValue(holdTimeout)!),

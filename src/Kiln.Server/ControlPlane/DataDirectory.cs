@@ -8,10 +8,11 @@ namespace Kiln.Server.ControlPlane;
 /// </remarks>
 public sealed class DataDirectory
 {
-    /// <summary>Uses (and creates) <paramref name="root"/>.</summary>
-    public DataDirectory(string root)
+    /// <summary>Uses (and creates) <paramref name="root"/>; model files go to <paramref name="models"/> when given (a path every node mounts).</summary>
+    public DataDirectory(string root, string? models = null)
     {
         Root = Path.GetFullPath(root);
+        Models = models is null ? Path.Combine(Root, "models") : Path.GetFullPath(models);
         var created = !Directory.Exists(Root);
         Directory.CreateDirectory(Root);
         if (created && !OperatingSystem.IsWindows())
@@ -33,8 +34,11 @@ public sealed class DataDirectory
     /// <summary>The store's database file.</summary>
     public string Database => Path.Combine(Root, "kiln.db");
 
-    /// <summary>Where model files live.</summary>
-    public string Models => Path.Combine(Root, "models");
+    /// <summary>Where model files live: <c>models/</c> here, or the shared model path.</summary>
+    public string Models { get; }
+
+    /// <summary>The secret replica download tokens are signed with (mode 0600).</summary>
+    public string ReplicaTokenSecretFile => Path.Combine(Root, "replica-token-secret");
 
     /// <summary>Where replica logs live.</summary>
     public string Replicas => Path.Combine(Root, "replicas");

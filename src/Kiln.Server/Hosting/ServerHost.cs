@@ -8,6 +8,7 @@ using Kiln.Server.ControlPlane;
 using Kiln.Server.ControlPlane.Addons;
 using Kiln.Server.ControlPlane.Api;
 using Kiln.Server.ControlPlane.Controllers;
+using Kiln.Server.ControlPlane.Distribution;
 using Kiln.Server.Gateway;
 using Kiln.Server.Logging;
 using Kiln.Server.Signals;
@@ -26,7 +27,7 @@ public static class ServerHost
     /// <summary>Runs until shutdown; returns the exit code.</summary>
     public static async Task<int> RunAsync(ServerOptions options, CancellationToken ct)
     {
-        var dir = new DataDirectory(options.DataDir);
+        var dir = new DataDirectory(options.DataDir, options.Models.SharePath);
         var store = SqliteKilnStore.Open(dir.Database);
         var adminKey = await AdminBootstrap.EnsureAsync(store, dir, ct);
         var inventory = AcceleratorInventory.Detect(options.CpuSlots);
@@ -55,6 +56,11 @@ public static class ServerHost
         builder.Services.AddSingleton<ReconcileSignal>();
         builder.Services.AddSingleton<WakeRequests>();
         builder.Services.AddSingleton<ApiKeyCache>();
+        builder.Services.AddSingleton(ReplicaTokens.FromFile(dir.ReplicaTokenSecretFile));
+        builder.Services.AddSingleton(options.Models);
+        builder.Services.AddSingleton(ControlPlaneAddress.From(options.Models.AdvertiseUrl, options.Host, options.Port));
+        builder.Services.AddSingleton<ServedFiles>();
+        builder.Services.AddSingleton<ModelDelivery>();
         builder.Services.AddSingleton<DeploymentEvents>();
         builder.Services.AddSingleton<ReplicaStopper>();
         builder.Services.AddSingleton<ReplicaAdoption>();
@@ -88,6 +94,7 @@ public static class ServerHost
         AccountsApi.Map(app);
         ApiKeysApi.Map(app);
         ModelsApi.Map(app);
+        ModelDownloadApi.Map(app);
         DeploymentsApi.Map(app);
         DeployedModelsApi.Map(app);
         UsageApi.Map(app);
@@ -110,13 +117,20 @@ public static class ServerHost
             Console.WriteLine($"Created account \"{AdminBootstrap.AdminAccountId}\" with an admin API key (shown only this once; also saved to {dir.AdminKeyFile}):");
             Console.WriteLine($"  {adminKey}");
         }
-        Console.WriteLine($"kiln server listening on http://{FormatHost(options.Host)}:{options.Port} (data: {dir.Root}; {inventory})");
+        Console.WriteLine($"kiln server listening on http://{FormatHost(options.Host)}:{options.Port} (data: {dir.Root}; {inventory}; models: {Describe(options.Models, dir)})");
         await app.WaitForShutdownAsync(ct);
         app.Logger.LogInformation("kiln server stopped");
         runtime.Dispose();
         store.Dispose();
         return 0;
     }
+
+    private static string Describe(ModelDistributionOptions m, DataDirectory dir) => m.Mode switch
+    {
+        Kiln.Core.ModelFiles.ModelDistribution.Download => $"downloaded into {m.CacheDir} on each node",
+        Kiln.Core.ModelFiles.ModelDistribution.Shared => $"shared at {dir.Models}",
+        _ => $"local at {dir.Models}",
+    };
 
     private static string FormatHost(string host) => host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;
 }

@@ -36,6 +36,9 @@ public sealed record ServerOptions
     /// <summary>Limits on addons.</summary>
     public AddonOptions Addons { get; init; } = new();
 
+    /// <summary>How replicas get their model files.</summary>
+    public Kiln.Server.ControlPlane.Distribution.ModelDistributionOptions Models { get; init; } = new();
+
     /// <summary>The replica program; <c>kiln replica</c> of this very executable by default.</summary>
     public ReplicaCommand? ReplicaCommand { get; init; }
 

@@ -76,14 +76,18 @@ public static class ReplicaHost
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kiln.Replica");
         logger.LogInformation("Replica listening on {Address}; loading {Model}", address, Path.GetFileName(options.ModelPath));
         var stopping = app.Lifetime.ApplicationStopping;
-        var loading = Task.Run(() => Load(state, loadModel, logger, stopping), CancellationToken.None);
+        var loading = Task.Run(() => LoadAsync(state, loadModel, logger, stopping), CancellationToken.None);
         return new RunningReplica(app, state, new Uri(address.Replace("[::]", "localhost")), loading);
     }
 
-    private static void Load(ReplicaState state, Func<ReplicaOptions, (ILanguageModel, ITokenizer, IChatFormatter)> loadModel, ILogger logger, CancellationToken stopping)
+    private static async Task LoadAsync(ReplicaState state, Func<ReplicaOptions, (ILanguageModel, ITokenizer, IChatFormatter)> loadModel, ILogger logger, CancellationToken stopping)
     {
         try
         {
+            if (!await ModelDownload.FetchAsync(state, logger, stopping))
+            {
+                return;
+            }
             var (model, tokenizer, formatter) = loadModel(state.Options);
             WarmUp(model, tokenizer, state.Options, logger, stopping);
             var session = new ModelSession(model, tokenizer, formatter, state.Options);
@@ -169,6 +173,7 @@ public sealed class RunningReplica : IAsyncDisposable
         await _app.StopAsync();
         await Loading;
         _state.Session?.Dispose();
+        _state.ModelLease?.Dispose();
         await _app.DisposeAsync();
     }
 }

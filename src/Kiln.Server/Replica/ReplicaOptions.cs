@@ -72,6 +72,16 @@ public sealed record ReplicaOptions
     /// <summary>Adapters loaded once the model is up (<see cref="ReplicaArgs.Adapters"/>, parsed); a failure fails the replica's start.</summary>
     public IReadOnlyList<AdapterSpec> Adapters => [.. Args.Adapters.Select(AdapterSpec.Parse)];
 
+    /// <summary>The bearer token for <see cref="ReplicaArgs.ModelUrl"/> (from <see cref="ReplicaArgs.ModelTokenVariable"/>; never a flag).</summary>
+    public string? ModelToken { get; init; }
+
+    /// <summary>Excludes the download token, so logged options do not leak it.</summary>
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"Args = {Args}, PrefillChunk = {PrefillChunk}, MaxBodyBytes = {MaxBodyBytes}, WarmupBudget = {WarmupBudget}");
+        return true;
+    }
+
     /// <summary>Prompt tokens fed per step across all sequences.</summary>
     public int PrefillChunk { get; init; } = 256;
 

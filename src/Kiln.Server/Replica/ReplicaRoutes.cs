@@ -84,11 +84,17 @@ internal static class ReplicaRoutes
     private static Task HealthAsync(HttpContext ctx, ReplicaState state)
     {
         if (state.Session is not null) return ApiResponses.WriteJsonAsync(ctx, 200, w => { w.WriteStartObject(); w.WriteString("status", "ok"); w.WriteEndObject(); });
+        var (error, download) = (state.LoadError, state.Download);
         return ApiResponses.WriteJsonAsync(ctx, 503, w =>
         {
             w.WriteStartObject();
-            w.WriteString("status", state.LoadError is null ? "loading" : "error");
-            if (state.LoadError is { } error) w.WriteString("error", error);
+            w.WriteString("status", error is not null ? "error" : download is not null ? "downloading" : "loading");
+            if (error is not null) w.WriteString("error", error);
+            else if (download is not null)
+            {
+                w.WriteNumber("downloadedBytes", download.Done);
+                if (download.Total is { } total) w.WriteNumber("totalBytes", total);
+            }
             w.WriteEndObject();
         });
     }

@@ -5,6 +5,7 @@ internal sealed class ReplicaState(ReplicaOptions options)
 {
     private volatile ModelSession? _session;
     private volatile string? _loadError;
+    private volatile Kiln.Core.Replicas.DownloadProgress? _download;
 
     public ReplicaOptions Options { get; } = options;
     public string ModelName { get; } = options.ServedModelName;
@@ -13,11 +14,20 @@ internal sealed class ReplicaState(ReplicaOptions options)
     public UsageLedger Ledger { get; } = new();
     public string? LoadError => _loadError;
 
+    /// <summary>How far the model's download has got, while it runs; null otherwise.</summary>
+    public Kiln.Core.Replicas.DownloadProgress? Download => _download;
+
     public void Loaded(ModelSession session) => _session = session;
     public void Failed(string error) => _loadError = error;
+    /// <summary>The replica's lease on its cached model file, held while it runs so the node's pruner leaves the file alone.</summary>
+    public IDisposable? ModelLease { get; set; }
+
+    public void Downloading(Kiln.Core.Replicas.DownloadProgress? progress) => _download = progress;
 
     /// <summary>The session, or a 503 saying why there is none.</summary>
     public ModelSession RequireSession() => _session ?? throw new ApiException(503,
-        _loadError is null ? "The model is still loading; retry shortly." : $"The model failed to load: {_loadError}",
-        "server_error", code: _loadError is null ? "model_loading" : "model_load_failed");
+        _loadError is not null ? $"The model failed to load: {_loadError}"
+            : _download is { } d ? $"The model is downloading ({d.Describe()}); retry shortly."
+            : "The model is still loading; retry shortly.",
+        "server_error", code: _loadError is not null ? "model_load_failed" : _download is not null ? "model_downloading" : "model_loading");
 }

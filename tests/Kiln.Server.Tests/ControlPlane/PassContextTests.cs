@@ -26,13 +26,13 @@ public class PassContextTests
         var pass = new PassContext(freeSlots: 0);
         var resolutions = 0;
         var gate = new TaskCompletionSource();
-        var asks = Enumerable.Range(0, 20).Select(_ => Task.Run(() => pass.ModelFileAsync("accounts/a/models/m", async () =>
+        var asks = Enumerable.Range(0, 20).Select(_ => Task.Run(() => pass.OnceAsync("accounts/a/models/m", async () =>
         {
             Interlocked.Increment(ref resolutions);
             await gate.Task;
-            return ("/models/m.gguf", (string?)null);
+            return (Path: "/models/m.gguf", Problem: (string?)null);
         }))).ToList();
-        var other = await pass.ModelFileAsync("accounts/a/models/other", () => Task.FromResult(((string?)null, (string?)"missing")));
+        var other = await pass.OnceAsync("accounts/a/models/other", () => Task.FromResult((Path: (string?)null, Problem: (string?)"missing")));
         gate.SetResult();
         var results = await Task.WhenAll(asks);
         Assert.Equal(1, resolutions);

@@ -41,7 +41,7 @@ public static class DeploymentJson
             replicaStats = new
             {
                 pendingSchedulingReplicaCount = stats.Pending,
-                downloadingModelReplicaCount = 0,
+                downloadingModelReplicaCount = stats.Downloading,
                 initializingReplicaCount = stats.Initializing,
                 readyReplicaCount = stats.Ready,
             },

@@ -7,6 +7,7 @@ using Kiln.Core.Replicas;
 using Kiln.Core.Time;
 using Kiln.Runtime;
 using Kiln.Server.ControlPlane.Addons;
+using Kiln.Server.ControlPlane.Distribution;
 using Kiln.Store;
 
 namespace Kiln.Server.ControlPlane.Controllers;
@@ -20,7 +21,8 @@ namespace Kiln.Server.ControlPlane.Controllers;
 /// steps) is harmless.
 /// </summary>
 public sealed class DeploymentPass(
-    IKilnStore store, DeploymentEvents events, IReplicaRuntime runtime, ReplicaStopper stopper, AddonSync addons, DataDirectory dir, IClock clock, ReconcilerOptions options)
+    IKilnStore store, DeploymentEvents events, IReplicaRuntime runtime, ReplicaStopper stopper, AddonSync addons, DataDirectory dir, ModelDelivery delivery,
+    IClock clock, ReconcilerOptions options)
 {
     // When each READY replica last answered a health probe; it is probed again once that is
     // older than the health-check interval (or at once when its process exits).
@@ -34,7 +36,8 @@ public sealed class DeploymentPass(
     {
         var deleting = d.DeleteTime is not null || d.State == DeploymentState.Deleting;
         var records = (await store.ListReplicasAsync(d.Account, d.Id, ct)).ToDictionary(r => r.ReplicaId);
-        var (modelPath, fatal) = deleting ? (null, null) : await pass.ModelFileAsync(d.Spec.BaseModel, () => ModelFileAsync(d, ct));
+        var (model, fatal) = deleting ? (null, null) : await pass.OnceAsync(d.Spec.BaseModel, () => ModelFileAsync(d, ct));
+        var modelPath = model?.ReplicaPath;
         var facts = new List<ReplicaFacts>();
         foreach (var r in records.Values)
         {
@@ -58,7 +61,7 @@ public sealed class DeploymentPass(
         {
             if (action is ReplicaAction.Start start)
             {
-                if (await StartAsync(d, records, records[start.ReplicaId], start.Generation, modelPath!, ct) is { } error)
+                if (await StartAsync(d, records, records[start.ReplicaId], start.Generation, model!, ct) is { } error)
                 {
                     failedStarts[start.ReplicaId] = error;
                 }
@@ -134,9 +137,10 @@ public sealed class DeploymentPass(
             ReplicaHealth.Ready => ProbeHealth.Ready,
             ReplicaHealth.Failed => ProbeHealth.Failed,
             ReplicaHealth.Loading => ProbeHealth.Loading,
+            ReplicaHealth.Downloading => ProbeHealth.Downloading,
             _ => ProbeHealth.Unreachable,
         };
-        return new ProcessObservation.Probed(health, probe.Error);
+        return new ProcessObservation.Probed(health, probe.Error, probe.Download);
     }
 
     private SlotFacts Slots(DeploymentRecord d, int free)
@@ -166,6 +170,14 @@ public sealed class DeploymentPass(
             case ReplicaAction.MarkUnhealthy u:
                 await WriteAsync(records, records[u.ReplicaId] with { Phase = ReplicaPhase.Initializing }, ct);
                 await Event(d, "ReplicaUnhealthy", $"replica {u.ReplicaId} stopped answering health checks ({u.Health})", ct);
+                break;
+            case ReplicaAction.MarkDownloading m:
+                await WriteAsync(records, records[m.ReplicaId] with { Phase = ReplicaPhase.Downloading }, ct);
+                await Event(d, "ReplicaDownloading", $"replica {m.ReplicaId} is downloading its model", ct);
+                break;
+            case ReplicaAction.MarkDownloaded m:
+                await WriteAsync(records, records[m.ReplicaId] with { Phase = ReplicaPhase.Initializing, StartTime = clock.UtcNow }, ct);
+                await Event(d, "ReplicaDownloaded", $"replica {m.ReplicaId} has its model and is loading it", ct);
                 break;
             case ReplicaAction.Stop s:
                 await stopper.BeginAsync(records[s.ReplicaId], runtime.Find(s.ReplicaId), s.Reason, ct: ct);
@@ -210,9 +222,10 @@ public sealed class DeploymentPass(
     }
 
     private async Task<string?> StartAsync(
-        DeploymentRecord d, Dictionary<string, ReplicaRecord> records, ReplicaRecord r, long generation, string modelPath, CancellationToken ct)
+        DeploymentRecord d, Dictionary<string, ReplicaRecord> records, ReplicaRecord r, long generation, DeliveredModel model, CancellationToken ct)
     {
-        var launch = new ReplicaLaunch(new ReplicaRef(d.Account, d.Id, r.ReplicaId), modelPath, d.Spec.BaseModel, d.Spec.AcceleratorCount, d.Spec.Precision);
+        var replica = new ReplicaRef(d.Account, d.Id, r.ReplicaId);
+        var launch = new ReplicaLaunch(replica, model.ReplicaPath, d.Spec.BaseModel, d.Spec.AcceleratorCount, d.Spec.Precision, delivery.DownloadFor(model, replica));
         try
         {
             var h = await runtime.StartAsync(launch, ct);
@@ -253,7 +266,7 @@ public sealed class DeploymentPass(
             Generation = d.Generation,
             ObservedGeneration = d.ObservedGeneration,
             DesiredReplicaCount = d.DesiredReplicaCount,
-            Replicas = [.. replicas.Select(r => new ReplicaObservation(r.Id, r.Phase, r.Generation, r.FailureCount, r.LastError))],
+            Replicas = [.. replicas.Select(r => new ReplicaObservation(r.Id, r.Phase, r.Generation, r.FailureCount, r.LastError, r.Download))],
             FatalError = fatal,
             CapacityProblem = capacity,
         }, options.MaxReplicaFailures);
@@ -282,7 +295,7 @@ public sealed class DeploymentPass(
     /// so whichever control plane starts the replicas makes it where they run, after a restart or
     /// on a fresh disk too, and once it exists this is a file check.
     /// </summary>
-    private async Task<(string? Path, string? Problem)> ModelFileAsync(DeploymentRecord d, CancellationToken ct)
+    private async Task<(DeliveredModel? Model, string? Problem)> ModelFileAsync(DeploymentRecord d, CancellationToken ct)
     {
         if (!ModelName.TryParse(d.Spec.BaseModel, out var name, out var error))
         {
@@ -293,18 +306,27 @@ public sealed class DeploymentPass(
         {
             return (null, $"base model {name} does not exist");
         }
+        string path;
         if (model.Kind.IsAddon())
         {
             try
             {
-                return (await MergedAddon.EnsureAsync(store, dir, model, ct), null);
+                path = await MergedAddon.EnsureAsync(store, dir, model, ct);
             }
             catch (KilnError e)
             {
                 return (null, e.Message);
             }
         }
-        return File.Exists(model.FilePath) ? (model.FilePath, null) : (null, $"the file of base model {name} is missing: {model.FilePath}");
+        else if (File.Exists(model.FilePath))
+        {
+            path = model.FilePath;
+        }
+        else
+        {
+            return (null, $"the file of base model {name} is missing: {model.FilePath}");
+        }
+        return (await delivery.PlanAsync(model, path, ct), null);
     }
 
     private Task Event(DeploymentRecord d, string type, string message, CancellationToken ct) =>

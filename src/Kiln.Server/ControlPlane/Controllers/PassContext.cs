@@ -5,12 +5,12 @@ namespace Kiln.Server.ControlPlane.Controllers;
 
 /// <summary>
 /// What one reconciler pass shares across the deployments it works on at once: the accelerator
-/// slots still free, and each base model's file, resolved once per pass.
+/// slots still free, and what is resolved once per pass (each base model's file).
 /// </summary>
 public sealed class PassContext(int freeSlots)
 {
     private readonly Lock _slots = new();
-    private readonly ConcurrentDictionary<string, Lazy<Task<(string? Path, string? Problem)>>> _modelFiles = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, object> _once = new(StringComparer.Ordinal);
     private int _free = freeSlots;
 
     /// <summary>A pass over the runtime's current use: its slots minus those its processes hold.</summary>
@@ -44,9 +44,10 @@ public sealed class PassContext(int freeSlots)
     }
 
     /// <summary>
-    /// The file of a base model (or why there is none), resolved by <paramref name="resolve"/> once per
-    /// pass however many deployments serve it; concurrent callers share one resolution.
+    /// What <paramref name="resolve"/> finds for <paramref name="key"/> (such as a base model's file),
+    /// resolved once per pass however many deployments ask; concurrent callers share one resolution.
+    /// A key is always resolved to the same type.
     /// </summary>
-    public Task<(string? Path, string? Problem)> ModelFileAsync(string baseModel, Func<Task<(string? Path, string? Problem)>> resolve) =>
-        _modelFiles.GetOrAdd(baseModel, _ => new Lazy<Task<(string?, string?)>>(resolve)).Value;
+    public Task<T> OnceAsync<T>(string key, Func<Task<T>> resolve) =>
+        ((Lazy<Task<T>>)_once.GetOrAdd(key, _ => new Lazy<Task<T>>(resolve))).Value;
 }

@@ -26,7 +26,7 @@ public sealed class ReplicaAdoption(IKilnStore store, DeploymentEvents events, I
             if (handle is not null)
             {
                 log.LogInformation("adopted replica {Replica} (pid {Pid}, port {Port})", r.ReplicaId, handle.Pid, handle.Port);
-                var phase = r.Phase is ReplicaPhase.Ready or ReplicaPhase.Stopping ? r.Phase : ReplicaPhase.Initializing;
+                var phase = r.Phase is ReplicaPhase.Ready or ReplicaPhase.Stopping or ReplicaPhase.Downloading ? r.Phase : ReplicaPhase.Initializing;
                 await store.UpsertReplicaAsync(r with { Phase = phase, Pid = handle.Pid, Port = handle.Port, Host = handle.Host }, ct);
                 await events.AppendAsync(r.Account, r.DeploymentId, "ReplicaAdopted",
                     $"replica {r.ReplicaId} adopted after a control-plane restart (pid {handle.Pid}, port {handle.Port})", ct);
@@ -37,7 +37,7 @@ public sealed class ReplicaAdoption(IKilnStore store, DeploymentEvents events, I
                 case ReplicaPhase.Stopping:
                     await store.DeleteReplicaAsync(r.Account, r.DeploymentId, r.ReplicaId, ct);
                     break;
-                case ReplicaPhase.Initializing or ReplicaPhase.Ready:
+                case ReplicaPhase.Initializing or ReplicaPhase.Downloading or ReplicaPhase.Ready:
                     const string why = "the process exited while the control plane was down";
                     await store.UpsertReplicaAsync(r with
                     {
