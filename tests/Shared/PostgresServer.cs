@@ -109,16 +109,6 @@ public static class PostgresServer
         }
     }
 
-    /// <summary>Whether <see cref="OutageAsync"/> can be used (the cluster is the run's own).</summary>
-    public static bool CanStop
-    {
-        get
-        {
-            _ = Server.Value;
-            return _clusterDir is not null;
-        }
-    }
-
     private static string Check((int Code, string Output) run) =>
         run.Code == 0 ? run.Output : throw new InvalidOperationException($"a PostgreSQL script failed ({run.Code}): {run.Output}");
 
@@ -141,8 +131,11 @@ public static class PostgresServer
 /// <summary>A fact that needs PostgreSQL; skipped with a clear message when it is not installed.</summary>
 public sealed class PostgresFactAttribute : FactAttribute
 {
-    public PostgresFactAttribute()
+    /// <param name="stopsServer">The test stops and starts the server (<see cref="PostgresServer.OutageAsync"/>), which it may do only to the run's own cluster.</param>
+    public PostgresFactAttribute(bool stopsServer = false)
     {
         if (PostgresServer.SkipReason is { } reason) Skip = reason;
+        else if (stopsServer && !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(PostgresServer.EnvironmentVariable)))
+            Skip = $"stops the PostgreSQL server, which it does only to a throwaway cluster: unset {PostgresServer.EnvironmentVariable} to run it";
     }
 }

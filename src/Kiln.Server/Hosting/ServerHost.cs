@@ -11,7 +11,6 @@ using Kiln.Server.Gateway;
 using Kiln.Server.Logging;
 using Kiln.Server.Signals;
 using Kiln.Store;
-using Kiln.Store.Sqlite;
 
 namespace Kiln.Server.Hosting;
 
@@ -26,7 +25,10 @@ public static class ServerHost
     public static async Task<int> RunAsync(ServerOptions options, CancellationToken ct)
     {
         var dir = new DataDirectory(options.DataDir);
-        var store = SqliteKilnStore.Open(dir.Database);
+        if (StoreOpener.Open(options.Store, dir.Database) is not { } store)
+        {
+            return options.Store is not null && StoreOpener.Problem(options.Store) is not null ? 2 : 1;
+        }
         var adminKey = await AdminBootstrap.EnsureAsync(store, dir, ct);
         var inventory = AcceleratorInventory.Detect(options.CpuSlots);
         var runtime = new LocalProcessRuntime(options.ReplicaCommand ?? ReplicaCommand.ForCurrentProcess(), dir.Replicas, inventory);
