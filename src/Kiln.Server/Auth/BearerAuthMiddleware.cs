@@ -33,8 +33,16 @@ public sealed class BearerAuthMiddleware(RequestDelegate next, IKilnStore store,
         var now = clock.UtcNow;
         if (record.LastUsedTime is not { } last || now - last > TouchInterval)
         {
-            await store.TouchApiKeyAsync(record.Account, record.Id, now, context.RequestAborted);
-            cache.Forget(record.KeyHash);
+            try
+            {
+                await store.TouchApiKeyAsync(record.Account, record.Id, now, context.RequestAborted);
+                cache.Forget(record.KeyHash);
+            }
+            catch (KilnError e) when (e.Code == StatusCode.Unavailable)
+            {
+                // Bookkeeping only: a known key keeps working while the store is out of reach, and a
+                // later use records the time.
+            }
         }
         new Caller(record.Account, record.Id, record.Account == Caller.AdminAccountId).AttachTo(context);
         await next(context);

@@ -202,8 +202,8 @@ public abstract partial class SqlKilnStore
 
     /// <summary>
     /// Sets <paramref name="assignments"/> on the row <paramref name="current"/> was read from and moves
-    /// its version, only if the version is still the one read: the transaction already holds the
-    /// write lock here, but the statement stays safe on its own (compare and set).
+    /// its version, only if the version is still the one read: the write transaction is already
+    /// serialised with every other, but the statement stays safe on its own (compare and set).
     /// </summary>
     private static DeploymentRecord ChangeDeployment(SqlSession db, DeploymentRecord current, string assignments, params (string, object?)[] args)
     {
