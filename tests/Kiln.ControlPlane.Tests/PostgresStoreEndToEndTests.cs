@@ -1,4 +1,5 @@
 using System.Net;
+using Kiln.Server.Auth;
 
 namespace Kiln.ControlPlane.Tests;
 
@@ -44,11 +45,12 @@ public sealed class PostgresStoreEndToEndTests
             // gateway keeps serving from its routing table.
             await PostgresServer.OutageAsync(async () =>
             {
+                // Longer than the API key cache keeps a key, and a few failed controller passes.
+                await Task.Delay(ApiKeyCache.Lifetime + TimeSpan.FromSeconds(1));
                 var down = await api.GetAsync(Path);
                 Assert.True(down.Status == HttpStatusCode.ServiceUnavailable, down.ToString());
                 Assert.Equal("UNAVAILABLE", down.Code);
                 await AssertCompletesAsync(inference);
-                await Task.Delay(TimeSpan.FromSeconds(1)); // a few failed controller passes
             });
             Assert.Contains("unavailable", server.Output);
 

@@ -36,7 +36,7 @@ public sealed class BearerAuthMiddleware(RequestDelegate next, IKilnStore store,
             try
             {
                 await store.TouchApiKeyAsync(record.Account, record.Id, now, context.RequestAborted);
-                cache.Forget(record.KeyHash);
+                cache.Put(record with { LastUsedTime = now });
             }
             catch (KilnError e) when (e.Code == StatusCode.Unavailable)
             {
@@ -54,7 +54,17 @@ public sealed class BearerAuthMiddleware(RequestDelegate next, IKilnStore store,
         {
             return hit;
         }
-        var record = await store.FindApiKeyByHashAsync(hash, ct);
+        ApiKeyRecord? record;
+        try
+        {
+            record = await store.FindApiKeyByHashAsync(hash, ct);
+        }
+        catch (KilnError e) when (e.Code == StatusCode.Unavailable && cache.FindLastKnown(hash) is { } known)
+        {
+            // The store is out of reach: the gateway keeps serving keys it has seen (and routing from
+            // its last table) until the store answers again.
+            return known;
+        }
         if (record is null)
         {
             cache.Forget(hash);
