@@ -28,6 +28,7 @@ public sealed class PostgresStoreEndToEndTests
         {
             using var server = await KilnServer.StartAsync("--store", database);
             Assert.False(File.Exists(System.IO.Path.Combine(server.DataDir, "kiln.db")), "the SQLite store must not be used");
+            Assert.Contains("store: PostgreSQL 127.0.0.1:", server.Output);
             using var api = new Api(server.BaseUri, server.AdminKey);
             using var inference = new Inference(server.BaseUri, server.AdminKey);
             Assert.Equal("READY", (await Steps.ImportAsync(api, "default", "stories", TestModels.Stories260K())).State());

@@ -27,6 +27,14 @@ internal static class StoreOpener
         }
     }
 
+    /// <summary>Which store this is, for the start-up line (never credentials).</summary>
+    public static string Describe(IKilnStore store) => store switch
+    {
+        PostgresKilnStore pg => $"PostgreSQL {pg.Database}",
+        SqliteKilnStore sqlite => $"SQLite {sqlite.Path}",
+        _ => store.GetType().Name,
+    };
+
     /// <summary>What is malformed in <paramref name="connectionString"/> (exit code 2, as for any bad flag), or null when it is well formed.</summary>
     public static string? Problem(string connectionString)
     {
