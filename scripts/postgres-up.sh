@@ -2,8 +2,10 @@
 # Starts a throwaway PostgreSQL cluster for Kiln's tests and trials, and prints its connection string.
 #   scripts/postgres-up.sh [DIR]     (DIR: where the cluster lives; a fresh temporary one by default)
 # The cluster trusts local connections, listens on 127.0.0.1 on a free port, keeps its socket in DIR
-# and runs with fsync off: it is for tests, not for data that must survive. Stop it with
-# scripts/postgres-down.sh DIR (--keep stops it and keeps DIR, to start it again with this script). Run as root, the server runs as the postgres user.
+# and runs with fsync off: it is for tests, not for data that must survive a machine's crash (commits
+# stay synchronous, so a killed server, as tests kill it, loses nothing committed). Stop it with
+# scripts/postgres-down.sh DIR (--keep stops it and keeps DIR, to start it again with this script).
+# Run as root, the server runs as the postgres user.
 set -euo pipefail
 
 initdb=$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 || true)
@@ -29,7 +31,7 @@ if [ ! -f "$dir/data/PG_VERSION" ]; then
     || { echo "postgres-up: initdb failed:" >&2; cat "$dir/initdb.log" >&2; exit 1; }
 fi
 as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
-  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=300" \
   start >/dev/null \
   || { echo "postgres-up: the server did not start:" >&2; tail -n 20 "$dir/postgres.log" >&2; exit 1; }
 echo "$port" >"$dir/port"
