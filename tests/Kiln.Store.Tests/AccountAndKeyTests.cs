@@ -4,13 +4,13 @@ using Kiln.Core.Errors;
 
 namespace Kiln.Store.Tests;
 
-public sealed class AccountAndKeyTests : IDisposable
+public abstract class AccountAndKeyTests(StoreBackend backend) : IDisposable
 {
-    private readonly TempStore _t = new();
+    private readonly TempStore _t = new(backend);
 
     public void Dispose() => _t.Dispose();
 
-    [Fact]
+    [StoreFact]
     public async Task Account_crud()
     {
         var created = await _t.Store.CreateAccountAsync(new NewAccount("acme", "Acme Inc", AccountTier.Enterprise, 125.50m));
@@ -29,7 +29,7 @@ public sealed class AccountAndKeyTests : IDisposable
         Assert.Equal(("solo", AccountTier.Developer, (decimal?)null), (defaults.DisplayName, defaults.Tier, defaults.SpendLimit));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Duplicate_account_is_already_exists()
     {
         await _t.Store.CreateAccountAsync(new NewAccount("acme"));
@@ -38,7 +38,7 @@ public sealed class AccountAndKeyTests : IDisposable
         Assert.Equal("account acme already exists", e.Message);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Invalid_ids_are_rejected()
     {
         var e = await Assert.ThrowsAsync<KilnError>(() => _t.Store.CreateAccountAsync(new NewAccount("Acme")));
@@ -47,7 +47,7 @@ public sealed class AccountAndKeyTests : IDisposable
         Assert.Equal(StatusCode.InvalidArgument, neg.Code);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Update_of_missing_account_is_not_found()
     {
         var e = await Assert.ThrowsAsync<KilnError>(() =>
@@ -55,7 +55,7 @@ public sealed class AccountAndKeyTests : IDisposable
         Assert.Equal(StatusCode.NotFound, e.Code);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Api_keys_are_found_by_hash_and_scoped_by_account()
     {
         await _t.Store.CreateAccountAsync(new NewAccount("acme"));
@@ -74,7 +74,7 @@ public sealed class AccountAndKeyTests : IDisposable
         Assert.NotNull(await _t.Store.FindApiKeyByHashAsync(ApiKeys.Hash(key)));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Api_key_uniqueness_and_parents()
     {
         await _t.Store.CreateAccountAsync(new NewAccount("acme"));
@@ -91,7 +91,7 @@ public sealed class AccountAndKeyTests : IDisposable
             (await Assert.ThrowsAsync<KilnError>(() => _t.Store.CreateApiKeyAsync(new NewApiKey("acme", "k3", "ABC")))).Code);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Touch_moves_last_used_forward_only()
     {
         await _t.Store.CreateAccountAsync(new NewAccount("acme"));
@@ -104,3 +104,7 @@ public sealed class AccountAndKeyTests : IDisposable
         Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<KilnError>(() => _t.Store.TouchApiKeyAsync("acme", "zz", t1))).Code);
     }
 }
+
+public sealed class SqliteAccountAndKeyTests() : AccountAndKeyTests(StoreBackend.Sqlite);
+
+public sealed class PostgresAccountAndKeyTests() : AccountAndKeyTests(StoreBackend.Postgres);

@@ -1,15 +1,14 @@
 using Kiln.Core.Errors;
-using Kiln.Store.Sqlite;
 
 namespace Kiln.Store.Tests;
 
-public sealed class ConcurrencyTests : IDisposable
+public abstract class ConcurrencyTests(StoreBackend backend) : IDisposable
 {
-    private readonly TempStore _t = new();
+    private readonly TempStore _t = new(backend);
 
     public void Dispose() => _t.Dispose();
 
-    [Fact]
+    [StoreFact]
     public async Task Concurrent_writers_in_one_process_do_not_corrupt()
     {
         await _t.SeedDeploymentAsync();
@@ -30,11 +29,11 @@ public sealed class ConcurrencyTests : IDisposable
         Assert.Equal(_t.Clock.UtcNow.AddSeconds(49), (await _t.Store.GetDeploymentAsync("acme", "d1"))!.LastRequestTime);
     }
 
-    [Fact]
-    public async Task Two_connections_to_one_file_share_the_write_lock()
+    [StoreFact]
+    public async Task Two_stores_on_one_database_serialise_their_writes()
     {
         await _t.SeedDeploymentAsync();
-        using var second = SqliteKilnStore.Open(_t.Path, _t.Clock);
+        using var second = _t.OpenAnother();
         var stores = new IKilnStore[] { _t.Store, second };
         var writers = Enumerable.Range(0, 6).Select(w => Task.Run(async () =>
         {
@@ -49,23 +48,8 @@ public sealed class ConcurrencyTests : IDisposable
         Assert.Equal(241, (await second.ListAccountsAsync(new PageRequest(200))).TotalSize);
         Assert.Equal(240, (await _t.Store.ListRecentEventsAsync("acme", "d1", 1000)).Count);
     }
-
-    [Fact]
-    public async Task A_write_lock_held_elsewhere_makes_writes_unavailable_but_not_reads()
-    {
-        await _t.SeedDeploymentAsync();
-        using var impatient = SqliteKilnStore.Open(_t.Path, _t.Clock, TimeSpan.FromMilliseconds(100));
-        using (var other = SqliteDatabaseAccess.Open(_t.Path))
-        using (other.Begin(write: true))
-        {
-            other.Execute("UPDATE accounts SET display_name = 'held' WHERE id = 'acme'");
-            var e = await Assert.ThrowsAsync<KilnError>(() => impatient.CreateAccountAsync(new NewAccount("late")));
-            Assert.Equal(StatusCode.Unavailable, e.Code);
-            // WAL: readers see the last commit while another connection writes.
-            Assert.Equal("acme", (await impatient.GetAccountAsync("acme"))!.DisplayName);
-        }
-        Assert.Equal("acme", (await impatient.GetAccountAsync("acme"))!.DisplayName);
-        await impatient.CreateAccountAsync(new NewAccount("late"));
-        Assert.NotNull(await _t.Store.GetAccountAsync("late"));
-    }
 }
+
+public sealed class SqliteConcurrencyTests() : ConcurrencyTests(StoreBackend.Sqlite);
+
+public sealed class PostgresConcurrencyTests() : ConcurrencyTests(StoreBackend.Postgres);

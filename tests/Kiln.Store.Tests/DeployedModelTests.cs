@@ -4,9 +4,9 @@ using Kiln.Core.Names;
 
 namespace Kiln.Store.Tests;
 
-public sealed class DeployedModelTests : IDisposable
+public abstract class DeployedModelTests(StoreBackend backend) : IDisposable
 {
-    private readonly TempStore _t = new();
+    private readonly TempStore _t = new(backend);
 
     public void Dispose() => _t.Dispose();
 
@@ -20,7 +20,7 @@ public sealed class DeployedModelTests : IDisposable
         }
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Deploy_limit_states_and_serving()
     {
         await SeedAsync();
@@ -50,3 +50,7 @@ public sealed class DeployedModelTests : IDisposable
         Assert.True(await _t.Store.DeleteModelAsync("acme", "a1"));
     }
 }
+
+public sealed class SqliteDeployedModelTests() : DeployedModelTests(StoreBackend.Sqlite);
+
+public sealed class PostgresDeployedModelTests() : DeployedModelTests(StoreBackend.Postgres);

@@ -3,13 +3,13 @@ using Kiln.Core.Errors;
 
 namespace Kiln.Store.Tests;
 
-public sealed class DeploymentTests : IDisposable
+public abstract class DeploymentTests(StoreBackend backend) : IDisposable
 {
-    private readonly TempStore _t = new();
+    private readonly TempStore _t = new(backend);
 
     public void Dispose() => _t.Dispose();
 
-    [Fact]
+    [StoreFact]
     public async Task Create_starts_creating_at_generation_one()
     {
         await _t.Store.CreateAccountAsync(new NewAccount("acme"));
@@ -41,7 +41,7 @@ public sealed class DeploymentTests : IDisposable
         Assert.Equal(d, await _t.Store.GetDeploymentAsync("acme", "d1"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Duplicate_id_is_already_exists()
     {
         await _t.SeedDeploymentAsync();
@@ -51,7 +51,7 @@ public sealed class DeploymentTests : IDisposable
         Assert.Equal("deployment accounts/acme/deployments/d1 already exists", e.Message);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Create_validates()
     {
         await _t.Store.CreateAccountAsync(new NewAccount("acme"));
@@ -62,7 +62,7 @@ public sealed class DeploymentTests : IDisposable
         Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<KilnError>(() => _t.Store.CreateDeploymentAsync(new NewDeployment("ghost", "d", TempStore.Spec(), 0)))).Code);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Spec_update_bumps_generation_and_clamps_desired()
     {
         var d = await _t.SeedDeploymentAsync(desired: 3, max: 3);
@@ -76,7 +76,7 @@ public sealed class DeploymentTests : IDisposable
         Assert.Equal(d.CreateTime, updated.CreateTime);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Only_changes_that_need_new_replicas_move_the_restart_generation()
     {
         var d = await _t.SeedDeploymentAsync(max: 3);
@@ -92,7 +92,7 @@ public sealed class DeploymentTests : IDisposable
         Assert.Equal(addons, await _t.Store.GetDeploymentAsync("acme", "d1"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Unchanged_spec_does_not_bump_generation()
     {
         var d = await _t.SeedDeploymentAsync();
@@ -100,7 +100,7 @@ public sealed class DeploymentTests : IDisposable
         Assert.Equal(1, same.Generation);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Stale_generation_is_a_conflict()
     {
         var d = await _t.SeedDeploymentAsync(max: 3);
@@ -112,7 +112,7 @@ public sealed class DeploymentTests : IDisposable
         Assert.Equal("first", (await _t.Store.GetDeploymentAsync("acme", "d1"))!.Spec.DisplayName);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Concurrent_spec_updates_exactly_one_wins()
     {
         var d = await _t.SeedDeploymentAsync(max: 10);
@@ -133,7 +133,7 @@ public sealed class DeploymentTests : IDisposable
         Assert.Equal(2, (await _t.Store.GetDeploymentAsync("acme", "d1"))!.Generation);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Status_update_and_observed_generation()
     {
         var d = await _t.SeedDeploymentAsync();
@@ -161,7 +161,7 @@ public sealed class DeploymentTests : IDisposable
         Assert.Equal(_t.Clock.UtcNow, gone.DeleteTime);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Desired_replicas_are_set_within_bounds()
     {
         await _t.SeedDeploymentAsync(desired: 1, max: 4);
@@ -173,7 +173,7 @@ public sealed class DeploymentTests : IDisposable
         Assert.Equal(StatusCode.InvalidArgument, e.Code);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Last_request_time_moves_forward_only()
     {
         await _t.SeedDeploymentAsync();
@@ -184,7 +184,7 @@ public sealed class DeploymentTests : IDisposable
         Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<KilnError>(() => _t.Store.RecordDeploymentRequestAsync("acme", "zz", t))).Code);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Deletion_flow()
     {
         var d = await _t.SeedDeploymentAsync();
@@ -224,7 +224,7 @@ public sealed class DeploymentTests : IDisposable
         await _t.SeedDeploymentAsync();
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Missing_deployment_is_not_found()
     {
         await _t.Store.CreateAccountAsync(new NewAccount("acme"));
@@ -235,7 +235,7 @@ public sealed class DeploymentTests : IDisposable
         Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<KilnError>(() => _t.Store.SetDesiredReplicaCountAsync("acme", "nope", 1))).Code);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Deployments_are_isolated_by_account()
     {
         await _t.SeedDeploymentAsync("acme", "d1");
@@ -251,3 +251,7 @@ public sealed class DeploymentTests : IDisposable
         Assert.Equal(3, (await _t.Store.ListLiveDeploymentsAsync()).Count);
     }
 }
+
+public sealed class SqliteDeploymentTests() : DeploymentTests(StoreBackend.Sqlite);
+
+public sealed class PostgresDeploymentTests() : DeploymentTests(StoreBackend.Postgres);

@@ -27,11 +27,11 @@ public sealed class DurabilityTests : IDisposable
     [Fact]
     public async Task Migrations_are_idempotent_on_reopen()
     {
-        Assert.Equal(SqliteKilnStore.LatestSchemaVersion, _t.Store.SchemaVersion());
+        Assert.Equal(SqliteKilnStore.LatestSchemaVersion, _t.Sqlite.SchemaVersion());
         await _t.Store.CreateAccountAsync(new NewAccount("acme"));
         for (var i = 0; i < 3; i++)
         {
-            Assert.Equal(SqliteKilnStore.LatestSchemaVersion, _t.Reopen().SchemaVersion());
+            Assert.Equal(SqliteKilnStore.LatestSchemaVersion, ((SqliteKilnStore)_t.Reopen()).SchemaVersion());
         }
         Assert.NotNull(await _t.Store.GetAccountAsync("acme"));
     }
@@ -121,7 +121,7 @@ public sealed class DurabilityTests : IDisposable
             }
             db.Execute("DELETE FROM schema_version WHERE version > @version", ("version", version));
         }
-        return _t.Reopen();
+        return (SqliteKilnStore)_t.Reopen();
     }
 
     [Fact]

@@ -4,9 +4,9 @@ using Kiln.Core.Names;
 
 namespace Kiln.Store.Tests;
 
-public sealed class ModelTests : IDisposable
+public abstract class ModelTests(StoreBackend backend) : IDisposable
 {
-    private readonly TempStore _t = new();
+    private readonly TempStore _t = new(backend);
 
     public void Dispose() => _t.Dispose();
 
@@ -19,7 +19,7 @@ public sealed class ModelTests : IDisposable
             ContextLength = 8192,
         };
 
-    [Fact]
+    [StoreFact]
     public async Task Model_crud()
     {
         await _t.Store.CreateAccountAsync(new NewAccount("acme"));
@@ -39,7 +39,7 @@ public sealed class ModelTests : IDisposable
         Assert.Null(await _t.Store.GetModelAsync("acme", "llama"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Duplicate_model_and_missing_account()
     {
         Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<KilnError>(() => _t.Store.CreateModelAsync(Llama()))).Code);
@@ -50,7 +50,7 @@ public sealed class ModelTests : IDisposable
         Assert.Equal("model accounts/acme/models/llama already exists", e.Message);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Deployed_is_never_stored()
     {
         await _t.Store.CreateAccountAsync(new NewAccount("acme"));
@@ -58,7 +58,7 @@ public sealed class ModelTests : IDisposable
         Assert.Equal(StatusCode.InvalidArgument, e.Code);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_served_model_cannot_be_deleted()
     {
         await _t.SeedDeploymentAsync();
@@ -73,7 +73,7 @@ public sealed class ModelTests : IDisposable
         Assert.True(await _t.Store.DeleteModelAsync("acme", "llama"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_base_with_addons_cannot_be_deleted()
     {
         await _t.Store.CreateAccountAsync(new NewAccount("acme"));
@@ -83,7 +83,7 @@ public sealed class ModelTests : IDisposable
         Assert.Contains("accounts/acme/models/tuned", e.Message);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Models_are_scoped_by_account()
     {
         await _t.Store.CreateAccountAsync(new NewAccount("acme"));
@@ -97,3 +97,7 @@ public sealed class ModelTests : IDisposable
         Assert.False(await _t.Store.DeleteModelAsync("acme", "mistral"));
     }
 }
+
+public sealed class SqliteModelTests() : ModelTests(StoreBackend.Sqlite);
+
+public sealed class PostgresModelTests() : ModelTests(StoreBackend.Postgres);

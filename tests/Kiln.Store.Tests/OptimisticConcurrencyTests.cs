@@ -1,18 +1,17 @@
 using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
-using Kiln.Store.Sqlite;
 
 namespace Kiln.Store.Tests;
 
-public sealed class OptimisticConcurrencyTests : IDisposable
+public abstract class OptimisticConcurrencyTests(StoreBackend backend) : IDisposable
 {
     private const int Rounds = 150;
 
-    private readonly TempStore _t = new();
+    private readonly TempStore _t = new(backend);
 
     public void Dispose() => _t.Dispose();
 
-    [Fact]
+    [StoreFact]
     public async Task Every_change_moves_the_version_and_no_op_writes_do_not()
     {
         var d = await _t.SeedDeploymentAsync(desired: 1, max: 3);
@@ -33,7 +32,7 @@ public sealed class OptimisticConcurrencyTests : IDisposable
         Assert.Equal(5, (await _t.Reopen().GetDeploymentAsync("acme", "d1"))!.Version);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Stale_version_is_aborted_and_changes_nothing()
     {
         var d = await _t.SeedDeploymentAsync(desired: 1, max: 3);
@@ -59,11 +58,11 @@ public sealed class OptimisticConcurrencyTests : IDisposable
         Assert.Equal(2, ready.DesiredReplicaCount);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Spec_and_desired_writers_racing_on_two_connections_lose_nothing()
     {
         await _t.SeedDeploymentAsync(desired: 1, max: 100);
-        using var second = SqliteKilnStore.Open(_t.Path, _t.Clock);
+        using var second = _t.OpenAnother();
         var api = Task.Run(() => PatchDisplayNameAsync(_t.Store));
         var autoscaler = Task.Run(async () =>
         {
@@ -83,11 +82,11 @@ public sealed class OptimisticConcurrencyTests : IDisposable
         Assert.Equal(1 + 2 * Rounds, d.Version);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Writers_that_insist_on_the_version_retry_and_lose_nothing()
     {
         await _t.SeedDeploymentAsync(desired: 1, max: 100);
-        using var second = SqliteKilnStore.Open(_t.Path, _t.Clock);
+        using var second = _t.OpenAnother();
         var aborted = 0;
         async Task WriteAsync(IKilnStore store, Func<DeploymentRecord, Task> write)
         {
@@ -151,3 +150,7 @@ public sealed class OptimisticConcurrencyTests : IDisposable
         }
     }
 }
+
+public sealed class SqliteOptimisticConcurrencyTests() : OptimisticConcurrencyTests(StoreBackend.Sqlite);
+
+public sealed class PostgresOptimisticConcurrencyTests() : OptimisticConcurrencyTests(StoreBackend.Postgres);

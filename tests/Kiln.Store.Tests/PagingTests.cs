@@ -2,9 +2,9 @@ using Kiln.Core.Errors;
 
 namespace Kiln.Store.Tests;
 
-public sealed class PagingTests : IDisposable
+public abstract class PagingTests(StoreBackend backend) : IDisposable
 {
-    private readonly TempStore _t = new();
+    private readonly TempStore _t = new(backend);
 
     public void Dispose() => _t.Dispose();
 
@@ -19,7 +19,7 @@ public sealed class PagingTests : IDisposable
         await _t.Store.CreateDeploymentAsync(new NewDeployment("other", "zzz", TempStore.Spec(), 0));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Walks_every_item_once_in_id_order()
     {
         await SeedAsync(7);
@@ -39,7 +39,7 @@ public sealed class PagingTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 7).Select(i => $"d{i:D3}"), seen);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Exact_multiple_has_no_empty_trailing_page()
     {
         await SeedAsync(4);
@@ -49,7 +49,7 @@ public sealed class PagingTests : IDisposable
         Assert.Equal(2, second.Items.Count);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Default_is_50_and_max_is_200()
     {
         await SeedAsync(205);
@@ -60,7 +60,7 @@ public sealed class PagingTests : IDisposable
         Assert.Equal(205, big.TotalSize);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Inserts_between_pages_do_not_repeat_or_skip_seen_items()
     {
         await SeedAsync(4);
@@ -70,7 +70,7 @@ public sealed class PagingTests : IDisposable
         Assert.Equal(["d002", "d003"], second.Items.Select(d => d.Id));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Tokens_are_bound_to_their_list()
     {
         await SeedAsync(3);
@@ -82,7 +82,7 @@ public sealed class PagingTests : IDisposable
         await Assert.ThrowsAsync<KilnError>(() => _t.Store.ListDeploymentsAsync("acme", new PageRequest(-1)));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Accounts_list_pages()
     {
         for (var i = 0; i < 5; i++)
@@ -96,3 +96,7 @@ public sealed class PagingTests : IDisposable
         Assert.Null(rest.NextPageToken);
     }
 }
+
+public sealed class SqlitePagingTests() : PagingTests(StoreBackend.Sqlite);
+
+public sealed class PostgresPagingTests() : PagingTests(StoreBackend.Postgres);

@@ -3,9 +3,9 @@ using Kiln.Core.Errors;
 
 namespace Kiln.Store.Tests;
 
-public sealed class ReplicaAndEventTests : IDisposable
+public abstract class ReplicaAndEventTests(StoreBackend backend) : IDisposable
 {
-    private readonly TempStore _t = new();
+    private readonly TempStore _t = new(backend);
 
     public void Dispose() => _t.Dispose();
 
@@ -22,7 +22,7 @@ public sealed class ReplicaAndEventTests : IDisposable
         StartTime = _t.Clock.UtcNow,
     };
 
-    [Fact]
+    [StoreFact]
     public async Task Upsert_inserts_then_replaces()
     {
         await _t.SeedDeploymentAsync();
@@ -35,7 +35,7 @@ public sealed class ReplicaAndEventTests : IDisposable
         Assert.Equal([ready], await _t.Store.ListReplicasAsync("acme", "d1"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Replicas_need_their_deployment_and_are_scoped()
     {
         Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<KilnError>(() => _t.Store.UpsertReplicaAsync(Replica("r1")))).Code);
@@ -51,7 +51,7 @@ public sealed class ReplicaAndEventTests : IDisposable
         Assert.Single(await _t.Store.ListReplicasAsync("acme", "d2"));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Events_are_appended_and_listed_newest_n_oldest_first()
     {
         await _t.SeedDeploymentAsync();
@@ -68,7 +68,7 @@ public sealed class ReplicaAndEventTests : IDisposable
         await Assert.ThrowsAsync<KilnError>(() => _t.Store.ListRecentEventsAsync("acme", "d1", 0));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Events_need_their_deployment_and_stay_per_deployment()
     {
         Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<KilnError>(() => _t.Store.AppendEventAsync("acme", "d1", "X", "y"))).Code);
@@ -79,7 +79,7 @@ public sealed class ReplicaAndEventTests : IDisposable
         Assert.Equal(["hello"], (await _t.Store.ListRecentEventsAsync("acme", "d1")).Select(e => e.Message));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Purge_removes_replicas_and_events()
     {
         await _t.SeedDeploymentAsync();
@@ -91,3 +91,7 @@ public sealed class ReplicaAndEventTests : IDisposable
         Assert.Empty(await _t.Store.ListRecentEventsAsync("acme", "d1"));
     }
 }
+
+public sealed class SqliteReplicaAndEventTests() : ReplicaAndEventTests(StoreBackend.Sqlite);
+
+public sealed class PostgresReplicaAndEventTests() : ReplicaAndEventTests(StoreBackend.Postgres);

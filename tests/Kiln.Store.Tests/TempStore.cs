@@ -1,32 +1,59 @@
 using Kiln.Core.Deployments;
-using Kiln.Core.Time;
+using Kiln.Store.Postgres;
+using Kiln.Store.Sql;
 using Kiln.Store.Sqlite;
 
 namespace Kiln.Store.Tests;
 
-/// <summary>A store in a fresh temporary directory, deleted on dispose.</summary>
+/// <summary>The databases the store suite runs against.</summary>
+public enum StoreBackend
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>
+/// A store over a fresh database, deleted on dispose: a SQLite file in a temporary directory, or a
+/// database of its own on the test PostgreSQL server.
+/// </summary>
 public sealed class TempStore : IDisposable
 {
-    public TempStore()
+    public TempStore(StoreBackend backend = StoreBackend.Sqlite)
     {
+        Backend = backend;
         Directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "kiln-store-tests", Guid.NewGuid().ToString("N"));
         Path = System.IO.Path.Combine(Directory, "kiln.db");
-        Store = SqliteKilnStore.Open(Path, Clock);
+        ConnectionString = backend == StoreBackend.Postgres ? PostgresServer.CreateDatabase() : null;
+        Store = OpenAnother();
     }
+
+    public StoreBackend Backend { get; }
 
     public FakeClock Clock { get; } = new(new DateTimeOffset(2025, 3, 1, 12, 0, 0, TimeSpan.Zero));
 
     public string Directory { get; }
 
+    /// <summary>The SQLite file (unused on PostgreSQL).</summary>
     public string Path { get; }
 
-    public SqliteKilnStore Store { get; private set; }
+    /// <summary>The PostgreSQL database (null on SQLite).</summary>
+    public string? ConnectionString { get; }
 
-    /// <summary>Closes and opens the same file again.</summary>
-    public SqliteKilnStore Reopen()
+    public SqlKilnStore Store { get; private set; }
+
+    /// <summary>The SQLite store (for SQLite-only tests).</summary>
+    public SqliteKilnStore Sqlite => (SqliteKilnStore)Store;
+
+    /// <summary>A second store on the same database, as another process would open it.</summary>
+    public SqlKilnStore OpenAnother() => Backend == StoreBackend.Postgres
+        ? PostgresKilnStore.Open(ConnectionString!, Clock)
+        : SqliteKilnStore.Open(Path, Clock);
+
+    /// <summary>Closes and opens the same database again.</summary>
+    public SqlKilnStore Reopen()
     {
         Store.Dispose();
-        Store = SqliteKilnStore.Open(Path, Clock);
+        Store = OpenAnother();
         return Store;
     }
 
@@ -45,6 +72,10 @@ public sealed class TempStore : IDisposable
     public void Dispose()
     {
         Store.Dispose();
+        if (ConnectionString is not null)
+        {
+            PostgresServer.DropDatabase(ConnectionString);
+        }
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);

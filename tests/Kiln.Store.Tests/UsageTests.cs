@@ -2,9 +2,9 @@ using Kiln.Core.Deployments;
 
 namespace Kiln.Store.Tests;
 
-public sealed class UsageTests : IDisposable
+public abstract class UsageTests(StoreBackend backend) : IDisposable
 {
-    private readonly TempStore _t = new();
+    private readonly TempStore _t = new(backend);
 
     public void Dispose() => _t.Dispose();
 
@@ -19,7 +19,7 @@ public sealed class UsageTests : IDisposable
         ReadyTime = ready,
     };
 
-    [Fact]
+    [StoreFact]
     public async Task A_replica_is_billed_from_ready_until_its_record_goes()
     {
         await _t.SeedDeploymentAsync();
@@ -46,7 +46,7 @@ public sealed class UsageTests : IDisposable
         Assert.Empty(await _t.Store.ListReplicaUsageAsync("acme", new UsageQuery(DeploymentId: "other")));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Failing_closes_the_interval_and_a_purge_closes_open_ones()
     {
         await _t.SeedDeploymentAsync();
@@ -61,7 +61,7 @@ public sealed class UsageTests : IDisposable
         Assert.Equal([3.0, 4.0], intervals.Select(i => (i.StopTime!.Value - i.ReadyTime).TotalSeconds));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Request_usage_adds_up_per_minute_and_moves_the_last_request_time()
     {
         await _t.SeedDeploymentAsync();
@@ -82,3 +82,7 @@ public sealed class UsageTests : IDisposable
         Assert.Equal(t0.AddSeconds(2), (await _t.Store.GetDeploymentAsync("acme", "d1"))!.LastRequestTime);
     }
 }
+
+public sealed class SqliteUsageTests() : UsageTests(StoreBackend.Sqlite);
+
+public sealed class PostgresUsageTests() : UsageTests(StoreBackend.Postgres);

@@ -38,8 +38,16 @@ public sealed class BearerAuthMiddleware(RequestDelegate next, IKilnStore store,
         var now = clock.UtcNow;
         if (record.LastUsedTime is not { } last || now - last > TouchInterval)
         {
-            await store.TouchApiKeyAsync(record.Account, record.Id, now, context.RequestAborted);
-            cache.Forget(record.KeyHash);
+            try
+            {
+                await store.TouchApiKeyAsync(record.Account, record.Id, now, context.RequestAborted);
+                cache.Put(record with { LastUsedTime = now });
+            }
+            catch (KilnError e) when (e.Code == StatusCode.Unavailable)
+            {
+                // Bookkeeping only: a known key keeps working while the store is out of reach, and a
+                // later use records the time.
+            }
         }
         new Caller(record.Account, record.Id, record.Account == Caller.AdminAccountId).AttachTo(context);
         await next(context);
@@ -67,7 +75,17 @@ public sealed class BearerAuthMiddleware(RequestDelegate next, IKilnStore store,
         {
             return hit;
         }
-        var record = await store.FindApiKeyByHashAsync(hash, ct);
+        ApiKeyRecord? record;
+        try
+        {
+            record = await store.FindApiKeyByHashAsync(hash, ct);
+        }
+        catch (KilnError e) when (e.Code == StatusCode.Unavailable && cache.FindLastKnown(hash) is { } known)
+        {
+            // The store is out of reach: the gateway keeps serving keys it has seen (and routing from
+            // its last table) until the store answers again.
+            return known;
+        }
         if (record is null)
         {
             cache.Forget(hash);

@@ -27,6 +27,11 @@ public static class ServerCommand
             Description = "Data directory: store, models, replica logs, admin key (default: $KILN_HOME, else ~/.kiln)",
             DefaultValueFactory = _ => ServerOptions.DefaultDataDir(),
         };
+        var store = new Option<string?>("--store")
+        {
+            Description = "Keep the store in this PostgreSQL database: an Npgsql connection string (\"Host=db;Port=5432;Username=kiln;Database=kiln\") "
+                + "or a postgres://user[:password]@host[:port]/database URL (default: SQLite in the data directory)",
+        };
         var cpuSlots = new Option<int?>("--cpu-slots") { Description = "Accelerator slots as CPU slots (default: GPUs from nvidia-smi, else one per core)" };
         cpuSlots.Validators.Add(r =>
         {
@@ -90,11 +95,17 @@ public static class ServerCommand
 
         var command = new Command("server", "Run the control plane: REST API, store, reconciler and local replicas")
         {
-            host, port, dataDir, cpuSlots, holdTimeout, maxHeld, maxBody, priceTable, interval, healthCheck, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand,
+            host, port, dataDir, store, cpuSlots, holdTimeout, maxHeld, maxBody, priceTable, interval, healthCheck, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand,
         };
         models.AddTo(command);
         command.SetAction((r, ct) =>
         {
+            // Checked here rather than by a validator: one line and exit code 2, as for --price-table.
+            if (r.GetValue(store) is { } storeValue && StoreOpener.Problem(storeValue) is { } problem)
+            {
+                Console.Error.WriteLine($"kiln server: --store: {problem}");
+                return Task.FromResult(2);
+            }
             var prices = Kiln.Core.Billing.PriceTable.Default;
             if (r.GetValue(priceTable) is { Length: > 0 } file)
             {
@@ -110,6 +121,7 @@ public static class ServerCommand
                 Host = r.GetValue(host)!,
                 Port = r.GetValue(port),
                 DataDir = r.GetValue(dataDir)!,
+                Store = r.GetValue(store),
                 CpuSlots = r.GetValue(cpuSlots),
                 Addons = new AddonOptions { MaxPerDeployment = r.GetValue(maxAddons) },
                 ReplicaCommand = r.GetValue(replicaCommand) is { Length: > 0 } rc ? ReplicaCommand.FromPath(rc) : null,

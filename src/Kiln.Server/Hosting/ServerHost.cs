@@ -13,7 +13,6 @@ using Kiln.Server.Gateway;
 using Kiln.Server.Logging;
 using Kiln.Server.Signals;
 using Kiln.Store;
-using Kiln.Store.Sqlite;
 
 namespace Kiln.Server.Hosting;
 
@@ -28,7 +27,10 @@ public static class ServerHost
     public static async Task<int> RunAsync(ServerOptions options, CancellationToken ct)
     {
         var dir = new DataDirectory(options.DataDir, options.Models.SharePath);
-        var store = SqliteKilnStore.Open(dir.Database);
+        if (StoreOpener.Open(options.Store, dir.Database) is not { } store)
+        {
+            return options.Store is not null && StoreOpener.Problem(options.Store) is not null ? 2 : 1;
+        }
         var adminKey = await AdminBootstrap.EnsureAsync(store, dir, ct);
         var inventory = AcceleratorInventory.Detect(options.CpuSlots);
         var runtime = new LocalProcessRuntime(options.ReplicaCommand ?? ReplicaCommand.ForCurrentProcess(), dir.Replicas, inventory);
@@ -117,7 +119,7 @@ public static class ServerHost
             Console.WriteLine($"Created account \"{AdminBootstrap.AdminAccountId}\" with an admin API key (shown only this once; also saved to {dir.AdminKeyFile}):");
             Console.WriteLine($"  {adminKey}");
         }
-        Console.WriteLine($"kiln server listening on http://{FormatHost(options.Host)}:{options.Port} (data: {dir.Root}; {inventory}; models: {Describe(options.Models, dir)})");
+        Console.WriteLine($"kiln server listening on http://{FormatHost(options.Host)}:{options.Port} (data: {dir.Root}; store: {StoreOpener.Describe(store)}; {inventory}; models: {Describe(options.Models, dir)})");
         await app.WaitForShutdownAsync(ct);
         app.Logger.LogInformation("kiln server stopped");
         runtime.Dispose();

@@ -18,6 +18,9 @@ public sealed record ServerOptions
     /// <summary>Where the store, model files, replica logs and the admin key live.</summary>
     public required string DataDir { get; init; }
 
+    /// <summary>A PostgreSQL database (connection string or postgres:// URL) for the store; null keeps SQLite in the data directory.</summary>
+    public string? Store { get; init; }
+
     /// <summary>Force a CPU inventory of this many slots instead of detecting it.</summary>
     public int? CpuSlots { get; init; }
 

@@ -15,7 +15,8 @@ internal readonly struct SqlRow
 
     public int GetInt32(int column) => checked((int)GetInt64(column));
 
-    public bool GetBool(int column) => GetInt64(column) != 0;
+    // SQLite keeps booleans as 0/1 integers; PostgreSQL has a boolean type.
+    public bool GetBool(int column) => _reader.GetFieldType(column) == typeof(bool) ? _reader.GetBoolean(column) : GetInt64(column) != 0;
 
     public double GetDouble(int column) => _reader.GetDouble(column);
 

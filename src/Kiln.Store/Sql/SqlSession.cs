@@ -26,8 +26,8 @@ internal sealed class SqlSession(DbConnection connection, Func<DbConnection, boo
     public DbConnection Connection => connection;
 
     /// <summary>
-    /// Begins a transaction; <paramref name="write"/> asks the provider to take the write lock up
-    /// front (SQLite's BEGIN IMMEDIATE) so that checks and changes in it are atomic.
+    /// Begins a transaction; <paramref name="write"/> asks the database to serialise it with other
+    /// writes (SQLite's BEGIN IMMEDIATE, PostgreSQL's SERIALIZABLE) so that checks and changes in it are atomic.
     /// </summary>
     public SqlTransaction Begin(bool write = true)
     {

@@ -1,3 +1,5 @@
+using Kiln.Store.Sql;
+
 namespace Kiln.Store.Sqlite;
 
 /// <summary>
@@ -6,9 +8,16 @@ namespace Kiln.Store.Sqlite;
 /// </summary>
 internal static class SchemaMigrations
 {
-    public sealed record Step(int Version, string Description, string Sql);
+    /// <summary>How the applied steps are recorded (see <see cref="Migrator"/>).</summary>
+    public const string HistoryTable = """
+        CREATE TABLE IF NOT EXISTS schema_version (
+            version      INTEGER NOT NULL PRIMARY KEY,
+            description  TEXT NOT NULL,
+            applied_time INTEGER NOT NULL
+        )
+        """;
 
-    public static readonly IReadOnlyList<Step> Steps =
+    public static readonly IReadOnlyList<SchemaStep> Steps =
     [
         new(1, "accounts, api keys, models, deployments, replicas, events", """
             CREATE TABLE accounts (

@@ -19,7 +19,7 @@ namespace Kiln.Store.Sqlite;
 /// async methods complete synchronously. Times come from the injected clock, truncated to
 /// milliseconds.
 /// </remarks>
-public sealed partial class SqliteKilnStore : IKilnStore
+public sealed class SqliteKilnStore : SqlKilnStore
 {
     // Idle read connections kept open; more are opened under a burst and closed after it.
     private const int MaxIdleReaders = 4;
@@ -32,6 +32,7 @@ public sealed partial class SqliteKilnStore : IKilnStore
     private volatile bool _disposed;
 
     private SqliteKilnStore(SqlSession writer, IClock clock, string path, TimeSpan busyTimeout)
+        : base(SqlDialect.Sqlite)
     {
         _writer = writer;
         _clock = clock;
@@ -43,7 +44,7 @@ public sealed partial class SqliteKilnStore : IKilnStore
     public string Path { get; }
 
     /// <summary>The schema version this build migrates to.</summary>
-    public static int LatestSchemaVersion => Migrator.LatestVersion;
+    public static int LatestSchemaVersion => SchemaMigrations.Steps[^1].Version;
 
     /// <summary>
     /// Opens or creates the database at <paramref name="path"/> and applies pending migrations.
@@ -65,7 +66,7 @@ public sealed partial class SqliteKilnStore : IKilnStore
         try
         {
             writer = SqliteConnections.Open(full, timeout);
-            Migrator.Migrate(writer, Columns.Time(clock.UtcNow));
+            Migrator.Migrate(writer, SchemaMigrations.Steps, SchemaMigrations.HistoryTable, Columns.Time(clock.UtcNow));
             return new SqliteKilnStore(writer, clock, full, timeout);
         }
         catch (Exception e)
@@ -82,7 +83,7 @@ public sealed partial class SqliteKilnStore : IKilnStore
     public string SqliteVersion() => Read(CancellationToken.None, db => db.QuerySingle("SELECT sqlite_version()", r => r.GetString(0))!).GetAwaiter().GetResult();
 
     /// <summary>Closes the connections; operations already running finish first.</summary>
-    public void Dispose()
+    public override void Dispose()
     {
         lock (_writeGate)
         {
@@ -99,7 +100,7 @@ public sealed partial class SqliteKilnStore : IKilnStore
         }
     }
 
-    private Task<T> Read<T>(CancellationToken ct, Func<SqlSession, T> body)
+    private protected override Task<T> Read<T>(CancellationToken ct, Func<SqlSession, T> body)
     {
         if (ct.IsCancellationRequested)
         {
@@ -151,7 +152,7 @@ public sealed partial class SqliteKilnStore : IKilnStore
         }
     }
 
-    private Task<T> Write<T>(CancellationToken ct, Func<SqlSession, DateTimeOffset, T> body)
+    private protected override Task<T> Write<T>(CancellationToken ct, Func<SqlSession, DateTimeOffset, T> body)
     {
         if (ct.IsCancellationRequested)
         {
@@ -190,23 +191,4 @@ public sealed partial class SqliteKilnStore : IKilnStore
         { SqliteExtendedErrorCode: ConstraintForeignKey } => new KilnError(StatusCode.NotFound, $"a referenced resource does not exist: {e.Message}"),
         _ => KilnError.Internal($"database error: {e.Message}", e),
     };
-
-    private static Page<T> ListPage<T>(
-        SqlSession db, string scope, PageRequest page, string columns, string table, string where,
-        (string, object?)[] args, string key, Func<SqlRow, T> map, Func<T, string> keyOf)
-    {
-        var size = page.EffectiveSize;
-        var after = PageTokens.Decode(scope, page.PageToken);
-        var total = (int)db.Scalar($"SELECT COUNT(*) FROM {table} WHERE {where}", args);
-        var sql = $"SELECT {columns} FROM {table} WHERE {where}{(after is null ? "" : $" AND {key} > @after")} ORDER BY {key} LIMIT @limit";
-        (string, object?)[] queryArgs = after is null ? [.. args, ("limit", size + 1)] : [.. args, ("after", after), ("limit", size + 1)];
-        var rows = db.Query(sql, map, queryArgs);
-        string? next = null;
-        if (rows.Count > size)
-        {
-            rows.RemoveAt(size);
-            next = PageTokens.Encode(scope, keyOf(rows[^1]));
-        }
-        return new Page<T>(rows, next, total);
-    }
 }

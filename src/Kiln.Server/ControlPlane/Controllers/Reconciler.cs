@@ -32,7 +32,7 @@ public sealed class Reconciler(
     {
         try
         {
-            await adoption.RunAsync(stoppingToken);
+            await AdoptAsync(stoppingToken);
             while (!stoppingToken.IsCancellationRequested)
             {
                 await RunPassAsync(stoppingToken);
@@ -45,6 +45,25 @@ public sealed class Reconciler(
         finally
         {
             await StopEverythingAsync();
+        }
+    }
+
+    // The store may be out of reach for a while (a database restarting): wait for it rather than
+    // let the failure stop the server.
+    private async Task AdoptAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            try
+            {
+                await adoption.RunAsync(ct);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogError(e, "adopting replicas failed; trying again");
+                await Task.Delay(options.Interval, ct);
+            }
         }
     }
 

@@ -2,11 +2,10 @@ using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
-using Kiln.Store.Sql;
 
-namespace Kiln.Store.Sqlite;
+namespace Kiln.Store.Sql;
 
-public sealed partial class SqliteKilnStore
+public abstract partial class SqlKilnStore
 {
     private const string DeployedModelColumns = "account, id, model, deployment, state, create_time, update_time";
 

@@ -1,11 +1,10 @@
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
-using Kiln.Store.Sql;
 
-namespace Kiln.Store.Sqlite;
+namespace Kiln.Store.Sql;
 
-public sealed partial class SqliteKilnStore
+public abstract partial class SqlKilnStore
 {
     private const string ModelColumns =
         "account, id, display_name, kind, base_model, file_path, sha256, size_bytes, architecture, context_length, state, create_time, update_time";

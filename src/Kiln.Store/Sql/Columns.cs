@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Kiln.Core.Errors;
 
-namespace Kiln.Store.Sqlite;
+namespace Kiln.Store.Sql;
 
 /// <summary>Conversions between CLR values and their column encodings.</summary>
 internal static class Columns

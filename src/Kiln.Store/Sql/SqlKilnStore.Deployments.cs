@@ -1,9 +1,8 @@
 using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
 using Kiln.Core.Names;
-using Kiln.Store.Sql;
 
-namespace Kiln.Store.Sqlite;
+namespace Kiln.Store.Sql;
 
 /// <remarks>
 /// Each writer of a deployment row sets only the columns it owns (the spec by the API, the desired
@@ -14,7 +13,7 @@ namespace Kiln.Store.Sqlite;
 /// the row's <c>version</c>; a write given an expected version is refused with ABORTED when the
 /// row moved on since the caller read it.
 /// </remarks>
-public sealed partial class SqliteKilnStore
+public abstract partial class SqlKilnStore
 {
     private const string DeploymentColumns = """
         account, id, base_model, display_name, min_replica_count, max_replica_count,
@@ -134,9 +133,9 @@ public sealed partial class SqliteKilnStore
                 return current; // nothing changes, so the version stays
             }
             var updateTime = update.State == current.State ? current.UpdateTime : now;
-            return ChangeDeployment(db, current, """
+            return ChangeDeployment(db, current, $"""
                 state = @state, status_code = @status_code, status_message = @status_message,
-                observed_generation = MIN(generation, MAX(observed_generation, @observed)), update_time = @update_time,
+                observed_generation = {Dialect.Least}(generation, {Dialect.Greatest}(observed_generation, @observed)), update_time = @update_time,
                 delete_time = CASE WHEN @going_away THEN COALESCE(delete_time, @now) ELSE delete_time END
                 """,
                 ("state", update.State.ToWireName()), ("status_code", update.Status.Code.ToWireName()), ("status_message", update.Status.Message),
@@ -197,14 +196,14 @@ public sealed partial class SqliteKilnStore
     });
 
     // The gateway's bookkeeping: only moves forward and leaves the version alone (see the class remarks).
-    private static int RecordLastRequest(SqlSession db, string account, string id, DateTimeOffset time) => db.Execute(
-        "UPDATE deployments SET last_request_time = MAX(COALESCE(last_request_time, 0), @time) WHERE account = @account AND id = @id",
+    private int RecordLastRequest(SqlSession db, string account, string id, DateTimeOffset time) => db.Execute(
+        $"UPDATE deployments SET last_request_time = {Dialect.Greatest}(COALESCE(last_request_time, 0), @time) WHERE account = @account AND id = @id",
         ("time", Columns.Time(time)), ("account", account), ("id", id));
 
     /// <summary>
     /// Sets <paramref name="assignments"/> on the row <paramref name="current"/> was read from and moves
-    /// its version, only if the version is still the one read: the transaction already holds the
-    /// write lock here, but the statement stays safe on its own (compare and set).
+    /// its version, only if the version is still the one read: the write transaction is already
+    /// serialised with every other, but the statement stays safe on its own (compare and set).
     /// </summary>
     private static DeploymentRecord ChangeDeployment(SqlSession db, DeploymentRecord current, string assignments, params (string, object?)[] args)
     {

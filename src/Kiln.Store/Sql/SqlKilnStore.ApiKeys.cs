@@ -1,10 +1,9 @@
 using Kiln.Core.Errors;
 using Kiln.Core.Names;
-using Kiln.Store.Sql;
 
-namespace Kiln.Store.Sqlite;
+namespace Kiln.Store.Sql;
 
-public sealed partial class SqliteKilnStore
+public abstract partial class SqlKilnStore
 {
     private const string ApiKeyColumns = "account, id, key_hash, display_name, create_time, last_used_time";
 
@@ -44,7 +43,7 @@ public sealed partial class SqliteKilnStore
     public Task TouchApiKeyAsync(string account, string id, DateTimeOffset usedAt, CancellationToken ct = default) => Write(ct, (db, _) =>
     {
         var changed = db.Execute(
-            "UPDATE api_keys SET last_used_time = MAX(COALESCE(last_used_time, 0), @time) WHERE account = @account AND id = @id",
+            $"UPDATE api_keys SET last_used_time = {Dialect.Greatest}(COALESCE(last_used_time, 0), @time) WHERE account = @account AND id = @id",
             ("time", Columns.Time(usedAt)), ("account", account), ("id", id));
         return changed == 0 ? throw KilnError.NotFound("API key", $"accounts/{account}/apiKeys/{id}") : true;
     });

@@ -1,11 +1,10 @@
 using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
 using Kiln.Core.Names;
-using Kiln.Store.Sql;
 
-namespace Kiln.Store.Sqlite;
+namespace Kiln.Store.Sql;
 
-public sealed partial class SqliteKilnStore
+public abstract partial class SqlKilnStore
 {
     private const string ReplicaColumns =
         "account, deployment, id, phase, generation, pid, port, host, start_time, ready_time, failure_count, last_error, update_time";

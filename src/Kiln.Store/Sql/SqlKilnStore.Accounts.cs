@@ -1,11 +1,10 @@
 using Kiln.Core.Accounts;
 using Kiln.Core.Errors;
 using Kiln.Core.Names;
-using Kiln.Store.Sql;
 
-namespace Kiln.Store.Sqlite;
+namespace Kiln.Store.Sql;
 
-public sealed partial class SqliteKilnStore
+public abstract partial class SqlKilnStore
 {
     private const string AccountColumns = "id, display_name, tier, spend_limit, create_time, update_time";
 

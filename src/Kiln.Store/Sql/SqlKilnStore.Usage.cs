@@ -1,9 +1,8 @@
 using Kiln.Core.Deployments;
-using Kiln.Store.Sql;
 
-namespace Kiln.Store.Sqlite;
+namespace Kiln.Store.Sql;
 
-public sealed partial class SqliteKilnStore
+public abstract partial class SqlKilnStore
 {
     private const long MinuteMs = 60_000;
 
@@ -18,9 +17,9 @@ public sealed partial class SqliteKilnStore
                     INSERT INTO request_usage (account, api_key, deployment, model, minute, requests, prompt_tokens, completion_tokens)
                     VALUES (@account, @key, @deployment, @model, @minute, @requests, @prompt, @completion)
                     ON CONFLICT (account, minute, deployment, api_key, model) DO UPDATE SET
-                        requests = requests + excluded.requests,
-                        prompt_tokens = prompt_tokens + excluded.prompt_tokens,
-                        completion_tokens = completion_tokens + excluded.completion_tokens
+                        requests = request_usage.requests + excluded.requests,
+                        prompt_tokens = request_usage.prompt_tokens + excluded.prompt_tokens,
+                        completion_tokens = request_usage.completion_tokens + excluded.completion_tokens
                     """,
                     ("account", u.Account), ("key", u.ApiKeyId), ("deployment", u.DeploymentId), ("model", u.Model), ("minute", minute),
                     ("requests", u.Requests), ("prompt", u.PromptTokens), ("completion", u.CompletionTokens));
@@ -82,7 +81,7 @@ public sealed partial class SqliteKilnStore
 
     // Bills a replica from the READY it was written with until any other phase (STOPPING still
     // serves its drain, so it still counts) or its removal.
-    private static void TrackReplicaUsage(SqlSession db, ReplicaRecord replica, DateTimeOffset now)
+    private void TrackReplicaUsage(SqlSession db, ReplicaRecord replica, DateTimeOffset now)
     {
         var billable = replica.Phase is ReplicaPhase.Ready or ReplicaPhase.Stopping && replica.ReadyTime is not null;
         if (!billable)
@@ -92,8 +91,8 @@ public sealed partial class SqliteKilnStore
         }
         var ready = Columns.Time(replica.ReadyTime!.Value);
         // A new ready time ends the previous interval first (a replica that became ready again).
-        db.Execute("""
-            UPDATE replica_usage SET stop_time = MAX(ready_time, @now)
+        db.Execute($"""
+            UPDATE replica_usage SET stop_time = {Dialect.Greatest}(ready_time, @now)
             WHERE account = @account AND deployment = @deployment AND replica = @replica AND stop_time IS NULL AND ready_time <> @ready
             """, ("now", Columns.Time(now)), ("account", replica.Account), ("deployment", replica.DeploymentId), ("replica", replica.ReplicaId),
             ("ready", ready));
@@ -106,9 +105,9 @@ public sealed partial class SqliteKilnStore
             ("type", spec.Type), ("count", spec.Count), ("ready", ready));
     }
 
-    private static void CloseReplicaUsage(SqlSession db, string account, string deploymentId, string? replicaId, DateTimeOffset now) =>
+    private void CloseReplicaUsage(SqlSession db, string account, string deploymentId, string? replicaId, DateTimeOffset now) =>
         db.Execute($"""
-            UPDATE replica_usage SET stop_time = MAX(ready_time, @now)
+            UPDATE replica_usage SET stop_time = {Dialect.Greatest}(ready_time, @now)
             WHERE account = @account AND deployment = @deployment{(replicaId is null ? "" : " AND replica = @replica")} AND stop_time IS NULL
             """, replicaId is null
                 ? [("now", Columns.Time(now)), ("account", account), ("deployment", deploymentId)]

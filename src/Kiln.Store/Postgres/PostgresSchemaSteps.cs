@@ -1,0 +1,187 @@
+using Kiln.Store.Sql;
+
+namespace Kiln.Store.Postgres;
+
+/// <summary>
+/// PostgreSQL's twin of every SQLite schema step (<c>Sqlite/SchemaMigrations</c>): the same
+/// version reaches the same tables, columns, keys and indexes, in PostgreSQL's types. A new SQLite
+/// step gets its twin here under the same version number, appended in order.
+/// </summary>
+/// <remarks>
+/// Integers are BIGINT (times in unix milliseconds, durations in ticks), so every column reads as
+/// a long as SQLite's do; flags are BOOLEAN. Names and ids are TEXT in the "C" collation, so that
+/// lists and page tokens order byte by byte as in SQLite, whatever the database's locale.
+/// </remarks>
+internal static class PostgresSchemaSteps
+{
+    /// <summary>How the applied steps are recorded (see <see cref="Migrator"/>).</summary>
+    public const string HistoryTable = """
+        CREATE TABLE IF NOT EXISTS schema_version (
+            version      BIGINT NOT NULL PRIMARY KEY,
+            description  TEXT NOT NULL,
+            applied_time BIGINT NOT NULL
+        )
+        """;
+
+    public static readonly IReadOnlyList<SchemaStep> Steps =
+    [
+        new(1, "accounts, api keys, models, deployments, replicas, events", """
+            CREATE TABLE accounts (
+                id           TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+                display_name TEXT NOT NULL,
+                tier         TEXT NOT NULL,
+                spend_limit  TEXT,
+                create_time  BIGINT NOT NULL,
+                update_time  BIGINT NOT NULL
+            );
+
+            CREATE TABLE api_keys (
+                account        TEXT COLLATE "C" NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                id             TEXT COLLATE "C" NOT NULL,
+                key_hash       TEXT NOT NULL UNIQUE,
+                display_name   TEXT NOT NULL,
+                create_time    BIGINT NOT NULL,
+                last_used_time BIGINT,
+                PRIMARY KEY (account, id)
+            );
+
+            CREATE TABLE models (
+                account        TEXT COLLATE "C" NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                id             TEXT COLLATE "C" NOT NULL,
+                display_name   TEXT,
+                kind           TEXT NOT NULL,
+                base_model     TEXT COLLATE "C",
+                file_path      TEXT NOT NULL,
+                sha256         TEXT,
+                size_bytes     BIGINT NOT NULL,
+                architecture   TEXT,
+                context_length BIGINT,
+                state          TEXT NOT NULL,
+                create_time    BIGINT NOT NULL,
+                update_time    BIGINT NOT NULL,
+                PRIMARY KEY (account, id)
+            );
+
+            CREATE TABLE deployments (
+                account                    TEXT COLLATE "C" NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                id                         TEXT COLLATE "C" NOT NULL,
+                base_model                 TEXT COLLATE "C" NOT NULL,
+                display_name               TEXT,
+                min_replica_count          BIGINT NOT NULL,
+                max_replica_count          BIGINT NOT NULL,
+                scale_up_window_ticks      BIGINT NOT NULL,
+                scale_down_window_ticks    BIGINT NOT NULL,
+                scale_to_zero_window_ticks BIGINT NOT NULL,
+                load_targets               TEXT NOT NULL,
+                unused_auto_delete_ticks   BIGINT NOT NULL,
+                accelerator_type           TEXT NOT NULL,
+                accelerator_count          BIGINT NOT NULL,
+                enable_addons              BOOLEAN NOT NULL,
+                state                      TEXT NOT NULL,
+                status_code                TEXT NOT NULL,
+                status_message             TEXT NOT NULL,
+                desired_replica_count      BIGINT NOT NULL,
+                generation                 BIGINT NOT NULL,
+                observed_generation        BIGINT NOT NULL,
+                created_by                 TEXT,
+                create_time                BIGINT NOT NULL,
+                update_time                BIGINT NOT NULL,
+                delete_time                BIGINT,
+                last_request_time          BIGINT,
+                PRIMARY KEY (account, id)
+            );
+            CREATE INDEX deployments_by_base_model ON deployments(base_model);
+
+            CREATE TABLE replicas (
+                account       TEXT COLLATE "C" NOT NULL,
+                deployment    TEXT COLLATE "C" NOT NULL,
+                id            TEXT COLLATE "C" NOT NULL,
+                phase         TEXT NOT NULL,
+                generation    BIGINT NOT NULL,
+                pid           BIGINT,
+                port          BIGINT,
+                host          TEXT,
+                start_time    BIGINT NOT NULL,
+                ready_time    BIGINT,
+                failure_count BIGINT NOT NULL,
+                last_error    TEXT,
+                update_time   BIGINT NOT NULL,
+                PRIMARY KEY (account, deployment, id),
+                FOREIGN KEY (account, deployment) REFERENCES deployments(account, id) ON DELETE CASCADE
+            );
+
+            CREATE TABLE deployment_events (
+                seq        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                account    TEXT COLLATE "C" NOT NULL,
+                deployment TEXT COLLATE "C" NOT NULL,
+                time       BIGINT NOT NULL,
+                type       TEXT NOT NULL,
+                message    TEXT NOT NULL,
+                FOREIGN KEY (account, deployment) REFERENCES deployments(account, id) ON DELETE CASCADE
+            );
+            CREATE INDEX deployment_events_by_deployment ON deployment_events(account, deployment, seq);
+            CREATE FUNCTION deployment_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'deployment events are append-only';
+            END;
+            $$;
+            CREATE TRIGGER deployment_events_append_only BEFORE UPDATE ON deployment_events
+                FOR EACH ROW EXECUTE FUNCTION deployment_events_append_only();
+            """),
+        new(2, "request usage per minute, replica billing intervals", """
+            CREATE TABLE request_usage (
+                account           TEXT COLLATE "C" NOT NULL,
+                api_key           TEXT COLLATE "C" NOT NULL,
+                deployment        TEXT COLLATE "C" NOT NULL,
+                model             TEXT COLLATE "C" NOT NULL,
+                minute            BIGINT NOT NULL,
+                requests          BIGINT NOT NULL,
+                prompt_tokens     BIGINT NOT NULL,
+                completion_tokens BIGINT NOT NULL,
+                PRIMARY KEY (account, minute, deployment, api_key, model)
+            );
+
+            -- No foreign keys: the bill outlives purged deployments and deleted keys.
+            CREATE TABLE replica_usage (
+                account           TEXT COLLATE "C" NOT NULL,
+                deployment        TEXT COLLATE "C" NOT NULL,
+                replica           TEXT COLLATE "C" NOT NULL,
+                accelerator_type  TEXT NOT NULL,
+                accelerator_count BIGINT NOT NULL,
+                ready_time        BIGINT NOT NULL,
+                stop_time         BIGINT,
+                PRIMARY KEY (account, deployment, replica, ready_time)
+            );
+            CREATE INDEX replica_usage_open ON replica_usage(account, deployment, replica) WHERE stop_time IS NULL;
+            """),
+        new(3, "deployed models (addons loaded onto deployments)", """
+            CREATE TABLE deployed_models (
+                account     TEXT COLLATE "C" NOT NULL,
+                id          TEXT COLLATE "C" NOT NULL,
+                model       TEXT COLLATE "C" NOT NULL,
+                deployment  TEXT COLLATE "C" NOT NULL,
+                state       TEXT NOT NULL,
+                create_time BIGINT NOT NULL,
+                update_time BIGINT NOT NULL,
+                PRIMARY KEY (account, id),
+                UNIQUE (account, model, deployment),
+                FOREIGN KEY (account, model) REFERENCES models(account, id) ON DELETE CASCADE,
+                FOREIGN KEY (account, deployment) REFERENCES deployments(account, id) ON DELETE CASCADE
+            );
+            CREATE INDEX deployed_models_by_deployment ON deployed_models(account, deployment);
+            """),
+        new(4, "deployment precision", """
+            ALTER TABLE deployments ADD COLUMN precision TEXT NOT NULL DEFAULT 'FP32';
+            """),
+        new(5, "generation at which a deployment's replicas last had to restart", """
+            ALTER TABLE deployments ADD COLUMN restart_generation BIGINT NOT NULL DEFAULT 0;
+            """),
+        new(6, "deployment row version for optimistic concurrency", """
+            ALTER TABLE deployments ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
+            """),
+        new(7, "the reason a deployment's deletion was requested", """
+            ALTER TABLE deployments ADD COLUMN delete_reason_code TEXT;
+            ALTER TABLE deployments ADD COLUMN delete_reason TEXT;
+            """),
+    ];
+}
