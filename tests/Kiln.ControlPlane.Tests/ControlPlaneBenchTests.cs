@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Kiln.Tests.Shared;
 
 namespace Kiln.ControlPlane.Tests;
 
@@ -27,6 +28,15 @@ public class ControlPlaneBenchTests
         var rows = run.Stdout.Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length > 0).ToList();
         Assert.Contains(rows, f => f[0] == "3" && f.Length == 13);
         Assert.Contains(rows, f => f[0] == "40" && f.Length == 13);
+    }
+
+    [PostgresFact]
+    public async Task It_runs_on_postgresql_in_a_scratch_database()
+    {
+        var run = await RunAsync("bench", "control-plane", "--deployments", "4", "--replicas", "2", "--passes", "1", "--store", PostgresServer.CreateDatabase());
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        Assert.Contains("store: PostgreSQL", run.Stdout);
+        Assert.Contains(run.Stdout.Split('\n'), l => l.TrimStart().StartsWith("4 ", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -10,6 +10,7 @@ using Kiln.Server.ControlPlane.Controllers;
 using Kiln.Server.Gateway;
 using Kiln.Server.Signals;
 using Kiln.Store;
+using Kiln.Store.Postgres;
 using Kiln.Store.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -27,11 +28,8 @@ public sealed record ControlPlaneBenchOptions
     /// <summary>Timed steady-state passes per figure (the median is printed).</summary>
     public int Passes { get; init; } = 5;
 
-    /// <summary>A store to open per run instead of a fresh SQLite file (it must be empty).</summary>
-    public Func<IKilnStore>? OpenStore { get; init; }
-
-    /// <summary>What the store is, for the report.</summary>
-    public string StoreName { get; init; } = "sqlite";
+    /// <summary>A PostgreSQL server (connection string or URL) to run on, in a scratch database per run; SQLite when null.</summary>
+    public string? Postgres { get; init; }
 }
 
 /// <summary>
@@ -48,7 +46,7 @@ public static class ControlPlaneBench
     public static async Task<int> RunAsync(ControlPlaneBenchOptions options, TextWriter output)
     {
         await using var replicas = await SimulatedReplicas.StartAsync();
-        output.WriteLine($"control plane, {options.Replicas} replicas per deployment, store: {options.StoreName}, simulated runtime (probes and scrapes over loopback HTTP)");
+        output.WriteLine($"control plane, {options.Replicas} replicas per deployment, store: {(options.Postgres is null ? "SQLite" : "PostgreSQL")}, simulated runtime (probes and scrapes over loopback HTTP)");
         output.WriteLine($"{"deployments",11} {"seed s",8} {"start pass",11} {"ready pass",11} {"reconcile",11} {"autoscale",11} {"routing",11} {"per dep.",9}");
         foreach (var n in options.Deployments)
         {
@@ -70,7 +68,8 @@ public static class ControlPlaneBench
         var root = Directory.CreateTempSubdirectory("kiln-cpbench-");
         try
         {
-            using var store = options.OpenStore?.Invoke() ?? SqliteKilnStore.Open(Path.Combine(root.FullName, "kiln.db"));
+            using var scratch = options.Postgres is null ? null : new ScratchDatabase(options.Postgres);
+            using IKilnStore store = scratch is null ? SqliteKilnStore.Open(Path.Combine(root.FullName, "kiln.db")) : PostgresKilnStore.Open(scratch.ConnectionString);
             var modelFile = Path.Combine(root.FullName, "model.gguf");
             await File.WriteAllBytesAsync(modelFile, new byte[16]);
 

@@ -133,19 +133,21 @@ public static class EngineToolCommands
         var sizes = new Option<string>("--deployments") { Description = "comma-separated deployment counts, one run each", DefaultValueFactory = _ => "10,100,1000,10000" };
         var replicas = Positive("--replicas", "replicas per deployment", 3);
         var passes = Positive("--passes", "timed steady-state passes per figure (median reported)", 5);
+        var store = new Option<string?>("--store") { Description = "a PostgreSQL server (connection string or postgres:// URL) to run on, in a scratch database per size; SQLite by default" };
         sizes.Validators.Add(r =>
         {
             if (ParseSizes(r.GetValueOrDefault<string>()) is null) r.AddError("--deployments must be positive integers separated by commas, e.g. 10,100,1000");
         });
         var cmd = new Command("control-plane", "time of the reconciler's, the autoscaler's and the routing table's passes over many deployments (simulated replicas)")
         {
-            sizes, replicas, passes,
+            sizes, replicas, passes, store,
         };
         cmd.SetAction((r, _) => ControlPlaneBench.RunAsync(new ControlPlaneBenchOptions
         {
             Deployments = ParseSizes(r.GetValue(sizes))!,
             Replicas = r.GetValue(replicas),
             Passes = r.GetValue(passes),
+            Postgres = r.GetValue(store),
         }, Console.Out));
         return cmd;
     }
