@@ -18,6 +18,10 @@ public class FieldWriters
     [InlineData("SetDesiredReplicaCountAsync", "Kiln.Server.ControlPlane.Controllers.AutoscalerController")]
     [InlineData("RequestDeploymentDeletionAsync", "Kiln.Server.ControlPlane.Api.DeploymentsApi", "Kiln.Server.ControlPlane.Controllers.Reaper")]
     [InlineData("CreateDeploymentAsync", "Kiln.Server.ControlPlane.Api.DeploymentsApi")]
+    [InlineData("RequestWakeAsync", "Kiln.Server.Signals.WakeRequests")]
+    [InlineData("TakeWakeRequestsAsync", "Kiln.Server.ControlPlane.Controllers.AutoscalerController")]
+    [InlineData("TryAcquireOrRenewLeaseAsync", "Kiln.Server.Hosting.LeaderElector")]
+    [InlineData("ReleaseLeaseAsync", "Kiln.Server.Hosting.LeaderElector")]
     public void Only_the_owner_calls_a_deployment_writer(string method, params string[] owners) =>
         Assert.Equal(owners.Order(StringComparer.Ordinal), Callers(method));
 

@@ -6,7 +6,8 @@ namespace Kiln.Server.Auth;
 /// <summary>
 /// Key records by hash, reused for <see cref="Lifetime"/> so that inference traffic does not read the
 /// store on every request. A key deleted through this server instance is forgotten at once; one
-/// deleted through another instance keeps working here for at most <see cref="Lifetime"/>.
+/// deleted through another instance keeps working here for at most <see cref="Lifetime"/>, or
+/// until the store can be read again while it cannot (<see cref="FindLastKnown"/>).
 /// </summary>
 public sealed class ApiKeyCache
 {
@@ -19,6 +20,12 @@ public sealed class ApiKeyCache
     /// <summary>A fresh cached record for <paramref name="hash"/>, or null.</summary>
     public ApiKeyRecord? Find(string hash) =>
         _byHash.TryGetValue(hash, out var hit) && hit.Expires > Environment.TickCount64 ? hit.Record : null;
+
+    /// <summary>
+    /// The last record read for <paramref name="hash"/>, however old, or null: what authenticates a
+    /// key while the store cannot be read.
+    /// </summary>
+    public ApiKeyRecord? FindLastKnown(string hash) => _byHash.TryGetValue(hash, out var hit) ? hit.Record : null;
 
     /// <summary>Caches a record read from the store.</summary>
     public void Put(ApiKeyRecord record)

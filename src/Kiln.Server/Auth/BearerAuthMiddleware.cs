@@ -33,8 +33,15 @@ public sealed class BearerAuthMiddleware(RequestDelegate next, IKilnStore store,
         var now = clock.UtcNow;
         if (record.LastUsedTime is not { } last || now - last > TouchInterval)
         {
-            await store.TouchApiKeyAsync(record.Account, record.Id, now, context.RequestAborted);
-            cache.Forget(record.KeyHash);
+            try
+            {
+                await store.TouchApiKeyAsync(record.Account, record.Id, now, context.RequestAborted);
+                cache.Forget(record.KeyHash);
+            }
+            catch (KilnError e) when (e.Code is StatusCode.Unavailable or StatusCode.Internal)
+            {
+                // The store is unreachable: the use is recorded at a later request.
+            }
         }
         new Caller(record.Account, record.Id, record.Account == Caller.AdminAccountId).AttachTo(context);
         await next(context);
@@ -46,7 +53,16 @@ public sealed class BearerAuthMiddleware(RequestDelegate next, IKilnStore store,
         {
             return hit;
         }
-        var record = await store.FindApiKeyByHashAsync(hash, ct);
+        ApiKeyRecord? record;
+        try
+        {
+            record = await store.FindApiKeyByHashAsync(hash, ct);
+        }
+        catch (KilnError e) when (e.Code is StatusCode.Unavailable or StatusCode.Internal && cache.FindLastKnown(hash) is { } known)
+        {
+            // The store is unreachable: keys seen before keep working until it is back.
+            return known;
+        }
         if (record is null)
         {
             cache.Forget(hash);
