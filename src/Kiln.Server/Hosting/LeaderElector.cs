@@ -189,7 +189,7 @@ public sealed class LeaderElector(
         try
         {
             if (await store.GetLeaseAsync(Leadership.LeaseName, ct) is { } lease && lease.ExpireTime > clock.UtcNow
-                && InstanceIds.IsDeadProcessOnThisHost(lease.Holder)
+                && InstanceIds.IsDeadProcessOnThisHost(lease.Holder, Me)
                 && await store.ReleaseLeaseAsync(Leadership.LeaseName, lease.Holder, ct))
             {
                 log.LogInformation("released the leader lease of {Holder}, whose process is gone", lease.Holder);

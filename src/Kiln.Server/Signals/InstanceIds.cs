@@ -11,20 +11,21 @@ public static class InstanceIds
         $"{Environment.MachineName}-{Environment.ProcessId}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
 
     /// <summary>
-    /// Whether <paramref name="instanceId"/> names a process of this host that no longer runs. False
-    /// when unsure (another host, an ID of another shape, or a process ID now used by another process).
+    /// Whether <paramref name="instanceId"/> names a process of this host that no longer runs, as
+    /// seen by the instance <paramref name="self"/>. False when unsure (another host, an ID of
+    /// another shape, or a process ID now used by another process).
     /// </summary>
-    public static bool IsDeadProcessOnThisHost(string instanceId)
+    public static bool IsDeadProcessOnThisHost(string instanceId, string self)
     {
         var parts = instanceId.Split('-');
-        if (parts.Length < 3 || string.Join('-', parts[..^2]) != Environment.MachineName
+        if (instanceId == self || parts.Length < 3 || string.Join('-', parts[..^2]) != Environment.MachineName
             || !int.TryParse(parts[^2], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || !Directory.Exists("/proc/self"))
         {
             return false;
         }
         if (pid == Environment.ProcessId)
         {
-            return true; // another instance ID with this process's ID: its process is gone
+            return true; // an earlier instance with this process's ID: its process is gone
         }
         // A zombie (killed, not yet reaped) has no command line: it can write nothing either.
         try
