@@ -68,7 +68,18 @@ public sealed partial class SqliteKilnStore
     });
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<WakeRequest>> TakeWakeRequestsAsync(CancellationToken ct = default) => Write<IReadOnlyList<WakeRequest>>(ct, (db, _) =>
+    public async Task<IReadOnlyList<WakeRequest>> TakeWakeRequestsAsync(CancellationToken ct = default)
+    {
+        // Polled twice a second and nearly always empty: a read needs no write lock, which other
+        // processes sharing the file would wait for.
+        if (await Read(ct, db => db.Scalar("SELECT COUNT(*) FROM wake_requests")) == 0)
+        {
+            return [];
+        }
+        return await Write<IReadOnlyList<WakeRequest>>(ct, TakeWakeRequests);
+    }
+
+    private static IReadOnlyList<WakeRequest> TakeWakeRequests(SqlSession db, DateTimeOffset now)
     {
         var taken = db.Query("SELECT account, deployment, request_time FROM wake_requests ORDER BY account, deployment",
             r => new WakeRequest(r.GetString(0), r.GetString(1), Columns.Time(r.GetInt64(2))));
@@ -77,7 +88,7 @@ public sealed partial class SqliteKilnStore
             db.Execute("DELETE FROM wake_requests");
         }
         return taken;
-    });
+    }
 
     private static LeaseRecord? FindLease(SqlSession db, string name) =>
         db.QuerySingle($"SELECT {LeaseColumns} FROM leases WHERE name = @name",

@@ -34,7 +34,7 @@ public sealed class Reconciler(
     {
         try
         {
-            await adoption.RunAsync(stoppingToken);
+            await AdoptAsync(stoppingToken);
             while (!stoppingToken.IsCancellationRequested)
             {
                 await PassAsync(stoppingToken);
@@ -43,6 +43,24 @@ public sealed class Reconciler(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>Adopts what an earlier leader left running; retried until the store answers, since passes must not start before it.</summary>
+    private async Task AdoptAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            try
+            {
+                await adoption.RunAsync(ct);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogError(e, "adopting replicas failed; trying again");
+                await Task.Delay(options.Interval, ct);
+            }
         }
     }
 
