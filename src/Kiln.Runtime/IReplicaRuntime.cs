@@ -37,7 +37,10 @@ public interface IReplicaRuntime
     /// <summary>Null while the process runs; how it ended otherwise.</summary>
     ReplicaExit? GetExit(ReplicaHandle replica);
 
-    /// <summary>Stops tracking an exited replica, releasing its slots.</summary>
+    /// <summary>
+    /// Stops tracking a replica, releasing its slots, without touching its process: one that exited,
+    /// or one left running for another control plane to adopt (a leader that lost its lease).
+    /// </summary>
     void Forget(ReplicaHandle replica);
 
     /// <summary>Asks the replica's HTTP surface whether it serves.</summary>

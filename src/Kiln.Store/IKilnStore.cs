@@ -207,4 +207,41 @@ public interface IKilnStore : IDisposable
     /// phase except STOPPING, deleting the replica or purging its deployment closes it.
     /// </summary>
     Task<IReadOnlyList<ReplicaUsageRecord>> ListReplicaUsageAsync(string account, UsageQuery query, CancellationToken ct = default);
+
+    // Leases (several server instances over one store)
+
+    /// <summary>
+    /// Acquires the lease <paramref name="name"/> for <paramref name="holder"/>, or renews it, in one
+    /// atomic step on the store's clock: when nobody holds it (no row, or its expire time has passed)
+    /// or <paramref name="holder"/> holds it unexpired, it becomes <paramref name="holder"/>'s until
+    /// now + <paramref name="ttl"/>; otherwise nothing changes. The epoch grows by one on every
+    /// acquisition that is not the renewal of an unexpired hold (so a holder whose lease lapsed gets
+    /// a new epoch even when nobody took it meanwhile), and never goes back. Returns the lease as it
+    /// stands after the call: the caller holds it when <see cref="LeaseRecord.Holder"/> is
+    /// <paramref name="holder"/>, until <see cref="LeaseRecord.ExpireTime"/>. INVALID_ARGUMENT for a
+    /// TTL not above zero or an empty name or holder.
+    /// </summary>
+    Task<LeaseRecord> TryAcquireOrRenewLeaseAsync(string name, string holder, TimeSpan ttl, CancellationToken ct = default);
+
+    /// <summary>The lease as stored (possibly expired), or null when nobody ever took it.</summary>
+    Task<LeaseRecord?> GetLeaseAsync(string name, CancellationToken ct = default);
+
+    /// <summary>
+    /// Gives the lease up at once if <paramref name="holder"/> holds it (its expire time becomes now,
+    /// so the next acquirer need not wait out the TTL; the epoch stays for it to grow); false when
+    /// <paramref name="holder"/> did not hold it.
+    /// </summary>
+    Task<bool> ReleaseLeaseAsync(string name, string holder, CancellationToken ct = default);
+
+    // Wake requests (any gateway asks, the leader's autoscaler takes)
+
+    /// <summary>
+    /// Asks for a deployment at zero to be woken: inserts its wake request, or moves the request's
+    /// time to now when one is pending (requests for one deployment coalesce). NOT_FOUND when the
+    /// deployment does not exist. Writes nothing else: the autoscaler decides.
+    /// </summary>
+    Task RequestWakeAsync(string account, string deploymentId, CancellationToken ct = default);
+
+    /// <summary>Removes and returns every pending wake request, atomically (for the autoscaler).</summary>
+    Task<IReadOnlyList<WakeRequest>> TakeWakeRequestsAsync(CancellationToken ct = default);
 }

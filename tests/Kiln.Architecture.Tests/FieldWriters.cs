@@ -19,6 +19,10 @@ public class FieldWriters
     [InlineData("RequestDeploymentDeletionAsync", "Kiln.Server.ControlPlane.Api.DeploymentsApi", "Kiln.Server.ControlPlane.Controllers.Reaper")]
     // The control-plane benchmark seeds deployments into a throwaway store of its own.
     [InlineData("CreateDeploymentAsync", "Kiln.Server.Benchmarks.ControlPlaneBench", "Kiln.Server.ControlPlane.Api.DeploymentsApi")]
+    [InlineData("RequestWakeAsync", "Kiln.Server.Signals.WakeRequests")]
+    [InlineData("TakeWakeRequestsAsync", "Kiln.Server.ControlPlane.Controllers.AutoscalerController")]
+    [InlineData("TryAcquireOrRenewLeaseAsync", "Kiln.Server.Hosting.LeaderElector")]
+    [InlineData("ReleaseLeaseAsync", "Kiln.Server.Hosting.LeaderElector")]
     public void Only_the_owner_calls_a_deployment_writer(string method, params string[] owners) =>
         Assert.Equal(owners.Order(StringComparer.Ordinal), Callers(method));
 

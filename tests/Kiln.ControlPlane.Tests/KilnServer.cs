@@ -58,6 +58,17 @@ public sealed class KilnServer : IDisposable
         return server;
     }
 
+    /// <summary>
+    /// Starts another server instance beside <paramref name="first"/>: its own port, the same data
+    /// directory (the model files, and the SQLite store unless <paramref name="extraArgs"/> name another).
+    /// </summary>
+    public static async Task<KilnServer> StartBesideAsync(KilnServer first, params string[] extraArgs)
+    {
+        var server = new KilnServer(first.DataDir, FreePort.Next(), first._fakeReplica, extraArgs);
+        await server.RestartAsync();
+        return server;
+    }
+
     /// <summary>Starts the server process (again) on the same data directory and port.</summary>
     public async Task RestartAsync()
     {

@@ -109,6 +109,9 @@ public sealed class DurabilityTests : IDisposable
         Assert.Null(requested.DeletionReason);
     }
 
+    // Tables that later steps create, dropped when rewinding to before them.
+    private static readonly (int Step, string Table)[] LaterTables = [(8, "leases"), (8, "wake_requests")];
+
     /// <summary>Rewinds the file to the schema <paramref name="version"/> left (dropping the later columns) and reopens it.</summary>
     private SqliteKilnStore ReopenAsVersion(int version, params string[] laterDeploymentColumns)
     {
@@ -118,6 +121,10 @@ public sealed class DurabilityTests : IDisposable
             foreach (var column in laterDeploymentColumns)
             {
                 db.Execute($"ALTER TABLE deployments DROP COLUMN {column}");
+            }
+            foreach (var (step, table) in LaterTables.Where(t => t.Step > version))
+            {
+                db.Execute($"DROP TABLE IF EXISTS {table}");
             }
             db.Execute("DELETE FROM schema_version WHERE version > @version", ("version", version));
         }

@@ -43,7 +43,7 @@ public sealed class BearerAuthMiddleware(RequestDelegate next, IKilnStore store,
                 await store.TouchApiKeyAsync(record.Account, record.Id, now, context.RequestAborted);
                 cache.Put(record with { LastUsedTime = now });
             }
-            catch (KilnError e) when (e.Code == StatusCode.Unavailable)
+            catch (KilnError e) when (e.Code is StatusCode.Unavailable or StatusCode.Internal)
             {
                 // Bookkeeping only: a known key keeps working while the store is out of reach, and a
                 // later use records the time.
@@ -80,7 +80,7 @@ public sealed class BearerAuthMiddleware(RequestDelegate next, IKilnStore store,
         {
             record = await store.FindApiKeyByHashAsync(hash, ct);
         }
-        catch (KilnError e) when (e.Code == StatusCode.Unavailable && cache.FindLastKnown(hash) is { } known)
+        catch (KilnError e) when (e.Code is StatusCode.Unavailable or StatusCode.Internal && cache.FindLastKnown(hash) is { } known)
         {
             // The store is out of reach: the gateway keeps serving keys it has seen (and routing from
             // its last table) until the store answers again.

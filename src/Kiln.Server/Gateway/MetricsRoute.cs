@@ -1,6 +1,7 @@
 using System.Text;
 using Kiln.Core.Errors;
 using Kiln.Server.Auth;
+using Kiln.Server.Signals;
 
 namespace Kiln.Server.Gateway;
 
@@ -14,7 +15,7 @@ public static class MetricsRoute
 {
     /// <summary>Maps the route.</summary>
     public static void Map(IEndpointRouteBuilder app) =>
-        app.MapGet("/metrics", async (HttpContext ctx, ReplicaDirectory directory, IReplicaScrapes scrapes) =>
+        app.MapGet("/metrics", async (HttpContext ctx, ReplicaDirectory directory, IReplicaScrapes scrapes, Leadership leadership) =>
         {
             if (!Caller.Of(ctx).IsAdmin)
             {
@@ -22,8 +23,17 @@ public static class MetricsRoute
             }
             var routes = directory.Routes.ToList();
             var current = await scrapes.CurrentAsync(routes, ctx.RequestAborted);
-            return Results.Text(Render(routes, current), "text/plain; version=0.0.4; charset=utf-8");
+            return Results.Text(RenderLeader(leadership) + Render(routes, current), "text/plain; version=0.0.4; charset=utf-8");
         });
+
+    /// <summary>Which server instance answered and whether it leads (runs the controllers).</summary>
+    public static string RenderLeader(Leadership leadership)
+    {
+        var sb = new StringBuilder();
+        PrometheusText.AppendHeader(sb, "kiln_leader", "gauge", "1 when this server instance holds the leader lease and runs the controllers, else 0.");
+        PrometheusText.AppendSample(sb, "kiln_leader", [new("instance", leadership.InstanceId)], leadership.IsLeader ? 1 : 0);
+        return sb.ToString();
+    }
 
     /// <summary>The exposition text.</summary>
     public static string Render(IEnumerable<DeploymentRoute> deployments, IEnumerable<ReplicaScrape> scrapes)

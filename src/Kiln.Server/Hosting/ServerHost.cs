@@ -19,7 +19,8 @@ namespace Kiln.Server.Hosting;
 /// <summary>
 /// The composition root of <c>kiln server</c>: opens the store and the runtime, and wires the
 /// control plane (REST API, reconciler, autoscaler, reaper) and the inference gateway into one
-/// process behind one port. The only place that knows both halves.
+/// process behind one port. The only place that knows both halves. Several instances may share one
+/// store: each serves the API and the gateway, and the one holding the leader lease runs the controllers.
 /// </summary>
 public static class ServerHost
 {
@@ -69,7 +70,12 @@ public static class ServerHost
         builder.Services.AddSingleton<ReplicaAdapterClient>();
         builder.Services.AddSingleton<AddonSync>();
         builder.Services.AddSingleton<DeploymentPass>();
-        builder.Services.AddHostedService<Reconciler>();
+        builder.Services.AddSingleton(options.Lease);
+        builder.Services.AddSingleton(new Leadership());
+        builder.Services.AddSingleton<ControllerSet>();
+        // The controllers (reconciler, autoscaler, reaper) run only while this instance holds the
+        // store's leader lease; the API and the gateway run on every instance.
+        builder.Services.AddHostedService<LeaderElector>();
         builder.Services.AddSingleton(options.Gateway);
         builder.Services.AddSingleton<ReplicaClient>();
         builder.Services.AddSingleton<ReplicaDirectory>();
@@ -85,14 +91,13 @@ public static class ServerHost
         // The gateway refuses what the reaper would delete: both project spend over the reaper's interval.
         builder.Services.AddSingleton(s => new AccountSpend(store, options.Prices, s.GetRequiredService<IClock>(), options.Controllers.ReapInterval));
         builder.Services.AddSingleton<SpendGate>();
-        builder.Services.AddHostedService<AutoscalerController>();
-        builder.Services.AddHostedService<Reaper>();
 
         await using var app = builder.Build();
         app.UseRequestIds();
         app.UseMiddleware<ErrorMiddleware>();
         app.UseMiddleware<BearerAuthMiddleware>();
         IdentityApi.Map(app);
+        ServerApi.Map(app);
         AccountsApi.Map(app);
         ApiKeysApi.Map(app);
         ModelsApi.Map(app);

@@ -33,6 +33,9 @@ public sealed record ServerOptions
     /// <summary>Prices per accelerator-hour.</summary>
     public Kiln.Core.Billing.PriceTable Prices { get; init; } = Kiln.Core.Billing.PriceTable.Default;
 
+    /// <summary>Timing of the leader lease the controllers run under.</summary>
+    public Kiln.Core.Leadership.LeaseOptions Lease { get; init; } = Kiln.Core.Leadership.LeaseOptions.Default;
+
     /// <summary>Reconciler timing.</summary>
     public ReconcilerOptions Reconciler { get; init; } = new();
 

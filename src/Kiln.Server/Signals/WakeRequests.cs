@@ -1,21 +1,34 @@
 using System.Collections.Concurrent;
 using Kiln.Core.Names;
+using Kiln.Store;
 
 namespace Kiln.Server.Signals;
 
 /// <summary>
 /// Deployments at zero replicas that a held request wants woken. The gateway asks; the autoscaler,
-/// the only writer of the desired replica count, takes the requests at once (not at its next tick)
-/// and raises the count. Requests for one deployment coalesce.
+/// the only writer of the desired replica count, runs on the leader only. On the leader the request
+/// stays in memory and the autoscaler takes it at once (not at its next tick); on any other instance
+/// it goes through the store (<see cref="IKilnStore.RequestWakeAsync"/>), at most once per
+/// <see cref="ForwardInterval"/> per deployment, where the leader's autoscaler picks it up.
+/// Requests for one deployment coalesce.
 /// </summary>
-public sealed class WakeRequests
+public sealed class WakeRequests(IKilnStore store, Leadership leadership, ILogger<WakeRequests> log)
 {
+    /// <summary>How often one deployment's wake is written to the store while requests wait for it.</summary>
+    public static readonly TimeSpan ForwardInterval = TimeSpan.FromMilliseconds(500);
+
     private readonly ConcurrentDictionary<DeploymentName, byte> _pending = new();
+    private readonly ConcurrentDictionary<DeploymentName, long> _forwarded = new();
     private readonly SemaphoreSlim _signal = new(0, 1);
 
     /// <summary>Asks for <paramref name="deployment"/> to be woken.</summary>
     public void Request(DeploymentName deployment)
     {
+        if (!leadership.IsLeader)
+        {
+            Forward(deployment);
+            return;
+        }
         if (_pending.TryAdd(deployment, 0))
         {
             try
@@ -29,7 +42,7 @@ public sealed class WakeRequests
         }
     }
 
-    /// <summary>Takes every pending request.</summary>
+    /// <summary>Takes every pending request made on this instance.</summary>
     public IReadOnlyList<DeploymentName> Take()
     {
         var taken = new List<DeploymentName>();
@@ -45,4 +58,28 @@ public sealed class WakeRequests
 
     /// <summary>Waits for a request or the timeout; true when one came.</summary>
     public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, ct);
+
+    private void Forward(DeploymentName deployment)
+    {
+        var now = Environment.TickCount64;
+        var claimed = _forwarded.TryGetValue(deployment, out var last)
+            ? now - last >= (long)ForwardInterval.TotalMilliseconds && _forwarded.TryUpdate(deployment, now, last)
+            : _forwarded.TryAdd(deployment, now);
+        if (!claimed)
+        {
+            return;
+        }
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await store.RequestWakeAsync(deployment.Account, deployment.Deployment);
+            }
+            catch (Exception e)
+            {
+                // The held request asks again while it waits.
+                log.LogWarning("asking the leader to wake {Deployment} failed: {Error}", deployment, e.Message);
+            }
+        });
+    }
 }

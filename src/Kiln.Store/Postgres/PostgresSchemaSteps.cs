@@ -183,5 +183,23 @@ internal static class PostgresSchemaSteps
             ALTER TABLE deployments ADD COLUMN delete_reason_code TEXT;
             ALTER TABLE deployments ADD COLUMN delete_reason TEXT;
             """),
+        new(8, "leader leases and wake requests", """
+            CREATE TABLE leases (
+                name         TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+                holder       TEXT NOT NULL,
+                epoch        BIGINT NOT NULL,
+                acquire_time BIGINT NOT NULL,
+                renew_time   BIGINT NOT NULL,
+                expire_time  BIGINT NOT NULL
+            );
+
+            CREATE TABLE wake_requests (
+                account      TEXT COLLATE "C" NOT NULL,
+                deployment   TEXT COLLATE "C" NOT NULL,
+                request_time BIGINT NOT NULL,
+                PRIMARY KEY (account, deployment),
+                FOREIGN KEY (account, deployment) REFERENCES deployments(account, id) ON DELETE CASCADE
+            );
+            """),
     ];
 }

@@ -182,5 +182,26 @@ internal static class SchemaMigrations
             ALTER TABLE deployments ADD COLUMN delete_reason_code TEXT;
             ALTER TABLE deployments ADD COLUMN delete_reason TEXT;
             """),
+        // Several server instances over one store: one leader lease per name (the controllers'),
+        // whose epoch only grows (the fencing token), and the wakes any instance's gateway asks of
+        // the leader's autoscaler for deployments at zero.
+        new(8, "leader leases and wake requests", """
+            CREATE TABLE leases (
+                name         TEXT NOT NULL PRIMARY KEY,
+                holder       TEXT NOT NULL,
+                epoch        INTEGER NOT NULL,
+                acquire_time INTEGER NOT NULL,
+                renew_time   INTEGER NOT NULL,
+                expire_time  INTEGER NOT NULL
+            );
+
+            CREATE TABLE wake_requests (
+                account      TEXT NOT NULL,
+                deployment   TEXT NOT NULL,
+                request_time INTEGER NOT NULL,
+                PRIMARY KEY (account, deployment),
+                FOREIGN KEY (account, deployment) REFERENCES deployments(account, id) ON DELETE CASCADE
+            );
+            """),
     ];
 }

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Kiln.Core.Autoscaling;
 using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
+using Kiln.Core.Names;
 using Kiln.Core.Time;
 using Kiln.Server.Gateway;
 using Kiln.Server.Signals;
@@ -13,7 +14,8 @@ namespace Kiln.Server.ControlPlane.Controllers;
 /// Every interval, for each live deployment: scrapes its READY replicas, adds the gateway's own
 /// counters, keeps the load history and asks <see cref="Autoscaler.Decide"/> for the desired
 /// replica count, writing it (and waking the reconciler) when it changes. Between passes it takes
-/// the gateway's wake requests at once. It is the only writer of the desired count (the spec's
+/// the gateway's wake requests at once (this instance's in memory, other instances' from the store
+/// every <see cref="ControllerOptions.WakePollInterval"/>). It is the only writer of the desired count (the spec's
 /// bounds clamp it when they change), and writes it only over the version it read. Every change is
 /// an event; holds are written when their reason (numbers aside) differs from the last one, so the
 /// events say what the autoscaler waits for without repeating it every few seconds.
@@ -62,6 +64,7 @@ public sealed partial class AutoscalerController(
                     log.LogError(e, "autoscaler pass failed");
                 }
                 var left = nextPass - since.Elapsed;
+                left = left < options.WakePollInterval ? left : options.WakePollInterval;
                 await wakes.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, stoppingToken);
             }
         }
@@ -70,10 +73,15 @@ public sealed partial class AutoscalerController(
         }
     }
 
-    /// <summary>Raises deployments at zero that held requests wait on to their first replica, without a scale-up window.</summary>
+    /// <summary>
+    /// Raises deployments at zero that held requests wait on (on this instance, or on another one
+    /// through the store) to their first replica, without a scale-up window.
+    /// </summary>
     private async Task WakeAsync(CancellationToken ct)
     {
-        foreach (var name in wakes.Take())
+        var local = wakes.Take().ToHashSet();
+        var asked = local.Union((await store.TakeWakeRequestsAsync(ct)).Select(w => new DeploymentName(w.Account, w.DeploymentId))).ToList();
+        foreach (var name in asked)
         {
             var d = await store.GetDeploymentAsync(name.Account, name.Deployment, ct);
             if (d is null || d.DesiredReplicaCount > 0 || d.DeleteTime is not null || d.State is DeploymentState.Failed || d.State.IsGoingAway())
@@ -95,8 +103,10 @@ public sealed partial class AutoscalerController(
                 log.LogInformation("not waking {Deployment}: {Reason}", d.Name, e.Message);
                 continue;
             }
-            var held = directory.Find(name)?.Held.Count ?? 0;
-            await events.AppendAsync(d.Account, d.Id, "Autoscaled", $"wake 0 -> {to}: {held} request(s) held at the gateway", ct);
+            var why = local.Contains(name)
+                ? $"{directory.Find(name)?.Held.Count ?? 0} request(s) held at the gateway"
+                : "requests held at another server instance";
+            await events.AppendAsync(d.Account, d.Id, "Autoscaled", $"wake 0 -> {to}: {why}", ct);
             reconcile.Wake();
             directory.Prompt();
         }

@@ -12,10 +12,12 @@ namespace Kiln.Server.ControlPlane.Controllers;
 /// </summary>
 /// <remarks>
 /// It only reads <c>desiredReplicaCount</c>; whoever sets that number (the API, the autoscaler,
-/// the gateway waking a deployment from zero) needs no change here. On start it first adopts the replica processes a
-/// previous control-plane process left behind. On a clean stop (SIGTERM, Ctrl-C) it stops every
-/// replica it runs, draining them, and removes their records so the next start begins afresh;
-/// after a crash (<c>kill -9</c>) the replicas keep serving and are adopted on the next start.
+/// the gateway waking a deployment from zero) needs no change here. It runs only on the leader, for
+/// one term of the leader lease. On start it first adopts the replica processes a previous leader
+/// (or this server before a crash) left behind. When the server stops cleanly (SIGTERM, Ctrl-C)
+/// its host calls <see cref="StopEverythingAsync"/>, which drains every replica and removes their
+/// records so the next start begins afresh; when the term ends otherwise (the lease was lost) or
+/// the server crashes (<c>kill -9</c>), the replicas keep serving and the next leader adopts them.
 /// </remarks>
 public sealed class Reconciler(
     IKilnStore store,
@@ -42,14 +44,9 @@ public sealed class Reconciler(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-        finally
-        {
-            await StopEverythingAsync();
-        }
     }
 
-    // The store may be out of reach for a while (a database restarting): wait for it rather than
-    // let the failure stop the server.
+    /// <summary>Adopts what an earlier leader left running; retried until the store answers, since passes must not start before it.</summary>
     private async Task AdoptAsync(CancellationToken ct)
     {
         while (true)
@@ -117,7 +114,25 @@ public sealed class Reconciler(
         }
     }
 
-    private async Task StopEverythingAsync()
+    /// <summary>
+    /// Lets go of every replica process without stopping it (the lease was lost): the next leader
+    /// adopts them, and so does this instance if it leads again.
+    /// </summary>
+    public void LetGo()
+    {
+        var running = runtime.List();
+        if (running.Count > 0)
+        {
+            log.LogInformation("leaving {Count} replica(s) running for the next leader", running.Count);
+        }
+        foreach (var h in running)
+        {
+            runtime.Forget(h);
+        }
+    }
+
+    /// <summary>Stops every replica this instance runs, draining them, and removes their records (a clean stop of the server).</summary>
+    public async Task StopEverythingAsync()
     {
         var running = runtime.List();
         if (running.Count > 0)

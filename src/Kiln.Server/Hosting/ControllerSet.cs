@@ -1,0 +1,62 @@
+using Kiln.Server.ControlPlane.Controllers;
+
+namespace Kiln.Server.Hosting;
+
+/// <summary>
+/// The controllers a leader runs (reconciler, autoscaler, reaper), created afresh for each term so
+/// that no memory of an earlier term (load history, backoffs) outlives the lease it was built under.
+/// </summary>
+public sealed class ControllerSet(IServiceProvider services, ILogger<ControllerSet> log)
+{
+    private Reconciler? _reconciler;
+    private List<BackgroundService> _running = [];
+
+    /// <summary>Whether controllers run.</summary>
+    public bool IsRunning => _running.Count > 0;
+
+    /// <summary>Starts the controllers; they stop by themselves when <paramref name="term"/> is cancelled.</summary>
+    public async Task StartAsync(CancellationToken term)
+    {
+        _reconciler = ActivatorUtilities.CreateInstance<Reconciler>(services);
+        _running = [_reconciler, ActivatorUtilities.CreateInstance<AutoscalerController>(services), ActivatorUtilities.CreateInstance<Reaper>(services)];
+        foreach (var c in _running)
+        {
+            await c.StartAsync(term);
+        }
+    }
+
+    /// <summary>
+    /// Stops the controllers' loops and waits for them. On <paramref name="shutdown"/> the reconciler
+    /// then stops every replica (a clean stop of the server, as with one instance); otherwise the
+    /// replicas keep serving and this instance lets go of them for the next leader to adopt.
+    /// </summary>
+    public async Task StopAsync(bool shutdown)
+    {
+        if (_running.Count == 0)
+        {
+            return;
+        }
+        foreach (var c in Enumerable.Reverse(_running))
+        {
+            try
+            {
+                await c.StopAsync(CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                log.LogWarning(e, "stopping {Controller} failed", c.GetType().Name);
+            }
+            c.Dispose();
+        }
+        _running = [];
+        if (shutdown)
+        {
+            await _reconciler!.StopEverythingAsync();
+        }
+        else
+        {
+            _reconciler!.LetGo();
+        }
+        _reconciler = null;
+    }
+}
