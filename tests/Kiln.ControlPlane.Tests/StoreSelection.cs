@@ -1,3 +1,5 @@
+using Kiln.Tests.Shared;
+
 namespace Kiln.ControlPlane.Tests;
 
 /// <summary>
@@ -10,15 +12,17 @@ public sealed record StoreSelection(string Name, string[] ServerArgs)
     public static StoreSelection Sqlite { get; } = new("sqlite", []);
 
     /// <summary>
-    /// Every store a test can run on here. A PostgreSQL selection (<c>--store &lt;connection
-    /// string&gt;</c> of a throwaway test database) joins this list where one can be started.
+    /// Every store a test can run on here: SQLite, and PostgreSQL (<c>--store</c> with a fresh
+    /// test database) where PostgreSQL can be started.
     /// </summary>
-    public static TheoryData<string> Names() => new(Sqlite.Name);
+    public static TheoryData<string> Names() =>
+        PostgresServer.SkipReason is null ? new(Sqlite.Name, "postgresql") : new(Sqlite.Name);
 
-    /// <summary>The selection called <paramref name="name"/>.</summary>
+    /// <summary>The selection called <paramref name="name"/> (a PostgreSQL one gets a database of its own).</summary>
     public static StoreSelection Named(string name) => name switch
     {
         "sqlite" => Sqlite,
+        "postgresql" => new("postgresql", ["--store", PostgresServer.CreateDatabase()]),
         _ => throw new ArgumentException($"unknown store {name}", nameof(name)),
     };
 
