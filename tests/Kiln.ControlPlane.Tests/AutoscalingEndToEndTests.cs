@@ -157,9 +157,11 @@ public class AutoscalingEndToEndTests
         var usage = await api.GetAsync("/v1/accounts/default/usage?deployment=web");
         Assert.True(usage.Status == HttpStatusCode.OK, usage.ToString());
         var d = Assert.Single(usage.Body.GetProperty("deployments").EnumerateArray().ToList());
-        Assert.Equal(burst + loadRequests, d.GetProperty("requests").GetInt64());
-        Assert.Equal(burst * prompt + loadPrompt, d.GetProperty("promptTokens").GetInt64());
-        Assert.Equal(burst * completion + loadCompletion, d.GetProperty("completionTokens").GetInt64());
+        // On a mismatch, say what the server logged about usage it could not bill.
+        string UsageLog() => string.Join('\n', server.Output.Split('\n').Where(l => l.Contains("usage", StringComparison.OrdinalIgnoreCase)));
+        Assert.True(burst + loadRequests == d.GetProperty("requests").GetInt64(), $"requests {d}\n{UsageLog()}");
+        Assert.True(burst * prompt + loadPrompt == d.GetProperty("promptTokens").GetInt64(), $"expected {burst * prompt + loadPrompt} prompt tokens: {d}\n{UsageLog()}");
+        Assert.True(burst * completion + loadCompletion == d.GetProperty("completionTokens").GetInt64(), $"expected {burst * completion + loadCompletion} completion tokens: {d}\n{UsageLog()}");
         Assert.All(watcher.Replicas.Values, life => Assert.NotNull(life.Gone));
         var lifetimes = watcher.Replicas.Values.Sum(l => (l.Gone!.Value - l.Ready).TotalSeconds);
         var billed = d.GetProperty("acceleratorSeconds").GetDouble();

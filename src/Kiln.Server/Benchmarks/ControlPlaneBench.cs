@@ -4,9 +4,11 @@ using Kiln.Core.Deployments;
 using Kiln.Core.Models;
 using Kiln.Core.Time;
 using Kiln.Runtime;
+using Kiln.Server.Auth;
 using Kiln.Server.ControlPlane;
 using Kiln.Server.ControlPlane.Addons;
 using Kiln.Server.ControlPlane.Controllers;
+using Kiln.Server.ControlPlane.Distribution;
 using Kiln.Server.Gateway;
 using Kiln.Server.Signals;
 using Kiln.Store;
@@ -136,7 +138,15 @@ public static class ControlPlaneBench
         services.AddSingleton(store);
         services.AddSingleton(runtime);
         services.AddSingleton<IClock>(SystemClock.Instance);
-        services.AddSingleton(new DataDirectory(dataDir));
+        var dir = new DataDirectory(dataDir);
+        services.AddSingleton(dir);
+        // Replicas load the server's own file (the local distribution): nothing is downloaded.
+        services.AddSingleton(new ModelDistributionOptions());
+        services.AddSingleton(ReplicaTokens.FromFile(dir.ReplicaTokenSecretFile));
+        services.AddSingleton(ControlPlaneAddress.From(null, "127.0.0.1", 1));
+        services.AddSingleton<ServedFiles>();
+        services.AddSingleton<ModelDelivery>();
+        services.AddSingleton(new Leadership());
         services.AddSingleton(new ReconcilerOptions());
         services.AddSingleton(new AddonOptions());
         services.AddSingleton(new GatewayOptions());

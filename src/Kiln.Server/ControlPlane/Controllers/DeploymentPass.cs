@@ -28,6 +28,11 @@ public sealed class DeploymentPass(
     // older than the health-check interval (or at once when its process exits).
     private readonly ConcurrentDictionary<string, DateTimeOffset> _healthyAt = new(StringComparer.Ordinal);
 
+    // Probes in a row a READY replica did not answer: one slow answer (a busy node) is not yet a
+    // sick replica; the gateway meanwhile routes around a replica that really fails.
+    private const int MissedProbesBeforeUnhealthy = 3;
+    private readonly ConcurrentDictionary<string, int> _missed = new(StringComparer.Ordinal);
+
     /// <summary>
     /// Reconciles <paramref name="d"/> as part of <paramref name="pass"/>; returns the IDs of the
     /// replicas it keeps. Deployments of one pass may run at once: they share only the pass's slots.
@@ -85,6 +90,10 @@ public sealed class DeploymentPass(
         {
             _healthyAt.TryRemove(id, out _);
         }
+        foreach (var id in _missed.Keys.Where(id => !replicaIds.Contains(id)))
+        {
+            _missed.TryRemove(id, out _);
+        }
     }
 
     /// <summary>What the planner needs of a replica: its record, and its process's exit or health where that matters.</summary>
@@ -127,10 +136,17 @@ public sealed class DeploymentPass(
         if (probe.Health == ReplicaHealth.Ready)
         {
             _healthyAt[r.ReplicaId] = now;
+            _missed.TryRemove(r.ReplicaId, out _);
         }
         else
         {
             _healthyAt.TryRemove(r.ReplicaId, out _);
+            if (r.Phase == ReplicaPhase.Ready && probe.Health == ReplicaHealth.Unreachable
+                && _missed.AddOrUpdate(r.ReplicaId, 1, (_, n) => n + 1) < MissedProbesBeforeUnhealthy)
+            {
+                return new ProcessObservation.Probed(ProbeHealth.Ready);
+            }
+            _missed.TryRemove(r.ReplicaId, out _);
         }
         var health = probe.Health switch
         {
