@@ -71,7 +71,7 @@ public static class DeploymentLifecycle
         var hasBeenReady = o.CurrentState is DeploymentState.Ready or DeploymentState.Updating;
         if (!hasBeenReady && stats.Ready == 0 && o.DesiredReplicaCount > 0)
         {
-            return Result(DeploymentState.Creating, $"waiting for replicas: {Describe(stats, o.DesiredReplicaCount)}");
+            return Result(DeploymentState.Creating, $"waiting for replicas: {Describe(stats, o.DesiredReplicaCount, o.Replicas)}");
         }
         if (!rolledOut && o.ObservedGeneration < o.Generation && (hasBeenReady || stats.Ready > 0))
         {
@@ -83,17 +83,23 @@ public static class DeploymentLifecycle
             // READY promises an answer without waiting for a replica to start (or zero replicas
             // wanted, woken by the next request); a deployment whose replicas all went away is
             // CREATING again until one is back.
-            return Result(DeploymentState.Creating, $"waiting for replicas: {Describe(stats, o.DesiredReplicaCount)}");
+            return Result(DeploymentState.Creating, $"waiting for replicas: {Describe(stats, o.DesiredReplicaCount, o.Replicas)}");
         }
         return Result(DeploymentState.Ready,
-            o.DesiredReplicaCount == 0 && stats.Total == 0 ? "scaled to zero; the next request wakes it" : Describe(stats, o.DesiredReplicaCount));
+            o.DesiredReplicaCount == 0 && stats.Total == 0 ? "scaled to zero; the next request wakes it" : Describe(stats, o.DesiredReplicaCount, o.Replicas));
     }
 
-    private static string Describe(ReplicaStats s, int desired)
+    private static string Describe(ReplicaStats s, int desired, IReadOnlyList<ReplicaObservation> replicas)
     {
         var parts = new List<string> { $"{s.Ready} of {desired} ready" };
         if (s.Initializing > 0) { parts.Add($"{s.Initializing} initializing"); }
-        if (s.Pending > 0) { parts.Add($"{s.Pending} pending"); }
+        if (s.Pending > 0)
+        {
+            // A cluster scheduler's reason is what an operator needs to see: why nothing starts.
+            var waits = replicas.Where(r => r.Phase == ReplicaPhase.Pending && r.WaitReason is not null)
+                .Select(r => r.WaitReason!).Distinct().Order(StringComparer.Ordinal).ToList();
+            parts.Add(waits.Count == 0 ? $"{s.Pending} pending" : $"{s.Pending} pending ({string.Join("; ", waits)})");
+        }
         if (s.Failed > 0) { parts.Add($"{s.Failed} failed"); }
         if (s.Stopping > 0) { parts.Add($"{s.Stopping} stopping"); }
         return string.Join(", ", parts);

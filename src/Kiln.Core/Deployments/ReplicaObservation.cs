@@ -10,4 +10,5 @@ namespace Kiln.Core.Deployments;
 /// </param>
 /// <param name="FailureCount">Consecutive failed starts.</param>
 /// <param name="LastError">Why it last failed, if it did.</param>
-public sealed record ReplicaObservation(string ReplicaId, ReplicaPhase Phase, long Generation, int FailureCount = 0, string? LastError = null);
+/// <param name="WaitReason">Why a PENDING replica waits in a cluster scheduler's queue, if it does.</param>
+public sealed record ReplicaObservation(string ReplicaId, ReplicaPhase Phase, long Generation, int FailureCount = 0, string? LastError = null, string? WaitReason = null);

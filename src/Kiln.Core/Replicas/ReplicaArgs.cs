@@ -29,11 +29,12 @@ public sealed record ReplicaArgs
         public const string ModelName = "--model-name";
         public const string ReplicaId = "--replica-id";
         public const string Adapters = "--lora";
+        public const string EndpointFile = "--endpoint-file";
 #pragma warning restore CS1591
 
         /// <summary>Every flag a replica accepts.</summary>
         public static IReadOnlyList<string> All { get; } =
-            [Model, Host, Port, MaxBatchSize, ContextSize, MaxQueue, WorldSize, KvCache, ModelName, ReplicaId, Adapters];
+            [Model, Host, Port, MaxBatchSize, ContextSize, MaxQueue, WorldSize, KvCache, ModelName, ReplicaId, Adapters, EndpointFile];
     }
 
     // The engine keeps weights as stored, so a replica's precision is its KV cache's element type.
@@ -70,6 +71,12 @@ public sealed record ReplicaArgs
 
     /// <summary>The control plane's identity for the process, so adoption can tell its replicas from other processes.</summary>
     public string? ReplicaId { get; init; }
+
+    /// <summary>
+    /// A file the replica writes <c>host:port</c> into once it listens, so that whoever started it
+    /// on another machine learns the port it picked (with <see cref="Port"/> 0); null writes none.
+    /// </summary>
+    public string? EndpointFile { get; init; }
 
     /// <summary>LoRA adapters, <c>name=path[:scale]</c> each, as given (the replica reads them).</summary>
     public IReadOnlyList<string> Adapters { get; init; } = [];
@@ -108,6 +115,10 @@ public sealed record ReplicaArgs
         foreach (var adapter in Adapters)
         {
             args.AddRange([Flags.Adapters, adapter]);
+        }
+        if (EndpointFile is { } endpoint)
+        {
+            args.AddRange([Flags.EndpointFile, endpoint]);
         }
         return args;
     }
@@ -207,6 +218,11 @@ public sealed record ReplicaArgs
         {
             found.Add(new(Flags.ModelName, $"{Flags.ModelName} must not be empty."));
         }
+        var endpointFile = Text(Flags.EndpointFile);
+        if (endpointFile is not null && string.IsNullOrWhiteSpace(endpointFile))
+        {
+            found.Add(new(Flags.EndpointFile, $"{Flags.EndpointFile} must name a file."));
+        }
         var result = new ReplicaArgs
         {
             ModelPath = model ?? "",
@@ -220,6 +236,7 @@ public sealed record ReplicaArgs
             ModelName = modelName,
             ReplicaId = Text(Flags.ReplicaId),
             Adapters = adapters,
+            EndpointFile = endpointFile,
         };
         if (found.Count > 0)
         {
@@ -243,7 +260,7 @@ public sealed record ReplicaArgs
     public bool Equals(ReplicaArgs? other) => other is not null
         && (ModelPath, Host, Port, MaxBatchSize, ContextSize, MaxQueue, WorldSize, KvCache, ModelName, ReplicaId)
             == (other.ModelPath, other.Host, other.Port, other.MaxBatchSize, other.ContextSize, other.MaxQueue, other.WorldSize, other.KvCache, other.ModelName, other.ReplicaId)
-        && Adapters.SequenceEqual(other.Adapters);
+        && EndpointFile == other.EndpointFile && Adapters.SequenceEqual(other.Adapters);
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(ModelPath, Host, Port, ReplicaId);

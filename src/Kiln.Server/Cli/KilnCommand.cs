@@ -42,6 +42,8 @@ public static class KilnCommand
         // tell its replicas from unrelated processes by their command line.
         var replicaId = Flag(ReplicaArgs.Flags.ReplicaId, "Identity given by the control plane (not used by the replica itself).");
 
+        var endpointFile = Flag(ReplicaArgs.Flags.EndpointFile, "File to write host:port into once listening (with --port 0, how a cluster runtime learns the port).");
+
         var lora = new Option<string[]>(ReplicaArgs.Flags.Adapters)
         {
             Description = "LoRA adapter to serve as its own model: name=path[:scale] (GGUF file or PEFT folder; repeatable).",
@@ -50,7 +52,7 @@ public static class KilnCommand
 
         var command = new Command(ReplicaArgs.Verb, "Serve one model over the OpenAI-compatible HTTP API.")
         {
-            model, host, port, maxBatch, ctxSize, maxBody, warmup, maxQueue, threads, kvType, modelName, replicaId, lora,
+            model, host, port, maxBatch, ctxSize, maxBody, warmup, maxQueue, threads, kvType, modelName, replicaId, lora, endpointFile,
         };
         command.Validators.Add(r =>
         {

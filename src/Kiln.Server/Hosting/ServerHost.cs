@@ -106,7 +106,7 @@ public static class ServerHost
             Console.WriteLine($"Created account \"{AdminBootstrap.AdminAccountId}\" with an admin API key (shown only this once; also saved to {dir.AdminKeyFile}):");
             Console.WriteLine($"  {adminKey}");
         }
-        Console.WriteLine($"kiln server listening on http://{FormatHost(options.Host)}:{options.Port} (data: {dir.Root}; {inventory})");
+        Console.WriteLine($"kiln server listening on http://{FormatHost(options.Host)}:{options.Port} (data: {dir.Root}; {runtime.Describe()})");
         await app.WaitForShutdownAsync(ct);
         app.Logger.LogInformation("kiln server stopped");
         runtime.Dispose();

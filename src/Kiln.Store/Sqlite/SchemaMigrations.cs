@@ -173,5 +173,12 @@ internal static class SchemaMigrations
             ALTER TABLE deployments ADD COLUMN delete_reason_code TEXT;
             ALTER TABLE deployments ADD COLUMN delete_reason TEXT;
             """),
+        // A replica is a local process or a cluster job: its handle is text naming which
+        // ('pid:1234', 'slurm:5678'). Recorded process IDs carry over; the pid column stays, unused.
+        new(8, "replica runtime handle and scheduler wait reason", """
+            ALTER TABLE replicas ADD COLUMN runtime_handle TEXT;
+            ALTER TABLE replicas ADD COLUMN wait_reason TEXT;
+            UPDATE replicas SET runtime_handle = 'pid:' || pid WHERE pid IS NOT NULL;
+            """),
     ];
 }

@@ -40,7 +40,7 @@ public sealed class DeploymentPass(
             DeleteRequested = deleting,
             FatalError = fatal,
             Replicas = facts,
-            Slots = Slots(d),
+            Slots = runtime.Slots(d.Spec.AcceleratorType, d.Spec.AcceleratorCount),
             Now = clock.UtcNow,
         };
         var plan = ReplicaPlanner.Plan(input, options.Plan, NewReplicaId);
@@ -77,6 +77,7 @@ public sealed class DeploymentPass(
             Generation = r.Generation,
             FailureCount = r.FailureCount,
             LastError = r.LastError,
+            WaitReason = r.WaitReason,
             StartTime = r.StartTime,
             UpdateTime = r.UpdateTime,
             HasProcess = handle is not null,
@@ -90,11 +91,15 @@ public sealed class DeploymentPass(
 
     private async Task<ProcessObservation> ObserveAsync(ReplicaHandle? handle, CancellationToken ct)
     {
-        var exit = handle is null ? new ReplicaExit(null, "the process is no longer tracked") : runtime.GetExit(handle);
-        if (exit is not null || handle is null)
+        var status = handle is null ? ReplicaStatus.Ended(new ReplicaExit(null, "the process is no longer tracked")) : runtime.GetStatus(handle);
+        if (status.Exit is { } exit || handle is null)
         {
-            exit ??= new ReplicaExit(null, null);
+            exit = status.Exit ?? new ReplicaExit(null, null);
             return new ProcessObservation.Exited(exit.Describe(), exit.LastError);
+        }
+        if (status.WaitReason is { } reason)
+        {
+            return new ProcessObservation.Waiting(reason);
         }
         var probe = await runtime.ProbeAsync(handle, ct);
         var health = probe.Health switch
@@ -105,13 +110,6 @@ public sealed class DeploymentPass(
             _ => ProbeHealth.Unreachable,
         };
         return new ProcessObservation.Probed(health, probe.Error);
-    }
-
-    private SlotFacts Slots(DeploymentRecord d)
-    {
-        var inventory = runtime.Inventory;
-        var free = inventory.Slots - runtime.List().Sum(h => h.WorldSize);
-        return new SlotFacts(free, inventory.Slots, d.Spec.AcceleratorCount, inventory.Kind == SlotKind.Gpu ? "GPU" : "CPU slot");
     }
 
     /// <summary>Carries out one step other than a start, keeping <paramref name="records"/> as written.</summary>
@@ -129,8 +127,33 @@ public sealed class DeploymentPass(
                 {
                     await addons.PrepareReplicaAsync(d, handle, ct);
                 }
-                await WriteAsync(records, records[m.ReplicaId] with { Phase = ReplicaPhase.Ready, ReadyTime = clock.UtcNow, FailureCount = 0, LastError = null }, ct);
-                await Event(d, "ReplicaReady", $"replica {m.ReplicaId} ready on port {handle.Port}", ct);
+                await WriteAsync(records, records[m.ReplicaId] with
+                {
+                    Phase = ReplicaPhase.Ready,
+                    ReadyTime = clock.UtcNow,
+                    FailureCount = 0,
+                    LastError = null,
+                    WaitReason = null,
+                    // A cluster places the replica after its start: the gateway routes to where it ended up.
+                    Host = handle.Host,
+                    Port = handle.Port,
+                }, ct);
+                await Event(d, "ReplicaReady", $"replica {m.ReplicaId} ready at {handle.Describe()}", ct);
+                break;
+            case ReplicaAction.MarkWaiting w:
+                await WriteAsync(records, records[w.ReplicaId] with { Phase = ReplicaPhase.Pending, WaitReason = w.Reason }, ct);
+                await Event(d, "ReplicaQueued", $"replica {w.ReplicaId} waits to be scheduled: {w.Reason}", ct);
+                break;
+            case ReplicaAction.MarkRunning r when runtime.Find(r.ReplicaId) is { } handle:
+                await WriteAsync(records, records[r.ReplicaId] with
+                {
+                    Phase = ReplicaPhase.Initializing,
+                    WaitReason = null,
+                    StartTime = clock.UtcNow,
+                    Host = handle.HasEndpoint ? handle.Host : null,
+                    Port = handle.HasEndpoint ? handle.Port : null,
+                }, ct);
+                await Event(d, "ReplicaScheduled", $"replica {r.ReplicaId} was scheduled and is starting ({handle.Describe()})", ct);
                 break;
             case ReplicaAction.MarkUnhealthy u:
                 await WriteAsync(records, records[u.ReplicaId] with { Phase = ReplicaPhase.Initializing }, ct);
@@ -188,14 +211,15 @@ public sealed class DeploymentPass(
             await WriteAsync(records, r with
             {
                 Phase = ReplicaPhase.Initializing,
-                Pid = h.Pid,
-                Port = h.Port,
-                Host = h.Host,
+                RuntimeHandle = h.Handle.ToString(),
+                Port = h.HasEndpoint ? h.Port : null,
+                Host = h.HasEndpoint ? h.Host : null,
+                WaitReason = null,
                 StartTime = clock.UtcNow,
                 ReadyTime = null,
                 Generation = generation,
             }, ct);
-            await Event(d, "ReplicaStarted", $"replica {r.ReplicaId} started on port {h.Port} (pid {h.Pid})", ct);
+            await Event(d, "ReplicaStarted", $"replica {r.ReplicaId} started: {h.Describe()}", ct);
             return null;
         }
         catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)

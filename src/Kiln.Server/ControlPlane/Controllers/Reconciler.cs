@@ -52,6 +52,8 @@ public sealed class Reconciler(
     private async Task PassAsync(CancellationToken ct)
     {
         var wanted = new HashSet<string>();
+        // One look at every replica process for the whole pass (one squeue on Slurm).
+        await runtime.RefreshAsync(ct);
         IReadOnlyList<DeploymentRecord> deployments;
         try
         {
