@@ -66,7 +66,11 @@ public sealed record ReplicaRef(string Account, string DeploymentId, string Repl
 /// <param name="ModelName">The name it answers to, <c>accounts/A/models/M</c>.</param>
 /// <param name="WorldSize">Accelerator slots it reserves (CPU threads on the local runtime).</param>
 /// <param name="Precision">The precision it serves at (its KV cache type on the local runtime).</param>
-public sealed record ReplicaLaunch(ReplicaRef Replica, string ModelPath, string ModelName, int WorldSize, Precision Precision);
+public sealed record ReplicaLaunch(ReplicaRef Replica, string ModelPath, string ModelName, int WorldSize, Precision Precision)
+{
+    /// <summary>What its world size counts: GPUs of a type, or CPU cores (a cluster runtime asks its scheduler for one or the other).</summary>
+    public AcceleratorType AcceleratorType { get; init; } = AcceleratorType.Cpu;
+}
 
 /// <summary>A running (or queued, or just exited) replica process.</summary>
 /// <param name="Replica">Which replica.</param>

@@ -85,11 +85,13 @@ public static class ServerCommand
         var autoscaleInterval = DurationOption("--autoscale-interval", "Time between autoscaler passes", "5s");
         var reapInterval = DurationOption("--reap-interval", "Time between reaper passes (auto-delete, spend limits)", "30s");
         var replicaCommand = new Option<string?>("--replica-command") { Description = "Program that runs replicas (default: this kiln executable)", Hidden = true };
+        var slurm = new SlurmFlags();
 
-        var command = new Command("server", "Run the control plane: REST API, store, reconciler and local replicas")
+        var command = new Command("server", "Run the control plane: REST API, store, reconciler and replicas (local processes or Slurm jobs)")
         {
             host, port, dataDir, cpuSlots, holdTimeout, maxHeld, maxBody, priceTable, interval, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand,
         };
+        slurm.AddTo(command);
         command.SetAction((r, ct) =>
         {
             var prices = Kiln.Core.Billing.PriceTable.Default;
@@ -110,6 +112,8 @@ public static class ServerCommand
                 CpuSlots = r.GetValue(cpuSlots),
                 Addons = new AddonOptions { MaxPerDeployment = r.GetValue(maxAddons) },
                 ReplicaCommand = r.GetValue(replicaCommand) is { Length: > 0 } rc ? ReplicaCommand.FromPath(rc) : null,
+                Runtime = slurm.Runtime(r),
+                Slurm = slurm.Options(r, r.GetValue(dataDir)!),
                 Gateway = new Kiln.Server.Gateway.GatewayOptions
                 {
                     HoldTimeout = GoDuration.Parse(r.GetValue(holdTimeout)!),

@@ -26,10 +26,13 @@ public static class ServerHost
     public static async Task<int> RunAsync(ServerOptions options, CancellationToken ct)
     {
         var dir = new DataDirectory(options.DataDir);
+        var runtime = await RuntimeFactory.CreateAsync(options, dir, ct);
+        if (runtime is null)
+        {
+            return 1;
+        }
         var store = SqliteKilnStore.Open(dir.Database);
         var adminKey = await AdminBootstrap.EnsureAsync(store, dir, ct);
-        var inventory = AcceleratorInventory.Detect(options.CpuSlots);
-        var runtime = new LocalProcessRuntime(options.ReplicaCommand ?? ReplicaCommand.ForCurrentProcess(), dir.Replicas, inventory);
 
         // The content root is the data directory, where replica logs and the database change with every
         // request: a configuration reload watcher there would wake on each write (about 8% of the
@@ -109,7 +112,7 @@ public static class ServerHost
         Console.WriteLine($"kiln server listening on http://{FormatHost(options.Host)}:{options.Port} (data: {dir.Root}; {runtime.Describe()})");
         await app.WaitForShutdownAsync(ct);
         app.Logger.LogInformation("kiln server stopped");
-        runtime.Dispose();
+        (runtime as IDisposable)?.Dispose();
         store.Dispose();
         return 0;
     }

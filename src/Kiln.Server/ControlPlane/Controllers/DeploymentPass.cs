@@ -204,7 +204,10 @@ public sealed class DeploymentPass(
     private async Task<string?> StartAsync(
         DeploymentRecord d, Dictionary<string, ReplicaRecord> records, ReplicaRecord r, long generation, string modelPath, CancellationToken ct)
     {
-        var launch = new ReplicaLaunch(new ReplicaRef(d.Account, d.Id, r.ReplicaId), modelPath, d.Spec.BaseModel, d.Spec.AcceleratorCount, d.Spec.Precision);
+        var launch = new ReplicaLaunch(new ReplicaRef(d.Account, d.Id, r.ReplicaId), modelPath, d.Spec.BaseModel, d.Spec.AcceleratorCount, d.Spec.Precision)
+        {
+            AcceleratorType = d.Spec.AcceleratorType,
+        };
         try
         {
             var h = await runtime.StartAsync(launch, ct);
@@ -246,7 +249,7 @@ public sealed class DeploymentPass(
             Generation = d.Generation,
             ObservedGeneration = d.ObservedGeneration,
             DesiredReplicaCount = d.DesiredReplicaCount,
-            Replicas = [.. replicas.Select(r => new ReplicaObservation(r.Id, r.Phase, r.Generation, r.FailureCount, r.LastError))],
+            Replicas = [.. replicas.Select(r => new ReplicaObservation(r.Id, r.Phase, r.Generation, r.FailureCount, r.LastError, r.WaitReason))],
             FatalError = fatal,
             CapacityProblem = capacity,
         }, options.MaxReplicaFailures);
