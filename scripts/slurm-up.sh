@@ -4,12 +4,12 @@
 # sets CUDA_VISIBLE_DEVICES. For development and tests; run as root. Idempotent: a cluster that is
 # already up and answering is left as it is (its running jobs keep running).
 #
-#   KILN_SLURM_GPUS  fake GPUs on the node (default 8)
+#   KILN_SLURM_GPUS  fake GPUs on the node (default 6: three replicas of 2, and too few for one of 8)
 #   KILN_SLURM_CPUS  CPUs the node declares, whatever the machine has (default 8), so that several
 #                    small replicas fit on a small machine
 #   INSTALL=1        apt-get install the packages first when they are missing
 set -euo pipefail
-gpus=${KILN_SLURM_GPUS:-8}
+gpus=${KILN_SLURM_GPUS:-6}
 cpus=${KILN_SLURM_CPUS:-8}
 node=$(hostname -s)
 say() { echo "slurm-up: $*" >&2; }

@@ -18,9 +18,10 @@ public static class SlurmJobStates
     public static SlurmJobPhase Phase(string state) => Base(state) switch
     {
         "PENDING" or "CONFIGURING" or "SUSPENDED" or "REQUEUED" or "REQUEUE_HOLD" or "REQUEUE_FED" or "RESV_DEL_HOLD" or "STOPPED" => SlurmJobPhase.Waiting,
-        "COMPLETED" or "COMPLETING" or "FAILED" or "CANCELLED" or "NODE_FAIL" or "PREEMPTED" or "TIMEOUT" or "OUT_OF_MEMORY"
+        "COMPLETED" or "FAILED" or "CANCELLED" or "NODE_FAIL" or "PREEMPTED" or "TIMEOUT" or "OUT_OF_MEMORY"
             or "BOOT_FAIL" or "DEADLINE" or "SPECIAL_EXIT" or "REVOKED" => SlurmJobPhase.Ended,
-        // RUNNING, SIGNALING, STAGE_OUT, RESIZING and any state a later Slurm adds: the probe decides.
+        // RUNNING, SIGNALING, STAGE_OUT, RESIZING, COMPLETING (ending, but how is not known until it has
+        // ended: CANCELLED, TIMEOUT, ...) and any state a later Slurm adds: the probe decides meanwhile.
         _ => SlurmJobPhase.Running,
     };
 

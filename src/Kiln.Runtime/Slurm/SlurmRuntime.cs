@@ -293,7 +293,7 @@ public sealed class SlurmRuntime : IReplicaRuntime, IDisposable
         while (DateTime.UtcNow < deadline)
         {
             var state = await JobStateAsync(jobId, ct);
-            if (state is null || SlurmJobStates.Phase(state) == SlurmJobPhase.Ended && !state.StartsWith("COMPLETING", StringComparison.Ordinal))
+            if (state is null || SlurmJobStates.Phase(state) == SlurmJobPhase.Ended)
             {
                 return;
             }
