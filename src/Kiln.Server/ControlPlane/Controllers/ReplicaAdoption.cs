@@ -39,7 +39,7 @@ public sealed class ReplicaAdoption(IKilnStore store, DeploymentEvents events, I
                     Host = handle.HasEndpoint ? handle.Host : r.Host,
                 }, ct);
                 await events.AppendAsync(r.Account, r.DeploymentId, "ReplicaAdopted",
-                    $"replica {r.ReplicaId} adopted after a control-plane restart ({handle.Describe()})", ct);
+                    $"replica {r.ReplicaId} adopted after a control-plane restart: {handle.Describe()}", ct);
                 continue;
             }
             switch (r.Phase)
