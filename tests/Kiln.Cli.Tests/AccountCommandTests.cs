@@ -132,7 +132,7 @@ public class AccountCommandTests
         var delete = await cli.RunAsync("delete", "api-key", "key1");
 
         Assert.Equal(0, list.ExitCode);
-        Assert.StartsWith("KEY ID   DISPLAY NAME   CREATE TIME            LAST USE TIME\nkey1     admin          2026-11-21T09:00:00Z   2026-11-21T10:00:00Z\n", list.Stdout);
+        Assert.StartsWith("KEY ID   DISPLAY NAME   CREATE TIME                LAST USE TIME\nkey1     admin          2026-11-21T09:00:00.000Z   2026-11-21T10:00:00.000Z\n", list.Stdout);
         Assert.Equal(0, delete.ExitCode);
         Assert.Equal("Deleted API key key1.\n", delete.Stdout);
     }

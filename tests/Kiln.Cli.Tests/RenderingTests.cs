@@ -12,8 +12,10 @@ public class RenderingTests
         Assert.Equal("""
             Name:                        accounts/acme/deployments/chat
             Display Name:                Chat
-            Create Time:                 2026-11-21T09:30:00Z
-            Update Time:                 2026-11-21T09:31:00Z
+            Create Time:                 2026-11-21T09:30:00.000Z
+            Update Time:                 2026-11-21T09:31:00.000Z
+            Expire Time:                 2026-11-28T09:30:00.500Z
+            Created By:                  key-1
             State:                       READY
             Status:                      OK
             Base Model:                  accounts/acme/models/llama
@@ -37,8 +39,8 @@ public class RenderingTests
             Unused Auto Delete Duration: 168h0m0s
             Enable Addons:               false
             Events:
-              2026-11-21T09:30:00Z  NORMAL  created
-              2026-11-21T09:31:00Z  NORMAL  replica 1 ready
+              2026-11-21T09:30:00.000Z  NORMAL  created
+              2026-11-21T09:31:00.000Z  NORMAL  replica 1 ready
 
             """.ReplaceLineEndings("\n"), text);
     }
@@ -59,8 +61,8 @@ public class RenderingTests
         var text = DeploymentText.RenderTable([Samples.Deployment("CREATING", 0, 2, id: "a"), Samples.Deployment(id: "bb")]);
         Assert.Equal("""
             NAME                           STATE      REPLICAS   BASE MODEL                   CREATE TIME
-            accounts/acme/deployments/a    CREATING   0/2        accounts/acme/models/llama   2026-11-21T09:30:00Z
-            accounts/acme/deployments/bb   READY      1/1        accounts/acme/models/llama   2026-11-21T09:30:00Z
+            accounts/acme/deployments/a    CREATING   0/2        accounts/acme/models/llama   2026-11-21T09:30:00.000Z
+            accounts/acme/deployments/bb   READY      1/1        accounts/acme/models/llama   2026-11-21T09:30:00.000Z
 
             """.ReplaceLineEndings("\n"), text);
     }
@@ -78,8 +80,8 @@ public class RenderingTests
             Context Length: 2048
             Size:           25.2 MB (25165824 bytes)
             SHA-256:        ab12
-            Create Time:    2026-11-21T09:00:00Z
-            Update Time:    2026-11-21T09:01:00Z
+            Create Time:    2026-11-21T09:00:00.000Z
+            Update Time:    2026-11-21T09:01:00.000Z
             Deployments:
               accounts/acme/deployments/chat  DEPLOYED
 
@@ -92,7 +94,7 @@ public class RenderingTests
         var text = ModelText.RenderTable([Samples.Model()]);
         Assert.Equal("""
             NAME                         KIND            STATE   SIZE      CREATE TIME
-            accounts/acme/models/llama   HF_BASE_MODEL   READY   25.2 MB   2026-11-21T09:00:00Z
+            accounts/acme/models/llama   HF_BASE_MODEL   READY   25.2 MB   2026-11-21T09:00:00.000Z
 
             """.ReplaceLineEndings("\n"), text);
     }

@@ -38,6 +38,8 @@ internal static class Samples
             ["enableAddons"] = false,
             ["createTime"] = "2026-11-21T09:30:00Z",
             ["updateTime"] = "2026-11-21T09:31:00Z",
+            ["expireTime"] = "2026-11-28T09:30:00.5Z",
+            ["createdBy"] = "key-1",
             ["events"] = new JsonArray
         {
             new JsonObject { ["time"] = "2026-11-21T09:30:00Z", ["type"] = "NORMAL", ["message"] = "created" },

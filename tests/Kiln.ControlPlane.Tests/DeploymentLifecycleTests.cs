@@ -19,6 +19,13 @@ public class DeploymentLifecycleTests
         Assert.Equal("CREATING", created.State());
         Assert.Equal(1, created.Int("desiredReplicaCount"));
         Assert.Equal("600s", created.Body.GetProperty("autoscalingPolicy").GetProperty("scaleDownWindow").GetString());
+        // While the deployment is still CREATING its model reads DEPLOYING, not DEPLOYED. (The state
+        // only moves forward, so CREATING after the model's read means CREATING during it.)
+        var early = await api.GetAsync("/v1/accounts/default/models/stories");
+        if ((await api.GetAsync(Path)).State() == "CREATING")
+        {
+            Assert.Equal("DEPLOYING", early.State());
+        }
         var ready = await Steps.WaitForAsync(api, Path, r => r.State() == "READY", "READY");
         Assert.Equal(1, ready.Int("replicaCount"));
         var (firstId, firstPid, firstPort) = Assert.Single(ready.ReadyReplicas());

@@ -1,5 +1,6 @@
 using Kiln.Core.Accounts;
 using Kiln.Core.Auth;
+using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Time;
@@ -101,9 +102,13 @@ public class ClockAndWireTests
     [Fact]
     public void Model_states_and_kinds()
     {
-        Assert.Equal(ModelState.Deployed, ModelStates.Derive(ModelState.Ready, true));
-        Assert.Equal(ModelState.Ready, ModelStates.Derive(ModelState.Ready, false));
-        Assert.Equal(ModelState.Uploading, ModelStates.Derive(ModelState.Uploading, true));
+        Assert.Equal(ModelState.Deployed, ModelStates.Derive(ModelState.Ready, [DeploymentState.Creating, DeploymentState.Ready]));
+        Assert.Equal(ModelState.Deployed, ModelStates.Derive(ModelState.Ready, [DeploymentState.Updating]));
+        Assert.Equal(ModelState.Deploying, ModelStates.Derive(ModelState.Ready, [DeploymentState.Creating]));
+        Assert.Equal(ModelState.Deploying, ModelStates.Derive(ModelState.Ready, [DeploymentState.Failed, DeploymentState.Creating]));
+        Assert.Equal(ModelState.Ready, ModelStates.Derive(ModelState.Ready, []));
+        Assert.Equal(ModelState.Uploading, ModelStates.Derive(ModelState.Uploading, [DeploymentState.Ready]));
+        Assert.Equal("DEPLOYING", ModelState.Deploying.ToWireName());
         Assert.Equal("DEPLOYED", ModelState.Deployed.ToWireName());
         Assert.Equal("HF_PEFT_ADDON", ModelKind.HfPeftAddon.ToWireName());
         Assert.True(ModelKinds.TryParse("HF_BASE_MODEL", out var k));

@@ -13,7 +13,7 @@ public static class AccountText
             .Add("Tier", Json.Str(a, "tier"));
         if (Json.Str(a, "spendLimit") is { Length: > 0 } limit)
             block.Add("Spend Limit", limit);
-        return block.Add("Create Time", Json.Str(a, "createTime")).ToString();
+        return block.Add("Create Time", Json.Time(a, "createTime")).ToString();
     }
 
     /// <summary>A key just created: the secret is shown this once, so say so.</summary>
@@ -24,7 +24,7 @@ public static class AccountText
             .Add("Key", Json.Str(k, "key"));
         if (Json.Str(k, "displayName") is { Length: > 0 } name)
             block.Add("Display Name", name);
-        if (Json.Str(k, "createTime") is { Length: > 0 } time)
+        if (Json.Time(k, "createTime") is { Length: > 0 } time)
             block.Add("Create Time", time);
         return block + "The key is shown only once: store it now.\n";
     }
@@ -33,7 +33,7 @@ public static class AccountText
     {
         var table = new Table("KEY ID", "DISPLAY NAME", "CREATE TIME", "LAST USE TIME");
         foreach (var k in keys)
-            table.Add(Json.Str(k, "keyId"), Json.Str(k, "displayName"), Json.Str(k, "createTime"), Json.Str(k, "lastUseTime"));
+            table.Add(Json.Str(k, "keyId"), Json.Str(k, "displayName"), Json.Time(k, "createTime"), Json.Time(k, "lastUseTime"));
         return table.ToString();
     }
 }

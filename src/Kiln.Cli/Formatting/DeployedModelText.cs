@@ -10,8 +10,8 @@ public static class DeployedModelText
         .Add("Model", Json.Str(d, "model"))
         .Add("Deployment", Json.Str(d, "deployment"))
         .Add("State", Json.Str(d, "state"))
-        .Add("Create Time", Json.Str(d, "createTime"))
-        .Add("Update Time", Json.Str(d, "updateTime"))
+        .Add("Create Time", Json.Time(d, "createTime"))
+        .Add("Update Time", Json.Time(d, "updateTime"))
         .ToString();
 
     public static string RenderTable(IEnumerable<JsonObject> items)

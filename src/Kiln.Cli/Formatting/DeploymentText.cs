@@ -12,11 +12,13 @@ public static class DeploymentText
         var block = new KeyValueBlock()
             .Add("Name", Json.Str(d, "name"))
             .Add("Display Name", Json.Str(d, "displayName"))
-            .Add("Create Time", Json.Str(d, "createTime"))
-            .Add("Update Time", Json.Str(d, "updateTime"));
-        AddIfPresent(block, "Delete Time", Json.Str(d, "deleteTime"));
-        AddIfPresent(block, "Created By", Json.Str(d, "createdBy"));
-        block.Add("State", Json.Str(d, "state"))
+            .Add("Create Time", Json.Time(d, "createTime"))
+            .Add("Update Time", Json.Time(d, "updateTime"));
+        AddIfPresent(block, "Delete Time", Json.Time(d, "deleteTime"));
+        // firectl always shows these two; an empty value says "never expires" / "unknown creator".
+        block.Add("Expire Time", Json.Time(d, "expireTime"))
+            .Add("Created By", Json.Str(d, "createdBy"))
+            .Add("State", Json.Str(d, "state"))
             .Add("Status", Status(d))
             .Add("Base Model", Json.Str(d, "baseModel"))
             .Add("Min Replica Count", Count(d, "minReplicaCount"))
@@ -38,7 +40,7 @@ public static class DeploymentText
             .Add("Precision", Json.Str(d, "precision"))
             .Add("Unused Auto Delete Duration", AutoDelete(Json.Str(d, "unusedAutoDeleteDuration")))
             .Add("Enable Addons", Json.Str(d, "enableAddons") is "true" ? "true" : "false");
-        AddIfPresent(block, "Last Request Time", Json.Str(d, "lastRequestTime"));
+        AddIfPresent(block, "Last Request Time", Json.Time(d, "lastRequestTime"));
 
         var events = Json.Objects(d, "events").ToList();
         if (events.Count > 0)
@@ -47,7 +49,7 @@ public static class DeploymentText
             var recent = events.Skip(Math.Max(0, events.Count - MaxEvents)).ToList();
             var typeWidth = recent.Max(e => Json.Str(e, "type").Length);
             foreach (var e in recent)
-                block.Line($"{Json.Str(e, "time")}  {Json.Str(e, "type").PadRight(typeWidth)}  {Json.Str(e, "message")}".TrimEnd(), 1);
+                block.Line($"{Json.Time(e, "time")}  {Json.Str(e, "type").PadRight(typeWidth)}  {Json.Str(e, "message")}".TrimEnd(), 1);
         }
         return block.ToString();
     }
@@ -58,7 +60,7 @@ public static class DeploymentText
         foreach (var d in deployments)
         {
             table.Add(Json.Str(d, "name"), Json.Str(d, "state"), Replicas(d),
-                Json.Str(d, "baseModel"), Json.Str(d, "createTime"));
+                Json.Str(d, "baseModel"), Json.Time(d, "createTime"));
         }
         return table.ToString();
     }

@@ -18,6 +18,20 @@ public static class Json
     public static string Pretty(JsonNode node) => node.ToJsonString(Indented);
 
     /// <summary>The value at a dotted path as text ("" when absent or null).</summary>
+    /// <summary>
+    /// A timestamp at <paramref name="path"/> in one fixed form, <c>2026-12-04T14:05:12.500Z</c>
+    /// (UTC, always three fraction digits), whatever precision the server sent; "" when absent,
+    /// the raw text when it is not a timestamp.
+    /// </summary>
+    public static string Time(JsonNode? node, string path)
+    {
+        var text = Str(node, path);
+        return DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AssumeUniversal, out var t)
+            ? t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture)
+            : text;
+    }
+
     public static string Str(JsonNode? node, string path)
     {
         var value = At(node, path);

@@ -19,8 +19,8 @@ public static class ModelText
             .Add("SHA-256", Json.Str(m, "sha256"));
         if (Json.Str(m, "baseModel") is { Length: > 0 } baseModel)
             block.Add("Base Model", baseModel);
-        block.Add("Create Time", Json.Str(m, "createTime"))
-            .Add("Update Time", Json.Str(m, "updateTime"));
+        block.Add("Create Time", Json.Time(m, "createTime"))
+            .Add("Update Time", Json.Time(m, "updateTime"));
 
         var refs = Json.Objects(m, "deployedModelRefs").ToList();
         if (refs.Count > 0)
@@ -39,7 +39,7 @@ public static class ModelText
         foreach (var m in models)
         {
             table.Add(Json.Str(m, "name"), Json.Str(m, "kind"), Json.Str(m, "state"),
-                Size(m, withBytes: false), Json.Str(m, "createTime"));
+                Size(m, withBytes: false), Json.Time(m, "createTime"));
         }
         return table.ToString();
     }

@@ -8,10 +8,10 @@ public static class UsageText
 {
     public static string Render(JsonObject usage)
     {
-        var start = Json.Str(usage, "startTime");
+        var start = Json.Time(usage, "startTime");
         var block = new KeyValueBlock()
             .Add("Start Time", start.Length == 0 ? "(beginning)" : start)
-            .Add("End Time", Json.Str(usage, "endTime"))
+            .Add("End Time", Json.Time(usage, "endTime"))
             .Add("Accelerator Seconds", Number(usage, "acceleratorSeconds"))
             .Add("Cost", Dollars(usage, "cost"))
             .Add("Requests", Json.Str(usage, "requests"))

@@ -11,7 +11,9 @@ public enum ModelState
     Uploading,
     /// <summary>Weights are in place; no live deployment serves it.</summary>
     Ready,
-    /// <summary>At least one live deployment serves it.</summary>
+    /// <summary>Live deployments serve it, but none has been READY yet (never stored).</summary>
+    Deploying,
+    /// <summary>A live deployment that has been READY serves it (never stored).</summary>
     Deployed,
 }
 
@@ -22,6 +24,7 @@ public static class ModelStates
         (ModelState.Unspecified, "STATE_UNSPECIFIED"),
         (ModelState.Uploading, "UPLOADING"),
         (ModelState.Ready, "READY"),
+        (ModelState.Deploying, "DEPLOYING"),
         (ModelState.Deployed, "DEPLOYED"));
 
     /// <summary>The wire name.</summary>
@@ -31,9 +34,28 @@ public static class ModelStates
     public static bool TryParse(string? name, out ModelState state) => Table.TryParse(name, out state);
 
     /// <summary>
-    /// The state to report: the stored state (UPLOADING or READY), raised to DEPLOYED when a
-    /// deployment that is not deleting or deleted serves the model. DEPLOYED is never stored.
+    /// The state to report: the stored state (UPLOADING or READY), raised when deployments that are
+    /// not deleting or deleted serve the model: DEPLOYED once one of them has been READY (it stays
+    /// READY, or UPDATING, through scale-to-zero and updates), DEPLOYING while they are all still
+    /// being created (or have failed). Neither is ever stored.
     /// </summary>
-    public static ModelState Derive(ModelState stored, bool hasLiveDeployment) =>
-        stored == ModelState.Ready && hasLiveDeployment ? ModelState.Deployed : stored;
+    /// <param name="stored">The stored state.</param>
+    /// <param name="serving">The states of the live deployments that serve the model.</param>
+    public static ModelState Derive(ModelState stored, IEnumerable<Kiln.Core.Deployments.DeploymentState> serving)
+    {
+        if (stored != ModelState.Ready)
+        {
+            return stored;
+        }
+        var any = false;
+        foreach (var state in serving)
+        {
+            if (state is Kiln.Core.Deployments.DeploymentState.Ready or Kiln.Core.Deployments.DeploymentState.Updating)
+            {
+                return ModelState.Deployed;
+            }
+            any = true;
+        }
+        return any ? ModelState.Deploying : ModelState.Ready;
+    }
 }

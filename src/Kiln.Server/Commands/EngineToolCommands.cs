@@ -1,3 +1,4 @@
+using Kiln.Server.Benchmarks;
 using System.CommandLine;
 using Kiln.Bench;
 using Kiln.Core.Deployments;
@@ -92,7 +93,7 @@ public static class EngineToolCommands
             Sequences = r.GetValue(seqs),
             KvCacheType = KvCacheTypeOf(r.GetValue(kv)!),
         }, Console.Out));
-        return new Command("bench", "benchmarks that print figures") { engine, Serve(), Sampling(), GatewayBenchCommand(), ColdStartBenchCommand() };
+        return new Command("bench", "benchmarks that print figures") { engine, Serve(), Sampling(), GatewayBenchCommand(), ColdStartBenchCommand(), ControlPlaneBenchCommand() };
     }
 
     private static Command GatewayBenchCommand()
@@ -125,6 +126,42 @@ public static class EngineToolCommands
             Duration = TimeSpan.FromSeconds(r.GetValue(seconds)),
         }, Console.Out));
         return cmd;
+    }
+
+    private static Command ControlPlaneBenchCommand()
+    {
+        var sizes = new Option<string>("--deployments") { Description = "comma-separated deployment counts, one run each", DefaultValueFactory = _ => "10,100,1000,10000" };
+        var replicas = Positive("--replicas", "replicas per deployment", 3);
+        var passes = Positive("--passes", "timed steady-state passes per figure (median reported)", 5);
+        sizes.Validators.Add(r =>
+        {
+            if (ParseSizes(r.GetValueOrDefault<string>()) is null) r.AddError("--deployments must be positive integers separated by commas, e.g. 10,100,1000");
+        });
+        var cmd = new Command("control-plane", "time of the reconciler's, the autoscaler's and the routing table's passes over many deployments (simulated replicas)")
+        {
+            sizes, replicas, passes,
+        };
+        cmd.SetAction((r, _) => ControlPlaneBench.RunAsync(new ControlPlaneBenchOptions
+        {
+            Deployments = ParseSizes(r.GetValue(sizes))!,
+            Replicas = r.GetValue(replicas),
+            Passes = r.GetValue(passes),
+        }, Console.Out));
+        return cmd;
+    }
+
+    private static int[]? ParseSizes(string? text)
+    {
+        var parts = (text ?? "").Split(',', StringSplitOptions.TrimEntries);
+        var sizes = new int[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out sizes[i]) || sizes[i] < 1)
+            {
+                return null;
+            }
+        }
+        return sizes;
     }
 
     private static Command ColdStartBenchCommand()

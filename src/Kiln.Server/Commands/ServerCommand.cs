@@ -37,6 +37,7 @@ public static class ServerCommand
         });
         // Tuning knobs for tests and operators; hidden to keep the help short.
         var interval = DurationOption("--reconcile-interval", "Time between reconciler passes", "1s");
+        var healthCheck = DurationOption("--health-check-interval", "How often a ready replica's health is probed", "5s");
         var drain = DurationOption("--drain-timeout", "How long a stopping replica may drain before it is killed", "30s");
         var startTimeout = DurationOption("--replica-start-timeout", "How long a replica may take to become ready", "10m");
         var backoff = DurationOption("--restart-backoff", "Delay before the first restart of a failed replica (doubles after each failure)", "1s");
@@ -89,7 +90,7 @@ public static class ServerCommand
 
         var command = new Command("server", "Run the control plane: REST API, store, reconciler and replicas (local processes or Slurm jobs)")
         {
-            host, port, dataDir, cpuSlots, holdTimeout, maxHeld, maxBody, priceTable, interval, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand,
+            host, port, dataDir, cpuSlots, holdTimeout, maxHeld, maxBody, priceTable, interval, healthCheck, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand,
         };
         slurm.AddTo(command);
         command.SetAction((r, ct) =>
@@ -129,6 +130,7 @@ public static class ServerCommand
                 Reconciler = new ReconcilerOptions
                 {
                     Interval = GoDuration.Parse(r.GetValue(interval)!),
+                    HealthCheckInterval = GoDuration.Parse(r.GetValue(healthCheck)!),
                     DrainTimeout = GoDuration.Parse(r.GetValue(drain)!),
                     StartTimeout = GoDuration.Parse(r.GetValue(startTimeout)!),
                     RestartBackoff = GoDuration.Parse(r.GetValue(backoff)!),

@@ -6,6 +6,15 @@ public sealed record ReconcilerOptions
     /// <summary>Time between passes when nothing wakes the loop earlier.</summary>
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How often a READY replica's health is probed; a starting replica is probed on every pass.
+    /// Kept apart from the pass interval so a pass over many deployments probes only those due.
+    /// </summary>
+    public TimeSpan HealthCheckInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Deployments one pass reconciles at once (their health probes overlap).</summary>
+    public int PassConcurrency { get; init; } = 16;
+
     /// <summary>How long a stopping replica may drain before it is killed.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -35,6 +35,7 @@ public static partial class InferenceRoutes
         var log = services.GetRequiredService<ILogger<InferenceProxy>>();
         var caller = Caller.Of(ctx);
         var started = Stopwatch.GetTimestamp();
+        await services.GetRequiredService<SpendGate>().EnsureAllowedAsync(caller.AccountId, ctx.RequestAborted);
 
         var body = InferenceBody.Parse(await ReadBodyAsync(ctx.Request, options.MaxBodyBytes, ctx.RequestAborted));
         DeploymentRoute route;

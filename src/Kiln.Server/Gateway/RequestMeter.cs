@@ -54,8 +54,10 @@ public sealed class RequestMeter(
                     log.LogWarning("request {RequestId}: the replica's usage answer has no usage", RequestId);
                 }
             }
-            else if (response.StatusCode != System.Net.HttpStatusCode.NotFound)
+            else
             {
+                // 404: the ledger holds no finished entry (evicted, or still running after the wait);
+                // either way these tokens go unbilled, which must show in the log.
                 log.LogWarning("request {RequestId}: the replica's usage ledger answered {Status}", RequestId, (int)response.StatusCode);
             }
         }

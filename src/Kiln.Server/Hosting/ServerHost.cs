@@ -3,6 +3,7 @@ using Kiln.Core.Time;
 using Kiln.Runtime;
 using Kiln.Runtime.Local;
 using Kiln.Server.Auth;
+using Kiln.Server.Billing;
 using Kiln.Server.ControlPlane;
 using Kiln.Server.ControlPlane.Addons;
 using Kiln.Server.ControlPlane.Api;
@@ -76,6 +77,9 @@ public static class ServerHost
         builder.Services.AddHostedService<UsageFlusher>();
         builder.Services.AddSingleton(options.Controllers);
         builder.Services.AddSingleton(options.Prices);
+        // The gateway refuses what the reaper would delete: both project spend over the reaper's interval.
+        builder.Services.AddSingleton(s => new AccountSpend(store, options.Prices, s.GetRequiredService<IClock>(), options.Controllers.ReapInterval));
+        builder.Services.AddSingleton<SpendGate>();
         builder.Services.AddHostedService<AutoscalerController>();
         builder.Services.AddHostedService<Reaper>();
 

@@ -16,9 +16,9 @@ public static class ApiJson
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    /// <summary>"2026-11-21T09:30:00Z", with milliseconds only when there are some.</summary>
+    /// <summary>"2026-11-21T09:30:00.000Z": UTC, always three fraction digits, so times line up and compare as text.</summary>
     public static string Time(DateTimeOffset t) =>
-        t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFF'Z'", CultureInfo.InvariantCulture);
+        t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     /// <summary><see cref="Time(DateTimeOffset)"/> or null.</summary>
     public static string? Time(DateTimeOffset? t) => t is { } v ? Time(v) : null;

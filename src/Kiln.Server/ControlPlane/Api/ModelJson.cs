@@ -19,6 +19,14 @@ public static class ModelJson
             refs.AddRange(deployed.Items.Select(d => new { name = d.Name, deployment = d.DeploymentName, state = d.State.ToWireName() }));
         }
         // Deployments of the model itself (an addon's merged into its base) follow.
+        var states = new List<DeploymentState>();
+        foreach (var d in serving)
+        {
+            if (await store.GetDeploymentAsync(d.Account, d.Deployment, ct) is { } live)
+            {
+                states.Add(live.State);
+            }
+        }
         foreach (var d in m.Kind.IsAddon() ? await MergedDeploymentsAsync(store, m, serving, ct) : serving)
         {
             var deployment = await store.GetDeploymentAsync(d.Account, d.Deployment, ct);
@@ -34,7 +42,7 @@ public static class ModelJson
             name = m.Name.ToString(),
             displayName = m.DisplayName,
             kind = m.Kind.ToWireName(),
-            state = ModelStates.Derive(m.State, serving.Count > 0).ToWireName(),
+            state = ModelStates.Derive(m.State, states).ToWireName(),
             baseModel = m.BaseModel,
             sha256 = m.Sha256,
             sizeBytes = m.SizeBytes,

@@ -54,7 +54,7 @@ public sealed partial class AutoscalerController(
                     if (since.Elapsed >= nextPass)
                     {
                         nextPass = since.Elapsed + options.AutoscaleInterval;
-                        await PassAsync(stoppingToken);
+                        await RunPassAsync(stoppingToken);
                     }
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
@@ -102,25 +102,31 @@ public sealed partial class AutoscalerController(
         }
     }
 
-    private async Task PassAsync(CancellationToken ct)
+    /// <summary>One pass over every live deployment (the loop's step; public so benchmarks can time it).</summary>
+    public async Task RunPassAsync(CancellationToken ct)
     {
         var deployments = await store.ListLiveDeploymentsAsync(ct);
-        var live = new HashSet<string>();
+        var scaled = new List<(DeploymentRecord Deployment, DeploymentRoute Route)>();
         foreach (var d in deployments)
         {
-            if (d.DeleteTime is not null || d.State.IsGoingAway() || directory.Find(d.Name) is not { } route)
+            if (d.DeleteTime is null && !d.State.IsGoingAway() && directory.Find(d.Name) is { } route)
             {
-                continue;
+                scaled.Add((d, route));
             }
+        }
+        // Every replica at once (the scraper bounds the concurrency), then the decisions one by one.
+        var scrapes = await scraper.ScrapeAsync([.. scaled.Select(x => x.Route)], ct);
+        var live = new HashSet<string>();
+        foreach (var (d, route) in scaled)
+        {
             var key = d.Name.ToString();
             live.Add(key);
             if (!_memory.TryGetValue(key, out var memory))
             {
                 _memory[key] = memory = new Memory();
             }
-            var scrapes = await scraper.ScrapeAsync(route, ct);
             var now = clock.UtcNow;
-            var sample = memory.Sampler.Take(now, route, scrapes);
+            var sample = memory.Sampler.Take(now, route, scrapes[d.Name]);
             memory.History = LoadHistory.Prune([.. memory.History, sample], now, d.Spec.AutoscalingPolicy);
             var lastRequest = Latest(d.LastRequestTime, route.LastRequestTime);
             var input = AutoscalerInput.For(d.Spec, d.DesiredReplicaCount, d.CreateTime, now) with

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
@@ -21,12 +22,19 @@ namespace Kiln.Server.ControlPlane.Controllers;
 public sealed class DeploymentPass(
     IKilnStore store, DeploymentEvents events, IReplicaRuntime runtime, ReplicaStopper stopper, AddonSync addons, DataDirectory dir, IClock clock, ReconcilerOptions options)
 {
-    /// <summary>Reconciles <paramref name="d"/>; returns the IDs of the replicas it keeps.</summary>
-    public async Task<IReadOnlyList<string>> RunAsync(DeploymentRecord d, CancellationToken ct)
+    // When each READY replica last answered a health probe; it is probed again once that is
+    // older than the health-check interval (or at once when its process exits).
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _healthyAt = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Reconciles <paramref name="d"/> as part of <paramref name="pass"/>; returns the IDs of the
+    /// replicas it keeps. Deployments of one pass may run at once: they share only the pass's slots.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> RunAsync(DeploymentRecord d, PassContext pass, CancellationToken ct)
     {
         var deleting = d.DeleteTime is not null || d.State == DeploymentState.Deleting;
         var records = (await store.ListReplicasAsync(d.Account, d.Id, ct)).ToDictionary(r => r.ReplicaId);
-        var (modelPath, fatal) = deleting ? (null, null) : await ModelFileAsync(d, ct);
+        var (modelPath, fatal) = deleting ? (null, null) : await pass.ModelFileAsync(d.Spec.BaseModel, () => ModelFileAsync(d, ct));
         var facts = new List<ReplicaFacts>();
         foreach (var r in records.Values)
         {
@@ -40,10 +48,11 @@ public sealed class DeploymentPass(
             DeleteRequested = deleting,
             FatalError = fatal,
             Replicas = facts,
-            Slots = runtime.Slots(d.Spec.AcceleratorType, d.Spec.AcceleratorCount),
             Now = clock.UtcNow,
         };
-        var plan = ReplicaPlanner.Plan(input, options.Plan, NewReplicaId);
+        var plan = pass.Claim(
+            free => ReplicaPlanner.Plan(input with { Slots = Slots(d, free) }, options.Plan, NewReplicaId),
+            p => p.Actions.Count(a => a is ReplicaAction.Start) * d.Spec.AcceleratorCount);
         var failedStarts = new Dictionary<string, string>();
         foreach (var action in plan.Actions)
         {
@@ -66,6 +75,15 @@ public sealed class DeploymentPass(
         return [.. outcome.Select(f => f.Id)];
     }
 
+    /// <summary>Forgets the health of replicas no longer kept.</summary>
+    public void Retain(IReadOnlySet<string> replicaIds)
+    {
+        foreach (var id in _healthyAt.Keys.Where(id => !replicaIds.Contains(id)))
+        {
+            _healthyAt.TryRemove(id, out _);
+        }
+    }
+
     /// <summary>What the planner needs of a replica: its record, and its process's exit or health where that matters.</summary>
     private async Task<ReplicaFacts> FactsAsync(DeploymentRecord d, ReplicaRecord r, string? modelPath, CancellationToken ct)
     {
@@ -86,22 +104,37 @@ public sealed class DeploymentPass(
             RunsCurrentSpec = handle is not null && handle.WorldSize == d.Spec.AcceleratorCount && handle.Precision == d.Spec.Precision
                 && SamePath(handle.ModelPath, modelPath),
         };
-        return ReplicaPlanner.NeedsProbe(facts) ? facts with { Process = await ObserveAsync(handle, ct) } : facts;
+        return ReplicaPlanner.NeedsProbe(facts) ? facts with { Process = await ObserveAsync(r, handle, ct) } : facts;
     }
 
-    private async Task<ProcessObservation> ObserveAsync(ReplicaHandle? handle, CancellationToken ct)
+    private async Task<ProcessObservation> ObserveAsync(ReplicaRecord r, ReplicaHandle? handle, CancellationToken ct)
     {
         var status = handle is null ? ReplicaStatus.Ended(new ReplicaExit(null, "the process is no longer tracked")) : runtime.GetStatus(handle);
         if (status.Exit is { } exit || handle is null)
         {
+            _healthyAt.TryRemove(r.ReplicaId, out _);
             exit = status.Exit ?? new ReplicaExit(null, null);
             return new ProcessObservation.Exited(exit.Describe(), exit.LastError);
         }
         if (status.WaitReason is { } reason)
         {
+            _healthyAt.TryRemove(r.ReplicaId, out _);
             return new ProcessObservation.Waiting(reason);
         }
+        var now = clock.UtcNow;
+        if (r.Phase == ReplicaPhase.Ready && _healthyAt.TryGetValue(r.ReplicaId, out var at) && now - at < options.HealthCheckInterval)
+        {
+            return new ProcessObservation.Probed(ProbeHealth.Ready);
+        }
         var probe = await runtime.ProbeAsync(handle, ct);
+        if (probe.Health == ReplicaHealth.Ready)
+        {
+            _healthyAt[r.ReplicaId] = now;
+        }
+        else
+        {
+            _healthyAt.TryRemove(r.ReplicaId, out _);
+        }
         var health = probe.Health switch
         {
             ReplicaHealth.Ready => ProbeHealth.Ready,
@@ -110,6 +143,13 @@ public sealed class DeploymentPass(
             _ => ProbeHealth.Unreachable,
         };
         return new ProcessObservation.Probed(health, probe.Error);
+    }
+
+    private SlotFacts Slots(DeploymentRecord d, int free)
+    {
+        var slots = runtime.Slots(d.Spec.AcceleratorType, d.Spec.AcceleratorCount);
+        // A cluster's scheduler queues what does not fit now; on one machine the pass shares its free slots.
+        return slots.LargestNode is null ? slots with { Free = free } : slots;
     }
 
     /// <summary>Carries out one step other than a start, keeping <paramref name="records"/> as written.</summary>

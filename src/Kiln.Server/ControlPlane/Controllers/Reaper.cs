@@ -2,6 +2,7 @@ using Kiln.Core.Billing;
 using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
 using Kiln.Core.Time;
+using Kiln.Server.Billing;
 using Kiln.Server.Gateway;
 using Kiln.Server.Signals;
 using Kiln.Store;
@@ -11,7 +12,7 @@ namespace Kiln.Server.ControlPlane.Controllers;
 /// <summary>
 /// Deletes deployments nobody uses (<see cref="AutoDelete"/>, from their <c>unusedAutoDeleteDuration</c>)
 /// and every deployment of an account whose spend this month, plus what its running replicas will
-/// cost until the next pass, reaches its spend limit (<see cref="SpendLimit"/>). It asks for the
+/// cost until the next pass, reaches its spend limit (<see cref="AccountSpend"/>). It asks for the
 /// deletion through the store's deletion request, with its reason, as the API's DELETE does; the
 /// reconciler carries it out and its status says why.
 /// </summary>
@@ -20,7 +21,7 @@ public sealed class Reaper(
     DeploymentEvents events,
     ReplicaDirectory directory,
     ReconcileSignal reconcile,
-    PriceTable prices,
+    AccountSpend spend,
     ControllerOptions options,
     IClock clock,
     ILogger<Reaper> log) : BackgroundService
@@ -70,18 +71,7 @@ public sealed class Reaper(
         }
         foreach (var account in live.Select(d => d.Account).Distinct())
         {
-            var record = await store.GetAccountAsync(account, ct);
-            if (record?.SpendLimit is null)
-            {
-                continue;
-            }
-            var monthStart = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
-            var lifetimes = (await store.ListReplicaUsageAsync(account, new UsageQuery(monthStart, now), ct))
-                .Select(u => new ReplicaLifetime(u.DeploymentId, u.ReplicaId, u.AcceleratorType, u.AcceleratorCount, u.ReadyTime, u.StopTime))
-                .ToList();
-            var spent = Metering.ByDeployment(lifetimes, new BillingWindow(monthStart, now), now, prices).Sum(c => c.Cost);
-            var projected = Metering.ProjectedCost(lifetimes, options.ReapInterval, prices);
-            var check = SpendLimit.Check(spent, projected, record.SpendLimit);
+            var check = await spend.CheckAsync(account, ct);
             if (!check.OverLimit)
             {
                 continue;

@@ -35,7 +35,7 @@ public sealed class Reconciler(
             await adoption.RunAsync(stoppingToken);
             while (!stoppingToken.IsCancellationRequested)
             {
-                await PassAsync(stoppingToken);
+                await RunPassAsync(stoppingToken);
                 await signal.WaitAsync(options.Interval, stoppingToken);
             }
         }
@@ -48,8 +48,8 @@ public sealed class Reconciler(
         }
     }
 
-    /// <summary>One pass over every live deployment.</summary>
-    private async Task PassAsync(CancellationToken ct)
+    /// <summary>One pass over every live deployment (the loop's step; public so benchmarks can time it).</summary>
+    public async Task RunPassAsync(CancellationToken ct)
     {
         var wanted = new HashSet<string>();
         // One look at every replica process for the whole pass (one squeue on Slurm).
@@ -64,22 +64,18 @@ public sealed class Reconciler(
             log.LogError(e, "listing deployments failed");
             return;
         }
-        foreach (var d in deployments)
+        // Deployments are independent apart from the slots, which the pass context hands out, so
+        // several run at once: a pass then waits on the slowest health probes, not on their sum.
+        var context = PassContext.For(runtime);
+        var kept = new IReadOnlyList<string>[deployments.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, deployments.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = options.PassConcurrency, CancellationToken = ct },
+            async (i, token) => kept[i] = await RunOneAsync(deployments[i], context, token));
+        foreach (var ids in kept)
         {
-            try
-            {
-                wanted.UnionWith(await pass.RunAsync(d, ct));
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                log.LogError(e, "reconciling {Deployment} failed", d.Name);
-                // Its processes stay: an error here says nothing about whether they are wanted.
-                foreach (var h in runtime.List().Where(h => h.Replica.Account == d.Account && h.Replica.DeploymentId == d.Id))
-                {
-                    wanted.Add(h.ReplicaId);
-                }
-            }
+            wanted.UnionWith(ids);
         }
+        pass.Retain(wanted);
         // A process no record accounts for (its deployment was purged, say) would be an orphan.
         foreach (var h in runtime.List())
         {
@@ -87,6 +83,20 @@ public sealed class Reconciler(
             {
                 stopper.StopStray(h);
             }
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> RunOneAsync(DeploymentRecord d, PassContext context, CancellationToken ct)
+    {
+        try
+        {
+            return await pass.RunAsync(d, context, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogError(e, "reconciling {Deployment} failed", d.Name);
+            // Its processes stay: an error here says nothing about whether they are wanted.
+            return [.. runtime.List().Where(h => h.Replica.Account == d.Account && h.Replica.DeploymentId == d.Id).Select(h => h.ReplicaId)];
         }
     }
 

@@ -15,11 +15,27 @@ public sealed class ReplicaScraper(ReplicaClient client, IClock clock, ILogger<R
     // Short, so a stuck replica delays the gateway's /metrics by at most this much.
     private static readonly TimeSpan LiveTimeout = TimeSpan.FromSeconds(1);
 
-    private readonly ConcurrentDictionary<string, ReplicaScrape> _latest = new();
+    // Scrapes in flight at once: enough to hide latency, few enough not to flood a small machine
+    // (or the replicas' nodes) when thousands of replicas are scraped in one pass.
+    private const int MaxConcurrentScrapes = 64;
 
-    /// <summary>Scrapes every READY replica of <paramref name="route"/> at once; failed scrapes are left out.</summary>
-    public async Task<IReadOnlyList<(string ReplicaId, PrometheusScrape Scrape)>> ScrapeAsync(DeploymentRoute route, CancellationToken ct) =>
-        (await ScrapeAllAsync([route], Timeout, ct)).Select(s => (s.ReplicaId, s.Scrape)).ToList();
+    private readonly ConcurrentDictionary<string, ReplicaScrape> _latest = new();
+    private readonly SemaphoreSlim _concurrency = new(MaxConcurrentScrapes, MaxConcurrentScrapes);
+
+    /// <summary>
+    /// Scrapes every READY replica of every route at once (bounded); failed scrapes are left out,
+    /// so a deployment whose replicas all failed maps to an empty list.
+    /// </summary>
+    public async Task<Dictionary<Kiln.Core.Names.DeploymentName, List<(string ReplicaId, PrometheusScrape Scrape)>>> ScrapeAsync(
+        IReadOnlyCollection<DeploymentRoute> routes, CancellationToken ct)
+    {
+        var byDeployment = routes.ToDictionary(r => r.Name, _ => new List<(string, PrometheusScrape)>());
+        foreach (var s in await ScrapeAllAsync(routes, Timeout, ct))
+        {
+            byDeployment[s.Deployment].Add((s.ReplicaId, s.Scrape));
+        }
+        return byDeployment;
+    }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<ReplicaScrape>> CurrentAsync(IEnumerable<DeploymentRoute> routes, CancellationToken ct)
@@ -64,6 +80,7 @@ public sealed class ReplicaScraper(ReplicaClient client, IClock clock, ILogger<R
 
     private async Task<PrometheusScrape?> ScrapeOneAsync(ReplicaEndpoint e, TimeSpan timeout, CancellationToken ct)
     {
+        await _concurrency.WaitAsync(ct);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(timeout);
         try
@@ -75,6 +92,10 @@ public sealed class ReplicaScraper(ReplicaClient client, IClock clock, ILogger<R
         {
             log.LogDebug("scraping replica {Replica} failed: {Error}", e.ReplicaId, ex.Message);
             return null;
+        }
+        finally
+        {
+            _concurrency.Release();
         }
     }
 }

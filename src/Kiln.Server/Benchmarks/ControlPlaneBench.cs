@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Globalization;
+using Kiln.Core.Deployments;
+using Kiln.Core.Models;
+using Kiln.Core.Time;
+using Kiln.Runtime;
+using Kiln.Server.ControlPlane;
+using Kiln.Server.ControlPlane.Addons;
+using Kiln.Server.ControlPlane.Controllers;
+using Kiln.Server.Gateway;
+using Kiln.Server.Signals;
+using Kiln.Store;
+using Kiln.Store.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kiln.Server.Benchmarks;
+
+/// <summary>What <c>kiln bench control-plane</c> runs.</summary>
+public sealed record ControlPlaneBenchOptions
+{
+    /// <summary>Deployment counts, one run each.</summary>
+    public required IReadOnlyList<int> Deployments { get; init; }
+
+    /// <summary>Replicas per deployment.</summary>
+    public int Replicas { get; init; } = 3;
+
+    /// <summary>Timed steady-state passes per figure (the median is printed).</summary>
+    public int Passes { get; init; } = 5;
+
+    /// <summary>A store to open per run instead of a fresh SQLite file (it must be empty).</summary>
+    public Func<IKilnStore>? OpenStore { get; init; }
+
+    /// <summary>What the store is, for the report.</summary>
+    public string StoreName { get; init; } = "sqlite";
+}
+
+/// <summary>
+/// Times the control plane's loops at scale against a simulated runtime: for N deployments of R
+/// replicas each, the reconciler's pass that starts them all, the passes that see them ready, a
+/// steady-state reconciler pass, an autoscaler pass (scraping every replica over HTTP) and a
+/// routing-table refresh.
+/// </summary>
+public static class ControlPlaneBench
+{
+    private const string Account = "bench";
+
+    /// <summary>Runs every size and prints a table; returns the exit code.</summary>
+    public static async Task<int> RunAsync(ControlPlaneBenchOptions options, TextWriter output)
+    {
+        await using var replicas = await SimulatedReplicas.StartAsync();
+        output.WriteLine($"control plane, {options.Replicas} replicas per deployment, store: {options.StoreName}, simulated runtime (probes and scrapes over loopback HTTP)");
+        output.WriteLine($"{"deployments",11} {"seed s",8} {"start pass",11} {"ready pass",11} {"reconcile",11} {"autoscale",11} {"routing",11} {"per dep.",9}");
+        foreach (var n in options.Deployments)
+        {
+            var row = await RunOneAsync(n, options, replicas.Port);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{n,11} {row.Seed.TotalSeconds,8:F2} {Ms(row.StartPass),11} {Ms(row.ReadyPass),11} {Ms(row.Reconcile),11} {Ms(row.Autoscale),11} {Ms(row.Routing),11} {row.Reconcile.TotalMicroseconds / n,7:F0}us"));
+        }
+        output.WriteLine("start pass: the reconciler's pass that starts every replica; ready pass: the one that probes them and records them READY;");
+        output.WriteLine("reconcile / autoscale / routing: medians of steady-state reconciler passes, autoscaler passes and routing refreshes; per dep.: reconcile / deployments.");
+        return 0;
+    }
+
+    private static string Ms(TimeSpan t) => string.Create(CultureInfo.InvariantCulture, $"{t.TotalMilliseconds:F1} ms");
+
+    private sealed record Row(TimeSpan Seed, TimeSpan StartPass, TimeSpan ReadyPass, TimeSpan Reconcile, TimeSpan Autoscale, TimeSpan Routing);
+
+    private static async Task<Row> RunOneAsync(int deployments, ControlPlaneBenchOptions options, int port)
+    {
+        var root = Directory.CreateTempSubdirectory("kiln-cpbench-");
+        try
+        {
+            using var store = options.OpenStore?.Invoke() ?? SqliteKilnStore.Open(Path.Combine(root.FullName, "kiln.db"));
+            var modelFile = Path.Combine(root.FullName, "model.gguf");
+            await File.WriteAllBytesAsync(modelFile, new byte[16]);
+
+            var seed = Stopwatch.StartNew();
+            await SeedAsync(store, deployments, options.Replicas, modelFile);
+            seed.Stop();
+
+            var slots = deployments * options.Replicas;
+            using var runtime = new SimulatedRuntime(port, new AcceleratorInventory(SlotKind.Cpu, slots));
+            await using var services = Compose(store, runtime, root.FullName);
+            var reconciler = services.GetRequiredService<Reconciler>();
+            var autoscaler = services.GetRequiredService<AutoscalerController>();
+            var directory = services.GetRequiredService<ReplicaDirectory>();
+
+            var start = await TimeAsync(() => reconciler.RunPassAsync(CancellationToken.None));
+            if (runtime.List().Count != slots)
+            {
+                throw new InvalidOperationException($"the start pass started {runtime.List().Count} of {slots} replicas");
+            }
+            var ready = await TimeAsync(() => reconciler.RunPassAsync(CancellationToken.None));
+            // The next pass sees every replica READY and writes each deployment's status once.
+            await reconciler.RunPassAsync(CancellationToken.None);
+            await directory.RefreshAsync(CancellationToken.None);
+            var served = directory.Routes.Sum(r => r.Endpoints.Count);
+            if (served != slots)
+            {
+                throw new InvalidOperationException($"the routing table holds {served} of {slots} replicas");
+            }
+            // The autoscaler's first pass records a hold event per deployment; time the ones after it.
+            await autoscaler.RunPassAsync(CancellationToken.None);
+            var reconcile = await MedianAsync(options.Passes, () => reconciler.RunPassAsync(CancellationToken.None));
+            var autoscale = await MedianAsync(options.Passes, () => autoscaler.RunPassAsync(CancellationToken.None));
+            var routing = await MedianAsync(options.Passes, () => directory.RefreshAsync(CancellationToken.None));
+            return new Row(seed.Elapsed, start, ready, reconcile, autoscale, routing);
+        }
+        finally
+        {
+            root.Delete(recursive: true);
+        }
+    }
+
+    private static async Task SeedAsync(IKilnStore store, int deployments, int replicas, string modelFile)
+    {
+        await store.CreateAccountAsync(new NewAccount(Account));
+        await store.CreateModelAsync(new NewModel(Account, "m", ModelKind.HfBaseModel, modelFile, 16));
+        var spec = DeploymentSpecs.Create(new DeploymentSpecPatch
+        {
+            BaseModel = $"accounts/{Account}/models/m",
+            MinReplicaCount = replicas,
+            MaxReplicaCount = replicas,
+            AcceleratorType = AcceleratorType.Cpu,
+            AcceleratorCount = 1,
+        });
+        for (var i = 0; i < deployments; i++)
+        {
+            await store.CreateDeploymentAsync(new NewDeployment(Account, $"d{i:D6}", spec, replicas));
+        }
+    }
+
+    private static ServiceProvider Compose(IKilnStore store, IReplicaRuntime runtime, string dataDir)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
+        services.AddSingleton(store);
+        services.AddSingleton(runtime);
+        services.AddSingleton<IClock>(SystemClock.Instance);
+        services.AddSingleton(new DataDirectory(dataDir));
+        services.AddSingleton(new ReconcilerOptions());
+        services.AddSingleton(new AddonOptions());
+        services.AddSingleton(new GatewayOptions());
+        services.AddSingleton(new ControllerOptions());
+        services.AddSingleton<ReconcileSignal>();
+        services.AddSingleton<WakeRequests>();
+        services.AddSingleton<DeploymentEvents>();
+        services.AddSingleton<ReplicaStopper>();
+        services.AddSingleton<ReplicaAdoption>();
+        services.AddSingleton<ReplicaAdapterClient>();
+        services.AddSingleton<AddonSync>();
+        services.AddSingleton<DeploymentPass>();
+        services.AddSingleton<Reconciler>();
+        services.AddSingleton<ReplicaClient>();
+        services.AddSingleton<ReplicaDirectory>();
+        services.AddSingleton<ReplicaScraper>();
+        services.AddSingleton<AutoscalerController>();
+        return services.BuildServiceProvider();
+    }
+
+    private static async Task<TimeSpan> TimeAsync(Func<Task> run)
+    {
+        var sw = Stopwatch.StartNew();
+        await run();
+        return sw.Elapsed;
+    }
+
+    private static async Task<TimeSpan> MedianAsync(int passes, Func<Task> run)
+    {
+        var times = new List<TimeSpan>();
+        for (var i = 0; i < passes; i++)
+        {
+            times.Add(await TimeAsync(run));
+        }
+        times.Sort();
+        return times[times.Count / 2];
+    }
+}

@@ -1,0 +1,39 @@
+using System.Diagnostics;
+
+namespace Kiln.ControlPlane.Tests;
+
+/// <summary>
+/// <c>kiln bench control-plane</c> through the real binary. The bench checks on its own that every
+/// replica was started and reached the routing table, so a run that exits 0 reconciled them all.
+/// </summary>
+public class ControlPlaneBenchTests
+{
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "kiln")) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = await p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return (p.ExitCode, stdout, await stderr);
+    }
+
+    [Fact]
+    public async Task It_reconciles_scales_and_routes_every_simulated_replica_and_prints_a_row_per_size()
+    {
+        var run = await RunAsync("bench", "control-plane", "--deployments", "3,40", "--replicas", "2", "--passes", "1");
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        var rows = run.Stdout.Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length > 0).ToList();
+        Assert.Contains(rows, f => f[0] == "3" && f.Length == 13);
+        Assert.Contains(rows, f => f[0] == "40" && f.Length == 13);
+    }
+
+    [Fact]
+    public async Task A_bad_size_list_names_the_flag()
+    {
+        var run = await RunAsync("bench", "control-plane", "--deployments", "10,x");
+        Assert.Equal(2, run.ExitCode); // a bad flag, as for every kiln command
+        Assert.Contains("--deployments must be positive integers", run.Stderr);
+    }
+}
