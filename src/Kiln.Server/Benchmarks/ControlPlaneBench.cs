@@ -4,9 +4,11 @@ using Kiln.Core.Deployments;
 using Kiln.Core.Models;
 using Kiln.Core.Time;
 using Kiln.Runtime;
+using Kiln.Server.Auth;
 using Kiln.Server.ControlPlane;
 using Kiln.Server.ControlPlane.Addons;
 using Kiln.Server.ControlPlane.Controllers;
+using Kiln.Server.ControlPlane.Distribution;
 using Kiln.Server.Gateway;
 using Kiln.Server.Signals;
 using Kiln.Store;
@@ -136,11 +138,23 @@ public static class ControlPlaneBench
         services.AddSingleton(store);
         services.AddSingleton(runtime);
         services.AddSingleton<IClock>(SystemClock.Instance);
-        services.AddSingleton(new DataDirectory(dataDir));
+        var dir = new DataDirectory(dataDir);
+        services.AddSingleton(dir);
+        // Replicas open the model where it is (the default local distribution), as on one machine.
+        var models = new ModelDistributionOptions();
+        services.AddSingleton(models);
+        services.AddSingleton(ReplicaTokens.FromFile(dir.ReplicaTokenSecretFile));
+        services.AddSingleton(ControlPlaneAddress.From(models.AdvertiseUrl, "127.0.0.1", 8420));
+        services.AddSingleton<ServedFiles>();
+        services.AddSingleton<ModelDelivery>();
         services.AddSingleton(new ReconcilerOptions());
         services.AddSingleton(new AddonOptions());
         services.AddSingleton(new GatewayOptions());
         services.AddSingleton(new ControllerOptions());
+        // One instance leading alone, as a single server does once it holds the free lease.
+        var leadership = new Leadership();
+        leadership.Set(new Leadership.Term(1, CancellationToken.None));
+        services.AddSingleton(leadership);
         services.AddSingleton<ReconcileSignal>();
         services.AddSingleton<WakeRequests>();
         services.AddSingleton<DeploymentEvents>();

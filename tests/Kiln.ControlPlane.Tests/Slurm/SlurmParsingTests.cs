@@ -145,6 +145,23 @@ public sealed class SlurmParsingTests
             args[^1]);
     }
 
+    [Fact]
+    public void A_downloading_replica_gets_the_download_flags_and_its_token_only_in_sbatchs_environment()
+    {
+        var options = new SlurmOptions { RunDir = "/shared/kiln" };
+        var sha = new string('a', 64);
+        var download = new ModelDownload("http://cp:8420/v1/accounts/acme/models/m:download", sha, "/var/tmp/cache", 1L << 30, "secret-token");
+        var launch = new ReplicaLaunch(new ReplicaRef("acme", "web", "r-1"), $"/var/tmp/cache/sha256/{sha}.gguf", "accounts/acme/models/m", 1, Precision.Fp32, download)
+        {
+            AcceleratorType = AcceleratorType.NvidiaA100_80GB,
+        };
+        var args = SbatchArguments.Build(options, new ReplicaCommand("/opt/kiln/kiln", []), launch, "kiln-x.acme.web.r-1", "/shared/kiln/acme/web/r-1.log", "/shared/kiln/acme/web/r-1.endpoint.");
+        Assert.Contains($"'--model-url' 'http://cp:8420/v1/accounts/acme/models/m:download' '--model-sha256' '{sha}' '--model-cache' '/var/tmp/cache' '--model-cache-max-bytes' '1073741824'", args[^1]);
+        Assert.DoesNotContain(args, a => a.Contains("secret-token", StringComparison.Ordinal));
+        Assert.Equal(new Dictionary<string, string> { [Kiln.Core.Replicas.ReplicaArgs.ModelTokenVariable] = "secret-token" }, SbatchArguments.Environment(launch));
+        Assert.Empty(SbatchArguments.Environment(launch with { Download = null }));
+    }
+
     [Theory]
     [InlineData("--wrap=x", "--wrap")]
     [InlineData("-Jname", "-J")]

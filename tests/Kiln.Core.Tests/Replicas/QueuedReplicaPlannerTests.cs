@@ -68,6 +68,16 @@ public class QueuedReplicaPlannerTests
     }
 
     [Fact]
+    public void A_queued_replica_whose_job_starts_by_downloading_its_model_is_downloading()
+    {
+        var progress = new DownloadProgress(5, 10);
+        var plan = Plan(1, replicas: Submitted("a", ReplicaPhase.Pending, new ProcessObservation.Probed(ProbeHealth.Downloading, Download: progress), "queued by Slurm (Resources)"));
+        Assert.Equal([new ReplicaAction.MarkRunning("a"), new ReplicaAction.MarkDownloading("a")], plan.Actions);
+        var a = Assert.Single(plan.Replicas);
+        Assert.Equal((ReplicaPhase.Downloading, (string?)null, Now, progress), (a.Phase, a.WaitReason, a.StartTime, a.Download));
+    }
+
+    [Fact]
     public void A_queued_replica_that_serves_at_once_is_ready()
     {
         var plan = Plan(1, replicas: Submitted("a", ReplicaPhase.Pending, new ProcessObservation.Probed(ProbeHealth.Ready), "queued by Slurm (None)"));
