@@ -80,11 +80,16 @@ public static partial class SlurmCluster
         }
     }
 
-    /// <summary>Stops slurmctld and starts it again (its saved state brings every job back), then waits until it answers.</summary>
+    /// <summary>
+    /// Stops slurmctld as a service restart does (SIGTERM: it saves its state on the way out) and
+    /// starts it again (that state brings every job back), then waits until it answers. SIGKILL would
+    /// lose the jobs of the last seconds, whose state slurmctld saves in batches: the restarted
+    /// controller would hand their IDs out again and drain the node for a duplicate job ID.
+    /// </summary>
     public static async Task RestartControllerAsync()
     {
         var pid = int.Parse((await File.ReadAllTextAsync("/run/slurm/slurmctld.pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        Process.GetProcessById(pid).Kill();
+        await RunAsync("kill", "-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (IsRunning(pid))
         {
