@@ -6,11 +6,23 @@ namespace Kiln.Runtime;
 /// <summary>
 /// Runs replica processes. The reconciler decides what should run; a runtime only starts, stops,
 /// observes and re-attaches to processes, so a local runtime and a cluster runtime are interchangeable.
+/// A replica is found again by its <see cref="RuntimeHandle"/> (a process ID, a Slurm job ID) and
+/// reached at a host and port.
 /// </summary>
 public interface IReplicaRuntime
 {
-    /// <summary>The accelerator slots replicas share.</summary>
-    AcceleratorInventory Inventory { get; }
+    /// <summary>What replicas run on, for the server's start line: "8 CPU slot(s)", "Slurm partition gpu: ...".</summary>
+    string Describe();
+
+    /// <summary>The accelerator slots a deployment's replicas may start on, each taking <paramref name="perReplica"/> of <paramref name="type"/>.</summary>
+    SlotFacts Slots(AcceleratorType type, int perReplica);
+
+    /// <summary>
+    /// Brings what the runtime knows of its replicas up to date, once per reconcile pass, before
+    /// <see cref="GetStatus"/> is asked about each (a cluster runtime asks its scheduler once here
+    /// rather than once per replica). Never throws for an unreachable scheduler: the last view stays.
+    /// </summary>
+    Task RefreshAsync(CancellationToken ct = default);
 
     /// <summary>Starts a replica; returns once the process exists (it loads its model afterwards).</summary>
     Task<ReplicaHandle> StartAsync(ReplicaLaunch launch, CancellationToken ct = default);
@@ -23,10 +35,11 @@ public interface IReplicaRuntime
 
     /// <summary>
     /// Re-attaches to a replica started by an earlier control-plane process, or null when no live
-    /// process provably belongs to <paramref name="replica"/>. <paramref name="pidHint"/> is the
-    /// recorded process ID, if any; without it (or when it is stale) the runtime may search.
+    /// process provably belongs to <paramref name="replica"/>. <paramref name="hint"/> is the
+    /// recorded handle, if any; without it (or when it is stale or another runtime's) the runtime
+    /// may search. Call <see cref="RefreshAsync"/> first.
     /// </summary>
-    ReplicaHandle? Adopt(ReplicaRef replica, int? pidHint);
+    ReplicaHandle? Adopt(ReplicaRef replica, RuntimeHandle? hint);
 
     /// <summary>The tracked replica with this ID, or null.</summary>
     ReplicaHandle? Find(string replicaId);
@@ -34,8 +47,8 @@ public interface IReplicaRuntime
     /// <summary>Every replica this runtime tracks (running, or exited but not yet forgotten).</summary>
     IReadOnlyList<ReplicaHandle> List();
 
-    /// <summary>Null while the process runs; how it ended otherwise.</summary>
-    ReplicaExit? GetExit(ReplicaHandle replica);
+    /// <summary>Whether the replica's process runs, waits to be scheduled, or how it ended.</summary>
+    ReplicaStatus GetStatus(ReplicaHandle replica);
 
     /// <summary>
     /// Stops tracking a replica, releasing its slots, without touching its process: one that exited,
@@ -60,7 +73,11 @@ public sealed record ReplicaRef(string Account, string DeploymentId, string Repl
 /// Set when the replica downloads its model into its node's cache (then <paramref name="ModelPath"/>
 /// is the file's place in that cache); null when it opens <paramref name="ModelPath"/> as it is.
 /// </param>
-public sealed record ReplicaLaunch(ReplicaRef Replica, string ModelPath, string ModelName, int WorldSize, Precision Precision, ModelDownload? Download = null);
+public sealed record ReplicaLaunch(ReplicaRef Replica, string ModelPath, string ModelName, int WorldSize, Precision Precision, ModelDownload? Download = null)
+{
+    /// <summary>What its world size counts: GPUs of a type, or CPU cores (a cluster runtime asks its scheduler for one or the other).</summary>
+    public AcceleratorType AcceleratorType { get; init; } = AcceleratorType.Cpu;
+}
 
 /// <summary>Where and how a replica downloads its model.</summary>
 /// <param name="Url">The control plane's download URL of the model.</param>
@@ -77,10 +94,19 @@ public sealed record ModelDownload(string Url, string Sha256, string CacheDir, l
     public override string ToString() => $"ModelDownload {{ Url = {Url}, Sha256 = {Sha256}, CacheDir = {CacheDir}, CacheMaxBytes = {CacheMaxBytes} }}";
 }
 
-/// <summary>A running (or just exited) replica process.</summary>
+/// <summary>A running (or queued, or just exited) replica process.</summary>
+/// <param name="Replica">Which replica.</param>
+/// <param name="Handle">The runtime's own name for it: a process ID, a Slurm job ID.</param>
+/// <param name="Host">Where it listens (empty while a cluster has not placed it yet).</param>
+/// <param name="Port">Its port (0 until known).</param>
+/// <param name="WorldSize">Accelerator slots it holds.</param>
+/// <param name="ModelPath">The file it serves.</param>
+/// <param name="Precision">The precision it serves at.</param>
+/// <param name="LogPath">Its output.</param>
+/// <param name="Adopted">Found again after a control-plane restart rather than started by this process.</param>
 public sealed record ReplicaHandle(
     ReplicaRef Replica,
-    int Pid,
+    RuntimeHandle Handle,
     string Host,
     int Port,
     int WorldSize,
@@ -93,16 +119,38 @@ public sealed record ReplicaHandle(
     public string ReplicaId => Replica.ReplicaId;
 
     /// <summary>Base URL of its HTTP surface.</summary>
-    public Uri BaseUri => new($"http://{Host}:{Port}/");
+    public Uri BaseUri => new($"http://{(Host.Contains(':') ? $"[{Host}]" : Host)}:{Port}/");
+
+    /// <summary>True once the runtime knows where it listens.</summary>
+    public bool HasEndpoint => Port > 0 && Host.Length > 0;
+
+    /// <summary>"127.0.0.1:41234 (pid 1234)" or "Slurm job 5678" while it has no endpoint yet.</summary>
+    public string Describe() => HasEndpoint ? $"{Host}:{Port} ({Handle.Describe()})" : Handle.Describe();
+}
+
+/// <summary>What a replica's process is doing: running, waiting to be scheduled, or ended.</summary>
+/// <param name="Exit">How it ended, or null while it has not.</param>
+/// <param name="WaitReason">Why a cluster scheduler has not started it yet, or null once it runs.</param>
+public sealed record ReplicaStatus(ReplicaExit? Exit = null, string? WaitReason = null)
+{
+    /// <summary>Running (or at least not known to have ended or to wait).</summary>
+    public static ReplicaStatus Running { get; } = new();
+
+    /// <summary>Ended.</summary>
+    public static ReplicaStatus Ended(ReplicaExit exit) => new(exit);
+
+    /// <summary>Queued by a scheduler.</summary>
+    public static ReplicaStatus Waiting(string reason) => new(WaitReason: reason);
 }
 
 /// <summary>How a replica process ended.</summary>
 /// <param name="ExitCode">The exit code, when known (not for adopted processes).</param>
 /// <param name="LastError">The last error it logged, if any: usually why it failed.</param>
-public sealed record ReplicaExit(int? ExitCode, string? LastError)
+/// <param name="How">How it ended when a scheduler says so instead of an exit code, e.g. "Slurm job 12 TIMEOUT".</param>
+public sealed record ReplicaExit(int? ExitCode, string? LastError, string? How = null)
 {
-    /// <summary>"code 1", "signal 9 (SIGKILL)", or "an unknown code".</summary>
-    public string Describe() => ExitCode switch
+    /// <summary>"code 1", "signal 9 (SIGKILL)", "Slurm job 12 TIMEOUT", or "an unknown code".</summary>
+    public string Describe() => How ?? ExitCode switch
     {
         // A process ended by a signal reports 128 + the signal's number.
         > 128 and < 160 and var c => $"signal {c - 128}{SignalName(c - 128)}",

@@ -21,9 +21,20 @@ root.Subcommands.Add(EngineToolCommands.Quantize());
 root.Subcommands.Add(EngineToolCommands.GenerateModel());
 root.Subcommands.Add(EngineToolCommands.Bench());
 root.Subcommands.Add(ServerCommand.Create());
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    // A bad flag or value: say which, and exit 2 as kilnctl does, instead of printing the whole help.
+    foreach (var error in parsed.Errors)
+    {
+        Console.Error.WriteLine($"kiln: {error.Message}");
+    }
+    Console.Error.WriteLine("Run with --help for the options.");
+    return 2;
+}
 try
 {
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (Exception e) when (e is GgufFormatException or IOException or UnauthorizedAccessException
                               or NotSupportedException or InvalidDataException or ArgumentException)

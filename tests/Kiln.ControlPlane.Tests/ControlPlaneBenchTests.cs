@@ -43,7 +43,7 @@ public class ControlPlaneBenchTests
     public async Task A_bad_size_list_names_the_flag()
     {
         var run = await RunAsync("bench", "control-plane", "--deployments", "10,x");
-        Assert.Equal(1, run.ExitCode); // a parse error, as for every kiln command
+        Assert.Equal(2, run.ExitCode); // a bad flag, as for every kiln command
         Assert.Contains("--deployments must be positive integers", run.Stderr);
     }
 }

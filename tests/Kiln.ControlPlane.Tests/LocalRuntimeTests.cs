@@ -34,12 +34,12 @@ public sealed class LocalRuntimeTests : IDisposable
         {
             Assert.Equal(precision, handle.Precision);
             await Wait.ForAsync(async () => (await runtime.ProbeAsync(handle)).Health == ReplicaHealth.Ready ? "ready" : null, Steps.Timeout, "the replica");
-            Assert.Equal(kvCacheType, Processes.ArgumentAfter(handle.Pid, "--kv-cache-type"));
-            Assert.Equal("2", Processes.ArgumentAfter(handle.Pid, "--threads"));
+            Assert.Equal(kvCacheType, Processes.ArgumentAfter(handle.Handle.Pid!.Value, "--kv-cache-type"));
+            Assert.Equal("2", Processes.ArgumentAfter(handle.Handle.Pid!.Value, "--threads"));
 
             // A restarted control plane knows the replica only by its process.
             using var next = new LocalProcessRuntime(command, Path.Combine(_dir, "logs"), inventory);
-            var adopted = next.Adopt(replica, handle.Pid);
+            var adopted = next.Adopt(replica, handle.Handle);
             Assert.NotNull(adopted);
             Assert.True(adopted.Adopted);
             Assert.Equal(precision, adopted.Precision);

@@ -21,13 +21,14 @@ public class ReplicaArgsTests
         ModelName = "accounts/acme/models/m",
         ReplicaId = "r-123",
         Adapters = ["x=/a/x.gguf:0.5", "y=/a/y"],
+        EndpointFile = "/run/kiln/r-123.7.endpoint",
     };
 
     private static readonly ReplicaArgs[] Cases =
     [
         Full,
         new ReplicaArgs { ModelPath = "m.gguf" },
-        Full with { ContextSize = null, WorldSize = null, ModelName = null, ReplicaId = null, Adapters = [], KvCache = Precision.Fp32 },
+        Full with { ContextSize = null, WorldSize = null, ModelName = null, ReplicaId = null, Adapters = [], KvCache = Precision.Fp32, EndpointFile = null },
         Full with { ModelUrl = "http://cp:8420/v1/accounts/acme/models/m:download", ModelSha256 = Sha, ModelCache = "/var/cache/kiln", ModelCacheMaxBytes = 1L << 40 },
     ];
 
@@ -52,6 +53,8 @@ public class ReplicaArgsTests
         Assert.Equal("4", After(argv, "--threads"));
         Assert.Equal("f16", After(argv, "--kv-cache-type"));
         Assert.Equal("r-123", After(argv, "--replica-id"));
+        Assert.Equal("/run/kiln/r-123.7.endpoint", After(argv, "--endpoint-file"));
+        Assert.DoesNotContain("--endpoint-file", new ReplicaArgs { ModelPath = "m" }.Format());
         Assert.Equal(2, argv.Count(a => a == "--lora"));
         Assert.DoesNotContain("--ctx-size", new ReplicaArgs { ModelPath = "m" }.Format());
     }

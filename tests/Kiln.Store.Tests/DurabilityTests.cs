@@ -15,12 +15,12 @@ public sealed class DurabilityTests : IDisposable
     {
         var d = await _t.SeedDeploymentAsync(max: 2);
         var updated = await _t.Store.UpdateDeploymentSpecAsync("acme", "d1", d.Spec with { DisplayName = "kept" }, d.Generation);
-        await _t.Store.UpsertReplicaAsync(new ReplicaRecord { Account = "acme", DeploymentId = "d1", ReplicaId = "r1", Pid = 77, StartTime = _t.Clock.UtcNow });
+        await _t.Store.UpsertReplicaAsync(new ReplicaRecord { Account = "acme", DeploymentId = "d1", ReplicaId = "r1", RuntimeHandle = "slurm:77", StartTime = _t.Clock.UtcNow });
         await _t.Store.AppendEventAsync("acme", "d1", "Created", "made");
 
         var store = _t.Reopen();
         Assert.Equal(updated, await store.GetDeploymentAsync("acme", "d1"));
-        Assert.Equal(77, (await store.ListAllReplicasAsync()).Single().Pid);
+        Assert.Equal("slurm:77", (await store.ListAllReplicasAsync()).Single().RuntimeHandle);
         Assert.Equal("made", (await store.ListRecentEventsAsync("acme", "d1")).Single().Message);
     }
 
@@ -109,11 +109,31 @@ public sealed class DurabilityTests : IDisposable
         Assert.Null(requested.DeletionReason);
     }
 
+    [Fact]
+    public async Task Replicas_from_before_runtime_handles_keep_their_process_id_as_one()
+    {
+        await _t.SeedDeploymentAsync();
+        await _t.Store.UpsertReplicaAsync(new ReplicaRecord { Account = "acme", DeploymentId = "d1", ReplicaId = "r1", StartTime = _t.Clock.UtcNow });
+        await _t.Store.UpsertReplicaAsync(new ReplicaRecord { Account = "acme", DeploymentId = "d1", ReplicaId = "r2", StartTime = _t.Clock.UtcNow });
+        // Schemas up to 8 knew a replica's process by its pid column alone.
+        var store = ReopenAsVersion(8, db => db.Execute("UPDATE replicas SET pid = 4242 WHERE id = 'r1'"));
+        Assert.Equal(SqliteKilnStore.LatestSchemaVersion, store.SchemaVersion());
+        var replicas = await store.ListReplicasAsync("acme", "d1");
+        Assert.Equal([("r1", "pid:4242"), ("r2", null)], replicas.Select(r => (r.ReplicaId, r.RuntimeHandle)));
+        Assert.All(replicas, r => Assert.Null(r.WaitReason));
+        await store.UpsertReplicaAsync(replicas[1] with { RuntimeHandle = "slurm:99", WaitReason = "queued by Slurm (Priority)" });
+        Assert.Equal(("slurm:99", "queued by Slurm (Priority)"),
+            (await _t.Reopen().ListReplicasAsync("acme", "d1")).Select(r => (r.RuntimeHandle, r.WaitReason)).Last());
+    }
+
     // Tables that later steps create, dropped when rewinding to before them.
     private static readonly (int Step, string Table)[] LaterTables = [(8, "leases"), (8, "wake_requests")];
 
     /// <summary>Rewinds the file to the schema <paramref name="version"/> left (dropping the later columns) and reopens it.</summary>
-    private SqliteKilnStore ReopenAsVersion(int version, params string[] laterDeploymentColumns)
+    private SqliteKilnStore ReopenAsVersion(int version, params string[] laterDeploymentColumns) => ReopenAsVersion(version, _ => { }, laterDeploymentColumns);
+
+    /// <summary>As above, with <paramref name="before"/> run on the rewound file (to write what the older schema held).</summary>
+    private SqliteKilnStore ReopenAsVersion(int version, Action<Kiln.Store.Sql.SqlSession> before, params string[] laterDeploymentColumns)
     {
         _t.Store.Dispose();
         using (var db = SqliteDatabaseAccess.Open(_t.Path))
@@ -126,6 +146,12 @@ public sealed class DurabilityTests : IDisposable
             {
                 db.Execute($"DROP TABLE IF EXISTS {table}");
             }
+            if (version < 9)
+            {
+                db.Execute("ALTER TABLE replicas DROP COLUMN runtime_handle");
+                db.Execute("ALTER TABLE replicas DROP COLUMN wait_reason");
+            }
+            before(db);
             db.Execute("DELETE FROM schema_version WHERE version > @version", ("version", version));
         }
         return (SqliteKilnStore)_t.Reopen();

@@ -16,7 +16,7 @@ public abstract class ReplicaAndEventTests(StoreBackend backend) : IDisposable
         ReplicaId = id,
         Phase = phase,
         Generation = 1,
-        Pid = 4242,
+        RuntimeHandle = "pid:4242",
         Port = 18080,
         Host = "127.0.0.1",
         StartTime = _t.Clock.UtcNow,
@@ -33,6 +33,25 @@ public abstract class ReplicaAndEventTests(StoreBackend backend) : IDisposable
         var ready = await _t.Store.UpsertReplicaAsync(r with { Phase = ReplicaPhase.Ready, ReadyTime = _t.Clock.UtcNow, FailureCount = 1, LastError = "slow" });
         Assert.Equal((ReplicaPhase.Ready, _t.Clock.UtcNow, 1, "slow"), (ready.Phase, ready.ReadyTime!.Value, ready.FailureCount, ready.LastError));
         Assert.Equal([ready], await _t.Store.ListReplicasAsync("acme", "d1"));
+    }
+
+    [StoreFact]
+    public async Task A_cluster_job_handle_and_its_wait_reason_round_trip_and_clear()
+    {
+        await _t.SeedDeploymentAsync();
+        var queued = await _t.Store.UpsertReplicaAsync(Replica("r1", ReplicaPhase.Pending) with
+        {
+            RuntimeHandle = "slurm:1234_5",
+            Host = null,
+            Port = null,
+            WaitReason = "queued by Slurm (Resources)",
+        });
+        Assert.Equal(("slurm:1234_5", "queued by Slurm (Resources)"), (queued.RuntimeHandle, queued.WaitReason));
+        Assert.Equal([queued], await _t.Store.ListReplicasAsync("acme", "d1"));
+
+        var running = await _t.Store.UpsertReplicaAsync(queued with { Phase = ReplicaPhase.Initializing, WaitReason = null, Host = "10.0.0.7", Port = 41234 });
+        Assert.Null(running.WaitReason);
+        Assert.Equal([running], await _t.Store.ListAllReplicasAsync());
     }
 
     [StoreFact]

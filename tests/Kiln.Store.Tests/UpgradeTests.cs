@@ -184,7 +184,7 @@ public sealed class UpgradeTests : IDisposable
             [
                 new ReplicaRecord
                 {
-                    Account = "acme", DeploymentId = "d1", ReplicaId = "r1", Phase = ReplicaPhase.Ready, Generation = 3, Pid = 4242,
+                    Account = "acme", DeploymentId = "d1", ReplicaId = "r1", Phase = ReplicaPhase.Ready, Generation = 3, RuntimeHandle = "pid:4242",
                     Port = 18001, Host = "127.0.0.1", StartTime = At(10), ReadyTime = At(12), UpdateTime = At(21),
                 },
                 new ReplicaRecord
@@ -194,7 +194,7 @@ public sealed class UpgradeTests : IDisposable
                 },
                 new ReplicaRecord
                 {
-                    Account = "beta", DeploymentId = "d3", ReplicaId = "r9", Phase = ReplicaPhase.Failed, Generation = 1, Pid = 77,
+                    Account = "beta", DeploymentId = "d3", ReplicaId = "r9", Phase = ReplicaPhase.Failed, Generation = 1, RuntimeHandle = "pid:77",
                     Port = 18002, Host = "localhost", StartTime = At(5), ReadyTime = At(6), FailureCount = 1, LastError = "exit 137",
                     UpdateTime = At(28),
                 },

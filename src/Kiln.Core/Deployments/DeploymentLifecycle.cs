@@ -94,7 +94,13 @@ public static class DeploymentLifecycle
         var parts = new List<string> { $"{s.Ready} of {o.DesiredReplicaCount} ready" };
         if (s.Downloading > 0) { parts.Add($"{s.Downloading} downloading the model{DownloadDetail(o)}"); }
         if (s.Initializing > 0) { parts.Add($"{s.Initializing} initializing"); }
-        if (s.Pending > 0) { parts.Add($"{s.Pending} pending"); }
+        if (s.Pending > 0)
+        {
+            // A cluster scheduler's reason is what an operator needs to see: why nothing starts.
+            var waits = o.Replicas.Where(r => r.Phase == ReplicaPhase.Pending && r.WaitReason is not null)
+                .Select(r => r.WaitReason!).Distinct().Order(StringComparer.Ordinal).ToList();
+            parts.Add(waits.Count == 0 ? $"{s.Pending} pending" : $"{s.Pending} pending ({string.Join("; ", waits)})");
+        }
         if (s.Failed > 0) { parts.Add($"{s.Failed} failed"); }
         if (s.Stopping > 0) { parts.Add($"{s.Stopping} stopping"); }
         return string.Join(", ", parts);

@@ -11,5 +11,6 @@ namespace Kiln.Core.Deployments;
 /// <param name="FailureCount">Consecutive failed starts.</param>
 /// <param name="LastError">Why it last failed, if it did.</param>
 /// <param name="Download">How far it has fetched its model, while DOWNLOADING.</param>
+/// <param name="WaitReason">Why a PENDING replica waits in a cluster scheduler's queue, if it does.</param>
 public sealed record ReplicaObservation(string ReplicaId, ReplicaPhase Phase, long Generation, int FailureCount = 0, string? LastError = null,
-    Replicas.DownloadProgress? Download = null);
+    Replicas.DownloadProgress? Download = null, string? WaitReason = null);

@@ -32,4 +32,11 @@ public abstract record ProcessObservation
     /// <param name="Error">Why it failed, when it did.</param>
     /// <param name="Download">How far it has fetched its model, while downloading.</param>
     public sealed record Probed(ProbeHealth Health, string? Error = null, DownloadProgress? Download = null) : ProcessObservation;
+
+    /// <summary>
+    /// The runtime accepted the replica but has not started its process yet: a cluster scheduler
+    /// holds it in its queue (Slurm's PENDING). It is neither failed nor late.
+    /// </summary>
+    /// <param name="Reason">Why it waits, as the scheduler says, e.g. "queued by Slurm (Resources)".</param>
+    public sealed record Waiting(string Reason) : ProcessObservation;
 }

@@ -37,6 +37,15 @@ public abstract record ReplicaAction
     /// <param name="ReplicaId">The replica.</param>
     public sealed record MarkDownloaded(string ReplicaId) : ReplicaAction;
 
+    /// <summary>The replica's process waits in a cluster scheduler's queue: record it PENDING with the reason.</summary>
+    /// <param name="ReplicaId">The replica.</param>
+    /// <param name="Reason">Why it waits.</param>
+    public sealed record MarkWaiting(string ReplicaId, string Reason) : ReplicaAction;
+
+    /// <summary>A queued replica's process was scheduled and runs: record it INITIALIZING, its start timeout counting from now.</summary>
+    /// <param name="ReplicaId">The replica.</param>
+    public sealed record MarkRunning(string ReplicaId) : ReplicaAction;
+
     /// <summary>Stop the replica (draining it) and remove its record once its process is gone.</summary>
     /// <param name="ReplicaId">The replica.</param>
     /// <param name="Reason">Why, for its event.</param>

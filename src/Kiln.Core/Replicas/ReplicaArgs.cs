@@ -34,12 +34,13 @@ public sealed record ReplicaArgs
         public const string ModelSha256 = "--model-sha256";
         public const string ModelCache = "--model-cache";
         public const string ModelCacheMaxBytes = "--model-cache-max-bytes";
+        public const string EndpointFile = "--endpoint-file";
 #pragma warning restore CS1591
 
         /// <summary>Every flag a replica accepts.</summary>
         public static IReadOnlyList<string> All { get; } =
             [Model, Host, Port, MaxBatchSize, ContextSize, MaxQueue, WorldSize, KvCache, ModelName, ReplicaId, Adapters,
-             ModelUrl, ModelSha256, ModelCache, ModelCacheMaxBytes];
+             ModelUrl, ModelSha256, ModelCache, ModelCacheMaxBytes, EndpointFile];
     }
 
     /// <summary>
@@ -82,6 +83,12 @@ public sealed record ReplicaArgs
 
     /// <summary>The control plane's identity for the process, so adoption can tell its replicas from other processes.</summary>
     public string? ReplicaId { get; init; }
+
+    /// <summary>
+    /// A file the replica writes <c>host:port</c> into once it listens, so that whoever started it
+    /// on another machine learns the port it picked (with <see cref="Port"/> 0); null writes none.
+    /// </summary>
+    public string? EndpointFile { get; init; }
 
     /// <summary>LoRA adapters, <c>name=path[:scale]</c> each, as given (the replica reads them).</summary>
     public IReadOnlyList<string> Adapters { get; init; } = [];
@@ -140,6 +147,10 @@ public sealed record ReplicaArgs
         if (ModelCacheMaxBytes is { } max)
         {
             args.AddRange([Flags.ModelCacheMaxBytes, max.ToString(CultureInfo.InvariantCulture)]);
+        }
+        if (EndpointFile is { } endpoint)
+        {
+            args.AddRange([Flags.EndpointFile, endpoint]);
         }
         return args;
     }
@@ -240,6 +251,11 @@ public sealed record ReplicaArgs
         {
             found.Add(new(Flags.ModelName, $"{Flags.ModelName} must not be empty."));
         }
+        var endpointFile = Text(Flags.EndpointFile);
+        if (endpointFile is not null && string.IsNullOrWhiteSpace(endpointFile))
+        {
+            found.Add(new(Flags.EndpointFile, $"{Flags.EndpointFile} must name a file."));
+        }
         var result = new ReplicaArgs
         {
             ModelPath = model ?? "",
@@ -257,6 +273,7 @@ public sealed record ReplicaArgs
             ModelSha256 = download?.Sha256,
             ModelCache = download?.Cache,
             ModelCacheMaxBytes = CacheBound(Text(Flags.ModelCacheMaxBytes), found),
+            EndpointFile = endpointFile,
         };
         if (found.Count > 0)
         {
@@ -326,7 +343,7 @@ public sealed record ReplicaArgs
         && (ModelPath, Host, Port, MaxBatchSize, ContextSize, MaxQueue, WorldSize, KvCache, ModelName, ReplicaId)
             == (other.ModelPath, other.Host, other.Port, other.MaxBatchSize, other.ContextSize, other.MaxQueue, other.WorldSize, other.KvCache, other.ModelName, other.ReplicaId)
         && (ModelUrl, ModelSha256, ModelCache, ModelCacheMaxBytes) == (other.ModelUrl, other.ModelSha256, other.ModelCache, other.ModelCacheMaxBytes)
-        && Adapters.SequenceEqual(other.Adapters);
+        && EndpointFile == other.EndpointFile && Adapters.SequenceEqual(other.Adapters);
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(ModelPath, Host, Port, ReplicaId);

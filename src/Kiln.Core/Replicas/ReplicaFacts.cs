@@ -20,6 +20,9 @@ public sealed record ReplicaFacts
     /// <summary>Why it last failed.</summary>
     public string? LastError { get; init; }
 
+    /// <summary>Why its process waits to be scheduled, as last recorded (a PENDING replica with a process).</summary>
+    public string? WaitReason { get; init; }
+
     /// <summary>When its process was started (or its record created).</summary>
     public DateTimeOffset StartTime { get; init; }
 

@@ -33,4 +33,12 @@ public sealed record ReplicaPlanInput
 /// <param name="Total">Slots of the machine.</param>
 /// <param name="PerReplica">Slots one replica of the deployment holds.</param>
 /// <param name="Unit">What a slot is called in messages ("GPU", "CPU slot").</param>
-public sealed record SlotFacts(int Free, int Total, int PerReplica, string Unit);
+/// <param name="LargestNode">
+/// On a cluster whose scheduler queues replicas: the most slots one node holds. A replica larger
+/// than that never runs; any other is handed to the scheduler, free slots or not.
+/// </param>
+public sealed record SlotFacts(int Free, int Total, int PerReplica, string Unit, int? LargestNode = null)
+{
+    /// <summary>A cluster's slots: its scheduler queues replicas, so only the largest node limits them.</summary>
+    public static SlotFacts Cluster(int largestNode, int perReplica, string unit) => new(int.MaxValue, largestNode, perReplica, unit, largestNode);
+}

@@ -26,8 +26,13 @@ namespace Kiln.Core.Replicas;
 /// </remarks>
 public static class ReplicaPlanner
 {
-    /// <summary>True for the replicas whose process a pass must look at (exit and health) before planning.</summary>
-    public static bool NeedsProbe(ReplicaFacts r) => r.Phase is ReplicaPhase.Initializing or ReplicaPhase.Downloading or ReplicaPhase.Ready && !r.StopUnderWay;
+    /// <summary>
+    /// True for the replicas whose process a pass must look at (exit and health) before planning.
+    /// A PENDING replica with a process waits in a cluster scheduler's queue and is looked at too.
+    /// </summary>
+    public static bool NeedsProbe(ReplicaFacts r) =>
+        (r.Phase is ReplicaPhase.Initializing or ReplicaPhase.Downloading or ReplicaPhase.Ready || (r.Phase == ReplicaPhase.Pending && r.HasProcess))
+        && !r.StopUnderWay;
 
     /// <summary>Plans one pass; <paramref name="newReplicaId"/> names each replica it creates.</summary>
     public static ReplicaPlan Plan(ReplicaPlanInput input, ReplicaPlanOptions options, Func<string> newReplicaId)
@@ -75,8 +80,24 @@ public static class ReplicaPlanner
                 var why = p.Error ?? "the model failed to load";
                 work.Fail(r, failures, why, "ReplicaFailed", $"replica {r.Id} failed to load its model: {why}", stop: true);
                 break;
+            case ProcessObservation.Waiting w:
+                // Queued by the cluster's scheduler: not late and not failed, however long it waits.
+                if (r.Phase != ReplicaPhase.Pending || r.WaitReason != w.Reason)
+                {
+                    work.Apply(new ReplicaAction.MarkWaiting(r.Id, w.Reason), r with { Phase = ReplicaPhase.Pending, WaitReason = w.Reason });
+                }
+                break;
+            case ProcessObservation.Probed { Health: not ProbeHealth.Ready and not ProbeHealth.Failed } p when r.Phase == ReplicaPhase.Pending:
+                // Scheduled at last: its start timeout counts from now, not from when it was queued.
+                var running = r with { Phase = ReplicaPhase.Initializing, WaitReason = null, StartTime = work.Now };
+                work.Apply(new ReplicaAction.MarkRunning(r.Id), running);
+                if (p.Health == ProbeHealth.Downloading)
+                {
+                    work.Apply(new ReplicaAction.MarkDownloading(r.Id), running with { Phase = ReplicaPhase.Downloading, Download = p.Download });
+                }
+                break;
             case ProcessObservation.Probed { Health: ProbeHealth.Ready } when r.Phase != ReplicaPhase.Ready:
-                work.Apply(new ReplicaAction.MarkReady(r.Id), r with { Phase = ReplicaPhase.Ready, FailureCount = 0, LastError = null });
+                work.Apply(new ReplicaAction.MarkReady(r.Id), r with { Phase = ReplicaPhase.Ready, FailureCount = 0, LastError = null, WaitReason = null });
                 break;
             case ProcessObservation.Probed { Health: not ProbeHealth.Ready } p when r.Phase == ReplicaPhase.Ready:
                 work.Apply(new ReplicaAction.MarkUnhealthy(r.Id, p.Health), r with { Phase = ReplicaPhase.Initializing });
@@ -107,7 +128,12 @@ public static class ReplicaPlanner
             {
                 continue;
             }
-            if (r.Phase is ReplicaPhase.Pending or ReplicaPhase.Failed)
+            if (r.Phase == ReplicaPhase.Pending && r.HasProcess)
+            {
+                // Still queued: nothing runs yet, so nothing is lost by replacing it.
+                work.Stop(id, $"replaced by generation {work.Generation}");
+            }
+            else if (r.Phase is ReplicaPhase.Pending or ReplicaPhase.Failed)
             {
                 // A spec change is a fresh start: its replicas begin with a clean failure count.
                 work.Remove(id);
@@ -170,10 +196,14 @@ public static class ReplicaPlanner
         var free = slots.Free;
         var candidates = work.Ids().Select(id => work[id])
             .Where(r => r.Generation >= work.Generation && !r.StopUnderWay)
-            .Where(r => r.Phase == ReplicaPhase.Pending
+            .Where(r => (r.Phase == ReplicaPhase.Pending && !r.HasProcess)
                 || (r.Phase == ReplicaPhase.Failed && r.FailureCount < options.MaxReplicaFailures
                     && !r.HasProcess && work.Now >= r.UpdateTime + options.Backoff(r.FailureCount)))
             .ToList();
+        if (candidates.Count > 0 && slots.LargestNode is { } largest && slots.PerReplica > largest)
+        {
+            return $"insufficient accelerators: needs {slots.PerReplica} {slots.Unit}(s) per replica, and no node of the cluster has more than {largest}";
+        }
         foreach (var r in candidates)
         {
             if (free < slots.PerReplica)
@@ -188,6 +218,7 @@ public static class ReplicaPlanner
                 StartTime = work.Now,
                 HasProcess = true,
                 RunsCurrentSpec = true,
+                WaitReason = null,
             });
         }
         return null;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Kiln.Core.Deployments;
 using Kiln.Core.Replicas;
 
 namespace Kiln.Runtime.Local;
@@ -24,7 +25,7 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
     private readonly string _host;
     private readonly FreePorts _ports = new();
     private readonly ConcurrentDictionary<string, Tracked> _replicas = new();
-    private readonly HttpClient _http;
+    private readonly HealthProbe _probe;
 
     /// <summary>Creates a runtime.</summary>
     /// <param name="command">The replica program.</param>
@@ -38,14 +39,26 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
         _logRoot = Path.GetFullPath(logRoot);
         _host = host;
         Inventory = inventory;
-        _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.FromMinutes(1) })
-        {
-            Timeout = probeTimeout ?? TimeSpan.FromSeconds(2),
-        };
+        _probe = new HealthProbe(probeTimeout);
+    }
+
+    /// <summary>The slots replicas share.</summary>
+    public AcceleratorInventory Inventory { get; }
+
+    /// <inheritdoc />
+    public string Describe() => Inventory.ToString();
+
+    /// <inheritdoc />
+    /// <remarks>Every replica runs on this machine, whatever accelerator type it asks for.</remarks>
+    public SlotFacts Slots(AcceleratorType type, int perReplica)
+    {
+        var free = Inventory.Slots - _replicas.Values.Sum(t => t.Handle.WorldSize);
+        return new SlotFacts(free, Inventory.Slots, perReplica, Inventory.Kind == SlotKind.Gpu ? "GPU" : "CPU slot");
     }
 
     /// <inheritdoc />
-    public AcceleratorInventory Inventory { get; }
+    /// <remarks>Nothing to do: each process is looked at directly.</remarks>
+    public Task RefreshAsync(CancellationToken ct = default) => Task.CompletedTask;
 
     /// <summary>Where a replica's output goes.</summary>
     public string LogPath(ReplicaRef r) => Path.Combine(_logRoot, r.Account, r.DeploymentId, r.ReplicaId + ".log");
@@ -90,7 +103,7 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
         }
         File.AppendAllText(log, $"{DateTimeOffset.UtcNow:O} starting replica {launch.Replica.ReplicaId} on port {port}\n");
         var child = Process.Start(psi) ?? throw new InvalidOperationException("the replica process did not start");
-        var handle = new ReplicaHandle(launch.Replica, child.Id, _host, port, launch.WorldSize, launch.ModelPath, launch.Precision, log, Adopted: false);
+        var handle = new ReplicaHandle(launch.Replica, RuntimeHandle.Process(child.Id), _host, port, launch.WorldSize, launch.ModelPath, launch.Precision, log, Adopted: false);
         _replicas[handle.ReplicaId] = new Tracked(handle, child);
         return Task.FromResult(handle);
     }
@@ -99,7 +112,7 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
     public async Task StopAsync(ReplicaHandle replica, TimeSpan drainTimeout, CancellationToken ct = default)
     {
         var tracked = _replicas.GetValueOrDefault(replica.ReplicaId);
-        var child = tracked?.Handle.Pid == replica.Pid ? tracked.Child : null;
+        var child = tracked?.Handle.Handle == replica.Handle ? tracked.Child : null;
         if (Exited(replica, child) is null)
         {
             // SIGTERM: the replica stops accepting, drains in-flight requests and exits.
@@ -110,7 +123,7 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
                 await WaitForExitAsync(replica, child, TimeSpan.FromSeconds(10), ct);
             }
         }
-        if (tracked is not null && tracked.Handle.Pid == replica.Pid)
+        if (tracked is not null && tracked.Handle.Handle == replica.Handle)
         {
             _replicas.TryRemove(new KeyValuePair<string, Tracked>(replica.ReplicaId, tracked));
             tracked.Child?.Dispose();
@@ -118,20 +131,20 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
     }
 
     /// <inheritdoc />
-    public ReplicaHandle? Adopt(ReplicaRef replica, int? pidHint)
+    public ReplicaHandle? Adopt(ReplicaRef replica, RuntimeHandle? hint)
     {
         if (Find(replica.ReplicaId) is { } known)
         {
             return known;
         }
-        var pid = pidHint is { } hint && Parse(hint, replica) is not null
-            ? hint
+        var pid = hint?.Pid is { } hinted && Parse(hinted, replica) is not null
+            ? hinted
             : PosixProcess.All().FirstOrDefault(p => Parse(p, replica) is not null);
         if (pid == 0 || !PosixProcess.IsAlive(pid) || Parse(pid, replica) is not { } args)
         {
             return null;
         }
-        var handle = new ReplicaHandle(replica, pid, args.Host, args.Port, args.WorldSize ?? 1, args.ModelPath, args.KvCache, LogPath(replica), Adopted: true);
+        var handle = new ReplicaHandle(replica, RuntimeHandle.Process(pid), args.Host, args.Port, args.WorldSize ?? 1, args.ModelPath, args.KvCache, LogPath(replica), Adopted: true);
         _replicas[replica.ReplicaId] = new Tracked(handle, null);
         return handle;
     }
@@ -143,16 +156,16 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
     public IReadOnlyList<ReplicaHandle> List() => [.. _replicas.Values.Select(t => t.Handle)];
 
     /// <inheritdoc />
-    public ReplicaExit? GetExit(ReplicaHandle replica)
+    public ReplicaStatus GetStatus(ReplicaHandle replica)
     {
         var tracked = _replicas.GetValueOrDefault(replica.ReplicaId);
-        return Exited(replica, tracked?.Handle.Pid == replica.Pid ? tracked.Child : null);
+        return Exited(replica, tracked?.Handle.Handle == replica.Handle ? tracked.Child : null) is { } exit ? ReplicaStatus.Ended(exit) : ReplicaStatus.Running;
     }
 
     /// <inheritdoc />
     public void Forget(ReplicaHandle replica)
     {
-        if (_replicas.TryGetValue(replica.ReplicaId, out var tracked) && tracked.Handle.Pid == replica.Pid
+        if (_replicas.TryGetValue(replica.ReplicaId, out var tracked) && tracked.Handle.Handle == replica.Handle
             && _replicas.TryRemove(new KeyValuePair<string, Tracked>(replica.ReplicaId, tracked)))
         {
             tracked.Child?.Dispose();
@@ -160,24 +173,13 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
     }
 
     /// <inheritdoc />
-    public async Task<ReplicaProbe> ProbeAsync(ReplicaHandle replica, CancellationToken ct = default)
-    {
-        try
-        {
-            using var response = await _http.GetAsync(new Uri(replica.BaseUri, "health"), ct);
-            return HealthAnswer.Read(response.StatusCode, await response.Content.ReadAsStringAsync(ct));
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
-        {
-            return new ReplicaProbe(ReplicaHealth.Unreachable);
-        }
-    }
+    public Task<ReplicaProbe> ProbeAsync(ReplicaHandle replica, CancellationToken ct = default) => _probe.ProbeAsync(replica, ct);
 
     /// <inheritdoc />
     public void Dispose()
     {
         // Replicas keep running: the control plane decides whether to stop them before it exits.
-        _http.Dispose();
+        _probe.Dispose();
         foreach (var t in _replicas.Values)
         {
             t.Child?.Dispose();
@@ -190,16 +192,16 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
         {
             return child.HasExited ? new ReplicaExit(child.ExitCode, LogTail.LastError(replica.LogPath)) : null;
         }
-        return PosixProcess.IsAlive(replica.Pid) && Parse(replica.Pid, replica.Replica) is not null
+        return PosixProcess.IsAlive(Pid(replica)) && Parse(Pid(replica), replica.Replica) is not null
             ? null
             : new ReplicaExit(null, LogTail.LastError(replica.LogPath));
     }
 
     private static void Signal(ReplicaHandle replica, Process? child, int signal)
     {
-        if (child is not null ? !child.HasExited : Parse(replica.Pid, replica.Replica) is not null)
+        if (child is not null ? !child.HasExited : Parse(Pid(replica), replica.Replica) is not null)
         {
-            PosixProcess.Signal(replica.Pid, signal);
+            PosixProcess.Signal(Pid(replica), signal);
         }
     }
 
@@ -220,7 +222,7 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
             }
         }
         var deadline = DateTime.UtcNow + timeout;
-        while (PosixProcess.IsAlive(replica.Pid))
+        while (PosixProcess.IsAlive(Pid(replica)))
         {
             if (DateTime.UtcNow >= deadline)
             {
@@ -230,6 +232,8 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
         }
         return true;
     }
+
+    private static int Pid(ReplicaHandle replica) => replica.Handle.Pid ?? 0;
 
     /// <summary>The replica arguments of process <paramref name="pid"/> if it is <paramref name="replica"/>, else null.</summary>
     private static ReplicaArgs? Parse(int pid, ReplicaRef replica)

@@ -146,11 +146,14 @@ public static class ControlPlaneBench
         services.AddSingleton(ControlPlaneAddress.From(null, "127.0.0.1", 1));
         services.AddSingleton<ServedFiles>();
         services.AddSingleton<ModelDelivery>();
-        services.AddSingleton(new Leadership());
         services.AddSingleton(new ReconcilerOptions());
         services.AddSingleton(new AddonOptions());
         services.AddSingleton(new GatewayOptions());
         services.AddSingleton(new ControllerOptions());
+        // One instance leading alone, as a single server does once it holds the free lease.
+        var leadership = new Leadership();
+        leadership.Set(new Leadership.Term(1, CancellationToken.None));
+        services.AddSingleton(leadership);
         services.AddSingleton<ReconcileSignal>();
         services.AddSingleton<WakeRequests>();
         services.AddSingleton<DeploymentEvents>();

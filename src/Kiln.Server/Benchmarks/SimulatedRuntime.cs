@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Kiln.Core.Deployments;
+using Kiln.Core.Replicas;
 using Kiln.Runtime;
 
 namespace Kiln.Server.Benchmarks;
@@ -14,28 +16,38 @@ public sealed class SimulatedRuntime(int port, AcceleratorInventory inventory) :
     private readonly ConcurrentDictionary<string, ReplicaHandle> _replicas = new();
     private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
     private int _nextPid = 100_000;
+    private int _used;
 
     /// <inheritdoc />
-    public AcceleratorInventory Inventory { get; } = inventory;
+    public string Describe() => inventory.ToString();
+
+    /// <inheritdoc />
+    /// <remarks>The pass counts free slots itself (<c>PassContext</c>); only the totals matter per deployment.</remarks>
+    public SlotFacts Slots(AcceleratorType type, int perReplica) =>
+        new(inventory.Slots - Volatile.Read(ref _used), inventory.Slots, perReplica, inventory.Kind == SlotKind.Gpu ? "GPU" : "CPU slot");
+
+    /// <inheritdoc />
+    public Task RefreshAsync(CancellationToken ct = default) => Task.CompletedTask;
 
     /// <inheritdoc />
     public Task<ReplicaHandle> StartAsync(ReplicaLaunch launch, CancellationToken ct = default)
     {
-        var handle = new ReplicaHandle(launch.Replica, Interlocked.Increment(ref _nextPid), "127.0.0.1", port, launch.WorldSize,
+        var handle = new ReplicaHandle(launch.Replica, RuntimeHandle.Process(Interlocked.Increment(ref _nextPid)), "127.0.0.1", port, launch.WorldSize,
             launch.ModelPath, launch.Precision, "", Adopted: false);
         _replicas[launch.Replica.ReplicaId] = handle;
+        Interlocked.Add(ref _used, handle.WorldSize);
         return Task.FromResult(handle);
     }
 
     /// <inheritdoc />
     public Task StopAsync(ReplicaHandle replica, TimeSpan drainTimeout, CancellationToken ct = default)
     {
-        _replicas.TryRemove(replica.ReplicaId, out _);
+        Forget(replica);
         return Task.CompletedTask;
     }
 
     /// <inheritdoc />
-    public ReplicaHandle? Adopt(ReplicaRef replica, int? pidHint) => null;
+    public ReplicaHandle? Adopt(ReplicaRef replica, RuntimeHandle? hint) => null;
 
     /// <inheritdoc />
     public ReplicaHandle? Find(string replicaId) => _replicas.GetValueOrDefault(replicaId);
@@ -44,10 +56,16 @@ public sealed class SimulatedRuntime(int port, AcceleratorInventory inventory) :
     public IReadOnlyList<ReplicaHandle> List() => [.. _replicas.Values];
 
     /// <inheritdoc />
-    public ReplicaExit? GetExit(ReplicaHandle replica) => null;
+    public ReplicaStatus GetStatus(ReplicaHandle replica) => ReplicaStatus.Running;
 
     /// <inheritdoc />
-    public void Forget(ReplicaHandle replica) => _replicas.TryRemove(replica.ReplicaId, out _);
+    public void Forget(ReplicaHandle replica)
+    {
+        if (_replicas.TryRemove(replica.ReplicaId, out var gone))
+        {
+            Interlocked.Add(ref _used, -gone.WorldSize);
+        }
+    }
 
     /// <inheritdoc />
     public async Task<ReplicaProbe> ProbeAsync(ReplicaHandle replica, CancellationToken ct = default)

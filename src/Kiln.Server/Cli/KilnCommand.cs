@@ -46,6 +46,7 @@ public static class KilnCommand
         var modelSha = Flag(ReplicaArgs.Flags.ModelSha256, "The model file's SHA-256 (lowercase hex): its key in the cache, checked after the download.");
         var modelCache = Flag(ReplicaArgs.Flags.ModelCache, "The node's model cache, shared by its replicas (absolute path).");
         var cacheMax = Flag(ReplicaArgs.Flags.ModelCacheMaxBytes, "Prune the cache to this many bytes after a download, least recently used first, never a file in use.");
+        var endpointFile = Flag(ReplicaArgs.Flags.EndpointFile, "File to write host:port into once listening (with --port 0, how a cluster runtime learns the port).");
 
         var lora = new Option<string[]>(ReplicaArgs.Flags.Adapters)
         {
@@ -55,7 +56,7 @@ public static class KilnCommand
 
         var command = new Command(ReplicaArgs.Verb, "Serve one model over the OpenAI-compatible HTTP API.")
         {
-            model, host, port, maxBatch, ctxSize, maxBody, warmup, maxQueue, threads, kvType, modelName, replicaId, lora,
+            model, host, port, maxBatch, ctxSize, maxBody, warmup, maxQueue, threads, kvType, modelName, replicaId, lora, endpointFile,
             modelUrl, modelSha, modelCache, cacheMax,
         };
         command.Validators.Add(r =>

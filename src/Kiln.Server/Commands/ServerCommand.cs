@@ -92,12 +92,14 @@ public static class ServerCommand
         var reapInterval = DurationOption("--reap-interval", "Time between reaper passes (auto-delete, spend limits)", "30s");
         var models = ModelDistributionFlags.Create();
         var replicaCommand = new Option<string?>("--replica-command") { Description = "Program that runs replicas (default: this kiln executable)", Hidden = true };
+        var slurm = new SlurmFlags();
 
-        var command = new Command("server", "Run the control plane: REST API, store, reconciler and local replicas")
+        var command = new Command("server", "Run the control plane: REST API, store, reconciler and replicas (local processes or Slurm jobs)")
         {
             host, port, dataDir, store, cpuSlots, holdTimeout, maxHeld, maxBody, priceTable, interval, healthCheck, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand,
         };
         models.AddTo(command);
+        slurm.AddTo(command);
         command.SetAction((r, ct) =>
         {
             // Checked here rather than by a validator: one line and exit code 2, as for --price-table.
@@ -125,8 +127,10 @@ public static class ServerCommand
                 CpuSlots = r.GetValue(cpuSlots),
                 Addons = new AddonOptions { MaxPerDeployment = r.GetValue(maxAddons) },
                 ReplicaCommand = r.GetValue(replicaCommand) is { Length: > 0 } rc ? ReplicaCommand.FromPath(rc) : null,
-                // The local runtime's replicas share the server's disk; a cluster runtime passes remoteRuntime: true.
-                Models = models.Read(r, remoteRuntime: false),
+                Runtime = slurm.Runtime(r),
+                Slurm = slurm.Options(r, r.GetValue(dataDir)!),
+                // The local runtime's replicas share the server's disk; a cluster's download unless a share is given.
+                Models = models.Read(r, remoteRuntime: slurm.Runtime(r) == RuntimeKind.Slurm),
                 Gateway = new Kiln.Server.Gateway.GatewayOptions
                 {
                     HoldTimeout = GoDuration.Parse(r.GetValue(holdTimeout)!),

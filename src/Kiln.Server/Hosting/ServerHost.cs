@@ -32,9 +32,13 @@ public static class ServerHost
         {
             return options.Store is not null && StoreOpener.Problem(options.Store) is not null ? 2 : 1;
         }
+        var runtime = await RuntimeFactory.CreateAsync(options, dir, ct);
+        if (runtime is null)
+        {
+            store.Dispose();
+            return 1;
+        }
         var adminKey = await AdminBootstrap.EnsureAsync(store, dir, ct);
-        var inventory = AcceleratorInventory.Detect(options.CpuSlots);
-        var runtime = new LocalProcessRuntime(options.ReplicaCommand ?? ReplicaCommand.ForCurrentProcess(), dir.Replicas, inventory);
 
         // The content root is the data directory, where replica logs and the database change with every
         // request: a configuration reload watcher there would wake on each write (about 8% of the
@@ -124,10 +128,10 @@ public static class ServerHost
             Console.WriteLine($"Created account \"{AdminBootstrap.AdminAccountId}\" with an admin API key (shown only this once; also saved to {dir.AdminKeyFile}):");
             Console.WriteLine($"  {adminKey}");
         }
-        Console.WriteLine($"kiln server listening on http://{FormatHost(options.Host)}:{options.Port} (data: {dir.Root}; store: {StoreOpener.Describe(store)}; {inventory}; models: {Describe(options.Models, dir)})");
+        Console.WriteLine($"kiln server listening on http://{FormatHost(options.Host)}:{options.Port} (data: {dir.Root}; store: {StoreOpener.Describe(store)}; {runtime.Describe()}; models: {Describe(options.Models, dir)})");
         await app.WaitForShutdownAsync(ct);
         app.Logger.LogInformation("kiln server stopped");
-        runtime.Dispose();
+        (runtime as IDisposable)?.Dispose();
         store.Dispose();
         return 0;
     }

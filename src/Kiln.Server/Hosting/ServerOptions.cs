@@ -45,6 +45,12 @@ public sealed record ServerOptions
     /// <summary>How replicas get their model files.</summary>
     public Kiln.Server.ControlPlane.Distribution.ModelDistributionOptions Models { get; init; } = new();
 
+    /// <summary>Where replicas run: child processes of this server, or Slurm jobs.</summary>
+    public RuntimeKind Runtime { get; init; } = RuntimeKind.Local;
+
+    /// <summary>The cluster settings, with <see cref="RuntimeKind.Slurm"/>.</summary>
+    public Kiln.Runtime.Slurm.SlurmOptions? Slurm { get; init; }
+
     /// <summary>The replica program; <c>kiln replica</c> of this very executable by default.</summary>
     public ReplicaCommand? ReplicaCommand { get; init; }
 
@@ -56,4 +62,13 @@ public sealed record ServerOptions
             ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kiln")
             : home;
     }
+}
+
+/// <summary>The runtimes <c>kiln server --runtime</c> offers.</summary>
+public enum RuntimeKind
+{
+    /// <summary>Replicas are child processes of the server, on its machine.</summary>
+    Local,
+    /// <summary>Replicas are Slurm batch jobs on a cluster's nodes.</summary>
+    Slurm,
 }

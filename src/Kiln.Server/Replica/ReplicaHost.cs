@@ -75,6 +75,14 @@ public static class ReplicaHost
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kiln.Replica");
         logger.LogInformation("Replica listening on {Address}; loading {Model}", address, Path.GetFileName(options.ModelPath));
+        if (Environment.GetEnvironmentVariable("CUDA_VISIBLE_DEVICES") is { } devices)
+        {
+            logger.LogInformation("CUDA_VISIBLE_DEVICES={Devices}", devices);
+        }
+        if (options.Args.EndpointFile is { } endpointFile)
+        {
+            EndpointFile.Write(endpointFile, new Uri(address));
+        }
         var stopping = app.Lifetime.ApplicationStopping;
         var loading = Task.Run(() => LoadAsync(state, loadModel, logger, stopping), CancellationToken.None);
         return new RunningReplica(app, state, new Uri(address.Replace("[::]", "localhost")), loading);

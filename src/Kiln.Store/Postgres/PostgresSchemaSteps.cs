@@ -201,5 +201,10 @@ internal static class PostgresSchemaSteps
                 FOREIGN KEY (account, deployment) REFERENCES deployments(account, id) ON DELETE CASCADE
             );
             """),
+        new(9, "replica runtime handle and scheduler wait reason", """
+            ALTER TABLE replicas ADD COLUMN runtime_handle TEXT;
+            ALTER TABLE replicas ADD COLUMN wait_reason TEXT;
+            UPDATE replicas SET runtime_handle = 'pid:' || pid WHERE pid IS NOT NULL;
+            """),
     ];
 }

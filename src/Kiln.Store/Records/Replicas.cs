@@ -3,8 +3,8 @@ using Kiln.Core.Deployments;
 namespace Kiln.Store;
 
 /// <summary>
-/// One replica of a deployment, with enough detail (pid, host, port) for a restarted control plane
-/// to find and adopt the processes it left running.
+/// One replica of a deployment, with enough detail (runtime handle, host, port) for a restarted
+/// control plane to find and adopt the processes it left running.
 /// </summary>
 public sealed record ReplicaRecord
 {
@@ -23,8 +23,14 @@ public sealed record ReplicaRecord
     /// <summary>The deployment generation whose spec it runs.</summary>
     public long Generation { get; init; }
 
-    /// <summary>Operating-system process ID, once started.</summary>
-    public int? Pid { get; init; }
+    /// <summary>
+    /// The runtime's handle once started, as <see cref="Kiln.Core.Replicas.RuntimeHandle"/> writes it:
+    /// <c>pid:1234</c> (a local process) or <c>slurm:5678</c> (a Slurm job).
+    /// </summary>
+    public string? RuntimeHandle { get; init; }
+
+    /// <summary>Why its process waits in a cluster scheduler's queue (a PENDING replica that was submitted), or null.</summary>
+    public string? WaitReason { get; init; }
 
     /// <summary>Port its HTTP surface listens on.</summary>
     public int? Port { get; init; }

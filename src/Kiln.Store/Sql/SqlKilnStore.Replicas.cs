@@ -7,7 +7,7 @@ namespace Kiln.Store.Sql;
 public abstract partial class SqlKilnStore
 {
     private const string ReplicaColumns =
-        "account, deployment, id, phase, generation, pid, port, host, start_time, ready_time, failure_count, last_error, update_time";
+        "account, deployment, id, phase, generation, runtime_handle, port, host, start_time, ready_time, failure_count, last_error, update_time, wait_reason";
 
     /// <summary>Most events one <see cref="ListRecentEventsAsync"/> call returns.</summary>
     public const int MaxEventLimit = 1000;
@@ -19,16 +19,17 @@ public abstract partial class SqlKilnStore
         RequireDeployment(db, replica.Account, replica.DeploymentId);
         db.Execute($"""
             INSERT INTO replicas ({ReplicaColumns})
-            VALUES (@account, @deployment, @id, @phase, @generation, @pid, @port, @host, @start, @ready, @failures, @error, @now)
+            VALUES (@account, @deployment, @id, @phase, @generation, @handle, @port, @host, @start, @ready, @failures, @error, @now, @wait)
             ON CONFLICT (account, deployment, id) DO UPDATE SET
-                phase = excluded.phase, generation = excluded.generation, pid = excluded.pid, port = excluded.port,
+                phase = excluded.phase, generation = excluded.generation, runtime_handle = excluded.runtime_handle, port = excluded.port,
                 host = excluded.host, start_time = excluded.start_time, ready_time = excluded.ready_time,
-                failure_count = excluded.failure_count, last_error = excluded.last_error, update_time = excluded.update_time
+                failure_count = excluded.failure_count, last_error = excluded.last_error, update_time = excluded.update_time,
+                wait_reason = excluded.wait_reason
             """,
             ("account", replica.Account), ("deployment", replica.DeploymentId), ("id", replica.ReplicaId), ("phase", replica.Phase.ToWireName()),
-            ("generation", replica.Generation), ("pid", replica.Pid), ("port", replica.Port), ("host", replica.Host),
+            ("generation", replica.Generation), ("handle", replica.RuntimeHandle), ("port", replica.Port), ("host", replica.Host),
             ("start", Columns.Time(replica.StartTime)), ("ready", Columns.Time(replica.ReadyTime)), ("failures", replica.FailureCount),
-            ("error", replica.LastError), ("now", Columns.Time(now)));
+            ("error", replica.LastError), ("now", Columns.Time(now)), ("wait", replica.WaitReason));
         TrackReplicaUsage(db, replica, now);
         return db.QuerySingle($"SELECT {ReplicaColumns} FROM replicas WHERE account = @account AND deployment = @deployment AND id = @id",
             MapReplica, ("account", replica.Account), ("deployment", replica.DeploymentId), ("id", replica.ReplicaId))!;
@@ -104,7 +105,7 @@ public abstract partial class SqlKilnStore
         ReplicaId = r.GetString(2),
         Phase = Columns.Enum<ReplicaPhase>(r.GetString(3), ReplicaPhases.TryParse),
         Generation = r.GetInt64(4),
-        Pid = r.GetNullableInt32(5),
+        RuntimeHandle = r.GetNullableString(5),
         Port = r.GetNullableInt32(6),
         Host = r.GetNullableString(7),
         StartTime = Columns.Time(r.GetInt64(8)),
@@ -112,5 +113,6 @@ public abstract partial class SqlKilnStore
         FailureCount = r.GetInt32(10),
         LastError = r.GetNullableString(11),
         UpdateTime = Columns.Time(r.GetInt64(12)),
+        WaitReason = r.GetNullableString(13),
     };
 }

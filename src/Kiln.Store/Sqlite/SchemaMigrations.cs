@@ -203,5 +203,12 @@ internal static class SchemaMigrations
                 FOREIGN KEY (account, deployment) REFERENCES deployments(account, id) ON DELETE CASCADE
             );
             """),
+        // A replica is a local process or a cluster job: its handle is text naming which
+        // ('pid:1234', 'slurm:5678'). Recorded process IDs carry over; the pid column stays, unused.
+        new(9, "replica runtime handle and scheduler wait reason", """
+            ALTER TABLE replicas ADD COLUMN runtime_handle TEXT;
+            ALTER TABLE replicas ADD COLUMN wait_reason TEXT;
+            UPDATE replicas SET runtime_handle = 'pid:' || pid WHERE pid IS NOT NULL;
+            """),
     ];
 }

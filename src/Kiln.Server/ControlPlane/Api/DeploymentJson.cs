@@ -1,3 +1,4 @@
+using Kiln.Core.Replicas;
 using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
 using Kiln.Core.Time;
@@ -69,7 +70,10 @@ public static class DeploymentJson
                 {
                     replicaId = r.ReplicaId,
                     phase = r.Phase.ToWireName(),
-                    pid = r.Pid,
+                    // Operators know a replica by what their tools show: a process ID, or a Slurm job ID for squeue and scancel.
+                    pid = RuntimeHandle.Parse(r.RuntimeHandle)?.Pid,
+                    slurmJobId = RuntimeHandle.Parse(r.RuntimeHandle)?.SlurmJobId,
+                    pendingReason = r.WaitReason,
                     host = r.Host,
                     port = r.Port,
                     startTime = ApiJson.Time(r.StartTime),

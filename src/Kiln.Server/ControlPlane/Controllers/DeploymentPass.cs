@@ -107,6 +107,7 @@ public sealed class DeploymentPass(
             Generation = r.Generation,
             FailureCount = r.FailureCount,
             LastError = r.LastError,
+            WaitReason = r.WaitReason,
             StartTime = r.StartTime,
             UpdateTime = r.UpdateTime,
             HasProcess = handle is not null,
@@ -120,12 +121,17 @@ public sealed class DeploymentPass(
 
     private async Task<ProcessObservation> ObserveAsync(ReplicaRecord r, ReplicaHandle? handle, CancellationToken ct)
     {
-        var exit = handle is null ? new ReplicaExit(null, "the process is no longer tracked") : runtime.GetExit(handle);
-        if (exit is not null || handle is null)
+        var status = handle is null ? ReplicaStatus.Ended(new ReplicaExit(null, "the process is no longer tracked")) : runtime.GetStatus(handle);
+        if (status.Exit is { } exit || handle is null)
         {
             _healthyAt.TryRemove(r.ReplicaId, out _);
-            exit ??= new ReplicaExit(null, null);
+            exit = status.Exit ?? new ReplicaExit(null, null);
             return new ProcessObservation.Exited(exit.Describe(), exit.LastError);
+        }
+        if (status.WaitReason is { } reason)
+        {
+            _healthyAt.TryRemove(r.ReplicaId, out _);
+            return new ProcessObservation.Waiting(reason);
         }
         var now = clock.UtcNow;
         if (r.Phase == ReplicaPhase.Ready && _healthyAt.TryGetValue(r.ReplicaId, out var at) && now - at < options.HealthCheckInterval)
@@ -161,8 +167,9 @@ public sealed class DeploymentPass(
 
     private SlotFacts Slots(DeploymentRecord d, int free)
     {
-        var inventory = runtime.Inventory;
-        return new SlotFacts(free, inventory.Slots, d.Spec.AcceleratorCount, inventory.Kind == SlotKind.Gpu ? "GPU" : "CPU slot");
+        var slots = runtime.Slots(d.Spec.AcceleratorType, d.Spec.AcceleratorCount);
+        // A cluster's scheduler queues what does not fit now; on one machine the pass shares its free slots.
+        return slots.LargestNode is null ? slots with { Free = free } : slots;
     }
 
     /// <summary>Carries out one step other than a start, keeping <paramref name="records"/> as written.</summary>
@@ -180,8 +187,33 @@ public sealed class DeploymentPass(
                 {
                     await addons.PrepareReplicaAsync(d, handle, ct);
                 }
-                await WriteAsync(records, records[m.ReplicaId] with { Phase = ReplicaPhase.Ready, ReadyTime = clock.UtcNow, FailureCount = 0, LastError = null }, ct);
-                await Event(d, "ReplicaReady", $"replica {m.ReplicaId} ready on port {handle.Port}", ct);
+                await WriteAsync(records, records[m.ReplicaId] with
+                {
+                    Phase = ReplicaPhase.Ready,
+                    ReadyTime = clock.UtcNow,
+                    FailureCount = 0,
+                    LastError = null,
+                    WaitReason = null,
+                    // A cluster places the replica after its start: the gateway routes to where it ended up.
+                    Host = handle.Host,
+                    Port = handle.Port,
+                }, ct);
+                await Event(d, "ReplicaReady", $"replica {m.ReplicaId} ready at {handle.Describe()}", ct);
+                break;
+            case ReplicaAction.MarkWaiting w:
+                await WriteAsync(records, records[w.ReplicaId] with { Phase = ReplicaPhase.Pending, WaitReason = w.Reason }, ct);
+                await Event(d, "ReplicaQueued", $"replica {w.ReplicaId} waits to be scheduled: {w.Reason}", ct);
+                break;
+            case ReplicaAction.MarkRunning r when runtime.Find(r.ReplicaId) is { } handle:
+                await WriteAsync(records, records[r.ReplicaId] with
+                {
+                    Phase = ReplicaPhase.Initializing,
+                    WaitReason = null,
+                    StartTime = clock.UtcNow,
+                    Host = handle.HasEndpoint ? handle.Host : null,
+                    Port = handle.HasEndpoint ? handle.Port : null,
+                }, ct);
+                await Event(d, "ReplicaScheduled", $"replica {r.ReplicaId} was scheduled and is starting ({handle.Describe()})", ct);
                 break;
             case ReplicaAction.MarkUnhealthy u:
                 await WriteAsync(records, records[u.ReplicaId] with { Phase = ReplicaPhase.Initializing }, ct);
@@ -241,21 +273,25 @@ public sealed class DeploymentPass(
         DeploymentRecord d, Dictionary<string, ReplicaRecord> records, ReplicaRecord r, long generation, DeliveredModel model, CancellationToken ct)
     {
         var replica = new ReplicaRef(d.Account, d.Id, r.ReplicaId);
-        var launch = new ReplicaLaunch(replica, model.ReplicaPath, d.Spec.BaseModel, d.Spec.AcceleratorCount, d.Spec.Precision, delivery.DownloadFor(model, replica));
+        var launch = new ReplicaLaunch(replica, model.ReplicaPath, d.Spec.BaseModel, d.Spec.AcceleratorCount, d.Spec.Precision, delivery.DownloadFor(model, replica))
+        {
+            AcceleratorType = d.Spec.AcceleratorType,
+        };
         try
         {
             var h = await runtime.StartAsync(launch, ct);
             await WriteAsync(records, r with
             {
                 Phase = ReplicaPhase.Initializing,
-                Pid = h.Pid,
-                Port = h.Port,
-                Host = h.Host,
+                RuntimeHandle = h.Handle.ToString(),
+                Port = h.HasEndpoint ? h.Port : null,
+                Host = h.HasEndpoint ? h.Host : null,
+                WaitReason = null,
                 StartTime = clock.UtcNow,
                 ReadyTime = null,
                 Generation = generation,
             }, ct);
-            await Event(d, "ReplicaStarted", $"replica {r.ReplicaId} started on port {h.Port} (pid {h.Pid})", ct);
+            await Event(d, "ReplicaStarted", $"replica {r.ReplicaId} started: {h.Describe()}", ct);
             return null;
         }
         catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)
@@ -282,7 +318,7 @@ public sealed class DeploymentPass(
             Generation = d.Generation,
             ObservedGeneration = d.ObservedGeneration,
             DesiredReplicaCount = d.DesiredReplicaCount,
-            Replicas = [.. replicas.Select(r => new ReplicaObservation(r.Id, r.Phase, r.Generation, r.FailureCount, r.LastError, r.Download))],
+            Replicas = [.. replicas.Select(r => new ReplicaObservation(r.Id, r.Phase, r.Generation, r.FailureCount, r.LastError, r.Download, r.WaitReason))],
             FatalError = fatal,
             CapacityProblem = capacity,
         }, options.MaxReplicaFailures);

@@ -13,9 +13,9 @@ public sealed class PassContext(int freeSlots)
     private readonly ConcurrentDictionary<string, object> _once = new(StringComparer.Ordinal);
     private int _free = freeSlots;
 
-    /// <summary>A pass over the runtime's current use: its slots minus those its processes hold.</summary>
+    /// <summary>A pass over the runtime's current use: its slots minus those its processes hold (a cluster's are unbounded).</summary>
     public static PassContext For(IReplicaRuntime runtime) =>
-        new(runtime.Inventory.Slots - runtime.List().Sum(h => h.WorldSize));
+        new(runtime.Slots(Kiln.Core.Deployments.AcceleratorType.Cpu, 1).Free);
 
     /// <summary>Slots no process holds and no deployment of this pass has claimed.</summary>
     public int FreeSlots

@@ -68,6 +68,8 @@ public sealed class Reconciler(
     public async Task RunPassAsync(CancellationToken ct)
     {
         var wanted = new HashSet<string>();
+        // One look at every replica process for the whole pass (one squeue on Slurm).
+        await runtime.RefreshAsync(ct);
         IReadOnlyList<DeploymentRecord> deployments;
         try
         {

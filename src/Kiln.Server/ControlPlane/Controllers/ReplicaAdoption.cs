@@ -1,4 +1,5 @@
 using Kiln.Core.Deployments;
+using Kiln.Core.Replicas;
 using Kiln.Runtime;
 using Kiln.Store;
 
@@ -11,8 +12,9 @@ namespace Kiln.Server.ControlPlane.Controllers;
 /// </summary>
 /// <remarks>
 /// Every replica record is checked, whatever its phase: a process may have started just before the
-/// crash, before its record was updated. The runtime proves a process belongs to a replica by its
-/// command line (see <see cref="Kiln.Runtime.Local.LocalProcessRuntime"/>). A replica whose
+/// crash, before its record was updated. The runtime proves a process belongs to a replica: the local one by its
+/// command line (see <see cref="Kiln.Runtime.Local.LocalProcessRuntime"/>), the Slurm one by its job's name
+/// (see <see cref="Kiln.Runtime.Slurm.SlurmRuntime"/>). A replica whose
 /// process is gone is marked FAILED and replaced by the reconciler like any other dead replica.
 /// </remarks>
 public sealed class ReplicaAdoption(IKilnStore store, DeploymentEvents events, IReplicaRuntime runtime, ILogger<ReplicaAdoption> log)
@@ -20,16 +22,24 @@ public sealed class ReplicaAdoption(IKilnStore store, DeploymentEvents events, I
     /// <summary>Adopts or writes off every recorded replica.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
+        await runtime.RefreshAsync(ct);
         foreach (var r in await store.ListAllReplicasAsync(ct))
         {
-            var handle = runtime.Adopt(new ReplicaRef(r.Account, r.DeploymentId, r.ReplicaId), r.Pid);
+            var handle = runtime.Adopt(new ReplicaRef(r.Account, r.DeploymentId, r.ReplicaId), RuntimeHandle.Parse(r.RuntimeHandle));
             if (handle is not null)
             {
-                log.LogInformation("adopted replica {Replica} (pid {Pid}, port {Port})", r.ReplicaId, handle.Pid, handle.Port);
-                var phase = r.Phase is ReplicaPhase.Ready or ReplicaPhase.Stopping or ReplicaPhase.Downloading ? r.Phase : ReplicaPhase.Initializing;
-                await store.UpsertReplicaAsync(r with { Phase = phase, Pid = handle.Pid, Port = handle.Port, Host = handle.Host }, ct);
+                log.LogInformation("adopted replica {Replica} ({Handle})", r.ReplicaId, handle.Describe());
+                // A queued job stays PENDING with its reason, a download DOWNLOADING: the next pass looks at it again.
+                var phase = r.Phase is ReplicaPhase.Ready or ReplicaPhase.Stopping or ReplicaPhase.Pending or ReplicaPhase.Downloading ? r.Phase : ReplicaPhase.Initializing;
+                await store.UpsertReplicaAsync(r with
+                {
+                    Phase = phase,
+                    RuntimeHandle = handle.Handle.ToString(),
+                    Port = handle.HasEndpoint ? handle.Port : r.Port,
+                    Host = handle.HasEndpoint ? handle.Host : r.Host,
+                }, ct);
                 await events.AppendAsync(r.Account, r.DeploymentId, "ReplicaAdopted",
-                    $"replica {r.ReplicaId} adopted after a control-plane restart (pid {handle.Pid}, port {handle.Port})", ct);
+                    $"replica {r.ReplicaId} adopted after a control-plane restart: {handle.Describe()}", ct);
                 continue;
             }
             switch (r.Phase)
@@ -45,7 +55,7 @@ public sealed class ReplicaAdoption(IKilnStore store, DeploymentEvents events, I
                         FailureCount = r.Phase == ReplicaPhase.Ready ? 1 : r.FailureCount + 1,
                         LastError = why,
                     }, ct);
-                    await events.AppendAsync(r.Account, r.DeploymentId, "ReplicaLost", $"replica {r.ReplicaId} (pid {r.Pid}) is gone: {why}", ct);
+                    await events.AppendAsync(r.Account, r.DeploymentId, "ReplicaLost", $"replica {r.ReplicaId} ({RuntimeHandle.Parse(r.RuntimeHandle)?.Describe() ?? "never started"}) is gone: {why}", ct);
                     break;
             }
         }

@@ -87,7 +87,7 @@ public sealed class ReplicaStopper(IKilnStore store, DeploymentEvents events, IR
         {
             try
             {
-                log.LogWarning("stopping replica {Replica} (pid {Pid}): no deployment wants it", handle.ReplicaId, handle.Pid);
+                log.LogWarning("stopping replica {Replica} ({Handle}): no deployment wants it", handle.ReplicaId, handle.Handle.Describe());
                 await runtime.StopAsync(handle, options.DrainTimeout);
             }
             finally

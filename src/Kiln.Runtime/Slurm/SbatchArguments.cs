@@ -1,0 +1,85 @@
+using Kiln.Core.Deployments;
+using Kiln.Core.Replicas;
+using Kiln.Runtime.Local;
+
+namespace Kiln.Runtime.Slurm;
+
+/// <summary>The <c>sbatch</c> command line that submits one replica.</summary>
+public static class SbatchArguments
+{
+    /// <summary>Options Kiln sets itself, which <see cref="SlurmOptions.ExtraArgs"/> may not override.</summary>
+    public static IReadOnlyList<string> Reserved { get; } =
+        ["--wrap", "--parsable", "-J", "--job-name", "-o", "--output", "-e", "--error", "--open-mode", "--comment", "-a", "--array", "--requeue", "--no-requeue", "-D", "--chdir"];
+
+    /// <summary>The reserved option an extra argument would set, or null when it is allowed.</summary>
+    public static string? ReservedIn(string arg)
+    {
+        var name = arg.Split('=', 2)[0];
+        // Short options take their value attached too (-Jname, -ofile).
+        return Reserved.FirstOrDefault(r => name == r || (r.Length == 2 && name.StartsWith(r, StringComparison.Ordinal) && !name.StartsWith("--", StringComparison.Ordinal)));
+    }
+
+    /// <summary>
+    /// <c>sbatch --parsable --no-requeue -J &lt;name&gt; ...</c>: GPUs as <c>--gres=gpu:N</c> (Slurm sets
+    /// <c>CUDA_VISIBLE_DEVICES</c>) or CPUs as <c>--cpus-per-task=N</c>, one task on one node, output
+    /// appended to <paramref name="logPath"/>, and a <c>--wrap</c> script that <c>exec</c>s the replica
+    /// in the foreground: Slurm tracks and signals the job's own process, and loses one that forks away.
+    /// The replica binds port 0 and writes where it listens to <paramref name="endpointPrefix"/> + the job ID.
+    /// A downloading replica's token is not among them: it travels in sbatch's environment (<see cref="Environment"/>).
+    /// </summary>
+    public static IReadOnlyList<string> Build(
+        SlurmOptions options, ReplicaCommand command, ReplicaLaunch launch, string jobName, string logPath, string endpointPrefix)
+    {
+        var args = new List<string> { "--parsable", "--no-requeue", $"--job-name={jobName}", "--nodes=1", "--ntasks=1" };
+        args.Add(launch.AcceleratorType == AcceleratorType.Cpu ? $"--cpus-per-task={launch.WorldSize}" : $"--gres=gpu:{launch.WorldSize}");
+        if (options.Partition is { } partition)
+        {
+            args.Add($"--partition={partition}");
+        }
+        if (options.Account is { } account)
+        {
+            args.Add($"--account={account}");
+        }
+        args.AddRange([$"--output={logPath}", "--open-mode=append", $"--chdir={options.RunDir}",
+            $"--comment={JobComment.Format(launch.ModelPath, launch.WorldSize, launch.Precision)}"]);
+        args.AddRange(options.ExtraArgs);
+        var replica = new ReplicaArgs
+        {
+            ModelPath = launch.ModelPath,
+            Host = options.ReplicaBindHost,
+            Port = 0,
+            WorldSize = launch.WorldSize,
+            KvCache = launch.Precision,
+            ModelName = launch.ModelName,
+            ReplicaId = launch.Replica.ReplicaId,
+            ModelUrl = launch.Download?.Url,
+            ModelSha256 = launch.Download?.Sha256,
+            ModelCache = launch.Download?.CacheDir,
+            ModelCacheMaxBytes = launch.Download?.CacheMaxBytes,
+        };
+        var words = new List<string> { ShellWords.Quote(command.FileName) };
+        words.AddRange(command.PrefixArguments.Select(ShellWords.Quote));
+        words.AddRange(replica.Format().Select(ShellWords.Quote));
+        // The endpoint file is named for the job, so a restarted replica never reads its predecessor's.
+        words.Add(ShellWords.Quote(ReplicaArgs.Flags.EndpointFile));
+        words.Add(ShellWords.Quote(endpointPrefix) + "\"$SLURM_JOB_ID\"");
+        args.Add("--wrap=exec " + string.Join(' ', words));
+        return args;
+    }
+
+    /// <summary>
+    /// The variables <c>sbatch</c> runs with beyond the server's own, which it exports into the job:
+    /// a downloading replica's bearer token (<see cref="ReplicaArgs.ModelTokenVariable"/>), a secret
+    /// that must stay out of the job's command line and script, which other users of the cluster can read.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> Environment(ReplicaLaunch launch) => launch.Download is { } download
+        ? new Dictionary<string, string> { [ReplicaArgs.ModelTokenVariable] = download.Token }
+        : new Dictionary<string, string>();
+
+    /// <summary>The job ID in <c>sbatch --parsable</c>'s output (<c>1234</c> or <c>1234;cluster</c>), or null.</summary>
+    public static string? JobId(string output)
+    {
+        var id = output.Trim().Split(';')[0].Trim();
+        return id.Length > 0 && id.All(c => char.IsAsciiDigit(c) || c == '_') ? id : null;
+    }
+}

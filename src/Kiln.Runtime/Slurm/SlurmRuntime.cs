@@ -1,0 +1,343 @@
+using System.Collections.Concurrent;
+using Kiln.Core.Deployments;
+using Kiln.Core.Replicas;
+using Kiln.Runtime.Local;
+
+namespace Kiln.Runtime.Slurm;
+
+/// <summary>
+/// Replicas as Slurm batch jobs: one job per replica, placed by Slurm's scheduler on a node of the
+/// configured partition, reached at that node's address and the port the replica picked.
+/// </summary>
+/// <remarks>
+/// <para>A job runs <c>exec kiln replica --port 0 --endpoint-file ...</c> (see
+/// <see cref="SbatchArguments"/>); the replica writes <c>host:port</c> into a file in
+/// <see cref="SlurmOptions.RunDir"/>, which every node and the server must share, and the runtime
+/// reads it once the job runs. The job's output is the replica's log, in the same folder.</para>
+/// <para>One <c>squeue</c> per reconcile pass (<see cref="RefreshAsync"/>) tells every job's state;
+/// <see cref="SlurmJobStates"/> maps it onto the replica. When Slurm does not answer (slurmctld
+/// restarting), the last view stays and the replicas' health probes carry on: nothing is written
+/// off for an unreachable controller. Jobs are found again by their name
+/// (<see cref="SlurmJobName"/>), which carries this installation's prefix; a job of this
+/// installation that no replica record wants is cancelled by the reconciler as a stray.</para>
+/// </remarks>
+public sealed class SlurmRuntime : IReplicaRuntime, IDisposable
+{
+    private readonly SlurmOptions _options;
+    private readonly ReplicaCommand _command;
+    private readonly SlurmCommands _slurm;
+    private readonly HealthProbe _probe = new();
+    private readonly ConcurrentDictionary<string, Tracked> _replicas = new();
+    private readonly Lock _gate = new();
+    private IReadOnlyDictionary<string, SlurmNode> _nodes = new Dictionary<string, SlurmNode>();
+    private IReadOnlyDictionary<string, SlurmJob> _ours = new Dictionary<string, SlurmJob>();
+    private DateTime _nodesRead = DateTime.MinValue;
+
+    private SlurmRuntime(SlurmOptions options, ReplicaCommand command, string jobPrefix)
+    {
+        _options = options;
+        _command = command;
+        JobPrefix = jobPrefix;
+        _slurm = new SlurmCommands(options.CommandTimeout);
+    }
+
+    /// <summary>The prefix of this installation's job names.</summary>
+    public string JobPrefix { get; }
+
+    /// <summary>Why the last <c>squeue</c> failed, or null when it answered.</summary>
+    public string? LastError { get; private set; }
+
+    /// <summary>
+    /// Connects to the cluster: checks that Slurm's commands exist and slurmctld answers (reading the
+    /// node inventory), and creates the run folder. Throws <see cref="SlurmException"/> saying what is wrong.
+    /// </summary>
+    public static async Task<SlurmRuntime> ConnectAsync(SlurmOptions options, ReplicaCommand command, CancellationToken ct = default)
+    {
+        Directory.CreateDirectory(options.RunDir);
+        var runtime = new SlurmRuntime(options, command, JobPrefixes.ForRunDir(options.RunDir));
+        await runtime.ReadNodesAsync(ct);
+        if (runtime._nodes.Count == 0)
+        {
+            throw new SlurmException(options.Partition is { } p ? $"partition {p} has no nodes" : "the cluster has no nodes");
+        }
+        await runtime._slurm.RunAsync("squeue", SqueueFormat.Arguments, ct);
+        return runtime;
+    }
+
+    /// <inheritdoc />
+    public string Describe()
+    {
+        var nodes = _nodes.Values.ToList();
+        var where = _options.Partition is { } p ? $"Slurm partition {p}" : "Slurm";
+        return $"{where}: {nodes.Count} node(s), {nodes.Sum(n => n.Gpus)} GPU(s), {nodes.Sum(n => n.Cpus)} CPU(s); jobs named {JobPrefix}.*";
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Slurm queues what does not fit now, so only a replica larger than every node is refused. The
+    /// limit is GPUs for GPU types and CPUs for <c>CPU</c>; with no inventory read yet, nothing is refused.
+    /// </remarks>
+    public SlotFacts Slots(AcceleratorType type, int perReplica)
+    {
+        var gpu = type != AcceleratorType.Cpu;
+        var nodes = _nodes.Values.ToList();
+        return nodes.Count == 0
+            ? new SlotFacts(int.MaxValue, 0, perReplica, gpu ? "GPU" : "CPU")
+            : SlotFacts.Cluster(nodes.Max(n => gpu ? n.Gpus : n.Cpus), perReplica, gpu ? "GPU" : "CPU");
+    }
+
+    /// <inheritdoc />
+    public async Task RefreshAsync(CancellationToken ct = default)
+    {
+        IReadOnlyList<SlurmJob> jobs;
+        try
+        {
+            jobs = SqueueFormat.Parse(await _slurm.RunAsync("squeue", SqueueFormat.Arguments, ct));
+            LastError = null;
+        }
+        catch (SlurmException e)
+        {
+            LastError = e.Message;
+            return;
+        }
+        var ours = jobs.Select(j => (Job: j, Replica: SlurmJobName.Parse(JobPrefix, j.Name))).Where(x => x.Replica is not null).ToList();
+        var byId = ours.ToDictionary(x => x.Job.Id, x => x.Job);
+        _ours = byId;
+        if (DateTime.UtcNow - _nodesRead > _options.InventoryRefresh
+            || ours.Any(x => x.Job.Node.Length > 0 && !_nodes.ContainsKey(x.Job.Node)))
+        {
+            await TryReadNodesAsync(ct);
+        }
+        lock (_gate)
+        {
+            foreach (var t in _replicas.Values)
+            {
+                t.Job = byId.GetValueOrDefault(t.JobId);
+                t.Vanished = t.Job is null;
+            }
+            foreach (var (job, replica) in ours)
+            {
+                var phase = SlurmJobStates.Phase(job.State);
+                var tracked = _replicas.GetValueOrDefault(replica!.ReplicaId);
+                if (phase == SlurmJobPhase.Ended || tracked?.JobId == job.Id)
+                {
+                    continue;
+                }
+                if (tracked is not null && !tracked.Vanished && SlurmJobStates.Phase(tracked.Job?.State ?? "PENDING") != SlurmJobPhase.Ended)
+                {
+                    // Two live jobs for one replica (a submit whose answer was lost): keep the known one.
+                    _ = CancelQuietlyAsync(job.Id);
+                    continue;
+                }
+                // A job of ours this process did not start: an earlier server's, adopted from squeue.
+                _replicas[replica.ReplicaId] = new Tracked(HandleFor(replica, job), job);
+            }
+            foreach (var t in _replicas.Values.Where(t => t.Job is { } j && SlurmJobStates.Phase(j.State) == SlurmJobPhase.Running && !t.Handle.HasEndpoint))
+            {
+                if (Endpoint(t) is { } endpoint)
+                {
+                    t.Handle = t.Handle with { Host = endpoint.Host, Port = endpoint.Port };
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<ReplicaHandle> StartAsync(ReplicaLaunch launch, CancellationToken ct = default)
+    {
+        var dir = ReplicaDir(launch.Replica);
+        Directory.CreateDirectory(dir);
+        var name = SlurmJobName.Format(JobPrefix, launch.Replica);
+        var log = LogPath(launch.Replica);
+        var args = SbatchArguments.Build(_options, _command, launch, name, log, EndpointPrefix(launch.Replica));
+        var output = await _slurm.RunAsync("sbatch", args, SbatchArguments.Environment(launch), ct);
+        var jobId = SbatchArguments.JobId(output) ?? throw new SlurmException($"sbatch answered without a job ID: {output.Trim()}");
+        var handle = new ReplicaHandle(launch.Replica, RuntimeHandle.SlurmJob(jobId), "", 0, launch.WorldSize, launch.ModelPath, launch.Precision, log, Adopted: false);
+        // Until the next squeue, a fresh job counts as queued.
+        _replicas[launch.Replica.ReplicaId] = new Tracked(handle, new SlurmJob(jobId, "PENDING", "None", "", name, null));
+        return handle;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// A running replica gets SIGTERM (<c>scancel --signal=TERM --full</c>, which does not end the
+    /// job): it stops accepting, finishes its requests and exits, ending the job. Past
+    /// <paramref name="drainTimeout"/>, or for a job still queued, <c>scancel</c> ends it.
+    /// </remarks>
+    public async Task StopAsync(ReplicaHandle replica, TimeSpan drainTimeout, CancellationToken ct = default)
+    {
+        var jobId = replica.Handle.SlurmJobId ?? throw new ArgumentException($"not a Slurm job: {replica.Handle}", nameof(replica));
+        var state = await JobStateAsync(jobId, ct);
+        if (state is { } s && SlurmJobStates.Phase(s) == SlurmJobPhase.Running)
+        {
+            await _slurm.RunAsync("scancel", ["--signal=TERM", "--full", jobId], ct);
+            await WaitForEndAsync(jobId, drainTimeout, ct);
+        }
+        if (await JobStateAsync(jobId, ct) is { } left && SlurmJobStates.Phase(left) != SlurmJobPhase.Ended)
+        {
+            await _slurm.RunAsync("scancel", [jobId], ct);
+            // Slurm sends SIGKILL after its KillWait: wait for that, but not forever.
+            await WaitForEndAsync(jobId, TimeSpan.FromSeconds(60), ct);
+        }
+        Forget(replica);
+    }
+
+    /// <inheritdoc />
+    public ReplicaHandle? Adopt(ReplicaRef replica, RuntimeHandle? hint)
+    {
+        var tracked = _replicas.GetValueOrDefault(replica.ReplicaId);
+        // The recorded job wins over another live job of the same replica, which is cancelled.
+        if (hint?.SlurmJobId is { } hinted && tracked?.JobId != hinted
+            && _ours.GetValueOrDefault(hinted) is { } job && SlurmJobStates.Phase(job.State) != SlurmJobPhase.Ended)
+        {
+            if (tracked is not null)
+            {
+                _ = CancelQuietlyAsync(tracked.JobId);
+            }
+            tracked = _replicas[replica.ReplicaId] = new Tracked(HandleFor(replica, job), job);
+        }
+        return tracked is null || tracked.Vanished || SlurmJobStates.Phase(tracked.Job?.State ?? "") == SlurmJobPhase.Ended
+            ? null
+            : tracked.Handle;
+    }
+
+    /// <inheritdoc />
+    public ReplicaHandle? Find(string replicaId) => _replicas.GetValueOrDefault(replicaId)?.Handle;
+
+    /// <inheritdoc />
+    public IReadOnlyList<ReplicaHandle> List() => [.. _replicas.Values.Select(t => t.Handle)];
+
+    /// <inheritdoc />
+    public ReplicaStatus GetStatus(ReplicaHandle replica)
+    {
+        var t = _replicas.GetValueOrDefault(replica.ReplicaId);
+        if (t is null || t.JobId != replica.Handle.SlurmJobId)
+        {
+            return ReplicaStatus.Ended(new ReplicaExit(null, "the job is no longer tracked"));
+        }
+        if (t.Vanished || t.Job is null)
+        {
+            return ReplicaStatus.Ended(new ReplicaExit(null, LogTail.LastError(replica.LogPath), $"Slurm job {t.JobId} left the queue"));
+        }
+        var job = t.Job;
+        return SlurmJobStates.Phase(job.State) switch
+        {
+            SlurmJobPhase.Waiting => ReplicaStatus.Waiting(SlurmJobStates.WaitReason(job.State, job.Reason)),
+            SlurmJobPhase.Ended => ReplicaStatus.Ended(new ReplicaExit(null, LogTail.LastError(replica.LogPath), SlurmJobStates.Ending(job.Id, job.State, job.Reason))),
+            _ => ReplicaStatus.Running,
+        };
+    }
+
+    /// <inheritdoc />
+    public void Forget(ReplicaHandle replica)
+    {
+        if (_replicas.TryGetValue(replica.ReplicaId, out var t) && t.JobId == replica.Handle.SlurmJobId)
+        {
+            _replicas.TryRemove(new KeyValuePair<string, Tracked>(replica.ReplicaId, t));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<ReplicaProbe> ProbeAsync(ReplicaHandle replica, CancellationToken ct = default) => _probe.ProbeAsync(replica, ct);
+
+    /// <inheritdoc />
+    public void Dispose() => _probe.Dispose();
+
+    /// <summary>Where a replica's output goes.</summary>
+    public string LogPath(ReplicaRef r) => Path.Combine(ReplicaDir(r), r.ReplicaId + ".log");
+
+    private string ReplicaDir(ReplicaRef r) => Path.Combine(_options.RunDir, r.Account, r.DeploymentId);
+
+    private string EndpointPrefix(ReplicaRef r) => Path.Combine(ReplicaDir(r), r.ReplicaId + ".endpoint.");
+
+    /// <summary>Where the job's replica listens: the host it wrote, or its node's address when it listens on every interface.</summary>
+    private (string Host, int Port)? Endpoint(Tracked t)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(EndpointPrefix(t.Handle.Replica) + t.JobId).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null; // not written yet
+        }
+        if (EndpointText.Parse(text) is not { } written)
+        {
+            return null;
+        }
+        var node = t.Job?.Node ?? "";
+        var host = EndpointText.IsWildcard(written.Host)
+            ? _nodes.GetValueOrDefault(node)?.Address ?? node
+            : written.Host;
+        return host.Length == 0 ? null : (host, written.Port);
+    }
+
+    private ReplicaHandle HandleFor(ReplicaRef replica, SlurmJob job)
+    {
+        // Without a readable comment the spec it runs is unknown: world size 0 never matches a spec, so it is replaced.
+        var (model, world, precision) = JobComment.Parse(job.Comment) ?? ("", 0, Precision.Fp32);
+        return new ReplicaHandle(replica, RuntimeHandle.SlurmJob(job.Id), "", 0, world, model, precision, LogPath(replica), Adopted: true);
+    }
+
+    private async Task<string?> JobStateAsync(string jobId, CancellationToken ct)
+    {
+        var output = await _slurm.RunAsync("squeue", ["--noheader", "--states=all", $"--jobs={jobId}", "--format=%T"], ct);
+        var state = output.Trim();
+        return state.Length == 0 ? null : state;
+    }
+
+    private async Task WaitForEndAsync(string jobId, TimeSpan timeout, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var state = await JobStateAsync(jobId, ct);
+            if (state is null || SlurmJobStates.Phase(state) == SlurmJobPhase.Ended)
+            {
+                return;
+            }
+            await Task.Delay(250, ct);
+        }
+    }
+
+    private async Task CancelQuietlyAsync(string jobId)
+    {
+        try
+        {
+            await _slurm.RunAsync("scancel", [jobId]);
+        }
+        catch (SlurmException)
+        {
+            // The next pass sees it again and tries again.
+        }
+    }
+
+    private async Task ReadNodesAsync(CancellationToken ct)
+    {
+        var nodes = SinfoFormat.Parse(await _slurm.RunAsync("sinfo", SinfoFormat.Arguments(_options.Partition), ct));
+        _nodes = nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
+        _nodesRead = DateTime.UtcNow;
+    }
+
+    private async Task TryReadNodesAsync(CancellationToken ct)
+    {
+        try
+        {
+            await ReadNodesAsync(ct);
+        }
+        catch (SlurmException e)
+        {
+            LastError = e.Message;
+        }
+    }
+
+    /// <summary>A replica's job and what the last squeue said of it.</summary>
+    private sealed class Tracked(ReplicaHandle handle, SlurmJob? job)
+    {
+        public ReplicaHandle Handle { get; set; } = handle;
+        public SlurmJob? Job { get; set; } = job;
+        public bool Vanished { get; set; }
+        public string JobId => Handle.Handle.Id;
+    }
+}

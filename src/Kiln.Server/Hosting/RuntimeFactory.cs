@@ -1,0 +1,30 @@
+using Kiln.Runtime;
+using Kiln.Runtime.Local;
+using Kiln.Runtime.Slurm;
+using Kiln.Server.ControlPlane;
+
+namespace Kiln.Server.Hosting;
+
+/// <summary>Opens the replica runtime <c>kiln server --runtime</c> names.</summary>
+internal static class RuntimeFactory
+{
+    /// <summary>The runtime, or null after printing why it cannot run (Slurm missing or not answering).</summary>
+    public static async Task<IReplicaRuntime?> CreateAsync(ServerOptions options, DataDirectory dir, CancellationToken ct)
+    {
+        var command = options.ReplicaCommand ?? ReplicaCommand.ForCurrentProcess();
+        if (options.Runtime == RuntimeKind.Local)
+        {
+            return new LocalProcessRuntime(command, dir.Replicas, AcceleratorInventory.Detect(options.CpuSlots));
+        }
+        var slurm = options.Slurm ?? new SlurmOptions { RunDir = Path.Combine(dir.Root, "slurm") };
+        try
+        {
+            return await SlurmRuntime.ConnectAsync(slurm, command, ct);
+        }
+        catch (Exception e) when (e is SlurmException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"kiln server: --runtime slurm: cannot use the Slurm cluster: {e.Message}");
+            return null;
+        }
+    }
+}
