@@ -77,6 +77,22 @@ public sealed record ReplicaLaunch(ReplicaRef Replica, string ModelPath, string 
 {
     /// <summary>What its world size counts: GPUs of a type, or CPU cores (a cluster runtime asks its scheduler for one or the other).</summary>
     public AcceleratorType AcceleratorType { get; init; } = AcceleratorType.Cpu;
+
+    /// <summary>The replica's command line for this launch, listening on <paramref name="host"/>:<paramref name="port"/> (0: a free port it picks).</summary>
+    public ReplicaArgs Args(string host, int port) => new()
+    {
+        ModelPath = ModelPath,
+        Host = host,
+        Port = port,
+        WorldSize = WorldSize,
+        KvCache = Precision,
+        ModelName = ModelName,
+        ReplicaId = Replica.ReplicaId,
+        ModelUrl = Download?.Url,
+        ModelSha256 = Download?.Sha256,
+        ModelCache = Download?.CacheDir,
+        ModelCacheMaxBytes = Download?.CacheMaxBytes,
+    };
 }
 
 /// <summary>Where and how a replica downloads its model.</summary>

@@ -79,20 +79,7 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
         {
             psi.ArgumentList.Add(a);
         }
-        var args = new ReplicaArgs
-        {
-            ModelPath = launch.ModelPath,
-            Host = _host,
-            Port = port,
-            WorldSize = launch.WorldSize,
-            KvCache = launch.Precision,
-            ModelName = launch.ModelName,
-            ReplicaId = launch.Replica.ReplicaId,
-            ModelUrl = launch.Download?.Url,
-            ModelSha256 = launch.Download?.Sha256,
-            ModelCache = launch.Download?.CacheDir,
-            ModelCacheMaxBytes = launch.Download?.CacheMaxBytes,
-        };
+        var args = launch.Args(_host, port);
         if (launch.Download is { } download)
         {
             psi.Environment[ReplicaArgs.ModelTokenVariable] = download.Token;

@@ -43,20 +43,7 @@ public static class SbatchArguments
         args.AddRange([$"--output={logPath}", "--open-mode=append", $"--chdir={options.RunDir}",
             $"--comment={JobComment.Format(launch.ModelPath, launch.WorldSize, launch.Precision)}"]);
         args.AddRange(options.ExtraArgs);
-        var replica = new ReplicaArgs
-        {
-            ModelPath = launch.ModelPath,
-            Host = options.ReplicaBindHost,
-            Port = 0,
-            WorldSize = launch.WorldSize,
-            KvCache = launch.Precision,
-            ModelName = launch.ModelName,
-            ReplicaId = launch.Replica.ReplicaId,
-            ModelUrl = launch.Download?.Url,
-            ModelSha256 = launch.Download?.Sha256,
-            ModelCache = launch.Download?.CacheDir,
-            ModelCacheMaxBytes = launch.Download?.CacheMaxBytes,
-        };
+        var replica = launch.Args(options.ReplicaBindHost, 0);
         var words = new List<string> { ShellWords.Quote(command.FileName) };
         words.AddRange(command.PrefixArguments.Select(ShellWords.Quote));
         words.AddRange(replica.Format().Select(ShellWords.Quote));
