@@ -12,8 +12,10 @@ namespace Kiln.Server.Signals;
 /// <see cref="ForwardInterval"/> per deployment, where the leader's autoscaler picks it up.
 /// Requests for one deployment coalesce.
 /// </summary>
-public sealed class WakeRequests(IKilnStore store, Leadership leadership, ILogger<WakeRequests> log)
+public sealed class WakeRequests(IKilnStore store, Leadership leadership, ILogger<WakeRequests> log, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     /// <summary>How often one deployment's wake is written to the store while requests wait for it.</summary>
     public static readonly TimeSpan ForwardInterval = TimeSpan.FromMilliseconds(500);
 
@@ -61,9 +63,9 @@ public sealed class WakeRequests(IKilnStore store, Leadership leadership, ILogge
 
     private void Forward(DeploymentName deployment)
     {
-        var now = Environment.TickCount64;
+        var now = _time.GetTimestamp();
         var claimed = _forwarded.TryGetValue(deployment, out var last)
-            ? now - last >= (long)ForwardInterval.TotalMilliseconds && _forwarded.TryUpdate(deployment, now, last)
+            ? _time.GetElapsedTime(last, now) >= ForwardInterval && _forwarded.TryUpdate(deployment, now, last)
             : _forwarded.TryAdd(deployment, now);
         if (!claimed)
         {

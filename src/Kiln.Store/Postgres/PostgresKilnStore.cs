@@ -15,7 +15,9 @@ namespace Kiln.Store.Postgres;
 /// (one snapshot, as a SQLite read sees), writes in SERIALIZABLE, so a write's checks and changes
 /// are atomic as under SQLite's single writer; a write that PostgreSQL refuses because a
 /// concurrent one got there first (serialization failure, deadlock) runs again from the start,
-/// a few times, before it reports ABORTED. A lost database is UNAVAILABLE, and the pool's idle
+/// a few times; a write that keeps losing then waits its turn behind this process's other stubborn
+/// writes (so in-process contention on a hot row cannot starve it, only other instances can)
+/// before it reports ABORTED. A lost database is UNAVAILABLE, and the pool's idle
 /// connections are dropped so that the next operation reconnects when the database is back.
 /// Npgsql prepares the statements a connection repeats (auto-prepare) and keeps them across the
 /// pool's reuse of the connection. Times come from the injected clock, truncated to milliseconds.
@@ -24,13 +26,17 @@ public sealed class PostgresKilnStore : SqlKilnStore
 {
     // Serialization failures under contention resolve within a few attempts; the bound only keeps a
     // pathological hot spot from looping for ever.
-    private const int MaxWriteAttempts = 12;
+    private const int MaxWriteAttempts = 16;
+
+    // After this many lost attempts a write retries only while holding _stubbornWrites.
+    private const int OptimisticAttempts = 2;
 
     // Any fixed number: every Kiln server migrating any database on the cluster serialises on it,
     // which costs nothing (migrations are rare and short).
     private const long MigrationLockKey = 0x4B494C4E_5343484D; // "KILNSCHM"
 
     private readonly NpgsqlDataSource _source;
+    private readonly SemaphoreSlim _stubbornWrites = new(1, 1);
     private readonly IClock _clock;
     private readonly string _database;
 
@@ -103,30 +109,49 @@ public sealed class PostgresKilnStore : SqlKilnStore
     // Off the caller's thread: Npgsql's synchronous calls wait on the network.
     private Task<T> Run<T>(CancellationToken ct, bool write, Func<SqlSession, DateTimeOffset, T> body) => Task.Run(async () =>
     {
-        for (var attempt = 1; ; attempt++)
+        var holding = false;
+        try
         {
-            ct.ThrowIfCancellationRequested();
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                using var db = Session(_source.OpenConnection());
-                using var tx = db.Begin(write);
-                var result = body(db, Columns.Truncate(_clock.UtcNow));
-                tx.Commit();
-                return result;
-            }
-            catch (Exception e) when (write && attempt < MaxWriteAttempts && PostgresErrors.IsRetryable(e))
-            {
-                // Let the transaction that won finish; spread the losers apart.
-                await Task.Delay(Random.Shared.Next(1, 4 << Math.Min(attempt, 5)), ct);
-            }
-            catch (Exception e) when (e is not (KilnError or OperationCanceledException or ObjectDisposedException))
-            {
-                if (PostgresErrors.IsConnectionLoss(e))
+                ct.ThrowIfCancellationRequested();
+                try
                 {
-                    // Idle connections in the pool died with this one; reconnect afresh next time.
-                    _source.Clear();
+                    using var db = Session(_source.OpenConnection());
+                    using var tx = db.Begin(write);
+                    var result = body(db, Columns.Truncate(_clock.UtcNow));
+                    tx.Commit();
+                    return result;
                 }
-                throw PostgresErrors.Translate(e, _database);
+                catch (Exception e) when (write && attempt < MaxWriteAttempts && PostgresErrors.IsRetryable(e))
+                {
+                    if (attempt >= OptimisticAttempts && !holding)
+                    {
+                        await _stubbornWrites.WaitAsync(ct);
+                        holding = true;
+                    }
+                    else
+                    {
+                        // Let the transaction that won finish; spread the losers apart.
+                        await Task.Delay(Random.Shared.Next(1, 4 << Math.Min(attempt, 5)), ct);
+                    }
+                }
+                catch (Exception e) when (e is not (KilnError or OperationCanceledException or ObjectDisposedException))
+                {
+                    if (PostgresErrors.IsConnectionLoss(e))
+                    {
+                        // Idle connections in the pool died with this one; reconnect afresh next time.
+                        _source.Clear();
+                    }
+                    throw PostgresErrors.Translate(e, _database);
+                }
+            }
+        }
+        finally
+        {
+            if (holding)
+            {
+                _stubbornWrites.Release();
             }
         }
     }, ct);

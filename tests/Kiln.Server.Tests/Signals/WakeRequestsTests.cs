@@ -47,7 +47,8 @@ public sealed class WakeRequestsTests : IDisposable
     [Fact]
     public async Task Elsewhere_a_wake_goes_through_the_store_at_most_once_per_interval()
     {
-        var wakes = new WakeRequests(_store, new Leadership(), NullLogger<WakeRequests>.Instance);
+        var clock = new ManualClock();
+        var wakes = new WakeRequests(_store, new Leadership(), NullLogger<WakeRequests>.Instance, clock);
         for (var i = 0; i < 20; i++)
         {
             wakes.Request(Web); // a held request asks every 100 ms
@@ -57,12 +58,25 @@ public sealed class WakeRequestsTests : IDisposable
         Assert.Empty(wakes.Take());
 
         // Asked again within the interval: not written again; after it: written again.
+        clock.Advance(WakeRequests.ForwardInterval - TimeSpan.FromMilliseconds(1));
         wakes.Request(Web);
         await Task.Delay(200);
         Assert.Empty(await _store.TakeWakeRequestsAsync());
-        await Task.Delay(WakeRequests.ForwardInterval);
+        clock.Advance(TimeSpan.FromMilliseconds(1));
         wakes.Request(Web);
         await TakeSoonAsync();
+    }
+
+    /// <summary>A clock that moves only when told, so the test does not race the interval.</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        private long _ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
+
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
     }
 
     [Fact]
