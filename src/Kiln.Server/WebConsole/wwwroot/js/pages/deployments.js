@@ -43,7 +43,14 @@ export function render() {
   createBox.addEventListener('toggle', async () => {
     if (!createBox.open || formShown) return;
     formShown = true;
-    const models = await all(acct('models'), 'models');
+    let models;
+    try {
+      models = await all(acct('models'), 'models');
+    } catch (err) {
+      formShown = false;
+      toast(`Could not list the models: ${err.message}`, 'error');
+      return;
+    }
     createBox.append(specForm({
       mode: 'create',
       models,
