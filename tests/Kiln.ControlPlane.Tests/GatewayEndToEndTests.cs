@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using OpenAI;
 using OpenAI.Chat;
 
@@ -267,6 +268,44 @@ public class GatewayEndToEndTests(GatewayServer fixture) : IClassFixture<Gateway
         Assert.Matches("kiln_batch_occupancy\\{deployment=\"accounts/default/deployments/pair\",replica=\"r-[a-z0-9]+\"\\} ", metrics);
         Assert.Contains("kiln_gateway_request_duration_seconds_bucket{deployment=\"accounts/default/deployments/pair\",le=\"+Inf\"} 8", metrics);
         await Api.DeleteAsync("/v1/accounts/default/deployments/pair");
+    }
+
+    [SharedFact]
+    public async Task Prompts_sharing_a_prefix_land_on_one_replica_and_reuse_its_cached_prefix()
+    {
+        const string deployment = "accounts/default/deployments/prefixed";
+        var created = await Api.PostAsync("/v1/accounts/default/deployments?deploymentId=prefixed", new { baseModel = GatewayServer.Chat, minReplicaCount = 2 });
+        Assert.True(created.Status == HttpStatusCode.OK, created.ToString());
+        await Steps.WaitForAsync(Api, "/v1/accounts/default/deployments/prefixed", r => r.ReadyReplicas().Count == 2, "two replicas");
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new("Bearer", Server.AdminKey);
+        async Task<Dictionary<string, (long Queries, long Hits, long HitTokens)>> PrefixMetrics()
+        {
+            var text = await http.GetStringAsync(new Uri(Server.BaseUri, "/metrics"));
+            long Value(string family, string replica) => long.Parse(Regex.Match(text,
+                family + Regex.Escape($"{{deployment=\"{deployment}\",replica=\"{replica}\"}} ") + "(\\d+)").Groups[1].Value);
+            return Regex.Matches(text, Regex.Escape($"kiln_prefix_cache_queries_total{{deployment=\"{deployment}\",replica=\"") + "(r-[a-z0-9]+)")
+                .Select(m => m.Groups[1].Value).ToDictionary(r => r,
+                    r => (Value("kiln_prefix_cache_queries_total", r), Value("kiln_prefix_cache_hits_total", r), Value("kiln_prefix_cache_hit_tokens_total", r)));
+        }
+        // Both replicas are in the gateway's table once it scrapes both through it.
+        await Wait.UntilAsync(async () => (await PrefixMetrics()).Count == 2, Steps.Timeout, "both replicas scraped by the gateway");
+
+        // Longer than the characters the gateway hashes, so every prompt has the same key.
+        var shared = string.Concat(Enumerable.Repeat("Once upon a time, a girl named Lily went to the park. ", 20));
+        for (var i = 0; i < 5; i++)
+        {
+            var r = await Inference.PostAsync("/v1/completions", new { model = deployment, prompt = shared + $"Then friend number {i} came.", max_tokens = 4, temperature = 0 });
+            Assert.True(r.Status == HttpStatusCode.OK, r.Body.ToString());
+        }
+        var after = await PrefixMetrics();
+        var used = after.Where(kv => kv.Value.Queries > 0).ToList();
+        Assert.True(used.Count == 1, $"prompts went to {used.Count} replicas: {string.Join(", ", after)}");
+        var (queries, hits, hitTokens) = used[0].Value;
+        Assert.Equal(5, queries);
+        Assert.Equal(4, hits);
+        Assert.True(hitTokens >= 4 * 200, $"{hitTokens} prompt tokens came from the cache");
+        await Api.DeleteAsync("/v1/accounts/default/deployments/prefixed");
     }
 }
 

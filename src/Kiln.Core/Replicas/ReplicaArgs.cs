@@ -35,12 +35,13 @@ public sealed record ReplicaArgs
         public const string ModelCache = "--model-cache";
         public const string ModelCacheMaxBytes = "--model-cache-max-bytes";
         public const string EndpointFile = "--endpoint-file";
+        public const string PrefixCacheMb = "--prefix-cache-mb";
 #pragma warning restore CS1591
 
         /// <summary>Every flag a replica accepts.</summary>
         public static IReadOnlyList<string> All { get; } =
             [Model, Host, Port, MaxBatchSize, ContextSize, MaxQueue, WorldSize, KvCache, ModelName, ReplicaId, Adapters,
-             ModelUrl, ModelSha256, ModelCache, ModelCacheMaxBytes, EndpointFile];
+             ModelUrl, ModelSha256, ModelCache, ModelCacheMaxBytes, EndpointFile, PrefixCacheMb];
     }
 
     /// <summary>
@@ -77,6 +78,15 @@ public sealed record ReplicaArgs
 
     /// <summary>The precision served at, as <c>--kv-cache-type f32|f16</c>.</summary>
     public Precision KvCache { get; init; } = Precision.Fp32;
+
+    /// <summary>The prefix cache's budget when none is given: on by default, as in vLLM.</summary>
+    public const int DefaultPrefixCacheMb = 256;
+
+    /// <summary>The largest prefix cache budget accepted (1 TiB).</summary>
+    public const int MaxPrefixCacheMb = 1 << 20;
+
+    /// <summary>MiB of saved prompt KV the replica keeps for reuse by later prompts with the same prefix; 0 turns prefix caching off.</summary>
+    public int PrefixCacheMb { get; init; } = DefaultPrefixCacheMb;
 
     /// <summary>The model ID served; null uses the file's name.</summary>
     public string? ModelName { get; init; }
@@ -127,7 +137,7 @@ public sealed record ReplicaArgs
         {
             args.AddRange([Flags.WorldSize, Int(threads)]);
         }
-        args.AddRange([Flags.KvCache, KvCacheTypeName(KvCache)]);
+        args.AddRange([Flags.KvCache, KvCacheTypeName(KvCache), Flags.PrefixCacheMb, Int(PrefixCacheMb)]);
         if (ModelName is { } name)
         {
             args.AddRange([Flags.ModelName, name]);
@@ -266,6 +276,7 @@ public sealed record ReplicaArgs
             MaxQueue = Int32(Flags.MaxQueue, 64, 0, 1_000_000),
             WorldSize = Number(Flags.WorldSize, 1, int.MaxValue),
             KvCache = kv,
+            PrefixCacheMb = Int32(Flags.PrefixCacheMb, DefaultPrefixCacheMb, 0, MaxPrefixCacheMb),
             ModelName = modelName,
             ReplicaId = Text(Flags.ReplicaId),
             Adapters = adapters,
@@ -343,7 +354,7 @@ public sealed record ReplicaArgs
         && (ModelPath, Host, Port, MaxBatchSize, ContextSize, MaxQueue, WorldSize, KvCache, ModelName, ReplicaId)
             == (other.ModelPath, other.Host, other.Port, other.MaxBatchSize, other.ContextSize, other.MaxQueue, other.WorldSize, other.KvCache, other.ModelName, other.ReplicaId)
         && (ModelUrl, ModelSha256, ModelCache, ModelCacheMaxBytes) == (other.ModelUrl, other.ModelSha256, other.ModelCache, other.ModelCacheMaxBytes)
-        && EndpointFile == other.EndpointFile && Adapters.SequenceEqual(other.Adapters);
+        && EndpointFile == other.EndpointFile && PrefixCacheMb == other.PrefixCacheMb && Adapters.SequenceEqual(other.Adapters);
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(ModelPath, Host, Port, ReplicaId);

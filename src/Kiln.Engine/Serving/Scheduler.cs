@@ -40,6 +40,7 @@ public sealed class Scheduler : IDisposable
     private readonly List<Sequence> _admitted;
     private readonly SamplingJob _sampling;
     private readonly WorkerPool? _pool;
+    private readonly PrefixCache? _prefix;
     private int _partCount;
 
     private readonly record struct Part(Sequence Seq, int Start, int Count, int LogitRows, bool Decode);
@@ -70,6 +71,9 @@ public sealed class Scheduler : IDisposable
         // The model's own workers sample the step's sequences in parallel: they are idle between
         // forward passes, and a second pool would fight them for the same cores.
         _pool = model.Workers;
+        if (options.PrefixCacheBytes > 0 && model.KvBytesPerPosition > 0)
+            _prefix = new PrefixCache(options.PrefixCacheBytes, options.PrefixBlockTokens, model.KvBytesPerPosition, model.KvFormat);
+        PrefixCache = _prefix?.Metrics ?? new PrefixCacheMetrics(0, options.PrefixBlockTokens);
 
         _thread = new Thread(Run) { IsBackground = true, Name = "kiln-scheduler" };
         _thread.Start();
@@ -78,6 +82,9 @@ public sealed class Scheduler : IDisposable
     public int MaxBatchSize { get; }
     public int ContextSize { get; }
     public SchedulerMetrics Metrics { get; }
+
+    /// <summary>The prefix cache's counters (capacity 0 when it is off).</summary>
+    public PrefixCacheMetrics PrefixCache { get; }
 
     /// <summary>Checks a request against the context and vocabulary; throws <see cref="RequestValidationException"/>.</summary>
     public void Validate(GenerationRequest request)
@@ -168,6 +175,7 @@ public sealed class Scheduler : IDisposable
         foreach (var s in _active) s.Fail(error);
         _waiting.Clear();
         _active.Clear();
+        _prefix?.Dispose();
     }
 
     private void Run()
@@ -222,6 +230,9 @@ public sealed class Scheduler : IDisposable
         {
             seq.Admit(_freeSlots.Pop());
             _model.Truncate(seq.Slot, 0);
+            // A cached prefix skips its prefill; the last prompt token always runs, for its logits.
+            if (_prefix is not null && seq.MaxNewTokens > 0 && !seq.WantsPromptLogits)
+                seq.Fed = _prefix.Restore(_model, seq.Slot, seq.Prompt, seq.Prompt.Length - 1, seq.Request.Adapters);
             _active.Add(seq);
             Metrics.AddPromptTokens(seq.Prompt.Length);
             // Nothing to generate or score: done without touching the model.
@@ -336,6 +347,8 @@ public sealed class Scheduler : IDisposable
         if (end < prompt.Length) return;
 
         seq.PromptDone();
+        // Saved now, not only at the end, so requests arriving meanwhile share it.
+        _prefix?.Save(_model, seq.Slot, prompt, seq.Request.Adapters);
         if (seq.MaxNewTokens == 0)
         {
             Finish(seq, FinishReason.Length);
@@ -361,6 +374,8 @@ public sealed class Scheduler : IDisposable
 
     private void Finish(Sequence seq, FinishReason reason)
     {
+        // The answer too: the next turn of a conversation resends it.
+        if (_prefix is not null && seq.Slot >= 0) _prefix.Save(_model, seq.Slot, seq.FedTokens(), seq.Request.Adapters);
         seq.Finish(reason);
         Metrics.AddFinished(reason);
         Release(seq);

@@ -24,6 +24,7 @@ internal sealed class Sequence
     private readonly bool _logprobs;
     private readonly List<(long Start, LogprobEntry Entry)> _pending = [];
     private readonly List<LogprobEntry>? _promptLogprobs;
+    private readonly List<int> _output = [];
 
     // Output held for the finishing event when the request does not stream (null when it does).
     private readonly StringBuilder? _heldText;
@@ -66,6 +67,13 @@ internal sealed class Sequence
     public bool WantsPromptLogits => _promptLogprobs is not null;
     public CancellationTokenRegistration Registration { get; set; }
 
+    /// <summary>The tokens whose keys and values the slot holds, positions 0..<see cref="Fed"/>-1.</summary>
+    public int[] FedTokens()
+    {
+        var fromOutput = Math.Max(0, Fed - Prompt.Length);
+        return [.. Prompt.AsSpan(0, PromptTokensFed), .. System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_output)[..fromOutput]];
+    }
+
     public void Admit(int slot)
     {
         Slot = slot;
@@ -98,6 +106,7 @@ internal sealed class Sequence
             return FinishReason.Stop;
         }
         LastToken = token;
+        _output.Add(token);
         if (_logprobs) _pending.Add((_decodedChars, Entry(token, Sampler.ChosenLogprob)));
 
         var chars = _utf8.Append(_tokenizer.TokenBytes(token));

@@ -32,6 +32,7 @@ public static class KilnCommand
         var maxQueue = Flag(ReplicaArgs.Flags.MaxQueue, "Sequences allowed to wait for a slot before requests get 429.", Int(defaults.MaxQueue));
         var threads = Flag(ReplicaArgs.Flags.WorldSize, "Compute threads (default: the engine's choice).");
         var kvType = Flag(ReplicaArgs.Flags.KvCache, $"KV cache element type: {string.Join(" or ", ReplicaArgs.KvCacheTypeNames)}.", ReplicaArgs.KvCacheTypeName(defaults.KvCache));
+        var prefixCache = Flag(ReplicaArgs.Flags.PrefixCacheMb, "MiB of prompt KV kept for reuse by later prompts that start the same way (0 turns prefix caching off).", Int(defaults.PrefixCacheMb));
         var modelName = Flag(ReplicaArgs.Flags.ModelName, "Model id served in responses and /v1/models (default: the file name).");
         // A limit of the replica's own (the runtime leaves it at its default), so not a ReplicaArgs flag.
         var maxBody = Flag("--max-body-bytes", "Largest completions or chat request body (default: 128 bytes per context token, at least 8 MiB).");
@@ -56,7 +57,7 @@ public static class KilnCommand
 
         var command = new Command(ReplicaArgs.Verb, "Serve one model over the OpenAI-compatible HTTP API.")
         {
-            model, host, port, maxBatch, ctxSize, maxBody, warmup, maxQueue, threads, kvType, modelName, replicaId, lora, endpointFile,
+            model, host, port, maxBatch, ctxSize, maxBody, warmup, maxQueue, threads, kvType, prefixCache, modelName, replicaId, lora, endpointFile,
             modelUrl, modelSha, modelCache, cacheMax,
         };
         command.Validators.Add(r =>

@@ -84,6 +84,12 @@ public static class ServerCommand
                 r.AddError($"--max-body-bytes: must be at least 1, got {r.GetValueOrDefault<int>()}");
             }
         });
+        var routing = new Option<string>("--routing")
+        {
+            Description = "How requests are spread over a deployment's replicas: prefix (sessions and shared prompt prefixes to their replica, bounded by load) or least-outstanding",
+            DefaultValueFactory = _ => "prefix",
+        };
+        routing.AcceptOnlyFromAmong("prefix", "least-outstanding");
         var priceTable = new Option<string?>("--price-table")
         {
             Description = "JSON file of USD per accelerator-hour by accelerator type, e.g. {\"NVIDIA_A100_80GB\": 2.9}; omitted types keep the defaults",
@@ -96,7 +102,7 @@ public static class ServerCommand
 
         var command = new Command("server", "Run the control plane: REST API, store, reconciler and replicas (local processes or Slurm jobs)")
         {
-            host, port, dataDir, store, cpuSlots, holdTimeout, maxHeld, maxBody, priceTable, interval, healthCheck, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand,
+            host, port, dataDir, store, cpuSlots, holdTimeout, maxHeld, maxBody, routing, priceTable, interval, healthCheck, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand,
         };
         models.AddTo(command);
         slurm.AddTo(command);
@@ -136,6 +142,7 @@ public static class ServerCommand
                     HoldTimeout = GoDuration.Parse(r.GetValue(holdTimeout)!),
                     MaxHeldRequests = r.GetValue(maxHeld),
                     MaxBodyBytes = r.GetValue(maxBody),
+                    Routing = r.GetValue(routing) == "least-outstanding" ? Kiln.Server.Gateway.RoutingPolicy.LeastOutstanding : Kiln.Server.Gateway.RoutingPolicy.Prefix,
                 },
                 Prices = prices,
                 Controllers = new Kiln.Server.ControlPlane.Controllers.ControllerOptions

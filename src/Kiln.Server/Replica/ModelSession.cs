@@ -25,6 +25,7 @@ public sealed class ModelSession : IDisposable
         ContextSize = options.ContextSize,
         MaxQueue = options.MaxQueue,
         PrefillChunk = options.PrefillChunk,
+        PrefixCacheBytes = (long)options.PrefixCacheMb << 20,
     };
 
     public ILanguageModel Model { get; }
