@@ -17,7 +17,9 @@ namespace Kiln.Store;
 /// ordered by ID and paged (<see cref="PageRequest"/>). Times are UTC with millisecond precision.
 /// Each deployment row carries a <see cref="DeploymentRecord.Version"/> that every change but the
 /// last request time moves; the writes that take an expected version are refused with ABORTED
-/// when it moved, and every writer sets only the fields it owns.
+/// when it moved, and every writer sets only the fields it owns. A write made under a
+/// <see cref="LeaseFence"/> (a leader's controllers) is refused with FAILED_PRECONDITION, changing
+/// nothing, once that lease has moved to another epoch.
 /// </remarks>
 public interface IKilnStore : IDisposable
 {

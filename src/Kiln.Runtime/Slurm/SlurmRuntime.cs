@@ -38,7 +38,7 @@ public sealed class SlurmRuntime : IReplicaRuntime, IDisposable
         _options = options;
         _command = command;
         JobPrefix = jobPrefix;
-        _slurm = new SlurmCommands(options.CommandTimeout);
+        _slurm = new SlurmCommands(options.CommandTimeout, options.BinDir);
     }
 
     /// <summary>The prefix of this installation's job names.</summary>
@@ -125,8 +125,12 @@ public sealed class SlurmRuntime : IReplicaRuntime, IDisposable
                 }
                 if (tracked is not null && !tracked.Vanished && SlurmJobStates.Phase(tracked.Job?.State ?? "PENDING") != SlurmJobPhase.Ended)
                 {
-                    // Two live jobs for one replica (a submit whose answer was lost): keep the known one.
-                    _ = CancelQuietlyAsync(job.Id);
+                    // Two live jobs for one replica (a submit whose answer was lost): keep the one this
+                    // process submitted or adopted. Between two found in the queue, adoption decides.
+                    if (tracked.Claimed)
+                    {
+                        _ = CancelQuietlyAsync(job.Id);
+                    }
                     continue;
                 }
                 // A job of ours this process did not start: an earlier server's, adopted from squeue.
@@ -154,7 +158,7 @@ public sealed class SlurmRuntime : IReplicaRuntime, IDisposable
         var jobId = SbatchArguments.JobId(output) ?? throw new SlurmException($"sbatch answered without a job ID: {output.Trim()}");
         var handle = new ReplicaHandle(launch.Replica, RuntimeHandle.SlurmJob(jobId), "", 0, launch.WorldSize, launch.ModelPath, launch.Precision, log, Adopted: false);
         // Until the next squeue, a fresh job counts as queued.
-        _replicas[launch.Replica.ReplicaId] = new Tracked(handle, new SlurmJob(jobId, "PENDING", "None", "", name, null));
+        _replicas[launch.Replica.ReplicaId] = new Tracked(handle, new SlurmJob(jobId, "PENDING", "None", "", name, null)) { Claimed = true };
         return handle;
     }
 
@@ -186,19 +190,24 @@ public sealed class SlurmRuntime : IReplicaRuntime, IDisposable
     public ReplicaHandle? Adopt(ReplicaRef replica, RuntimeHandle? hint)
     {
         var tracked = _replicas.GetValueOrDefault(replica.ReplicaId);
-        // The recorded job wins over another live job of the same replica, which is cancelled.
+        // The recorded job wins over another live job of the same replica.
         if (hint?.SlurmJobId is { } hinted && tracked?.JobId != hinted
             && _ours.GetValueOrDefault(hinted) is { } job && SlurmJobStates.Phase(job.State) != SlurmJobPhase.Ended)
         {
-            if (tracked is not null)
-            {
-                _ = CancelQuietlyAsync(tracked.JobId);
-            }
             tracked = _replicas[replica.ReplicaId] = new Tracked(HandleFor(replica, job), job);
         }
-        return tracked is null || tracked.Vanished || SlurmJobStates.Phase(tracked.Job?.State ?? "") == SlurmJobPhase.Ended
-            ? null
-            : tracked.Handle;
+        if (tracked is null || tracked.Vanished || SlurmJobStates.Phase(tracked.Job?.State ?? "") == SlurmJobPhase.Ended)
+        {
+            return null;
+        }
+        tracked.Claimed = true;
+        // Any other live job of this replica is a duplicate: cancelled.
+        foreach (var other in _ours.Values.Where(j => j.Id != tracked.JobId && SlurmJobStates.Phase(j.State) != SlurmJobPhase.Ended
+                     && SlurmJobName.Parse(JobPrefix, j.Name) == replica))
+        {
+            _ = CancelQuietlyAsync(other.Id);
+        }
+        return tracked.Handle;
     }
 
     /// <inheritdoc />
@@ -338,6 +347,10 @@ public sealed class SlurmRuntime : IReplicaRuntime, IDisposable
         public ReplicaHandle Handle { get; set; } = handle;
         public SlurmJob? Job { get; set; } = job;
         public bool Vanished { get; set; }
+
+        /// <summary>Submitted by this process, or adopted: the replica's job (a job merely found in the queue is not yet).</summary>
+        public bool Claimed { get; set; }
+
         public string JobId => Handle.Handle.Id;
     }
 }
