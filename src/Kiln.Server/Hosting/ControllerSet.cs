@@ -3,7 +3,7 @@ using Kiln.Server.ControlPlane.Controllers;
 namespace Kiln.Server.Hosting;
 
 /// <summary>
-/// The controllers a leader runs (reconciler, autoscaler, reaper), created afresh for each term so
+/// The controllers a leader runs (reconciler, autoscaler, reaper, model importer), created afresh for each term so
 /// that no memory of an earlier term (load history, backoffs) outlives the lease it was built under.
 /// </summary>
 public sealed class ControllerSet(IServiceProvider services, ILogger<ControllerSet> log)
@@ -18,7 +18,8 @@ public sealed class ControllerSet(IServiceProvider services, ILogger<ControllerS
     public async Task StartAsync(CancellationToken term)
     {
         _reconciler = ActivatorUtilities.CreateInstance<Reconciler>(services);
-        _running = [_reconciler, ActivatorUtilities.CreateInstance<AutoscalerController>(services), ActivatorUtilities.CreateInstance<Reaper>(services)];
+        _running = [_reconciler, ActivatorUtilities.CreateInstance<AutoscalerController>(services), ActivatorUtilities.CreateInstance<Reaper>(services),
+            ActivatorUtilities.CreateInstance<Kiln.Server.ControlPlane.Imports.ModelImporter>(services)];
         foreach (var c in _running)
         {
             await c.StartAsync(term);
