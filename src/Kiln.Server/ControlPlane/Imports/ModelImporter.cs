@@ -122,9 +122,10 @@ public sealed class ModelImporter(
             File.Delete(ResumableDownload.ValidatorOf(part));
             log.LogInformation("Model {Model} imported: {Bytes} bytes, SHA-256 {Sha256} ({Note})", model.Name, installed.SizeBytes, installed.Sha256, note);
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (Exception) when (ct.IsCancellationRequested)
         {
-            // Stopped: a deleted model's data goes; otherwise it stays for the resume.
+            // Stopped (a cut connection may surface as an I/O error then): a deleted model's data
+            // goes; otherwise it stays for the resume.
             if (await store.GetModelAsync(model.Account, model.Id, CancellationToken.None) is not { State: ModelState.Downloading } current
                 || current.CreateTime != model.CreateTime)
             {

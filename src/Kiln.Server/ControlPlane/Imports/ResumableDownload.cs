@@ -218,8 +218,13 @@ public sealed class ResumableDownload(HttpClient http, ModelImportOptions option
     /// <summary>Deletes a <c>.part</c> file and its validator.</summary>
     public static void Discard(string part)
     {
-        File.Delete(part);
-        File.Delete(ValidatorOf(part));
+        foreach (var file in new[] { part, ValidatorOf(part) })
+        {
+            if (File.Exists(file))
+            {
+                File.Delete(file);
+            }
+        }
     }
 
     private static long Length(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
