@@ -206,7 +206,6 @@ internal static class PostgresSchemaSteps
             ALTER TABLE replicas ADD COLUMN wait_reason TEXT;
             UPDATE replicas SET runtime_handle = 'pid:' || pid WHERE pid IS NOT NULL;
             """),
-<<<<<<< HEAD
         new(13, "model sources, download progress and status", """
             ALTER TABLE models ADD COLUMN source TEXT;
             ALTER TABLE models ADD COLUMN source_url TEXT;
@@ -216,7 +215,7 @@ internal static class PostgresSchemaSteps
             ALTER TABLE models ADD COLUMN download_bytes BIGINT;
             ALTER TABLE models ADD COLUMN download_total BIGINT;
             ALTER TABLE models ADD COLUMN download_rate BIGINT;
-=======
+            """),
         // One row per autoscaler pass and live deployment, kept a day (pruned by time): the console's
         // charts. No foreign key: a deployment's recent past stays readable while it is deleted.
         new(14, "deployment history samples", """
@@ -236,7 +235,6 @@ internal static class PostgresSchemaSteps
                 PRIMARY KEY (account, deployment, time)
             );
             CREATE INDEX deployment_history_by_time ON deployment_history(time);
->>>>>>> main
             """),
     ];
 }
