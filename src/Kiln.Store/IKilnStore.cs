@@ -65,7 +65,14 @@ public interface IKilnStore : IDisposable
     /// <summary>The account's models.</summary>
     Task<Page<ModelRecord>> ListModelsAsync(string account, PageRequest page, CancellationToken ct = default);
 
-    /// <summary>Replaces the mutable fields (display name, file, hash, size, architecture, context length, state).</summary>
+    /// <summary>Every model in <paramref name="state"/>, of every account (for the controller that downloads models).</summary>
+    Task<IReadOnlyList<ModelRecord>> ListModelsInStateAsync(ModelState state, CancellationToken ct = default);
+
+    /// <summary>
+    /// Replaces the mutable fields (display name, file, hash, size, architecture, context length, state,
+    /// status message, download progress). NOT_FOUND when the model is gone, or was deleted and created
+    /// again since <paramref name="model"/> was read (its create time differs).
+    /// </summary>
     Task<ModelRecord> UpdateModelAsync(ModelRecord model, CancellationToken ct = default);
 
     /// <summary>

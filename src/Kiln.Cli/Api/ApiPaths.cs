@@ -5,6 +5,9 @@ public static class ApiPaths
 {
     public const string WhoAmI = "/v1/whoami";
     public const string Accounts = "/v1/accounts";
+    public const string Catalog = "/v1/catalog";
+
+    public static string CatalogEntry(string id) => $"{Catalog}/{E(id)}";
 
     public static string Account(string a) => $"/v1/accounts/{E(a)}";
     public static string ApiKeys(string a) => $"{Account(a)}/apiKeys";

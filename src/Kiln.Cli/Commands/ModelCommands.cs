@@ -13,21 +13,26 @@ public static class ModelCommands
 
     public static Command Import(CliApp app)
     {
-        var command = CliApp.Noun("model", "models", "Import a GGUF model from a local file or an http(s) URL");
+        var command = CliApp.Noun("model", "models",
+            "Import a GGUF model: upload a local file, or have the server download a URL, an hf:// file or a catalog model");
         var modelId = ModelIdArgument();
-        var from = new Option<string>("--from")
+        var from = new Option<string?>("--from")
         {
-            Description = "Path of a .gguf file, or an https URL to download it from",
-            HelpName = "PATH|URL",
-            Required = true,
+            Description = "A .gguf file (uploaded), an http(s) URL, hf://<owner>/<repo>/<file>.gguf or a catalog ID (downloaded by the server); "
+                + "without it MODEL_ID is the catalog ID",
+            HelpName = "PATH|URL|hf://...|CATALOG_ID",
         };
         var displayName = new Option<string?>("--display-name") { Description = "Human-readable name", HelpName = "NAME" };
+        var sha256 = new Option<string?>("--sha256") { Description = "The SHA-256 the downloaded file must have", HelpName = "HEX" };
         command.Arguments.Add(modelId);
         command.Options.Add(from);
         command.Options.Add(displayName);
+        command.Options.Add(sha256);
+        var wait = new WaitOptions(command, "Wait until the server has downloaded and checked the model (shows bytes, speed and time left)");
         app.SetAction(command, async (ctx, ct) =>
         {
-            var model = await new ModelImport(ctx).RunAsync(ctx.Get(modelId), ctx.Get(from)!, ctx.Get(displayName), ct);
+            var request = new ModelImport.Request(ctx.Get(modelId)!, ctx.Get(from), ctx.Get(displayName), ctx.Get(sha256), wait.Read(ctx));
+            var model = await new ModelImport(ctx).RunAsync(request, ct);
             CliApp.Print(ctx, model, () => ModelText.Render(model));
         });
         return command;

@@ -99,12 +99,14 @@ public static class ServerCommand
         var models = ModelDistributionFlags.Create();
         var replicaCommand = new Option<string?>("--replica-command") { Description = "Program that runs replicas (default: this kiln executable)", Hidden = true };
         var slurm = new SlurmFlags();
+        var imports = new ModelImportFlags();
 
         var command = new Command("server", "Run the control plane: REST API, store, reconciler and replicas (local processes or Slurm jobs)")
         {
             host, port, dataDir, store, cpuSlots, holdTimeout, maxHeld, maxBody, routing, priceTable, interval, healthCheck, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand,
         };
         models.AddTo(command);
+        imports.AddTo(command);
         slurm.AddTo(command);
         command.SetAction((r, ct) =>
         {
@@ -137,6 +139,7 @@ public static class ServerCommand
                 Slurm = slurm.Options(r, r.GetValue(dataDir)!),
                 // The local runtime's replicas share the server's disk; a cluster's download unless a share is given.
                 Models = models.Read(r, remoteRuntime: slurm.Runtime(r) == RuntimeKind.Slurm),
+                Imports = imports.Read(r),
                 Gateway = new Kiln.Server.Gateway.GatewayOptions
                 {
                     HoldTimeout = GoDuration.Parse(r.GetValue(holdTimeout)!),

@@ -7,6 +7,7 @@ using Kiln.Server.Billing;
 using Kiln.Server.ControlPlane;
 using Kiln.Server.ControlPlane.Addons;
 using Kiln.Server.ControlPlane.Api;
+using Kiln.Server.ControlPlane.Catalog;
 using Kiln.Server.ControlPlane.Controllers;
 using Kiln.Server.ControlPlane.Distribution;
 using Kiln.Server.Gateway;
@@ -66,6 +67,8 @@ public static class ServerHost
         builder.Services.AddSingleton<ApiKeyCache>();
         builder.Services.AddSingleton(ReplicaTokens.FromFile(dir.ReplicaTokenSecretFile));
         builder.Services.AddSingleton(options.Models);
+        builder.Services.AddSingleton(options.Imports);
+        builder.Services.AddSingleton(options.Imports.Catalog ?? CatalogStore.BuiltIn());
         builder.Services.AddSingleton(ControlPlaneAddress.From(options.Models.AdvertiseUrl, options.Host, options.Port));
         builder.Services.AddSingleton<ServedFiles>();
         builder.Services.AddSingleton<ModelDelivery>();
@@ -111,6 +114,7 @@ public static class ServerHost
         AccountsApi.Map(app);
         ApiKeysApi.Map(app);
         ModelsApi.Map(app);
+        CatalogApi.Map(app);
         ModelDownloadApi.Map(app);
         DeploymentsApi.Map(app);
         HistoryApi.Map(app);

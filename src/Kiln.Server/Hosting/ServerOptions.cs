@@ -45,6 +45,9 @@ public sealed record ServerOptions
     /// <summary>How replicas get their model files.</summary>
     public Kiln.Server.ControlPlane.Distribution.ModelDistributionOptions Models { get; init; } = new();
 
+    /// <summary>How the server downloads models imported from a URL, hf:// or the catalog.</summary>
+    public Kiln.Server.ControlPlane.Imports.ModelImportOptions Imports { get; init; } = new();
+
     /// <summary>Where replicas run: child processes of this server, or Slurm jobs.</summary>
     public RuntimeKind Runtime { get; init; } = RuntimeKind.Local;
 

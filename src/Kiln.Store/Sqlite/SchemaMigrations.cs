@@ -210,6 +210,18 @@ internal static class SchemaMigrations
             ALTER TABLE replicas ADD COLUMN wait_reason TEXT;
             UPDATE replicas SET runtime_handle = 'pid:' || pid WHERE pid IS NOT NULL;
             """),
+        // A model the server downloads: what it was asked for (source), where that resolved to, the
+        // digest to check (when known up front), how far the download got and, when it failed, why.
+        new(13, "model sources, download progress and status", """
+            ALTER TABLE models ADD COLUMN source TEXT;
+            ALTER TABLE models ADD COLUMN source_url TEXT;
+            ALTER TABLE models ADD COLUMN expected_sha256 TEXT;
+            ALTER TABLE models ADD COLUMN status_code TEXT;
+            ALTER TABLE models ADD COLUMN status_message TEXT;
+            ALTER TABLE models ADD COLUMN download_bytes INTEGER;
+            ALTER TABLE models ADD COLUMN download_total INTEGER;
+            ALTER TABLE models ADD COLUMN download_rate INTEGER;
+            """),
         // One row per autoscaler pass and live deployment, kept a day (pruned by time): the console's
         // charts. No foreign key: a deployment's recent past stays readable while it is deleted.
         new(14, "deployment history samples", """

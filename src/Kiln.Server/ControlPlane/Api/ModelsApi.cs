@@ -2,9 +2,12 @@ using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
 using Kiln.Server.Auth;
+using Kiln.Core.Catalog;
 using Kiln.Server.ControlPlane.Addons;
+using Kiln.Server.ControlPlane.Imports;
 using Kiln.Store;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Kiln.Server.ControlPlane.Api;
 
@@ -14,7 +17,7 @@ public static class ModelsApi
     /// <summary>Maps the routes.</summary>
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/accounts/{a}/models", async (string a, HttpContext ctx, IKilnStore store, DataDirectory dir, CancellationToken ct) =>
+        app.MapPost("/v1/accounts/{a}/models", async (string a, HttpContext ctx, IKilnStore store, DataDirectory dir, [FromServices] ModelCatalog catalog, ModelImportOptions imports, CancellationToken ct) =>
         {
             var modelId = ctx.Request.Query["modelId"].ToString();
             if (modelId.Length == 0)
@@ -40,10 +43,21 @@ public static class ModelsApi
                 throw KilnError.InvalidArgument($"baseModel: only addons (kind HF_PEFT_ADDON) have a base model, not {kind.ToWireName()}");
             }
             var path = kind.IsAddon() ? dir.AddonFolder(a, modelId) : dir.ModelFile(a, modelId);
-            var model = await store.CreateModelAsync(new NewModel(a, modelId, kind, path, 0, ModelState.Uploading)
+            var source = JsonFields.String(body, "source") is { } text
+                ? kind.IsAddon()
+                    ? throw KilnError.InvalidArgument("source: addons are uploaded (PUT ...:upload), not downloaded")
+                    : ImportSource.Resolve(text, JsonFields.String(body, "sha256"), catalog, imports.HuggingFaceBase)
+                : JsonFields.String(body, "sha256") is not null
+                    ? throw KilnError.InvalidArgument("sha256: only a model imported from a source (\"source\") takes an expected SHA-256")
+                    : null;
+            // With a source the server downloads the weights (ModelImporter); without one the client uploads them.
+            var model = await store.CreateModelAsync(new NewModel(a, modelId, kind, path, 0, source is null ? ModelState.Uploading : ModelState.Downloading)
             {
-                DisplayName = JsonFields.String(body, "displayName"),
+                DisplayName = JsonFields.String(body, "displayName") ?? source?.Entry?.Name,
                 BaseModel = baseName,
+                Source = source?.Source,
+                SourceUrl = source?.Url.AbsoluteUri,
+                ExpectedSha256 = source?.ExpectedSha256,
             }, ct);
             return ApiJson.Ok(await ModelJson.RenderAsync(store, model, ct));
         });
@@ -125,6 +139,8 @@ public static class ModelsApi
             else
             {
                 File.Delete(model.FilePath);
+                // A download in progress stops at the importer's next look; its data goes now.
+                ResumableDownload.Discard(dir.DownloadPart(a, m));
             }
             return ApiJson.Ok(new { });
         });
