@@ -5,6 +5,7 @@ public static class ApiPaths
 {
     public const string WhoAmI = "/v1/whoami";
     public const string Accounts = "/v1/accounts";
+    public const string Accelerators = "/v1/accelerators";
 
     public static string Account(string a) => $"/v1/accounts/{E(a)}";
     public static string ApiKeys(string a) => $"{Account(a)}/apiKeys";

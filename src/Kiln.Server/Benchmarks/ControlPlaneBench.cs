@@ -80,7 +80,7 @@ public static class ControlPlaneBench
             seed.Stop();
 
             var slots = deployments * options.Replicas;
-            using var runtime = new SimulatedRuntime(port, new AcceleratorInventory(SlotKind.Cpu, slots));
+            using var runtime = new SimulatedRuntime(port, slots);
             await using var services = Compose(store, runtime, root.FullName);
             var reconciler = services.GetRequiredService<Reconciler>();
             var autoscaler = services.GetRequiredService<AutoscalerController>();

@@ -107,6 +107,7 @@ public static class ServerHost
         ModelsApi.Map(app);
         ModelDownloadApi.Map(app);
         DeploymentsApi.Map(app);
+        AcceleratorsApi.Map(app);
         DeployedModelsApi.Map(app);
         UsageApi.Map(app);
         InferenceRoutes.Map(app);

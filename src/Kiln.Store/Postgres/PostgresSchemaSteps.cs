@@ -206,5 +206,9 @@ internal static class PostgresSchemaSteps
             ALTER TABLE replicas ADD COLUMN wait_reason TEXT;
             UPDATE replicas SET runtime_handle = 'pid:' || pid WHERE pid IS NOT NULL;
             """),
+        // The GPUs a replica's process was given, comma-separated, so that they show with the replica.
+        new(10, "replica devices", """
+            ALTER TABLE replicas ADD COLUMN devices TEXT;
+            """),
     ];
 }
