@@ -210,13 +210,14 @@ public class GatewayEndToEndTests(GatewayServer fixture) : IClassFixture<Gateway
     }
 
     [SharedFact]
-    public async Task A_replica_count_change_keeps_the_replica_and_an_accelerator_change_replaces_it()
+    public async Task A_replica_count_change_keeps_the_replica_and_an_accelerator_the_node_lacks_is_refused()
     {
         const string path = "/v1/accounts/default/deployments/moved";
         var created = await Api.PostAsync("/v1/accounts/default/deployments?deploymentId=moved", new { baseModel = GatewayServer.Chat, minReplicaCount = 1 });
         Assert.True(created.Status == HttpStatusCode.OK, created.ToString());
         var ready = await Steps.WaitForAsync(Api, path, r => r.State() == "READY" && r.ReadyReplicas().Count == 1, "moved READY");
-        Assert.Equal("NVIDIA_A100_80GB", ready.Str("acceleratorType"));
+        // The server offers CPU slots only, so that is what a deployment naming no type gets.
+        Assert.Equal("CPU", ready.Str("acceleratorType"));
         var (first, firstPid, _) = ready.ReadyReplicas()[0];
 
         // The PATCH answers UPDATING; READY again means the same replica moved onto the new generation.
@@ -225,26 +226,16 @@ public class GatewayEndToEndTests(GatewayServer fixture) : IClassFixture<Gateway
         var kept = await Steps.WaitForAsync(Api, path, r => r.State() == "READY", "moved READY after widening");
         Assert.Equal([first], kept.Body.GetProperty("replicas").EnumerateArray().Select(x => x.GetProperty("replicaId").GetString()));
 
-        // Another accelerator type needs a new process: it starts, serves, and then the old one stops.
+        // A GPU type the node does not hold is refused, naming what it holds, and the replica keeps serving.
+        // (A type change that fits replaces the replica: AcceleratorEndToEndTests.)
         var moved = await Api.PatchAsync(path, new { acceleratorType = "NVIDIA_A10G_24GB" });
-        Assert.True(moved.Status == HttpStatusCode.OK, moved.ToString());
-        Assert.Equal("NVIDIA_A10G_24GB", moved.Str("acceleratorType"));
-        await Steps.WaitForAsync(Api, path,
-            r => r.State() == "READY" && r.ReadyReplicas() is [var x] && x.Id != first && r.Body.GetProperty("replicas").GetArrayLength() == 1, "an A10G replica");
-        await Wait.UntilAsync(() => !Processes.IsAlive(firstPid), Steps.Timeout, "the A100 replica to exit");
+        Assert.Equal((HttpStatusCode.BadRequest, "INVALID_ARGUMENT"), (moved.Status, moved.Code));
+        Assert.Equal("acceleratorType: no node holds NVIDIA_A10G_24GB; available: local: 8 x CPU", moved.Message);
+        var unchanged = await Api.GetAsync(path);
+        Assert.Equal(("CPU", first, firstPid), (unchanged.Str("acceleratorType"), unchanged.ReadyReplicas()[0].Id, unchanged.ReadyReplicas()[0].Pid));
         var completion = await Inference.PostAsync("/v1/completions",
             new { model = "accounts/default/deployments/moved", prompt = "Once upon a time", max_tokens = 4, temperature = 0 });
         Assert.True(completion.Status == HttpStatusCode.OK, completion.Body.ToString());
-
-        // From here on only the new replica is metered, at the A10G price.
-        var since = DateTimeOffset.UtcNow;
-        await Task.Delay(1000);
-        var usage = await Api.GetAsync($"/v1/accounts/default/usage?deployment=moved&startTime={Uri.EscapeDataString(since.ToString("O"))}");
-        Assert.True(usage.Status == HttpStatusCode.OK, usage.ToString());
-        var billed = usage.Body.GetProperty("acceleratorSeconds").GetDouble();
-        Assert.InRange(billed, 0.9, 5.0);
-        var expectedCost = (decimal)billed * 1.10m / 3600m;
-        Assert.InRange(usage.Body.GetProperty("cost").GetDecimal(), expectedCost - 0.000002m, expectedCost + 0.000002m);
         await Api.DeleteAsync(path);
     }
 

@@ -146,6 +146,10 @@ public sealed class DurabilityTests : IDisposable
             {
                 db.Execute($"DROP TABLE IF EXISTS {table}");
             }
+            if (version < 10)
+            {
+                db.Execute("ALTER TABLE replicas DROP COLUMN devices");
+            }
             if (version < 9)
             {
                 db.Execute("ALTER TABLE replicas DROP COLUMN runtime_handle");

@@ -9,6 +9,8 @@ public static class ApiPaths
 
     public static string CatalogEntry(string id) => $"{Catalog}/{E(id)}";
 
+    public const string Accelerators = "/v1/accelerators";
+
     public static string Account(string a) => $"/v1/accounts/{E(a)}";
     public static string ApiKeys(string a) => $"{Account(a)}/apiKeys";
     public static string ApiKey(string a, string k) => $"{ApiKeys(a)}/{E(k)}";

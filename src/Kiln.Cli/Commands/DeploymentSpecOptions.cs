@@ -54,7 +54,7 @@ public sealed class DeploymentSpecOptions
 
     public Option<string?> AcceleratorType { get; } = new("--accelerator-type")
     {
-        Description = $"Accelerator type (default NVIDIA_A100_80GB): {string.Join(", ", FlagValues.AcceleratorTypes)}",
+        Description = $"Accelerator type (default: what the server's inventory places, CPU on a machine without GPUs; see 'kilnctl list accelerators'): {string.Join(", ", FlagValues.AcceleratorTypes)}",
         HelpName = "TYPE",
     };
 

@@ -27,7 +27,7 @@ public sealed record DeploymentSpec
     /// <summary>Delete the deployment after this long without requests (default 168h); zero disables.</summary>
     public TimeSpan UnusedAutoDeleteDuration { get; init; } = DeploymentDefaults.UnusedAutoDeleteDuration;
 
-    /// <summary>Accelerator per replica (default NVIDIA_A100_80GB).</summary>
+    /// <summary>Accelerator per replica (default: what the inventory places; <see cref="DeploymentDefaults.Accelerator"/> where none is known).</summary>
     public AcceleratorType AcceleratorType { get; init; } = DeploymentDefaults.Accelerator;
 
     /// <summary>Accelerators per replica, the world size: 1, 2, 4 or 8.</summary>

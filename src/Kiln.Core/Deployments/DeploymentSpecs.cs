@@ -18,11 +18,11 @@ public static class DeploymentSpecs
     /// <summary>
     /// The spec a create request asks for, with Fireworks' defaults for what it leaves out
     /// (maxReplicaCount defaults to max(minReplicaCount, 1)); throws INVALID_ARGUMENT listing every
-    /// problem.
+    /// problem. <paramref name="defaultAccelerator"/> is the type a request naming none gets.
     /// </summary>
-    public static DeploymentSpec Create(DeploymentSpecPatch request)
+    public static DeploymentSpec Create(DeploymentSpecPatch request, AcceleratorType defaultAccelerator = DeploymentDefaults.Accelerator)
     {
-        var spec = ApplyDefaults(request);
+        var spec = ApplyDefaults(request, defaultAccelerator);
         DeploymentSpecValidator.EnsureValid(spec);
         return spec;
     }
@@ -31,9 +31,10 @@ public static class DeploymentSpecs
     /// PATCH: <paramref name="current"/> changed by <paramref name="patch"/>, then validated; throws
     /// INVALID_ARGUMENT listing every problem. See <see cref="Merge"/> for the rules.
     /// </summary>
-    public static DeploymentSpec Update(DeploymentSpec current, DeploymentSpecPatch patch, IReadOnlyCollection<string>? updateMask = null)
+    public static DeploymentSpec Update(DeploymentSpec current, DeploymentSpecPatch patch, IReadOnlyCollection<string>? updateMask = null,
+        AcceleratorType defaultAccelerator = DeploymentDefaults.Accelerator)
     {
-        var (spec, violations) = Merge(current, patch, updateMask);
+        var (spec, violations) = Merge(current, patch, updateMask, defaultAccelerator);
         var all = violations.Concat(DeploymentSpecValidator.Validate(spec)).ToList();
         if (all.Count > 0)
         {
@@ -43,7 +44,7 @@ public static class DeploymentSpecs
     }
 
     /// <summary>The request with defaults filled in; not validated.</summary>
-    public static DeploymentSpec ApplyDefaults(DeploymentSpecPatch request)
+    public static DeploymentSpec ApplyDefaults(DeploymentSpecPatch request, AcceleratorType defaultAccelerator = DeploymentDefaults.Accelerator)
     {
         var min = request.MinReplicaCount ?? DeploymentDefaults.MinReplicaCount;
         var policy = request.AutoscalingPolicy;
@@ -61,7 +62,7 @@ public static class DeploymentSpecs
                 LoadTargets = Copy(policy?.LoadTargets) ?? DeploymentDefaults.LoadTargets,
             },
             UnusedAutoDeleteDuration = request.UnusedAutoDeleteDuration ?? DeploymentDefaults.UnusedAutoDeleteDuration,
-            AcceleratorType = request.AcceleratorType ?? DeploymentDefaults.Accelerator,
+            AcceleratorType = request.AcceleratorType ?? defaultAccelerator,
             AcceleratorCount = request.AcceleratorCount ?? DeploymentDefaults.AcceleratorCount,
             EnableAddons = request.EnableAddons ?? false,
             Precision = request.Precision ?? DeploymentDefaults.Precision,
@@ -77,7 +78,8 @@ public static class DeploymentSpecs
     /// Unknown mask paths and a changed baseModel are returned as violations.
     /// </summary>
     public static (DeploymentSpec Spec, IReadOnlyList<FieldViolation> Violations) Merge(
-        DeploymentSpec current, DeploymentSpecPatch patch, IReadOnlyCollection<string>? updateMask = null)
+        DeploymentSpec current, DeploymentSpecPatch patch, IReadOnlyCollection<string>? updateMask = null,
+        AcceleratorType defaultAccelerator = DeploymentDefaults.Accelerator)
     {
         var violations = new List<FieldViolation>();
         HashSet<string>? mask = null;
@@ -134,7 +136,7 @@ public static class DeploymentSpecs
             UnusedAutoDeleteDuration = Touched("unusedAutoDeleteDuration", patch.UnusedAutoDeleteDuration is not null)
                 ? patch.UnusedAutoDeleteDuration ?? DeploymentDefaults.UnusedAutoDeleteDuration : current.UnusedAutoDeleteDuration,
             AcceleratorType = Touched("acceleratorType", patch.AcceleratorType is not null)
-                ? patch.AcceleratorType ?? DeploymentDefaults.Accelerator : current.AcceleratorType,
+                ? patch.AcceleratorType ?? defaultAccelerator : current.AcceleratorType,
             AcceleratorCount = Touched("acceleratorCount", patch.AcceleratorCount is not null)
                 ? patch.AcceleratorCount ?? DeploymentDefaults.AcceleratorCount : current.AcceleratorCount,
             EnableAddons = Touched("enableAddons", patch.EnableAddons is not null)

@@ -83,7 +83,7 @@ public static class ControlPlaneBench
             var lease = await store.TryAcquireOrRenewLeaseAsync(Leadership.LeaseName, "bench", TimeSpan.FromDays(1));
             LeaseFence.Enter(new LeaseFence(Leadership.LeaseName, lease.Epoch));
             var slots = deployments * options.Replicas;
-            using var runtime = new SimulatedRuntime(port, new AcceleratorInventory(SlotKind.Cpu, slots));
+            using var runtime = new SimulatedRuntime(port, slots);
             await using var services = Compose(store, runtime, root.FullName, lease.Epoch);
             var reconciler = services.GetRequiredService<Reconciler>();
             var autoscaler = services.GetRequiredService<AutoscalerController>();

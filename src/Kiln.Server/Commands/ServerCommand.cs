@@ -32,7 +32,7 @@ public static class ServerCommand
             Description = "Keep the store in this PostgreSQL database: an Npgsql connection string (\"Host=db;Port=5432;Username=kiln;Database=kiln\") "
                 + "or a postgres://user[:password]@host[:port]/database URL (default: SQLite in the data directory)",
         };
-        var cpuSlots = new Option<int?>("--cpu-slots") { Description = "Accelerator slots as CPU slots (default: GPUs from nvidia-smi, else one per core)" };
+        var cpuSlots = new Option<int?>("--cpu-slots") { Description = "CPU slots to offer (default: one per core on a machine without GPUs, none beside GPUs)" };
         cpuSlots.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int?>() is < 1)
@@ -40,6 +40,14 @@ public static class ServerCommand
                 r.AddError($"--cpu-slots: must be at least 1, got {r.GetValueOrDefault<int?>()}");
             }
         });
+        var accelerators = new Option<string?>("--accelerators")
+        {
+            Description = "This machine's accelerators instead of discovering them with nvidia-smi/rocm-smi: TYPE:COUNT[,TYPE:COUNT...], e.g. NVIDIA_H100_80GB:4,CPU:8",
+        };
+        var acceleratorsFile = new Option<string?>("--accelerators-file")
+        {
+            Description = "JSON file naming this machine's accelerators device by device: {\"devices\": [{\"type\": ..., \"index\": 0, \"uuid\": ...}], \"cpuSlots\": N}",
+        };
         // Tuning knobs for tests and operators; hidden to keep the help short.
         var interval = DurationOption("--reconcile-interval", "Time between reconciler passes", "1s");
         var healthCheck = DurationOption("--health-check-interval", "How often a ready replica's health is probed", "5s");
@@ -103,7 +111,7 @@ public static class ServerCommand
 
         var command = new Command("server", "Run the control plane: REST API, store, reconciler and replicas (local processes or Slurm jobs)")
         {
-            host, port, dataDir, store, cpuSlots, holdTimeout, maxHeld, maxBody, routing, priceTable, interval, healthCheck, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand,
+            host, port, dataDir, store, cpuSlots, accelerators, acceleratorsFile, holdTimeout, maxHeld, maxBody, routing, priceTable, interval, healthCheck, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand,
         };
         models.AddTo(command);
         imports.AddTo(command);
@@ -126,6 +134,10 @@ public static class ServerCommand
                 }
                 prices = parsed;
             }
+            if (!ReadAccelerators(r.GetValue(accelerators), r.GetValue(acceleratorsFile), out var inventory))
+            {
+                return Task.FromResult(2);
+            }
             var options = new ServerOptions
             {
                 Host = r.GetValue(host)!,
@@ -133,6 +145,7 @@ public static class ServerCommand
                 DataDir = r.GetValue(dataDir)!,
                 Store = r.GetValue(store),
                 CpuSlots = r.GetValue(cpuSlots),
+                Accelerators = inventory,
                 Addons = new AddonOptions { MaxPerDeployment = r.GetValue(maxAddons) },
                 ReplicaCommand = r.GetValue(replicaCommand) is { Length: > 0 } rc ? ReplicaCommand.FromPath(rc) : null,
                 Runtime = slurm.Runtime(r),
@@ -165,6 +178,42 @@ public static class ServerCommand
             return ServerHost.RunAsync(options, ct);
         });
         return command;
+    }
+
+    /// <summary>The configured inventory (null: discover it), or false after printing what is wrong.</summary>
+    private static bool ReadAccelerators(string? list, string? file, out Kiln.Runtime.Accelerators.LocalInventory? inventory)
+    {
+        inventory = null;
+        string? error;
+        if (list is not null && file is not null)
+        {
+            Console.Error.WriteLine("kiln server: --accelerators and --accelerators-file name the same inventory; give one");
+            return false;
+        }
+        if (list is not null && !Kiln.Runtime.Accelerators.InventoryConfig.TryParseList(list, out inventory, out error))
+        {
+            Console.Error.WriteLine($"kiln server: --accelerators: {error}");
+            return false;
+        }
+        if (file is not null)
+        {
+            string json;
+            try
+            {
+                json = File.ReadAllText(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"kiln server: --accelerators-file {file}: {e.Message}");
+                return false;
+            }
+            if (!Kiln.Runtime.Accelerators.InventoryConfig.TryParseFile(json, out inventory, out error))
+            {
+                Console.Error.WriteLine($"kiln server: --accelerators-file {file}: {error}");
+                return false;
+            }
+        }
+        return true;
     }
 
     private static Option<string> DurationOption(string name, string description, string fallback, bool hidden = true)

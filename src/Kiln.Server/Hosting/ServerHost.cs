@@ -117,6 +117,7 @@ public static class ServerHost
         CatalogApi.Map(app);
         ModelDownloadApi.Map(app);
         DeploymentsApi.Map(app);
+        AcceleratorsApi.Map(app);
         HistoryApi.Map(app);
         DeployedModelsApi.Map(app);
         UsageApi.Map(app);

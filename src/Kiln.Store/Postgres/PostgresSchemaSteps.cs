@@ -206,6 +206,10 @@ internal static class PostgresSchemaSteps
             ALTER TABLE replicas ADD COLUMN wait_reason TEXT;
             UPDATE replicas SET runtime_handle = 'pid:' || pid WHERE pid IS NOT NULL;
             """),
+        // The GPUs a replica's process was given, comma-separated, so that they show with the replica.
+        new(10, "replica devices", """
+            ALTER TABLE replicas ADD COLUMN devices TEXT;
+            """),
         new(13, "model sources, download progress and status", """
             ALTER TABLE models ADD COLUMN source TEXT;
             ALTER TABLE models ADD COLUMN source_url TEXT;

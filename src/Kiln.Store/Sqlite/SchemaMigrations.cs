@@ -210,6 +210,10 @@ internal static class SchemaMigrations
             ALTER TABLE replicas ADD COLUMN wait_reason TEXT;
             UPDATE replicas SET runtime_handle = 'pid:' || pid WHERE pid IS NOT NULL;
             """),
+        // The GPUs a replica's process was given, comma-separated, so that they show with the replica.
+        new(10, "replica devices", """
+            ALTER TABLE replicas ADD COLUMN devices TEXT;
+            """),
         // A model the server downloads: what it was asked for (source), where that resolved to, the
         // digest to check (when known up front), how far the download got and, when it failed, why.
         new(13, "model sources, download progress and status", """

@@ -132,8 +132,8 @@ public sealed class SlurmRuntimeEndToEndTests
             using var api = new Api(server.BaseUri, server.AdminKey);
             await Steps.ImportAsync(api, "default", "stories", TestModels.Stories260K());
 
-            // More GPUs than the node has (8 of 6): refused with the reason, and nothing is submitted.
-            await api.PostAsync("/v1/accounts/default/deployments?deploymentId=huge", new
+            // More GPUs than the node has (8 of 6, untyped gres: any GPU type): refused at create naming what exists, and nothing is submitted.
+            var huge = await api.PostAsync("/v1/accounts/default/deployments?deploymentId=huge", new
             {
                 baseModel = "accounts/default/models/stories",
                 acceleratorType = "NVIDIA_A100_80GB",
@@ -141,9 +141,9 @@ public sealed class SlurmRuntimeEndToEndTests
                 minReplicaCount = 1,
                 maxReplicaCount = 1,
             });
-            var huge = await WaitForAsync(api, r => r.Body.GetProperty("status").GetProperty("code").GetString() == "RESOURCE_EXHAUSTED",
-                "the capacity refusal", "/v1/accounts/default/deployments/huge");
-            Assert.Contains("needs 8 GPU(s) per replica, and no node of the cluster has more than 6", huge.Body.GetProperty("status").GetProperty("message").GetString());
+            Assert.Equal(HttpStatusCode.BadRequest, huge.Status);
+            Assert.Contains("no node holds 8 x NVIDIA_A100_80GB (at most 6 on one node); available: ", huge.Message);
+            Assert.Contains(": 6 x GPU, ", huge.Message);
             Assert.Empty(await SlurmCluster.LiveJobsAsync(prefix));
 
             // Two replicas of 4 GPUs on a 6-GPU node: one runs, the other waits for Resources, PENDING and not failed.

@@ -76,6 +76,8 @@ public static class DeploymentJson
                     pendingReason = r.WaitReason,
                     host = r.Host,
                     port = r.Port,
+                    // The GPUs its process was given (its CUDA_VISIBLE_DEVICES / ROCR_VISIBLE_DEVICES).
+                    devices = r.Devices,
                     startTime = ApiJson.Time(r.StartTime),
                     readyTime = ApiJson.Time(r.ReadyTime),
                     failureCount = r.FailureCount,

@@ -1,7 +1,9 @@
+using Kiln.Core.Accelerators;
 using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
+using Kiln.Runtime;
 using Kiln.Server.Auth;
 using Kiln.Server.ControlPlane.Addons;
 using Kiln.Server.Signals;
@@ -15,7 +17,7 @@ public static class DeploymentsApi
     /// <summary>Maps the routes.</summary>
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
+        app.MapPost("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, IReplicaRuntime runtime, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
         {
             var caller = Caller.Of(ctx);
             caller.RequireAccount(a, "account", $"accounts/{a}");
@@ -27,8 +29,10 @@ public static class DeploymentsApi
                 // A bare model ID means a model of the caller's account, as kilnctl accepts it.
                 patch = patch with { BaseModel = new ModelName(a, bm).ToString() };
             }
-            var spec = DeploymentSpecs.Create(patch);
+            // A request naming no type gets one the inventory can place (CPU on a machine without GPUs).
+            var spec = DeploymentSpecs.Create(patch, Placement.DefaultType(runtime.Accelerators()));
             await RequireAcceleratorAsync(store, a, spec, ct);
+            AcceleratorsApi.RequirePlaceable(runtime, spec);
             var modelName = spec.BaseModelName;
             var model = modelName.Account == a ? await store.GetModelAsync(a, modelName.Model, ct) : null;
             if (model is null)
@@ -70,7 +74,7 @@ public static class DeploymentsApi
             return ApiJson.Ok(new { deployments, nextPageToken = page.NextPageToken ?? "", totalSize = page.TotalSize });
         });
 
-        app.MapMethods("/v1/accounts/{a}/deployments/{d}", ["PATCH"], async (string a, string d, HttpContext ctx, IKilnStore store, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
+        app.MapMethods("/v1/accounts/{a}/deployments/{d}", ["PATCH"], async (string a, string d, HttpContext ctx, IKilnStore store, IReplicaRuntime runtime, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
         {
             var patch = DeploymentRequest.Parse(await ApiJson.ReadObjectAsync(ctx.Request, ct));
             var maskText = ctx.Request.Query["updateMask"].ToString();
@@ -83,7 +87,7 @@ public static class DeploymentsApi
                     var state = current.State == DeploymentState.Deleted ? current.State : DeploymentState.Deleting;
                     throw KilnError.FailedPrecondition($"deployment {current.Name} is {state.ToWireName()}; it can no longer change");
                 }
-                var spec = DeploymentSpecs.Update(current.Spec, patch, mask);
+                var spec = DeploymentSpecs.Update(current.Spec, patch, mask, Placement.DefaultType(runtime.Accelerators()));
                 if (current.Spec.EnableAddons && !spec.EnableAddons && (await store.ListDeployedModelsOnAsync(a, d, ct)).Count > 0)
                 {
                     throw KilnError.FailedPrecondition($"deployment {current.Name} serves addons; undeploy them before disabling addons");
@@ -91,6 +95,11 @@ public static class DeploymentsApi
                 if (spec.AcceleratorType != current.Spec.AcceleratorType)
                 {
                     await RequireAcceleratorAsync(store, a, spec, ct);
+                }
+                // Only a change of shape is checked: other edits of a deployment the inventory no longer fits stay possible.
+                if (spec.AcceleratorType != current.Spec.AcceleratorType || spec.AcceleratorCount != current.Spec.AcceleratorCount)
+                {
+                    AcceleratorsApi.RequirePlaceable(runtime, spec);
                 }
                 DeploymentRecord updated;
                 try

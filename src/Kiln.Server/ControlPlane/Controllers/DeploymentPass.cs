@@ -58,7 +58,7 @@ public sealed class DeploymentPass(
             Replicas = facts,
             Now = clock.UtcNow,
         };
-        var plan = pass.Claim(
+        var plan = pass.Claim(d.Spec.AcceleratorType,
             free => ReplicaPlanner.Plan(input with { Slots = Slots(d, free) }, options.Plan, NewReplicaId),
             p => p.Actions.Count(a => a is ReplicaAction.Start) * d.Spec.AcceleratorCount);
         var failedStarts = new Dictionary<string, string>();
@@ -286,12 +286,14 @@ public sealed class DeploymentPass(
                 RuntimeHandle = h.Handle.ToString(),
                 Port = h.HasEndpoint ? h.Port : null,
                 Host = h.HasEndpoint ? h.Host : null,
+                Devices = h.Devices,
                 WaitReason = null,
                 StartTime = clock.UtcNow,
                 ReadyTime = null,
                 Generation = generation,
             }, ct);
-            await Event(d, "ReplicaStarted", $"replica {r.ReplicaId} started: {h.Describe()}", ct);
+            var devices = h.Devices.Count > 0 ? $" on {d.Spec.AcceleratorType.ToWireName()} {string.Join(",", h.Devices)}" : "";
+            await Event(d, "ReplicaStarted", $"replica {r.ReplicaId} started: {h.Describe()}{devices}", ct);
             return null;
         }
         catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)

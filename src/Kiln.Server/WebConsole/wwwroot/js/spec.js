@@ -3,7 +3,7 @@
 // The server checks again and its message is shown when it refuses.
 
 export const ACCELERATOR_TYPES = ['NVIDIA_A100_80GB', 'NVIDIA_H100_80GB', 'NVIDIA_H200_141GB', 'NVIDIA_B200_180GB',
-  'AMD_MI300X_192GB', 'NVIDIA_A10G_24GB', 'NVIDIA_L4_24GB', 'CPU'];
+  'AMD_MI300X_192GB', 'NVIDIA_A10G_24GB', 'NVIDIA_L4_24GB', 'NVIDIA_A100_40GB', 'CPU'];
 export const ACCELERATOR_COUNTS = [1, 2, 4, 8];
 export const PRECISIONS = ['FP32', 'FP16'];
 export const LOAD_TARGETS = ['default', 'tokens_generated_per_second', 'prompt_tokens_per_second', 'requests_per_second', 'concurrent_requests'];
@@ -18,7 +18,7 @@ export const DEFAULTS = {
   scaleDownWindow: '10m',
   scaleToZeroWindow: '1h',
   loadTargets: 'default=0.8',
-  acceleratorType: 'NVIDIA_A100_80GB',
+  acceleratorType: '', // empty: the type the server's inventory places (GET /v1/accelerators)
   acceleratorCount: 1,
   unusedAutoDeleteDuration: '168h',
   enableAddons: false,

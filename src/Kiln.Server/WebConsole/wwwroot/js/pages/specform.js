@@ -51,7 +51,9 @@ export function specForm({ mode, models = [], deployment, submit }) {
   add('scaleToZeroWindow', 'Scale-to-zero window', text('scaleToZeroWindow', create ? DEFAULTS.scaleToZeroWindow : goDuration(policy.scaleToZeroWindow)));
   add('loadTargets', 'Load targets', text('loadTargets', create ? DEFAULTS.loadTargets : formatLoadTargets(policy.loadTargets)));
   add('unusedAutoDeleteDuration', 'Delete when unused for', text('unusedAutoDeleteDuration', create ? DEFAULTS.unusedAutoDeleteDuration : goDuration(spec.unusedAutoDeleteDuration)));
-  add('acceleratorType', 'Accelerator type', select('acceleratorType', ACCELERATOR_TYPES, create ? DEFAULTS.acceleratorType : spec.acceleratorType));
+  add('acceleratorType', 'Accelerator type', create
+    ? h('select', { name: 'acceleratorType' }, option('', 'Server default (what its accelerators place)', true), ACCELERATOR_TYPES.map((v) => option(v, v, false)))
+    : select('acceleratorType', ACCELERATOR_TYPES, spec.acceleratorType));
   add('acceleratorCount', 'Accelerator count', select('acceleratorCount', ACCELERATOR_COUNTS, create ? DEFAULTS.acceleratorCount : spec.acceleratorCount));
   add('precision', 'Precision', select('precision', PRECISIONS, create ? DEFAULTS.precision : (spec.precision ?? 'FP32')));
   const addons = h('input', { type: 'checkbox', name: 'enableAddons', checked: create ? DEFAULTS.enableAddons : Boolean(spec.enableAddons) });
