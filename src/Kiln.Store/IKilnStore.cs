@@ -162,6 +162,14 @@ public interface IKilnStore : IDisposable
     /// </summary>
     Task<DeploymentRecord> RequestDeploymentDeletionAsync(string account, string id, DeletionReason? reason = null, CancellationToken ct = default);
 
+    /// <summary>
+    /// Brings a DELETED deployment back with its spec: CREATING at a new (restart) generation with
+    /// <paramref name="desiredReplicaCount"/>, its deletion request withdrawn and its undelete time
+    /// set (its idle clocks start again there). NOT_FOUND when there is none (never created, or
+    /// purged), FAILED_PRECONDITION when it is not DELETED (live, or still DELETING).
+    /// </summary>
+    Task<DeploymentRecord> UndeleteDeploymentAsync(string account, string id, int desiredReplicaCount, CancellationToken ct = default);
+
     /// <summary>Removes a deployment with its replicas and events for good; false when there was none.</summary>
     Task<bool> PurgeDeploymentAsync(string account, string id, CancellationToken ct = default);
 

@@ -16,6 +16,7 @@ public class FieldWriters
     [InlineData("UpdateDeploymentStatusAsync", "Kiln.Server.ControlPlane.Controllers.DeploymentPass")]
     [InlineData("UpdateDeploymentSpecAsync", "Kiln.Server.ControlPlane.Api.DeploymentsApi")]
     [InlineData("SetDesiredReplicaCountAsync", "Kiln.Server.ControlPlane.Controllers.AutoscalerController")]
+    [InlineData("UndeleteDeploymentAsync", "Kiln.Server.ControlPlane.Api.DeploymentsApi")]
     [InlineData("RequestDeploymentDeletionAsync", "Kiln.Server.ControlPlane.Api.DeploymentsApi", "Kiln.Server.ControlPlane.Controllers.Reaper")]
     // The control-plane benchmark seeds deployments into a throwaway store of its own.
     [InlineData("CreateDeploymentAsync", "Kiln.Server.Benchmarks.ControlPlaneBench", "Kiln.Server.ControlPlane.Api.DeploymentsApi")]

@@ -5,7 +5,7 @@ using Kiln.Cli.Formatting;
 
 namespace Kiln.Cli.Commands;
 
-/// <summary>create, get, list, update, delete and scale for deployments.</summary>
+/// <summary>create, get, list, update, delete, scale and undelete for deployments.</summary>
 public static class DeploymentCommands
 {
     public const string DefaultWaitTimeout = "30m";
@@ -144,6 +144,25 @@ public static class DeploymentCommands
             }
             var state = Json.Str(deployment, "state");
             CliApp.Print(ctx, deployment, () => $"Deployment {name} is {(state.Length > 0 ? state : "DELETING")}.\n");
+        });
+        return command;
+    }
+
+    public static Command Undelete(CliApp app)
+    {
+        var command = CliApp.Noun("deployment", "deployments",
+            "Bring a DELETED deployment (see list deployments --show-deleted) back with its spec");
+        var id = DeploymentIdArgument();
+        command.Arguments.Add(id);
+        var wait = new WaitOptions(command, "Wait until the deployment is READY again");
+        app.SetAction(command, async (ctx, ct) =>
+        {
+            var waitTimeout = wait.Read(ctx);
+            var (account, deploymentId) = await ctx.ResolveAsync(ctx.Get(id), "deployments", "DEPLOYMENT_ID", ct);
+            var deployment = await ctx.Client.PostAsync(ApiPaths.DeploymentUndelete(account, deploymentId), new JsonObject(), ct);
+            if (waitTimeout is { } timeout)
+                deployment = await WaitAsync(ctx, deployment, account, DeploymentWaiter.Goal.Ready, timeout, ct) ?? deployment;
+            CliApp.Print(ctx, deployment, () => DeploymentText.Render(deployment));
         });
         return command;
     }

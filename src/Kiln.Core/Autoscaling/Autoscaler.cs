@@ -137,12 +137,14 @@ public static class Autoscaler
         {
             return null;
         }
-        var idle = input.Now - (input.LastRequestTime ?? input.CreateTime);
+        // CreateTime is where the idle clock starts (creation, or an undelete), even after older requests.
+        var lastRequest = input.LastRequestTime is { } last && last > input.CreateTime ? last : (DateTimeOffset?)null;
+        var idle = input.Now - (lastRequest ?? input.CreateTime);
         if (idle < input.Policy.ScaleToZeroWindow)
         {
             return null;
         }
-        return input.LastRequestTime is null ? $"no request since creation {Duration(idle)} ago" : $"no request for {Duration(idle)}";
+        return lastRequest is null ? $"no request since creation {Duration(idle)} ago" : $"no request for {Duration(idle)}";
     }
 
     private static TimeSpan? SinceLastChange(AutoscalerState state, AutoscalerInput input) =>

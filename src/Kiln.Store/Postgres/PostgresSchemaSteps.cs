@@ -206,5 +206,18 @@ internal static class PostgresSchemaSteps
             ALTER TABLE replicas ADD COLUMN wait_reason TEXT;
             UPDATE replicas SET runtime_handle = 'pid:' || pid WHERE pid IS NOT NULL;
             """),
+        new(12, "undelete time, description and scale requests", """
+            ALTER TABLE deployments ADD COLUMN undelete_time BIGINT;
+            ALTER TABLE deployments ADD COLUMN description TEXT;
+
+            CREATE TABLE scale_requests (
+                account       TEXT COLLATE "C" NOT NULL,
+                deployment    TEXT COLLATE "C" NOT NULL,
+                replica_count BIGINT NOT NULL,
+                request_time  BIGINT NOT NULL,
+                PRIMARY KEY (account, deployment),
+                FOREIGN KEY (account, deployment) REFERENCES deployments(account, id) ON DELETE CASCADE
+            );
+            """),
     ];
 }

@@ -84,6 +84,15 @@ public sealed record DeploymentRecord
     /// <summary>When it last received an inference request.</summary>
     public DateTimeOffset? LastRequestTime { get; init; }
 
+    /// <summary>When it was last brought back from DELETED, if ever.</summary>
+    public DateTimeOffset? UndeleteTime { get; init; }
+
+    /// <summary>
+    /// Where its idle clocks start while no request came since: creation, or the last undelete
+    /// (so an undeleted deployment is not auto-deleted or scaled to zero again for its old idleness).
+    /// </summary>
+    public DateTimeOffset IdleSince => UndeleteTime is { } u && u > CreateTime ? u : CreateTime;
+
     /// <summary><c>accounts/A/deployments/D</c>.</summary>
     public DeploymentName Name => new(Account, Id);
 }

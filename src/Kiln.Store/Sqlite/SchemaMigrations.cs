@@ -210,5 +210,21 @@ internal static class SchemaMigrations
             ALTER TABLE replicas ADD COLUMN wait_reason TEXT;
             UPDATE replicas SET runtime_handle = 'pid:' || pid WHERE pid IS NOT NULL;
             """),
+        // An undeleted deployment's idle clocks (auto-delete, scale to zero) restart when it comes
+        // back; its description is part of the spec; a scale request is the API's ask of the
+        // autoscaler, which takes it as it takes wake requests.
+        new(12, "undelete time, description and scale requests", """
+            ALTER TABLE deployments ADD COLUMN undelete_time INTEGER;
+            ALTER TABLE deployments ADD COLUMN description TEXT;
+
+            CREATE TABLE scale_requests (
+                account       TEXT NOT NULL,
+                deployment    TEXT NOT NULL,
+                replica_count INTEGER NOT NULL,
+                request_time  INTEGER NOT NULL,
+                PRIMARY KEY (account, deployment),
+                FOREIGN KEY (account, deployment) REFERENCES deployments(account, id) ON DELETE CASCADE
+            );
+            """),
     ];
 }

@@ -29,26 +29,7 @@ public static class DeploymentsApi
             }
             var spec = DeploymentSpecs.Create(patch);
             await RequireAcceleratorAsync(store, a, spec, ct);
-            var modelName = spec.BaseModelName;
-            var model = modelName.Account == a ? await store.GetModelAsync(a, modelName.Model, ct) : null;
-            if (model is null)
-            {
-                throw KilnError.NotFound("model", modelName.ToString());
-            }
-            if (model.State != ModelState.Ready)
-            {
-                throw KilnError.FailedPrecondition($"model {modelName} is {model.State.ToWireName()}: upload its file before deploying it");
-            }
-            if (model.Kind.IsAddon())
-            {
-                if (spec.EnableAddons)
-                {
-                    throw KilnError.InvalidArgument($"a deployment of addon {modelName} serves it merged into its base; it takes no further addons (drop enableAddons)");
-                }
-                // The reconciler writes the merged model (DeploymentPass: it starts the replicas that
-                // load it, so it makes the file where they run); an addon it could not merge is refused now.
-                await MergedAddon.CheckAsync(store, model, ct);
-            }
+            await RequireServableModelAsync(store, a, spec, ct);
             var record = await store.CreateDeploymentAsync(new NewDeployment(a, id, spec, DesiredReplicas.Initial(spec), caller.KeyId), ct);
             await events.AppendAsync(a, id, "Created", $"created with {record.DesiredReplicaCount} desired replica(s) of {spec.BaseModel}", ct);
             signal.Wake();
@@ -113,6 +94,24 @@ public static class DeploymentsApi
             }
         });
 
+        app.MapPost("/v1/accounts/{a}/deployments/{d}:undelete", async (string a, string d, HttpContext ctx, IKilnStore store, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
+        {
+            var name = $"accounts/{a}/deployments/{d}";
+            Caller.Of(ctx).RequireAccount(a, "deployment", name);
+            var current = await store.GetDeploymentAsync(a, d, ct)
+                ?? throw new KilnError(StatusCode.NotFound, $"deployment {name} not found: it never existed or was purged, and a purged deployment cannot be undeleted");
+            if (current.State == DeploymentState.Deleted)
+            {
+                // What create checks still holds: the model may be gone, or the tier changed, since.
+                await RequireAcceleratorAsync(store, a, current.Spec, ct);
+                await RequireServableModelAsync(store, a, current.Spec, ct);
+            }
+            var record = await store.UndeleteDeploymentAsync(a, d, DesiredReplicas.Initial(current.Spec), ct);
+            await events.AppendAsync(a, d, "Undeleted", $"undeleted with {record.DesiredReplicaCount} desired replica(s) of {record.Spec.BaseModel}", ct);
+            signal.Wake();
+            return ApiJson.Ok(await DeploymentJson.RenderAsync(store, record, detail: true, ct));
+        });
+
         app.MapDelete("/v1/accounts/{a}/deployments/{d}", async (string a, string d, HttpContext ctx, IKilnStore store, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
         {
             var current = await RequireAsync(store, ctx, a, d, ct);
@@ -136,6 +135,31 @@ public static class DeploymentsApi
         if (Kiln.Core.Billing.AcceleratorAccess.Check(record.Tier, account, spec.AcceleratorType) is { } denied)
         {
             throw denied;
+        }
+    }
+
+    /// <summary>The spec's base model exists in the account and is READY (an addon: one that can be merged).</summary>
+    private static async Task RequireServableModelAsync(IKilnStore store, string account, DeploymentSpec spec, CancellationToken ct)
+    {
+        var modelName = spec.BaseModelName;
+        var model = modelName.Account == account ? await store.GetModelAsync(account, modelName.Model, ct) : null;
+        if (model is null)
+        {
+            throw KilnError.NotFound("model", modelName.ToString());
+        }
+        if (model.State != ModelState.Ready)
+        {
+            throw KilnError.FailedPrecondition($"model {modelName} is {model.State.ToWireName()}: upload its file before deploying it");
+        }
+        if (model.Kind.IsAddon())
+        {
+            if (spec.EnableAddons)
+            {
+                throw KilnError.InvalidArgument($"a deployment of addon {modelName} serves it merged into its base; it takes no further addons (drop enableAddons)");
+            }
+            // The reconciler writes the merged model (DeploymentPass: it starts the replicas that
+            // load it, so it makes the file where they run); an addon it could not merge is refused now.
+            await MergedAddon.CheckAsync(store, model, ct);
         }
     }
 

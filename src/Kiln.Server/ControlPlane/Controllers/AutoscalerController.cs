@@ -139,7 +139,7 @@ public sealed partial class AutoscalerController(
             var sample = memory.Sampler.Take(now, route, scrapes[d.Name]);
             memory.History = LoadHistory.Prune([.. memory.History, sample], now, d.Spec.AutoscalingPolicy);
             var lastRequest = Latest(d.LastRequestTime, route.LastRequestTime);
-            var input = AutoscalerInput.For(d.Spec, d.DesiredReplicaCount, d.CreateTime, now) with
+            var input = AutoscalerInput.For(d.Spec, d.DesiredReplicaCount, d.IdleSince, now) with
             {
                 History = memory.History,
                 LastRequestTime = lastRequest,

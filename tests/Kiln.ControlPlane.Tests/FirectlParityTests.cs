@@ -1,0 +1,89 @@
+using System.Net;
+using System.Text.Json.Nodes;
+
+namespace Kiln.ControlPlane.Tests;
+
+/// <summary>One server with a tiny model imported, shared by the firectl parity tests (REST and kilnctl).</summary>
+public sealed class FirectlServer : IAsyncLifetime
+{
+    public const string Model = "accounts/default/models/tiny";
+    public KilnServer Server { get; private set; } = null!;
+    public Api Api { get; private set; } = null!;
+    public Kilnctl Ctl { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Server = await KilnServer.StartAsync("--autoscale-interval", "500ms");
+        Api = new Api(Server.BaseUri, Server.AdminKey);
+        Ctl = new Kilnctl(Server.BaseUri, Server.AdminKey, Directory.CreateTempSubdirectory("kilnctl-").FullName);
+        Assert.Equal("READY", (await Steps.ImportAsync(Api, "default", "tiny", TestModels.Tiny())).State());
+    }
+
+    /// <summary>Creates a deployment of the tiny model and returns its path.</summary>
+    public async Task<string> CreateAsync(string id, object? extra = null)
+    {
+        var body = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(extra ?? new { }))!.AsObject();
+        body["baseModel"] = Model;
+        var created = await Api.PostAsync($"/v1/accounts/default/deployments?deploymentId={id}", body.ToJsonString());
+        Assert.True(created.Status == HttpStatusCode.OK, created.ToString());
+        return $"/v1/accounts/default/deployments/{id}";
+    }
+
+    public async Task DeleteAndWaitAsync(string path)
+    {
+        Assert.Equal(HttpStatusCode.OK, (await Api.DeleteAsync(path)).Status);
+        await Steps.WaitForAsync(Api, path, r => r.State() == "DELETED", "DELETED");
+    }
+
+    public Task DisposeAsync()
+    {
+        Api?.Dispose();
+        Server?.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>The deployment verbs firectl users bring: undelete, scale, list filters, files and shapes.</summary>
+public class FirectlParityTests(FirectlServer fx) : IClassFixture<FirectlServer>
+{
+    [Fact]
+    public async Task Undelete_over_rest_brings_a_deleted_deployment_back_with_its_spec()
+    {
+        var path = await fx.CreateAsync("revive", new { displayName = "Revive me", maxReplicaCount = 2, autoscalingPolicy = new { scaleUpWindow = "45s" } });
+        var live = await fx.Api.PostAsync($"{path}:undelete");
+        Assert.Equal((HttpStatusCode.BadRequest, "FAILED_PRECONDITION"), (live.Status, live.Code));
+        Assert.Contains("not DELETED", live.Message);
+
+        await fx.DeleteAndWaitAsync(path);
+        var back = await fx.Api.PostAsync($"{path}:undelete");
+        Assert.True(back.Status == HttpStatusCode.OK, back.ToString());
+        Assert.Equal("CREATING", back.State());
+        Assert.Equal(("Revive me", 2, "45s"), (back.Str("displayName"), back.Int("maxReplicaCount"),
+            back.Body.GetProperty("autoscalingPolicy").GetProperty("scaleUpWindow").GetString()));
+        Assert.True(back.HasEvent("Undeleted"), back.ToString());
+        Assert.False(back.Body.TryGetProperty("deleteTime", out var deleteTime) && deleteTime.ValueKind == System.Text.Json.JsonValueKind.String, back.ToString());
+        await Steps.WaitForAsync(fx.Api, path, r => r.State() == "READY" && r.Int("replicaCount") == 1, "READY again");
+
+        var missing = await fx.Api.PostAsync("/v1/accounts/default/deployments/never:undelete");
+        Assert.Equal((HttpStatusCode.NotFound, "NOT_FOUND"), (missing.Status, missing.Code));
+        Assert.Contains("purged", missing.Message);
+        await fx.DeleteAndWaitAsync(path);
+    }
+
+    [Fact]
+    public async Task Kilnctl_undelete_deployment_waits_until_ready()
+    {
+        var path = await fx.CreateAsync("again");
+        var notDeleted = await fx.Ctl.RunAsync("undelete", "deployment", "again");
+        Assert.Equal(1, notDeleted.ExitCode);
+        Assert.Contains("FAILED_PRECONDITION", notDeleted.Stderr);
+        Assert.Contains("not DELETED", notDeleted.Stderr);
+
+        await fx.Ctl.OkAsync("delete", "deployment", "again", "--wait", "--wait-timeout", "60s");
+        Assert.Contains("again", await fx.Ctl.OkAsync("list", "deployments", "--show-deleted"));
+        var back = await fx.Ctl.OkAsync("undelete", "deployment", "again", "--wait", "--wait-timeout", "90s");
+        Assert.Contains("READY", back);
+        Assert.Equal("READY", (await fx.Api.GetAsync(path)).State());
+        await fx.DeleteAndWaitAsync(path);
+    }
+}
