@@ -252,4 +252,17 @@ public interface IKilnStore : IDisposable
 
     /// <summary>Removes and returns every pending wake request, atomically (for the autoscaler).</summary>
     Task<IReadOnlyList<WakeRequest>> TakeWakeRequestsAsync(CancellationToken ct = default);
+
+    // Scale requests (the API asks, the leader's autoscaler takes)
+
+    /// <summary>
+    /// Asks the autoscaler to set a deployment's desired count to <paramref name="replicaCount"/>:
+    /// inserts the request, or replaces a pending one (the last ask wins). NOT_FOUND for a missing
+    /// deployment, FAILED_PRECONDITION once its deletion was requested, INVALID_ARGUMENT outside
+    /// [min, max]. Writes nothing else: the autoscaler, the desired count's only writer, applies it.
+    /// </summary>
+    Task RequestScaleAsync(string account, string deploymentId, int replicaCount, CancellationToken ct = default);
+
+    /// <summary>Removes and returns every pending scale request, atomically (for the autoscaler).</summary>
+    Task<IReadOnlyList<ScaleRequest>> TakeScaleRequestsAsync(CancellationToken ct = default);
 }

@@ -21,6 +21,8 @@ public class FieldWriters
     // The control-plane benchmark seeds deployments into a throwaway store of its own.
     [InlineData("CreateDeploymentAsync", "Kiln.Server.Benchmarks.ControlPlaneBench", "Kiln.Server.ControlPlane.Api.DeploymentsApi")]
     [InlineData("RequestWakeAsync", "Kiln.Server.Signals.WakeRequests")]
+    [InlineData("RequestScaleAsync", "Kiln.Server.ControlPlane.Api.DeploymentsApi")]
+    [InlineData("TakeScaleRequestsAsync", "Kiln.Server.ControlPlane.Controllers.AutoscalerController")]
     [InlineData("TakeWakeRequestsAsync", "Kiln.Server.ControlPlane.Controllers.AutoscalerController")]
     [InlineData("TryAcquireOrRenewLeaseAsync", "Kiln.Server.Hosting.LeaderElector")]
     [InlineData("ReleaseLeaseAsync", "Kiln.Server.Hosting.LeaderElector")]

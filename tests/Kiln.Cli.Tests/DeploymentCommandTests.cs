@@ -300,16 +300,19 @@ public class DeploymentCommandTests
     }
 
     [Fact]
-    public async Task ScalePinsMinAndMax()
+    public async Task ScaleAsksForTheCountAndWaitsUntilItIsSet()
     {
         using var cli = new CliHarness();
-        cli.Server.On("PATCH", Chat, Samples.Deployment("UPDATING").ToJsonString());
-        cli.Server.On("GET", Chat, Samples.Deployment("UPDATING").ToJsonString(), Samples.Deployment("READY", 2, 2).ToJsonString());
+        cli.Server.On("POST", Chat + ":scale", $$"""{"deployment":{{Samples.Deployment("READY").ToJsonString()}},"replicaCount":2,"autoscaler":"the autoscaler sets the desired replica count to 2 at once; then ..."}""");
+        cli.Server.On("GET", Chat, Samples.Deployment("READY").ToJsonString(), Samples.Deployment("READY", 1, 2).ToJsonString(), Samples.Deployment("READY", 2, 2).ToJsonString());
 
         var result = await cli.RunAsync("scale", "deployment", "chat", "--replica-count", "2", "--wait");
 
-        Assert.Equal(0, result.ExitCode);
-        Assert.Equal("""{"minReplicaCount":2,"maxReplicaCount":2}""", Assert.Single(cli.Server.Calls("PATCH", Chat)).BodyText);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal("""{"replicaCount":2}""", Assert.Single(cli.Server.Calls("POST", Chat + ":scale")).BodyText);
+        Assert.Empty(cli.Server.Calls("PATCH", Chat));
+        Assert.StartsWith("Requested 2 replica(s) for deployment accounts/acme/deployments/chat.\nNext: the autoscaler sets the desired replica count to 2 at once; then ....\n", result.Stdout);
+        Assert.Equal(3, cli.Server.Calls("GET", Chat).Count());
         Assert.Contains("State: READY  replicas 2/2 ready", result.Stderr);
     }
 

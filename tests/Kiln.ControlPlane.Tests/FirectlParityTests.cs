@@ -86,4 +86,47 @@ public class FirectlParityTests(FirectlServer fx) : IClassFixture<FirectlServer>
         Assert.Equal("READY", (await fx.Api.GetAsync(path)).State());
         await fx.DeleteAndWaitAsync(path);
     }
+
+    [Fact]
+    public async Task Scale_over_rest_sets_the_desired_count_within_the_bounds_and_keeps_them()
+    {
+        var path = await fx.CreateAsync("scaled", new { maxReplicaCount = 3 });
+        await Steps.WaitForAsync(fx.Api, path, r => r.State() == "READY", "READY");
+
+        var outside = await fx.Api.PostAsync($"{path}:scale", new { replicaCount = 4 });
+        Assert.Equal((HttpStatusCode.BadRequest, "INVALID_ARGUMENT"), (outside.Status, outside.Code));
+        Assert.Contains("[minReplicaCount 0, maxReplicaCount 3]", outside.Message);
+        var missing = await fx.Api.PostAsync($"{path}:scale", new { });
+        Assert.Equal(HttpStatusCode.BadRequest, missing.Status);
+        Assert.Contains("replicaCount: is required", missing.Message);
+
+        var asked = await fx.Api.SendAsync(HttpMethod.Patch, $"{path}:scale", new { replicaCount = 2 });
+        Assert.True(asked.Status == HttpStatusCode.OK, asked.ToString());
+        Assert.Equal(2, asked.Int("replicaCount"));
+        Assert.StartsWith("the autoscaler sets the desired replica count to 2 at once; then load may raise it", asked.Str("autoscaler"));
+
+        var two = await Steps.WaitForAsync(fx.Api, path, r => r.Int("desiredReplicaCount") == 2 && r.Int("replicaCount") == 2, "two ready replicas");
+        // The bounds stay as they were: the count moved inside them.
+        Assert.Equal((0, 3), (two.Int("minReplicaCount"), two.Int("maxReplicaCount")));
+        var events = two.Body.GetProperty("events").EnumerateArray().Select(e => $"{e.GetProperty("type").GetString()}: {e.GetProperty("message").GetString()}").ToList();
+        Assert.Contains(events, e => e.StartsWith("Autoscaled: scale 1 -> 2: requested;", StringComparison.Ordinal));
+        Assert.Contains("ScaleRequested: scale to 2 requested", events);
+        await fx.DeleteAndWaitAsync(path);
+    }
+
+    [Fact]
+    public async Task Kilnctl_scale_deployment_says_what_the_autoscaler_does_next()
+    {
+        var path = await fx.CreateAsync("dial", new { maxReplicaCount = 2 });
+        var outside = await fx.Ctl.RunAsync("scale", "deployment", "dial", "--replica-count", "3");
+        Assert.Equal(1, outside.ExitCode);
+        Assert.Contains("INVALID_ARGUMENT: replicaCount: 3 is outside the deployment's bounds [minReplicaCount 0, maxReplicaCount 2]", outside.Stderr);
+
+        var scaled = await fx.Ctl.OkAsync("scale", "deployment", "dial", "--replica-count", "2", "--wait", "--wait-timeout", "90s");
+        Assert.Contains("Requested 2 replica(s) for deployment accounts/default/deployments/dial.", scaled);
+        Assert.Contains("Next: the autoscaler sets the desired replica count to 2 at once; then load may raise it", scaled);
+        var d = await fx.Api.GetAsync(path);
+        Assert.Equal((2, 0, 2), (d.Int("desiredReplicaCount"), d.Int("minReplicaCount"), d.Int("maxReplicaCount")));
+        await fx.DeleteAndWaitAsync(path);
+    }
 }

@@ -257,6 +257,32 @@ public abstract class DeploymentTests(StoreBackend backend) : IDisposable
     }
 
     [StoreFact]
+    public async Task Scale_requests_are_checked_replaced_and_taken_without_touching_the_desired_count()
+    {
+        await _t.SeedDeploymentAsync(id: "d1", desired: 1, max: 3);
+        await _t.SeedDeploymentAsync(id: "d2", desired: 1, max: 3);
+        await _t.Store.RequestScaleAsync("acme", "d1", 3);
+        _t.Clock.Advance(TimeSpan.FromSeconds(1));
+        await _t.Store.RequestScaleAsync("acme", "d1", 2);
+        await _t.Store.RequestScaleAsync("acme", "d2", 0);
+        var outside = await Assert.ThrowsAsync<KilnError>(() => _t.Store.RequestScaleAsync("acme", "d1", 4));
+        Assert.Equal(StatusCode.InvalidArgument, outside.Code);
+        Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<KilnError>(() => _t.Store.RequestScaleAsync("acme", "nope", 1))).Code);
+
+        Assert.Equal([new ScaleRequest("acme", "d1", 2, _t.Clock.UtcNow), new ScaleRequest("acme", "d2", 0, _t.Clock.UtcNow)],
+            await _t.Store.TakeScaleRequestsAsync());
+        Assert.Empty(await _t.Store.TakeScaleRequestsAsync());
+        // Asking sets nothing by itself: the autoscaler alone writes the desired count.
+        Assert.Equal(1, (await _t.Store.GetDeploymentAsync("acme", "d1"))!.DesiredReplicaCount);
+
+        await _t.Store.RequestDeploymentDeletionAsync("acme", "d2");
+        Assert.Equal(StatusCode.FailedPrecondition, (await Assert.ThrowsAsync<KilnError>(() => _t.Store.RequestScaleAsync("acme", "d2", 1))).Code);
+        await _t.Store.RequestScaleAsync("acme", "d1", 1);
+        Assert.True(await _t.Store.PurgeDeploymentAsync("acme", "d1"));
+        Assert.Empty(await _t.Store.TakeScaleRequestsAsync());
+    }
+
+    [StoreFact]
     public async Task Missing_deployment_is_not_found()
     {
         await _t.Store.CreateAccountAsync(new NewAccount("acme"));

@@ -102,11 +102,11 @@ public static class DeploymentCommands
     public static Command Scale(CliApp app)
     {
         var command = CliApp.Noun("deployment", "deployments",
-            "Pin a deployment to N replicas (sets both --min-replica-count and --max-replica-count to N)");
+            "Set a deployment's desired replica count within its min and max; the autoscaler then follows load again after its windows");
         var id = DeploymentIdArgument();
         var replicaCount = new Option<string>("--replica-count")
         {
-            Description = "Number of replicas (0 stops every replica)",
+            Description = "The desired number of replicas, within the deployment's min and max replica counts",
             HelpName = "N",
             Required = true,
         };
@@ -117,8 +117,20 @@ public static class DeploymentCommands
         {
             var waitTimeout = wait.Read(ctx);
             var n = FlagValues.Count("--replica-count", ctx.Get(replicaCount)!);
-            var body = new JsonObject { ["minReplicaCount"] = n, ["maxReplicaCount"] = n };
-            await PatchAsync(ctx, ctx.Get(id), body, waitTimeout, ct);
+            var (account, deploymentId) = await ctx.ResolveAsync(ctx.Get(id), "deployments", "DEPLOYMENT_ID", ct);
+            var answer = await ctx.Client.PostAsync(ApiPaths.DeploymentScale(account, deploymentId), new JsonObject { ["replicaCount"] = n }, ct);
+            var name = $"accounts/{account}/deployments/{deploymentId}";
+            var text = $"Requested {n} replica(s) for deployment {name}.\nNext: {Json.Str(answer, "autoscaler")}.\n";
+            if (waitTimeout is { } timeout)
+            {
+                var last = await new DeploymentWaiter(ctx).WaitAsync(account, deploymentId, DeploymentWaiter.Goal.Ready, timeout, ct,
+                    until: d => Json.Long(d, "desiredReplicaCount") == n);
+                if (last is not null)
+                    answer["deployment"] = last.DeepClone();
+                CliApp.Print(ctx, answer, () => text + "\n" + DeploymentText.Render(last ?? new JsonObject()));
+                return;
+            }
+            CliApp.Print(ctx, answer, () => text);
         });
         return command;
     }

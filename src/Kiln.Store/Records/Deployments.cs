@@ -12,6 +12,9 @@ namespace Kiln.Store;
 /// <param name="CreatedBy">Who asked (e.g. an API key ID), for display.</param>
 public sealed record NewDeployment(string Account, string Id, DeploymentSpec Spec, int DesiredReplicaCount, string? CreatedBy = null);
 
+/// <summary>A replica count a user asked for (<c>:scale</c>), pending until the autoscaler takes it.</summary>
+public sealed record ScaleRequest(string Account, string DeploymentId, int ReplicaCount, DateTimeOffset RequestTime);
+
 /// <summary>A deployment's <c>status</c>: OK or an error code, with a message.</summary>
 public sealed record DeploymentStatus(StatusCode Code, string Message)
 {

@@ -154,7 +154,7 @@ public static class DeploymentRequest
     }
 
     // Protobuf JSON writes int32 as numbers but accepts decimal strings too.
-    private static int? Int(List<FieldViolation> v, string path, JsonElement value)
+    internal static int? Int(List<FieldViolation> v, string path, JsonElement value)
     {
         if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n))
         {

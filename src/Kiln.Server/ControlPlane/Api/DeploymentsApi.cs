@@ -1,3 +1,4 @@
+using Kiln.Core.Autoscaling;
 using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
@@ -110,6 +111,23 @@ public static class DeploymentsApi
             await events.AppendAsync(a, d, "Undeleted", $"undeleted with {record.DesiredReplicaCount} desired replica(s) of {record.Spec.BaseModel}", ct);
             signal.Wake();
             return ApiJson.Ok(await DeploymentJson.RenderAsync(store, record, detail: true, ct));
+        });
+
+        // firectl's scale deployment: PATCH in Fireworks' API, POST accepted as for other custom methods.
+        app.MapMethods("/v1/accounts/{a}/deployments/{d}:scale", ["POST", "PATCH"], async (string a, string d, HttpContext ctx, IKilnStore store, DeploymentEvents events, CancellationToken ct) =>
+        {
+            var count = ScaleRequestBody.Parse(await ApiJson.ReadObjectAsync(ctx.Request, ct));
+            var current = await RequireAsync(store, ctx, a, d, ct);
+            ScaleOutlook.RequireWithinBounds(count, current.Spec);
+            // A request to the autoscaler, the desired count's only writer, which applies it at once.
+            await store.RequestScaleAsync(a, d, count, ct);
+            await events.AppendAsync(a, d, "ScaleRequested", $"scale to {count} requested", ct);
+            return ApiJson.Ok(new
+            {
+                deployment = await DeploymentJson.RenderAsync(store, current, detail: true, ct),
+                replicaCount = count,
+                autoscaler = ScaleOutlook.Describe(current.Spec, count),
+            });
         });
 
         app.MapDelete("/v1/accounts/{a}/deployments/{d}", async (string a, string d, HttpContext ctx, IKilnStore store, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
