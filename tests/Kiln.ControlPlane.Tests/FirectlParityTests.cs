@@ -129,4 +129,62 @@ public class FirectlParityTests(FirectlServer fx) : IClassFixture<FirectlServer>
         Assert.Equal((2, 0, 2), (d.Int("desiredReplicaCount"), d.Int("minReplicaCount"), d.Int("maxReplicaCount")));
         await fx.DeleteAndWaitAsync(path);
     }
+
+    [Fact]
+    public async Task List_filter_and_order_by_over_rest_page_correctly_and_explain_bad_expressions()
+    {
+        foreach (var id in new[] { "lf1", "lf2", "lf3" })
+        {
+            Assert.Equal("READY", (await Steps.ImportAsync(fx.Api, "default", id, TestModels.Tiny())).State());
+        }
+        const string models = "/v1/accounts/default/models";
+        var filter = Uri.EscapeDataString("display_name : \"lf\" AND state = READY");
+        var order = Uri.EscapeDataString("create_time desc, name");
+        var first = await fx.Api.GetAsync($"{models}?filter={filter}&orderBy={order}&pageSize=2");
+        Assert.True(first.Status == HttpStatusCode.OK, first.ToString());
+        Assert.Equal(["accounts/default/models/lf3", "accounts/default/models/lf2"], Names(first, "models"));
+        Assert.Equal(3, first.Int("totalSize"));
+        var token = Uri.EscapeDataString(first.Str("nextPageToken"));
+        var second = await fx.Api.GetAsync($"{models}?filter={filter}&orderBy={order}&pageSize=2&pageToken={token}");
+        Assert.Equal(["accounts/default/models/lf1"], Names(second, "models"));
+        Assert.Equal("", second.Str("nextPageToken"));
+        var foreign = await fx.Api.GetAsync($"{models}?orderBy={order}&pageSize=2&pageToken={token}");
+        Assert.Equal((HttpStatusCode.BadRequest, "INVALID_ARGUMENT"), (foreign.Status, foreign.Code));
+
+        var bad = await fx.Api.GetAsync($"{models}?filter={Uri.EscapeDataString("state = READY AND (kind = HF_BASE_MODEL")}");
+        Assert.Equal((HttpStatusCode.BadRequest, "INVALID_ARGUMENT"), (bad.Status, bad.Code));
+        Assert.Equal("filter: expected ')' (to close the '(' at position 19) at position 40, got the end of the filter", bad.Message);
+        var badOrder = await fx.Api.GetAsync($"{models}?orderBy=size_bytes%20up");
+        Assert.Equal("orderBy: 'up' after 'size_bytes': expected asc or desc", badOrder.Message);
+
+        var path = await fx.CreateAsync("filtered", new { displayName = "Filtered one" });
+        const string deployments = "/v1/accounts/default/deployments";
+        var mine = await fx.Api.GetAsync($"{deployments}?filter={Uri.EscapeDataString("base_model = \"" + FirectlServer.Model + "\" AND display_name = \"Filtered one\"")}");
+        Assert.Equal(["accounts/default/deployments/filtered"], Names(mine, "deployments"));
+        var others = await fx.Api.GetAsync($"{deployments}?filter={Uri.EscapeDataString("NOT display_name = \"Filtered one\" OR accelerator_type = CPU")}");
+        Assert.DoesNotContain("accounts/default/deployments/filtered", Names(others, "deployments"));
+        var badState = await fx.Api.GetAsync($"{deployments}?filter=state%3DRUNNING");
+        Assert.StartsWith("filter: state is one of STATE_UNSPECIFIED, CREATING, READY", badState.Message);
+        await fx.DeleteAndWaitAsync(path);
+        var deleted = await fx.Api.GetAsync($"{deployments}?showDeleted=true&filter={Uri.EscapeDataString("state = DELETED AND name : \"filtered\"")}");
+        Assert.Equal(["accounts/default/deployments/filtered"], Names(deleted, "deployments"));
+    }
+
+    [Fact]
+    public async Task Kilnctl_list_takes_filter_and_order_by()
+    {
+        foreach (var id in new[] { "kf1", "kf2" })
+        {
+            await Steps.ImportAsync(fx.Api, "default", id, TestModels.Tiny());
+        }
+        var listed = JsonNode.Parse(await fx.Ctl.OkAsync("list", "models", "--filter", "name : \"kf\"", "--order-by", "create_time desc", "-o", "json"))!;
+        Assert.Equal(["accounts/default/models/kf2", "accounts/default/models/kf1"], listed["models"]!.AsArray().Select(m => (string?)m!["name"]));
+
+        var bad = await fx.Ctl.RunAsync("list", "deployments", "--filter", "state = = READY");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("INVALID_ARGUMENT: filter: expected a value after 'state =' at position 9, got '='", bad.Stderr);
+    }
+
+    private static List<string> Names(Api.Reply reply, string items) =>
+        [.. reply.Body.GetProperty(items).EnumerateArray().Select(e => e.GetProperty("name").GetString()!)];
 }

@@ -69,11 +69,12 @@ public static class DeploymentCommands
         var command = CliApp.Noun("deployments", "deployment", "List the account's deployments");
         var showDeleted = new Option<bool>("--show-deleted") { Description = "Include DELETED deployments" };
         command.Options.Add(showDeleted);
+        var list = new ListOptions(command);
         app.SetAction(command, async (ctx, ct) =>
         {
             var account = await ctx.AccountIdAsync(ct);
             var deployments = await ctx.Client.ListAllAsync(ApiPaths.Deployments(account), "deployments",
-                ctx.Get(showDeleted) ? "showDeleted=true" : null, ct);
+                list.Query(ctx, ctx.Get(showDeleted) ? "showDeleted=true" : null), ct);
             CliApp.Print(ctx, new JsonObject { ["deployments"] = new JsonArray([.. deployments]) },
                 () => DeploymentText.RenderTable(deployments));
         });

@@ -43,7 +43,20 @@ public static class DeploymentsApi
         app.MapGet("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, CancellationToken ct) =>
         {
             Caller.Of(ctx).RequireAccount(a, "account", $"accounts/{a}");
-            var page = await store.ListDeploymentsAsync(a, ApiJson.Page(ctx.Request), ApiJson.Flag(ctx.Request, "showDeleted"), ct);
+            var showDeleted = ApiJson.Flag(ctx.Request, "showDeleted");
+            var request = ApiJson.Page(ctx.Request);
+            if (FilteredList.Query(ctx.Request, FilteredList.DeploymentFields, $"deployments/{a}/{showDeleted}") is { } query)
+            {
+                var all = await FilteredList.AllAsync(p => store.ListDeploymentsAsync(a, p, showDeleted, ct));
+                var rendered = new List<object>();
+                foreach (var d in all)
+                {
+                    rendered.Add(await DeploymentJson.RenderAsync(store, d, detail: false, ct));
+                }
+                var filtered = FilteredList.Page(query, rendered, request);
+                return ApiJson.Ok(new { deployments = filtered.Items, nextPageToken = filtered.NextPageToken ?? "", totalSize = filtered.TotalSize });
+            }
+            var page = await store.ListDeploymentsAsync(a, request, showDeleted, ct);
             var deployments = new List<object>();
             foreach (var d in page.Items)
             {
