@@ -185,6 +185,42 @@ public class FirectlParityTests(FirectlServer fx) : IClassFixture<FirectlServer>
         Assert.Contains("INVALID_ARGUMENT: filter: expected a value after 'state =' at position 9, got '='", bad.Stderr);
     }
 
+    [Fact]
+    public async Task Description_and_load_targets_over_rest_round_trip()
+    {
+        var path = await fx.CreateAsync("described", new { description = "batch jobs", autoscalingPolicy = new { loadTargets = new Dictionary<string, double> { ["default"] = 0.5 } } });
+        var got = await fx.Api.GetAsync(path);
+        Assert.Equal(("batch jobs", 0.5), (got.Str("description"), got.Body.GetProperty("autoscalingPolicy").GetProperty("loadTargets").GetProperty("default").GetDouble()));
+        var patched = await fx.Api.PatchAsync(path, new { description = "nightly" });
+        Assert.Equal("nightly", patched.Str("description"));
+        var tooLong = await fx.Api.PatchAsync(path, new { description = new string('x', 5000) });
+        Assert.Equal((HttpStatusCode.BadRequest, "description: is 5000 characters long; at most 4096 are allowed"), (tooLong.Status, tooLong.Message));
+        await fx.DeleteAndWaitAsync(path);
+    }
+
+    [Fact]
+    public async Task Kilnctl_create_from_a_file_with_flags_over_it_and_a_dry_run_that_sends_nothing()
+    {
+        var file = Path.Combine(Directory.CreateTempSubdirectory("kiln-file-").FullName, "deployment.json");
+        await File.WriteAllTextAsync(file, $$"""{"baseModel": "{{FirectlServer.Model}}", "displayName": "From file", "maxReplicaCount": 2, "state": "READY"}""");
+
+        var dry = await fx.Ctl.OkAsync("create", "deployment", "--file", file, "--deployment-id", "fromfile", "--description", "dry", "--dry-run");
+        Assert.Contains("Dry run: would send POST", dry);
+        Assert.Equal(HttpStatusCode.NotFound, (await fx.Api.GetAsync("/v1/accounts/default/deployments/fromfile")).Status);
+
+        var created = JsonNode.Parse(await fx.Ctl.OkAsync("create", "deployment", "--file", file, "--deployment-id", "fromfile",
+            "--display-name", "From flag", "--load-targets", "default=0.6,concurrent_requests=4", "--description", "made from a file", "-o", "json"))!;
+        Assert.Equal(("From flag", 2, "made from a file"), ((string?)created["displayName"], (int?)created["maxReplicaCount"], (string?)created["description"]));
+        Assert.Equal(4, (double?)created["autoscalingPolicy"]!["loadTargets"]!["concurrent_requests"]);
+
+        var updated = await fx.Ctl.OkAsync("update", "deployment", "fromfile", "--load-targets", "default=0.7", "-o", "json");
+        Assert.Equal(0.7, (double?)JsonNode.Parse(updated)!["autoscalingPolicy"]!["loadTargets"]!["default"]);
+        var badTarget = await fx.Ctl.RunAsync("update", "deployment", "fromfile", "--load-targets", "gpu_temperature=3");
+        Assert.Equal(1, badTarget.ExitCode);
+        Assert.Contains("unknown target \"gpu_temperature\"", badTarget.Stderr);
+        await fx.DeleteAndWaitAsync("/v1/accounts/default/deployments/fromfile");
+    }
+
     private static List<string> Names(Api.Reply reply, string items) =>
         [.. reply.Body.GetProperty(items).EnumerateArray().Select(e => e.GetProperty("name").GetString()!)];
 }

@@ -16,9 +16,10 @@ public static class DeploymentCommands
     public static Command Create(CliApp app)
     {
         var command = CliApp.Noun("deployment", "deployments", "Create an on-demand deployment of a model");
-        var modelId = new Argument<string>("MODEL_ID")
+        var modelId = new Argument<string?>("MODEL_ID")
         {
-            Description = "The model to serve: its ID or full name accounts/<ACCOUNT_ID>/models/<MODEL_ID>",
+            Description = "The model to serve: its ID or full name accounts/<ACCOUNT_ID>/models/<MODEL_ID> (or baseModel in --file)",
+            Arity = ArgumentArity.ZeroOrOne,
         };
         var deploymentId = new Option<string?>("--deployment-id")
         {
@@ -34,14 +35,28 @@ public static class DeploymentCommands
         {
             // Every flag is checked before the first request.
             var waitTimeout = wait.Read(ctx);
-            var body = DeploymentSpec.Build(spec.Read(ctx));
-            var fullModel = ResourceName.TryParseFull(ctx.Get(modelId), "models", "MODEL_ID");
-            var account = await ctx.AccountIdAsync(ct);
-            body.Insert(0, "baseModel", fullModel?.ToString() ?? $"accounts/{account}/models/{ctx.Get(modelId)}");
+            var body = DeploymentBody.Merge(DeploymentBody.ReadFile(ctx.Get(spec.File)), DeploymentSpec.Build(spec.Read(ctx)));
+            var dryRun = ctx.Get(spec.DryRun);
+            var account = dryRun ? ctx.KnownAccountId() ?? "<ACCOUNT_ID>" : await ctx.AccountIdAsync(ct);
+            if (ctx.Get(modelId) is { } model)
+            {
+                var fullModel = ResourceName.TryParseFull(model, "models", "MODEL_ID");
+                body.Remove("baseModel");
+                body.Insert(0, "baseModel", fullModel?.ToString() ?? $"accounts/{account}/models/{model}");
+            }
+            else if (body["baseModel"] is null)
+            {
+                throw new UsageException("MODEL_ID is required (or a baseModel field in --file)");
+            }
 
             var path = ApiPaths.Deployments(account);
             if (ctx.Get(deploymentId) is { Length: > 0 } id)
                 path += $"?deploymentId={Uri.EscapeDataString(id)}";
+            if (dryRun)
+            {
+                DeploymentBody.PrintDryRun(ctx, "POST", path, body);
+                return;
+            }
             var deployment = await ctx.Client.PostAsync(path, body, ct);
             if (waitTimeout is { } timeout)
                 deployment = await WaitAsync(ctx, deployment, account, DeploymentWaiter.Goal.Ready, timeout, ct) ?? deployment;
@@ -92,9 +107,17 @@ public static class DeploymentCommands
         app.SetAction(command, async (ctx, ct) =>
         {
             var waitTimeout = wait.Read(ctx);
-            var body = DeploymentSpec.Build(spec.Read(ctx));
+            var body = DeploymentBody.Merge(DeploymentBody.ReadFile(ctx.Get(spec.File)), DeploymentSpec.Build(spec.Read(ctx)));
             if (body.Count == 0)
-                throw new UsageException("nothing to update: give at least one flag such as --min-replica-count (see --help)");
+                throw new UsageException("nothing to update: give at least one flag such as --min-replica-count, or --file (see --help)");
+            if (ctx.Get(spec.DryRun))
+            {
+                var text = ctx.Get(id);
+                var full = ResourceName.TryParseFull(text, "deployments", "DEPLOYMENT_ID");
+                var path = ApiPaths.Deployment(full?.AccountId ?? ctx.KnownAccountId() ?? "<ACCOUNT_ID>", full?.Id ?? text);
+                DeploymentBody.PrintDryRun(ctx, "PATCH", path, body);
+                return;
+            }
             await PatchAsync(ctx, ctx.Get(id), body, waitTimeout, ct);
         });
         return command;

@@ -18,6 +18,9 @@ public static class DeploymentDefaults
     /// <summary>Longest <c>displayName</c>.</summary>
     public const int MaxDisplayNameLength = 256;
 
+    /// <summary>The longest <c>description</c> accepted.</summary>
+    public const int MaxDescriptionLength = 4096;
+
     /// <summary>Default <c>acceleratorType</c>.</summary>
     public const AcceleratorType Accelerator = AcceleratorType.NvidiaA100_80GB;
 

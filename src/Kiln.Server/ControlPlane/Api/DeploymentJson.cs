@@ -29,6 +29,7 @@ public static class DeploymentJson
         {
             name = d.Name.ToString(),
             displayName = spec.DisplayName,
+            description = spec.Description,
             baseModel = spec.BaseModel,
             state = state.ToWireName(),
             status = new { code = status.Code.ToWireName(), message = status.Message },

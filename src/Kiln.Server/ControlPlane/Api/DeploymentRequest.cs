@@ -35,6 +35,7 @@ public static class DeploymentRequest
             {
                 case "baseModel": patch = patch with { BaseModel = Str(v, p.Name, value) }; break;
                 case "displayName": patch = patch with { DisplayName = Str(v, p.Name, value) }; break;
+                case "description": patch = patch with { Description = Str(v, p.Name, value) }; break;
                 case "minReplicaCount": patch = patch with { MinReplicaCount = Int(v, p.Name, value) }; break;
                 case "maxReplicaCount": patch = patch with { MaxReplicaCount = Int(v, p.Name, value) }; break;
                 case "acceleratorCount": patch = patch with { AcceleratorCount = Int(v, p.Name, value) }; break;
