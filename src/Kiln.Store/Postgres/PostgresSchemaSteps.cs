@@ -219,5 +219,25 @@ internal static class PostgresSchemaSteps
                 FOREIGN KEY (account, deployment) REFERENCES deployments(account, id) ON DELETE CASCADE
             );
             """),
+        // One row per autoscaler pass and live deployment, kept a day (pruned by time): the console's
+        // charts. No foreign key: a deployment's recent past stays readable while it is deleted.
+        new(14, "deployment history samples", """
+            CREATE TABLE deployment_history (
+                account            TEXT COLLATE "C" NOT NULL,
+                deployment         TEXT COLLATE "C" NOT NULL,
+                time               BIGINT NOT NULL,
+                replicas           BIGINT NOT NULL,
+                desired_replicas   BIGINT NOT NULL,
+                load               DOUBLE PRECISION NOT NULL,
+                load_target        TEXT NOT NULL,
+                held_requests      BIGINT NOT NULL,
+                requests_per_second DOUBLE PRECISION NOT NULL,
+                tokens_per_second  DOUBLE PRECISION NOT NULL,
+                p50_latency        DOUBLE PRECISION,
+                p99_latency        DOUBLE PRECISION,
+                PRIMARY KEY (account, deployment, time)
+            );
+            CREATE INDEX deployment_history_by_time ON deployment_history(time);
+            """),
     ];
 }

@@ -226,5 +226,25 @@ internal static class SchemaMigrations
                 FOREIGN KEY (account, deployment) REFERENCES deployments(account, id) ON DELETE CASCADE
             );
             """),
+        // One row per autoscaler pass and live deployment, kept a day (pruned by time): the console's
+        // charts. No foreign key: a deployment's recent past stays readable while it is deleted.
+        new(14, "deployment history samples", """
+            CREATE TABLE deployment_history (
+                account            TEXT NOT NULL,
+                deployment         TEXT NOT NULL,
+                time               INTEGER NOT NULL,
+                replicas           INTEGER NOT NULL,
+                desired_replicas   INTEGER NOT NULL,
+                load               REAL NOT NULL,
+                load_target        TEXT NOT NULL,
+                held_requests      INTEGER NOT NULL,
+                requests_per_second REAL NOT NULL,
+                tokens_per_second  REAL NOT NULL,
+                p50_latency        REAL,
+                p99_latency        REAL,
+                PRIMARY KEY (account, deployment, time)
+            );
+            CREATE INDEX deployment_history_by_time ON deployment_history(time);
+            """),
     ];
 }
