@@ -171,6 +171,14 @@ public interface IKilnStore : IDisposable
     /// </summary>
     Task<DeploymentRecord> RequestDeploymentDeletionAsync(string account, string id, DeletionReason? reason = null, CancellationToken ct = default);
 
+    /// <summary>
+    /// Brings a DELETED deployment back with its spec: CREATING at a new (restart) generation with
+    /// <paramref name="desiredReplicaCount"/>, its deletion request withdrawn and its undelete time
+    /// set (its idle clocks start again there). NOT_FOUND when there is none (never created, or
+    /// purged), FAILED_PRECONDITION when it is not DELETED (live, or still DELETING).
+    /// </summary>
+    Task<DeploymentRecord> UndeleteDeploymentAsync(string account, string id, int desiredReplicaCount, CancellationToken ct = default);
+
     /// <summary>Removes a deployment with its replicas and events for good; false when there was none.</summary>
     Task<bool> PurgeDeploymentAsync(string account, string id, CancellationToken ct = default);
 
@@ -264,4 +272,17 @@ public interface IKilnStore : IDisposable
 
     /// <summary>Removes and returns every pending wake request, atomically (for the autoscaler).</summary>
     Task<IReadOnlyList<WakeRequest>> TakeWakeRequestsAsync(CancellationToken ct = default);
+
+    // Scale requests (the API asks, the leader's autoscaler takes)
+
+    /// <summary>
+    /// Asks the autoscaler to set a deployment's desired count to <paramref name="replicaCount"/>:
+    /// inserts the request, or replaces a pending one (the last ask wins). NOT_FOUND for a missing
+    /// deployment, FAILED_PRECONDITION once its deletion was requested, INVALID_ARGUMENT outside
+    /// [min, max]. Writes nothing else: the autoscaler, the desired count's only writer, applies it.
+    /// </summary>
+    Task RequestScaleAsync(string account, string deploymentId, int replicaCount, CancellationToken ct = default);
+
+    /// <summary>Removes and returns every pending scale request, atomically (for the autoscaler).</summary>
+    Task<IReadOnlyList<ScaleRequest>> TakeScaleRequestsAsync(CancellationToken ct = default);
 }

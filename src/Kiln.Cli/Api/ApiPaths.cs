@@ -20,6 +20,8 @@ public static class ApiPaths
     public static string Usage(string a) => $"{Account(a)}/usage";
     public static string Deployments(string a) => $"{Account(a)}/deployments";
     public static string Deployment(string a, string d) => $"{Deployments(a)}/{E(d)}";
+    public static string DeploymentUndelete(string a, string d) => $"{Deployment(a, d)}:undelete";
+    public static string DeploymentScale(string a, string d) => $"{Deployment(a, d)}:scale";
     public static string DeployedModels(string a) => $"{Account(a)}/deployedModels";
     public static string DeployedModel(string a, string id) => $"{DeployedModels(a)}/{E(id)}";
 

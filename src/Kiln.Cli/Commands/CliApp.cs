@@ -27,6 +27,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, CliHost host)
         root.Subcommands.Add(Verb("delete", "Delete a resource",
             DeploymentCommands.Delete(this), ModelCommands.Delete(this), ApiKeyCommands.Delete(this)));
         root.Subcommands.Add(Verb("scale", "Set a deployment's replica count", DeploymentCommands.Scale(this)));
+        root.Subcommands.Add(Verb("undelete", "Bring a deleted resource back", DeploymentCommands.Undelete(this)));
         root.Subcommands.Add(Verb("import", "Import a resource", ModelCommands.Import(this)));
         root.Subcommands.Add(AddonCommands.Deploy(this));
         root.Subcommands.Add(AddonCommands.Undeploy(this));

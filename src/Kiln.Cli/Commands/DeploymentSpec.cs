@@ -8,6 +8,8 @@ namespace Kiln.Cli.Commands;
 public sealed record DeploymentSpecInput
 {
     public string? DisplayName { get; init; }
+    public string? Description { get; init; }
+    public string? LoadTargets { get; init; }
     public string? MinReplicaCount { get; init; }
     public string? MaxReplicaCount { get; init; }
     public string? ScaleUpWindow { get; init; }
@@ -32,6 +34,8 @@ public static class DeploymentSpec
         var body = new JsonObject();
         if (input.DisplayName is not null)
             body["displayName"] = input.DisplayName;
+        if (input.Description is not null)
+            body["description"] = input.Description;
 
         var min = Try(errors, () => input.MinReplicaCount is { } s ? FlagValues.Count("--min-replica-count", s) : (int?)null);
         var max = Try(errors, () => input.MaxReplicaCount is { } s ? FlagValues.Count("--max-replica-count", s) : (int?)null);
@@ -46,6 +50,9 @@ public static class DeploymentSpec
         AddDuration(errors, policy, "scaleUpWindow", "--scale-up-window", input.ScaleUpWindow);
         AddDuration(errors, policy, "scaleDownWindow", "--scale-down-window", input.ScaleDownWindow);
         AddDuration(errors, policy, "scaleToZeroWindow", "--scale-to-zero-window", input.ScaleToZeroWindow);
+        var targets = Try(errors, () => input.LoadTargets is { } s ? FlagValues.LoadTargets("--load-targets", s) : null);
+        if (targets is not null)
+            policy["loadTargets"] = targets;
         if (policy.Count > 0)
             body["autoscalingPolicy"] = policy;
         AddDuration(errors, body, "unusedAutoDeleteDuration", "--unused-auto-delete-duration", input.UnusedAutoDeleteDuration);

@@ -10,6 +10,22 @@ public sealed class DeploymentSpecOptions
 {
     public Option<string?> DisplayName { get; } = new("--display-name") { Description = "Human-readable name", HelpName = "NAME" };
 
+    public Option<string?> Description { get; } = new("--description") { Description = "Free-text description", HelpName = "TEXT" };
+
+    public Option<string?> LoadTargets { get; } = new("--load-targets")
+    {
+        Description = "Autoscaling load targets, key=value,... (default=0.8; also tokens_generated_per_second, prompt_tokens_per_second, requests_per_second, concurrent_requests)",
+        HelpName = "KEY=VALUE,...",
+    };
+
+    public Option<string?> File { get; } = new("--file")
+    {
+        Description = "A JSON file holding the REST request body (e.g. one saved with -o json); flags given override its fields",
+        HelpName = "PATH",
+    };
+
+    public Option<bool> DryRun { get; } = new("--dry-run") { Description = "Check the flags and file, print the request that would be sent, and send nothing" };
+
     public Option<string?> MinReplicaCount { get; } = new("--min-replica-count")
     {
         Description = "Minimum replicas (default 0: scale to zero when idle)",
@@ -74,8 +90,9 @@ public sealed class DeploymentSpecOptions
     {
         foreach (var option in new Option[]
                  {
-                     DisplayName, MinReplicaCount, MaxReplicaCount, ScaleUpWindow, ScaleDownWindow,
-                     ScaleToZeroWindow, UnusedAutoDeleteDuration, WorldSize, AcceleratorType, Precision, EnableAddons,
+                     DisplayName, Description, MinReplicaCount, MaxReplicaCount, ScaleUpWindow, ScaleDownWindow,
+                     ScaleToZeroWindow, LoadTargets, UnusedAutoDeleteDuration, WorldSize, AcceleratorType, Precision, EnableAddons,
+                     File, DryRun,
                  })
         {
             command.Options.Add(option);
@@ -85,6 +102,8 @@ public sealed class DeploymentSpecOptions
     public DeploymentSpecInput Read(CommandContext ctx) => new()
     {
         DisplayName = ctx.Get(DisplayName),
+        Description = ctx.Get(Description),
+        LoadTargets = ctx.Get(LoadTargets),
         MinReplicaCount = ctx.Get(MinReplicaCount),
         MaxReplicaCount = ctx.Get(MaxReplicaCount),
         ScaleUpWindow = ctx.Get(ScaleUpWindow),

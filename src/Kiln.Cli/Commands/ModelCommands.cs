@@ -55,10 +55,11 @@ public static class ModelCommands
     public static Command List(CliApp app)
     {
         var command = CliApp.Noun("models", "model", "List the account's models");
+        var list = new ListOptions(command);
         app.SetAction(command, async (ctx, ct) =>
         {
             var account = await ctx.AccountIdAsync(ct);
-            var models = await ctx.Client.ListAllAsync(ApiPaths.Models(account), "models", null, ct);
+            var models = await ctx.Client.ListAllAsync(ApiPaths.Models(account), "models", list.Query(ctx), ct);
             CliApp.Print(ctx, new JsonObject { ["models"] = new JsonArray([.. models]) },
                 () => ModelText.RenderTable(models));
         });

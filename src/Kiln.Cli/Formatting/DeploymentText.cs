@@ -11,8 +11,9 @@ public static class DeploymentText
     {
         var block = new KeyValueBlock()
             .Add("Name", Json.Str(d, "name"))
-            .Add("Display Name", Json.Str(d, "displayName"))
-            .Add("Create Time", Json.Time(d, "createTime"))
+            .Add("Display Name", Json.Str(d, "displayName"));
+        AddIfPresent(block, "Description", Json.Str(d, "description"));
+        block.Add("Create Time", Json.Time(d, "createTime"))
             .Add("Update Time", Json.Time(d, "updateTime"));
         AddIfPresent(block, "Delete Time", Json.Time(d, "deleteTime"));
         // firectl always shows these two; an empty value says "never expires" / "unknown creator".

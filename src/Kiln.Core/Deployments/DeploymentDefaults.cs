@@ -18,6 +18,9 @@ public static class DeploymentDefaults
     /// <summary>Longest <c>displayName</c>.</summary>
     public const int MaxDisplayNameLength = 256;
 
+    /// <summary>The longest <c>description</c> accepted.</summary>
+    public const int MaxDescriptionLength = 4096;
+
     /// <summary>
     /// Default <c>acceleratorType</c> where no inventory is known. The API passes the type its
     /// runtime's inventory can place instead (<see cref="Kiln.Core.Accelerators.Placement.DefaultType"/>).

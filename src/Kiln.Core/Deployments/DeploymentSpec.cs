@@ -15,6 +15,9 @@ public sealed record DeploymentSpec
     /// <summary>Optional human-readable name.</summary>
     public string? DisplayName { get; init; }
 
+    /// <summary>Optional free-text description.</summary>
+    public string? Description { get; init; }
+
     /// <summary>Fewest replicas kept running (default 0: scale to zero when idle).</summary>
     public int MinReplicaCount { get; init; } = DeploymentDefaults.MinReplicaCount;
 

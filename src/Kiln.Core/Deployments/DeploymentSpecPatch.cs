@@ -12,6 +12,9 @@ public sealed record DeploymentSpecPatch
     /// <summary><c>displayName</c>.</summary>
     public string? DisplayName { get; init; }
 
+    /// <summary><c>description</c>.</summary>
+    public string? Description { get; init; }
+
     /// <summary><c>minReplicaCount</c>.</summary>
     public int? MinReplicaCount { get; init; }
 

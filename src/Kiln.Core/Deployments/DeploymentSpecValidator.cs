@@ -27,6 +27,10 @@ public static class DeploymentSpecValidator
         {
             v.Add(new("baseModel", error));
         }
+        if (spec.Description is { Length: > DeploymentDefaults.MaxDescriptionLength } description)
+        {
+            v.Add(new("description", $"is {description.Length} characters long; at most {DeploymentDefaults.MaxDescriptionLength} are allowed"));
+        }
         if (spec.DisplayName is { Length: > DeploymentDefaults.MaxDisplayNameLength } name)
         {
             v.Add(new("displayName", $"is {name.Length} characters long; at most {DeploymentDefaults.MaxDisplayNameLength} are allowed"));

@@ -8,7 +8,7 @@ public static class DeploymentSpecs
     /// <summary>Field-mask paths understood by <see cref="Merge"/> (camelCase; snake_case is accepted too).</summary>
     public static IReadOnlyList<string> MaskPaths { get; } =
     [
-        "baseModel", "displayName", "minReplicaCount", "maxReplicaCount", "autoscalingPolicy",
+        "baseModel", "displayName", "description", "minReplicaCount", "maxReplicaCount", "autoscalingPolicy",
         "autoscalingPolicy.scaleUpWindow", "autoscalingPolicy.scaleDownWindow",
         "autoscalingPolicy.scaleToZeroWindow", "autoscalingPolicy.loadTargets",
         "unusedAutoDeleteDuration", "acceleratorType", "acceleratorCount", "enableAddons",
@@ -52,6 +52,7 @@ public static class DeploymentSpecs
         {
             BaseModel = request.BaseModel ?? "",
             DisplayName = EmptyToNull(request.DisplayName),
+            Description = EmptyToNull(request.Description),
             MinReplicaCount = min,
             MaxReplicaCount = request.MaxReplicaCount ?? DeploymentDefaults.MaxReplicaCountFor(min),
             AutoscalingPolicy = new AutoscalingPolicy
@@ -130,6 +131,7 @@ public static class DeploymentSpecs
         var spec = current with
         {
             DisplayName = Touched("displayName", patch.DisplayName is not null) ? EmptyToNull(patch.DisplayName) : current.DisplayName,
+            Description = Touched("description", patch.Description is not null) ? EmptyToNull(patch.Description) : current.Description,
             MinReplicaCount = min,
             MaxReplicaCount = max,
             AutoscalingPolicy = policy,

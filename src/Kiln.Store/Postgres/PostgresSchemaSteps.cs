@@ -210,6 +210,19 @@ internal static class PostgresSchemaSteps
         new(10, "replica devices", """
             ALTER TABLE replicas ADD COLUMN devices TEXT;
             """),
+        new(12, "undelete time, description and scale requests", """
+            ALTER TABLE deployments ADD COLUMN undelete_time BIGINT;
+            ALTER TABLE deployments ADD COLUMN description TEXT;
+
+            CREATE TABLE scale_requests (
+                account       TEXT COLLATE "C" NOT NULL,
+                deployment    TEXT COLLATE "C" NOT NULL,
+                replica_count BIGINT NOT NULL,
+                request_time  BIGINT NOT NULL,
+                PRIMARY KEY (account, deployment),
+                FOREIGN KEY (account, deployment) REFERENCES deployments(account, id) ON DELETE CASCADE
+            );
+            """),
         new(13, "model sources, download progress and status", """
             ALTER TABLE models ADD COLUMN source TEXT;
             ALTER TABLE models ADD COLUMN source_url TEXT;

@@ -21,7 +21,7 @@ public abstract partial class SqlKilnStore
         unused_auto_delete_ticks, accelerator_type, accelerator_count, enable_addons, precision,
         state, status_code, status_message, desired_replica_count, generation, observed_generation,
         created_by, create_time, update_time, delete_time, last_request_time, restart_generation, version,
-        delete_reason_code, delete_reason
+        delete_reason_code, delete_reason, undelete_time, description
         """;
 
     private const string SpecAssignments = """
@@ -29,7 +29,8 @@ public abstract partial class SqlKilnStore
         max_replica_count = @max_replica_count, scale_up_window_ticks = @scale_up_window_ticks,
         scale_down_window_ticks = @scale_down_window_ticks, scale_to_zero_window_ticks = @scale_to_zero_window_ticks,
         load_targets = @load_targets, unused_auto_delete_ticks = @unused_auto_delete_ticks, accelerator_type = @accelerator_type,
-        accelerator_count = @accelerator_count, enable_addons = @enable_addons, precision = @precision
+        accelerator_count = @accelerator_count, enable_addons = @enable_addons, precision = @precision,
+        description = @description
         """;
 
     private const string SpecParameters = """
@@ -51,7 +52,7 @@ public abstract partial class SqlKilnStore
         }
         db.Execute($"""
             INSERT INTO deployments ({DeploymentColumns})
-            VALUES (@account, @id, {SpecParameters}, @state, @status_code, '', @desired, 1, 0, @created_by, @now, @now, NULL, NULL, 1, 1, NULL, NULL)
+            VALUES (@account, @id, {SpecParameters}, @state, @status_code, '', @desired, 1, 0, @created_by, @now, @now, NULL, NULL, 1, 1, NULL, NULL, NULL, @description)
             """,
             [("account", deployment.Account), ("id", deployment.Id), .. SpecValues(deployment.Spec),
              ("state", DeploymentState.Creating.ToWireName()), ("status_code", StatusCode.Ok.ToWireName()),
@@ -189,6 +190,29 @@ public abstract partial class SqlKilnStore
         });
 
     /// <inheritdoc />
+    public Task<DeploymentRecord> UndeleteDeploymentAsync(string account, string id, int desiredReplicaCount, CancellationToken ct = default) =>
+        Write(ct, (db, now) =>
+        {
+            var current = RequireDeploymentRecord(db, account, id);
+            if (current.State != DeploymentState.Deleted)
+            {
+                var shown = current.DeleteTime is not null ? DeploymentState.Deleting : current.State;
+                var hint = shown == DeploymentState.Deleting ? "; wait until it is DELETED" : "";
+                throw KilnError.FailedPrecondition($"deployment {current.Name} is {shown.ToWireName()}, not DELETED: only a deleted deployment can be undeleted{hint}");
+            }
+            RequireDesiredInRange(desiredReplicaCount, current.Spec);
+            // Back to CREATING as a new rollout: a new (restart) generation, so nothing of the old
+            // replicas is carried over, and the deletion request and its reason are withdrawn.
+            return ChangeDeployment(db, current, """
+                state = @state, status_code = @status_code, status_message = '', desired_replica_count = @desired,
+                generation = generation + 1, restart_generation = generation + 1, update_time = @now, undelete_time = @now,
+                delete_time = NULL, delete_reason_code = NULL, delete_reason = NULL
+                """,
+                ("state", DeploymentState.Creating.ToWireName()), ("status_code", StatusCode.Ok.ToWireName()),
+                ("desired", desiredReplicaCount), ("now", Columns.Time(now)));
+        });
+
+    /// <inheritdoc />
     public Task<bool> PurgeDeploymentAsync(string account, string id, CancellationToken ct = default) => Write(ct, (db, now) =>
     {
         CloseReplicaUsage(db, account, id, null, now);
@@ -271,7 +295,7 @@ public abstract partial class SqlKilnStore
         ("scale_to_zero_window_ticks", s.AutoscalingPolicy.ScaleToZeroWindow.Ticks),
         ("load_targets", Columns.Map(s.AutoscalingPolicy.LoadTargets)), ("unused_auto_delete_ticks", s.UnusedAutoDeleteDuration.Ticks),
         ("accelerator_type", s.AcceleratorType.ToWireName()), ("accelerator_count", s.AcceleratorCount), ("enable_addons", s.EnableAddons),
-        ("precision", s.Precision.ToWireName()),
+        ("precision", s.Precision.ToWireName()), ("description", s.Description),
     ];
 
     private static DeploymentRecord? LoadDeployment(SqlSession db, string account, string id) =>
@@ -300,6 +324,7 @@ public abstract partial class SqlKilnStore
             AcceleratorCount = r.GetInt32(12),
             EnableAddons = r.GetBool(13),
             Precision = Columns.Enum<Precision>(r.GetString(14), Precisions.TryParse),
+            Description = r.GetNullableString(31),
         },
         State = Columns.Enum<DeploymentState>(r.GetString(15), DeploymentStates.TryParse),
         Status = new DeploymentStatus(Columns.Enum<StatusCode>(r.GetString(16), StatusCodes.TryParse), r.GetString(17)),
@@ -316,5 +341,6 @@ public abstract partial class SqlKilnStore
         DeletionReason = r.GetNullableString(29) is { } reason
             ? new DeletionReason(Columns.Enum<StatusCode>(r.GetString(28), StatusCodes.TryParse), reason)
             : null,
+        UndeleteTime = Columns.Time(r.GetNullableInt64(30)),
     };
 }

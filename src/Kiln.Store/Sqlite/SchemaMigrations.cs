@@ -214,6 +214,22 @@ internal static class SchemaMigrations
         new(10, "replica devices", """
             ALTER TABLE replicas ADD COLUMN devices TEXT;
             """),
+        // An undeleted deployment's idle clocks (auto-delete, scale to zero) restart when it comes
+        // back; its description is part of the spec; a scale request is the API's ask of the
+        // autoscaler, which takes it as it takes wake requests.
+        new(12, "undelete time, description and scale requests", """
+            ALTER TABLE deployments ADD COLUMN undelete_time INTEGER;
+            ALTER TABLE deployments ADD COLUMN description TEXT;
+
+            CREATE TABLE scale_requests (
+                account       TEXT NOT NULL,
+                deployment    TEXT NOT NULL,
+                replica_count INTEGER NOT NULL,
+                request_time  INTEGER NOT NULL,
+                PRIMARY KEY (account, deployment),
+                FOREIGN KEY (account, deployment) REFERENCES deployments(account, id) ON DELETE CASCADE
+            );
+            """),
         // A model the server downloads: what it was asked for (source), where that resolved to, the
         // digest to check (when known up front), how far the download got and, when it failed, why.
         new(13, "model sources, download progress and status", """

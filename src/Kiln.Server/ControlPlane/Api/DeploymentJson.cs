@@ -20,7 +20,7 @@ public static class DeploymentJson
         var stats = ReplicaStats.From(replicas.Select(r => r.Phase));
         var spec = d.Spec;
         var policy = spec.AutoscalingPolicy;
-        var unusedSince = d.LastRequestTime ?? d.CreateTime;
+        var unusedSince = d.LastRequestTime is { } last && last > d.IdleSince ? last : d.IdleSince;
         var (state, status) = Shown(d);
         DateTimeOffset? expire = spec.UnusedAutoDeleteDuration > TimeSpan.Zero && !state.IsGoingAway()
             ? unusedSince + spec.UnusedAutoDeleteDuration
@@ -29,6 +29,7 @@ public static class DeploymentJson
         {
             name = d.Name.ToString(),
             displayName = spec.DisplayName,
+            description = spec.Description,
             baseModel = spec.BaseModel,
             state = state.ToWireName(),
             status = new { code = status.Code.ToWireName(), message = status.Message },

@@ -35,6 +35,7 @@ public static class DeploymentRequest
             {
                 case "baseModel": patch = patch with { BaseModel = Str(v, p.Name, value) }; break;
                 case "displayName": patch = patch with { DisplayName = Str(v, p.Name, value) }; break;
+                case "description": patch = patch with { Description = Str(v, p.Name, value) }; break;
                 case "minReplicaCount": patch = patch with { MinReplicaCount = Int(v, p.Name, value) }; break;
                 case "maxReplicaCount": patch = patch with { MaxReplicaCount = Int(v, p.Name, value) }; break;
                 case "acceleratorCount": patch = patch with { AcceleratorCount = Int(v, p.Name, value) }; break;
@@ -154,7 +155,7 @@ public static class DeploymentRequest
     }
 
     // Protobuf JSON writes int32 as numbers but accepts decimal strings too.
-    private static int? Int(List<FieldViolation> v, string path, JsonElement value)
+    internal static int? Int(List<FieldViolation> v, string path, JsonElement value)
     {
         if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n))
         {

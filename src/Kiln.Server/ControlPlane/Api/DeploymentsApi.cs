@@ -1,4 +1,5 @@
 using Kiln.Core.Accelerators;
+using Kiln.Core.Autoscaling;
 using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
@@ -33,26 +34,7 @@ public static class DeploymentsApi
             var spec = DeploymentSpecs.Create(patch, Placement.DefaultType(runtime.Accelerators()));
             await RequireAcceleratorAsync(store, a, spec, ct);
             AcceleratorsApi.RequirePlaceable(runtime, spec);
-            var modelName = spec.BaseModelName;
-            var model = modelName.Account == a ? await store.GetModelAsync(a, modelName.Model, ct) : null;
-            if (model is null)
-            {
-                throw KilnError.NotFound("model", modelName.ToString());
-            }
-            if (model.State != ModelState.Ready)
-            {
-                throw KilnError.FailedPrecondition($"model {modelName} is {model.State.ToWireName()}: upload its file before deploying it");
-            }
-            if (model.Kind.IsAddon())
-            {
-                if (spec.EnableAddons)
-                {
-                    throw KilnError.InvalidArgument($"a deployment of addon {modelName} serves it merged into its base; it takes no further addons (drop enableAddons)");
-                }
-                // The reconciler writes the merged model (DeploymentPass: it starts the replicas that
-                // load it, so it makes the file where they run); an addon it could not merge is refused now.
-                await MergedAddon.CheckAsync(store, model, ct);
-            }
+            await RequireServableModelAsync(store, a, spec, ct);
             var record = await store.CreateDeploymentAsync(new NewDeployment(a, id, spec, DesiredReplicas.Initial(spec), caller.KeyId), ct);
             await events.AppendAsync(a, id, "Created", $"created with {record.DesiredReplicaCount} desired replica(s) of {spec.BaseModel}", ct);
             signal.Wake();
@@ -65,7 +47,20 @@ public static class DeploymentsApi
         app.MapGet("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, CancellationToken ct) =>
         {
             Caller.Of(ctx).RequireAccount(a, "account", $"accounts/{a}");
-            var page = await store.ListDeploymentsAsync(a, ApiJson.Page(ctx.Request), ApiJson.Flag(ctx.Request, "showDeleted"), ct);
+            var showDeleted = ApiJson.Flag(ctx.Request, "showDeleted");
+            var request = ApiJson.Page(ctx.Request);
+            if (FilteredList.Query(ctx.Request, FilteredList.DeploymentFields, $"deployments/{a}/{showDeleted}") is { } query)
+            {
+                var all = await FilteredList.AllAsync(p => store.ListDeploymentsAsync(a, p, showDeleted, ct));
+                var rendered = new List<object>();
+                foreach (var d in all)
+                {
+                    rendered.Add(await DeploymentJson.RenderAsync(store, d, detail: false, ct));
+                }
+                var filtered = FilteredList.Page(query, rendered, request);
+                return ApiJson.Ok(new { deployments = filtered.Items, nextPageToken = filtered.NextPageToken ?? "", totalSize = filtered.TotalSize });
+            }
+            var page = await store.ListDeploymentsAsync(a, request, showDeleted, ct);
             var deployments = new List<object>();
             foreach (var d in page.Items)
             {
@@ -122,6 +117,42 @@ public static class DeploymentsApi
             }
         });
 
+        app.MapPost("/v1/accounts/{a}/deployments/{d}:undelete", async (string a, string d, HttpContext ctx, IKilnStore store, IReplicaRuntime runtime, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
+        {
+            var name = $"accounts/{a}/deployments/{d}";
+            Caller.Of(ctx).RequireAccount(a, "deployment", name);
+            var current = await store.GetDeploymentAsync(a, d, ct)
+                ?? throw new KilnError(StatusCode.NotFound, $"deployment {name} not found: it never existed or was purged, and a purged deployment cannot be undeleted");
+            if (current.State == DeploymentState.Deleted)
+            {
+                // What create checks still holds: the model may be gone, or the tier changed, since.
+                await RequireAcceleratorAsync(store, a, current.Spec, ct);
+                AcceleratorsApi.RequirePlaceable(runtime, current.Spec);
+                await RequireServableModelAsync(store, a, current.Spec, ct);
+            }
+            var record = await store.UndeleteDeploymentAsync(a, d, DesiredReplicas.Initial(current.Spec), ct);
+            await events.AppendAsync(a, d, "Undeleted", $"undeleted with {record.DesiredReplicaCount} desired replica(s) of {record.Spec.BaseModel}", ct);
+            signal.Wake();
+            return ApiJson.Ok(await DeploymentJson.RenderAsync(store, record, detail: true, ct));
+        });
+
+        // firectl's scale deployment: PATCH in Fireworks' API, POST accepted as for other custom methods.
+        app.MapMethods("/v1/accounts/{a}/deployments/{d}:scale", ["POST", "PATCH"], async (string a, string d, HttpContext ctx, IKilnStore store, DeploymentEvents events, CancellationToken ct) =>
+        {
+            var count = ScaleRequestBody.Parse(await ApiJson.ReadObjectAsync(ctx.Request, ct));
+            var current = await RequireAsync(store, ctx, a, d, ct);
+            ScaleOutlook.RequireWithinBounds(count, current.Spec);
+            // A request to the autoscaler, the desired count's only writer, which applies it at once.
+            await store.RequestScaleAsync(a, d, count, ct);
+            await events.AppendAsync(a, d, "ScaleRequested", $"scale to {count} requested", ct);
+            return ApiJson.Ok(new
+            {
+                deployment = await DeploymentJson.RenderAsync(store, current, detail: true, ct),
+                replicaCount = count,
+                autoscaler = ScaleOutlook.Describe(current.Spec, count),
+            });
+        });
+
         app.MapDelete("/v1/accounts/{a}/deployments/{d}", async (string a, string d, HttpContext ctx, IKilnStore store, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
         {
             var current = await RequireAsync(store, ctx, a, d, ct);
@@ -145,6 +176,31 @@ public static class DeploymentsApi
         if (Kiln.Core.Billing.AcceleratorAccess.Check(record.Tier, account, spec.AcceleratorType) is { } denied)
         {
             throw denied;
+        }
+    }
+
+    /// <summary>The spec's base model exists in the account and is READY (an addon: one that can be merged).</summary>
+    private static async Task RequireServableModelAsync(IKilnStore store, string account, DeploymentSpec spec, CancellationToken ct)
+    {
+        var modelName = spec.BaseModelName;
+        var model = modelName.Account == account ? await store.GetModelAsync(account, modelName.Model, ct) : null;
+        if (model is null)
+        {
+            throw KilnError.NotFound("model", modelName.ToString());
+        }
+        if (model.State != ModelState.Ready)
+        {
+            throw KilnError.FailedPrecondition($"model {modelName} is {model.State.ToWireName()}: upload its file before deploying it");
+        }
+        if (model.Kind.IsAddon())
+        {
+            if (spec.EnableAddons)
+            {
+                throw KilnError.InvalidArgument($"a deployment of addon {modelName} serves it merged into its base; it takes no further addons (drop enableAddons)");
+            }
+            // The reconciler writes the merged model (DeploymentPass: it starts the replicas that
+            // load it, so it makes the file where they run); an addon it could not merge is refused now.
+            await MergedAddon.CheckAsync(store, model, ct);
         }
     }
 

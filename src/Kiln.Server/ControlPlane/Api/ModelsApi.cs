@@ -102,7 +102,18 @@ public static class ModelsApi
         app.MapGet("/v1/accounts/{a}/models", async (string a, HttpContext ctx, IKilnStore store, CancellationToken ct) =>
         {
             Caller.Of(ctx).RequireAccount(a, "account", $"accounts/{a}");
-            var page = await store.ListModelsAsync(a, ApiJson.Page(ctx.Request), ct);
+            var request = ApiJson.Page(ctx.Request);
+            if (FilteredList.Query(ctx.Request, FilteredList.ModelFields, $"models/{a}") is { } query)
+            {
+                var rendered = new List<object>();
+                foreach (var m in await FilteredList.AllAsync(p => store.ListModelsAsync(a, p, ct)))
+                {
+                    rendered.Add(await ModelJson.RenderAsync(store, m, ct));
+                }
+                var filtered = FilteredList.Page(query, rendered, request);
+                return ApiJson.Ok(new { models = filtered.Items, nextPageToken = filtered.NextPageToken ?? "", totalSize = filtered.TotalSize });
+            }
+            var page = await store.ListModelsAsync(a, request, ct);
             var models = new List<object>();
             foreach (var m in page.Items)
             {

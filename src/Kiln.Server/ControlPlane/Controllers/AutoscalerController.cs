@@ -56,6 +56,7 @@ public sealed partial class AutoscalerController(
                 try
                 {
                     await WakeAsync(stoppingToken);
+                    await ApplyScaleRequestsAsync(stoppingToken);
                     if (since.Elapsed >= nextPass)
                     {
                         nextPass = since.Elapsed + options.AutoscaleInterval;
@@ -115,6 +116,53 @@ public sealed partial class AutoscalerController(
         }
     }
 
+    /// <summary>
+    /// Sets the counts users asked for (<c>:scale</c>) at once. Each is a change like the
+    /// autoscaler's own, so its windows start again from it (<see cref="Autoscaler.Requested"/>).
+    /// </summary>
+    private async Task ApplyScaleRequestsAsync(CancellationToken ct)
+    {
+        foreach (var request in await store.TakeScaleRequestsAsync(ct))
+        {
+            var name = new DeploymentName(request.Account, request.DeploymentId);
+            // A write that lost to another change of the row (a pass, the reconciler) reads again.
+            for (var attempt = 0; attempt < 5; attempt++)
+            {
+                var d = await store.GetDeploymentAsync(request.Account, request.DeploymentId, ct);
+                if (d is null || d.DeleteTime is not null || d.State.IsGoingAway())
+                {
+                    break;
+                }
+                var key = name.ToString();
+                if (!_memory.TryGetValue(key, out var memory))
+                {
+                    _memory[key] = memory = new Memory();
+                }
+                var input = AutoscalerInput.For(d.Spec, d.DesiredReplicaCount, d.IdleSince, clock.UtcNow) with { LastRequestTime = d.LastRequestTime };
+                var decision = Autoscaler.Requested(memory.State, input, request.ReplicaCount);
+                try
+                {
+                    await store.SetDesiredReplicaCountAsync(d.Account, d.Id, decision.To, d.Version, ct);
+                }
+                catch (KilnError e) when (e.Code is StatusCode.Aborted)
+                {
+                    continue;
+                }
+                catch (KilnError e) when (e.Code is StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.InvalidArgument)
+                {
+                    log.LogInformation("not scaling {Deployment} as requested: {Reason}", d.Name, e.Message);
+                    break;
+                }
+                memory.State = decision.State;
+                memory.LastHoldGist = null;
+                await events.AppendAsync(d.Account, d.Id, "Autoscaled", decision.Reason, ct);
+                reconcile.Wake();
+                directory.Prompt();
+                break;
+            }
+        }
+    }
+
     /// <summary>One pass over every live deployment (the loop's step; public so benchmarks can time it).</summary>
     public async Task RunPassAsync(CancellationToken ct)
     {
@@ -146,7 +194,7 @@ public sealed partial class AutoscalerController(
             history.Add(new(d.Account, d.Id, HistorySample.From(sample, d.Spec.AutoscalingPolicy.LoadTargets, d.DesiredReplicaCount,
                 route.Held.Count, DeploymentCounters.DurationBuckets, latencies, slowest)));
             var lastRequest = Latest(d.LastRequestTime, route.LastRequestTime);
-            var input = AutoscalerInput.For(d.Spec, d.DesiredReplicaCount, d.CreateTime, now) with
+            var input = AutoscalerInput.For(d.Spec, d.DesiredReplicaCount, d.IdleSince, now) with
             {
                 History = memory.History,
                 LastRequestTime = lastRequest,

@@ -43,7 +43,7 @@ export function render(deploymentId) {
     setFieldError(scaleInput, null);
     const count = Number(n);
     try {
-      // As kilnctl scale: min = max = N (max at least 1).
+      // Pins the bounds: min = max = N (max at least 1). kilnctl scale instead asks :scale for a count within them.
       deployment = await patch(path, { minReplicaCount: count, maxReplicaCount: Math.max(count, 1) });
       toast(`Scaling ${deploymentId} to ${count}.`);
       view.refresh();
