@@ -14,4 +14,7 @@ public sealed record SchedulerOptions
 
     /// <summary>Prompt tokens fed per step across all sequences, so long prompts do not stall decoding.</summary>
     public int PrefillChunk { get; init; } = 256;
+
+    /// <summary>Speculative decoding; null decodes one token per sequence and step.</summary>
+    public Speculation.SpeculationOptions? Speculation { get; init; }
 }
