@@ -206,5 +206,11 @@ internal static class PostgresSchemaSteps
             ALTER TABLE replicas ADD COLUMN wait_reason TEXT;
             UPDATE replicas SET runtime_handle = 'pid:' || pid WHERE pid IS NOT NULL;
             """),
+        // Speculation is off unless asked for: existing deployments keep decoding one token per step.
+        new(16, "deployment speculative decoding", """
+            ALTER TABLE deployments ADD COLUMN draft_model TEXT;
+            ALTER TABLE deployments ADD COLUMN draft_token_count INTEGER;
+            ALTER TABLE deployments ADD COLUMN ngram_speculation_length INTEGER;
+            """),
     ];
 }
