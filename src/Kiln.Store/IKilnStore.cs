@@ -208,6 +208,17 @@ public interface IKilnStore : IDisposable
     /// </summary>
     Task<IReadOnlyList<ReplicaUsageRecord>> ListReplicaUsageAsync(string account, UsageQuery query, CancellationToken ct = default);
 
+    // History (the console's charts)
+
+    /// <summary>
+    /// Adds history samples (a second sample of a deployment at the same millisecond is dropped)
+    /// and removes every sample older than <paramref name="pruneBefore"/>, in one transaction.
+    /// </summary>
+    Task AppendDeploymentHistoryAsync(IReadOnlyList<DeploymentHistoryRecord> samples, DateTimeOffset pruneBefore, CancellationToken ct = default);
+
+    /// <summary>A deployment's samples in [<paramref name="start"/>, <paramref name="end"/>), oldest first.</summary>
+    Task<IReadOnlyList<Kiln.Core.History.HistoryPoint>> ListDeploymentHistoryAsync(string account, string deploymentId, DateTimeOffset start, DateTimeOffset end, CancellationToken ct = default);
+
     // Leases (several server instances over one store)
 
     /// <summary>

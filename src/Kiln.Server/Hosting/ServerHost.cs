@@ -12,6 +12,7 @@ using Kiln.Server.ControlPlane.Distribution;
 using Kiln.Server.Gateway;
 using Kiln.Server.Logging;
 using Kiln.Server.Signals;
+using Kiln.Server.WebConsole;
 using Kiln.Store;
 
 namespace Kiln.Server.Hosting;
@@ -98,6 +99,11 @@ public static class ServerHost
 
         await using var app = builder.Build();
         app.UseRequestIds();
+        // Before authentication: the console's files are public, its data comes from the API with a key.
+        // Before routing too: static files are not served for a request that already matched an
+        // endpoint, and the fallback below matches every path.
+        ConsoleSite.Use(app);
+        app.UseRouting();
         app.UseMiddleware<ErrorMiddleware>();
         app.UseMiddleware<BearerAuthMiddleware>();
         IdentityApi.Map(app);
@@ -107,6 +113,7 @@ public static class ServerHost
         ModelsApi.Map(app);
         ModelDownloadApi.Map(app);
         DeploymentsApi.Map(app);
+        HistoryApi.Map(app);
         DeployedModelsApi.Map(app);
         UsageApi.Map(app);
         InferenceRoutes.Map(app);

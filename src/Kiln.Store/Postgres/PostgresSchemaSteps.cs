@@ -206,6 +206,26 @@ internal static class PostgresSchemaSteps
             ALTER TABLE replicas ADD COLUMN wait_reason TEXT;
             UPDATE replicas SET runtime_handle = 'pid:' || pid WHERE pid IS NOT NULL;
             """),
+        // One row per autoscaler pass and live deployment, kept a day (pruned by time): the console's
+        // charts. No foreign key: a deployment's recent past stays readable while it is deleted.
+        new(14, "deployment history samples", """
+            CREATE TABLE deployment_history (
+                account            TEXT COLLATE "C" NOT NULL,
+                deployment         TEXT COLLATE "C" NOT NULL,
+                time               BIGINT NOT NULL,
+                replicas           BIGINT NOT NULL,
+                desired_replicas   BIGINT NOT NULL,
+                load               DOUBLE PRECISION NOT NULL,
+                load_target        TEXT NOT NULL,
+                held_requests      BIGINT NOT NULL,
+                requests_per_second DOUBLE PRECISION NOT NULL,
+                tokens_per_second  DOUBLE PRECISION NOT NULL,
+                p50_latency        DOUBLE PRECISION,
+                p99_latency        DOUBLE PRECISION,
+                PRIMARY KEY (account, deployment, time)
+            );
+            CREATE INDEX deployment_history_by_time ON deployment_history(time);
+            """),
         // Speculation is off unless asked for: existing deployments keep decoding one token per step.
         new(16, "deployment speculative decoding", """
             ALTER TABLE deployments ADD COLUMN draft_model TEXT;

@@ -210,6 +210,26 @@ internal static class SchemaMigrations
             ALTER TABLE replicas ADD COLUMN wait_reason TEXT;
             UPDATE replicas SET runtime_handle = 'pid:' || pid WHERE pid IS NOT NULL;
             """),
+        // One row per autoscaler pass and live deployment, kept a day (pruned by time): the console's
+        // charts. No foreign key: a deployment's recent past stays readable while it is deleted.
+        new(14, "deployment history samples", """
+            CREATE TABLE deployment_history (
+                account            TEXT NOT NULL,
+                deployment         TEXT NOT NULL,
+                time               INTEGER NOT NULL,
+                replicas           INTEGER NOT NULL,
+                desired_replicas   INTEGER NOT NULL,
+                load               REAL NOT NULL,
+                load_target        TEXT NOT NULL,
+                held_requests      INTEGER NOT NULL,
+                requests_per_second REAL NOT NULL,
+                tokens_per_second  REAL NOT NULL,
+                p50_latency        REAL,
+                p99_latency        REAL,
+                PRIMARY KEY (account, deployment, time)
+            );
+            CREATE INDEX deployment_history_by_time ON deployment_history(time);
+            """),
         // Speculation is off unless asked for: existing deployments keep decoding one token per step.
         new(16, "deployment speculative decoding", """
             ALTER TABLE deployments ADD COLUMN draft_model TEXT;

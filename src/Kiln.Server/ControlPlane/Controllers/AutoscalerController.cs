@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Kiln.Core.Autoscaling;
 using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
+using Kiln.Core.History;
 using Kiln.Core.Names;
 using Kiln.Core.Time;
 using Kiln.Server.Gateway;
@@ -18,7 +19,8 @@ namespace Kiln.Server.ControlPlane.Controllers;
 /// every <see cref="ControllerOptions.WakePollInterval"/>). It is the only writer of the desired count (the spec's
 /// bounds clamp it when they change), and writes it only over the version it read. Every change is
 /// an event; holds are written when their reason (numbers aside) differs from the last one, so the
-/// events say what the autoscaler waits for without repeating it every few seconds.
+/// events say what the autoscaler waits for without repeating it every few seconds. Each pass also
+/// writes one history sample per deployment (replicas, load, rates, latency; a day is kept).
 /// </summary>
 public sealed partial class AutoscalerController(
     IKilnStore store,
@@ -36,6 +38,7 @@ public sealed partial class AutoscalerController(
         public AutoscalerState State = AutoscalerState.Initial;
         public IReadOnlyList<LoadSample> History = [];
         public LoadSampler Sampler = new();
+        public LatencySampler Latency = new();
         public string? LastHoldGist;
     }
 
@@ -127,6 +130,7 @@ public sealed partial class AutoscalerController(
         // Every replica at once (the scraper bounds the concurrency), then the decisions one by one.
         var scrapes = await scraper.ScrapeAsync([.. scaled.Select(x => x.Route)], ct);
         var live = new HashSet<string>();
+        var history = new List<DeploymentHistoryRecord>(scaled.Count);
         foreach (var (d, route) in scaled)
         {
             var key = d.Name.ToString();
@@ -138,6 +142,9 @@ public sealed partial class AutoscalerController(
             var now = clock.UtcNow;
             var sample = memory.Sampler.Take(now, route, scrapes[d.Name]);
             memory.History = LoadHistory.Prune([.. memory.History, sample], now, d.Spec.AutoscalingPolicy);
+            var (latencies, slowest) = memory.Latency.Take(route.Counters);
+            history.Add(new(d.Account, d.Id, HistorySample.From(sample, d.Spec.AutoscalingPolicy.LoadTargets, d.DesiredReplicaCount,
+                route.Held.Count, DeploymentCounters.DurationBuckets, latencies, slowest)));
             var lastRequest = Latest(d.LastRequestTime, route.LastRequestTime);
             var input = AutoscalerInput.For(d.Spec, d.DesiredReplicaCount, d.CreateTime, now) with
             {
@@ -154,6 +161,7 @@ public sealed partial class AutoscalerController(
             _memory.Remove(gone);
         }
         scraper.Retain(directory.Routes.SelectMany(r => r.Endpoints).Select(e => e.ReplicaId));
+        await store.AppendDeploymentHistoryAsync(history, clock.UtcNow - HistoryWindow.Retention, ct);
     }
 
     private async Task ApplyAsync(DeploymentRecord d, DeploymentRoute route, Memory memory, AutoscaleDecision decision, DateTimeOffset? lastRequest, CancellationToken ct)
