@@ -85,6 +85,15 @@ public sealed record ReplicaLaunch(ReplicaRef Replica, string ModelPath, string 
     /// <summary>What its world size counts: GPUs of a type, or CPU cores (a cluster runtime asks its scheduler for one or the other).</summary>
     public AcceleratorType AcceleratorType { get; init; } = AcceleratorType.Cpu;
 
+    /// <summary>The draft model's file for speculative decoding (opened where it is); null for none.</summary>
+    public string? DraftModelPath { get; init; }
+
+    /// <summary>Tokens proposed per step when speculating.</summary>
+    public int? DraftTokens { get; init; }
+
+    /// <summary>N-gram speculation's n-gram length; null for none.</summary>
+    public int? NgramSpeculation { get; init; }
+
     /// <summary>The replica's command line for this launch, listening on <paramref name="host"/>:<paramref name="port"/> (0: a free port it picks).</summary>
     public ReplicaArgs Args(string host, int port) => new()
     {
@@ -99,6 +108,9 @@ public sealed record ReplicaLaunch(ReplicaRef Replica, string ModelPath, string 
         ModelSha256 = Download?.Sha256,
         ModelCache = Download?.CacheDir,
         ModelCacheMaxBytes = Download?.CacheMaxBytes,
+        DraftModel = DraftModelPath,
+        DraftTokens = DraftTokens,
+        NgramSpeculation = NgramSpeculation,
     };
 }
 

@@ -127,7 +127,7 @@ public sealed class DurabilityTests : IDisposable
     }
 
     // Tables that later steps create, dropped when rewinding to before them.
-    private static readonly (int Step, string Table)[] LaterTables = [(8, "leases"), (8, "wake_requests")];
+    private static readonly (int Step, string Table)[] LaterTables = [(8, "leases"), (8, "wake_requests"), (14, "deployment_history")];
 
     /// <summary>Rewinds the file to the schema <paramref name="version"/> left (dropping the later columns) and reopens it.</summary>
     private SqliteKilnStore ReopenAsVersion(int version, params string[] laterDeploymentColumns) => ReopenAsVersion(version, _ => { }, laterDeploymentColumns);
@@ -149,6 +149,13 @@ public sealed class DurabilityTests : IDisposable
             if (version < 10)
             {
                 db.Execute("ALTER TABLE replicas DROP COLUMN devices");
+            }
+            if (version < 16)
+            {
+                foreach (var column in (string[])["draft_model", "draft_token_count", "ngram_speculation_length"])
+                {
+                    db.Execute($"ALTER TABLE deployments DROP COLUMN {column}");
+                }
             }
             if (version < 9)
             {

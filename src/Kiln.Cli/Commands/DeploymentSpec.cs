@@ -20,6 +20,9 @@ public sealed record DeploymentSpecInput
     public string? AcceleratorType { get; init; }
     public string? Precision { get; init; }
     public bool? EnableAddons { get; init; }
+    public string? DraftModel { get; init; }
+    public string? DraftTokenCount { get; init; }
+    public string? NgramSpeculationLength { get; init; }
 }
 
 /// <summary>
@@ -68,6 +71,18 @@ public static class DeploymentSpec
         var precision = Try(errors, () => input.Precision is { } s ? FlagValues.Precision("--precision", s) : null);
         if (precision is not null)
             body["precision"] = precision;
+
+        // Speculation: the server checks the combination (and the draft model's tokenizer).
+        if (input.DraftModel is not null)
+            body["draftModel"] = input.DraftModel;
+        var draftTokens = Try(errors, () => input.DraftTokenCount is { } s
+            ? FlagValues.UpTo("--draft-token-count", s, Core.Deployments.Speculation.MaxDraftTokens) : (int?)null);
+        if (draftTokens is not null)
+            body["draftTokenCount"] = draftTokens.Value;
+        var ngram = Try(errors, () => input.NgramSpeculationLength is { } s
+            ? FlagValues.UpTo("--ngram-speculation-length", s, Core.Deployments.Speculation.MaxNgramLength) : (int?)null);
+        if (ngram is not null)
+            body["ngramSpeculationLength"] = ngram.Value;
 
         if (errors.Count > 0)
             throw new UsageException(string.Join('\n', errors));

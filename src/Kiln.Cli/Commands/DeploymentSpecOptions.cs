@@ -86,6 +86,24 @@ public sealed class DeploymentSpecOptions
         HelpName = "true|false",
     };
 
+    public Option<string?> DraftModel { get; } = new("--draft-model")
+    {
+        Description = "Speculative decoding with a draft model over the same tokenizer (accounts/A/models/M or a model ID; \"\" removes it)",
+        HelpName = "MODEL",
+    };
+
+    public Option<string?> DraftTokenCount { get; } = new("--draft-token-count")
+    {
+        Description = "Tokens proposed per step when speculating, 1-16 (typically 4; required with --draft-model or --ngram-speculation-length; 0 removes it)",
+        HelpName = "N",
+    };
+
+    public Option<string?> NgramSpeculationLength { get; } = new("--ngram-speculation-length")
+    {
+        Description = "Speculative decoding by n-gram lookup in the prompt and output, matching this many tokens, 1-16 (0 removes it)",
+        HelpName = "N",
+    };
+
     public void AddTo(Command command)
     {
         foreach (var option in new Option[]
@@ -93,6 +111,7 @@ public sealed class DeploymentSpecOptions
                      DisplayName, Description, MinReplicaCount, MaxReplicaCount, ScaleUpWindow, ScaleDownWindow,
                      ScaleToZeroWindow, LoadTargets, UnusedAutoDeleteDuration, WorldSize, AcceleratorType, Precision, EnableAddons,
                      File, DryRun,
+                     DraftModel, DraftTokenCount, NgramSpeculationLength,
                  })
         {
             command.Options.Add(option);
@@ -115,5 +134,8 @@ public sealed class DeploymentSpecOptions
         Precision = ctx.Get(Precision),
         // A bare --enable-addons means true; "--enable-addons false" turns addons off on update.
         EnableAddons = ctx.Given(EnableAddons) ? ctx.Get(EnableAddons) : null,
+        DraftModel = ctx.Get(DraftModel),
+        DraftTokenCount = ctx.Get(DraftTokenCount),
+        NgramSpeculationLength = ctx.Get(NgramSpeculationLength),
     };
 }

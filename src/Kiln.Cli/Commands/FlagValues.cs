@@ -31,6 +31,14 @@ public static class FlagValues
         return n;
     }
 
+    /// <summary>A speculation count: 0 (turns it off on update) up to <paramref name="max"/>.</summary>
+    public static int UpTo(string flag, string text, int max)
+    {
+        if (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n > max)
+            throw new UsageException($"{flag}: invalid value \"{text}\" (expected an integer from 0 to {max}; 0 turns it off)");
+        return n;
+    }
+
     public static string AcceleratorType(string flag, string text) => WireName(flag, text, "accelerator type", AcceleratorTypes);
 
     public static string Precision(string flag, string text) => WireName(flag, text, "precision", Precisions);

@@ -41,6 +41,9 @@ public static class DeploymentText
             .Add("Precision", Json.Str(d, "precision"))
             .Add("Unused Auto Delete Duration", AutoDelete(Json.Str(d, "unusedAutoDeleteDuration")))
             .Add("Enable Addons", Json.Str(d, "enableAddons") is "true" ? "true" : "false");
+        AddIfPresent(block, "Draft Model", Json.Str(d, "draftModel"));
+        AddIfPresent(block, "Draft Token Count", Json.Str(d, "draftTokenCount"));
+        AddIfPresent(block, "Ngram Speculation Length", Json.Str(d, "ngramSpeculationLength"));
         AddIfPresent(block, "Last Request Time", Json.Time(d, "lastRequestTime"));
 
         var replicas = Json.Objects(d, "replicas").ToList();

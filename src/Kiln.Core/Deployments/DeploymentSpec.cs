@@ -42,6 +42,15 @@ public sealed record DeploymentSpec
     /// <summary>Serving precision (default FP32); selects the replicas' KV cache type.</summary>
     public Precision Precision { get; init; } = DeploymentDefaults.Precision;
 
+    /// <summary>A model over the same vocabulary proposing tokens for speculative decoding, <c>accounts/A/models/M</c>; null for none.</summary>
+    public string? DraftModel { get; init; }
+
+    /// <summary>Tokens proposed per step when speculating (Fireworks' <c>draftTokenCount</c>).</summary>
+    public int? DraftTokenCount { get; init; }
+
+    /// <summary>N-gram speculation (prompt lookup): the length of the n-gram matched; null for none.</summary>
+    public int? NgramSpeculationLength { get; init; }
+
     /// <summary>The parsed <see cref="BaseModel"/>; throws INVALID_ARGUMENT if it is not a model name.</summary>
     public ModelName BaseModelName => ModelName.Parse(BaseModel);
 }

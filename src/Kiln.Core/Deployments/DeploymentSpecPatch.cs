@@ -38,6 +38,15 @@ public sealed record DeploymentSpecPatch
 
     /// <summary><c>precision</c>.</summary>
     public Precision? Precision { get; init; }
+
+    /// <summary><c>draftModel</c>; "" removes it.</summary>
+    public string? DraftModel { get; init; }
+
+    /// <summary><c>draftTokenCount</c>; 0 removes it.</summary>
+    public int? DraftTokenCount { get; init; }
+
+    /// <summary><c>ngramSpeculationLength</c>; 0 removes it.</summary>
+    public int? NgramSpeculationLength { get; init; }
 }
 
 /// <summary>The fields of <c>autoscalingPolicy</c> in a request; null means "not given".</summary>

@@ -11,7 +11,7 @@ namespace Kiln.Core.Deployments;
 /// 1 ≤ max ≤ 100 and max ≥ min (a deployment that may never run a replica is a mistake, and
 /// Fireworks' default of max(min, 1) implies it); windows and unusedAutoDeleteDuration are not
 /// negative; loadTargets is non-empty with known keys, "default" in (0, 1] and the others positive;
-/// acceleratorCount is 1, 2, 4 or 8.
+/// acceleratorCount is 1, 2, 4 or 8; speculation as <see cref="Speculation.Validate"/> says.
 /// </remarks>
 public static class DeploymentSpecValidator
 {
@@ -73,6 +73,7 @@ public static class DeploymentSpecValidator
         {
             v.Add(new("precision", $"unknown precision {(int)spec.Precision}; known: {string.Join(", ", Precisions.WireNames)}"));
         }
+        v.AddRange(Speculation.Validate(spec));
         return v;
     }
 

@@ -12,7 +12,7 @@ public static class DeploymentSpecs
         "autoscalingPolicy.scaleUpWindow", "autoscalingPolicy.scaleDownWindow",
         "autoscalingPolicy.scaleToZeroWindow", "autoscalingPolicy.loadTargets",
         "unusedAutoDeleteDuration", "acceleratorType", "acceleratorCount", "enableAddons",
-        "precision",
+        "precision", "draftModel", "draftTokenCount", "ngramSpeculationLength",
     ];
 
     /// <summary>
@@ -67,6 +67,9 @@ public static class DeploymentSpecs
             AcceleratorCount = request.AcceleratorCount ?? DeploymentDefaults.AcceleratorCount,
             EnableAddons = request.EnableAddons ?? false,
             Precision = request.Precision ?? DeploymentDefaults.Precision,
+            DraftModel = EmptyToNull(request.DraftModel),
+            DraftTokenCount = ZeroToNull(request.DraftTokenCount),
+            NgramSpeculationLength = ZeroToNull(request.NgramSpeculationLength),
         };
     }
 
@@ -145,13 +148,18 @@ public static class DeploymentSpecs
                 ? patch.EnableAddons ?? false : current.EnableAddons,
             Precision = Touched("precision", patch.Precision is not null)
                 ? patch.Precision ?? DeploymentDefaults.Precision : current.Precision,
+            DraftModel = Touched("draftModel", patch.DraftModel is not null) ? EmptyToNull(patch.DraftModel) : current.DraftModel,
+            DraftTokenCount = Touched("draftTokenCount", patch.DraftTokenCount is not null)
+                ? ZeroToNull(patch.DraftTokenCount) : current.DraftTokenCount,
+            NgramSpeculationLength = Touched("ngramSpeculationLength", patch.NgramSpeculationLength is not null)
+                ? ZeroToNull(patch.NgramSpeculationLength) : current.NgramSpeculationLength,
         };
         return (spec, violations);
     }
 
     /// <summary>
     /// True when going from <paramref name="before"/> to <paramref name="after"/> needs replicas
-    /// restarted (model, accelerators, addon support or precision changed); replica counts,
+    /// restarted (model, accelerators, addon support, precision or speculation changed); replica counts,
     /// windows, targets, names and auto-delete apply in place. The store records the generation of
     /// such a change, and the reconciler then replaces the older replicas (new ones start first)
     /// instead of moving them onto the new generation.
@@ -161,11 +169,17 @@ public static class DeploymentSpecs
         || before.AcceleratorType != after.AcceleratorType
         || before.AcceleratorCount != after.AcceleratorCount
         || before.EnableAddons != after.EnableAddons
-        || before.Precision != after.Precision;
+        || before.Precision != after.Precision
+        || before.DraftModel != after.DraftModel
+        || before.DraftTokenCount != after.DraftTokenCount
+        || before.NgramSpeculationLength != after.NgramSpeculationLength;
 
     private static string Normalize(string path) => path.Replace("_", "").ToLowerInvariant();
 
     private static string? EmptyToNull(string? s) => string.IsNullOrEmpty(s) ? null : s;
+
+    // Protobuf's zero value: not set.
+    private static int? ZeroToNull(int? n) => n == 0 ? null : n;
 
     private static IReadOnlyDictionary<string, double>? Copy(IReadOnlyDictionary<string, double>? map) =>
         map is null ? null : new Dictionary<string, double>(map).AsReadOnly();

@@ -20,4 +20,6 @@ public sealed record SchedulerOptions
 
     /// <summary>Positions per prefix-cache block: prompts share whole blocks.</summary>
     public int PrefixBlockTokens { get; init; } = 16;
+    /// <summary>Speculative decoding; null decodes one token per sequence and step.</summary>
+    public Speculation.SpeculationOptions? Speculation { get; init; }
 }

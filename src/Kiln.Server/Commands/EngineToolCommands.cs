@@ -101,8 +101,45 @@ public static class EngineToolCommands
         }, Console.Out));
         return new Command("bench", "benchmarks that print figures")
         {
-            engine, Serve(), Sampling(), GatewayBenchCommand(), ColdStartBenchCommand(), ControlPlaneBenchCommand(), PrefixBenchCommand(), ChatBenchCommand(),
+            engine, Serve(), Sampling(), SpeculationBenchCommand(), GatewayBenchCommand(), ColdStartBenchCommand(), ControlPlaneBenchCommand(), PrefixBenchCommand(), ChatBenchCommand(),
         };
+    }
+
+    private static Command SpeculationBenchCommand()
+    {
+        var model = new Option<string>("--model", "-m") { Description = "GGUF model (the target)", Required = true };
+        var draft = new Option<string?>("--draft-model") { Description = "a draft model over the same vocabulary (adds the draft-model figure)" };
+        var prompt = new Option<string>("--prompt") { Description = "the workload's prompt (default: a passage repeated, as editing a given text repeats it)", DefaultValueFactory = _ => SpeculationBenchOptions.DefaultPrompt };
+        var threads = Positive("--threads", "worker threads", 2, "-t");
+        var streams = Positive("--streams", "concurrent streams", 1);
+        var tokens = Positive("-n", "tokens each stream generates", 128, "--n-gen");
+        var draftTokens = Positive("--draft-tokens", "tokens proposed per step", 4);
+        var ngram = Positive("--ngram", "n-gram length of n-gram speculation", 3);
+        var reps = Positive("--repetitions", "timed rounds per mode (median reported)", 3, "-r");
+        var kv = KvCacheOption();
+        var cmd = new Command("speculation", "tokens/s with n-gram and draft-model speculative decoding against none, with acceptance rates")
+        {
+            model, draft, prompt, threads, streams, tokens, draftTokens, ngram, reps, kv,
+        };
+        cmd.Validators.Add(r =>
+        {
+            if (r.GetValue(draftTokens) > Speculation.MaxDraftTokens) r.AddError($"--draft-tokens must be at most {Speculation.MaxDraftTokens}");
+            if (r.GetValue(ngram) > Speculation.MaxNgramLength) r.AddError($"--ngram must be at most {Speculation.MaxNgramLength}");
+        });
+        cmd.SetAction(r => SpeculationBench.Run(new SpeculationBenchOptions
+        {
+            ModelPath = r.GetValue(model)!,
+            DraftModelPath = r.GetValue(draft),
+            Prompt = r.GetValue(prompt)!,
+            Threads = r.GetValue(threads),
+            Streams = r.GetValue(streams),
+            GenerateTokens = r.GetValue(tokens),
+            DraftTokens = r.GetValue(draftTokens),
+            NgramLength = r.GetValue(ngram),
+            Repetitions = r.GetValue(reps),
+            KvCacheType = KvCacheTypeOf(r.GetValue(kv)!),
+        }, Console.Out));
+        return cmd;
     }
 
     private static Command GatewayBenchCommand()

@@ -48,6 +48,13 @@ internal static class MetricsEndpoint
         sb.Append("kiln_time_to_first_token_seconds_sum ").Append(Num(sum)).Append('\n');
         sb.Append("kiln_time_to_first_token_seconds_count ").Append(count).Append('\n');
 
+        var spec = state.Session?.Scheduler.Speculation;
+        Counter(sb, "kiln_spec_decode_num_drafts_total", "Sequence steps that proposed draft tokens (speculative decoding).", spec?.Drafts ?? 0);
+        Counter(sb, "kiln_spec_decode_num_draft_tokens_total", "Draft tokens proposed.", spec?.DraftTokens ?? 0);
+        Counter(sb, "kiln_spec_decode_num_accepted_tokens_total", "Draft tokens the model accepted.", spec?.AcceptedTokens ?? 0);
+        Gauge(sb, "kiln_spec_decode_acceptance_rate", "Accepted over proposed draft tokens since start (0 before any proposal).", spec?.AcceptanceRate ?? 0);
+        Counter(sb, "kiln_spec_decode_proposal_failures_total", "Steps whose draft model failed (those sequences decoded without drafts).", spec?.ProposalFailures ?? 0);
+
         sb.Append("# HELP kiln_requests_total Finished sequences (one per choice) by finish reason.\n");
         sb.Append("# TYPE kiln_requests_total counter\n");
         foreach (var reason in Enum.GetValues<FinishReason>())

@@ -19,6 +19,7 @@ public abstract partial class SqlKilnStore
         account, id, base_model, display_name, min_replica_count, max_replica_count,
         scale_up_window_ticks, scale_down_window_ticks, scale_to_zero_window_ticks, load_targets,
         unused_auto_delete_ticks, accelerator_type, accelerator_count, enable_addons, precision,
+        draft_model, draft_token_count, ngram_speculation_length,
         state, status_code, status_message, desired_replica_count, generation, observed_generation,
         created_by, create_time, update_time, delete_time, last_request_time, restart_generation, version,
         delete_reason_code, delete_reason, undelete_time, description
@@ -30,13 +31,13 @@ public abstract partial class SqlKilnStore
         scale_down_window_ticks = @scale_down_window_ticks, scale_to_zero_window_ticks = @scale_to_zero_window_ticks,
         load_targets = @load_targets, unused_auto_delete_ticks = @unused_auto_delete_ticks, accelerator_type = @accelerator_type,
         accelerator_count = @accelerator_count, enable_addons = @enable_addons, precision = @precision,
-        description = @description
+        description = @description, draft_model = @draft_model, draft_token_count = @draft_token_count, ngram_speculation_length = @ngram_speculation_length
         """;
 
     private const string SpecParameters = """
         @base_model, @display_name, @min_replica_count, @max_replica_count, @scale_up_window_ticks, @scale_down_window_ticks,
         @scale_to_zero_window_ticks, @load_targets, @unused_auto_delete_ticks, @accelerator_type, @accelerator_count,
-        @enable_addons, @precision
+        @enable_addons, @precision, @draft_model, @draft_token_count, @ngram_speculation_length
         """;
 
     /// <inheritdoc />
@@ -296,6 +297,8 @@ public abstract partial class SqlKilnStore
         ("load_targets", Columns.Map(s.AutoscalingPolicy.LoadTargets)), ("unused_auto_delete_ticks", s.UnusedAutoDeleteDuration.Ticks),
         ("accelerator_type", s.AcceleratorType.ToWireName()), ("accelerator_count", s.AcceleratorCount), ("enable_addons", s.EnableAddons),
         ("precision", s.Precision.ToWireName()), ("description", s.Description),
+        ("draft_model", s.DraftModel), ("draft_token_count", s.DraftTokenCount),
+        ("ngram_speculation_length", s.NgramSpeculationLength),
     ];
 
     private static DeploymentRecord? LoadDeployment(SqlSession db, string account, string id) =>
@@ -324,23 +327,26 @@ public abstract partial class SqlKilnStore
             AcceleratorCount = r.GetInt32(12),
             EnableAddons = r.GetBool(13),
             Precision = Columns.Enum<Precision>(r.GetString(14), Precisions.TryParse),
-            Description = r.GetNullableString(31),
+            Description = r.GetNullableString(34),
+            DraftModel = r.GetNullableString(15),
+            DraftTokenCount = r.GetNullableInt32(16),
+            NgramSpeculationLength = r.GetNullableInt32(17),
         },
-        State = Columns.Enum<DeploymentState>(r.GetString(15), DeploymentStates.TryParse),
-        Status = new DeploymentStatus(Columns.Enum<StatusCode>(r.GetString(16), StatusCodes.TryParse), r.GetString(17)),
-        DesiredReplicaCount = r.GetInt32(18),
-        Generation = r.GetInt64(19),
-        ObservedGeneration = r.GetInt64(20),
-        CreatedBy = r.GetNullableString(21),
-        CreateTime = Columns.Time(r.GetInt64(22)),
-        UpdateTime = Columns.Time(r.GetInt64(23)),
-        DeleteTime = Columns.Time(r.GetNullableInt64(24)),
-        LastRequestTime = Columns.Time(r.GetNullableInt64(25)),
-        RestartGeneration = r.GetInt64(26),
-        Version = r.GetInt64(27),
-        DeletionReason = r.GetNullableString(29) is { } reason
-            ? new DeletionReason(Columns.Enum<StatusCode>(r.GetString(28), StatusCodes.TryParse), reason)
+        State = Columns.Enum<DeploymentState>(r.GetString(18), DeploymentStates.TryParse),
+        Status = new DeploymentStatus(Columns.Enum<StatusCode>(r.GetString(19), StatusCodes.TryParse), r.GetString(20)),
+        DesiredReplicaCount = r.GetInt32(21),
+        Generation = r.GetInt64(22),
+        ObservedGeneration = r.GetInt64(23),
+        CreatedBy = r.GetNullableString(24),
+        CreateTime = Columns.Time(r.GetInt64(25)),
+        UpdateTime = Columns.Time(r.GetInt64(26)),
+        DeleteTime = Columns.Time(r.GetNullableInt64(27)),
+        LastRequestTime = Columns.Time(r.GetNullableInt64(28)),
+        RestartGeneration = r.GetInt64(29),
+        Version = r.GetInt64(30),
+        DeletionReason = r.GetNullableString(32) is { } reason
+            ? new DeletionReason(Columns.Enum<StatusCode>(r.GetString(31), StatusCodes.TryParse), reason)
             : null,
-        UndeleteTime = Columns.Time(r.GetNullableInt64(30)),
+        UndeleteTime = Columns.Time(r.GetNullableInt64(33)),
     };
 }

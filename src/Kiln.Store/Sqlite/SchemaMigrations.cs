@@ -262,5 +262,11 @@ internal static class SchemaMigrations
             );
             CREATE INDEX deployment_history_by_time ON deployment_history(time);
             """),
+        // Speculation is off unless asked for: existing deployments keep decoding one token per step.
+        new(16, "deployment speculative decoding", """
+            ALTER TABLE deployments ADD COLUMN draft_model TEXT;
+            ALTER TABLE deployments ADD COLUMN draft_token_count INTEGER;
+            ALTER TABLE deployments ADD COLUMN ngram_speculation_length INTEGER;
+            """),
     ];
 }

@@ -39,6 +39,9 @@ public static class DeploymentRequest
                 case "minReplicaCount": patch = patch with { MinReplicaCount = Int(v, p.Name, value) }; break;
                 case "maxReplicaCount": patch = patch with { MaxReplicaCount = Int(v, p.Name, value) }; break;
                 case "acceleratorCount": patch = patch with { AcceleratorCount = Int(v, p.Name, value) }; break;
+                case "draftModel": patch = patch with { DraftModel = Str(v, p.Name, value) }; break;
+                case "draftTokenCount": patch = patch with { DraftTokenCount = Int(v, p.Name, value) }; break;
+                case "ngramSpeculationLength": patch = patch with { NgramSpeculationLength = Int(v, p.Name, value) }; break;
                 case "unusedAutoDeleteDuration": patch = patch with { UnusedAutoDeleteDuration = Duration(v, p.Name, value) }; break;
                 case "enableAddons":
                     if (value.ValueKind is JsonValueKind.True or JsonValueKind.False)

@@ -30,11 +30,14 @@ public static class DeploymentsApi
                 // A bare model ID means a model of the caller's account, as kilnctl accepts it.
                 patch = patch with { BaseModel = new ModelName(a, bm).ToString() };
             }
+            patch = DraftModelCheck.Qualify(patch, a);
             // A request naming no type gets one the inventory can place (CPU on a machine without GPUs).
             var spec = DeploymentSpecs.Create(patch, Placement.DefaultType(runtime.Accelerators()));
             await RequireAcceleratorAsync(store, a, spec, ct);
             AcceleratorsApi.RequirePlaceable(runtime, spec);
             await RequireServableModelAsync(store, a, spec, ct);
+            var model = (await store.GetModelAsync(a, spec.BaseModelName.Model, ct))!;
+            await DraftModelCheck.RequireAsync(store, a, spec, model, ct);
             var record = await store.CreateDeploymentAsync(new NewDeployment(a, id, spec, DesiredReplicas.Initial(spec), caller.KeyId), ct);
             await events.AppendAsync(a, id, "Created", $"created with {record.DesiredReplicaCount} desired replica(s) of {spec.BaseModel}", ct);
             signal.Wake();
@@ -71,7 +74,7 @@ public static class DeploymentsApi
 
         app.MapMethods("/v1/accounts/{a}/deployments/{d}", ["PATCH"], async (string a, string d, HttpContext ctx, IKilnStore store, IReplicaRuntime runtime, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
         {
-            var patch = DeploymentRequest.Parse(await ApiJson.ReadObjectAsync(ctx.Request, ct));
+            var patch = DraftModelCheck.Qualify(DeploymentRequest.Parse(await ApiJson.ReadObjectAsync(ctx.Request, ct)), a);
             var maskText = ctx.Request.Query["updateMask"].ToString();
             IReadOnlyCollection<string>? mask = maskText.Length == 0 ? null : maskText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             for (var attempt = 0; ; attempt++)
@@ -95,6 +98,11 @@ public static class DeploymentsApi
                 if (spec.AcceleratorType != current.Spec.AcceleratorType || spec.AcceleratorCount != current.Spec.AcceleratorCount)
                 {
                     AcceleratorsApi.RequirePlaceable(runtime, spec);
+                }
+                if (spec.DraftModel is not null && spec.DraftModel != current.Spec.DraftModel
+                    && await store.GetModelAsync(spec.BaseModelName.Account, spec.BaseModelName.Model, ct) is { } target)
+                {
+                    await DraftModelCheck.RequireAsync(store, a, spec, target, ct);
                 }
                 DeploymentRecord updated;
                 try

@@ -276,6 +276,9 @@ public sealed class DeploymentPass(
         var launch = new ReplicaLaunch(replica, model.ReplicaPath, d.Spec.BaseModel, d.Spec.AcceleratorCount, d.Spec.Precision, delivery.DownloadFor(model, replica))
         {
             AcceleratorType = d.Spec.AcceleratorType,
+            DraftModelPath = await DraftModelFileAsync(d, ct),
+            DraftTokens = d.Spec.DraftTokenCount,
+            NgramSpeculation = d.Spec.NgramSpeculationLength,
         };
         try
         {
@@ -381,6 +384,19 @@ public sealed class DeploymentPass(
             return (null, $"the file of base model {name} is missing: {model.FilePath}");
         }
         return (await delivery.PlanAsync(model, path, ct), null);
+    }
+
+    /// <summary>
+    /// The draft model's file, opened where the store keeps it (on a shared file system for a
+    /// cluster); a draft model gone since the spec was written leaves a path the replica reports missing.
+    /// </summary>
+    private async Task<string?> DraftModelFileAsync(DeploymentRecord d, CancellationToken ct)
+    {
+        if (d.Spec.DraftModel is not { } draft || !ModelName.TryParse(draft, out var name, out _))
+        {
+            return null;
+        }
+        return (await store.GetModelAsync(name.Account, name.Model, ct))?.FilePath ?? draft;
     }
 
     private Task Event(DeploymentRecord d, string type, string message, CancellationToken ct) =>

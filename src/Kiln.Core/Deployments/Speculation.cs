@@ -1,0 +1,62 @@
+using Kiln.Core.Errors;
+using Kiln.Core.Names;
+
+namespace Kiln.Core.Deployments;
+
+/// <summary>
+/// Speculative decoding of a deployment, in Fireworks' fields: <c>draftModel</c> (a model over the
+/// same vocabulary that proposes) or <c>ngramSpeculationLength</c> (prompt lookup: the n-gram matched
+/// in the sequence's own tokens), never both, and <c>draftTokenCount</c> (tokens proposed per step),
+/// which either needs. Without them a deployment decodes one token per step.
+/// </summary>
+public static class Speculation
+{
+    /// <summary>Most draft tokens per step.</summary>
+    public const int MaxDraftTokens = 16;
+
+    /// <summary>Longest n-gram matched.</summary>
+    public const int MaxNgramLength = 16;
+
+    /// <summary>Whether <paramref name="spec"/> asks for speculation at all.</summary>
+    public static bool IsEnabled(DeploymentSpec spec) =>
+        spec.DraftModel is not null || spec.NgramSpeculationLength is not null || spec.DraftTokenCount is not null;
+
+    /// <summary>The violations of the speculation fields, in field order.</summary>
+    public static IEnumerable<FieldViolation> Validate(DeploymentSpec spec)
+    {
+        if (spec.DraftModel is { } draft && !ModelName.TryParse(draft, out _, out var error))
+        {
+            yield return new("draftModel", error);
+        }
+        if (spec.DraftModel is not null && spec.NgramSpeculationLength is not null)
+        {
+            yield return new("ngramSpeculationLength", "cannot be used together with draftModel: choose a draft model or n-gram speculation");
+        }
+        if (spec.DraftTokenCount is { } count and (< 1 or > MaxDraftTokens))
+        {
+            yield return new("draftTokenCount", $"must be between 1 and {MaxDraftTokens}, got {count}");
+        }
+        if (spec.DraftTokenCount is null && (spec.DraftModel is not null || spec.NgramSpeculationLength is not null))
+        {
+            yield return new("draftTokenCount", "is required with draftModel or ngramSpeculationLength (tokens proposed per step, typically 4)");
+        }
+        if (spec.DraftTokenCount is not null && spec.DraftModel is null && spec.NgramSpeculationLength is null)
+        {
+            yield return new("draftTokenCount", "needs draftModel or ngramSpeculationLength to propose the tokens");
+        }
+        if (spec.NgramSpeculationLength is { } n and (< 1 or > MaxNgramLength))
+        {
+            yield return new("ngramSpeculationLength", $"must be between 1 and {MaxNgramLength}, got {n}");
+        }
+        if (IsEnabled(spec) && EngineRefusal(spec) is { } refusal)
+        {
+            yield return new("draftTokenCount", refusal);
+        }
+    }
+
+    /// <summary>
+    /// Why the engine serving <paramref name="spec"/> cannot speculate, or null when it can: the one
+    /// place that knows which engines speculate. Kiln's own engine does; every replica runs it today.
+    /// </summary>
+    public static string? EngineRefusal(DeploymentSpec spec) => null;
+}
