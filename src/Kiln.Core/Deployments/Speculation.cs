@@ -22,36 +22,39 @@ public static class Speculation
         spec.DraftModel is not null || spec.NgramSpeculationLength is not null || spec.DraftTokenCount is not null;
 
     /// <summary>The violations of the speculation fields, in field order.</summary>
-    public static IEnumerable<FieldViolation> Validate(DeploymentSpec spec)
+    public static IReadOnlyList<FieldViolation> Validate(DeploymentSpec spec)
     {
+        // A list, not an iterator: a compiled iterator reads Environment, which Core keeps out.
+        var violations = new List<FieldViolation>();
         if (spec.DraftModel is { } draft && !ModelName.TryParse(draft, out _, out var error))
         {
-            yield return new("draftModel", error);
+            violations.Add(new("draftModel", error));
         }
         if (spec.DraftModel is not null && spec.NgramSpeculationLength is not null)
         {
-            yield return new("ngramSpeculationLength", "cannot be used together with draftModel: choose a draft model or n-gram speculation");
+            violations.Add(new("ngramSpeculationLength", "cannot be used together with draftModel: choose a draft model or n-gram speculation"));
         }
         if (spec.DraftTokenCount is { } count and (< 1 or > MaxDraftTokens))
         {
-            yield return new("draftTokenCount", $"must be between 1 and {MaxDraftTokens}, got {count}");
+            violations.Add(new("draftTokenCount", $"must be between 1 and {MaxDraftTokens}, got {count}"));
         }
         if (spec.DraftTokenCount is null && (spec.DraftModel is not null || spec.NgramSpeculationLength is not null))
         {
-            yield return new("draftTokenCount", "is required with draftModel or ngramSpeculationLength (tokens proposed per step, typically 4)");
+            violations.Add(new("draftTokenCount", "is required with draftModel or ngramSpeculationLength (tokens proposed per step, typically 4)"));
         }
         if (spec.DraftTokenCount is not null && spec.DraftModel is null && spec.NgramSpeculationLength is null)
         {
-            yield return new("draftTokenCount", "needs draftModel or ngramSpeculationLength to propose the tokens");
+            violations.Add(new("draftTokenCount", "needs draftModel or ngramSpeculationLength to propose the tokens"));
         }
         if (spec.NgramSpeculationLength is { } n and (< 1 or > MaxNgramLength))
         {
-            yield return new("ngramSpeculationLength", $"must be between 1 and {MaxNgramLength}, got {n}");
+            violations.Add(new("ngramSpeculationLength", $"must be between 1 and {MaxNgramLength}, got {n}"));
         }
         if (IsEnabled(spec) && EngineRefusal(spec) is { } refusal)
         {
-            yield return new("draftTokenCount", refusal);
+            violations.Add(new("draftTokenCount", refusal));
         }
+        return violations;
     }
 
     /// <summary>

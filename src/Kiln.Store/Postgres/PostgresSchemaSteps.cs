@@ -210,7 +210,7 @@ internal static class PostgresSchemaSteps
         new(10, "replica devices", """
             ALTER TABLE replicas ADD COLUMN devices TEXT;
             """),
-        new(12, "undelete time, description and scale requests", """
+        new(11, "undelete time, description and scale requests", """
             ALTER TABLE deployments ADD COLUMN undelete_time BIGINT;
             ALTER TABLE deployments ADD COLUMN description TEXT;
 
@@ -223,7 +223,7 @@ internal static class PostgresSchemaSteps
                 FOREIGN KEY (account, deployment) REFERENCES deployments(account, id) ON DELETE CASCADE
             );
             """),
-        new(13, "model sources, download progress and status", """
+        new(12, "model sources, download progress and status", """
             ALTER TABLE models ADD COLUMN source TEXT;
             ALTER TABLE models ADD COLUMN source_url TEXT;
             ALTER TABLE models ADD COLUMN expected_sha256 TEXT;
@@ -235,7 +235,7 @@ internal static class PostgresSchemaSteps
             """),
         // One row per autoscaler pass and live deployment, kept a day (pruned by time): the console's
         // charts. No foreign key: a deployment's recent past stays readable while it is deleted.
-        new(14, "deployment history samples", """
+        new(13, "deployment history samples", """
             CREATE TABLE deployment_history (
                 account            TEXT COLLATE "C" NOT NULL,
                 deployment         TEXT COLLATE "C" NOT NULL,
@@ -254,7 +254,7 @@ internal static class PostgresSchemaSteps
             CREATE INDEX deployment_history_by_time ON deployment_history(time);
             """),
         // Speculation is off unless asked for: existing deployments keep decoding one token per step.
-        new(16, "deployment speculative decoding", """
+        new(14, "deployment speculative decoding", """
             ALTER TABLE deployments ADD COLUMN draft_model TEXT;
             ALTER TABLE deployments ADD COLUMN draft_token_count INTEGER;
             ALTER TABLE deployments ADD COLUMN ngram_speculation_length INTEGER;

@@ -217,7 +217,7 @@ internal static class SchemaMigrations
         // An undeleted deployment's idle clocks (auto-delete, scale to zero) restart when it comes
         // back; its description is part of the spec; a scale request is the API's ask of the
         // autoscaler, which takes it as it takes wake requests.
-        new(12, "undelete time, description and scale requests", """
+        new(11, "undelete time, description and scale requests", """
             ALTER TABLE deployments ADD COLUMN undelete_time INTEGER;
             ALTER TABLE deployments ADD COLUMN description TEXT;
 
@@ -232,7 +232,7 @@ internal static class SchemaMigrations
             """),
         // A model the server downloads: what it was asked for (source), where that resolved to, the
         // digest to check (when known up front), how far the download got and, when it failed, why.
-        new(13, "model sources, download progress and status", """
+        new(12, "model sources, download progress and status", """
             ALTER TABLE models ADD COLUMN source TEXT;
             ALTER TABLE models ADD COLUMN source_url TEXT;
             ALTER TABLE models ADD COLUMN expected_sha256 TEXT;
@@ -244,7 +244,7 @@ internal static class SchemaMigrations
             """),
         // One row per autoscaler pass and live deployment, kept a day (pruned by time): the console's
         // charts. No foreign key: a deployment's recent past stays readable while it is deleted.
-        new(14, "deployment history samples", """
+        new(13, "deployment history samples", """
             CREATE TABLE deployment_history (
                 account            TEXT NOT NULL,
                 deployment         TEXT NOT NULL,
@@ -263,7 +263,7 @@ internal static class SchemaMigrations
             CREATE INDEX deployment_history_by_time ON deployment_history(time);
             """),
         // Speculation is off unless asked for: existing deployments keep decoding one token per step.
-        new(16, "deployment speculative decoding", """
+        new(14, "deployment speculative decoding", """
             ALTER TABLE deployments ADD COLUMN draft_model TEXT;
             ALTER TABLE deployments ADD COLUMN draft_token_count INTEGER;
             ALTER TABLE deployments ADD COLUMN ngram_speculation_length INTEGER;
