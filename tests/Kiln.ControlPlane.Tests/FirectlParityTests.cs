@@ -161,7 +161,7 @@ public class FirectlParityTests(FirectlServer fx) : IClassFixture<FirectlServer>
         const string deployments = "/v1/accounts/default/deployments";
         var mine = await fx.Api.GetAsync($"{deployments}?filter={Uri.EscapeDataString("base_model = \"" + FirectlServer.Model + "\" AND display_name = \"Filtered one\"")}");
         Assert.Equal(["accounts/default/deployments/filtered"], Names(mine, "deployments"));
-        var others = await fx.Api.GetAsync($"{deployments}?filter={Uri.EscapeDataString("NOT display_name = \"Filtered one\" OR accelerator_type = CPU")}");
+        var others = await fx.Api.GetAsync($"{deployments}?filter={Uri.EscapeDataString("NOT display_name = \"Filtered one\" OR accelerator_type = NVIDIA_H100_80GB")}");
         Assert.DoesNotContain("accounts/default/deployments/filtered", Names(others, "deployments"));
         var badState = await fx.Api.GetAsync($"{deployments}?filter=state%3DRUNNING");
         Assert.StartsWith("filter: state is one of STATE_UNSPECIFIED, CREATING, READY", badState.Message);

@@ -164,7 +164,7 @@ public sealed class SlurmParsingTests
         ], args.SkipLast(1));
         Assert.Equal(
             "--wrap=exec '/opt/kiln/kiln' 'replica' '--model' '/models/it'\\''s.gguf' '--host' '0.0.0.0' '--port' '0' '--max-batch-size' '8' '--max-queue' '64' " +
-            "'--threads' '2' '--kv-cache-type' 'f32' '--model-name' 'accounts/acme/models/m' '--replica-id' 'r-1' '--endpoint-file' '/shared/kiln/acme/web/r-1.endpoint.'\"$SLURM_JOB_ID\"",
+            "'--threads' '2' '--kv-cache-type' 'f32' '--prefix-cache-mb' '256' '--model-name' 'accounts/acme/models/m' '--replica-id' 'r-1' '--endpoint-file' '/shared/kiln/acme/web/r-1.endpoint.'\"$SLURM_JOB_ID\"",
             args[^1]);
     }
 
