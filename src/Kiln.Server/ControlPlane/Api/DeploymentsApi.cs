@@ -35,8 +35,7 @@ public static class DeploymentsApi
             var spec = DeploymentSpecs.Create(patch, Placement.DefaultType(runtime.Accelerators()));
             await RequireAcceleratorAsync(store, a, spec, ct);
             AcceleratorsApi.RequirePlaceable(runtime, spec);
-            await RequireServableModelAsync(store, a, spec, ct);
-            var model = (await store.GetModelAsync(a, spec.BaseModelName.Model, ct))!;
+            var model = await RequireServableModelAsync(store, a, spec, ct);
             await DraftModelCheck.RequireAsync(store, a, spec, model, ct);
             var record = await store.CreateDeploymentAsync(new NewDeployment(a, id, spec, DesiredReplicas.Initial(spec), caller.KeyId), ct);
             await events.AppendAsync(a, id, "Created", $"created with {record.DesiredReplicaCount} desired replica(s) of {spec.BaseModel}", ct);
@@ -188,7 +187,8 @@ public static class DeploymentsApi
     }
 
     /// <summary>The spec's base model exists in the account and is READY (an addon: one that can be merged).</summary>
-    private static async Task RequireServableModelAsync(IKilnStore store, string account, DeploymentSpec spec, CancellationToken ct)
+    /// <summary>The deployment's base model, once it is one the deployment can serve.</summary>
+    private static async Task<ModelRecord> RequireServableModelAsync(IKilnStore store, string account, DeploymentSpec spec, CancellationToken ct)
     {
         var modelName = spec.BaseModelName;
         var model = modelName.Account == account ? await store.GetModelAsync(account, modelName.Model, ct) : null;
@@ -210,6 +210,7 @@ public static class DeploymentsApi
             // load it, so it makes the file where they run); an addon it could not merge is refused now.
             await MergedAddon.CheckAsync(store, model, ct);
         }
+        return model;
     }
 
     private static async Task<DeploymentRecord> RequireAsync(IKilnStore store, HttpContext ctx, string a, string d, CancellationToken ct)
