@@ -17,7 +17,7 @@ public class ConsoleActionTests(ConsoleServer fixture)
         form.Locator("div.field", new() { Has = form.Page.GetByLabel(label, new() { Exact = true }) }).Locator(".field-error");
 
     [ChromiumFact]
-    public async Task Scale_asks_the_autoscaler_for_a_count_within_the_bounds_and_shows_what_it_does_next()
+    public async Task Scale_asks_the_autoscaler_for_a_count_within_the_bounds_and_shows_what_it_does_next_and_delete_can_be_undone()
     {
         var created = await fixture.Admin.PostAsync($"{Deployments}?deploymentId=scaler", new { baseModel = ConsoleServer.Model, maxReplicaCount = 2 });
         Assert.True(created.Status == HttpStatusCode.OK, created.ToString());
@@ -43,6 +43,16 @@ public class ConsoleActionTests(ConsoleServer fixture)
         Assert.Equal((0, 2), (scaled.Int("minReplicaCount"), scaled.Int("maxReplicaCount")));
         await Assertions.Expect(page.Locator("dl.facts")).ToContainTextAsync("0 desired (min 0, max 2)");
         await ConsoleServer.ScreenshotAsync(page, "deployment-scaled");
+
+        // Delete, then undelete: it comes back with its spec.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete deployment" }).ClickAsync();
+        await Assertions.Expect(page.Locator("dl.facts .badge").First).ToHaveTextAsync("DELETED", new() { Timeout = 60_000 });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Undelete" }).ClickAsync();
+        await Assertions.Expect(page.Locator("dl.facts .badge").First).Not.ToHaveTextAsync("DELETED");
+        await Assertions.Expect(page.GetByLabel("Scale to N replicas")).ToBeVisibleAsync();
+        var back = await fixture.Admin.GetAsync($"{Deployments}/scaler");
+        Assert.True(back.HasEvent("Undeleted"), back.ToString());
+        Assert.Equal(2, back.Int("maxReplicaCount"));
 
         await fixture.Admin.DeleteAsync($"{Deployments}/scaler");
         await page.Context.CloseAsync();

@@ -74,6 +74,14 @@ export function render(deploymentId) {
     } catch (err) { toast(err.message, 'error'); }
   } }, 'Delete deployment');
 
+  const undeleteButton = h('button', { type: 'button', onclick: async () => {
+    try {
+      deployment = await post(`${path}:undelete`);
+      toast(`Undeleted ${deploymentId}.`);
+      view.refresh();
+    } catch (err) { toast(err.message, 'error'); }
+  } }, 'Undelete');
+
   function drawSummary(d, last) {
     const ready = d.replicaStats?.readyReplicaCount ?? d.replicaCount ?? 0;
     fill(head,
@@ -122,7 +130,18 @@ export function render(deploymentId) {
 
   function drawActions(d) {
     const gone = d.state === 'DELETED' || d.state === 'DELETING';
-    if (gone) { fill(actions, h('p', {}, `This deployment is ${d.state}; it can no longer change.`)); fill(editBox); formFor = null; return; }
+    if (gone) {
+      // A DELETED deployment is kept and may come back with its spec (:undelete); DELETING must finish first.
+      if (actions.dataset.gone !== d.state) {
+        fill(actions, h('h2', {}, 'Actions'), d.state === 'DELETED'
+          ? [h('p', {}, 'This deployment is DELETED. Undelete brings it back with the spec it had; addons deployed on it stay undeployed.'), undeleteButton]
+          : h('p', {}, 'This deployment is DELETING; it can be undeleted once its replicas are gone.'));
+        actions.dataset.gone = d.state;
+      }
+      fill(editBox);
+      formFor = null;
+      return;
+    }
     if (!actions.firstChild || actions.dataset.gone) { fill(actions, h('h2', {}, 'Actions'), scaleForm, scaleOutlook, deleteButton); delete actions.dataset.gone; }
     // Rebuilt only when the spec changed, so typing is not lost to the poller.
     const key = JSON.stringify([d.displayName, d.description, d.minReplicaCount, d.maxReplicaCount, d.autoscalingPolicy, d.unusedAutoDeleteDuration,
