@@ -121,6 +121,20 @@ public class ConsoleActionTests(ConsoleServer fixture)
         var drafted = await fixture.Admin.GetAsync($"{Deployments}/drafted");
         Assert.Equal((3, 4, "n-gram speculation", "CPU", 1), (drafted.Int("ngramSpeculationLength"), drafted.Int("draftTokenCount"),
             drafted.Str("description"), drafted.Str("acceleratorType"), drafted.Int("acceleratorCount")));
+
+        // Update: clearing one speculation field alone is refused as the API would; clearing both removes it.
+        await page.GetByText("Update replicas, windows and load targets").ClickAsync();
+        var update = page.Locator("form.spec-form");
+        await Assertions.Expect(update.GetByLabel("N-gram speculation length", new() { Exact = true })).ToHaveValueAsync("3");
+        await update.GetByLabel("N-gram speculation length", new() { Exact = true }).FillAsync("");
+        await update.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(ErrorOf(update, "N-gram speculation length")).ToHaveTextAsync("needs draftModel or ngramSpeculationLength to propose the tokens");
+        await update.GetByLabel("Draft token count", new() { Exact = true }).FillAsync("");
+        await update.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("dl.facts")).ToContainTextAsync("Speculationnone");
+        var plain = await fixture.Admin.GetAsync($"{Deployments}/drafted");
+        Assert.False(plain.Body.TryGetProperty("ngramSpeculationLength", out var n) && n.ValueKind != System.Text.Json.JsonValueKind.Null, plain.ToString());
+        Assert.Equal("n-gram speculation", plain.Str("description"));
         await fixture.Admin.DeleteAsync($"{Deployments}/drafted");
         await page.Context.CloseAsync();
     }
