@@ -145,11 +145,11 @@ export function render(deploymentId) {
     if (!actions.firstChild || actions.dataset.gone) { fill(actions, h('h2', {}, 'Actions'), scaleForm, scaleOutlook, deleteButton); delete actions.dataset.gone; }
     // Rebuilt only when the spec changed, so typing is not lost to the poller.
     const key = JSON.stringify([d.displayName, d.description, d.minReplicaCount, d.maxReplicaCount, d.autoscalingPolicy, d.unusedAutoDeleteDuration,
-      d.acceleratorType, d.acceleratorCount, d.precision, d.enableAddons, d.draftModel, d.draftTokenCount, d.ngramSpeculationLength, d.engine]);
+      d.acceleratorType, d.acceleratorCount, d.precision, d.enableAddons, d.draftModel, d.draftTokenCount, d.ngramSpeculationLength, d.engine, Boolean(choices)]);
     if (formFor !== key) {
       formFor = key;
       fill(editBox, h('details', { class: 'card' }, h('summary', {}, 'Update replicas, windows and load targets'),
-        specForm({ mode: 'update', deployment: d, models: choices.models, inventory: choices.inventory, submit: async (body) => {
+        specForm({ mode: 'update', deployment: d, models: choices?.models, inventory: choices?.inventory, submit: async (body) => {
           deployment = await patch(path, body);
           toast(`Updated ${deploymentId}.`);
           view.refresh();
@@ -176,8 +176,9 @@ export function render(deploymentId) {
         all(`${acct('deployedModels')}?deployment=${encodeURIComponent(deploymentId)}`, 'deployedModels'),
       ]);
       deployment = d;
+      // Read once; the page still works (and tries again) when either cannot be read.
       choices ??= await Promise.all([all(acct('models'), 'models'), get('/v1/accelerators')])
-        .then(([models, inventory]) => ({ models, inventory }));
+        .then(([models, inventory]) => ({ models, inventory }), () => null);
       const last = history.points.at(-1);
       drawSummary(d, last);
       for (const c of charts) c.update(history.points);
