@@ -148,9 +148,9 @@ function uploadForm(fields, collect, { button, busy, done }) {
 }
 
 const SOURCES = [
-  ['file', 'A GGUF file on this computer'],
-  ['url', 'A URL (https://, http:// or hf://owner/repo/file.gguf)'],
-  ['catalog', 'An entry of the catalog'],
+  ['file', 'A file on this computer'],
+  ['url', 'A URL'],
+  ['catalog', 'The catalog'],
 ];
 
 /** A model ID made from a catalog ID (which may hold '.' and '_'), as a suggestion. */
@@ -176,7 +176,7 @@ function importForm(onDownload) {
   let entries = null;
 
   const fileField = field('GGUF file', file, 'Read from this computer and streamed to the server.');
-  const urlField = field('URL', url, 'The server downloads it, resuming where a connection broke off.');
+  const urlField = field('URL', url, 'https://, http:// or hf://owner/repo[@revision]/file.gguf; the server downloads it, resuming where a connection broke off.');
   const shaField = field('SHA-256 (optional)', sha256, 'The digest the file must have; else the one its source publishes.');
   const catalogField = field('Catalog entry', catalog);
   catalogField.append(about);
