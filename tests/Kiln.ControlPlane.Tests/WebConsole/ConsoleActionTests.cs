@@ -193,6 +193,12 @@ public class ConsoleActionTests(ConsoleServer fixture)
         await AssertNoHorizontalOverflowAsync(page);
         await AssertReachedByTabAsync(page, "Create a deployment", "Filter deployments", "Sort by", "secret");
         await ConsoleServer.ScreenshotAsync(page, "deployments-phone-keyboard");
+        // The create form opens from the keyboard and fits too.
+        await page.Locator("summary", new() { HasTextString = "Create a deployment" }).FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(page.GetByLabel("Draft token count")).ToBeVisibleAsync();
+        await AssertNoHorizontalOverflowAsync(page);
+        await ConsoleServer.ScreenshotAsync(page, "deployments-create-phone");
 
         await page.GotoAsync(fixture.ConsoleUrl + "#/deployments/secret");
         await Assertions.Expect(page.Locator(".charts canvas")).ToHaveCountAsync(5);
