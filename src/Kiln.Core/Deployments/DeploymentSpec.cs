@@ -39,6 +39,12 @@ public sealed record DeploymentSpec
     /// <summary>Serving precision (default FP32); selects the replicas' KV cache type.</summary>
     public Precision Precision { get; init; } = DeploymentDefaults.Precision;
 
+    /// <summary>The engine profile its replicas run (default <c>kiln</c>, Kiln's own; also <c>vllm</c>, <c>sglang</c>, <c>llama-server</c> or a custom profile of the server).</summary>
+    public string Engine { get; init; } = DeploymentDefaults.Engine;
+
+    /// <summary>Arguments added to the engine's command line after its profile's.</summary>
+    public IReadOnlyList<string> EngineArgs { get; init; } = [];
+
     /// <summary>The parsed <see cref="BaseModel"/>; throws INVALID_ARGUMENT if it is not a model name.</summary>
     public ModelName BaseModelName => ModelName.Parse(BaseModel);
 }

@@ -35,6 +35,12 @@ public sealed record DeploymentSpecPatch
 
     /// <summary><c>precision</c>.</summary>
     public Precision? Precision { get; init; }
+
+    /// <summary><c>engine</c>.</summary>
+    public string? Engine { get; init; }
+
+    /// <summary><c>engineArgs</c>; replaces the whole list when given.</summary>
+    public IReadOnlyList<string>? EngineArgs { get; init; }
 }
 
 /// <summary>The fields of <c>autoscalingPolicy</c> in a request; null means "not given".</summary>

@@ -12,7 +12,7 @@ public static class DeploymentSpecs
         "autoscalingPolicy.scaleUpWindow", "autoscalingPolicy.scaleDownWindow",
         "autoscalingPolicy.scaleToZeroWindow", "autoscalingPolicy.loadTargets",
         "unusedAutoDeleteDuration", "acceleratorType", "acceleratorCount", "enableAddons",
-        "precision",
+        "precision", "engine", "engineArgs",
     ];
 
     /// <summary>
@@ -65,6 +65,8 @@ public static class DeploymentSpecs
             AcceleratorCount = request.AcceleratorCount ?? DeploymentDefaults.AcceleratorCount,
             EnableAddons = request.EnableAddons ?? false,
             Precision = request.Precision ?? DeploymentDefaults.Precision,
+            Engine = request.Engine ?? DeploymentDefaults.Engine,
+            EngineArgs = request.EngineArgs is { } args ? [.. args] : [],
         };
     }
 
@@ -141,13 +143,17 @@ public static class DeploymentSpecs
                 ? patch.EnableAddons ?? false : current.EnableAddons,
             Precision = Touched("precision", patch.Precision is not null)
                 ? patch.Precision ?? DeploymentDefaults.Precision : current.Precision,
+            Engine = Touched("engine", patch.Engine is not null)
+                ? patch.Engine ?? DeploymentDefaults.Engine : current.Engine,
+            EngineArgs = Touched("engineArgs", patch.EngineArgs is not null)
+                ? [.. patch.EngineArgs ?? []] : current.EngineArgs,
         };
         return (spec, violations);
     }
 
     /// <summary>
     /// True when going from <paramref name="before"/> to <paramref name="after"/> needs replicas
-    /// restarted (model, accelerators, addon support or precision changed); replica counts,
+    /// restarted (model, accelerators, addon support, precision or engine changed); replica counts,
     /// windows, targets, names and auto-delete apply in place. The store records the generation of
     /// such a change, and the reconciler then replaces the older replicas (new ones start first)
     /// instead of moving them onto the new generation.
@@ -157,7 +163,9 @@ public static class DeploymentSpecs
         || before.AcceleratorType != after.AcceleratorType
         || before.AcceleratorCount != after.AcceleratorCount
         || before.EnableAddons != after.EnableAddons
-        || before.Precision != after.Precision;
+        || before.Precision != after.Precision
+        || before.Engine != after.Engine
+        || !before.EngineArgs.SequenceEqual(after.EngineArgs);
 
     private static string Normalize(string path) => path.Replace("_", "").ToLowerInvariant();
 

@@ -206,5 +206,10 @@ internal static class PostgresSchemaSteps
             ALTER TABLE replicas ADD COLUMN wait_reason TEXT;
             UPDATE replicas SET runtime_handle = 'pid:' || pid WHERE pid IS NOT NULL;
             """),
+        new(11, "deployment engine and extra arguments, model format", """
+            ALTER TABLE deployments ADD COLUMN engine TEXT NOT NULL DEFAULT 'kiln';
+            ALTER TABLE deployments ADD COLUMN engine_args TEXT;
+            ALTER TABLE models ADD COLUMN format TEXT NOT NULL DEFAULT 'GGUF';
+            """),
     ];
 }

@@ -1,3 +1,4 @@
+using Kiln.Core.Engines;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
 
@@ -26,6 +27,9 @@ public sealed record NewModel(string Account, string Id, ModelKind Kind, string 
 
     /// <summary>Context length in tokens, when known.</summary>
     public int? ContextLength { get; init; }
+
+    /// <summary>How its weights are stored: one GGUF file, or a Hugging Face folder; fixed at creation.</summary>
+    public ModelFormat Format { get; init; } = ModelFormat.Gguf;
 }
 
 /// <summary>A stored model. Update with <c>with</c> and <see cref="IKilnStore.UpdateModelAsync"/>.</summary>
@@ -60,6 +64,9 @@ public sealed record ModelRecord
 
     /// <summary>Context length in tokens.</summary>
     public int? ContextLength { get; init; }
+
+    /// <summary>How its weights are stored (a GGUF file, or a Hugging Face folder at <see cref="FilePath"/>).</summary>
+    public ModelFormat Format { get; init; } = ModelFormat.Gguf;
 
     /// <summary>Stored state: UPLOADING or READY.</summary>
     public ModelState State { get; init; }

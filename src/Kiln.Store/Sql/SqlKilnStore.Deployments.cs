@@ -21,7 +21,7 @@ public abstract partial class SqlKilnStore
         unused_auto_delete_ticks, accelerator_type, accelerator_count, enable_addons, precision,
         state, status_code, status_message, desired_replica_count, generation, observed_generation,
         created_by, create_time, update_time, delete_time, last_request_time, restart_generation, version,
-        delete_reason_code, delete_reason
+        delete_reason_code, delete_reason, engine, engine_args
         """;
 
     private const string SpecAssignments = """
@@ -29,7 +29,8 @@ public abstract partial class SqlKilnStore
         max_replica_count = @max_replica_count, scale_up_window_ticks = @scale_up_window_ticks,
         scale_down_window_ticks = @scale_down_window_ticks, scale_to_zero_window_ticks = @scale_to_zero_window_ticks,
         load_targets = @load_targets, unused_auto_delete_ticks = @unused_auto_delete_ticks, accelerator_type = @accelerator_type,
-        accelerator_count = @accelerator_count, enable_addons = @enable_addons, precision = @precision
+        accelerator_count = @accelerator_count, enable_addons = @enable_addons, precision = @precision,
+        engine = @engine, engine_args = @engine_args
         """;
 
     private const string SpecParameters = """
@@ -37,6 +38,9 @@ public abstract partial class SqlKilnStore
         @scale_to_zero_window_ticks, @load_targets, @unused_auto_delete_ticks, @accelerator_type, @accelerator_count,
         @enable_addons, @precision
         """;
+
+    // Columns after the spec in DeploymentColumns' order; an insert lists them last.
+    private const string EngineParameters = "@engine, @engine_args";
 
     /// <inheritdoc />
     public Task<DeploymentRecord> CreateDeploymentAsync(NewDeployment deployment, CancellationToken ct = default) => Write(ct, (db, now) =>
@@ -51,7 +55,7 @@ public abstract partial class SqlKilnStore
         }
         db.Execute($"""
             INSERT INTO deployments ({DeploymentColumns})
-            VALUES (@account, @id, {SpecParameters}, @state, @status_code, '', @desired, 1, 0, @created_by, @now, @now, NULL, NULL, 1, 1, NULL, NULL)
+            VALUES (@account, @id, {SpecParameters}, @state, @status_code, '', @desired, 1, 0, @created_by, @now, @now, NULL, NULL, 1, 1, NULL, NULL, {EngineParameters})
             """,
             [("account", deployment.Account), ("id", deployment.Id), .. SpecValues(deployment.Spec),
              ("state", DeploymentState.Creating.ToWireName()), ("status_code", StatusCode.Ok.ToWireName()),
@@ -271,7 +275,7 @@ public abstract partial class SqlKilnStore
         ("scale_to_zero_window_ticks", s.AutoscalingPolicy.ScaleToZeroWindow.Ticks),
         ("load_targets", Columns.Map(s.AutoscalingPolicy.LoadTargets)), ("unused_auto_delete_ticks", s.UnusedAutoDeleteDuration.Ticks),
         ("accelerator_type", s.AcceleratorType.ToWireName()), ("accelerator_count", s.AcceleratorCount), ("enable_addons", s.EnableAddons),
-        ("precision", s.Precision.ToWireName()),
+        ("precision", s.Precision.ToWireName()), ("engine", s.Engine), ("engine_args", Columns.List(s.EngineArgs)),
     ];
 
     private static DeploymentRecord? LoadDeployment(SqlSession db, string account, string id) =>
@@ -300,6 +304,8 @@ public abstract partial class SqlKilnStore
             AcceleratorCount = r.GetInt32(12),
             EnableAddons = r.GetBool(13),
             Precision = Columns.Enum<Precision>(r.GetString(14), Precisions.TryParse),
+            Engine = r.GetString(30),
+            EngineArgs = Columns.List(r.GetNullableString(31)),
         },
         State = Columns.Enum<DeploymentState>(r.GetString(15), DeploymentStates.TryParse),
         Status = new DeploymentStatus(Columns.Enum<StatusCode>(r.GetString(16), StatusCodes.TryParse), r.GetString(17)),

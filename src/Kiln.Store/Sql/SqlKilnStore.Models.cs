@@ -1,3 +1,4 @@
+using Kiln.Core.Engines;
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
@@ -7,7 +8,7 @@ namespace Kiln.Store.Sql;
 public abstract partial class SqlKilnStore
 {
     private const string ModelColumns =
-        "account, id, display_name, kind, base_model, file_path, sha256, size_bytes, architecture, context_length, state, create_time, update_time";
+        "account, id, display_name, kind, base_model, file_path, sha256, size_bytes, architecture, context_length, state, create_time, update_time, format";
 
     /// <inheritdoc />
     public Task<ModelRecord> CreateModelAsync(NewModel model, CancellationToken ct = default) => Write(ct, (db, now) =>
@@ -25,11 +26,12 @@ public abstract partial class SqlKilnStore
         }
         db.Execute($"""
             INSERT INTO models ({ModelColumns})
-            VALUES (@account, @id, @name, @kind, @base, @path, @sha, @size, @arch, @context, @state, @now, @now)
+            VALUES (@account, @id, @name, @kind, @base, @path, @sha, @size, @arch, @context, @state, @now, @now, @format)
             """,
             ("account", model.Account), ("id", model.Id), ("name", model.DisplayName), ("kind", model.Kind.ToWireName()),
             ("base", model.BaseModel), ("path", model.FilePath), ("sha", model.Sha256), ("size", model.SizeBytes),
-            ("arch", model.Architecture), ("context", model.ContextLength), ("state", model.State.ToWireName()), ("now", Columns.Time(now)));
+            ("arch", model.Architecture), ("context", model.ContextLength), ("state", model.State.ToWireName()), ("now", Columns.Time(now)),
+            ("format", model.Format.ToWireName()));
         return LoadModel(db, model.Account, model.Id)!;
     });
 
@@ -99,5 +101,6 @@ public abstract partial class SqlKilnStore
         State = Columns.Enum<ModelState>(r.GetString(10), ModelStates.TryParse),
         CreateTime = Columns.Time(r.GetInt64(11)),
         UpdateTime = Columns.Time(r.GetInt64(12)),
+        Format = Columns.Enum<ModelFormat>(r.GetString(13), ModelFormats.TryParse),
     };
 }

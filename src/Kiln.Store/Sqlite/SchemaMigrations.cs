@@ -210,5 +210,11 @@ internal static class SchemaMigrations
             ALTER TABLE replicas ADD COLUMN wait_reason TEXT;
             UPDATE replicas SET runtime_handle = 'pid:' || pid WHERE pid IS NOT NULL;
             """),
+        // Deployments and models stored before engines existed ran Kiln's engine on GGUF files.
+        new(11, "deployment engine and extra arguments, model format", """
+            ALTER TABLE deployments ADD COLUMN engine TEXT NOT NULL DEFAULT 'kiln';
+            ALTER TABLE deployments ADD COLUMN engine_args TEXT;
+            ALTER TABLE models ADD COLUMN format TEXT NOT NULL DEFAULT 'GGUF';
+            """),
     ];
 }

@@ -58,6 +58,8 @@ public static class DeploymentJson
             unusedAutoDeleteDuration = ProtoDuration.Format(spec.UnusedAutoDeleteDuration),
             enableAddons = spec.EnableAddons,
             precision = spec.Precision.ToWireName(),
+            engine = spec.Engine,
+            engineArgs = spec.EngineArgs,
             createTime = ApiJson.Time(d.CreateTime),
             updateTime = ApiJson.Time(d.UpdateTime),
             deleteTime = ApiJson.Time(d.DeleteTime),

@@ -1,4 +1,5 @@
 using Kiln.Core.Deployments;
+using Kiln.Core.Engines;
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
@@ -15,7 +16,7 @@ public static class DeploymentsApi
     /// <summary>Maps the routes.</summary>
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
+        app.MapPost("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, EngineCatalog engines, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
         {
             var caller = Caller.Of(ctx);
             caller.RequireAccount(a, "account", $"accounts/{a}");
@@ -49,6 +50,7 @@ public static class DeploymentsApi
                 // load it, so it makes the file where they run); an addon it could not merge is refused now.
                 await MergedAddon.CheckAsync(store, model, ct);
             }
+            EngineChoice.Require(engines, spec, model);
             var record = await store.CreateDeploymentAsync(new NewDeployment(a, id, spec, DesiredReplicas.Initial(spec), caller.KeyId), ct);
             await events.AppendAsync(a, id, "Created", $"created with {record.DesiredReplicaCount} desired replica(s) of {spec.BaseModel}", ct);
             signal.Wake();
@@ -70,7 +72,7 @@ public static class DeploymentsApi
             return ApiJson.Ok(new { deployments, nextPageToken = page.NextPageToken ?? "", totalSize = page.TotalSize });
         });
 
-        app.MapMethods("/v1/accounts/{a}/deployments/{d}", ["PATCH"], async (string a, string d, HttpContext ctx, IKilnStore store, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
+        app.MapMethods("/v1/accounts/{a}/deployments/{d}", ["PATCH"], async (string a, string d, HttpContext ctx, IKilnStore store, EngineCatalog engines, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
         {
             var patch = DeploymentRequest.Parse(await ApiJson.ReadObjectAsync(ctx.Request, ct));
             var maskText = ctx.Request.Query["updateMask"].ToString();
@@ -87,6 +89,11 @@ public static class DeploymentsApi
                 if (current.Spec.EnableAddons && !spec.EnableAddons && (await store.ListDeployedModelsOnAsync(a, d, ct)).Count > 0)
                 {
                     throw KilnError.FailedPrecondition($"deployment {current.Name} serves addons; undeploy them before disabling addons");
+                }
+                if ((spec.Engine != current.Spec.Engine || spec.EnableAddons != current.Spec.EnableAddons)
+                    && await store.GetModelAsync(spec.BaseModelName.Account, spec.BaseModelName.Model, ct) is { } model)
+                {
+                    EngineChoice.Require(engines, spec, model);
                 }
                 if (spec.AcceleratorType != current.Spec.AcceleratorType)
                 {

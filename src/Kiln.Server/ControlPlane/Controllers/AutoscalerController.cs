@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Kiln.Core.Autoscaling;
 using Kiln.Core.Deployments;
+using Kiln.Core.Engines;
 using Kiln.Core.Errors;
 using Kiln.Core.Names;
 using Kiln.Core.Time;
@@ -25,6 +26,7 @@ public sealed partial class AutoscalerController(
     DeploymentEvents events,
     ReplicaDirectory directory,
     ReplicaScraper scraper,
+    EngineCatalog engines,
     ReconcileSignal reconcile,
     WakeRequests wakes,
     ControllerOptions options,
@@ -136,7 +138,7 @@ public sealed partial class AutoscalerController(
                 _memory[key] = memory = new Memory();
             }
             var now = clock.UtcNow;
-            var sample = memory.Sampler.Take(now, route, scrapes[d.Name]);
+            var sample = memory.Sampler.Take(now, route, scrapes[d.Name], engines.For(d.Spec.Engine));
             memory.History = LoadHistory.Prune([.. memory.History, sample], now, d.Spec.AutoscalingPolicy);
             var lastRequest = Latest(d.LastRequestTime, route.LastRequestTime);
             var input = AutoscalerInput.For(d.Spec, d.DesiredReplicaCount, d.CreateTime, now) with
