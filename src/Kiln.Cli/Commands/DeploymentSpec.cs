@@ -18,6 +18,8 @@ public sealed record DeploymentSpecInput
     public string? AcceleratorType { get; init; }
     public string? Precision { get; init; }
     public bool? EnableAddons { get; init; }
+    public string? Engine { get; init; }
+    public IReadOnlyList<string>? EngineArgs { get; init; }
 }
 
 /// <summary>
@@ -61,6 +63,16 @@ public static class DeploymentSpec
         var precision = Try(errors, () => input.Precision is { } s ? FlagValues.Precision("--precision", s) : null);
         if (precision is not null)
             body["precision"] = precision;
+
+        if (input.Engine is { } engine)
+        {
+            if (Kiln.Core.Engines.EngineCatalog.IsValidName(engine))
+                body["engine"] = engine;
+            else
+                errors.Add($"--engine: \"{engine}\" is not an engine name (lowercase letters, digits and '-', starting with a letter), e.g. kiln, vllm, sglang, llama-server");
+        }
+        if (input.EngineArgs is { } engineArgs)
+            body["engineArgs"] = new JsonArray([.. engineArgs.Where(a => a.Length > 0).Select(a => (JsonNode)JsonValue.Create(a))]);
 
         if (errors.Count > 0)
             throw new UsageException(string.Join('\n', errors));

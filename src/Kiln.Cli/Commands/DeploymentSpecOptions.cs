@@ -70,12 +70,25 @@ public sealed class DeploymentSpecOptions
         HelpName = "true|false",
     };
 
+    public Option<string?> Engine { get; } = new("--engine")
+    {
+        Description = "Engine the replicas run (default kiln): kiln, vllm, sglang, llama-server, or a custom profile of the server",
+        HelpName = "ENGINE",
+    };
+
+    public Option<string[]> EngineArgs { get; } = new("--engine-arg")
+    {
+        Description = "An argument added to the engine's command line (repeat for more; on update, replaces the list; --engine-arg '' clears it)",
+        HelpName = "ARG",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
     public void AddTo(Command command)
     {
         foreach (var option in new Option[]
                  {
                      DisplayName, MinReplicaCount, MaxReplicaCount, ScaleUpWindow, ScaleDownWindow,
-                     ScaleToZeroWindow, UnusedAutoDeleteDuration, WorldSize, AcceleratorType, Precision, EnableAddons,
+                     ScaleToZeroWindow, UnusedAutoDeleteDuration, WorldSize, AcceleratorType, Precision, EnableAddons, Engine, EngineArgs,
                  })
         {
             command.Options.Add(option);
@@ -96,5 +109,7 @@ public sealed class DeploymentSpecOptions
         Precision = ctx.Get(Precision),
         // A bare --enable-addons means true; "--enable-addons false" turns addons off on update.
         EnableAddons = ctx.Given(EnableAddons) ? ctx.Get(EnableAddons) : null,
+        Engine = ctx.Get(Engine),
+        EngineArgs = ctx.Given(EngineArgs) ? ctx.Get(EngineArgs) : null,
     };
 }

@@ -13,12 +13,12 @@ public static class ModelCommands
 
     public static Command Import(CliApp app)
     {
-        var command = CliApp.Noun("model", "models", "Import a GGUF model from a local file or an http(s) URL");
+        var command = CliApp.Noun("model", "models", "Import a GGUF model (a local file or an http(s) URL) or a Hugging Face model (a folder or .tar archive with config.json and *.safetensors)");
         var modelId = ModelIdArgument();
         var from = new Option<string>("--from")
         {
-            Description = "Path of a .gguf file, or an https URL to download it from",
-            HelpName = "PATH|URL",
+            Description = "Path of a .gguf file, an https URL to download it from, or a Hugging Face model folder or .tar/.tar.gz archive of one (for vllm and sglang)",
+            HelpName = "PATH|URL|FOLDER",
             Required = true,
         };
         var displayName = new Option<string?>("--display-name") { Description = "Human-readable name", HelpName = "NAME" };
@@ -27,7 +27,10 @@ public static class ModelCommands
         command.Options.Add(displayName);
         app.SetAction(command, async (ctx, ct) =>
         {
-            var model = await new ModelImport(ctx).RunAsync(ctx.Get(modelId), ctx.Get(from)!, ctx.Get(displayName), ct);
+            var source = ctx.Get(from)!;
+            var model = HfModelImport.Applies(source)
+                ? await new HfModelImport(ctx).RunAsync(ctx.Get(modelId), source, ctx.Get(displayName), ct)
+                : await new ModelImport(ctx).RunAsync(ctx.Get(modelId), source, ctx.Get(displayName), ct);
             CliApp.Print(ctx, model, () => ModelText.Render(model));
         });
         return command;

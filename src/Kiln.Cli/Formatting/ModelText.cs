@@ -12,6 +12,7 @@ public static class ModelText
             .Add("Name", Json.Str(m, "name"))
             .Add("Display Name", Json.Str(m, "displayName"))
             .Add("Kind", Json.Str(m, "kind"))
+            .Add("Format", Json.Str(m, "format"))
             .Add("State", Json.Str(m, "state"))
             .Add("Architecture", Json.Str(m, "architecture"))
             .Add("Context Length", Json.Str(m, "contextLength"))

@@ -11,6 +11,19 @@ namespace Kiln.Core.ModelFiles;
 /// <param name="WeightBytes">Bytes of tensor data.</param>
 public sealed record HfModelFacts(string Architecture, string Dtype, int? ContextLength, long Parameters, long WeightBytes);
 
+/// <summary>Read access to a model folder's files by name, so the checks stay free of I/O.</summary>
+public interface IModelFolderFiles
+{
+    /// <summary>The names of the folder's files (no directories).</summary>
+    IReadOnlyList<string> Names { get; }
+
+    /// <summary>A file's size in bytes.</summary>
+    long Size(string name);
+
+    /// <summary>Up to <paramref name="count"/> bytes of a file from <paramref name="offset"/>.</summary>
+    byte[] Read(string name, long offset, int count);
+}
+
 /// <summary>A folder or file that is not a servable Hugging Face model; the message names the file and the problem.</summary>
 public sealed class HfModelException(string message) : FormatException(message);
 
@@ -33,6 +46,43 @@ public static class HfModelFolder
         ["F64"] = 8, ["I64"] = 8, ["U64"] = 8, ["F32"] = 4, ["I32"] = 4, ["U32"] = 4, ["F16"] = 2, ["BF16"] = 2,
         ["I16"] = 2, ["U16"] = 2, ["F8_E4M3"] = 1, ["F8_E5M2"] = 1, ["I8"] = 1, ["U8"] = 1, ["BOOL"] = 1,
     };
+
+    /// <summary>
+    /// Checks a whole folder: its <c>config.json</c> and every <c>*.safetensors</c> header (at least
+    /// one). Throws <see cref="HfModelException"/> naming the first bad file.
+    /// </summary>
+    public static HfModelFacts Inspect(IModelFolderFiles files)
+    {
+        if (!files.Names.Contains(ConfigFile))
+        {
+            throw new HfModelException($"no {ConfigFile}: a Hugging Face model folder holds config.json and *.safetensors");
+        }
+        var configSize = files.Size(ConfigFile);
+        if (configSize > 16 << 20)
+        {
+            throw new HfModelException($"{ConfigFile}: {configSize} bytes is too large for a model configuration");
+        }
+        var (architecture, dtype, context) = ReadConfig(System.Text.Encoding.UTF8.GetString(files.Read(ConfigFile, 0, (int)configSize)));
+        var weights = files.Names.Where(n => n.EndsWith(".safetensors", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        if (weights.Count == 0)
+        {
+            throw new HfModelException("no *.safetensors file: the weights must be in safetensors format");
+        }
+        long parameters = 0, bytes = 0;
+        foreach (var name in weights)
+        {
+            var size = files.Size(name);
+            var length = HeaderLength(name, files.Read(name, 0, 8), size);
+            var (_, p, b) = ReadHeader(name, files.Read(name, 8, (int)length), size);
+            parameters += p;
+            bytes += b;
+        }
+        return new HfModelFacts(architecture, dtype, context, parameters, bytes);
+    }
+
+    /// <summary>True for a name a model folder may hold: a plain file name, no path, not hidden.</summary>
+    public static bool IsFileName(string name) =>
+        name.Length is > 0 and <= 255 && !name.StartsWith('.') && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_');
 
     /// <summary>The header length the first 8 bytes of <paramref name="file"/> (of <paramref name="fileSize"/> bytes) declare.</summary>
     public static long HeaderLength(string file, ReadOnlySpan<byte> first8, long fileSize)

@@ -55,3 +55,46 @@ public class HfModelFolderTests
         Assert.Throws<HfModelException>(() => HfModelFolder.ReadConfig("""{"architectures":["X"]}"""));
     }
 }
+
+public class HfModelFolderInspectTests
+{
+    private sealed class Files(Dictionary<string, byte[]> files) : IModelFolderFiles
+    {
+        public IReadOnlyList<string> Names => [.. files.Keys];
+        public long Size(string name) => files[name].Length;
+        public byte[] Read(string name, long offset, int count) => files[name].Skip((int)offset).Take(count).ToArray();
+    }
+
+    private static byte[] Safetensors(string header, int data)
+    {
+        var h = Encoding.UTF8.GetBytes(header);
+        var bytes = new byte[8 + h.Length + data];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)h.Length);
+        h.CopyTo(bytes, 8);
+        return bytes;
+    }
+
+    [Fact]
+    public void A_folder_sums_its_weight_files_and_reads_its_config()
+    {
+        var facts = HfModelFolder.Inspect(new Files(new()
+        {
+            ["config.json"] = Encoding.UTF8.GetBytes("""{"architectures":["LlamaForCausalLM"],"torch_dtype":"float16"}"""),
+            ["model-00001-of-00002.safetensors"] = Safetensors("""{"a":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}}""", 8),
+            ["model-00002-of-00002.safetensors"] = Safetensors("""{"b":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}""", 4),
+            ["tokenizer.json"] = "{}"u8.ToArray(),
+        }));
+        Assert.Equal(new HfModelFacts("LlamaForCausalLM", "float16", null, 6, 12), facts);
+    }
+
+    [Fact]
+    public void A_folder_without_config_or_weights_is_refused()
+    {
+        Assert.Contains("config.json", Assert.Throws<HfModelException>(() => HfModelFolder.Inspect(new Files(new() { ["m.safetensors"] = [] }))).Message);
+        Assert.Contains("safetensors", Assert.Throws<HfModelException>(() => HfModelFolder.Inspect(new Files(new()
+        {
+            ["config.json"] = Encoding.UTF8.GetBytes("""{"model_type":"llama","torch_dtype":"float16"}"""),
+            ["model.bin"] = [1, 2],
+        }))).Message);
+    }
+}

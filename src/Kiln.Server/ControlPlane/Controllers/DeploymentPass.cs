@@ -383,6 +383,18 @@ public sealed class DeploymentPass(
                 return (null, e.Message);
             }
         }
+        else if (model.Format == ModelFormat.HfSafetensors)
+        {
+            if (!Directory.Exists(model.FilePath))
+            {
+                return (null, $"the folder of base model {name} is missing: {model.FilePath}");
+            }
+            if (!delivery.InPlace)
+            {
+                return (null, $"base model {name} is a Hugging Face folder, which replicas cannot download yet: serve it from a shared path (--model-distribution shared)");
+            }
+            path = model.FilePath;
+        }
         else if (File.Exists(model.FilePath))
         {
             path = model.FilePath;
