@@ -152,8 +152,12 @@ public sealed class Engine(EngineCommandLine command, Metrics metrics)
                     : new JsonObject { ["index"] = 0, ["text"] = string.Concat(words), ["finish_reason"] = "length" };
                 await Json(ctx, 200, new JsonObject
                 {
-                    ["id"] = id, ["object"] = chat ? "chat.completion" : "text_completion", ["created"] = created, ["model"] = model,
-                    ["choices"] = new JsonArray { choice }, ["usage"] = usage,
+                    ["id"] = id,
+                    ["object"] = chat ? "chat.completion" : "text_completion",
+                    ["created"] = created,
+                    ["model"] = model,
+                    ["choices"] = new JsonArray { choice },
+                    ["usage"] = usage,
                 });
                 return;
             }

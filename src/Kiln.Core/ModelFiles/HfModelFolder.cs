@@ -43,8 +43,21 @@ public static class HfModelFolder
 
     private static readonly Dictionary<string, int> DtypeBytes = new(StringComparer.Ordinal)
     {
-        ["F64"] = 8, ["I64"] = 8, ["U64"] = 8, ["F32"] = 4, ["I32"] = 4, ["U32"] = 4, ["F16"] = 2, ["BF16"] = 2,
-        ["I16"] = 2, ["U16"] = 2, ["F8_E4M3"] = 1, ["F8_E5M2"] = 1, ["I8"] = 1, ["U8"] = 1, ["BOOL"] = 1,
+        ["F64"] = 8,
+        ["I64"] = 8,
+        ["U64"] = 8,
+        ["F32"] = 4,
+        ["I32"] = 4,
+        ["U32"] = 4,
+        ["F16"] = 2,
+        ["BF16"] = 2,
+        ["I16"] = 2,
+        ["U16"] = 2,
+        ["F8_E4M3"] = 1,
+        ["F8_E5M2"] = 1,
+        ["I8"] = 1,
+        ["U8"] = 1,
+        ["BOOL"] = 1,
     };
 
     /// <summary>
