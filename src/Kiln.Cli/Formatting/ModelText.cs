@@ -11,9 +11,10 @@ public static class ModelText
         var block = new KeyValueBlock()
             .Add("Name", Json.Str(m, "name"))
             .Add("Display Name", Json.Str(m, "displayName"))
-            .Add("Kind", Json.Str(m, "kind"))
-            .Add("Format", Json.Str(m, "format"))
-            .Add("State", Json.Str(m, "state"))
+            .Add("Kind", Json.Str(m, "kind"));
+        if (Json.Str(m, "format") is { Length: > 0 } format)
+            block.Add("Format", format);
+        block.Add("State", Json.Str(m, "state"))
             .Add("Architecture", Json.Str(m, "architecture"))
             .Add("Context Length", Json.Str(m, "contextLength"))
             .Add("Size", Size(m, withBytes: true))

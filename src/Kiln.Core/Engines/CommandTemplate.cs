@@ -123,31 +123,34 @@ public static class CommandTemplate
         _ => throw new ArgumentException($"unknown placeholder {{{name}}}"),
     };
 
-    /// <summary>The placeholders of one argument, or the error that stops reading it.</summary>
-    private static IEnumerable<(string? Name, string? Error)> Tokens(string arg)
+    /// <summary>The placeholders of one argument, then the error that stopped reading it, if any.</summary>
+    private static List<(string? Name, string? Error)> Tokens(string arg)
     {
+        // A list, not an iterator: iterators read the thread ID from System.Environment, which Core keeps out of.
+        var tokens = new List<(string? Name, string? Error)>();
         var i = 0;
         while (i < arg.Length)
         {
             var open = arg.IndexOfAny(['{', '}'], i);
             if (open < 0)
             {
-                yield break;
+                break;
             }
             if (arg[open] == '}')
             {
-                yield return (null, "a '}' without its '{'");
-                yield break;
+                tokens.Add((null, "a '}' without its '{'"));
+                break;
             }
             var close = arg.IndexOfAny(['{', '}'], open + 1);
             if (close < 0 || arg[close] == '{')
             {
-                yield return (null, "a '{' without its '}'");
-                yield break;
+                tokens.Add((null, "a '{' without its '}'"));
+                break;
             }
-            yield return (arg[(open + 1)..close], null);
+            tokens.Add((arg[(open + 1)..close], null));
             i = close + 1;
         }
+        return tokens;
     }
 
     private static string Int(int n) => n.ToString(CultureInfo.InvariantCulture);
