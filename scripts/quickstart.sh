@@ -2,14 +2,14 @@
 # Builds Kiln, starts `kiln server` on the embedded defaults (SQLite under $KILN_HOME), and walks
 # the main job: import a model, create a deployment and wait for it, query it, print the answer.
 #
-#   scripts/quickstart.sh [MODEL_PATH_OR_URL]
+#   scripts/quickstart.sh [MODEL_PATH|URL|hf://OWNER/REPO/FILE.gguf|CATALOG_ID]
 #
-# The default model is llama.cpp's tinyllamas stories15M (Q4_0, 19 MB), downloaded once; pass a
-# local GGUF path to work offline. The server keeps running afterwards (its pid is printed).
+# The default model is the catalog's stories15m (llama.cpp's tinyllamas stories15M, Q4_0, 19 MB),
+# which the server downloads once; pass a local GGUF path to work offline. The server keeps running afterwards (its pid is printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-MODEL="${1:-https://huggingface.co/ggml-org/models/resolve/main/tinyllamas/stories15M-q4_0.gguf}"
+MODEL="${1:-stories15m}"
 export KILN_HOME="${KILN_HOME:-$HOME/.kiln}"
 PORT="${KILN_PORT:-8420}"
 SERVER="http://127.0.0.1:$PORT"
@@ -39,7 +39,8 @@ echo "==> importing model 'quickstart' from $MODEL"
 if "$KILNCTL" get model quickstart >/dev/null 2>&1; then
   echo "    already imported"
 else
-  "$KILNCTL" import model quickstart --from "$MODEL"
+  # A local file is uploaded; a URL, hf:// file or catalog ID is downloaded by the server (--wait shows progress).
+  "$KILNCTL" import model quickstart --from "$MODEL" --wait
 fi
 
 echo "==> creating deployment 'quickstart' and waiting until it is READY"

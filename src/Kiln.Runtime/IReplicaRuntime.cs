@@ -1,3 +1,4 @@
+using Kiln.Core.Accelerators;
 using Kiln.Core.Deployments;
 using Kiln.Core.Engines;
 using Kiln.Core.Replicas;
@@ -18,6 +19,12 @@ public interface IReplicaRuntime
 
     /// <summary>The accelerator slots a deployment's replicas may start on, each taking <paramref name="perReplica"/> of <paramref name="type"/>.</summary>
     SlotFacts Slots(AcceleratorType type, int perReplica);
+
+    /// <summary>
+    /// What the runtime's nodes hold, and which replicas use it: what a deployment may ask for
+    /// (<see cref="Placement"/>) and what <c>GET /v1/accelerators</c> shows.
+    /// </summary>
+    AcceleratorInventory Accelerators();
 
     /// <summary>
     /// Brings what the runtime knows of its replicas up to date, once per reconcile pass, before
@@ -94,6 +101,15 @@ public sealed record ReplicaLaunch(ReplicaRef Replica, string ModelPath, string 
         ? CommandTemplate.Expand(e.Template, new TemplateValues(ModelPath, host, port, WorldSize, e.MaxBatch, e.Context, ModelName), e.ExtraArgs)
         : [kiln.FileName, .. kiln.PrefixArguments, .. Args(host, port).Format()];
 
+    /// <summary>The draft model's file for speculative decoding (opened where it is); null for none.</summary>
+    public string? DraftModelPath { get; init; }
+
+    /// <summary>Tokens proposed per step when speculating.</summary>
+    public int? DraftTokens { get; init; }
+
+    /// <summary>N-gram speculation's n-gram length; null for none.</summary>
+    public int? NgramSpeculation { get; init; }
+
     /// <summary>Kiln's replica command line for this launch, listening on <paramref name="host"/>:<paramref name="port"/> (0: a free port it picks).</summary>
     public ReplicaArgs Args(string host, int port) => new()
     {
@@ -108,6 +124,9 @@ public sealed record ReplicaLaunch(ReplicaRef Replica, string ModelPath, string 
         ModelSha256 = Download?.Sha256,
         ModelCache = Download?.CacheDir,
         ModelCacheMaxBytes = Download?.CacheMaxBytes,
+        DraftModel = DraftModelPath,
+        DraftTokens = DraftTokens,
+        NgramSpeculation = NgramSpeculation,
     };
 }
 
@@ -203,6 +222,12 @@ public sealed record ReplicaHandle(
 
     /// <summary>True once the runtime knows where it listens.</summary>
     public bool HasEndpoint => Port > 0 && Host.Length > 0;
+
+    /// <summary>
+    /// The devices it was given (<see cref="AcceleratorDevice.Id"/>: UUIDs or indices, as in its
+    /// <c>CUDA_VISIBLE_DEVICES</c>); empty for a CPU replica, or where a cluster scheduler assigns them.
+    /// </summary>
+    public IReadOnlyList<string> Devices { get; init; } = [];
 
     /// <summary>"127.0.0.1:41234 (pid 1234)" or "Slurm job 5678" while it has no endpoint yet.</summary>
     public string Describe() => HasEndpoint ? $"{Host}:{Port} ({Handle.Describe()})" : Handle.Describe();

@@ -25,7 +25,8 @@ public static class ModelLoader
                 ContextLength = options.ContextSize ?? 0,
                 KvCacheType = ReplicaOptions.KvCacheTypeOf(options.KvCache),
                 Threads = options.Threads ?? 0,
-                MaxBatchRows = Math.Max(options.PrefillChunk + options.MaxBatchSize, 64),
+                // A speculating step verifies each sequence's drafts beside its decode row.
+                MaxBatchRows = Math.Max(options.PrefillChunk + options.MaxBatchSize * (1 + (options.Args.DraftTokens ?? 0)), 64),
             }, ownsFile: true);
             return (model, validated.Tokenizer, new JinjaChatFormatter(template, validated.Tokenizer));
         }

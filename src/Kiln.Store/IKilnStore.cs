@@ -17,7 +17,9 @@ namespace Kiln.Store;
 /// ordered by ID and paged (<see cref="PageRequest"/>). Times are UTC with millisecond precision.
 /// Each deployment row carries a <see cref="DeploymentRecord.Version"/> that every change but the
 /// last request time moves; the writes that take an expected version are refused with ABORTED
-/// when it moved, and every writer sets only the fields it owns.
+/// when it moved, and every writer sets only the fields it owns. A write made under a
+/// <see cref="LeaseFence"/> (a leader's controllers) is refused with FAILED_PRECONDITION, changing
+/// nothing, once that lease has moved to another epoch.
 /// </remarks>
 public interface IKilnStore : IDisposable
 {
@@ -63,7 +65,14 @@ public interface IKilnStore : IDisposable
     /// <summary>The account's models.</summary>
     Task<Page<ModelRecord>> ListModelsAsync(string account, PageRequest page, CancellationToken ct = default);
 
-    /// <summary>Replaces the mutable fields (display name, file, hash, size, architecture, context length, state).</summary>
+    /// <summary>Every model in <paramref name="state"/>, of every account (for the controller that downloads models).</summary>
+    Task<IReadOnlyList<ModelRecord>> ListModelsInStateAsync(ModelState state, CancellationToken ct = default);
+
+    /// <summary>
+    /// Replaces the mutable fields (display name, file, hash, size, architecture, context length, state,
+    /// status message, download progress). NOT_FOUND when the model is gone, or was deleted and created
+    /// again since <paramref name="model"/> was read (its create time differs).
+    /// </summary>
     Task<ModelRecord> UpdateModelAsync(ModelRecord model, CancellationToken ct = default);
 
     /// <summary>
@@ -162,6 +171,14 @@ public interface IKilnStore : IDisposable
     /// </summary>
     Task<DeploymentRecord> RequestDeploymentDeletionAsync(string account, string id, DeletionReason? reason = null, CancellationToken ct = default);
 
+    /// <summary>
+    /// Brings a DELETED deployment back with its spec: CREATING at a new (restart) generation with
+    /// <paramref name="desiredReplicaCount"/>, its deletion request withdrawn and its undelete time
+    /// set (its idle clocks start again there). NOT_FOUND when there is none (never created, or
+    /// purged), FAILED_PRECONDITION when it is not DELETED (live, or still DELETING).
+    /// </summary>
+    Task<DeploymentRecord> UndeleteDeploymentAsync(string account, string id, int desiredReplicaCount, CancellationToken ct = default);
+
     /// <summary>Removes a deployment with its replicas and events for good; false when there was none.</summary>
     Task<bool> PurgeDeploymentAsync(string account, string id, CancellationToken ct = default);
 
@@ -208,6 +225,17 @@ public interface IKilnStore : IDisposable
     /// </summary>
     Task<IReadOnlyList<ReplicaUsageRecord>> ListReplicaUsageAsync(string account, UsageQuery query, CancellationToken ct = default);
 
+    // History (the console's charts)
+
+    /// <summary>
+    /// Adds history samples (a second sample of a deployment at the same millisecond is dropped)
+    /// and removes every sample older than <paramref name="pruneBefore"/>, in one transaction.
+    /// </summary>
+    Task AppendDeploymentHistoryAsync(IReadOnlyList<DeploymentHistoryRecord> samples, DateTimeOffset pruneBefore, CancellationToken ct = default);
+
+    /// <summary>A deployment's samples in [<paramref name="start"/>, <paramref name="end"/>), oldest first.</summary>
+    Task<IReadOnlyList<Kiln.Core.History.HistoryPoint>> ListDeploymentHistoryAsync(string account, string deploymentId, DateTimeOffset start, DateTimeOffset end, CancellationToken ct = default);
+
     // Leases (several server instances over one store)
 
     /// <summary>
@@ -244,4 +272,17 @@ public interface IKilnStore : IDisposable
 
     /// <summary>Removes and returns every pending wake request, atomically (for the autoscaler).</summary>
     Task<IReadOnlyList<WakeRequest>> TakeWakeRequestsAsync(CancellationToken ct = default);
+
+    // Scale requests (the API asks, the leader's autoscaler takes)
+
+    /// <summary>
+    /// Asks the autoscaler to set a deployment's desired count to <paramref name="replicaCount"/>:
+    /// inserts the request, or replaces a pending one (the last ask wins). NOT_FOUND for a missing
+    /// deployment, FAILED_PRECONDITION once its deletion was requested, INVALID_ARGUMENT outside
+    /// [min, max]. Writes nothing else: the autoscaler, the desired count's only writer, applies it.
+    /// </summary>
+    Task RequestScaleAsync(string account, string deploymentId, int replicaCount, CancellationToken ct = default);
+
+    /// <summary>Removes and returns every pending scale request, atomically (for the autoscaler).</summary>
+    Task<IReadOnlyList<ScaleRequest>> TakeScaleRequestsAsync(CancellationToken ct = default);
 }

@@ -16,12 +16,15 @@ public class FieldWriters
     [InlineData("UpdateDeploymentStatusAsync", "Kiln.Server.ControlPlane.Controllers.DeploymentPass")]
     [InlineData("UpdateDeploymentSpecAsync", "Kiln.Server.ControlPlane.Api.DeploymentsApi")]
     [InlineData("SetDesiredReplicaCountAsync", "Kiln.Server.ControlPlane.Controllers.AutoscalerController")]
+    [InlineData("UndeleteDeploymentAsync", "Kiln.Server.ControlPlane.Api.DeploymentsApi")]
     [InlineData("RequestDeploymentDeletionAsync", "Kiln.Server.ControlPlane.Api.DeploymentsApi", "Kiln.Server.ControlPlane.Controllers.Reaper")]
     // The control-plane benchmark seeds deployments into a throwaway store of its own.
     [InlineData("CreateDeploymentAsync", "Kiln.Server.Benchmarks.ControlPlaneBench", "Kiln.Server.ControlPlane.Api.DeploymentsApi")]
     [InlineData("RequestWakeAsync", "Kiln.Server.Signals.WakeRequests")]
+    [InlineData("RequestScaleAsync", "Kiln.Server.ControlPlane.Api.DeploymentsApi")]
+    [InlineData("TakeScaleRequestsAsync", "Kiln.Server.ControlPlane.Controllers.AutoscalerController")]
     [InlineData("TakeWakeRequestsAsync", "Kiln.Server.ControlPlane.Controllers.AutoscalerController")]
-    [InlineData("TryAcquireOrRenewLeaseAsync", "Kiln.Server.Hosting.LeaderElector")]
+    [InlineData("TryAcquireOrRenewLeaseAsync", "Kiln.Server.Benchmarks.ControlPlaneBench", "Kiln.Server.Hosting.LeaderElector")]
     [InlineData("ReleaseLeaseAsync", "Kiln.Server.Hosting.LeaderElector")]
     public void Only_the_owner_calls_a_deployment_writer(string method, params string[] owners) =>
         Assert.Equal(owners.Order(StringComparer.Ordinal), Callers(method));

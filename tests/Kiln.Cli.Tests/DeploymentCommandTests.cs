@@ -31,6 +31,56 @@ public class DeploymentCommandTests
     }
 
     [Fact]
+    public async Task CreateFromAFileWithFlagsOverridingItsFields()
+    {
+        using var cli = new CliHarness();
+        cli.Server.On("POST", Deployments, Samples.Deployment("CREATING", 0, 1).ToJsonString());
+        var file = Path.Combine(cli.TempDirectory, "deployment.json");
+        File.WriteAllText(file, """{"baseModel":"accounts/acme/models/llama","displayName":"From file","minReplicaCount":1,"autoscalingPolicy":{"scaleUpWindow":"60s","loadTargets":{"default":0.9}}}""");
+
+        var result = await cli.RunAsync("create", "deployment", "--file", file, "--display-name", "Flag", "--description", "nightly jobs",
+            "--load-targets", "default=0.5, requests_per_second=20", "--deployment-id", "chat");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal(
+            """{"baseModel":"accounts/acme/models/llama","displayName":"Flag","minReplicaCount":1,"autoscalingPolicy":{"scaleUpWindow":"60s","loadTargets":{"default":0.5,"requests_per_second":20}},"description":"nightly jobs"}""",
+            Assert.Single(cli.Server.Calls("POST", Deployments)).BodyText);
+    }
+
+    [Fact]
+    public async Task DryRunPrintsTheRequestAndSendsNothing()
+    {
+        using var cli = new CliHarness();
+        var result = await cli.RunAsync("create", "deployment", "accounts/acme/models/llama", "--deployment-id", "chat",
+            "--min-replica-count", "1", "--dry-run", "-a", "acme");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.StartsWith("Dry run: would send POST ", result.Stdout);
+        Assert.Contains("/v1/accounts/acme/deployments?deploymentId=chat\n", result.Stdout);
+        Assert.Contains("\"minReplicaCount\": 1", result.Stdout);
+        Assert.Empty(cli.Server.Requests);
+
+        var update = await cli.RunAsync("update", "deployment", "accounts/acme/deployments/chat", "--description", "x", "--dry-run", "-o", "json");
+        Assert.True(update.ExitCode == 0, update.Stderr);
+        var printed = JsonNode.Parse(update.Stdout)!;
+        Assert.Equal(("PATCH", "/v1/accounts/acme/deployments/chat", "x"), ((string?)printed["method"], (string?)printed["path"], (string?)printed["body"]!["description"]));
+        Assert.Empty(cli.Server.Requests);
+    }
+
+    [Theory]
+    [InlineData("--load-targets", "default", "kilnctl: --load-targets: expected key=value pairs separated by commas (e.g. default=0.8,requests_per_second=20), got \"default\"\n")]
+    [InlineData("--load-targets", "default=high", "kilnctl: --load-targets: the value of default must be a number, got \"high\"\n")]
+    [InlineData("--file", "/nonexistent/deployment.json", "kilnctl: --file: cannot read /nonexistent/deployment.json: ")]
+    public async Task BadFileAndLoadTargetsAreUsageErrors(string flag, string value, string message)
+    {
+        using var cli = new CliHarness();
+        var result = await cli.RunAsync("create", "deployment", "llama", flag, value);
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith(message, result.Stderr);
+        Assert.Empty(cli.Server.Calls("POST", Deployments));
+    }
+
+    [Fact]
     public async Task CreateWithDefaultsSendsOnlyTheModel()
     {
         using var cli = new CliHarness();
@@ -300,16 +350,19 @@ public class DeploymentCommandTests
     }
 
     [Fact]
-    public async Task ScalePinsMinAndMax()
+    public async Task ScaleAsksForTheCountAndWaitsUntilItIsSet()
     {
         using var cli = new CliHarness();
-        cli.Server.On("PATCH", Chat, Samples.Deployment("UPDATING").ToJsonString());
-        cli.Server.On("GET", Chat, Samples.Deployment("UPDATING").ToJsonString(), Samples.Deployment("READY", 2, 2).ToJsonString());
+        cli.Server.On("POST", Chat + ":scale", $$"""{"deployment":{{Samples.Deployment("READY").ToJsonString()}},"replicaCount":2,"autoscaler":"the autoscaler sets the desired replica count to 2 at once; then ..."}""");
+        cli.Server.On("GET", Chat, Samples.Deployment("READY").ToJsonString(), Samples.Deployment("READY", 1, 2).ToJsonString(), Samples.Deployment("READY", 2, 2).ToJsonString());
 
         var result = await cli.RunAsync("scale", "deployment", "chat", "--replica-count", "2", "--wait");
 
-        Assert.Equal(0, result.ExitCode);
-        Assert.Equal("""{"minReplicaCount":2,"maxReplicaCount":2}""", Assert.Single(cli.Server.Calls("PATCH", Chat)).BodyText);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal("""{"replicaCount":2}""", Assert.Single(cli.Server.Calls("POST", Chat + ":scale")).BodyText);
+        Assert.Empty(cli.Server.Calls("PATCH", Chat));
+        Assert.StartsWith("Requested 2 replica(s) for deployment accounts/acme/deployments/chat.\nNext: the autoscaler sets the desired replica count to 2 at once; then ....\n", result.Stdout);
+        Assert.Equal(3, cli.Server.Calls("GET", Chat).Count());
         Assert.Contains("State: READY  replicas 2/2 ready", result.Stderr);
     }
 

@@ -57,7 +57,7 @@ public class DeploymentSpecTests
     [InlineData("--world-size", "3", "--world-size: invalid value \"3\" (expected a power of two from 1 to 8: 1, 2, 4 or 8)")]
     [InlineData("--world-size", "16", "--world-size: invalid value \"16\" (expected a power of two from 1 to 8: 1, 2, 4 or 8)")]
     [InlineData("--world-size", "0", "--world-size: invalid value \"0\" (expected a power of two from 1 to 8: 1, 2, 4 or 8)")]
-    [InlineData("--accelerator-type", "TPU", "--accelerator-type: unknown accelerator type \"TPU\" (allowed: NVIDIA_A100_80GB, NVIDIA_H100_80GB, NVIDIA_H200_141GB, NVIDIA_B200_180GB, AMD_MI300X_192GB, NVIDIA_A10G_24GB, NVIDIA_L4_24GB, CPU)")]
+    [InlineData("--accelerator-type", "TPU", "--accelerator-type: unknown accelerator type \"TPU\" (allowed: NVIDIA_A100_80GB, NVIDIA_H100_80GB, NVIDIA_H200_141GB, NVIDIA_B200_180GB, AMD_MI300X_192GB, NVIDIA_A10G_24GB, NVIDIA_L4_24GB, NVIDIA_A100_40GB, CPU)")]
     [InlineData("--precision", "FP8", "--precision: unknown precision \"FP8\" (allowed: FP32, FP16)")]
     [InlineData("--precision", "PRECISION_UNSPECIFIED", "--precision: unknown precision \"PRECISION_UNSPECIFIED\" (allowed: FP32, FP16)")]
     public void BadValuesNameTheFlag(string flag, string value, string expected)

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Nodes;
 
 namespace Kiln.Cli.Tests;
@@ -68,35 +67,114 @@ public class ModelCommandTests
         Assert.Contains("Uploaded 2.5 MB in ", result.Stderr);
     }
 
-    [Fact]
-    public async Task ImportFromAUrlDownloadsFirstWithoutSendingTheKey()
+    private static string Downloading(long received, long? total, long? rate, string? eta)
     {
-        using var cli = new CliHarness();
-        AcceptUploads(cli);
-        var content = "GGUF" + new string('x', 5000);
-        cli.Server.On("GET", "https://models.example/tiny.gguf", content);
-
-        var result = await cli.RunAsync("import", "model", "llama", "--from", "https://models.example/tiny.gguf");
-
-        Assert.Equal(0, result.ExitCode);
-        var download = Assert.Single(cli.Server.Requests, r => r.Url.Host == "models.example");
-        Assert.Null(download.Authorization);
-        Assert.Equal(Encoding.UTF8.GetBytes(content), Assert.Single(cli.Server.Calls("PUT", Upload)).Body);
-        Assert.Contains("Downloaded 5.0 kB in ", result.Stderr);
-        Assert.Empty(Directory.GetFiles(cli.TempDirectory, "kiln-import-*"));
+        var model = Samples.Model("DOWNLOADING");
+        model["source"] = "hf://acme/tiny-GGUF/tiny.gguf";
+        model["download"] = new JsonObject { ["receivedBytes"] = received, ["totalBytes"] = total, ["bytesPerSecond"] = rate, ["eta"] = eta };
+        return model.ToJsonString();
     }
 
     [Fact]
-    public async Task ImportFromAMissingUrlFails()
+    public async Task ImportFromAUrlAsksTheServerToDownloadItAndReturnsAtOnce()
     {
         using var cli = new CliHarness();
-        cli.Server.OnStatus("GET", "https://models.example/missing.gguf", 404, "not here");
+        cli.Server.On("POST", Models, Downloading(0, null, null, null));
 
-        var result = await cli.RunAsync("import", "model", "llama", "--from", "https://models.example/missing.gguf");
+        var result = await cli.RunAsync("import", "model", "llama", "--from", "https://models.example/tiny.gguf", "--sha256", new string('A', 64));
+
+        Assert.Equal(0, result.ExitCode);
+        var create = Assert.Single(cli.Server.Calls("POST", Models));
+        Assert.Equal("?modelId=llama", create.Query);
+        Assert.Equal($$"""{"source":"https://models.example/tiny.gguf","sha256":"{{new string('a', 64)}}"}""", create.BodyText);
+        Assert.DoesNotContain(cli.Server.Requests, r => r.Url.Host == "models.example");
+        Assert.Contains("State:          DOWNLOADING\n", result.Stdout);
+        Assert.Contains("kilnctl get model llama", result.Stderr);
+    }
+
+    [Fact]
+    public async Task ImportWithWaitShowsProgressUntilTheModelIsReady()
+    {
+        using var cli = new CliHarness();
+        cli.Server.On("POST", Models, Downloading(0, null, null, null));
+        cli.Server.On("GET", $"{Models}/llama", Downloading(5_000_000, 10_000_000, 1_000_000, "5s"), Samples.Model().ToJsonString());
+
+        var result = await cli.RunAsync("import", "model", "llama", "--from", "hf://acme/tiny-GGUF/tiny.gguf", "--wait");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("""{"source":"hf://acme/tiny-GGUF/tiny.gguf"}""", Assert.Single(cli.Server.Calls("POST", Models)).BodyText);
+        Assert.Contains("Downloading 5.0 MB of 10.0 MB (50%), 1.0 MB/s, 5s left\n", result.Stderr);
+        Assert.Contains("State:          READY\n", result.Stdout);
+    }
+
+    [Fact]
+    public async Task ImportWithWaitFailsWithTheServersReason()
+    {
+        using var cli = new CliHarness();
+        cli.Server.On("POST", Models, Downloading(0, null, null, null));
+        var failed = Samples.Model("FAILED");
+        failed["status"] = new JsonObject { ["code"] = "NOT_FOUND", ["message"] = "https://models.example/x.gguf was not found (HTTP 404 Not Found)" };
+        cli.Server.On("GET", $"{Models}/llama", failed.ToJsonString());
+
+        var result = await cli.RunAsync("import", "model", "llama", "--from", "https://models.example/x.gguf", "--wait");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("kilnctl: --from: cannot download https://models.example/missing.gguf: HTTP 404", result.Stderr);
+        Assert.Contains("kilnctl: model accounts/acme/models/llama FAILED: NOT_FOUND: https://models.example/x.gguf was not found (HTTP 404 Not Found)\n", result.Stderr);
+    }
+
+    [Fact]
+    public async Task ImportOfACatalogIdAloneImportsThatCatalogModelUnderItsId()
+    {
+        using var cli = new CliHarness();
+        cli.Server.On("POST", $"{Models}", Downloading(0, null, null, null));
+
+        var result = await cli.RunAsync("import", "model", "tinyllama-1.1b-chat");
+
+        Assert.Equal(0, result.ExitCode);
+        var create = Assert.Single(cli.Server.Calls("POST", Models));
+        Assert.Equal("?modelId=tinyllama-1.1b-chat", create.Query);
+        Assert.Equal("""{"source":"tinyllama-1.1b-chat"}""", create.BodyText);
+    }
+
+    [Theory]
+    [InlineData("ftp://models.example/x.gguf", "--from: \"ftp://models.example/x.gguf\": the scheme ftp:// is not supported; use https://, http:// or hf://")]
+    [InlineData("hf://acme/x.gguf", "--from: \"hf://acme/x.gguf\": an hf:// source is hf://<owner>/<repo>[@<revision>]/<file>.gguf")]
+    public async Task ImportRefusesAnUnusableSourceBeforeAnyRequest(string from, string message)
+    {
+        using var cli = new CliHarness();
+        var result = await cli.RunAsync("import", "model", "llama", "--from", from);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"kilnctl: {message}\n", result.Stderr);
         Assert.Empty(cli.Server.Calls("POST", Models));
+    }
+
+    [Fact]
+    public async Task ImportWithoutFromNeedsACatalogId()
+    {
+        using var cli = new CliHarness();
+        var result = await cli.RunAsync("import", "model", "My_Model");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--from is required: \"My_Model\" is not a catalog ID", result.Stderr);
+    }
+
+    [Fact]
+    public async Task ListCatalogShowsATableAndPassesTheNameFilter()
+    {
+        using var cli = new CliHarness();
+        cli.Server.On("GET", "/v1/catalog", """
+            {"models":[{"id":"qwen2.5-0.5b-instruct","name":"Qwen2.5 0.5B Instruct","source":"hf://Qwen/x/y.gguf","quantization":"Q4_K_M",
+              "architecture":"qwen2","license":"apache-2.0","contextLength":32768,"chatTemplate":true,"sizeBytes":491000000,"sizeIsApproximate":true}],"totalSize":1}
+            """);
+
+        var result = await cli.RunAsync("list", "catalog", "--name", "qwen");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("?name=qwen", Assert.Single(cli.Server.Calls("GET", "/v1/catalog")).Query);
+        var lines = result.Stdout.Split('\n');
+        Assert.Matches(@"^ID\s+NAME\s+QUANT\s+SIZE\s+CONTEXT\s+CHAT\s+LICENSE$", lines[0]);
+        Assert.Matches(@"^qwen2\.5-0\.5b-instruct\s+Qwen2\.5 0\.5B Instruct\s+Q4_K_M\s+~491\.0 MB\s+32768\s+yes\s+apache-2\.0$", lines[1]);
     }
 
     [Fact]

@@ -58,6 +58,7 @@ public class AddonServingTests
         for (var i = 0; i < jobs.Length; i++) Assert.Equal(alone[jobs[i]], answers[i]);
 
         // A replica started after the deploy serves the addons from its first READY.
+        await ctl.OkAsync("update", "deployment", "tales", "--max-replica-count", "2");
         await ctl.OkAsync("scale", "deployment", "tales", "--replica-count", "2", "--wait", "--wait-timeout", "90s");
         var replicas = await Wait.ForAsync(async () => await ReadyReplicasAsync(ctl) is { Count: 2 } two ? two : null, Steps.Timeout, "two ready replicas");
         var (_, newPort) = replicas.Single(r => r.Pid != pid);

@@ -62,7 +62,7 @@ public class AutoscalingEndToEndTests
     [SharedFact]
     public async Task A_cold_burst_is_held_and_served_once_load_scales_up_idleness_scales_to_zero_and_usage_matches()
     {
-        using var server = await KilnServer.StartAsync("--autoscale-interval", "250ms");
+        using var server = await KilnServer.StartAsync("--autoscale-interval", "250ms", "--accelerators", "NVIDIA_A100_80GB:4");
         using var api = new Api(server.BaseUri, server.AdminKey);
         using var inference = new Inference(server.BaseUri, server.AdminKey);
         await Steps.ImportAsync(api, "default", "stories", TestModels.Stories260K());

@@ -40,15 +40,22 @@ public class FailureTests
         using var server = await KilnServer.StartAsync("--cpu-slots", "1");
         using var api = new Api(server.BaseUri, server.AdminKey);
         await Steps.ImportAsync(api, "default", "stories", TestModels.Stories260K());
-        await api.PostAsync("/v1/accounts/default/deployments?deploymentId=big",
+        // Larger than the node: refused at once.
+        var big = await api.PostAsync("/v1/accounts/default/deployments?deploymentId=big",
             new { baseModel = "accounts/default/models/stories", acceleratorCount = 2 });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, big.Status);
+        Assert.Contains("no node holds 2 x CPU (at most 1 on one node); available: local: 1 x CPU", big.Message);
 
-        var waiting = await Steps.WaitForAsync(api, "/v1/accounts/default/deployments/big",
-            r => r.Body.GetProperty("status").GetProperty("message").GetString()!.Contains("insufficient accelerators"), "the capacity message");
-        Assert.Equal("CREATING", waiting.State());
+        // Two replicas of one slot on a one-slot node: one serves, the other waits and says why.
+        await api.PostAsync("/v1/accounts/default/deployments?deploymentId=two",
+            new { baseModel = "accounts/default/models/stories", minReplicaCount = 2 });
+        var waiting = await Steps.WaitForAsync(api, "/v1/accounts/default/deployments/two",
+            r => r.Body.GetProperty("status").GetProperty("message").GetString()!.Contains("insufficient accelerators") && r.ReadyReplicas().Count == 1, "the capacity message");
+        // It serves with the one replica that fits: not FAILED, and the status says what is missing.
+        Assert.Equal("READY", waiting.State());
         Assert.Equal("RESOURCE_EXHAUSTED", waiting.Body.GetProperty("status").GetProperty("code").GetString());
-        Assert.Contains("needs 2", waiting.Body.GetProperty("status").GetProperty("message").GetString());
+        Assert.Contains("needs 1 CPU slot(s) per replica, 0 of 1 free", waiting.Body.GetProperty("status").GetProperty("message").GetString());
         Assert.Equal(1, waiting.Body.GetProperty("replicaStats").GetProperty("pendingSchedulingReplicaCount").GetInt32());
-        Assert.Empty(server.ReplicaProcesses());
+        Assert.Single(server.ReplicaProcesses());
     }
 }

@@ -16,6 +16,9 @@ public sealed class KilnServer : IDisposable
     private readonly bool _fakeReplica;
     private readonly IReadOnlyDictionary<string, string> _environment;
 
+    // Flags that name the inventory; without any, a server offers 8 CPU slots whatever the machine holds.
+    private static readonly string[] InventoryFlags = ["--cpu-slots", "--accelerators", "--accelerators-file"];
+
     private KilnServer(string dataDir, int port, bool fakeReplica, string[] extraArgs, IReadOnlyDictionary<string, string>? environment = null)
     {
         DataDir = dataDir;
@@ -46,6 +49,14 @@ public sealed class KilnServer : IDisposable
     /// <summary>Starts a server on a fresh data directory; its replicas run the real <c>kiln replica</c>.</summary>
     public static Task<KilnServer> StartAsync(params string[] extraArgs) => StartAsync(fakeReplica: false, extraArgs);
 
+    /// <summary>Starts a server whose process (and so its replicas) gets <paramref name="environment"/> on top of the test's own.</summary>
+    public static async Task<KilnServer> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] extraArgs)
+    {
+        var server = new KilnServer(NewDataDir(), FreePort.Next(), fakeReplica: false, extraArgs, environment);
+        await server.RestartAsync();
+        return server;
+    }
+
     /// <summary>
     /// Starts a server whose replicas run the stand-in replica, which (unlike the real one) exits
     /// with a message on stderr when its model cannot load.
@@ -58,11 +69,12 @@ public sealed class KilnServer : IDisposable
 
     private static async Task<KilnServer> StartAsync(bool fakeReplica, string[] extraArgs, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var dir = Path.Combine(Path.GetTempPath(), "kiln-cp-tests", Guid.NewGuid().ToString("N")[..12]);
-        var server = new KilnServer(dir, FreePort.Next(), fakeReplica, extraArgs, environment);
+        var server = new KilnServer(NewDataDir(), FreePort.Next(), fakeReplica, extraArgs, environment);
         await server.RestartAsync();
         return server;
     }
+
+    private static string NewDataDir() => Path.Combine(Path.GetTempPath(), "kiln-cp-tests", Guid.NewGuid().ToString("N")[..12]);
 
     /// <summary>
     /// Starts another server instance beside <paramref name="first"/>: its own port, the same data
@@ -85,11 +97,15 @@ public sealed class KilnServer : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in _environment)
+        {
+            psi.Environment[name] = value;
+        }
         foreach (var a in new[]
                  {
                      "server", "--port", Port.ToString(), "--data-dir", DataDir,
                      "--reconcile-interval", "200ms", "--restart-backoff", "200ms", "--drain-timeout", "5s",
-                 }.Concat(_fakeReplica ? ["--replica-command", Bin("Kiln.FakeReplica")] : []).Concat(_extraArgs.Contains("--cpu-slots") ? [] : ["--cpu-slots", "8"])
+                 }.Concat(_fakeReplica ? ["--replica-command", Bin("Kiln.FakeReplica")] : []).Concat(_extraArgs.Any(InventoryFlags.Contains) ? [] : ["--accelerators", "CPU:8"])
                      .Concat(_extraArgs.Select(a => a.Replace(DataDirPlaceholder, DataDir, StringComparison.Ordinal))))
         {
             psi.ArgumentList.Add(a);

@@ -33,6 +33,15 @@ public static class Processes
         }
     }
 
+    /// <summary>The environment the process started with.</summary>
+    public static IReadOnlyDictionary<string, string> Environment(int pid) =>
+        Encoding.UTF8.GetString(File.ReadAllBytes($"/proc/{pid}/environ"))
+            .Split('\0', StringSplitOptions.RemoveEmptyEntries)
+            .Where(e => e.Contains('='))
+            .Select(e => e.Split('=', 2))
+            .GroupBy(kv => kv[0])
+            .ToDictionary(g => g.Key, g => g.Last()[1]);
+
     /// <summary>The value after <paramref name="flag"/> on the process's command line, or null.</summary>
     public static string? ArgumentAfter(int pid, string flag)
     {

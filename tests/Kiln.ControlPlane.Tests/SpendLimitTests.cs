@@ -8,7 +8,8 @@ public class SpendLimitTests
     [SharedFact]
     public async Task Reaching_the_limit_deletes_deployments_and_answers_402_until_the_limit_is_raised()
     {
-        using var server = await KilnServer.StartAsync("--reap-interval", "300ms");
+        // One A100 (named by the configuration) beside the CPU slots: the second deployment, naming no type, gets it too.
+        using var server = await KilnServer.StartAsync("--reap-interval", "300ms", "--accelerators", "NVIDIA_A100_80GB:1,CPU:8");
         using var admin = new Api(server.BaseUri, server.AdminKey);
         // An A100 replica costs $2.90 an hour, so $0.002 lasts about two and a half seconds of it.
         var account = await admin.PostAsync("/v1/accounts", new { accountId = "thrift", spendLimit = 0.002 });

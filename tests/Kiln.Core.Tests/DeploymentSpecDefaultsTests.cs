@@ -19,10 +19,22 @@ public class DeploymentSpecDefaultsTests
         Assert.Equal(TimeSpan.FromHours(1), spec.AutoscalingPolicy.ScaleToZeroWindow);
         Assert.Equal(new Dictionary<string, double> { ["default"] = 0.8 }, spec.AutoscalingPolicy.LoadTargets);
         Assert.Equal(TimeSpan.FromHours(168), spec.UnusedAutoDeleteDuration);
-        Assert.Equal(AcceleratorType.NvidiaA100_80GB, spec.AcceleratorType);
+        // Fireworks defaults to NVIDIA_A100_80GB; Kiln to what the inventory places, CPU where none is known.
+        Assert.Equal(AcceleratorType.Cpu, spec.AcceleratorType);
         Assert.Equal(1, spec.AcceleratorCount);
         Assert.False(spec.EnableAddons);
         Assert.Equal(Precision.Fp32, spec.Precision);
+    }
+
+    [Fact]
+    public void The_default_accelerator_type_is_the_one_given_and_a_masked_reset_returns_to_it()
+    {
+        var spec = DeploymentSpecs.Create(new DeploymentSpecPatch { BaseModel = Model }, AcceleratorType.NvidiaH100_80GB);
+        Assert.Equal(AcceleratorType.NvidiaH100_80GB, spec.AcceleratorType);
+        var moved = DeploymentSpecs.Update(spec, new DeploymentSpecPatch { AcceleratorType = AcceleratorType.Cpu });
+        Assert.Equal(AcceleratorType.Cpu, moved.AcceleratorType);
+        var reset = DeploymentSpecs.Update(moved, new DeploymentSpecPatch(), ["acceleratorType"], AcceleratorType.NvidiaL4_24GB);
+        Assert.Equal(AcceleratorType.NvidiaL4_24GB, reset.AcceleratorType);
     }
 
     [Theory]
@@ -79,7 +91,8 @@ public class DeploymentSpecDefaultsTests
         Assert.True(AcceleratorTypes.TryParse("NVIDIA_H200_141GB", out var t));
         Assert.Equal(AcceleratorType.NvidiaH200_141GB, t);
         Assert.False(AcceleratorTypes.TryParse("nvidia_a100_80gb", out _));
-        Assert.Equal(8, AcceleratorTypes.WireNames.Count);
+        Assert.Equal("NVIDIA_A100_40GB", AcceleratorType.NvidiaA100_40GB.ToWireName());
+        Assert.Equal(9, AcceleratorTypes.WireNames.Count);
         Assert.False(AcceleratorType.Cpu.IsGpu());
         Assert.True(AcceleratorType.NvidiaL4_24GB.IsGpu());
     }

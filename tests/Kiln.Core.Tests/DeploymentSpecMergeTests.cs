@@ -112,7 +112,7 @@ public class DeploymentSpecMergeTests
         Assert.False(DeploymentSpecs.RequiresReplicaRestart(Current, Current with { MaxReplicaCount = 9, DisplayName = "x" }));
         Assert.True(DeploymentSpecs.RequiresReplicaRestart(Current, Current with { AcceleratorCount = 4 }));
         Assert.True(DeploymentSpecs.RequiresReplicaRestart(Current, Current with { EnableAddons = true }));
-        Assert.True(DeploymentSpecs.RequiresReplicaRestart(Current, Current with { AcceleratorType = AcceleratorType.Cpu }));
+        Assert.True(DeploymentSpecs.RequiresReplicaRestart(Current, Current with { AcceleratorType = AcceleratorType.NvidiaL4_24GB }));
         Assert.True(DeploymentSpecs.RequiresReplicaRestart(Current, Current with { Precision = Precision.Fp16 }));
     }
 

@@ -18,6 +18,7 @@ public class ReplicaArgsTests
         MaxQueue = 0,
         WorldSize = 4,
         KvCache = Precision.Fp16,
+        PrefixCacheMb = 0,
         ModelName = "accounts/acme/models/m",
         ReplicaId = "r-123",
         Adapters = ["x=/a/x.gguf:0.5", "y=/a/y"],
@@ -28,7 +29,7 @@ public class ReplicaArgsTests
     [
         Full,
         new ReplicaArgs { ModelPath = "m.gguf" },
-        Full with { ContextSize = null, WorldSize = null, ModelName = null, ReplicaId = null, Adapters = [], KvCache = Precision.Fp32, EndpointFile = null },
+        Full with { ContextSize = null, WorldSize = null, ModelName = null, ReplicaId = null, Adapters = [], KvCache = Precision.Fp32, EndpointFile = null, PrefixCacheMb = 1024 },
         Full with { ModelUrl = "http://cp:8420/v1/accounts/acme/models/m:download", ModelSha256 = Sha, ModelCache = "/var/cache/kiln", ModelCacheMaxBytes = 1L << 40 },
     ];
 
@@ -52,6 +53,7 @@ public class ReplicaArgsTests
         Assert.Equal(ReplicaArgs.Verb, argv[0]);
         Assert.Equal("4", After(argv, "--threads"));
         Assert.Equal("f16", After(argv, "--kv-cache-type"));
+        Assert.Equal("0", After(argv, "--prefix-cache-mb"));
         Assert.Equal("r-123", After(argv, "--replica-id"));
         Assert.Equal("/run/kiln/r-123.7.endpoint", After(argv, "--endpoint-file"));
         Assert.DoesNotContain("--endpoint-file", new ReplicaArgs { ModelPath = "m" }.Format());
@@ -65,6 +67,7 @@ public class ReplicaArgsTests
         var parsed = ReplicaArgs.Parse(["replica", "--model=m.gguf", "--port", "1", "--port", "2", "--lora", "a=x", "--lora=b=y"]);
         Assert.Equal(new ReplicaArgs { ModelPath = "m.gguf", Port = 2, Adapters = ["a=x", "b=y"] }, parsed);
         Assert.Equal(("127.0.0.1", 8, 64, Precision.Fp32), (parsed.Host, parsed.MaxBatchSize, parsed.MaxQueue, parsed.KvCache));
+        Assert.Equal(ReplicaArgs.DefaultPrefixCacheMb, parsed.PrefixCacheMb);
     }
 
     [Theory]
@@ -91,6 +94,8 @@ public class ReplicaArgsTests
     [InlineData("--ctx-size", "-1", "--ctx-size must be at least 1, got -1.")]
     [InlineData("--max-queue", "x", "--max-queue must be an integer, got 'x'.")]
     [InlineData("--threads", "0", "--threads must be at least 1, got 0.")]
+    [InlineData("--prefix-cache-mb", "-1", "--prefix-cache-mb must be between 0 and 1048576, got -1.")]
+    [InlineData("--prefix-cache-mb", "lots", "--prefix-cache-mb must be an integer, got 'lots'.")]
     [InlineData("--kv-cache-type", "q4", "--kv-cache-type must be f32 or f16, got 'q4'.")]
     [InlineData("--host", "a b", "--host must be a host name or IP address, got 'a b'.")]
     [InlineData("--model-name", " ", "--model-name must not be empty.")]

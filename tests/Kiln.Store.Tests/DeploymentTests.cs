@@ -225,6 +225,64 @@ public abstract class DeploymentTests(StoreBackend backend) : IDisposable
     }
 
     [StoreFact]
+    public async Task Undelete_brings_a_deleted_deployment_back_with_its_spec()
+    {
+        var d = await _t.SeedDeploymentAsync();
+        var live = await Assert.ThrowsAsync<KilnError>(() => _t.Store.UndeleteDeploymentAsync("acme", "d1", 1));
+        Assert.Equal((StatusCode.FailedPrecondition, "deployment accounts/acme/deployments/d1 is CREATING, not DELETED: only a deleted deployment can be undeleted"),
+            (live.Code, live.Message));
+
+        await _t.Store.RequestDeploymentDeletionAsync("acme", "d1", new DeletionReason(StatusCode.Ok, "auto-deleted: unused"));
+        var deleting = await Assert.ThrowsAsync<KilnError>(() => _t.Store.UndeleteDeploymentAsync("acme", "d1", 1));
+        Assert.Contains("is DELETING, not DELETED", deleting.Message);
+        Assert.Contains("wait until it is DELETED", deleting.Message);
+        var deleted = await _t.Store.UpdateDeploymentStatusAsync("acme", "d1",
+            new DeploymentStatusUpdate(DeploymentState.Deleted, new DeploymentStatus(StatusCode.Ok, "gone"), 1));
+
+        _t.Clock.Advance(TimeSpan.FromMinutes(5));
+        var back = await _t.Store.UndeleteDeploymentAsync("acme", "d1", 1);
+        Assert.Equal(d.Spec, back.Spec);
+        Assert.Equal((DeploymentState.Creating, DeploymentStatus.Ok, 1), (back.State, back.Status, back.DesiredReplicaCount));
+        Assert.Equal((deleted.Generation + 1, deleted.Generation + 1), (back.Generation, back.RestartGeneration));
+        Assert.Null(back.DeleteTime);
+        Assert.Null(back.DeletionReason);
+        Assert.Equal((_t.Clock.UtcNow, _t.Clock.UtcNow, d.CreateTime), (back.UndeleteTime, back.IdleSince, back.CreateTime));
+        Assert.Equal(back, await _t.Reopen().GetDeploymentAsync("acme", "d1"));
+        Assert.Single(await _t.Store.ListLiveDeploymentsAsync());
+
+        var again = await Assert.ThrowsAsync<KilnError>(() => _t.Store.UndeleteDeploymentAsync("acme", "d1", 1));
+        Assert.Equal(StatusCode.FailedPrecondition, again.Code);
+        Assert.True(await _t.Store.PurgeDeploymentAsync("acme", "d1"));
+        Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<KilnError>(() => _t.Store.UndeleteDeploymentAsync("acme", "d1", 1))).Code);
+    }
+
+    [StoreFact]
+    public async Task Scale_requests_are_checked_replaced_and_taken_without_touching_the_desired_count()
+    {
+        await _t.SeedDeploymentAsync(id: "d1", desired: 1, max: 3);
+        await _t.SeedDeploymentAsync(id: "d2", desired: 1, max: 3);
+        await _t.Store.RequestScaleAsync("acme", "d1", 3);
+        _t.Clock.Advance(TimeSpan.FromSeconds(1));
+        await _t.Store.RequestScaleAsync("acme", "d1", 2);
+        await _t.Store.RequestScaleAsync("acme", "d2", 0);
+        var outside = await Assert.ThrowsAsync<KilnError>(() => _t.Store.RequestScaleAsync("acme", "d1", 4));
+        Assert.Equal(StatusCode.InvalidArgument, outside.Code);
+        Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<KilnError>(() => _t.Store.RequestScaleAsync("acme", "nope", 1))).Code);
+
+        Assert.Equal([new ScaleRequest("acme", "d1", 2, _t.Clock.UtcNow), new ScaleRequest("acme", "d2", 0, _t.Clock.UtcNow)],
+            await _t.Store.TakeScaleRequestsAsync());
+        Assert.Empty(await _t.Store.TakeScaleRequestsAsync());
+        // Asking sets nothing by itself: the autoscaler alone writes the desired count.
+        Assert.Equal(1, (await _t.Store.GetDeploymentAsync("acme", "d1"))!.DesiredReplicaCount);
+
+        await _t.Store.RequestDeploymentDeletionAsync("acme", "d2");
+        Assert.Equal(StatusCode.FailedPrecondition, (await Assert.ThrowsAsync<KilnError>(() => _t.Store.RequestScaleAsync("acme", "d2", 1))).Code);
+        await _t.Store.RequestScaleAsync("acme", "d1", 1);
+        Assert.True(await _t.Store.PurgeDeploymentAsync("acme", "d1"));
+        Assert.Empty(await _t.Store.TakeScaleRequestsAsync());
+    }
+
+    [StoreFact]
     public async Task Missing_deployment_is_not_found()
     {
         await _t.Store.CreateAccountAsync(new NewAccount("acme"));

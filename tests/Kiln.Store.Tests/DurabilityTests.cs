@@ -127,7 +127,18 @@ public sealed class DurabilityTests : IDisposable
     }
 
     // Tables that later steps create, dropped when rewinding to before them.
-    private static readonly (int Step, string Table)[] LaterTables = [(8, "leases"), (8, "wake_requests")];
+    private static readonly (int Step, string Table)[] LaterTables = [(8, "leases"), (8, "wake_requests"), (11, "scale_requests"), (13, "deployment_history")];
+
+    // Columns that steps from 10 on add, dropped when rewinding to before them.
+    private static readonly (int Step, string Table, string Column)[] LaterColumns =
+    [
+        (10, "replicas", "devices"),
+        (11, "deployments", "undelete_time"), (11, "deployments", "description"),
+        (12, "models", "source"), (12, "models", "source_url"), (12, "models", "expected_sha256"), (12, "models", "status_code"),
+        (12, "models", "status_message"), (12, "models", "download_bytes"), (12, "models", "download_total"), (12, "models", "download_rate"),
+        (14, "deployments", "draft_model"), (14, "deployments", "draft_token_count"), (14, "deployments", "ngram_speculation_length"),
+        (15, "deployments", "engine"), (15, "deployments", "engine_args"), (15, "models", "format"),
+    ];
 
     /// <summary>Rewinds the file to the schema <paramref name="version"/> left (dropping the later columns) and reopens it.</summary>
     private SqliteKilnStore ReopenAsVersion(int version, params string[] laterDeploymentColumns) => ReopenAsVersion(version, _ => { }, laterDeploymentColumns);
@@ -145,6 +156,10 @@ public sealed class DurabilityTests : IDisposable
             foreach (var (step, table) in LaterTables.Where(t => t.Step > version))
             {
                 db.Execute($"DROP TABLE IF EXISTS {table}");
+            }
+            foreach (var (_, table, column) in LaterColumns.Where(c => c.Step > version))
+            {
+                db.Execute($"ALTER TABLE {table} DROP COLUMN {column}");
             }
             if (version < 9)
             {

@@ -51,6 +51,50 @@ public abstract class ModelTests(StoreBackend backend) : IDisposable
     }
 
     [StoreFact]
+    public async Task A_downloaded_model_keeps_its_source_progress_and_status()
+    {
+        await _t.Store.CreateAccountAsync(new NewAccount("acme"));
+        var created = await _t.Store.CreateModelAsync(Llama() with
+        {
+            State = ModelState.Downloading,
+            Source = "tiny-chat",
+            SourceUrl = "https://huggingface.co/acme/t/resolve/main/t.gguf",
+            ExpectedSha256 = new string('b', 64),
+        });
+        Assert.Equal(("tiny-chat", "https://huggingface.co/acme/t/resolve/main/t.gguf", new string('b', 64)),
+            (created.Source, created.SourceUrl, created.ExpectedSha256));
+        Assert.Null(created.Download);
+        Assert.Null(created.Status);
+
+        var moving = await _t.Store.UpdateModelAsync(created with { Download = new ModelDownloadProgress(1000, 5000, 250) });
+        Assert.Equal(new ModelDownloadProgress(1000, 5000, 250), moving.Download);
+        Assert.Equal(["llama"], (await _t.Store.ListModelsInStateAsync(ModelState.Downloading)).Select(m => m.Id));
+
+        var failed = await _t.Store.UpdateModelAsync(moving with
+        {
+            State = ModelState.Failed,
+            Download = null,
+            Status = new DeploymentStatus(StatusCode.DataLoss, "checksum mismatch"),
+        });
+        Assert.Equal((ModelState.Failed, StatusCode.DataLoss, "checksum mismatch"), (failed.State, failed.Status!.Code, failed.Status.Message));
+        Assert.Null(failed.Download);
+        Assert.Empty(await _t.Store.ListModelsInStateAsync(ModelState.Downloading));
+    }
+
+    [StoreFact]
+    public async Task An_update_read_before_a_delete_and_recreate_does_not_touch_the_new_model()
+    {
+        await _t.Store.CreateAccountAsync(new NewAccount("acme"));
+        var old = await _t.Store.CreateModelAsync(Llama() with { State = ModelState.Downloading });
+        await _t.Store.DeleteModelAsync("acme", "llama");
+        _t.Clock.Advance(TimeSpan.FromSeconds(1));
+        await _t.Store.CreateModelAsync(Llama() with { State = ModelState.Uploading });
+        var e = await Assert.ThrowsAsync<KilnError>(() => _t.Store.UpdateModelAsync(old with { State = ModelState.Failed }));
+        Assert.Equal(StatusCode.NotFound, e.Code);
+        Assert.Equal(ModelState.Uploading, (await _t.Store.GetModelAsync("acme", "llama"))!.State);
+    }
+
+    [StoreFact]
     public async Task Deployed_is_never_stored()
     {
         await _t.Store.CreateAccountAsync(new NewAccount("acme"));

@@ -55,6 +55,19 @@ public abstract class ReplicaAndEventTests(StoreBackend backend) : IDisposable
     }
 
     [StoreFact]
+    public async Task A_replicas_devices_round_trip_and_clear()
+    {
+        await _t.SeedDeploymentAsync();
+        Assert.Empty((await _t.Store.UpsertReplicaAsync(Replica("r0"))).Devices);
+        var gpu = await _t.Store.UpsertReplicaAsync(Replica("r1") with { Devices = ["GPU-8f2a", "GPU-91c0"] });
+        Assert.Equal(["GPU-8f2a", "GPU-91c0"], gpu.Devices);
+        Assert.Equal(["GPU-8f2a", "GPU-91c0"], (await _t.Store.ListReplicasAsync("acme", "d1")).Single(r => r.ReplicaId == "r1").Devices);
+        var cpu = await _t.Store.UpsertReplicaAsync(gpu with { Devices = [] });
+        Assert.Empty(cpu.Devices);
+        Assert.All(await _t.Store.ListAllReplicasAsync(), r => Assert.Empty(r.Devices));
+    }
+
+    [StoreFact]
     public async Task Replicas_need_their_deployment_and_are_scoped()
     {
         Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<KilnError>(() => _t.Store.UpsertReplicaAsync(Replica("r1")))).Code);

@@ -138,7 +138,9 @@ public sealed class UpgradeTests : IDisposable
             },
             await _store.GetDeploymentAsync("acme", "d1"));
 
-        var small = DeploymentSpecs.Create(new DeploymentSpecPatch { BaseModel = "accounts/acme/models/llama", MinReplicaCount = 0, MaxReplicaCount = 1 });
+        // Rows from before the inventory decided the default were created on NVIDIA_A100_80GB, and keep it.
+        var small = DeploymentSpecs.Create(new DeploymentSpecPatch { BaseModel = "accounts/acme/models/llama", MinReplicaCount = 0, MaxReplicaCount = 1 },
+            AcceleratorType.NvidiaA100_80GB);
         Assert.Equal(
             new DeploymentRecord
             {

@@ -2,13 +2,13 @@ using Kiln.Core.Errors;
 
 namespace Kiln.Store.Tests;
 
-public sealed class WakeRequestTests : IDisposable
+public abstract class WakeRequestTests(StoreBackend backend) : IDisposable
 {
-    private readonly TempStore _t = new();
+    private readonly TempStore _t = new(backend);
 
     public void Dispose() => _t.Dispose();
 
-    [Fact]
+    [StoreFact]
     public async Task Requests_coalesce_per_deployment_and_a_take_empties_them()
     {
         await _t.SeedDeploymentAsync(id: "d1", desired: 0);
@@ -27,7 +27,7 @@ public sealed class WakeRequestTests : IDisposable
         Assert.Equal(0, (await _t.Store.GetDeploymentAsync("acme", "d1"))!.DesiredReplicaCount);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_missing_deployment_is_not_found_and_a_purged_one_takes_its_request_with_it()
     {
         await _t.SeedDeploymentAsync(desired: 0);
@@ -37,3 +37,7 @@ public sealed class WakeRequestTests : IDisposable
         Assert.Empty(await _t.Store.TakeWakeRequestsAsync());
     }
 }
+
+public sealed class SqliteWakeRequestTests() : WakeRequestTests(StoreBackend.Sqlite);
+
+public sealed class PostgresWakeRequestTests() : WakeRequestTests(StoreBackend.Postgres);

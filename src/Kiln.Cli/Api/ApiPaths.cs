@@ -5,6 +5,11 @@ public static class ApiPaths
 {
     public const string WhoAmI = "/v1/whoami";
     public const string Accounts = "/v1/accounts";
+    public const string Catalog = "/v1/catalog";
+
+    public static string CatalogEntry(string id) => $"{Catalog}/{E(id)}";
+
+    public const string Accelerators = "/v1/accelerators";
 
     public static string Account(string a) => $"/v1/accounts/{E(a)}";
     public static string ApiKeys(string a) => $"{Account(a)}/apiKeys";
@@ -15,6 +20,8 @@ public static class ApiPaths
     public static string Usage(string a) => $"{Account(a)}/usage";
     public static string Deployments(string a) => $"{Account(a)}/deployments";
     public static string Deployment(string a, string d) => $"{Deployments(a)}/{E(d)}";
+    public static string DeploymentUndelete(string a, string d) => $"{Deployment(a, d)}:undelete";
+    public static string DeploymentScale(string a, string d) => $"{Deployment(a, d)}:scale";
     public static string DeployedModels(string a) => $"{Account(a)}/deployedModels";
     public static string DeployedModel(string a, string id) => $"{DeployedModels(a)}/{E(id)}";
 

@@ -92,6 +92,18 @@ public sealed class CommandContext : IDisposable
     /// The account to act on: -a, else KILN_ACCOUNT_ID, else the key's own account, cached in the
     /// config file when the key is the configured one so later commands skip GET /v1/whoami.
     /// </summary>
+    /// <summary>The account known without asking the server (flag, environment, cached config), for --dry-run.</summary>
+    public string? KnownAccountId()
+    {
+        if (_accountId is not null)
+            return _accountId;
+        if (_parse.GetValue(_globals.AccountId) is { Length: > 0 } flag)
+            return flag;
+        if (Host.GetEnvironmentVariable("KILN_ACCOUNT_ID") is { Length: > 0 } env)
+            return env;
+        return ApiKey == Config.ApiKey ? Config.AccountId : null;
+    }
+
     public async Task<string> AccountIdAsync(CancellationToken ct)
     {
         if (_accountId is not null)

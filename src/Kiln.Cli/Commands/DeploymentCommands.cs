@@ -5,7 +5,7 @@ using Kiln.Cli.Formatting;
 
 namespace Kiln.Cli.Commands;
 
-/// <summary>create, get, list, update, delete and scale for deployments.</summary>
+/// <summary>create, get, list, update, delete, scale and undelete for deployments.</summary>
 public static class DeploymentCommands
 {
     public const string DefaultWaitTimeout = "30m";
@@ -16,9 +16,10 @@ public static class DeploymentCommands
     public static Command Create(CliApp app)
     {
         var command = CliApp.Noun("deployment", "deployments", "Create an on-demand deployment of a model");
-        var modelId = new Argument<string>("MODEL_ID")
+        var modelId = new Argument<string?>("MODEL_ID")
         {
-            Description = "The model to serve: its ID or full name accounts/<ACCOUNT_ID>/models/<MODEL_ID>",
+            Description = "The model to serve: its ID or full name accounts/<ACCOUNT_ID>/models/<MODEL_ID> (or baseModel in --file)",
+            Arity = ArgumentArity.ZeroOrOne,
         };
         var deploymentId = new Option<string?>("--deployment-id")
         {
@@ -34,14 +35,28 @@ public static class DeploymentCommands
         {
             // Every flag is checked before the first request.
             var waitTimeout = wait.Read(ctx);
-            var body = DeploymentSpec.Build(spec.Read(ctx));
-            var fullModel = ResourceName.TryParseFull(ctx.Get(modelId), "models", "MODEL_ID");
-            var account = await ctx.AccountIdAsync(ct);
-            body.Insert(0, "baseModel", fullModel?.ToString() ?? $"accounts/{account}/models/{ctx.Get(modelId)}");
+            var body = DeploymentBody.Merge(DeploymentBody.ReadFile(ctx.Get(spec.File)), DeploymentSpec.Build(spec.Read(ctx)));
+            var dryRun = ctx.Get(spec.DryRun);
+            var account = dryRun ? ctx.KnownAccountId() ?? "<ACCOUNT_ID>" : await ctx.AccountIdAsync(ct);
+            if (ctx.Get(modelId) is { } model)
+            {
+                var fullModel = ResourceName.TryParseFull(model, "models", "MODEL_ID");
+                body.Remove("baseModel");
+                body.Insert(0, "baseModel", fullModel?.ToString() ?? $"accounts/{account}/models/{model}");
+            }
+            else if (body["baseModel"] is null)
+            {
+                throw new UsageException("MODEL_ID is required (or a baseModel field in --file)");
+            }
 
             var path = ApiPaths.Deployments(account);
             if (ctx.Get(deploymentId) is { Length: > 0 } id)
                 path += $"?deploymentId={Uri.EscapeDataString(id)}";
+            if (dryRun)
+            {
+                DeploymentBody.PrintDryRun(ctx, "POST", path, body);
+                return;
+            }
             var deployment = await ctx.Client.PostAsync(path, body, ct);
             if (waitTimeout is { } timeout)
                 deployment = await WaitAsync(ctx, deployment, account, DeploymentWaiter.Goal.Ready, timeout, ct) ?? deployment;
@@ -69,11 +84,12 @@ public static class DeploymentCommands
         var command = CliApp.Noun("deployments", "deployment", "List the account's deployments");
         var showDeleted = new Option<bool>("--show-deleted") { Description = "Include DELETED deployments" };
         command.Options.Add(showDeleted);
+        var list = new ListOptions(command);
         app.SetAction(command, async (ctx, ct) =>
         {
             var account = await ctx.AccountIdAsync(ct);
             var deployments = await ctx.Client.ListAllAsync(ApiPaths.Deployments(account), "deployments",
-                ctx.Get(showDeleted) ? "showDeleted=true" : null, ct);
+                list.Query(ctx, ctx.Get(showDeleted) ? "showDeleted=true" : null), ct);
             CliApp.Print(ctx, new JsonObject { ["deployments"] = new JsonArray([.. deployments]) },
                 () => DeploymentText.RenderTable(deployments));
         });
@@ -91,9 +107,17 @@ public static class DeploymentCommands
         app.SetAction(command, async (ctx, ct) =>
         {
             var waitTimeout = wait.Read(ctx);
-            var body = DeploymentSpec.Build(spec.Read(ctx));
+            var body = DeploymentBody.Merge(DeploymentBody.ReadFile(ctx.Get(spec.File)), DeploymentSpec.Build(spec.Read(ctx)));
             if (body.Count == 0)
-                throw new UsageException("nothing to update: give at least one flag such as --min-replica-count (see --help)");
+                throw new UsageException("nothing to update: give at least one flag such as --min-replica-count, or --file (see --help)");
+            if (ctx.Get(spec.DryRun))
+            {
+                var text = ctx.Get(id);
+                var full = ResourceName.TryParseFull(text, "deployments", "DEPLOYMENT_ID");
+                var path = ApiPaths.Deployment(full?.AccountId ?? ctx.KnownAccountId() ?? "<ACCOUNT_ID>", full?.Id ?? text);
+                DeploymentBody.PrintDryRun(ctx, "PATCH", path, body);
+                return;
+            }
             await PatchAsync(ctx, ctx.Get(id), body, waitTimeout, ct);
         });
         return command;
@@ -102,11 +126,11 @@ public static class DeploymentCommands
     public static Command Scale(CliApp app)
     {
         var command = CliApp.Noun("deployment", "deployments",
-            "Pin a deployment to N replicas (sets both --min-replica-count and --max-replica-count to N)");
+            "Set a deployment's desired replica count within its min and max; the autoscaler then follows load again after its windows");
         var id = DeploymentIdArgument();
         var replicaCount = new Option<string>("--replica-count")
         {
-            Description = "Number of replicas (0 stops every replica)",
+            Description = "The desired number of replicas, within the deployment's min and max replica counts",
             HelpName = "N",
             Required = true,
         };
@@ -117,8 +141,20 @@ public static class DeploymentCommands
         {
             var waitTimeout = wait.Read(ctx);
             var n = FlagValues.Count("--replica-count", ctx.Get(replicaCount)!);
-            var body = new JsonObject { ["minReplicaCount"] = n, ["maxReplicaCount"] = n };
-            await PatchAsync(ctx, ctx.Get(id), body, waitTimeout, ct);
+            var (account, deploymentId) = await ctx.ResolveAsync(ctx.Get(id), "deployments", "DEPLOYMENT_ID", ct);
+            var answer = await ctx.Client.PostAsync(ApiPaths.DeploymentScale(account, deploymentId), new JsonObject { ["replicaCount"] = n }, ct);
+            var name = $"accounts/{account}/deployments/{deploymentId}";
+            var text = $"Requested {n} replica(s) for deployment {name}.\nNext: {Json.Str(answer, "autoscaler")}.\n";
+            if (waitTimeout is { } timeout)
+            {
+                var last = await new DeploymentWaiter(ctx).WaitAsync(account, deploymentId, DeploymentWaiter.Goal.Ready, timeout, ct,
+                    until: d => Json.Long(d, "desiredReplicaCount") == n);
+                if (last is not null)
+                    answer["deployment"] = last.DeepClone();
+                CliApp.Print(ctx, answer, () => text + "\n" + DeploymentText.Render(last ?? new JsonObject()));
+                return;
+            }
+            CliApp.Print(ctx, answer, () => text);
         });
         return command;
     }
@@ -144,6 +180,25 @@ public static class DeploymentCommands
             }
             var state = Json.Str(deployment, "state");
             CliApp.Print(ctx, deployment, () => $"Deployment {name} is {(state.Length > 0 ? state : "DELETING")}.\n");
+        });
+        return command;
+    }
+
+    public static Command Undelete(CliApp app)
+    {
+        var command = CliApp.Noun("deployment", "deployments",
+            "Bring a DELETED deployment (see list deployments --show-deleted) back with its spec");
+        var id = DeploymentIdArgument();
+        command.Arguments.Add(id);
+        var wait = new WaitOptions(command, "Wait until the deployment is READY again");
+        app.SetAction(command, async (ctx, ct) =>
+        {
+            var waitTimeout = wait.Read(ctx);
+            var (account, deploymentId) = await ctx.ResolveAsync(ctx.Get(id), "deployments", "DEPLOYMENT_ID", ct);
+            var deployment = await ctx.Client.PostAsync(ApiPaths.DeploymentUndelete(account, deploymentId), new JsonObject(), ct);
+            if (waitTimeout is { } timeout)
+                deployment = await WaitAsync(ctx, deployment, account, DeploymentWaiter.Goal.Ready, timeout, ct) ?? deployment;
+            CliApp.Print(ctx, deployment, () => DeploymentText.Render(deployment));
         });
         return command;
     }

@@ -8,6 +8,8 @@ namespace Kiln.Cli.Commands;
 public sealed record DeploymentSpecInput
 {
     public string? DisplayName { get; init; }
+    public string? Description { get; init; }
+    public string? LoadTargets { get; init; }
     public string? MinReplicaCount { get; init; }
     public string? MaxReplicaCount { get; init; }
     public string? ScaleUpWindow { get; init; }
@@ -20,6 +22,9 @@ public sealed record DeploymentSpecInput
     public bool? EnableAddons { get; init; }
     public string? Engine { get; init; }
     public IReadOnlyList<string>? EngineArgs { get; init; }
+    public string? DraftModel { get; init; }
+    public string? DraftTokenCount { get; init; }
+    public string? NgramSpeculationLength { get; init; }
 }
 
 /// <summary>
@@ -34,6 +39,8 @@ public static class DeploymentSpec
         var body = new JsonObject();
         if (input.DisplayName is not null)
             body["displayName"] = input.DisplayName;
+        if (input.Description is not null)
+            body["description"] = input.Description;
 
         var min = Try(errors, () => input.MinReplicaCount is { } s ? FlagValues.Count("--min-replica-count", s) : (int?)null);
         var max = Try(errors, () => input.MaxReplicaCount is { } s ? FlagValues.Count("--max-replica-count", s) : (int?)null);
@@ -48,6 +55,9 @@ public static class DeploymentSpec
         AddDuration(errors, policy, "scaleUpWindow", "--scale-up-window", input.ScaleUpWindow);
         AddDuration(errors, policy, "scaleDownWindow", "--scale-down-window", input.ScaleDownWindow);
         AddDuration(errors, policy, "scaleToZeroWindow", "--scale-to-zero-window", input.ScaleToZeroWindow);
+        var targets = Try(errors, () => input.LoadTargets is { } s ? FlagValues.LoadTargets("--load-targets", s) : null);
+        if (targets is not null)
+            policy["loadTargets"] = targets;
         if (policy.Count > 0)
             body["autoscalingPolicy"] = policy;
         AddDuration(errors, body, "unusedAutoDeleteDuration", "--unused-auto-delete-duration", input.UnusedAutoDeleteDuration);
@@ -73,6 +83,17 @@ public static class DeploymentSpec
         }
         if (input.EngineArgs is { } engineArgs)
             body["engineArgs"] = new JsonArray([.. engineArgs.Where(a => a.Length > 0).Select(a => (JsonNode)JsonValue.Create(a))]);
+        // Speculation: the server checks the combination (and the draft model's tokenizer).
+        if (input.DraftModel is not null)
+            body["draftModel"] = input.DraftModel;
+        var draftTokens = Try(errors, () => input.DraftTokenCount is { } s
+            ? FlagValues.UpTo("--draft-token-count", s, Core.Deployments.Speculation.MaxDraftTokens) : (int?)null);
+        if (draftTokens is not null)
+            body["draftTokenCount"] = draftTokens.Value;
+        var ngram = Try(errors, () => input.NgramSpeculationLength is { } s
+            ? FlagValues.UpTo("--ngram-speculation-length", s, Core.Deployments.Speculation.MaxNgramLength) : (int?)null);
+        if (ngram is not null)
+            body["ngramSpeculationLength"] = ngram.Value;
 
         if (errors.Count > 0)
             throw new UsageException(string.Join('\n', errors));

@@ -10,6 +10,22 @@ public sealed class DeploymentSpecOptions
 {
     public Option<string?> DisplayName { get; } = new("--display-name") { Description = "Human-readable name", HelpName = "NAME" };
 
+    public Option<string?> Description { get; } = new("--description") { Description = "Free-text description", HelpName = "TEXT" };
+
+    public Option<string?> LoadTargets { get; } = new("--load-targets")
+    {
+        Description = "Autoscaling load targets, key=value,... (default=0.8; also tokens_generated_per_second, prompt_tokens_per_second, requests_per_second, concurrent_requests)",
+        HelpName = "KEY=VALUE,...",
+    };
+
+    public Option<string?> File { get; } = new("--file")
+    {
+        Description = "A JSON file holding the REST request body (e.g. one saved with -o json); flags given override its fields",
+        HelpName = "PATH",
+    };
+
+    public Option<bool> DryRun { get; } = new("--dry-run") { Description = "Check the flags and file, print the request that would be sent, and send nothing" };
+
     public Option<string?> MinReplicaCount { get; } = new("--min-replica-count")
     {
         Description = "Minimum replicas (default 0: scale to zero when idle)",
@@ -54,7 +70,7 @@ public sealed class DeploymentSpecOptions
 
     public Option<string?> AcceleratorType { get; } = new("--accelerator-type")
     {
-        Description = $"Accelerator type (default NVIDIA_A100_80GB): {string.Join(", ", FlagValues.AcceleratorTypes)}",
+        Description = $"Accelerator type (default: what the server's inventory places, CPU on a machine without GPUs; see 'kilnctl list accelerators'): {string.Join(", ", FlagValues.AcceleratorTypes)}",
         HelpName = "TYPE",
     };
 
@@ -83,12 +99,32 @@ public sealed class DeploymentSpecOptions
         AllowMultipleArgumentsPerToken = false,
     };
 
+    public Option<string?> DraftModel { get; } = new("--draft-model")
+    {
+        Description = "Speculative decoding with a draft model over the same tokenizer (accounts/A/models/M or a model ID; \"\" removes it)",
+        HelpName = "MODEL",
+    };
+
+    public Option<string?> DraftTokenCount { get; } = new("--draft-token-count")
+    {
+        Description = "Tokens proposed per step when speculating, 1-16 (typically 4; required with --draft-model or --ngram-speculation-length; 0 removes it)",
+        HelpName = "N",
+    };
+
+    public Option<string?> NgramSpeculationLength { get; } = new("--ngram-speculation-length")
+    {
+        Description = "Speculative decoding by n-gram lookup in the prompt and output, matching this many tokens, 1-16 (0 removes it)",
+        HelpName = "N",
+    };
+
     public void AddTo(Command command)
     {
         foreach (var option in new Option[]
                  {
-                     DisplayName, MinReplicaCount, MaxReplicaCount, ScaleUpWindow, ScaleDownWindow,
-                     ScaleToZeroWindow, UnusedAutoDeleteDuration, WorldSize, AcceleratorType, Precision, EnableAddons, Engine, EngineArgs,
+                     DisplayName, Description, MinReplicaCount, MaxReplicaCount, ScaleUpWindow, ScaleDownWindow,
+                     ScaleToZeroWindow, LoadTargets, UnusedAutoDeleteDuration, WorldSize, AcceleratorType, Precision, EnableAddons,
+                     Engine, EngineArgs, File, DryRun,
+                     DraftModel, DraftTokenCount, NgramSpeculationLength,
                  })
         {
             command.Options.Add(option);
@@ -98,6 +134,8 @@ public sealed class DeploymentSpecOptions
     public DeploymentSpecInput Read(CommandContext ctx) => new()
     {
         DisplayName = ctx.Get(DisplayName),
+        Description = ctx.Get(Description),
+        LoadTargets = ctx.Get(LoadTargets),
         MinReplicaCount = ctx.Get(MinReplicaCount),
         MaxReplicaCount = ctx.Get(MaxReplicaCount),
         ScaleUpWindow = ctx.Get(ScaleUpWindow),
@@ -111,5 +149,8 @@ public sealed class DeploymentSpecOptions
         EnableAddons = ctx.Given(EnableAddons) ? ctx.Get(EnableAddons) : null,
         Engine = ctx.Get(Engine),
         EngineArgs = ctx.Given(EngineArgs) ? ctx.Get(EngineArgs) : null,
+        DraftModel = ctx.Get(DraftModel),
+        DraftTokenCount = ctx.Get(DraftTokenCount),
+        NgramSpeculationLength = ctx.Get(NgramSpeculationLength),
     };
 }

@@ -16,7 +16,9 @@ public sealed class DeploymentWaiter(CommandContext ctx)
     public enum Goal { Ready, Deleted }
 
     /// <summary>Returns the last deployment seen (null once it is gone) or throws CommandFailedException.</summary>
-    public async Task<JsonObject?> WaitAsync(string account, string id, Goal goal, long timeoutNanos, CancellationToken ct)
+    /// <param name="until">For <see cref="Goal.Ready"/>: what must also hold (e.g. the requested count set).</param>
+    public async Task<JsonObject?> WaitAsync(string account, string id, Goal goal, long timeoutNanos, CancellationToken ct,
+        Func<JsonObject, bool>? until = null)
     {
         var name = $"accounts/{account}/deployments/{id}";
         var line = new StatusLine(ctx.Err, ctx.Host.StderrIsTerminal);
@@ -50,7 +52,7 @@ public sealed class DeploymentWaiter(CommandContext ctx)
                 {
                     line.Show(Describe(last));
                     var state = Json.Str(last, "state");
-                    if (goal == Goal.Ready && state == "READY" && Settled(last) || goal == Goal.Deleted && state == "DELETED")
+                    if (goal == Goal.Ready && state == "READY" && Settled(last) && (until?.Invoke(last) ?? true) || goal == Goal.Deleted && state == "DELETED")
                         return last;
                     if (state == "FAILED")
                         throw new CommandFailedException($"deployment {name} FAILED: {DescribeStatus(last)}");

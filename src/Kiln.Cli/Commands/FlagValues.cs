@@ -31,6 +31,14 @@ public static class FlagValues
         return n;
     }
 
+    /// <summary>A speculation count: 0 (turns it off on update) up to <paramref name="max"/>.</summary>
+    public static int UpTo(string flag, string text, int max)
+    {
+        if (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n > max)
+            throw new UsageException($"{flag}: invalid value \"{text}\" (expected an integer from 0 to {max}; 0 turns it off)");
+        return n;
+    }
+
     public static string AcceleratorType(string flag, string text) => WireName(flag, text, "accelerator type", AcceleratorTypes);
 
     public static string Precision(string flag, string text) => WireName(flag, text, "precision", Precisions);
@@ -42,6 +50,28 @@ public static class FlagValues
             || n is < 1 or > 8 || (n & (n - 1)) != 0)
             throw new UsageException($"{flag}: invalid value \"{text}\" (expected a power of two from 1 to 8: 1, 2, 4 or 8)");
         return n;
+    }
+
+    /// <summary>
+    /// <c>key=value,...</c> as firectl's --load-targets takes them (e.g. <c>default=0.8,requests_per_second=20</c>);
+    /// the server checks the keys and ranges.
+    /// </summary>
+    public static System.Text.Json.Nodes.JsonObject LoadTargets(string flag, string text)
+    {
+        var targets = new System.Text.Json.Nodes.JsonObject();
+        foreach (var pair in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            var eq = pair.IndexOf('=');
+            if (eq <= 0 || eq == pair.Length - 1)
+                throw new UsageException($"{flag}: expected key=value pairs separated by commas (e.g. default=0.8,requests_per_second=20), got \"{pair}\"");
+            var key = pair[..eq].Trim();
+            if (!double.TryParse(pair[(eq + 1)..].Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+                throw new UsageException($"{flag}: the value of {key} must be a number, got \"{pair[(eq + 1)..].Trim()}\"");
+            if (targets.ContainsKey(key))
+                throw new UsageException($"{flag}: {key} is given twice");
+            targets[key] = value;
+        }
+        return targets;
     }
 
     public static double NonNegativeNumber(string flag, string text)

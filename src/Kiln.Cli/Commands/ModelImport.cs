@@ -1,84 +1,79 @@
 using System.Text.Json.Nodes;
 using Kiln.Cli.Api;
-using Kiln.Cli.Formatting;
+using Kiln.Core.ModelSources;
 
 namespace Kiln.Cli.Commands;
 
 /// <summary>
-/// <c>import model</c>: fetch the GGUF (downloading a URL to a temporary file first), create the
-/// model, stream the file to it, and check the server's SHA-256 against the bytes actually sent.
+/// <c>import model</c>. The source decides who fetches the weights (<see cref="ModelSource"/>): a
+/// local file is checked, streamed to the model's <c>:upload</c> route and its SHA-256 compared with
+/// the server's; a URL, an <c>hf://</c> file or a catalog ID is handed to the server, which downloads
+/// it (resuming after interruptions and checking its digest) while the model is DOWNLOADING.
 /// </summary>
 public sealed class ModelImport(CommandContext ctx)
 {
     private static ReadOnlySpan<byte> GgufMagic => "GGUF"u8;
 
-    public async Task<JsonObject> RunAsync(string modelArgument, string from, string? displayName, CancellationToken ct)
-    {
-        var (account, modelId) = await ctx.ResolveAsync(modelArgument, "models", "MODEL_ID", ct);
-        string? temporary = null;
-        try
-        {
-            string path;
-            if (IsUrl(from, out var url))
-                path = temporary = await DownloadAsync(url, ct);
-            else
-                path = from;
-            CheckGguf(path, from);
+    /// <summary>What to import and how.</summary>
+    /// <param name="ModelArgument">MODEL_ID or its full name.</param>
+    /// <param name="From">--from; null imports the catalog model named by the model ID, as <c>firectl import model ID</c> does.</param>
+    /// <param name="DisplayName">--display-name.</param>
+    /// <param name="Sha256">--sha256: the digest a download must have.</param>
+    /// <param name="WaitNanos">--wait's timeout (0 waits forever), or null not to wait for a download.</param>
+    public sealed record Request(string ModelArgument, string? From, string? DisplayName, string? Sha256, long? WaitNanos);
 
-            var body = new JsonObject();
-            if (displayName is not null)
-                body["displayName"] = displayName;
-            await ctx.Client.PostAsync($"{ApiPaths.Models(account)}?modelId={Uri.EscapeDataString(modelId)}", body, ct);
-            try
-            {
-                return await new ModelFileUpload(ctx).UploadAsync(ApiPaths.ModelUpload(account, modelId), path, checkSha256: true, ct);
-            }
-            catch
-            {
-                // The model was created by this command; without its file it is useless and would
-                // block a retry under the same ID.
-                await new ModelFileUpload(ctx).TryDeleteAsync(account, modelId);
-                throw;
-            }
-        }
-        finally
+    public async Task<JsonObject> RunAsync(Request request, CancellationToken ct)
+    {
+        var (account, modelId) = await ctx.ResolveAsync(request.ModelArgument, "models", "MODEL_ID", ct);
+        if (!ModelSource.TryParse(request.From ?? modelId, out var source, out var error))
+            throw new UsageException($"--from: {error}");
+        if (request.From is null && source.Kind != ModelSourceKind.Catalog)
+            throw new UsageException($"--from is required: \"{modelId}\" is not a catalog ID (kilnctl list catalog shows them)");
+        if (request.Sha256 is { } sha && !(sha.Length == 64 && sha.All(char.IsAsciiHexDigit)))
+            throw new UsageException($"--sha256: must be 64 hex digits, got \"{sha}\"");
+        if (source.Kind == ModelSourceKind.LocalPath)
         {
-            if (temporary is not null)
-                File.Delete(temporary);
+            if (request.Sha256 is not null)
+                throw new UsageException("--sha256: only for downloads (a URL, hf:// or a catalog ID); an upload is checked against the bytes sent");
+            return await UploadAsync(account, modelId, source.Text, request.DisplayName, ct);
         }
+
+        var body = new JsonObject { ["source"] = source.Text };
+        if (request.DisplayName is not null)
+            body["displayName"] = request.DisplayName;
+        if (request.Sha256 is not null)
+            body["sha256"] = request.Sha256.ToLowerInvariant();
+        var model = await ctx.Client.PostAsync($"{ApiPaths.Models(account)}?modelId={Uri.EscapeDataString(modelId)}", body, ct);
+        if (request.WaitNanos is { } timeout)
+            return await new ModelWaiter(ctx).WaitAsync(account, modelId, timeout, ct);
+        ctx.Err.WriteLine($"The server is downloading the model; follow it with: kilnctl get model {modelId} (or import with --wait)");
+        return model;
     }
 
-    private static bool IsUrl(string from, out Uri url)
+    private async Task<JsonObject> UploadAsync(string account, string modelId, string path, string? displayName, CancellationToken ct)
     {
-        url = null!;
-        return (from.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
-                || from.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
-               && Uri.TryCreate(from, UriKind.Absolute, out url!);
-    }
-
-    private async Task<string> DownloadAsync(Uri url, CancellationToken ct)
-    {
-        var temporary = Path.Combine(ctx.Host.TempDirectory, $"kiln-import-{Guid.NewGuid():N}.gguf");
-        TransferProgress? progress = null;
+        CheckGguf(path);
+        var body = new JsonObject();
+        if (displayName is not null)
+            body["displayName"] = displayName;
+        await ctx.Client.PostAsync($"{ApiPaths.Models(account)}?modelId={Uri.EscapeDataString(modelId)}", body, ct);
         try
         {
-            await using var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-            var bytes = await new FileDownloader(ctx.Host.HttpHandler).DownloadAsync(url, file,
-                total => progress = new TransferProgress(ctx.Err, ctx.Host.StderrIsTerminal, "Downloading", total),
-                received => progress?.Report(received), ct);
-            progress?.Complete(bytes);
-            return temporary;
+            return await new ModelFileUpload(ctx).UploadAsync(ApiPaths.ModelUpload(account, modelId), path, checkSha256: true, ct);
         }
         catch
         {
-            progress?.Abort();
-            File.Delete(temporary);
+            // The model was created by this command; without its file it is useless and would
+            // block a retry under the same ID.
+            await new ModelFileUpload(ctx).TryDeleteAsync(account, modelId);
             throw;
         }
     }
 
-    private static void CheckGguf(string path, string from)
+    private static void CheckGguf(string path)
     {
+        if (Directory.Exists(path))
+            throw new UsageException($"--from: \"{path}\" is a folder; a base model is imported from one .gguf file");
         Span<byte> magic = stackalloc byte[4];
         try
         {
@@ -88,8 +83,8 @@ public sealed class ModelImport(CommandContext ctx)
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new UsageException($"--from: file \"{from}\" not found");
+            throw new UsageException($"--from: file \"{path}\" not found");
         }
-        throw new UsageException($"--from: \"{from}\" is not a GGUF file (it does not start with the GGUF magic bytes)");
+        throw new UsageException($"--from: \"{path}\" is not a GGUF file (it does not start with the GGUF magic bytes)");
     }
 }

@@ -11,8 +11,9 @@ public static class DeploymentText
     {
         var block = new KeyValueBlock()
             .Add("Name", Json.Str(d, "name"))
-            .Add("Display Name", Json.Str(d, "displayName"))
-            .Add("Create Time", Json.Time(d, "createTime"))
+            .Add("Display Name", Json.Str(d, "displayName"));
+        AddIfPresent(block, "Description", Json.Str(d, "description"));
+        block.Add("Create Time", Json.Time(d, "createTime"))
             .Add("Update Time", Json.Time(d, "updateTime"));
         AddIfPresent(block, "Delete Time", Json.Time(d, "deleteTime"));
         // firectl always shows these two; an empty value says "never expires" / "unknown creator".
@@ -41,7 +42,18 @@ public static class DeploymentText
             .Add("Engine", Engine(d))
             .Add("Unused Auto Delete Duration", AutoDelete(Json.Str(d, "unusedAutoDeleteDuration")))
             .Add("Enable Addons", Json.Str(d, "enableAddons") is "true" ? "true" : "false");
+        AddIfPresent(block, "Draft Model", Json.Str(d, "draftModel"));
+        AddIfPresent(block, "Draft Token Count", Json.Str(d, "draftTokenCount"));
+        AddIfPresent(block, "Ngram Speculation Length", Json.Str(d, "ngramSpeculationLength"));
         AddIfPresent(block, "Last Request Time", Json.Time(d, "lastRequestTime"));
+
+        var replicas = Json.Objects(d, "replicas").ToList();
+        if (replicas.Count > 0)
+        {
+            block.Section("Replicas");
+            foreach (var r in replicas)
+                block.Line(Replica(r), 1);
+        }
 
         var events = Json.Objects(d, "events").ToList();
         if (events.Count > 0)
@@ -69,6 +81,26 @@ public static class DeploymentText
     /// <summary>"ready/desired" replicas, as in the list table.</summary>
     public static string Replicas(JsonObject d) =>
         $"{Json.Long(d, "replicaCount") ?? 0}/{Json.Long(d, "desiredReplicaCount") ?? 0}";
+
+    /// <summary>"r-abc  READY  127.0.0.1:41234 (pid 1234)  devices GPU-a,GPU-b  pending: reason".</summary>
+    private static string Replica(JsonObject r)
+    {
+        var parts = new List<string> { Json.Str(r, "replicaId"), Json.Str(r, "phase") };
+        var host = Json.Str(r, "host");
+        var port = Json.Str(r, "port");
+        var where = host.Length > 0 && port.Length > 0 ? $"{host}:{port}" : "";
+        var handle = Json.Str(r, "pid") is { Length: > 0 } pid ? $"pid {pid}" : Json.Str(r, "slurmJobId") is { Length: > 0 } job ? $"Slurm job {job}" : "";
+        if (where.Length > 0 || handle.Length > 0)
+            parts.Add(where.Length > 0 && handle.Length > 0 ? $"{where} ({handle})" : where + handle);
+        var devices = Json.At(r, "devices") is JsonArray list ? string.Join(",", list.Select(x => x?.GetValue<string>())) : "";
+        if (devices.Length > 0)
+            parts.Add($"devices {devices}");
+        if (Json.Str(r, "pendingReason") is { Length: > 0 } pending)
+            parts.Add($"pending: {pending}");
+        if (Json.Str(r, "lastError") is { Length: > 0 } error)
+            parts.Add($"last error: {error}");
+        return string.Join("  ", parts);
+    }
 
     public static string Status(JsonObject d)
     {

@@ -14,7 +14,14 @@ public static class ModelText
             .Add("Kind", Json.Str(m, "kind"));
         if (Json.Str(m, "format") is { Length: > 0 } format)
             block.Add("Format", format);
-        block.Add("State", Json.Str(m, "state"))
+        block.Add("State", Json.Str(m, "state"));
+        if (Status(m) is { Length: > 0 } status)
+            block.Add("Status", status);
+        if (Json.Str(m, "source") is { Length: > 0 } source)
+            block.Add("Source", source);
+        if (Json.Str(m, "state") == "DOWNLOADING")
+            block.Add("Download", Download(m));
+        block
             .Add("Architecture", Json.Str(m, "architecture"))
             .Add("Context Length", Json.Str(m, "contextLength"))
             .Add("Size", Size(m, withBytes: true))
@@ -44,6 +51,28 @@ public static class ModelText
                 Size(m, withBytes: false), Json.Time(m, "createTime"));
         }
         return table.ToString();
+    }
+
+    /// <summary>"CODE: message", or the message alone when the code is OK; empty without a status.</summary>
+    public static string Status(JsonObject m)
+    {
+        var message = Json.Str(m, "status.message");
+        var code = Json.Str(m, "status.code");
+        return code is "" or "OK" ? message : $"{code}: {message}";
+    }
+
+    /// <summary>A download's progress: "12.5 MB of 19.0 MB (65%), 3.2 MB/s, 4s left" (parts the server does not know yet are left out).</summary>
+    public static string Download(JsonObject m)
+    {
+        var bytes = Json.Long(m, "download.receivedBytes") ?? 0;
+        var text = ByteSize.Format(bytes);
+        if (Json.Long(m, "download.totalBytes") is { } total and > 0)
+            text += string.Create(CultureInfo.InvariantCulture, $" of {ByteSize.Format(total)} ({Math.Floor(100.0 * Math.Min(bytes, total) / total):0}%)");
+        if (Json.Long(m, "download.bytesPerSecond") is { } rate)
+            text += $", {ByteSize.Format(rate)}/s";
+        if (Json.Str(m, "download.eta") is { Length: > 0 } eta)
+            text += $", {ApiDuration.ToGo(eta)} left";
+        return text;
     }
 
     private static string Size(JsonObject m, bool withBytes)

@@ -53,7 +53,7 @@ public static class Autoscaler
         }
 
         var latest = LoadWindow.Latest(input.History, input.Now);
-        if (ToZeroReason(input, latest) is { } idle)
+        if (ToZeroReason(state, input, latest) is { } idle)
         {
             return Change(ScaleAction.ScaleToZero, input, 0, idle);
         }
@@ -130,19 +130,42 @@ public static class Autoscaler
 
     private static double DownHeadroom(AutoscalerOptions options) => Math.Clamp(1 - options.ScaleDownTolerance, 0.01, 1);
 
+    /// <summary>
+    /// A count a user asked for (<c>:scale</c>, already checked against the bounds, clamped here in
+    /// case they changed since): set at once, as a change, so the scale-up and scale-down windows
+    /// start again from it and load moves it only once a full window says so; its time also
+    /// restarts the scale-to-zero clock.
+    /// </summary>
+    public static AutoscaleDecision Requested(AutoscalerState state, AutoscalerInput input, int requested)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        Validate(input);
+        ArgumentOutOfRangeException.ThrowIfNegative(requested);
+        var to = Math.Clamp(requested, input.MinReplicas, input.MaxReplicas);
+        var why = to == requested ? "requested" : $"requested {requested}, within [{input.MinReplicas}, {input.MaxReplicas}]";
+        var decision = Change(ScaleAction.Requested, input, to, $"{why}; {ScaleOutlook.Next(input.Policy, input.MinReplicas, to)}");
+        return decision with { State = decision.State with { RequestedTime = input.Now } };
+    }
+
     // Why the deployment should drop to zero now, or null while it should not.
-    private static string? ToZeroReason(AutoscalerInput input, LoadSample? latest)
+    private static string? ToZeroReason(AutoscalerState state, AutoscalerInput input, LoadSample? latest)
     {
         if (input.MinReplicas > 0 || input.HeldRequests > 0 || latest?.ConcurrentRequests > 0)
         {
             return null;
         }
-        var idle = input.Now - (input.LastRequestTime ?? input.CreateTime);
+        if (state.RequestedTime is { } asked && input.Now - asked < input.Policy.ScaleToZeroWindow)
+        {
+            return null;
+        }
+        // CreateTime is where the idle clock starts (creation, or an undelete), even after older requests.
+        var lastRequest = input.LastRequestTime is { } last && last >= input.CreateTime ? last : (DateTimeOffset?)null;
+        var idle = input.Now - (lastRequest ?? input.CreateTime);
         if (idle < input.Policy.ScaleToZeroWindow)
         {
             return null;
         }
-        return input.LastRequestTime is null ? $"no request since creation {Duration(idle)} ago" : $"no request for {Duration(idle)}";
+        return lastRequest is null ? $"no request since creation {Duration(idle)} ago" : $"no request for {Duration(idle)}";
     }
 
     private static TimeSpan? SinceLastChange(AutoscalerState state, AutoscalerInput input) =>
@@ -157,6 +180,7 @@ public static class Autoscaler
             ScaleAction.ScaleDown => "scale down",
             ScaleAction.ScaleToZero => "scale to zero",
             ScaleAction.Wake => "wake",
+            ScaleAction.Requested => "scale",
             _ => "clamp",
         };
         return new(action, from, to, $"{verb} {from} -> {to}: {why}", new AutoscalerState(input.Now));
@@ -168,7 +192,7 @@ public static class Autoscaler
     private static string Requests(int n) => n == 1 ? "1 request" : $"{n} requests";
 
     // Whole seconds in Go's format ("1h0m0s"), as the CLI shows windows.
-    private static string Duration(TimeSpan span) =>
+    internal static string Duration(TimeSpan span) =>
         GoDuration.Format(TimeSpan.FromSeconds(Math.Floor(Math.Max(0, span.TotalSeconds))));
 
     private static void Validate(AutoscalerInput input)

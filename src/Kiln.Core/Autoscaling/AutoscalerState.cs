@@ -11,6 +11,12 @@ namespace Kiln.Core.Autoscaling;
 /// <param name="LastChangeTime">When the autoscaler last changed the desired count, if ever.</param>
 public sealed record AutoscalerState(DateTimeOffset? LastChangeTime)
 {
+    /// <summary>
+    /// When a requested count (<c>:scale</c>) was last applied: like a request, it restarts the
+    /// scale-to-zero clock, so an idle deployment scaled by hand is not put to sleep at once.
+    /// </summary>
+    public DateTimeOffset? RequestedTime { get; init; }
+
     /// <summary>No change seen yet.</summary>
     public static AutoscalerState Initial { get; } = new((DateTimeOffset?)null);
 }

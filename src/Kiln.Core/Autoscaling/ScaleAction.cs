@@ -15,4 +15,6 @@ public enum ScaleAction
     Wake,
     /// <summary>Into [min, max] after the bounds changed.</summary>
     Clamp,
+    /// <summary>To the count a user asked for (<c>:scale</c>), which then holds for a window.</summary>
+    Requested,
 }

@@ -15,6 +15,7 @@ public static class AcceleratorAccess
     {
         AcceleratorType.Cpu,
         AcceleratorType.NvidiaA100_80GB,
+        AcceleratorType.NvidiaA100_40GB,
         AcceleratorType.NvidiaA10G_24GB,
         AcceleratorType.NvidiaL4_24GB,
     };

@@ -24,6 +24,7 @@ public sealed class PriceTable
         [AcceleratorType.AmdMi300X_192GB] = 4.99m,
         [AcceleratorType.NvidiaA10G_24GB] = 1.10m,
         [AcceleratorType.NvidiaL4_24GB] = 0.80m,
+        [AcceleratorType.NvidiaA100_40GB] = 2.20m,
         [AcceleratorType.Cpu] = 0.05m,
     };
 

@@ -4,14 +4,14 @@ namespace Kiln.Core.Deployments;
 
 /// <summary>The accelerator a replica asks for; wire names as Fireworks ("NVIDIA_A100_80GB").</summary>
 /// <remarks>
-/// Kiln's local runtime has CPU replicas only. It accepts every GPU type so that specs written for
-/// Fireworks work unchanged: such a replica runs on the CPU like <see cref="Cpu"/>, and metering
-/// still counts <c>acceleratorCount</c> accelerator-seconds of the requested type. A runtime that
-/// owns real GPUs (e.g. Slurm) places the replica on that type instead.
+/// A deployment may ask only for a type its runtime's inventory holds (<c>Kiln.Core.Accelerators</c>):
+/// the GPUs the node's tools report or its configuration names, or <see cref="Cpu"/> slots. The
+/// names are Fireworks' where Fireworks has the type; <see cref="NvidiaA100_40GB"/> and
+/// <see cref="Cpu"/> are Kiln's own.
 /// </remarks>
 public enum AcceleratorType
 {
-    /// <summary>NVIDIA A100 80 GB, the default.</summary>
+    /// <summary>NVIDIA A100 80 GB (Fireworks' default).</summary>
     NvidiaA100_80GB,
     /// <summary>NVIDIA H100 80 GB.</summary>
     NvidiaH100_80GB,
@@ -25,6 +25,8 @@ public enum AcceleratorType
     NvidiaA10G_24GB,
     /// <summary>NVIDIA L4 24 GB.</summary>
     NvidiaL4_24GB,
+    /// <summary>NVIDIA A100 40 GB (Kiln only: a 40 GB A100 is not sold as the 80 GB one).</summary>
+    NvidiaA100_40GB,
     /// <summary>CPU cores of the local node (Kiln only).</summary>
     Cpu,
 }
@@ -40,6 +42,7 @@ public static class AcceleratorTypes
         (AcceleratorType.AmdMi300X_192GB, "AMD_MI300X_192GB"),
         (AcceleratorType.NvidiaA10G_24GB, "NVIDIA_A10G_24GB"),
         (AcceleratorType.NvidiaL4_24GB, "NVIDIA_L4_24GB"),
+        (AcceleratorType.NvidiaA100_40GB, "NVIDIA_A100_40GB"),
         (AcceleratorType.Cpu, "CPU"));
 
     /// <summary>Every wire name, in declaration order (for help texts and error messages).</summary>

@@ -18,8 +18,14 @@ public static class DeploymentDefaults
     /// <summary>Longest <c>displayName</c>.</summary>
     public const int MaxDisplayNameLength = 256;
 
-    /// <summary>Default <c>acceleratorType</c>.</summary>
-    public const AcceleratorType Accelerator = AcceleratorType.NvidiaA100_80GB;
+    /// <summary>The longest <c>description</c> accepted.</summary>
+    public const int MaxDescriptionLength = 4096;
+
+    /// <summary>
+    /// Default <c>acceleratorType</c> where no inventory is known. The API passes the type its
+    /// runtime's inventory can place instead (<see cref="Kiln.Core.Accelerators.Placement.DefaultType"/>).
+    /// </summary>
+    public const AcceleratorType Accelerator = AcceleratorType.Cpu;
 
     /// <summary>Default <c>precision</c>: an F32 KV cache, exact against the reference.</summary>
     public const Precision Precision = Deployments.Precision.Fp32;

@@ -15,6 +15,9 @@ public sealed record DeploymentSpec
     /// <summary>Optional human-readable name.</summary>
     public string? DisplayName { get; init; }
 
+    /// <summary>Optional free-text description.</summary>
+    public string? Description { get; init; }
+
     /// <summary>Fewest replicas kept running (default 0: scale to zero when idle).</summary>
     public int MinReplicaCount { get; init; } = DeploymentDefaults.MinReplicaCount;
 
@@ -27,7 +30,7 @@ public sealed record DeploymentSpec
     /// <summary>Delete the deployment after this long without requests (default 168h); zero disables.</summary>
     public TimeSpan UnusedAutoDeleteDuration { get; init; } = DeploymentDefaults.UnusedAutoDeleteDuration;
 
-    /// <summary>Accelerator per replica (default NVIDIA_A100_80GB).</summary>
+    /// <summary>Accelerator per replica (default: what the inventory places; <see cref="DeploymentDefaults.Accelerator"/> where none is known).</summary>
     public AcceleratorType AcceleratorType { get; init; } = DeploymentDefaults.Accelerator;
 
     /// <summary>Accelerators per replica, the world size: 1, 2, 4 or 8.</summary>
@@ -44,6 +47,14 @@ public sealed record DeploymentSpec
 
     /// <summary>Arguments added to the engine's command line after its profile's.</summary>
     public IReadOnlyList<string> EngineArgs { get; init; } = [];
+    /// <summary>A model over the same vocabulary proposing tokens for speculative decoding, <c>accounts/A/models/M</c>; null for none.</summary>
+    public string? DraftModel { get; init; }
+
+    /// <summary>Tokens proposed per step when speculating (Fireworks' <c>draftTokenCount</c>).</summary>
+    public int? DraftTokenCount { get; init; }
+
+    /// <summary>N-gram speculation (prompt lookup): the length of the n-gram matched; null for none.</summary>
+    public int? NgramSpeculationLength { get; init; }
 
     /// <summary>The parsed <see cref="BaseModel"/>; throws INVALID_ARGUMENT if it is not a model name.</summary>
     public ModelName BaseModelName => ModelName.Parse(BaseModel);

@@ -12,6 +12,9 @@ public sealed record DeploymentSpecPatch
     /// <summary><c>displayName</c>.</summary>
     public string? DisplayName { get; init; }
 
+    /// <summary><c>description</c>.</summary>
+    public string? Description { get; init; }
+
     /// <summary><c>minReplicaCount</c>.</summary>
     public int? MinReplicaCount { get; init; }
 
@@ -41,6 +44,14 @@ public sealed record DeploymentSpecPatch
 
     /// <summary><c>engineArgs</c>; replaces the whole list when given.</summary>
     public IReadOnlyList<string>? EngineArgs { get; init; }
+    /// <summary><c>draftModel</c>; "" removes it.</summary>
+    public string? DraftModel { get; init; }
+
+    /// <summary><c>draftTokenCount</c>; 0 removes it.</summary>
+    public int? DraftTokenCount { get; init; }
+
+    /// <summary><c>ngramSpeculationLength</c>; 0 removes it.</summary>
+    public int? NgramSpeculationLength { get; init; }
 }
 
 /// <summary>The fields of <c>autoscalingPolicy</c> in a request; null means "not given".</summary>

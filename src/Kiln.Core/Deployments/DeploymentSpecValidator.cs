@@ -11,7 +11,7 @@ namespace Kiln.Core.Deployments;
 /// 1 ≤ max ≤ 100 and max ≥ min (a deployment that may never run a replica is a mistake, and
 /// Fireworks' default of max(min, 1) implies it); windows and unusedAutoDeleteDuration are not
 /// negative; loadTargets is non-empty with known keys, "default" in (0, 1] and the others positive;
-/// acceleratorCount is 1, 2, 4 or 8.
+/// acceleratorCount is 1, 2, 4 or 8; speculation as <see cref="Speculation.Validate"/> says.
 /// </remarks>
 public static class DeploymentSpecValidator
 {
@@ -26,6 +26,10 @@ public static class DeploymentSpecValidator
         else if (!ModelName.TryParse(spec.BaseModel, out _, out var error))
         {
             v.Add(new("baseModel", error));
+        }
+        if (spec.Description is { Length: > DeploymentDefaults.MaxDescriptionLength } description)
+        {
+            v.Add(new("description", $"is {description.Length} characters long; at most {DeploymentDefaults.MaxDescriptionLength} are allowed"));
         }
         if (spec.DisplayName is { Length: > DeploymentDefaults.MaxDisplayNameLength } name)
         {
@@ -84,6 +88,7 @@ public static class DeploymentSpecValidator
                 v.Add(new($"engineArgs[{i}]", $"must be 1 to {DeploymentDefaults.MaxEngineArgLength} characters without NUL or newline"));
             }
         }
+        v.AddRange(Speculation.Validate(spec));
         return v;
     }
 

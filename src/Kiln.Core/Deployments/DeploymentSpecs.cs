@@ -8,21 +8,21 @@ public static class DeploymentSpecs
     /// <summary>Field-mask paths understood by <see cref="Merge"/> (camelCase; snake_case is accepted too).</summary>
     public static IReadOnlyList<string> MaskPaths { get; } =
     [
-        "baseModel", "displayName", "minReplicaCount", "maxReplicaCount", "autoscalingPolicy",
+        "baseModel", "displayName", "description", "minReplicaCount", "maxReplicaCount", "autoscalingPolicy",
         "autoscalingPolicy.scaleUpWindow", "autoscalingPolicy.scaleDownWindow",
         "autoscalingPolicy.scaleToZeroWindow", "autoscalingPolicy.loadTargets",
         "unusedAutoDeleteDuration", "acceleratorType", "acceleratorCount", "enableAddons",
-        "precision", "engine", "engineArgs",
+        "precision", "engine", "engineArgs", "draftModel", "draftTokenCount", "ngramSpeculationLength",
     ];
 
     /// <summary>
     /// The spec a create request asks for, with Fireworks' defaults for what it leaves out
     /// (maxReplicaCount defaults to max(minReplicaCount, 1)); throws INVALID_ARGUMENT listing every
-    /// problem.
+    /// problem. <paramref name="defaultAccelerator"/> is the type a request naming none gets.
     /// </summary>
-    public static DeploymentSpec Create(DeploymentSpecPatch request)
+    public static DeploymentSpec Create(DeploymentSpecPatch request, AcceleratorType defaultAccelerator = DeploymentDefaults.Accelerator)
     {
-        var spec = ApplyDefaults(request);
+        var spec = ApplyDefaults(request, defaultAccelerator);
         DeploymentSpecValidator.EnsureValid(spec);
         return spec;
     }
@@ -31,9 +31,10 @@ public static class DeploymentSpecs
     /// PATCH: <paramref name="current"/> changed by <paramref name="patch"/>, then validated; throws
     /// INVALID_ARGUMENT listing every problem. See <see cref="Merge"/> for the rules.
     /// </summary>
-    public static DeploymentSpec Update(DeploymentSpec current, DeploymentSpecPatch patch, IReadOnlyCollection<string>? updateMask = null)
+    public static DeploymentSpec Update(DeploymentSpec current, DeploymentSpecPatch patch, IReadOnlyCollection<string>? updateMask = null,
+        AcceleratorType defaultAccelerator = DeploymentDefaults.Accelerator)
     {
-        var (spec, violations) = Merge(current, patch, updateMask);
+        var (spec, violations) = Merge(current, patch, updateMask, defaultAccelerator);
         var all = violations.Concat(DeploymentSpecValidator.Validate(spec)).ToList();
         if (all.Count > 0)
         {
@@ -43,7 +44,7 @@ public static class DeploymentSpecs
     }
 
     /// <summary>The request with defaults filled in; not validated.</summary>
-    public static DeploymentSpec ApplyDefaults(DeploymentSpecPatch request)
+    public static DeploymentSpec ApplyDefaults(DeploymentSpecPatch request, AcceleratorType defaultAccelerator = DeploymentDefaults.Accelerator)
     {
         var min = request.MinReplicaCount ?? DeploymentDefaults.MinReplicaCount;
         var policy = request.AutoscalingPolicy;
@@ -51,6 +52,7 @@ public static class DeploymentSpecs
         {
             BaseModel = request.BaseModel ?? "",
             DisplayName = EmptyToNull(request.DisplayName),
+            Description = EmptyToNull(request.Description),
             MinReplicaCount = min,
             MaxReplicaCount = request.MaxReplicaCount ?? DeploymentDefaults.MaxReplicaCountFor(min),
             AutoscalingPolicy = new AutoscalingPolicy
@@ -61,12 +63,15 @@ public static class DeploymentSpecs
                 LoadTargets = Copy(policy?.LoadTargets) ?? DeploymentDefaults.LoadTargets,
             },
             UnusedAutoDeleteDuration = request.UnusedAutoDeleteDuration ?? DeploymentDefaults.UnusedAutoDeleteDuration,
-            AcceleratorType = request.AcceleratorType ?? DeploymentDefaults.Accelerator,
+            AcceleratorType = request.AcceleratorType ?? defaultAccelerator,
             AcceleratorCount = request.AcceleratorCount ?? DeploymentDefaults.AcceleratorCount,
             EnableAddons = request.EnableAddons ?? false,
             Precision = request.Precision ?? DeploymentDefaults.Precision,
             Engine = request.Engine ?? DeploymentDefaults.Engine,
             EngineArgs = request.EngineArgs is { } args ? [.. args] : [],
+            DraftModel = EmptyToNull(request.DraftModel),
+            DraftTokenCount = ZeroToNull(request.DraftTokenCount),
+            NgramSpeculationLength = ZeroToNull(request.NgramSpeculationLength),
         };
     }
 
@@ -79,7 +84,8 @@ public static class DeploymentSpecs
     /// Unknown mask paths and a changed baseModel are returned as violations.
     /// </summary>
     public static (DeploymentSpec Spec, IReadOnlyList<FieldViolation> Violations) Merge(
-        DeploymentSpec current, DeploymentSpecPatch patch, IReadOnlyCollection<string>? updateMask = null)
+        DeploymentSpec current, DeploymentSpecPatch patch, IReadOnlyCollection<string>? updateMask = null,
+        AcceleratorType defaultAccelerator = DeploymentDefaults.Accelerator)
     {
         var violations = new List<FieldViolation>();
         HashSet<string>? mask = null;
@@ -130,13 +136,14 @@ public static class DeploymentSpecs
         var spec = current with
         {
             DisplayName = Touched("displayName", patch.DisplayName is not null) ? EmptyToNull(patch.DisplayName) : current.DisplayName,
+            Description = Touched("description", patch.Description is not null) ? EmptyToNull(patch.Description) : current.Description,
             MinReplicaCount = min,
             MaxReplicaCount = max,
             AutoscalingPolicy = policy,
             UnusedAutoDeleteDuration = Touched("unusedAutoDeleteDuration", patch.UnusedAutoDeleteDuration is not null)
                 ? patch.UnusedAutoDeleteDuration ?? DeploymentDefaults.UnusedAutoDeleteDuration : current.UnusedAutoDeleteDuration,
             AcceleratorType = Touched("acceleratorType", patch.AcceleratorType is not null)
-                ? patch.AcceleratorType ?? DeploymentDefaults.Accelerator : current.AcceleratorType,
+                ? patch.AcceleratorType ?? defaultAccelerator : current.AcceleratorType,
             AcceleratorCount = Touched("acceleratorCount", patch.AcceleratorCount is not null)
                 ? patch.AcceleratorCount ?? DeploymentDefaults.AcceleratorCount : current.AcceleratorCount,
             EnableAddons = Touched("enableAddons", patch.EnableAddons is not null)
@@ -147,13 +154,18 @@ public static class DeploymentSpecs
                 ? patch.Engine ?? DeploymentDefaults.Engine : current.Engine,
             EngineArgs = Touched("engineArgs", patch.EngineArgs is not null)
                 ? [.. patch.EngineArgs ?? []] : current.EngineArgs,
+            DraftModel = Touched("draftModel", patch.DraftModel is not null) ? EmptyToNull(patch.DraftModel) : current.DraftModel,
+            DraftTokenCount = Touched("draftTokenCount", patch.DraftTokenCount is not null)
+                ? ZeroToNull(patch.DraftTokenCount) : current.DraftTokenCount,
+            NgramSpeculationLength = Touched("ngramSpeculationLength", patch.NgramSpeculationLength is not null)
+                ? ZeroToNull(patch.NgramSpeculationLength) : current.NgramSpeculationLength,
         };
         return (spec, violations);
     }
 
     /// <summary>
     /// True when going from <paramref name="before"/> to <paramref name="after"/> needs replicas
-    /// restarted (model, accelerators, addon support, precision or engine changed); replica counts,
+    /// restarted (model, accelerators, addon support, precision, engine or speculation changed); replica counts,
     /// windows, targets, names and auto-delete apply in place. The store records the generation of
     /// such a change, and the reconciler then replaces the older replicas (new ones start first)
     /// instead of moving them onto the new generation.
@@ -165,11 +177,17 @@ public static class DeploymentSpecs
         || before.EnableAddons != after.EnableAddons
         || before.Precision != after.Precision
         || before.Engine != after.Engine
-        || !before.EngineArgs.SequenceEqual(after.EngineArgs);
+        || !before.EngineArgs.SequenceEqual(after.EngineArgs)
+        || before.DraftModel != after.DraftModel
+        || before.DraftTokenCount != after.DraftTokenCount
+        || before.NgramSpeculationLength != after.NgramSpeculationLength;
 
     private static string Normalize(string path) => path.Replace("_", "").ToLowerInvariant();
 
     private static string? EmptyToNull(string? s) => string.IsNullOrEmpty(s) ? null : s;
+
+    // Protobuf's zero value: not set.
+    private static int? ZeroToNull(int? n) => n == 0 ? null : n;
 
     private static IReadOnlyDictionary<string, double>? Copy(IReadOnlyDictionary<string, double>? map) =>
         map is null ? null : new Dictionary<string, double>(map).AsReadOnly();

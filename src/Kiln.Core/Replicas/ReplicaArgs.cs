@@ -35,12 +35,16 @@ public sealed record ReplicaArgs
         public const string ModelCache = "--model-cache";
         public const string ModelCacheMaxBytes = "--model-cache-max-bytes";
         public const string EndpointFile = "--endpoint-file";
+        public const string PrefixCacheMb = "--prefix-cache-mb";
+        public const string DraftModel = "--draft-model";
+        public const string DraftTokens = "--draft-tokens";
+        public const string NgramSpeculation = "--ngram-speculation";
 #pragma warning restore CS1591
 
         /// <summary>Every flag a replica accepts.</summary>
         public static IReadOnlyList<string> All { get; } =
             [Model, Host, Port, MaxBatchSize, ContextSize, MaxQueue, WorldSize, KvCache, ModelName, ReplicaId, Adapters,
-             ModelUrl, ModelSha256, ModelCache, ModelCacheMaxBytes, EndpointFile];
+             ModelUrl, ModelSha256, ModelCache, ModelCacheMaxBytes, EndpointFile, PrefixCacheMb, DraftModel, DraftTokens, NgramSpeculation];
     }
 
     /// <summary>
@@ -78,6 +82,15 @@ public sealed record ReplicaArgs
     /// <summary>The precision served at, as <c>--kv-cache-type f32|f16</c>.</summary>
     public Precision KvCache { get; init; } = Precision.Fp32;
 
+    /// <summary>The prefix cache's budget when none is given: on by default, as in vLLM.</summary>
+    public const int DefaultPrefixCacheMb = 256;
+
+    /// <summary>The largest prefix cache budget accepted (1 TiB).</summary>
+    public const int MaxPrefixCacheMb = 1 << 20;
+
+    /// <summary>MiB of saved prompt KV the replica keeps for reuse by later prompts with the same prefix; 0 turns prefix caching off.</summary>
+    public int PrefixCacheMb { get; init; } = DefaultPrefixCacheMb;
+
     /// <summary>The model ID served; null uses the file's name.</summary>
     public string? ModelName { get; init; }
 
@@ -105,6 +118,15 @@ public sealed record ReplicaArgs
     /// <summary>The size the cache is pruned to after a download (least recently used files go first); null keeps everything.</summary>
     public long? ModelCacheMaxBytes { get; init; }
 
+    /// <summary>The GGUF file of a draft model proposing tokens for speculative decoding; null for none.</summary>
+    public string? DraftModel { get; init; }
+
+    /// <summary>Tokens proposed per step when speculating (<c>--draft-tokens</c>); required with a draft model or n-gram speculation.</summary>
+    public int? DraftTokens { get; init; }
+
+    /// <summary>N-gram speculation (prompt lookup): the n-gram length matched (<c>--ngram-speculation</c>); null for none.</summary>
+    public int? NgramSpeculation { get; init; }
+
     /// <summary>Every KV cache type name, in declaration order.</summary>
     public static IReadOnlyList<string> KvCacheTypeNames { get; } = [.. KvCacheTypes.Names];
 
@@ -127,7 +149,7 @@ public sealed record ReplicaArgs
         {
             args.AddRange([Flags.WorldSize, Int(threads)]);
         }
-        args.AddRange([Flags.KvCache, KvCacheTypeName(KvCache)]);
+        args.AddRange([Flags.KvCache, KvCacheTypeName(KvCache), Flags.PrefixCacheMb, Int(PrefixCacheMb)]);
         if (ModelName is { } name)
         {
             args.AddRange([Flags.ModelName, name]);
@@ -151,6 +173,18 @@ public sealed record ReplicaArgs
         if (EndpointFile is { } endpoint)
         {
             args.AddRange([Flags.EndpointFile, endpoint]);
+        }
+        if (DraftModel is { } draft)
+        {
+            args.AddRange([Flags.DraftModel, draft]);
+        }
+        if (NgramSpeculation is { } n)
+        {
+            args.AddRange([Flags.NgramSpeculation, Int(n)]);
+        }
+        if (DraftTokens is { } k)
+        {
+            args.AddRange([Flags.DraftTokens, Int(k)]);
         }
         return args;
     }
@@ -256,6 +290,14 @@ public sealed record ReplicaArgs
         {
             found.Add(new(Flags.EndpointFile, $"{Flags.EndpointFile} must name a file."));
         }
+        var draftModel = Text(Flags.DraftModel);
+        if (draftModel is not null && string.IsNullOrWhiteSpace(draftModel))
+        {
+            found.Add(new(Flags.DraftModel, $"{Flags.DraftModel} must name a GGUF file."));
+        }
+        var draftTokens = Number(Flags.DraftTokens, 1, Deployments.Speculation.MaxDraftTokens);
+        var ngram = Number(Flags.NgramSpeculation, 1, Deployments.Speculation.MaxNgramLength);
+        SpeculationFlags(draftModel, Text(Flags.DraftTokens), Text(Flags.NgramSpeculation), found);
         var result = new ReplicaArgs
         {
             ModelPath = model ?? "",
@@ -266,6 +308,7 @@ public sealed record ReplicaArgs
             MaxQueue = Int32(Flags.MaxQueue, 64, 0, 1_000_000),
             WorldSize = Number(Flags.WorldSize, 1, int.MaxValue),
             KvCache = kv,
+            PrefixCacheMb = Int32(Flags.PrefixCacheMb, DefaultPrefixCacheMb, 0, MaxPrefixCacheMb),
             ModelName = modelName,
             ReplicaId = Text(Flags.ReplicaId),
             Adapters = adapters,
@@ -274,6 +317,9 @@ public sealed record ReplicaArgs
             ModelCache = download?.Cache,
             ModelCacheMaxBytes = CacheBound(Text(Flags.ModelCacheMaxBytes), found),
             EndpointFile = endpointFile,
+            DraftModel = draftModel,
+            DraftTokens = draftTokens,
+            NgramSpeculation = ngram,
         };
         if (found.Count > 0)
         {
@@ -314,6 +360,23 @@ public sealed record ReplicaArgs
         return found.Count > before ? null : (url!, sha!, cache!, ModelCacheLayout.FileFor(cache!, sha!));
     }
 
+    /// <summary>The speculation flags, checked together: a draft model or an n-gram length, not both, each with a token count.</summary>
+    private static void SpeculationFlags(string? draftModel, string? draftTokens, string? ngram, List<ReplicaArgsError> found)
+    {
+        if (draftModel is not null && ngram is not null)
+        {
+            found.Add(new(Flags.NgramSpeculation, $"{Flags.NgramSpeculation} cannot be used together with {Flags.DraftModel}."));
+        }
+        if (draftTokens is null && (draftModel is not null || ngram is not null))
+        {
+            found.Add(new(Flags.DraftTokens, $"{Flags.DraftTokens} is required with {Flags.DraftModel} or {Flags.NgramSpeculation}."));
+        }
+        if (draftTokens is not null && draftModel is null && ngram is null)
+        {
+            found.Add(new(Flags.DraftTokens, $"{Flags.DraftTokens} needs {Flags.DraftModel} or {Flags.NgramSpeculation}."));
+        }
+    }
+
     private static long? CacheBound(string? text, List<ReplicaArgsError> found)
     {
         if (text is null)
@@ -343,7 +406,8 @@ public sealed record ReplicaArgs
         && (ModelPath, Host, Port, MaxBatchSize, ContextSize, MaxQueue, WorldSize, KvCache, ModelName, ReplicaId)
             == (other.ModelPath, other.Host, other.Port, other.MaxBatchSize, other.ContextSize, other.MaxQueue, other.WorldSize, other.KvCache, other.ModelName, other.ReplicaId)
         && (ModelUrl, ModelSha256, ModelCache, ModelCacheMaxBytes) == (other.ModelUrl, other.ModelSha256, other.ModelCache, other.ModelCacheMaxBytes)
-        && EndpointFile == other.EndpointFile && Adapters.SequenceEqual(other.Adapters);
+        && EndpointFile == other.EndpointFile && PrefixCacheMb == other.PrefixCacheMb && Adapters.SequenceEqual(other.Adapters)
+        && (DraftModel, DraftTokens, NgramSpeculation) == (other.DraftModel, other.DraftTokens, other.NgramSpeculation);
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(ModelPath, Host, Port, ReplicaId);

@@ -204,6 +204,11 @@ public static class ReplicaPlanner
         {
             return $"insufficient accelerators: needs {slots.PerReplica} {slots.Unit}(s) per replica, and no node of the cluster has more than {largest}";
         }
+        if (candidates.Count > 0 && slots.LargestNode is null && slots.PerReplica > slots.Total)
+        {
+            // The inventory shrank (or changed type) since the spec was accepted: no replica fits until it grows back.
+            return $"insufficient accelerators: needs {slots.PerReplica} {slots.Unit}(s) per replica, and the node holds {slots.Total}";
+        }
         foreach (var r in candidates)
         {
             if (free < slots.PerReplica)

@@ -9,6 +9,7 @@ public readonly record struct LoraSetEntry(int AdapterId, float Scale);
 /// </summary>
 public sealed class LoraSet
 {
+    private static long s_lastSerial;
     private readonly LoraSetEntry[] _entries;
 
     public LoraSet(IEnumerable<LoraSetEntry> entries)
@@ -25,6 +26,12 @@ public sealed class LoraSet
     public static LoraSet Single(int adapterId, float scale = 1f) => new([new LoraSetEntry(adapterId, scale)]);
 
     public IReadOnlyList<LoraSetEntry> Entries => _entries;
+
+    /// <summary>
+    /// Unique to this instance in the process: ids are reused after an adapter is unregistered, so a
+    /// cache of KV computed with a set keys on this rather than on the ids it names.
+    /// </summary>
+    public long Serial { get; } = Interlocked.Increment(ref s_lastSerial);
 
     internal LoraSetEntry[] Items => _entries;
 

@@ -23,6 +23,21 @@ public interface ILanguageModel : IDisposable
     void Truncate(int slot, int fromPosition);
 
     /// <summary>
+    /// Bytes of cached keys and values one position takes in <see cref="SaveKv"/>'s format; 0 when the
+    /// model cannot save and restore positions (a prefix cache then stays off).
+    /// </summary>
+    long KvBytesPerPosition => 0;
+
+    /// <summary>Names the saved format (element type and shape): saved positions only load into a model with the same.</summary>
+    string KvFormat => string.Empty;
+
+    /// <summary>Copies the cached keys and values of positions [position, position + count) of a slot out.</summary>
+    void SaveKv(int slot, int position, int count, Span<byte> destination) => throw new NotSupportedException("this model cannot save its KV cache");
+
+    /// <summary>Writes positions saved by <see cref="SaveKv"/> into a slot at the same positions.</summary>
+    void LoadKv(int slot, int position, int count, ReadOnlySpan<byte> source) => throw new NotSupportedException("this model cannot load a KV cache");
+
+    /// <summary>
     /// The model's compute threads, idle between forward passes, which the scheduler lends per-sequence
     /// work such as sampling; null when the model has none (the work then runs on the scheduler's thread).
     /// </summary>

@@ -71,6 +71,46 @@ public sealed unsafe class KvCache : IDisposable
         }
     }
 
+    /// <summary>Bytes one position holds across every layer, K and V.</summary>
+    public long BytesPerPosition => Layers * 2L * KvDim * _elementSize;
+
+    /// <summary>
+    /// Copies positions [<paramref name="position"/>, +<paramref name="count"/>) of a slot into
+    /// <paramref name="destination"/> (<see cref="BytesPerPosition"/> × count bytes), as one run per
+    /// layer, K|V and kv head, the slot's own order.
+    /// </summary>
+    public void Save(int slot, int position, int count, Span<byte> destination)
+    {
+        fixed (byte* buffer = destination) CopyRuns(slot, position, count, buffer, destination.Length, toSlot: false);
+    }
+
+    /// <summary>The inverse of <see cref="Save"/>: writes saved positions back into a slot (at the same positions).</summary>
+    public void Load(int slot, int position, int count, ReadOnlySpan<byte> source)
+    {
+        fixed (byte* buffer = source) CopyRuns(slot, position, count, buffer, source.Length, toSlot: true);
+    }
+
+    private void CopyRuns(int slot, int position, int count, byte* buffer, int bufferBytes, bool toSlot)
+    {
+        if ((uint)slot >= (uint)Slots) throw new ArgumentOutOfRangeException(nameof(slot));
+        if (position < 0 || count < 0 || position + count > ContextLength)
+            throw new ArgumentOutOfRangeException(nameof(count), $"positions {position}..{position + count} are outside the context of {ContextLength}");
+        if (bufferBytes != BytesPerPosition * count)
+            throw new ArgumentException($"{count} positions take {BytesPerPosition * count} bytes, the buffer has {bufferBytes}");
+        var heads = KvDim / HeadDim;
+        var bytes = count * HeadDim * _elementSize;
+        var at = buffer;
+        for (var layer = 0; layer < Layers; layer++)
+            for (var part = 0; part < 2; part++)
+                for (var h = 0; h < heads; h++)
+                {
+                    var run = (byte*)_slots[slot] + (Offset(layer, part == 1, h) + (long)position * HeadDim) * _elementSize;
+                    if (toSlot) Buffer.MemoryCopy(at, run, bytes, bytes);
+                    else Buffer.MemoryCopy(run, at, bytes, bytes);
+                    at += bytes;
+                }
+    }
+
     public void Dispose()
     {
         for (var s = 0; s < _slots.Length; s++)

@@ -90,6 +90,14 @@ public sealed class LlamaModel : ILanguageModel, IAdapterHost
         if ((uint)slot >= (uint)_cache.Slots) throw new ArgumentOutOfRangeException(nameof(slot));
     }
 
+    public long KvBytesPerPosition => _cache.BytesPerPosition;
+
+    public string KvFormat => $"{_cache.Type}:{_cache.Layers}x{_cache.KvDim}/{_cache.HeadDim}";
+
+    public void SaveKv(int slot, int position, int count, Span<byte> destination) => _cache.Save(slot, position, count, destination);
+
+    public void LoadKv(int slot, int position, int count, ReadOnlySpan<byte> source) => _cache.Load(slot, position, count, source);
+
     /// <summary>Checks an adapter against this model without registering it; throws <see cref="LoraMismatchException"/>.</summary>
     public void ValidateAdapter(LoraAdapter adapter) => adapter.Validate(Config, _w);
 

@@ -37,6 +37,7 @@ public sealed class Sampler
 
     private Xoshiro256 _rng;
     private int _topCount;
+    private float _preparedLse;
 
     public Sampler(int vocabSize, SamplingParams p)
     {
@@ -101,6 +102,53 @@ public sealed class Sampler
         Accept(token);
         return token;
     }
+
+    /// <summary>
+    /// Writes the distribution <see cref="Sample"/> would draw from at this position (bias, penalties,
+    /// filters and temperature applied; greedy is a point mass on its pick) into <paramref name="probs"/>
+    /// and fills <see cref="TopLogprobs"/>, without drawing. Speculative decoding verifies draft tokens
+    /// against it; <see cref="Commit"/> then records the token chosen.
+    /// </summary>
+    public void Distribution(ReadOnlySpan<float> logits, Span<float> probs)
+    {
+        CheckLength(logits);
+        if (probs.Length < _vocab) throw new ArgumentException($"expected room for {_vocab} probabilities", nameof(probs));
+        probs = probs[.._vocab];
+        logits.CopyTo(_work);
+        ApplyBias(_work);
+        _preparedLse = _wantLogprobs ? ComputeTop(_work) : 0f;
+        ApplyPenalties();
+        probs.Clear();
+        var max = SoftmaxKernels.Max(_work);
+        if (_p.Temperature == 0f || _p.TopK == 1 || !(max > float.NegativeInfinity))
+        {
+            probs[ArgMax(_work)] = 1f;
+            return;
+        }
+        var invT = 1f / _p.Temperature;
+        var threshold = _p.MinP > 0f ? max + MathF.Log(_p.MinP) : float.MinValue;
+        var n = Survivors(new LogitOrder(_work), max, threshold);
+        double sum = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var w = MathF.Exp((_work[_ids[i]] - max) * invT);
+            probs[_ids[i]] = w;
+            sum += w;
+        }
+        var scale = (float)(1.0 / sum);
+        for (var i = 0; i < n; i++) probs[_ids[i]] *= scale;
+    }
+
+    /// <summary>Records <paramref name="token"/> as chosen at the position last given to <see cref="Distribution"/>: its logprob, and the penalties' history.</summary>
+    public void Commit(ReadOnlySpan<float> logits, int token)
+    {
+        CheckLength(logits);
+        if (_wantLogprobs) ChosenLogprob = logits[token] + BiasOf(token) - _preparedLse;
+        Accept(token);
+    }
+
+    /// <summary>A uniform draw in [0, 1) from this sampler's generator (seeded like its samples).</summary>
+    public double NextUniform() => _rng.NextDouble();
 
     /// <summary>Computes logprobs of a given token (e.g. a prompt token when echoing) without sampling.</summary>
     public void Score(ReadOnlySpan<float> logits, int token)
@@ -239,11 +287,19 @@ public sealed class Sampler
             var token = _nucleus.TryPick(_work, max, threshold, invT, _p.TopP, r, _ids, _sortKeys);
             if (token >= 0) return token;
             // Within rounding of a boundary: the reference decides, with the same draw.
-            n = SoftmaxKernels.IndicesAtLeast(_work, threshold, _ids, _values);
-            if (n > 1) n = TopP(order, n, max);
+            n = Survivors(order, max, threshold);
             for (var i = 0; i < n; i++) _values[i] = _work[_ids[i]];
             return _ids[Pick(_values.AsSpan(0, n), max, invT, float.MinValue, r)];
         }
+        n = Survivors(order, max, threshold);
+        for (var i = 0; i < n; i++) _values[i] = _work[_ids[i]];
+        return _ids[Pick(_values.AsSpan(0, n), max, invT, float.MinValue)];
+    }
+
+    /// <summary>The ids that pass top_k, min_p and top_p, into <c>_ids[..n]</c>; returns n.</summary>
+    private int Survivors(LogitOrder order, float max, float threshold)
+    {
+        int n;
         if (_p.TopK > 0)
         {
             n = SoftmaxKernels.IndicesAtLeast(_work, float.MinValue, _ids, _values);
@@ -270,9 +326,7 @@ public sealed class Sampler
         }
 
         if (_p.TopP < 1f && n > 1) n = TopP(order, n, max);
-
-        for (var i = 0; i < n; i++) _values[i] = _work[_ids[i]];
-        return _ids[Pick(_values.AsSpan(0, n), max, invT, float.MinValue)];
+        return n;
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Kiln.Engine.Models;
 using Kiln.Engine.Sampling;
+using Kiln.Engine.Serving.Speculation;
 using Kiln.Engine.Threading;
 using Kiln.Engine.Tokenizers;
 
@@ -12,7 +13,9 @@ namespace Kiln.Engine.Serving;
 /// sequences join (into free slots, from a bounded wait queue) and leave (finished or cancelled).
 /// Each step is one forward pass mixing one decode row per generating sequence with prompt chunks
 /// of sequences still prefilling, shortest remaining prompt first, at most
-/// <see cref="SchedulerOptions.PrefillChunk"/> prompt tokens per step.
+/// <see cref="SchedulerOptions.PrefillChunk"/> prompt tokens per step. With
+/// <see cref="SchedulerOptions.Speculation"/>, a decoding sequence's row is followed by its draft
+/// tokens' rows, which the same pass verifies (<see cref="Speculator"/>).
 /// </summary>
 public sealed class Scheduler : IDisposable
 {
@@ -40,6 +43,9 @@ public sealed class Scheduler : IDisposable
     private readonly List<Sequence> _admitted;
     private readonly SamplingJob _sampling;
     private readonly WorkerPool? _pool;
+    private readonly PrefixCache? _prefix;
+    private readonly Speculator? _speculator;
+    private readonly Func<Sequence, int, bool> _takeSpeculated;
     private int _partCount;
 
     private readonly record struct Part(Sequence Seq, int Start, int Count, int LogitRows, bool Decode);
@@ -62,7 +68,9 @@ public sealed class Scheduler : IDisposable
 
         _active = new List<Sequence>(MaxBatchSize);
         _freeSlots = new Stack<int>(Enumerable.Range(0, MaxBatchSize).Reverse());
-        _batch = new Batch(MaxBatchSize + _prefillChunk);
+        _speculator = Speculator.Create(options.Speculation, model, MaxBatchSize, ContextSize, _prefillChunk);
+        _takeSpeculated = TakeSpeculated;
+        _batch = new Batch(SpeculationOptions.RowsPerStep(MaxBatchSize, _prefillChunk, options.Speculation));
         _parts = new Part[MaxBatchSize];
         _prefillOrder = new Sequence[MaxBatchSize];
         _admitted = new List<Sequence>(MaxBatchSize);
@@ -70,6 +78,9 @@ public sealed class Scheduler : IDisposable
         // The model's own workers sample the step's sequences in parallel: they are idle between
         // forward passes, and a second pool would fight them for the same cores.
         _pool = model.Workers;
+        if (options.PrefixCacheBytes > 0 && model.KvBytesPerPosition > 0)
+            _prefix = new PrefixCache(options.PrefixCacheBytes, options.PrefixBlockTokens, model.KvBytesPerPosition, model.KvFormat);
+        PrefixCache = _prefix?.Metrics ?? new PrefixCacheMetrics(0, options.PrefixBlockTokens);
 
         _thread = new Thread(Run) { IsBackground = true, Name = "kiln-scheduler" };
         _thread.Start();
@@ -78,6 +89,11 @@ public sealed class Scheduler : IDisposable
     public int MaxBatchSize { get; }
     public int ContextSize { get; }
     public SchedulerMetrics Metrics { get; }
+
+    /// <summary>The prefix cache's counters (capacity 0 when it is off).</summary>
+    public PrefixCacheMetrics PrefixCache { get; }
+    /// <summary>Speculative decoding's counters; null when the scheduler does not speculate.</summary>
+    public SpeculationMetrics? Speculation => _speculator?.Metrics;
 
     /// <summary>Checks a request against the context and vocabulary; throws <see cref="RequestValidationException"/>.</summary>
     public void Validate(GenerationRequest request)
@@ -124,7 +140,7 @@ public sealed class Scheduler : IDisposable
             var r = requests[i];
             var room = ContextSize - r.PromptTokens.Count;
             var maxNew = Math.Min(r.MaxTokens ?? room, room);
-            sequences[i] = new Sequence(r, new Sampler(_vocab, r.Sampling), _tokenizer, _texts, maxNew);
+            sequences[i] = new Sequence(r, new Sampler(_vocab, r.Sampling), _tokenizer, _texts, maxNew, keepHistory: _speculator is not null);
         }
         lock (_gate)
         {
@@ -163,11 +179,13 @@ public sealed class Scheduler : IDisposable
             Monitor.Pulse(_gate);
         }
         _thread.Join();
+        _speculator?.Dispose();
         var error = new ObjectDisposedException(nameof(Scheduler));
         foreach (var s in _waiting) s.Fail(error);
         foreach (var s in _active) s.Fail(error);
         _waiting.Clear();
         _active.Clear();
+        _prefix?.Dispose();
     }
 
     private void Run()
@@ -222,6 +240,9 @@ public sealed class Scheduler : IDisposable
         {
             seq.Admit(_freeSlots.Pop());
             _model.Truncate(seq.Slot, 0);
+            // A cached prefix skips its prefill; the last prompt token always runs, for its logits.
+            if (_prefix is not null && seq.MaxNewTokens > 0 && !seq.WantsPromptLogits)
+                seq.Fed = _prefix.Restore(_model, seq.Slot, seq.Prompt, seq.Prompt.Length - 1, seq.Request.Adapters);
             _active.Add(seq);
             Metrics.AddPromptTokens(seq.Prompt.Length);
             // Nothing to generate or score: done without touching the model.
@@ -233,6 +254,7 @@ public sealed class Scheduler : IDisposable
 
     private void Step()
     {
+        _speculator?.Propose(_active);
         BuildBatch();
         if (_batch.Count == 0) return;
         ReadOnlySpan<float> logits;
@@ -261,7 +283,8 @@ public sealed class Scheduler : IDisposable
         for (var i = 0; i < _partCount; i++)
         {
             var part = _parts[i];
-            if (part.Decode) OnDecoded(part.Seq, row);
+            if (part.Decode && part.Count > 1) _speculator!.Verify(part.Seq, logits.Slice(row * _vocab, part.LogitRows * _vocab), _takeSpeculated);
+            else if (part.Decode) OnDecoded(part.Seq, row);
             else OnPrefilled(part, logits.Slice(row * _vocab, part.LogitRows * _vocab), row);
             row += part.LogitRows;
         }
@@ -282,7 +305,10 @@ public sealed class Scheduler : IDisposable
             if (seq.State == SequenceState.Decode)
             {
                 _batch.Add(seq.LastToken, seq.Slot, seq.Fed, wantLogits: true, seq.Request.Adapters);
-                _parts[_partCount++] = new Part(seq, seq.Fed, 1, 1, Decode: true);
+                var drafts = _speculator is null ? default : _speculator.Drafts(seq);
+                for (var i = 0; i < drafts.Length; i++)
+                    _batch.Add(drafts[i], seq.Slot, seq.Fed + 1 + i, wantLogits: true, seq.Request.Adapters);
+                _parts[_partCount++] = new Part(seq, seq.Fed, 1 + drafts.Length, 1 + drafts.Length, Decode: true);
             }
             else if (seq.State == SequenceState.Prefill)
             {
@@ -336,6 +362,8 @@ public sealed class Scheduler : IDisposable
         if (end < prompt.Length) return;
 
         seq.PromptDone();
+        // Saved now, not only at the end, so requests arriving meanwhile share it.
+        _prefix?.Save(_model, seq.Slot, prompt, seq.Request.Adapters);
         if (seq.MaxNewTokens == 0)
         {
             Finish(seq, FinishReason.Length);
@@ -359,8 +387,17 @@ public sealed class Scheduler : IDisposable
         if (seq.Accept(token) is { } reason) Finish(seq, reason);
     }
 
+    /// <summary>Takes a token speculation kept or drew; true when it ended the sequence.</summary>
+    private bool TakeSpeculated(Sequence seq, int token)
+    {
+        OnSampled(seq, token);
+        return seq.State == SequenceState.Done;
+    }
+
     private void Finish(Sequence seq, FinishReason reason)
     {
+        // The answer too: the next turn of a conversation resends it.
+        if (_prefix is not null && seq.Slot >= 0) _prefix.Save(_model, seq.Slot, seq.FedTokens(), seq.Request.Adapters);
         seq.Finish(reason);
         Metrics.AddFinished(reason);
         Release(seq);
@@ -371,6 +408,7 @@ public sealed class Scheduler : IDisposable
     {
         seq.Registration.Dispose();
         if (seq.Slot < 0) return;
+        _speculator?.Release(seq.Slot);
         _model.Truncate(seq.Slot, 0);
         _freeSlots.Push(seq.Slot);
         seq.Slot = -1;

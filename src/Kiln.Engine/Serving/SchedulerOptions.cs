@@ -14,4 +14,12 @@ public sealed record SchedulerOptions
 
     /// <summary>Prompt tokens fed per step across all sequences, so long prompts do not stall decoding.</summary>
     public int PrefillChunk { get; init; } = 256;
+
+    /// <summary>Bytes of saved prefix KV kept for reuse by later prompts (<see cref="PrefixCache"/>); 0 turns prefix caching off.</summary>
+    public long PrefixCacheBytes { get; init; }
+
+    /// <summary>Positions per prefix-cache block: prompts share whole blocks.</summary>
+    public int PrefixBlockTokens { get; init; } = 16;
+    /// <summary>Speculative decoding; null decodes one token per sequence and step.</summary>
+    public Speculation.SpeculationOptions? Speculation { get; init; }
 }

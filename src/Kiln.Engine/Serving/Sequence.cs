@@ -24,13 +24,18 @@ internal sealed class Sequence
     private readonly bool _logprobs;
     private readonly List<(long Start, LogprobEntry Entry)> _pending = [];
     private readonly List<LogprobEntry>? _promptLogprobs;
+    private readonly List<int> _output = [];
 
     // Output held for the finishing event when the request does not stream (null when it does).
     private readonly StringBuilder? _heldText;
     private List<LogprobEntry>? _heldLogprobs;
     private long _decodedChars;
 
-    public Sequence(GenerationRequest request, Sampler sampler, ITokenizer tokenizer, TokenTextCache texts, int maxNewTokens)
+    // Prompt and kept tokens, for speculation's proposers (null when no proposer reads them).
+    private readonly int[]? _history;
+    private int _historyLength;
+
+    public Sequence(GenerationRequest request, Sampler sampler, ITokenizer tokenizer, TokenTextCache texts, int maxNewTokens, bool keepHistory = false)
     {
         Request = request;
         Prompt = [.. request.PromptTokens];
@@ -43,6 +48,12 @@ internal sealed class Sequence
         if (request.PromptLogprobs) _promptLogprobs = new List<LogprobEntry>(Prompt.Length);
         if (!request.Stream) _heldText = new StringBuilder();
         Handle = new Generation(Prompt.Length, _events.Reader);
+        if (keepHistory)
+        {
+            _history = new int[Prompt.Length + maxNewTokens];
+            Prompt.CopyTo(_history, 0);
+            _historyLength = Prompt.Length;
+        }
         Submitted = Stopwatch.GetTimestamp();
     }
 
@@ -64,7 +75,17 @@ internal sealed class Sequence
     public int LastToken { get; private set; }
     public int Generated { get; private set; }
     public bool WantsPromptLogits => _promptLogprobs is not null;
+
+    /// <summary>The prompt and the tokens generated so far (kept only when asked for at construction).</summary>
+    public ReadOnlySpan<int> History => _history.AsSpan(0, _historyLength);
     public CancellationTokenRegistration Registration { get; set; }
+
+    /// <summary>The tokens whose keys and values the slot holds, positions 0..<see cref="Fed"/>-1.</summary>
+    public int[] FedTokens()
+    {
+        var fromOutput = Math.Max(0, Fed - Prompt.Length);
+        return [.. Prompt.AsSpan(0, PromptTokensFed), .. System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_output)[..fromOutput]];
+    }
 
     public void Admit(int slot)
     {
@@ -98,6 +119,8 @@ internal sealed class Sequence
             return FinishReason.Stop;
         }
         LastToken = token;
+        _output.Add(token);
+        if (_history is not null) _history[_historyLength++] = token;
         if (_logprobs) _pending.Add((_decodedChars, Entry(token, Sampler.ChosenLogprob)));
 
         var chars = _utf8.Append(_tokenizer.TokenBytes(token));

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Kiln.Core.Accelerators;
 using Kiln.Core.Deployments;
 using Kiln.Core.Replicas;
+using Kiln.Runtime.Accelerators;
 
 namespace Kiln.Runtime.Local;
 
@@ -17,6 +19,10 @@ namespace Kiln.Runtime.Local;
 /// <para>Adoption proves ownership through <c>/proc/&lt;pid&gt;/cmdline</c>: the process must be a
 /// replica carrying the recorded, randomly generated replica ID, so a recycled process ID is never
 /// mistaken for a replica. Exit codes are only known for processes this instance started.</para>
+/// <para>A GPU replica is given exactly its devices in <c>CUDA_VISIBLE_DEVICES</c> /
+/// <c>ROCR_VISIBLE_DEVICES</c> (<see cref="VisibleDevices"/>), never one another replica holds; an
+/// adopted replica's devices are read back from <c>/proc/&lt;pid&gt;/environ</c>, so a restarted
+/// server hands out only what is free.</para>
 /// </remarks>
 public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
 {
@@ -26,14 +32,16 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
     private readonly FreePorts _ports = new();
     private readonly ConcurrentDictionary<string, Tracked> _replicas = new();
     private readonly HealthProbe _probe;
+    // Held while devices are chosen and the chosen replica is tracked, so two starts never pick the same device.
+    private readonly Lock _allocation = new();
 
     /// <summary>Creates a runtime.</summary>
     /// <param name="command">The replica program.</param>
     /// <param name="logRoot">Logs go to <c>&lt;logRoot&gt;/&lt;account&gt;/&lt;deployment&gt;/&lt;replica&gt;.log</c>.</param>
-    /// <param name="inventory">The slots replicas share.</param>
+    /// <param name="inventory">The accelerators replicas share.</param>
     /// <param name="host">The address replicas bind.</param>
     /// <param name="probeTimeout">How long a health probe may take.</param>
-    public LocalProcessRuntime(ReplicaCommand command, string logRoot, AcceleratorInventory inventory, string host = "127.0.0.1", TimeSpan? probeTimeout = null)
+    public LocalProcessRuntime(ReplicaCommand command, string logRoot, LocalInventory inventory, string host = "127.0.0.1", TimeSpan? probeTimeout = null)
     {
         _command = command;
         _logRoot = Path.GetFullPath(logRoot);
@@ -42,19 +50,45 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
         _probe = new HealthProbe(probeTimeout);
     }
 
-    /// <summary>The slots replicas share.</summary>
-    public AcceleratorInventory Inventory { get; }
+    /// <summary>The accelerators replicas share.</summary>
+    public LocalInventory Inventory { get; }
+
+    /// <summary>The name this machine goes by in the inventory.</summary>
+    public const string NodeName = "local";
 
     /// <inheritdoc />
     public string Describe() => Inventory.ToString();
 
     /// <inheritdoc />
-    /// <remarks>Every replica runs on this machine, whatever accelerator type it asks for.</remarks>
     public SlotFacts Slots(AcceleratorType type, int perReplica)
     {
-        var free = Inventory.Slots - _replicas.Values.Sum(t => t.Handle.WorldSize);
-        return new SlotFacts(free, Inventory.Slots, perReplica, Inventory.Kind == SlotKind.Gpu ? "GPU" : "CPU slot");
+        var total = Inventory.Count(type);
+        return new SlotFacts(total - Held(type), total, perReplica, type == AcceleratorType.Cpu ? "CPU slot" : type.ToWireName());
     }
+
+    /// <inheritdoc />
+    public AcceleratorInventory Accelerators()
+    {
+        var tracked = _replicas.Values.ToList();
+        var pools = Inventory.Types.Select(type =>
+        {
+            var holders = tracked.Where(t => t.Type == type)
+                .Select(t => new ReplicaHolding(t.Handle.Replica.Account, t.Handle.Replica.DeploymentId, t.Handle.ReplicaId,
+                    type == AcceleratorType.Cpu ? t.Handle.WorldSize : t.Handle.Devices.Count, t.Handle.Devices))
+                .ToList();
+            var devices = Inventory.Devices.Where(d => d.Type == type)
+                .Select(d => new DeviceUse(d, tracked.FirstOrDefault(t => t.Handle.Devices.Contains(d.Id))?.Handle.ReplicaId))
+                .ToList();
+            var total = Inventory.Count(type);
+            return new AcceleratorPool(type, total, total - Held(type), devices, holders, devices.Select(d => d.Device.MemoryMiB).FirstOrDefault());
+        }).ToList();
+        return new AcceleratorInventory(Inventory.Source, [new NodeAccelerators(NodeName, pools)], Inventory.Warnings);
+    }
+
+    /// <summary>Accelerators of <paramref name="type"/> that tracked replicas hold.</summary>
+    private int Held(AcceleratorType type) => type == AcceleratorType.Cpu
+        ? _replicas.Values.Where(t => t.Type == AcceleratorType.Cpu).Sum(t => t.Handle.WorldSize)
+        : Inventory.Devices.Count(d => d.Type == type && _replicas.Values.Any(t => t.Handle.Devices.Contains(d.Id)));
 
     /// <inheritdoc />
     /// <remarks>Nothing to do: each process is looked at directly.</remarks>
@@ -91,20 +125,44 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
             }
             // An engine's command line does not carry the replica's ID as kiln replica's does: its environment does.
             psi.Environment[EngineLaunch.ReplicaIdVariable] = launch.Replica.ReplicaId;
-            File.AppendAllText(log, $"{DateTimeOffset.UtcNow:O} starting replica {launch.Replica.ReplicaId} on port {port} with engine {engine.Name}: {EngineCommand.Describe(command)}\n");
         }
-        else
+        lock (_allocation)
         {
-            File.AppendAllText(log, $"{DateTimeOffset.UtcNow:O} starting replica {launch.Replica.ReplicaId} on port {port}\n");
+            var devices = Allocate(launch.AcceleratorType, launch.WorldSize);
+            foreach (var (name, value) in VisibleDevices.Environment(devices))
+            {
+                psi.Environment[name] = value;
+            }
+            var given = devices.Count == 0 ? "" : $" with {launch.AcceleratorType.ToWireName()} {string.Join(",", devices.Select(d => d.Id))}";
+            var how = launch.Engine is { } e ? $" with engine {e.Name}: {EngineCommand.Describe(command)}" : "";
+            File.AppendAllText(log, $"{DateTimeOffset.UtcNow:O} starting replica {launch.Replica.ReplicaId} on port {port}{given}{how}\n");
+            var child = Process.Start(psi) ?? throw new InvalidOperationException("the replica process did not start");
+            var handle = new ReplicaHandle(launch.Replica, RuntimeHandle.Process(child.Id), _host, port, launch.WorldSize, launch.ModelPath, launch.Precision, log, Adopted: false)
+            {
+                Devices = [.. devices.Select(d => d.Id)],
+                HealthPath = launch.HealthPath,
+                Command = launch.Engine is null ? null : EngineCommand.Describe(command),
+            };
+            _replicas[handle.ReplicaId] = new Tracked(handle, child, launch.AcceleratorType);
+            return Task.FromResult(handle);
         }
-        var child = Process.Start(psi) ?? throw new InvalidOperationException("the replica process did not start");
-        var handle = new ReplicaHandle(launch.Replica, RuntimeHandle.Process(child.Id), _host, port, launch.WorldSize, launch.ModelPath, launch.Precision, log, Adopted: false)
+    }
+
+    /// <summary>The devices a new replica of <paramref name="type"/> and <paramref name="count"/> gets (none for CPU slots); throws when they are not free.</summary>
+    private IReadOnlyList<AcceleratorDevice> Allocate(AcceleratorType type, int count)
+    {
+        var free = Slots(type, count);
+        if (free.Free < count)
         {
-            HealthPath = launch.HealthPath,
-            Command = launch.Engine is null ? null : EngineCommand.Describe(command),
-        };
-        _replicas[handle.ReplicaId] = new Tracked(handle, child);
-        return Task.FromResult(handle);
+            throw new InvalidOperationException($"needs {count} {free.Unit}(s), {Math.Max(free.Free, 0)} of {free.Total} free on this node");
+        }
+        if (type == AcceleratorType.Cpu)
+        {
+            return [];
+        }
+        var held = _replicas.Values.SelectMany(t => t.Handle.Devices).ToHashSet(StringComparer.Ordinal);
+        return DeviceAllocator.Pick(Inventory.Devices, type, count, held)
+            ?? throw new InvalidOperationException($"needs {count} {type.ToWireName()} device(s), fewer are free on this node");
     }
 
     /// <inheritdoc />
@@ -143,8 +201,19 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
         {
             return null;
         }
-        var handle = new ReplicaHandle(replica, RuntimeHandle.Process(pid), args.Host, args.Port, args.WorldSize ?? 1, args.ModelPath, args.KvCache, LogPath(replica), Adopted: true);
-        _replicas[replica.ReplicaId] = new Tracked(handle, null);
+        // The devices it was given are in its environment: they stay its own.
+        var devices = PosixProcess.Environment(pid) is { } env ? VisibleDevices.Parse(env) : [];
+        var type = devices.Count == 0
+            ? AcceleratorType.Cpu
+            : Inventory.Devices.FirstOrDefault(d => devices.Contains(d.Id))?.Type;
+        var handle = new ReplicaHandle(replica, RuntimeHandle.Process(pid), args.Host, args.Port, args.WorldSize ?? 1, args.ModelPath, args.KvCache, LogPath(replica), Adopted: true)
+        {
+            Devices = devices,
+        };
+        lock (_allocation)
+        {
+            _replicas[replica.ReplicaId] = new Tracked(handle, null, type);
+        }
         return handle;
     }
 
@@ -248,5 +317,8 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
             ? args
             : null;
 
-    private sealed record Tracked(ReplicaHandle Handle, Process? Child);
+    /// <param name="Handle">The replica.</param>
+    /// <param name="Child">Its process, when this instance started it.</param>
+    /// <param name="Type">What it holds: CPU slots, GPUs of a type, or null for devices this machine no longer lists.</param>
+    private sealed record Tracked(ReplicaHandle Handle, Process? Child, AcceleratorType? Type);
 }

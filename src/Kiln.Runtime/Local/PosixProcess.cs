@@ -60,6 +60,28 @@ internal static partial class PosixProcess
         }
     }
 
+    /// <summary>The environment a process started with (<c>/proc/&lt;pid&gt;/environ</c>), or null when it cannot be read.</summary>
+    public static IReadOnlyDictionary<string, string>? Environment(int pid)
+    {
+        try
+        {
+            var env = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var entry in Encoding.UTF8.GetString(File.ReadAllBytes($"/proc/{pid}/environ")).Split('\0', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var eq = entry.IndexOf('=');
+                if (eq > 0)
+                {
+                    env[entry[..eq]] = entry[(eq + 1)..];
+                }
+            }
+            return env;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Every process ID in <c>/proc</c>.</summary>
     public static IEnumerable<int> All()
     {

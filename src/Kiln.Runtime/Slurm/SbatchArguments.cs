@@ -26,9 +26,10 @@ public static class SbatchArguments
     /// in the foreground: Slurm tracks and signals the job's own process, and loses one that forks away.
     /// The replica binds port 0 and writes where it listens to <paramref name="endpointPrefix"/> + the job ID.
     /// A downloading replica's token is not among them: it travels in sbatch's environment (<see cref="Environment"/>).
+    /// <paramref name="gresType"/> asks for GPUs of that gres type (<c>--gres=gpu:h100:N</c>).
     /// </summary>
     public static IReadOnlyList<string> Build(
-        SlurmOptions options, ReplicaCommand command, ReplicaLaunch launch, string jobName, string logPath, string endpointPrefix)
+        SlurmOptions options, ReplicaCommand command, ReplicaLaunch launch, string jobName, string logPath, string endpointPrefix, string? gresType = null)
     {
         if (launch.Engine is { } engine)
         {
@@ -38,7 +39,8 @@ public static class SbatchArguments
                 $"engine {engine.Name} cannot run on the Slurm runtime yet (only Kiln's own replicas report the port they bind); run it with the local runtime");
         }
         var args = new List<string> { "--parsable", "--no-requeue", $"--job-name={jobName}", "--nodes=1", "--ntasks=1" };
-        args.Add(launch.AcceleratorType == AcceleratorType.Cpu ? $"--cpus-per-task={launch.WorldSize}" : $"--gres=gpu:{launch.WorldSize}");
+        args.Add(launch.AcceleratorType == AcceleratorType.Cpu ? $"--cpus-per-task={launch.WorldSize}"
+            : gresType is null ? $"--gres=gpu:{launch.WorldSize}" : $"--gres=gpu:{gresType}:{launch.WorldSize}");
         if (options.Partition is { } partition)
         {
             args.Add($"--partition={partition}");

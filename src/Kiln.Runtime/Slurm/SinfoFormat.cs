@@ -7,7 +7,11 @@ namespace Kiln.Runtime.Slurm;
 /// <param name="Address">Its address (<c>NodeAddr</c>), where replicas on it are reached.</param>
 /// <param name="Cpus">Its CPUs.</param>
 /// <param name="Gpus">Its GPUs (the <c>gpu</c> gres, all types together).</param>
-public sealed record SlurmNode(string Name, string Address, int Cpus, int Gpus);
+public sealed record SlurmNode(string Name, string Address, int Cpus, int Gpus)
+{
+    /// <summary>Its GPUs by gres type name (<c>h100</c>, <c>a100_80gb</c>; "" for GPUs listed without a type).</summary>
+    public IReadOnlyDictionary<string, int> GpusByType { get; init; } = new Dictionary<string, int>();
+}
 
 /// <summary>The <c>sinfo</c> output format Kiln asks for, and its parser.</summary>
 public static class SinfoFormat
@@ -29,7 +33,7 @@ public static class SinfoFormat
             {
                 continue;
             }
-            nodes.TryAdd(f[0], new SlurmNode(f[0], f[1].Length > 0 ? f[1] : f[0], cpus, Gpus(f[3])));
+            nodes.TryAdd(f[0], new SlurmNode(f[0], f[1].Length > 0 ? f[1] : f[0], cpus, Gpus(f[3])) { GpusByType = GpusByType(f[3]) });
         }
         return [.. nodes.Values];
     }
@@ -38,9 +42,12 @@ public static class SinfoFormat
     /// GPUs in a gres list: <c>gpu:8</c>, <c>gpu:a100:4(S:0-1)</c>, <c>gpu:a100:2,gpu:v100:2</c>,
     /// <c>(null)</c>; other gres (<c>mps:100</c>) do not count.
     /// </summary>
-    public static int Gpus(string gres)
+    public static int Gpus(string gres) => GpusByType(gres).Values.Sum();
+
+    /// <summary>GPUs in a gres list by type name: <c>gpu:a100:2,gpu:v100:2</c> is a100 2 and v100 2; <c>gpu:8</c> is "" 8.</summary>
+    public static IReadOnlyDictionary<string, int> GpusByType(string gres)
     {
-        var total = 0;
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var item in SplitOutsideParentheses(gres))
         {
             var spec = item.Split('(')[0];
@@ -51,10 +58,11 @@ public static class SinfoFormat
             }
             if (int.TryParse(parts[^1], NumberStyles.None, CultureInfo.InvariantCulture, out var count))
             {
-                total += count;
+                var type = parts.Length > 2 ? parts[1] : "";
+                counts[type] = counts.GetValueOrDefault(type) + count;
             }
         }
-        return total;
+        return counts;
     }
 
     private static IEnumerable<string> SplitOutsideParentheses(string text)

@@ -3,8 +3,11 @@ using System.Diagnostics;
 
 namespace Kiln.Runtime.Slurm;
 
-/// <summary>Runs Slurm's client commands (<c>sbatch</c>, <c>squeue</c>, <c>scancel</c>, <c>sinfo</c>) with a timeout.</summary>
-public sealed class SlurmCommands(TimeSpan timeout)
+/// <summary>
+/// Runs Slurm's client commands (<c>sbatch</c>, <c>squeue</c>, <c>scancel</c>, <c>sinfo</c>) with a
+/// timeout, from <paramref name="binDir"/> when given, else found on <c>PATH</c>.
+/// </summary>
+public sealed class SlurmCommands(TimeSpan timeout, string? binDir = null)
 {
     /// <summary>Standard output of <paramref name="program"/>; throws <see cref="SlurmException"/> naming the command when it fails.</summary>
     public Task<string> RunAsync(string program, IReadOnlyList<string> args, CancellationToken ct = default) =>
@@ -13,7 +16,7 @@ public sealed class SlurmCommands(TimeSpan timeout)
     /// <summary>As above, with <paramref name="environment"/> added to the command's environment.</summary>
     public async Task<string> RunAsync(string program, IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment, CancellationToken ct = default)
     {
-        var psi = new ProcessStartInfo(program)
+        var psi = new ProcessStartInfo(binDir is null ? program : Path.Combine(binDir, program))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -35,7 +38,9 @@ public sealed class SlurmCommands(TimeSpan timeout)
         }
         catch (Win32Exception)
         {
-            throw new SlurmException($"{program} not found: install Slurm's client commands (Debian: slurm-client) and put them on PATH");
+            throw new SlurmException(binDir is null
+                ? $"{program} not found: install Slurm's client commands (Debian: slurm-client) and put them on PATH"
+                : $"{program} not found in {binDir} (--slurm-bin-dir)");
         }
         using (process)
         {

@@ -21,6 +21,9 @@ public sealed record SlurmOptions
     /// <summary>Address replicas listen on, on their node (all interfaces: the gateway reaches them from another machine).</summary>
     public string ReplicaBindHost { get; init; } = "0.0.0.0";
 
+    /// <summary>The folder holding Slurm's client commands (<c>sbatch</c>, <c>squeue</c>, ...), or null to find them on <c>PATH</c>.</summary>
+    public string? BinDir { get; init; }
+
     /// <summary>How long one Slurm command may take before it counts as failed.</summary>
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(15);
 

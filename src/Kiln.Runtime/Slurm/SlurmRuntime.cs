@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Kiln.Core.Accelerators;
 using Kiln.Core.Deployments;
 using Kiln.Core.Replicas;
 using Kiln.Runtime.Local;
@@ -38,7 +39,7 @@ public sealed class SlurmRuntime : IReplicaRuntime, IDisposable
         _options = options;
         _command = command;
         JobPrefix = jobPrefix;
-        _slurm = new SlurmCommands(options.CommandTimeout);
+        _slurm = new SlurmCommands(options.CommandTimeout, options.BinDir);
     }
 
     /// <summary>The prefix of this installation's job names.</summary>
@@ -75,15 +76,33 @@ public sealed class SlurmRuntime : IReplicaRuntime, IDisposable
     /// <inheritdoc />
     /// <remarks>
     /// Slurm queues what does not fit now, so only a replica larger than every node is refused. The
-    /// limit is GPUs for GPU types and CPUs for <c>CPU</c>; with no inventory read yet, nothing is refused.
+    /// limit is a node's GPUs of the type (or of no known type) for GPU types and its CPUs for
+    /// <c>CPU</c>; with no inventory read yet, nothing is refused.
     /// </remarks>
     public SlotFacts Slots(AcceleratorType type, int perReplica)
     {
-        var gpu = type != AcceleratorType.Cpu;
-        var nodes = _nodes.Values.ToList();
-        return nodes.Count == 0
-            ? new SlotFacts(int.MaxValue, 0, perReplica, gpu ? "GPU" : "CPU")
-            : SlotFacts.Cluster(nodes.Max(n => gpu ? n.Gpus : n.Cpus), perReplica, gpu ? "GPU" : "CPU");
+        var unit = type.IsGpu() ? "GPU" : "CPU";
+        var inventory = Accelerators();
+        return inventory.Unknown
+            ? new SlotFacts(int.MaxValue, 0, perReplica, unit)
+            : SlotFacts.Cluster(inventory.Nodes.Max(n => n.Holds(type)), perReplica, unit);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// From <c>sinfo</c>'s gres and CPUs. Free counts leave out what Kiln's own jobs hold; Slurm may
+    /// run other jobs too, and decides where each job goes (and sets its <c>CUDA_VISIBLE_DEVICES</c>).
+    /// </remarks>
+    public AcceleratorInventory Accelerators()
+    {
+        var running = _replicas.Values
+            .Where(t => t.Type is not null && t.Job is { } j && j.Node.Length > 0 && SlurmJobStates.Phase(j.State) == SlurmJobPhase.Running)
+            .Select(t => (Node: t.Job!.Node, Holding: new ReplicaHolding(t.Handle.Replica.Account, t.Handle.Replica.DeploymentId, t.Handle.ReplicaId, t.Handle.WorldSize, []), Type: t.Type!.Value))
+            .ToList();
+        var nodes = _nodes.Values.OrderBy(n => n.Name, StringComparer.Ordinal)
+            .Select(n => SlurmInventory.Node(n, [.. running.Where(r => r.Node == n.Name).Select(r => (r.Holding, r.Type))]))
+            .ToList();
+        return new AcceleratorInventory("sinfo", nodes, LastError is { } e ? [$"Slurm: {e}"] : []);
     }
 
     /// <inheritdoc />
@@ -125,8 +144,12 @@ public sealed class SlurmRuntime : IReplicaRuntime, IDisposable
                 }
                 if (tracked is not null && !tracked.Vanished && SlurmJobStates.Phase(tracked.Job?.State ?? "PENDING") != SlurmJobPhase.Ended)
                 {
-                    // Two live jobs for one replica (a submit whose answer was lost): keep the known one.
-                    _ = CancelQuietlyAsync(job.Id);
+                    // Two live jobs for one replica (a submit whose answer was lost): keep the one this
+                    // process submitted or adopted. Between two found in the queue, adoption decides.
+                    if (tracked.Claimed)
+                    {
+                        _ = CancelQuietlyAsync(job.Id);
+                    }
                     continue;
                 }
                 // A job of ours this process did not start: an earlier server's, adopted from squeue.
@@ -149,12 +172,12 @@ public sealed class SlurmRuntime : IReplicaRuntime, IDisposable
         Directory.CreateDirectory(dir);
         var name = SlurmJobName.Format(JobPrefix, launch.Replica);
         var log = LogPath(launch.Replica);
-        var args = SbatchArguments.Build(_options, _command, launch, name, log, EndpointPrefix(launch.Replica));
+        var args = SbatchArguments.Build(_options, _command, launch, name, log, EndpointPrefix(launch.Replica), SlurmInventory.GresType(_nodes.Values, launch.AcceleratorType));
         var output = await _slurm.RunAsync("sbatch", args, SbatchArguments.Environment(launch), ct);
         var jobId = SbatchArguments.JobId(output) ?? throw new SlurmException($"sbatch answered without a job ID: {output.Trim()}");
         var handle = new ReplicaHandle(launch.Replica, RuntimeHandle.SlurmJob(jobId), "", 0, launch.WorldSize, launch.ModelPath, launch.Precision, log, Adopted: false);
         // Until the next squeue, a fresh job counts as queued.
-        _replicas[launch.Replica.ReplicaId] = new Tracked(handle, new SlurmJob(jobId, "PENDING", "None", "", name, null));
+        _replicas[launch.Replica.ReplicaId] = new Tracked(handle, new SlurmJob(jobId, "PENDING", "None", "", name, null)) { Claimed = true, Type = launch.AcceleratorType };
         return handle;
     }
 
@@ -186,19 +209,24 @@ public sealed class SlurmRuntime : IReplicaRuntime, IDisposable
     public ReplicaHandle? Adopt(ReplicaRef replica, RuntimeHandle? hint)
     {
         var tracked = _replicas.GetValueOrDefault(replica.ReplicaId);
-        // The recorded job wins over another live job of the same replica, which is cancelled.
+        // The recorded job wins over another live job of the same replica.
         if (hint?.SlurmJobId is { } hinted && tracked?.JobId != hinted
             && _ours.GetValueOrDefault(hinted) is { } job && SlurmJobStates.Phase(job.State) != SlurmJobPhase.Ended)
         {
-            if (tracked is not null)
-            {
-                _ = CancelQuietlyAsync(tracked.JobId);
-            }
             tracked = _replicas[replica.ReplicaId] = new Tracked(HandleFor(replica, job), job);
         }
-        return tracked is null || tracked.Vanished || SlurmJobStates.Phase(tracked.Job?.State ?? "") == SlurmJobPhase.Ended
-            ? null
-            : tracked.Handle;
+        if (tracked is null || tracked.Vanished || SlurmJobStates.Phase(tracked.Job?.State ?? "") == SlurmJobPhase.Ended)
+        {
+            return null;
+        }
+        tracked.Claimed = true;
+        // Any other live job of this replica is a duplicate: cancelled.
+        foreach (var other in _ours.Values.Where(j => j.Id != tracked.JobId && SlurmJobStates.Phase(j.State) != SlurmJobPhase.Ended
+                     && SlurmJobName.Parse(JobPrefix, j.Name) == replica))
+        {
+            _ = CancelQuietlyAsync(other.Id);
+        }
+        return tracked.Handle;
     }
 
     /// <inheritdoc />
@@ -338,6 +366,12 @@ public sealed class SlurmRuntime : IReplicaRuntime, IDisposable
         public ReplicaHandle Handle { get; set; } = handle;
         public SlurmJob? Job { get; set; } = job;
         public bool Vanished { get; set; }
+
+        /// <summary>Submitted by this process, or adopted: the replica's job (a job merely found in the queue is not yet).</summary>
+        public bool Claimed { get; set; }
+
+        // What the job asked for, when this instance submitted it (an adopted job's comment does not say).
+        public AcceleratorType? Type { get; init; }
         public string JobId => Handle.Handle.Id;
     }
 }

@@ -79,9 +79,12 @@ public static class ControlPlaneBench
             await SeedAsync(store, deployments, options.Replicas, modelFile);
             seed.Stop();
 
+            // The controllers' writes carry the leader's fence, as on a server (one more read per write).
+            var lease = await store.TryAcquireOrRenewLeaseAsync(Leadership.LeaseName, "bench", TimeSpan.FromDays(1));
+            LeaseFence.Enter(new LeaseFence(Leadership.LeaseName, lease.Epoch));
             var slots = deployments * options.Replicas;
-            using var runtime = new SimulatedRuntime(port, new AcceleratorInventory(SlotKind.Cpu, slots));
-            await using var services = Compose(store, runtime, root.FullName);
+            using var runtime = new SimulatedRuntime(port, slots);
+            await using var services = Compose(store, runtime, root.FullName, lease.Epoch);
             var reconciler = services.GetRequiredService<Reconciler>();
             var autoscaler = services.GetRequiredService<AutoscalerController>();
             var directory = services.GetRequiredService<ReplicaDirectory>();
@@ -131,7 +134,7 @@ public static class ControlPlaneBench
         }
     }
 
-    private static ServiceProvider Compose(IKilnStore store, IReplicaRuntime runtime, string dataDir)
+    private static ServiceProvider Compose(IKilnStore store, IReplicaRuntime runtime, string dataDir, long epoch)
     {
         var services = new ServiceCollection();
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
@@ -153,7 +156,7 @@ public static class ControlPlaneBench
         services.AddSingleton(new ControllerOptions());
         // One instance leading alone, as a single server does once it holds the free lease.
         var leadership = new Leadership();
-        leadership.Set(new Leadership.Term(1, CancellationToken.None));
+        leadership.Set(new Leadership.Term(epoch, CancellationToken.None));
         services.AddSingleton(leadership);
         services.AddSingleton<ReconcileSignal>();
         services.AddSingleton<WakeRequests>();

@@ -11,7 +11,7 @@ namespace Kiln.Server.Benchmarks;
 /// <see cref="SimulatedReplicas"/> server, and probes are real HTTP requests to it. It measures what
 /// the control plane itself costs, with process management taken out.
 /// </summary>
-public sealed class SimulatedRuntime(int port, AcceleratorInventory inventory) : IReplicaRuntime, IDisposable
+public sealed class SimulatedRuntime(int port, int cpuSlots) : IReplicaRuntime, IDisposable
 {
     private readonly ConcurrentDictionary<string, ReplicaHandle> _replicas = new();
     private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
@@ -19,12 +19,18 @@ public sealed class SimulatedRuntime(int port, AcceleratorInventory inventory) :
     private int _used;
 
     /// <inheritdoc />
-    public string Describe() => inventory.ToString();
+    public string Describe() => $"{cpuSlots} simulated CPU slot(s)";
 
     /// <inheritdoc />
     /// <remarks>The pass counts free slots itself (<c>PassContext</c>); only the totals matter per deployment.</remarks>
     public SlotFacts Slots(AcceleratorType type, int perReplica) =>
-        new(inventory.Slots - Volatile.Read(ref _used), inventory.Slots, perReplica, inventory.Kind == SlotKind.Gpu ? "GPU" : "CPU slot");
+        type == AcceleratorType.Cpu
+            ? new(cpuSlots - Volatile.Read(ref _used), cpuSlots, perReplica, "CPU slot")
+            : new(0, 0, perReplica, type.ToWireName());
+
+    /// <inheritdoc />
+    public Kiln.Core.Accelerators.AcceleratorInventory Accelerators() =>
+        new("simulated", [new("simulated", [new(AcceleratorType.Cpu, cpuSlots, cpuSlots - Volatile.Read(ref _used), [], [])])], []);
 
     /// <inheritdoc />
     public Task RefreshAsync(CancellationToken ct = default) => Task.CompletedTask;

@@ -32,6 +32,7 @@ public static class KilnCommand
         var maxQueue = Flag(ReplicaArgs.Flags.MaxQueue, "Sequences allowed to wait for a slot before requests get 429.", Int(defaults.MaxQueue));
         var threads = Flag(ReplicaArgs.Flags.WorldSize, "Compute threads (default: the engine's choice).");
         var kvType = Flag(ReplicaArgs.Flags.KvCache, $"KV cache element type: {string.Join(" or ", ReplicaArgs.KvCacheTypeNames)}.", ReplicaArgs.KvCacheTypeName(defaults.KvCache));
+        var prefixCache = Flag(ReplicaArgs.Flags.PrefixCacheMb, "MiB of prompt KV kept for reuse by later prompts that start the same way (0 turns prefix caching off).", Int(defaults.PrefixCacheMb));
         var modelName = Flag(ReplicaArgs.Flags.ModelName, "Model id served in responses and /v1/models (default: the file name).");
         // A limit of the replica's own (the runtime leaves it at its default), so not a ReplicaArgs flag.
         var maxBody = Flag("--max-body-bytes", "Largest completions or chat request body (default: 128 bytes per context token, at least 8 MiB).");
@@ -48,6 +49,10 @@ public static class KilnCommand
         var cacheMax = Flag(ReplicaArgs.Flags.ModelCacheMaxBytes, "Prune the cache to this many bytes after a download, least recently used first, never a file in use.");
         var endpointFile = Flag(ReplicaArgs.Flags.EndpointFile, "File to write host:port into once listening (with --port 0, how a cluster runtime learns the port).");
 
+        var draftModel = Flag(ReplicaArgs.Flags.DraftModel, "Speculative decoding: a GGUF model over the same vocabulary proposing tokens the model verifies.");
+        var draftTokens = Flag(ReplicaArgs.Flags.DraftTokens, $"Speculative decoding: tokens proposed per step, 1-{Core.Deployments.Speculation.MaxDraftTokens} (with {ReplicaArgs.Flags.DraftModel} or {ReplicaArgs.Flags.NgramSpeculation}).");
+        var ngram = Flag(ReplicaArgs.Flags.NgramSpeculation, "Speculative decoding by prompt lookup: the n-gram length matched in the prompt and output.");
+
         var lora = new Option<string[]>(ReplicaArgs.Flags.Adapters)
         {
             Description = "LoRA adapter to serve as its own model: name=path[:scale] (GGUF file or PEFT folder; repeatable).",
@@ -56,8 +61,8 @@ public static class KilnCommand
 
         var command = new Command(ReplicaArgs.Verb, "Serve one model over the OpenAI-compatible HTTP API.")
         {
-            model, host, port, maxBatch, ctxSize, maxBody, warmup, maxQueue, threads, kvType, modelName, replicaId, lora, endpointFile,
-            modelUrl, modelSha, modelCache, cacheMax,
+            model, host, port, maxBatch, ctxSize, maxBody, warmup, maxQueue, threads, kvType, prefixCache, modelName, replicaId, lora, endpointFile,
+            modelUrl, modelSha, modelCache, cacheMax, draftModel, draftTokens, ngram,
         };
         command.Validators.Add(r =>
         {
@@ -72,6 +77,7 @@ public static class KilnCommand
             // A downloading replica's file need not exist yet.
             var path = r.GetValue(model);
             if (!string.IsNullOrWhiteSpace(path) && r.GetValue(modelUrl) is null && !File.Exists(path)) r.AddError($"{ReplicaArgs.Flags.Model}: file not found: {path}");
+            if (r.GetValue(draftModel) is { } draft && !string.IsNullOrWhiteSpace(draft) && !File.Exists(draft)) r.AddError($"{ReplicaArgs.Flags.DraftModel}: file not found: {draft}");
             if (r.GetValue(maxBody) is { } body && MaxBodyBytes(body) is null)
             {
                 r.AddError($"--max-body-bytes must be a whole number of bytes >= 1, got '{body}'.");

@@ -56,13 +56,19 @@ public static class EngineToolCommands
         });
         var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => 42 };
         var output = new Option<string>("--output", "-o") { Description = "GGUF file to write", Required = true };
+        var context = new Option<int?>("--ctx-size") { Description = "context length written into the model (default: the preset's)" };
+        context.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--ctx-size must be a positive integer");
+        });
         var cmd = new Command("generate-model", "write a synthetic model of a real shape with seeded N(0, 0.02) weights")
         {
-            preset, vocab, type, seed, output,
+            preset, vocab, type, seed, output, context,
         };
         cmd.SetAction(r =>
         {
             var shape = ModelShape.Presets[r.GetValue(preset)!];
+            if (r.GetValue(context) is { } ctx) shape = shape with { Context = ctx };
             SyntheticModel.Write(shape, r.GetValue(vocab)!, QuantTypes.Parse(r.GetValue(type)!)!.Value, r.GetValue(output)!, r.GetValue(seed));
             Console.WriteLine($"wrote {r.GetValue(output)} ({new FileInfo(r.GetValue(output)!).Length / 1e6:F1} MB)");
             return 0;
@@ -93,7 +99,47 @@ public static class EngineToolCommands
             Sequences = r.GetValue(seqs),
             KvCacheType = KvCacheTypeOf(r.GetValue(kv)!),
         }, Console.Out));
-        return new Command("bench", "benchmarks that print figures") { engine, Serve(), Sampling(), GatewayBenchCommand(), ColdStartBenchCommand(), ControlPlaneBenchCommand() };
+        return new Command("bench", "benchmarks that print figures")
+        {
+            engine, Serve(), Sampling(), SpeculationBenchCommand(), GatewayBenchCommand(), ColdStartBenchCommand(), ControlPlaneBenchCommand(), PrefixBenchCommand(), ChatBenchCommand(),
+        };
+    }
+
+    private static Command SpeculationBenchCommand()
+    {
+        var model = new Option<string>("--model", "-m") { Description = "GGUF model (the target)", Required = true };
+        var draft = new Option<string?>("--draft-model") { Description = "a draft model over the same vocabulary (adds the draft-model figure)" };
+        var prompt = new Option<string>("--prompt") { Description = "the workload's prompt (default: a passage repeated, as editing a given text repeats it)", DefaultValueFactory = _ => SpeculationBenchOptions.DefaultPrompt };
+        var threads = Positive("--threads", "worker threads", 2, "-t");
+        var streams = Positive("--streams", "concurrent streams", 1);
+        var tokens = Positive("-n", "tokens each stream generates", 128, "--n-gen");
+        var draftTokens = Positive("--draft-tokens", "tokens proposed per step", 4);
+        var ngram = Positive("--ngram", "n-gram length of n-gram speculation", 3);
+        var reps = Positive("--repetitions", "timed rounds per mode (median reported)", 3, "-r");
+        var kv = KvCacheOption();
+        var cmd = new Command("speculation", "tokens/s with n-gram and draft-model speculative decoding against none, with acceptance rates")
+        {
+            model, draft, prompt, threads, streams, tokens, draftTokens, ngram, reps, kv,
+        };
+        cmd.Validators.Add(r =>
+        {
+            if (r.GetValue(draftTokens) > Speculation.MaxDraftTokens) r.AddError($"--draft-tokens must be at most {Speculation.MaxDraftTokens}");
+            if (r.GetValue(ngram) > Speculation.MaxNgramLength) r.AddError($"--ngram must be at most {Speculation.MaxNgramLength}");
+        });
+        cmd.SetAction(r => SpeculationBench.Run(new SpeculationBenchOptions
+        {
+            ModelPath = r.GetValue(model)!,
+            DraftModelPath = r.GetValue(draft),
+            Prompt = r.GetValue(prompt)!,
+            Threads = r.GetValue(threads),
+            Streams = r.GetValue(streams),
+            GenerateTokens = r.GetValue(tokens),
+            DraftTokens = r.GetValue(draftTokens),
+            NgramLength = r.GetValue(ngram),
+            Repetitions = r.GetValue(reps),
+            KvCacheType = KvCacheTypeOf(r.GetValue(kv)!),
+        }, Console.Out));
+        return cmd;
     }
 
     private static Command GatewayBenchCommand()
@@ -124,6 +170,51 @@ public static class EngineToolCommands
             Requests = r.GetValue(requests),
             Concurrency = r.GetValue(clients),
             Duration = TimeSpan.FromSeconds(r.GetValue(seconds)),
+        }, Console.Out));
+        return cmd;
+    }
+
+    private static Command PrefixBenchCommand()
+    {
+        var model = new Option<string>("--model", "-m") { Description = "GGUF model (context at least prefix + 32)", Required = true };
+        var threads = Positive("--threads", "worker threads", 2, "-t");
+        var prefix = Positive("--prefix", "tokens of the shared prefix", 1000);
+        var reps = Positive("--repetitions", "measured requests each way (median reported)", 5, "-r");
+        var kv = KvCacheOption();
+        var cmd = new Command("prefix", "time to first token of a prompt whose prefix is in the prefix cache against one whose prefix is not")
+        {
+            model, threads, prefix, reps, kv,
+        };
+        cmd.SetAction(r => PrefixBench.Run(new PrefixBenchOptions
+        {
+            ModelPath = r.GetValue(model)!,
+            Threads = r.GetValue(threads),
+            PrefixTokens = r.GetValue(prefix),
+            Repetitions = r.GetValue(reps),
+            KvCacheType = KvCacheTypeOf(r.GetValue(kv)!),
+        }, Console.Out));
+        return cmd;
+    }
+
+    private static Command ChatBenchCommand()
+    {
+        var model = new Option<string>("--model", "-m") { Description = "GGUF model to deploy", Required = true };
+        var users = Positive("--users", "concurrent conversations", 8);
+        var turns = Positive("--turns", "turns per conversation", 4);
+        var system = Positive("--system-chars", "characters of the system prompt every conversation shares", 1500);
+        var tokens = Positive("-n", "tokens each answer generates", 32, "--n-gen");
+        var cmd = new Command("chat", "multi-turn chats sharing a system prompt through the gateway to 2 replicas: prefix routing against least outstanding")
+        {
+            model, users, turns, system, tokens,
+        };
+        cmd.SetAction((r, _) => ChatBench.RunAsync(new ChatBenchOptions
+        {
+            Kiln = Environment.ProcessPath!,
+            ModelPath = r.GetValue(model)!,
+            Users = r.GetValue(users),
+            Turns = r.GetValue(turns),
+            SystemChars = r.GetValue(system),
+            AnswerTokens = r.GetValue(tokens),
         }, Console.Out));
         return cmd;
     }

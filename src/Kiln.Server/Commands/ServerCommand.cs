@@ -32,7 +32,7 @@ public static class ServerCommand
             Description = "Keep the store in this PostgreSQL database: an Npgsql connection string (\"Host=db;Port=5432;Username=kiln;Database=kiln\") "
                 + "or a postgres://user[:password]@host[:port]/database URL (default: SQLite in the data directory)",
         };
-        var cpuSlots = new Option<int?>("--cpu-slots") { Description = "Accelerator slots as CPU slots (default: GPUs from nvidia-smi, else one per core)" };
+        var cpuSlots = new Option<int?>("--cpu-slots") { Description = "CPU slots to offer (default: one per core on a machine without GPUs, none beside GPUs)" };
         cpuSlots.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int?>() is < 1)
@@ -40,6 +40,14 @@ public static class ServerCommand
                 r.AddError($"--cpu-slots: must be at least 1, got {r.GetValueOrDefault<int?>()}");
             }
         });
+        var accelerators = new Option<string?>("--accelerators")
+        {
+            Description = "This machine's accelerators instead of discovering them with nvidia-smi/rocm-smi: TYPE:COUNT[,TYPE:COUNT...], e.g. NVIDIA_H100_80GB:4,CPU:8",
+        };
+        var acceleratorsFile = new Option<string?>("--accelerators-file")
+        {
+            Description = "JSON file naming this machine's accelerators device by device: {\"devices\": [{\"type\": ..., \"index\": 0, \"uuid\": ...}], \"cpuSlots\": N}",
+        };
         // Tuning knobs for tests and operators; hidden to keep the help short.
         var interval = DurationOption("--reconcile-interval", "Time between reconciler passes", "1s");
         var healthCheck = DurationOption("--health-check-interval", "How often a ready replica's health is probed", "5s");
@@ -84,6 +92,12 @@ public static class ServerCommand
                 r.AddError($"--max-body-bytes: must be at least 1, got {r.GetValueOrDefault<int>()}");
             }
         });
+        var routing = new Option<string>("--routing")
+        {
+            Description = "How requests are spread over a deployment's replicas: prefix (sessions and shared prompt prefixes to their replica, bounded by load) or least-outstanding",
+            DefaultValueFactory = _ => "prefix",
+        };
+        routing.AcceptOnlyFromAmong("prefix", "least-outstanding");
         var priceTable = new Option<string?>("--price-table")
         {
             Description = "JSON file of USD per accelerator-hour by accelerator type, e.g. {\"NVIDIA_A100_80GB\": 2.9}; omitted types keep the defaults",
@@ -97,12 +111,14 @@ public static class ServerCommand
         {
             Description = "JSON configuration file: engine profiles ({\"engines\": {\"vllm\": {...}, \"my-engine\": {\"command\": [...]}}}; docs/engines.md)",
         };
+        var imports = new ModelImportFlags();
 
         var command = new Command("server", "Run the control plane: REST API, store, reconciler and replicas (local processes or Slurm jobs)")
         {
-            host, port, dataDir, store, cpuSlots, holdTimeout, maxHeld, maxBody, priceTable, interval, healthCheck, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand, config,
+            host, port, dataDir, store, cpuSlots, accelerators, acceleratorsFile, holdTimeout, maxHeld, maxBody, routing, priceTable, interval, healthCheck, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand, config,
         };
         models.AddTo(command);
+        imports.AddTo(command);
         slurm.AddTo(command);
         command.SetAction((r, ct) =>
         {
@@ -122,6 +138,10 @@ public static class ServerCommand
                 }
                 prices = parsed;
             }
+            if (!ReadAccelerators(r.GetValue(accelerators), r.GetValue(acceleratorsFile), out var inventory))
+            {
+                return Task.FromResult(2);
+            }
             var engines = Kiln.Core.Engines.EngineCatalog.Default;
             if (r.GetValue(config) is { Length: > 0 } configFile)
             {
@@ -139,17 +159,20 @@ public static class ServerCommand
                 DataDir = r.GetValue(dataDir)!,
                 Store = r.GetValue(store),
                 CpuSlots = r.GetValue(cpuSlots),
+                Accelerators = inventory,
                 Addons = new AddonOptions { MaxPerDeployment = r.GetValue(maxAddons) },
                 ReplicaCommand = r.GetValue(replicaCommand) is { Length: > 0 } rc ? ReplicaCommand.FromPath(rc) : null,
                 Runtime = slurm.Runtime(r),
                 Slurm = slurm.Options(r, r.GetValue(dataDir)!),
                 // The local runtime's replicas share the server's disk; a cluster's download unless a share is given.
                 Models = models.Read(r, remoteRuntime: slurm.Runtime(r) == RuntimeKind.Slurm),
+                Imports = imports.Read(r),
                 Gateway = new Kiln.Server.Gateway.GatewayOptions
                 {
                     HoldTimeout = GoDuration.Parse(r.GetValue(holdTimeout)!),
                     MaxHeldRequests = r.GetValue(maxHeld),
                     MaxBodyBytes = r.GetValue(maxBody),
+                    Routing = r.GetValue(routing) == "least-outstanding" ? Kiln.Server.Gateway.RoutingPolicy.LeastOutstanding : Kiln.Server.Gateway.RoutingPolicy.Prefix,
                 },
                 Prices = prices,
                 Controllers = new Kiln.Server.ControlPlane.Controllers.ControllerOptions
@@ -169,6 +192,42 @@ public static class ServerCommand
             return ServerHost.RunAsync(options, ct);
         });
         return command;
+    }
+
+    /// <summary>The configured inventory (null: discover it), or false after printing what is wrong.</summary>
+    private static bool ReadAccelerators(string? list, string? file, out Kiln.Runtime.Accelerators.LocalInventory? inventory)
+    {
+        inventory = null;
+        string? error;
+        if (list is not null && file is not null)
+        {
+            Console.Error.WriteLine("kiln server: --accelerators and --accelerators-file name the same inventory; give one");
+            return false;
+        }
+        if (list is not null && !Kiln.Runtime.Accelerators.InventoryConfig.TryParseList(list, out inventory, out error))
+        {
+            Console.Error.WriteLine($"kiln server: --accelerators: {error}");
+            return false;
+        }
+        if (file is not null)
+        {
+            string json;
+            try
+            {
+                json = File.ReadAllText(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"kiln server: --accelerators-file {file}: {e.Message}");
+                return false;
+            }
+            if (!Kiln.Runtime.Accelerators.InventoryConfig.TryParseFile(json, out inventory, out error))
+            {
+                Console.Error.WriteLine($"kiln server: --accelerators-file {file}: {error}");
+                return false;
+            }
+        }
+        return true;
     }
 
     private static Option<string> DurationOption(string name, string description, string fallback, bool hidden = true)

@@ -26,6 +26,11 @@ internal sealed class SlurmFlags
         Description = "Folder for replica logs and endpoint files; every node must mount it at this path (default: <data-dir>/slurm)",
     };
 
+    private readonly Option<string?> _binDir = new("--slurm-bin-dir")
+    {
+        Description = "Folder holding Slurm's client commands (sbatch, squeue, scancel, sinfo) (default: found on PATH)",
+    };
+
     public SlurmFlags()
     {
         _runtime.Validators.Add(r =>
@@ -36,7 +41,7 @@ internal sealed class SlurmFlags
                 r.AddError($"--runtime: must be local or slurm, got '{value}'");
             }
         });
-        foreach (var option in new[] { _partition, _account, _runDir })
+        foreach (var option in new[] { _partition, _account, _runDir, _binDir })
         {
             option.Validators.Add(r =>
             {
@@ -64,13 +69,14 @@ internal sealed class SlurmFlags
         command.Options.Add(_account);
         command.Options.Add(_extraArgs);
         command.Options.Add(_runDir);
+        command.Options.Add(_binDir);
         command.Validators.Add(r =>
         {
             if (r.GetValue(_runtime) == "slurm")
             {
                 return;
             }
-            foreach (var option in new[] { _partition, _account, _extraArgs, _runDir })
+            foreach (var option in new[] { _partition, _account, _extraArgs, _runDir, _binDir })
             {
                 if (r.GetResult(option) is { Implicit: false })
                 {
@@ -90,6 +96,7 @@ internal sealed class SlurmFlags
             Partition = r.GetValue(_partition),
             Account = r.GetValue(_account),
             ExtraArgs = Split(r.GetValue(_extraArgs)),
+            BinDir = r.GetValue(_binDir) is { } bin ? Path.GetFullPath(bin) : null,
         };
 
     private static string[] Split(string? text) => text?.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];

@@ -3,6 +3,7 @@ namespace Kiln.Server.ControlPlane;
 /// <summary>The layout of the data directory.</summary>
 /// <remarks>
 /// <c>kiln.db</c> (the SQLite store), <c>models/&lt;account&gt;/&lt;model&gt;.gguf</c> (addons: a folder <c>models/&lt;account&gt;/&lt;model&gt;/</c>),
+/// <c>downloads/&lt;account&gt;/&lt;model&gt;.gguf.part</c> (a model download in progress, kept to resume it),
 /// <c>replicas/&lt;account&gt;/&lt;deployment&gt;/&lt;replica&gt;.log</c> and <c>admin-api-key</c>
 /// (mode 0600). The directory itself is private to its owner (0700).
 /// </remarks>
@@ -48,6 +49,12 @@ public sealed class DataDirectory
 
     /// <summary>The model file of <c>accounts/A/models/M</c>.</summary>
     public string ModelFile(string account, string model) => Path.Combine(Models, account, model + ".gguf");
+
+    /// <summary>Where model downloads keep their data until it is complete and checked.</summary>
+    public string Downloads => Path.Combine(Root, "downloads");
+
+    /// <summary>The resumable partial download of <c>accounts/A/models/M</c>.</summary>
+    public string DownloadPart(string account, string model) => Path.Combine(Downloads, account, model + ".gguf.part");
 
     /// <summary>The folder of addon <c>accounts/A/models/M</c>: its LoRA GGUF or its PEFT files.</summary>
     public string AddonFolder(string account, string model) => Path.Combine(Models, account, model);

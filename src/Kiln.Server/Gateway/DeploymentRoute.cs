@@ -44,7 +44,11 @@ public sealed class DeploymentRoute(DeploymentName name, int maxHeld)
     /// <summary>Load and outcome counters.</summary>
     public DeploymentCounters Counters { get; } = new();
 
-    /// <summary>The newest request's arrival, if any arrived since this gateway started.</summary>
+    /// <summary>
+    /// The newest request's arrival or end, if any arrived since this gateway started. The end counts
+    /// so that idleness (scale to zero, auto-delete) starts when traffic stops, not when a long or
+    /// long-held request arrived.
+    /// </summary>
     public DateTimeOffset? LastRequestTime
     {
         get
@@ -54,7 +58,7 @@ public sealed class DeploymentRoute(DeploymentName name, int maxHeld)
         }
     }
 
-    /// <summary>Records an arrival.</summary>
+    /// <summary>Records an arrival or an end.</summary>
     public void Touch(DateTimeOffset now)
     {
         var ticks = now.UtcTicks;

@@ -18,6 +18,15 @@ public sealed record GatewayOptions
     /// <summary>How often request usage and last-request times are written to the store.</summary>
     public TimeSpan UsageFlush { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How a deployment's requests are spread over its replicas.</summary>
+    public RoutingPolicy Routing { get; init; } = RoutingPolicy.Prefix;
+
+    /// <summary>
+    /// Under <see cref="RoutingPolicy.Prefix"/>, a prefix's replica takes no more than this many times
+    /// the average outstanding requests; past that its requests go to the next replica in their order.
+    /// </summary>
+    public double PrefixLoadFactor { get; init; } = 1.25;
+
     /// <summary>
     /// Largest inference request body accepted: the replica's default limit for a 128K-token context
     /// (128 bytes a token), which covers every smaller context's too; each replica applies its own.
@@ -26,4 +35,14 @@ public sealed record GatewayOptions
 
     /// <summary>The default of <see cref="MaxBodyBytes"/>.</summary>
     public const int DefaultMaxBodyBytes = 128 * Kiln.Server.Replica.ReplicaOptions.BodyBytesPerToken * 1024;
+}
+
+/// <summary>How the gateway picks a replica for a request.</summary>
+public enum RoutingPolicy
+{
+    /// <summary>Sessions and shared prompt prefixes to their replica (<see cref="PrefixAffinityBalancer"/>), the rest to the least loaded.</summary>
+    Prefix,
+
+    /// <summary>Every request to the replica with the fewest outstanding requests.</summary>
+    LeastOutstanding,
 }

@@ -11,11 +11,12 @@ public sealed class InferenceBody
 {
     private readonly byte[] _bytes;
 
-    private InferenceBody(byte[] bytes, string model, bool stream)
+    private InferenceBody(byte[] bytes, string model, bool stream, RoutingKey routing)
     {
         _bytes = bytes;
         Model = model;
         Stream = stream;
+        Routing = routing;
     }
 
     /// <summary>The <c>model</c> field as sent.</summary>
@@ -23,6 +24,9 @@ public sealed class InferenceBody
 
     /// <summary>True for a streamed (SSE) response.</summary>
     public bool Stream { get; }
+
+    /// <summary>The body's session (<c>user</c>) or prompt-prefix key for routing.</summary>
+    public RoutingKey Routing { get; }
 
     /// <summary>
     /// Duplicate keys are refused (400), as the replica refuses them: if the gateway and the replica
@@ -51,7 +55,7 @@ public sealed class InferenceBody
                 throw OpenAiError.BadRequest("you must provide a model parameter", "model");
             }
             var stream = root.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
-            return new InferenceBody(bytes, m.GetString()!, stream);
+            return new InferenceBody(bytes, m.GetString()!, stream, RoutingKey.FromBody(root));
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {

@@ -6,7 +6,8 @@ using System.Net.Http.Headers;
 namespace Kiln.Server.Gateway;
 
 /// <summary>
-/// Sends one inference request to the least loaded READY replica of its deployment and relays the
+/// Sends one inference request to a READY replica of its deployment (its session's or prompt
+/// prefix's replica, else the least loaded: <see cref="PrefixAffinityBalancer"/>) and relays the
 /// answer: JSON whole, SSE event by event with a flush after each read. A replica that fails before
 /// the client saw a byte (connection refused or reset, 503, or 429 while another replica is free)
 /// or cut off before its whole JSON answer arrived, is left out and the request goes to another one,
@@ -22,6 +23,7 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
     public async Task<int> ServeAsync(HttpContext ctx, DeploymentRoute route, string replicaModel, string path, InferenceBody body, RequestMeter meter, CancellationToken ct)
     {
         var payload = body.ForReplica(replicaModel);
+        var key = options.Routing == RoutingPolicy.Prefix ? RoutingKey.Of(ctx.Request.Headers, body.Routing) : RoutingKey.None;
         var deadline = DateTimeOffset.UtcNow + options.HoldTimeout;
         // The replica processes tried, as endpoints: one restarted in place is a new endpoint.
         var tried = new List<ReplicaEndpoint>();
@@ -35,7 +37,7 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
                 {
                     throw new OpenAiError(502, $"Deployment {route.Name}: {tried.Count} replicas failed before answering; last: {lastFailure}", "server_error", "upstream_error");
                 }
-                var endpoint = LeastOutstandingBalancer.Pick(route.Endpoints, tried);
+                var endpoint = PrefixAffinityBalancer.Pick(route.Endpoints, key, options.PrefixLoadFactor, tried);
                 if (endpoint is null)
                 {
                     HoldGate.ThrowIfFailed(route);

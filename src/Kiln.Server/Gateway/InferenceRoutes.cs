@@ -75,6 +75,7 @@ public static partial class InferenceRoutes
         {
             var elapsed = Stopwatch.GetElapsedTime(started);
             route.Counters.Finish(status, elapsed);
+            route.Touch(clock.UtcNow);
             Served(log, ctx.TraceIdentifier, route.Name.ToString(), replicaModel, status, Math.Round(elapsed.TotalMilliseconds, 1));
         }
     });

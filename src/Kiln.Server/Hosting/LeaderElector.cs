@@ -141,9 +141,10 @@ public sealed class LeaderElector(
                 case LeaseTransition.Acquired:
                     _term = new CancellationTokenSource();
                     ExtendTerm();
-                    leadership.Set(new Leadership.Term(_state.Epoch!.Value, _term.Token));
+                    var term = new Leadership.Term(_state.Epoch!.Value, _term.Token);
+                    leadership.Set(term);
                     log.LogInformation("instance {Instance} leads (epoch {Epoch}): starting the controllers", Me, _state.Epoch);
-                    await controllers.StartAsync(_term.Token);
+                    await controllers.StartAsync(term);
                     break;
                 case LeaseTransition.Lost:
                     EndTerm();

@@ -1,4 +1,5 @@
 using Kiln.Runtime;
+using Kiln.Runtime.Accelerators;
 using Kiln.Runtime.Local;
 using Kiln.Runtime.Slurm;
 using Kiln.Server.ControlPlane;
@@ -14,7 +15,15 @@ internal static class RuntimeFactory
         var command = options.ReplicaCommand ?? ReplicaCommand.ForCurrentProcess();
         if (options.Runtime == RuntimeKind.Local)
         {
-            return new LocalProcessRuntime(command, dir.Replicas, AcceleratorInventory.Detect(options.CpuSlots));
+            var inventory = options.Accelerators is { } given
+                ? options.CpuSlots is { } cpu ? given with { CpuSlots = cpu } : given
+                : AcceleratorDiscovery.Discover(options.CpuSlots);
+            // Discovery never stops a start: what it could not use is said once, here.
+            foreach (var warning in inventory.Warnings)
+            {
+                Console.Error.WriteLine($"kiln server: warning: {warning}");
+            }
+            return new LocalProcessRuntime(command, dir.Replicas, inventory);
         }
         var slurm = options.Slurm ?? new SlurmOptions { RunDir = Path.Combine(dir.Root, "slurm") };
         try

@@ -7,11 +7,13 @@ using Kiln.Server.Billing;
 using Kiln.Server.ControlPlane;
 using Kiln.Server.ControlPlane.Addons;
 using Kiln.Server.ControlPlane.Api;
+using Kiln.Server.ControlPlane.Catalog;
 using Kiln.Server.ControlPlane.Controllers;
 using Kiln.Server.ControlPlane.Distribution;
 using Kiln.Server.Gateway;
 using Kiln.Server.Logging;
 using Kiln.Server.Signals;
+using Kiln.Server.WebConsole;
 using Kiln.Store;
 
 namespace Kiln.Server.Hosting;
@@ -66,6 +68,8 @@ public static class ServerHost
         builder.Services.AddSingleton<ApiKeyCache>();
         builder.Services.AddSingleton(ReplicaTokens.FromFile(dir.ReplicaTokenSecretFile));
         builder.Services.AddSingleton(options.Models);
+        builder.Services.AddSingleton(options.Imports);
+        builder.Services.AddSingleton(options.Imports.Catalog ?? CatalogStore.BuiltIn());
         builder.Services.AddSingleton(ControlPlaneAddress.From(options.Models.AdvertiseUrl, options.Host, options.Port));
         builder.Services.AddSingleton<ServedFiles>();
         builder.Services.AddSingleton<ModelDelivery>();
@@ -99,6 +103,11 @@ public static class ServerHost
 
         await using var app = builder.Build();
         app.UseRequestIds();
+        // Before authentication: the console's files are public, its data comes from the API with a key.
+        // Before routing too: static files are not served for a request that already matched an
+        // endpoint, and the fallback below matches every path.
+        ConsoleSite.Use(app);
+        app.UseRouting();
         app.UseMiddleware<ErrorMiddleware>();
         app.UseMiddleware<BearerAuthMiddleware>();
         IdentityApi.Map(app);
@@ -106,8 +115,11 @@ public static class ServerHost
         AccountsApi.Map(app);
         ApiKeysApi.Map(app);
         ModelsApi.Map(app);
+        CatalogApi.Map(app);
         ModelDownloadApi.Map(app);
         DeploymentsApi.Map(app);
+        AcceleratorsApi.Map(app);
+        HistoryApi.Map(app);
         DeployedModelsApi.Map(app);
         UsageApi.Map(app);
         InferenceRoutes.Map(app);

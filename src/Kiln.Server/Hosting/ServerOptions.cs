@@ -21,8 +21,11 @@ public sealed record ServerOptions
     /// <summary>A PostgreSQL database (connection string or postgres:// URL) for the store; null keeps SQLite in the data directory.</summary>
     public string? Store { get; init; }
 
-    /// <summary>Force a CPU inventory of this many slots instead of detecting it.</summary>
+    /// <summary>CPU slots to offer (default: one per core on a machine without GPUs, none beside GPUs).</summary>
     public int? CpuSlots { get; init; }
+
+    /// <summary>The local runtime's accelerators as the configuration names them (<c>--accelerators</c>, <c>--accelerators-file</c>); null discovers them.</summary>
+    public Kiln.Runtime.Accelerators.LocalInventory? Accelerators { get; init; }
 
     /// <summary>Inference gateway behaviour.</summary>
     public GatewayOptions Gateway { get; init; } = new();
@@ -44,6 +47,9 @@ public sealed record ServerOptions
 
     /// <summary>How replicas get their model files.</summary>
     public Kiln.Server.ControlPlane.Distribution.ModelDistributionOptions Models { get; init; } = new();
+
+    /// <summary>How the server downloads models imported from a URL, hf:// or the catalog.</summary>
+    public Kiln.Server.ControlPlane.Imports.ModelImportOptions Imports { get; init; } = new();
 
     /// <summary>Where replicas run: child processes of this server, or Slurm jobs.</summary>
     public RuntimeKind Runtime { get; init; } = RuntimeKind.Local;

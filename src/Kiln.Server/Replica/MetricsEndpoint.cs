@@ -29,6 +29,15 @@ internal static class MetricsEndpoint
         Counter(sb, "kiln_prompt_tokens_total", "Prompt tokens admitted for processing.", m?.PromptTokens ?? 0);
         Counter(sb, "kiln_generated_tokens_total", "Tokens sampled.", m?.GeneratedTokens ?? 0);
 
+        var prefix = state.Session?.Scheduler.PrefixCache;
+        Counter(sb, "kiln_prefix_cache_queries_total", "Sequences whose prompt was looked up in the prefix cache.", prefix?.Queries ?? 0);
+        Counter(sb, "kiln_prefix_cache_hits_total", "Sequences that reused at least one cached prefix block.", prefix?.Hits ?? 0);
+        Counter(sb, "kiln_prefix_cache_query_tokens_total", "Prompt tokens looked up in the prefix cache.", prefix?.QueryTokens ?? 0);
+        Counter(sb, "kiln_prefix_cache_hit_tokens_total", "Prompt tokens whose KV came from the prefix cache instead of a forward pass.", prefix?.HitTokens ?? 0);
+        Counter(sb, "kiln_prefix_cache_evictions_total", "Prefix cache blocks evicted to make room.", prefix?.Evictions ?? 0);
+        Gauge(sb, "kiln_prefix_cache_bytes", "Bytes of KV the prefix cache holds.", prefix?.UsedBytes ?? 0);
+        Gauge(sb, "kiln_prefix_cache_capacity_bytes", "The prefix cache's budget in bytes (0: off).", prefix?.CapacityBytes ?? (long)state.Options.PrefixCacheMb << 20);
+
         sb.Append("# HELP kiln_time_to_first_token_seconds Time from submission to the first sampled token.\n");
         sb.Append("# TYPE kiln_time_to_first_token_seconds histogram\n");
         var (buckets, sum, count) = m?.TimeToFirstToken() ?? (new long[SchedulerMetrics.TimeToFirstTokenBuckets.Length], 0, 0);
@@ -38,6 +47,13 @@ internal static class MetricsEndpoint
         sb.Append("kiln_time_to_first_token_seconds_bucket{le=\"+Inf\"} ").Append(count).Append('\n');
         sb.Append("kiln_time_to_first_token_seconds_sum ").Append(Num(sum)).Append('\n');
         sb.Append("kiln_time_to_first_token_seconds_count ").Append(count).Append('\n');
+
+        var spec = state.Session?.Scheduler.Speculation;
+        Counter(sb, "kiln_spec_decode_num_drafts_total", "Sequence steps that proposed draft tokens (speculative decoding).", spec?.Drafts ?? 0);
+        Counter(sb, "kiln_spec_decode_num_draft_tokens_total", "Draft tokens proposed.", spec?.DraftTokens ?? 0);
+        Counter(sb, "kiln_spec_decode_num_accepted_tokens_total", "Draft tokens the model accepted.", spec?.AcceptedTokens ?? 0);
+        Gauge(sb, "kiln_spec_decode_acceptance_rate", "Accepted over proposed draft tokens since start (0 before any proposal).", spec?.AcceptanceRate ?? 0);
+        Counter(sb, "kiln_spec_decode_proposal_failures_total", "Steps whose draft model failed (those sequences decoded without drafts).", spec?.ProposalFailures ?? 0);
 
         sb.Append("# HELP kiln_requests_total Finished sequences (one per choice) by finish reason.\n");
         sb.Append("# TYPE kiln_requests_total counter\n");

@@ -8,26 +8,33 @@ namespace Kiln.Server.Replica;
 /// <summary>A loaded model with its tokenizer, chat formatter and the scheduler driving it.</summary>
 public sealed class ModelSession : IDisposable
 {
-    public ModelSession(ILanguageModel model, ITokenizer tokenizer, IChatFormatter chatFormatter, ReplicaOptions options)
+    /// <param name="draftModel">The draft model when the replica speculates with one; the session owns it.</param>
+    public ModelSession(ILanguageModel model, ITokenizer tokenizer, IChatFormatter chatFormatter, ReplicaOptions options, ILanguageModel? draftModel = null)
     {
         Model = model;
+        DraftModel = draftModel;
         Tokenizer = tokenizer;
         ChatFormatter = chatFormatter;
         MaxQueue = options.MaxQueue;
         if (model is IAdapterHost host) Adapters = new AdapterRegistry(host, options.ServedModelName);
-        Scheduler = new Scheduler(model, tokenizer, SchedulerOptions(options));
+        Scheduler = new Scheduler(model, tokenizer, SchedulerOptions(options, draftModel));
     }
 
     /// <summary>The scheduler shape a replica serves with (the warm-up runs the same shape).</summary>
-    public static SchedulerOptions SchedulerOptions(ReplicaOptions options) => new()
+    public static SchedulerOptions SchedulerOptions(ReplicaOptions options, ILanguageModel? draftModel = null) => new()
     {
         MaxBatchSize = options.MaxBatchSize,
         ContextSize = options.ContextSize,
         MaxQueue = options.MaxQueue,
         PrefillChunk = options.PrefillChunk,
+        PrefixCacheBytes = (long)options.PrefixCacheMb << 20,
+        Speculation = DraftModelLoader.Speculation(options, draftModel),
     };
 
     public ILanguageModel Model { get; }
+
+    /// <summary>The model proposing tokens for speculative decoding; null without one.</summary>
+    public ILanguageModel? DraftModel { get; }
     public ITokenizer Tokenizer { get; }
     public IChatFormatter ChatFormatter { get; }
     public Scheduler Scheduler { get; }
@@ -43,5 +50,6 @@ public sealed class ModelSession : IDisposable
     {
         Scheduler.Dispose();
         Model.Dispose();
+        DraftModel?.Dispose();
     }
 }

@@ -97,8 +97,18 @@ public static class ReplicaHost
                 return;
             }
             var (model, tokenizer, formatter) = loadModel(state.Options);
-            WarmUp(model, tokenizer, state.Options, logger, stopping);
-            var session = new ModelSession(model, tokenizer, formatter, state.Options);
+            ILanguageModel? draft;
+            try
+            {
+                draft = DraftModelLoader.Load(state.Options, model);
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+            WarmUp(model, draft, tokenizer, state.Options, logger, stopping);
+            var session = new ModelSession(model, tokenizer, formatter, state.Options, draft);
             try
             {
                 foreach (var spec in state.Options.Adapters)
@@ -126,12 +136,12 @@ public static class ReplicaHost
     /// Compiles the serving hot paths before the replica reports ready, so the first burst after a
     /// scale-from-zero runs at warm speed instead of on the JIT's first, unoptimised code.
     /// </summary>
-    private static void WarmUp(ILanguageModel model, ITokenizer tokenizer, ReplicaOptions options, ILogger logger, CancellationToken stopping)
+    private static void WarmUp(ILanguageModel model, ILanguageModel? draft, ITokenizer tokenizer, ReplicaOptions options, ILogger logger, CancellationToken stopping)
     {
         if (options.WarmupBudget <= TimeSpan.Zero) return;
         try
         {
-            var report = Warmup.Run(model, tokenizer, ModelSession.SchedulerOptions(options), options.WarmupBudget, stopping);
+            var report = Warmup.Run(model, tokenizer, ModelSession.SchedulerOptions(options, draft), options.WarmupBudget, stopping);
             logger.LogInformation("Warm-up: {Report}", report);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -142,6 +152,7 @@ public static class ReplicaHost
         catch
         {
             model.Dispose();
+            draft?.Dispose();
             throw;
         }
     }

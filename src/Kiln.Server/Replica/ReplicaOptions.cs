@@ -66,6 +66,9 @@ public sealed record ReplicaOptions
     /// <summary>The KV cache's precision (<c>--kv-cache-type</c>); passed through to the model loader.</summary>
     public Precision KvCache { get => Args.KvCache; init => Args = Args with { KvCache = value }; }
 
+    /// <summary>The prefix cache's budget in MiB (<c>--prefix-cache-mb</c>); 0 turns it off.</summary>
+    public int PrefixCacheMb { get => Args.PrefixCacheMb; init => Args = Args with { PrefixCacheMb = value }; }
+
     /// <summary>The id served in responses and /v1/models; null uses the model file's name.</summary>
     public string? ModelName { get => Args.ModelName; init => Args = Args with { ModelName = value }; }
 

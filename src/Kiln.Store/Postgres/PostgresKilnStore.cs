@@ -103,7 +103,7 @@ public sealed class PostgresKilnStore : SqlKilnStore
     private protected override Task<T> Read<T>(CancellationToken ct, Func<SqlSession, T> body) =>
         Run(ct, write: false, (db, _) => body(db));
 
-    private protected override Task<T> Write<T>(CancellationToken ct, Func<SqlSession, DateTimeOffset, T> body) =>
+    private protected override Task<T> RunWrite<T>(CancellationToken ct, Func<SqlSession, DateTimeOffset, T> body) =>
         Run(ct, write: true, body);
 
     // Off the caller's thread: Npgsql's synchronous calls wait on the network.

@@ -206,7 +206,60 @@ internal static class PostgresSchemaSteps
             ALTER TABLE replicas ADD COLUMN wait_reason TEXT;
             UPDATE replicas SET runtime_handle = 'pid:' || pid WHERE pid IS NOT NULL;
             """),
-        new(11, "deployment engine and extra arguments, model format", """
+        // The GPUs a replica's process was given, comma-separated, so that they show with the replica.
+        new(10, "replica devices", """
+            ALTER TABLE replicas ADD COLUMN devices TEXT;
+            """),
+        new(11, "undelete time, description and scale requests", """
+            ALTER TABLE deployments ADD COLUMN undelete_time BIGINT;
+            ALTER TABLE deployments ADD COLUMN description TEXT;
+
+            CREATE TABLE scale_requests (
+                account       TEXT COLLATE "C" NOT NULL,
+                deployment    TEXT COLLATE "C" NOT NULL,
+                replica_count BIGINT NOT NULL,
+                request_time  BIGINT NOT NULL,
+                PRIMARY KEY (account, deployment),
+                FOREIGN KEY (account, deployment) REFERENCES deployments(account, id) ON DELETE CASCADE
+            );
+            """),
+        new(12, "model sources, download progress and status", """
+            ALTER TABLE models ADD COLUMN source TEXT;
+            ALTER TABLE models ADD COLUMN source_url TEXT;
+            ALTER TABLE models ADD COLUMN expected_sha256 TEXT;
+            ALTER TABLE models ADD COLUMN status_code TEXT;
+            ALTER TABLE models ADD COLUMN status_message TEXT;
+            ALTER TABLE models ADD COLUMN download_bytes BIGINT;
+            ALTER TABLE models ADD COLUMN download_total BIGINT;
+            ALTER TABLE models ADD COLUMN download_rate BIGINT;
+            """),
+        // One row per autoscaler pass and live deployment, kept a day (pruned by time): the console's
+        // charts. No foreign key: a deployment's recent past stays readable while it is deleted.
+        new(13, "deployment history samples", """
+            CREATE TABLE deployment_history (
+                account            TEXT COLLATE "C" NOT NULL,
+                deployment         TEXT COLLATE "C" NOT NULL,
+                time               BIGINT NOT NULL,
+                replicas           BIGINT NOT NULL,
+                desired_replicas   BIGINT NOT NULL,
+                load               DOUBLE PRECISION NOT NULL,
+                load_target        TEXT NOT NULL,
+                held_requests      BIGINT NOT NULL,
+                requests_per_second DOUBLE PRECISION NOT NULL,
+                tokens_per_second  DOUBLE PRECISION NOT NULL,
+                p50_latency        DOUBLE PRECISION,
+                p99_latency        DOUBLE PRECISION,
+                PRIMARY KEY (account, deployment, time)
+            );
+            CREATE INDEX deployment_history_by_time ON deployment_history(time);
+            """),
+        // Speculation is off unless asked for: existing deployments keep decoding one token per step.
+        new(14, "deployment speculative decoding", """
+            ALTER TABLE deployments ADD COLUMN draft_model TEXT;
+            ALTER TABLE deployments ADD COLUMN draft_token_count INTEGER;
+            ALTER TABLE deployments ADD COLUMN ngram_speculation_length INTEGER;
+            """),
+        new(15, "deployment engine and extra arguments, model format", """
             ALTER TABLE deployments ADD COLUMN engine TEXT NOT NULL DEFAULT 'kiln';
             ALTER TABLE deployments ADD COLUMN engine_args TEXT;
             ALTER TABLE models ADD COLUMN format TEXT NOT NULL DEFAULT 'GGUF';

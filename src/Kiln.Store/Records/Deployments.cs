@@ -12,6 +12,9 @@ namespace Kiln.Store;
 /// <param name="CreatedBy">Who asked (e.g. an API key ID), for display.</param>
 public sealed record NewDeployment(string Account, string Id, DeploymentSpec Spec, int DesiredReplicaCount, string? CreatedBy = null);
 
+/// <summary>A replica count a user asked for (<c>:scale</c>), pending until the autoscaler takes it.</summary>
+public sealed record ScaleRequest(string Account, string DeploymentId, int ReplicaCount, DateTimeOffset RequestTime);
+
 /// <summary>A deployment's <c>status</c>: OK or an error code, with a message.</summary>
 public sealed record DeploymentStatus(StatusCode Code, string Message)
 {
@@ -83,6 +86,15 @@ public sealed record DeploymentRecord
 
     /// <summary>When it last received an inference request.</summary>
     public DateTimeOffset? LastRequestTime { get; init; }
+
+    /// <summary>When it was last brought back from DELETED, if ever.</summary>
+    public DateTimeOffset? UndeleteTime { get; init; }
+
+    /// <summary>
+    /// Where its idle clocks start while no request came since: creation, or the last undelete
+    /// (so an undeleted deployment is not auto-deleted or scaled to zero again for its old idleness).
+    /// </summary>
+    public DateTimeOffset IdleSince => UndeleteTime is { } u && u > CreateTime ? u : CreateTime;
 
     /// <summary><c>accounts/A/deployments/D</c>.</summary>
     public DeploymentName Name => new(Account, Id);

@@ -30,6 +30,15 @@ public sealed record NewModel(string Account, string Id, ModelKind Kind, string 
 
     /// <summary>How its weights are stored: one GGUF file, or a Hugging Face folder; fixed at creation.</summary>
     public ModelFormat Format { get; init; } = ModelFormat.Gguf;
+
+    /// <summary>Where the server downloads the weights from (see <see cref="ModelRecord.Source"/>); null for uploads.</summary>
+    public string? Source { get; init; }
+
+    /// <summary>The URL <see cref="Source"/> resolved to.</summary>
+    public string? SourceUrl { get; init; }
+
+    /// <summary>The SHA-256 the download must have, when known before it starts.</summary>
+    public string? ExpectedSha256 { get; init; }
 }
 
 /// <summary>A stored model. Update with <c>with</c> and <see cref="IKilnStore.UpdateModelAsync"/>.</summary>
@@ -68,8 +77,23 @@ public sealed record ModelRecord
     /// <summary>How its weights are stored (a GGUF file, or a Hugging Face folder at <see cref="FilePath"/>).</summary>
     public ModelFormat Format { get; init; } = ModelFormat.Gguf;
 
-    /// <summary>Stored state: UPLOADING or READY.</summary>
+    /// <summary>Stored state: UPLOADING, DOWNLOADING, FAILED or READY.</summary>
     public ModelState State { get; init; }
+
+    /// <summary>What the model was imported from as the caller named it (a URL, <c>hf://...</c> or a catalog ID); null for uploads.</summary>
+    public string? Source { get; init; }
+
+    /// <summary>The URL the server downloads from.</summary>
+    public string? SourceUrl { get; init; }
+
+    /// <summary>The SHA-256 the download must have, when known before it starts (from the catalog or the request).</summary>
+    public string? ExpectedSha256 { get; init; }
+
+    /// <summary>Why the model FAILED (with the code of the failure), or a note on a READY one (e.g. how its digest was checked).</summary>
+    public DeploymentStatus? Status { get; init; }
+
+    /// <summary>How far the download is, while DOWNLOADING (null otherwise).</summary>
+    public ModelDownloadProgress? Download { get; init; }
 
     /// <summary>When it was created.</summary>
     public DateTimeOffset CreateTime { get; init; }
@@ -80,3 +104,9 @@ public sealed record ModelRecord
     /// <summary><c>accounts/A/models/M</c>.</summary>
     public ModelName Name => new(Account, Id);
 }
+
+/// <summary>A model download's progress as last written by the server that runs it.</summary>
+/// <param name="Bytes">Bytes on disk so far (a resumed download counts what it kept).</param>
+/// <param name="TotalBytes">The file's length, once the source said it.</param>
+/// <param name="BytesPerSecond">The recent speed, once measured.</param>
+public sealed record ModelDownloadProgress(long Bytes, long? TotalBytes, long? BytesPerSecond);

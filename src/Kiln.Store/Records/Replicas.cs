@@ -38,6 +38,12 @@ public sealed record ReplicaRecord
     /// <summary>Host it runs on.</summary>
     public string? Host { get; init; }
 
+    /// <summary>
+    /// The devices its process was given (GPU UUIDs or indices, as in its <c>CUDA_VISIBLE_DEVICES</c>);
+    /// empty for CPU slots and where a cluster scheduler assigns them.
+    /// </summary>
+    public IReadOnlyList<string> Devices { get; init; } = [];
+
     /// <summary>When it was started.</summary>
     public DateTimeOffset StartTime { get; init; }
 

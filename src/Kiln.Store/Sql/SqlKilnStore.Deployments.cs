@@ -19,9 +19,10 @@ public abstract partial class SqlKilnStore
         account, id, base_model, display_name, min_replica_count, max_replica_count,
         scale_up_window_ticks, scale_down_window_ticks, scale_to_zero_window_ticks, load_targets,
         unused_auto_delete_ticks, accelerator_type, accelerator_count, enable_addons, precision,
+        draft_model, draft_token_count, ngram_speculation_length,
         state, status_code, status_message, desired_replica_count, generation, observed_generation,
         created_by, create_time, update_time, delete_time, last_request_time, restart_generation, version,
-        delete_reason_code, delete_reason, engine, engine_args
+        delete_reason_code, delete_reason, undelete_time, description, engine, engine_args
         """;
 
     private const string SpecAssignments = """
@@ -30,17 +31,15 @@ public abstract partial class SqlKilnStore
         scale_down_window_ticks = @scale_down_window_ticks, scale_to_zero_window_ticks = @scale_to_zero_window_ticks,
         load_targets = @load_targets, unused_auto_delete_ticks = @unused_auto_delete_ticks, accelerator_type = @accelerator_type,
         accelerator_count = @accelerator_count, enable_addons = @enable_addons, precision = @precision,
+        description = @description, draft_model = @draft_model, draft_token_count = @draft_token_count, ngram_speculation_length = @ngram_speculation_length,
         engine = @engine, engine_args = @engine_args
         """;
 
     private const string SpecParameters = """
         @base_model, @display_name, @min_replica_count, @max_replica_count, @scale_up_window_ticks, @scale_down_window_ticks,
         @scale_to_zero_window_ticks, @load_targets, @unused_auto_delete_ticks, @accelerator_type, @accelerator_count,
-        @enable_addons, @precision
+        @enable_addons, @precision, @draft_model, @draft_token_count, @ngram_speculation_length
         """;
-
-    // Columns after the spec in DeploymentColumns' order; an insert lists them last.
-    private const string EngineParameters = "@engine, @engine_args";
 
     /// <inheritdoc />
     public Task<DeploymentRecord> CreateDeploymentAsync(NewDeployment deployment, CancellationToken ct = default) => Write(ct, (db, now) =>
@@ -55,7 +54,7 @@ public abstract partial class SqlKilnStore
         }
         db.Execute($"""
             INSERT INTO deployments ({DeploymentColumns})
-            VALUES (@account, @id, {SpecParameters}, @state, @status_code, '', @desired, 1, 0, @created_by, @now, @now, NULL, NULL, 1, 1, NULL, NULL, {EngineParameters})
+            VALUES (@account, @id, {SpecParameters}, @state, @status_code, '', @desired, 1, 0, @created_by, @now, @now, NULL, NULL, 1, 1, NULL, NULL, NULL, @description, @engine, @engine_args)
             """,
             [("account", deployment.Account), ("id", deployment.Id), .. SpecValues(deployment.Spec),
              ("state", DeploymentState.Creating.ToWireName()), ("status_code", StatusCode.Ok.ToWireName()),
@@ -193,6 +192,29 @@ public abstract partial class SqlKilnStore
         });
 
     /// <inheritdoc />
+    public Task<DeploymentRecord> UndeleteDeploymentAsync(string account, string id, int desiredReplicaCount, CancellationToken ct = default) =>
+        Write(ct, (db, now) =>
+        {
+            var current = RequireDeploymentRecord(db, account, id);
+            if (current.State != DeploymentState.Deleted)
+            {
+                var shown = current.DeleteTime is not null ? DeploymentState.Deleting : current.State;
+                var hint = shown == DeploymentState.Deleting ? "; wait until it is DELETED" : "";
+                throw KilnError.FailedPrecondition($"deployment {current.Name} is {shown.ToWireName()}, not DELETED: only a deleted deployment can be undeleted{hint}");
+            }
+            RequireDesiredInRange(desiredReplicaCount, current.Spec);
+            // Back to CREATING as a new rollout: a new (restart) generation, so nothing of the old
+            // replicas is carried over, and the deletion request and its reason are withdrawn.
+            return ChangeDeployment(db, current, """
+                state = @state, status_code = @status_code, status_message = '', desired_replica_count = @desired,
+                generation = generation + 1, restart_generation = generation + 1, update_time = @now, undelete_time = @now,
+                delete_time = NULL, delete_reason_code = NULL, delete_reason = NULL
+                """,
+                ("state", DeploymentState.Creating.ToWireName()), ("status_code", StatusCode.Ok.ToWireName()),
+                ("desired", desiredReplicaCount), ("now", Columns.Time(now)));
+        });
+
+    /// <inheritdoc />
     public Task<bool> PurgeDeploymentAsync(string account, string id, CancellationToken ct = default) => Write(ct, (db, now) =>
     {
         CloseReplicaUsage(db, account, id, null, now);
@@ -275,7 +297,10 @@ public abstract partial class SqlKilnStore
         ("scale_to_zero_window_ticks", s.AutoscalingPolicy.ScaleToZeroWindow.Ticks),
         ("load_targets", Columns.Map(s.AutoscalingPolicy.LoadTargets)), ("unused_auto_delete_ticks", s.UnusedAutoDeleteDuration.Ticks),
         ("accelerator_type", s.AcceleratorType.ToWireName()), ("accelerator_count", s.AcceleratorCount), ("enable_addons", s.EnableAddons),
-        ("precision", s.Precision.ToWireName()), ("engine", s.Engine), ("engine_args", Columns.List(s.EngineArgs)),
+        ("precision", s.Precision.ToWireName()), ("description", s.Description),
+        ("draft_model", s.DraftModel), ("draft_token_count", s.DraftTokenCount),
+        ("ngram_speculation_length", s.NgramSpeculationLength),
+        ("engine", s.Engine), ("engine_args", Columns.List(s.EngineArgs)),
     ];
 
     private static DeploymentRecord? LoadDeployment(SqlSession db, string account, string id) =>
@@ -304,23 +329,28 @@ public abstract partial class SqlKilnStore
             AcceleratorCount = r.GetInt32(12),
             EnableAddons = r.GetBool(13),
             Precision = Columns.Enum<Precision>(r.GetString(14), Precisions.TryParse),
-            Engine = r.GetString(30),
-            EngineArgs = Columns.List(r.GetNullableString(31)),
+            Description = r.GetNullableString(34),
+            DraftModel = r.GetNullableString(15),
+            DraftTokenCount = r.GetNullableInt32(16),
+            NgramSpeculationLength = r.GetNullableInt32(17),
+            Engine = r.GetString(35),
+            EngineArgs = Columns.List(r.GetNullableString(36)),
         },
-        State = Columns.Enum<DeploymentState>(r.GetString(15), DeploymentStates.TryParse),
-        Status = new DeploymentStatus(Columns.Enum<StatusCode>(r.GetString(16), StatusCodes.TryParse), r.GetString(17)),
-        DesiredReplicaCount = r.GetInt32(18),
-        Generation = r.GetInt64(19),
-        ObservedGeneration = r.GetInt64(20),
-        CreatedBy = r.GetNullableString(21),
-        CreateTime = Columns.Time(r.GetInt64(22)),
-        UpdateTime = Columns.Time(r.GetInt64(23)),
-        DeleteTime = Columns.Time(r.GetNullableInt64(24)),
-        LastRequestTime = Columns.Time(r.GetNullableInt64(25)),
-        RestartGeneration = r.GetInt64(26),
-        Version = r.GetInt64(27),
-        DeletionReason = r.GetNullableString(29) is { } reason
-            ? new DeletionReason(Columns.Enum<StatusCode>(r.GetString(28), StatusCodes.TryParse), reason)
+        State = Columns.Enum<DeploymentState>(r.GetString(18), DeploymentStates.TryParse),
+        Status = new DeploymentStatus(Columns.Enum<StatusCode>(r.GetString(19), StatusCodes.TryParse), r.GetString(20)),
+        DesiredReplicaCount = r.GetInt32(21),
+        Generation = r.GetInt64(22),
+        ObservedGeneration = r.GetInt64(23),
+        CreatedBy = r.GetNullableString(24),
+        CreateTime = Columns.Time(r.GetInt64(25)),
+        UpdateTime = Columns.Time(r.GetInt64(26)),
+        DeleteTime = Columns.Time(r.GetNullableInt64(27)),
+        LastRequestTime = Columns.Time(r.GetNullableInt64(28)),
+        RestartGeneration = r.GetInt64(29),
+        Version = r.GetInt64(30),
+        DeletionReason = r.GetNullableString(32) is { } reason
+            ? new DeletionReason(Columns.Enum<StatusCode>(r.GetString(31), StatusCodes.TryParse), reason)
             : null,
+        UndeleteTime = Columns.Time(r.GetNullableInt64(33)),
     };
 }

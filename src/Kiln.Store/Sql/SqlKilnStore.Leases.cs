@@ -88,6 +88,15 @@ public abstract partial class SqlKilnStore
         return taken;
     }
 
+    private static void CheckFence(SqlSession db, LeaseFence fence)
+    {
+        var epoch = db.QuerySingle("SELECT epoch FROM leases WHERE name = @name", r => (long?)r.GetInt64(0), ("name", fence.Lease));
+        if (epoch != fence.Epoch)
+        {
+            throw fence.Refusal(epoch);
+        }
+    }
+
     private static LeaseRecord? FindLease(SqlSession db, string name) =>
         db.QuerySingle($"SELECT {LeaseColumns} FROM leases WHERE name = @name",
             r => new LeaseRecord(r.GetString(0), r.GetString(1), r.GetInt64(2), Columns.Time(r.GetInt64(3)), Columns.Time(r.GetInt64(4)), Columns.Time(r.GetInt64(5))),

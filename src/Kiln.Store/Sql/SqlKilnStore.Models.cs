@@ -8,7 +8,8 @@ namespace Kiln.Store.Sql;
 public abstract partial class SqlKilnStore
 {
     private const string ModelColumns =
-        "account, id, display_name, kind, base_model, file_path, sha256, size_bytes, architecture, context_length, state, create_time, update_time, format";
+        "account, id, display_name, kind, base_model, file_path, sha256, size_bytes, architecture, context_length, state, create_time, update_time, "
+        + "source, source_url, expected_sha256, status_code, status_message, download_bytes, download_total, download_rate, format";
 
     /// <inheritdoc />
     public Task<ModelRecord> CreateModelAsync(NewModel model, CancellationToken ct = default) => Write(ct, (db, now) =>
@@ -26,11 +27,13 @@ public abstract partial class SqlKilnStore
         }
         db.Execute($"""
             INSERT INTO models ({ModelColumns})
-            VALUES (@account, @id, @name, @kind, @base, @path, @sha, @size, @arch, @context, @state, @now, @now, @format)
+            VALUES (@account, @id, @name, @kind, @base, @path, @sha, @size, @arch, @context, @state, @now, @now,
+                    @source, @url, @expected, NULL, NULL, NULL, NULL, NULL, @format)
             """,
             ("account", model.Account), ("id", model.Id), ("name", model.DisplayName), ("kind", model.Kind.ToWireName()),
             ("base", model.BaseModel), ("path", model.FilePath), ("sha", model.Sha256), ("size", model.SizeBytes),
             ("arch", model.Architecture), ("context", model.ContextLength), ("state", model.State.ToWireName()), ("now", Columns.Time(now)),
+            ("source", model.Source), ("url", model.SourceUrl), ("expected", model.ExpectedSha256),
             ("format", model.Format.ToWireName()));
         return LoadModel(db, model.Account, model.Id)!;
     });
@@ -48,14 +51,22 @@ public abstract partial class SqlKilnStore
         RequireStoredModelState(model.State);
         var changed = db.Execute("""
             UPDATE models SET display_name = @name, file_path = @path, sha256 = @sha, size_bytes = @size, architecture = @arch,
-                              context_length = @context, state = @state, update_time = @now
-            WHERE account = @account AND id = @id
+                              context_length = @context, state = @state, update_time = @now, status_code = @status_code, status_message = @status,
+                              download_bytes = @bytes, download_total = @total, download_rate = @rate
+            WHERE account = @account AND id = @id AND create_time = @created
             """,
             ("name", model.DisplayName), ("path", model.FilePath), ("sha", model.Sha256), ("size", model.SizeBytes),
             ("arch", model.Architecture), ("context", model.ContextLength), ("state", model.State.ToWireName()),
-            ("now", Columns.Time(now)), ("account", model.Account), ("id", model.Id));
+            ("now", Columns.Time(now)), ("account", model.Account), ("id", model.Id), ("created", Columns.Time(model.CreateTime)),
+            ("status_code", model.Status?.Code.ToWireName()), ("status", model.Status?.Message), ("bytes", model.Download?.Bytes), ("total", model.Download?.TotalBytes),
+            ("rate", model.Download?.BytesPerSecond));
         return changed == 0 ? throw KilnError.NotFound("model", $"accounts/{model.Account}/models/{model.Id}") : LoadModel(db, model.Account, model.Id)!;
     });
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ModelRecord>> ListModelsInStateAsync(ModelState state, CancellationToken ct = default) =>
+        Read<IReadOnlyList<ModelRecord>>(ct, db =>
+            db.Query($"SELECT {ModelColumns} FROM models WHERE state = @state ORDER BY account, id", MapModel, ("state", state.ToWireName())));
 
     /// <inheritdoc />
     public Task<bool> DeleteModelAsync(string account, string id, CancellationToken ct = default) => Write(ct, (db, _) =>
@@ -77,9 +88,9 @@ public abstract partial class SqlKilnStore
 
     private static void RequireStoredModelState(ModelState state)
     {
-        if (state is not (ModelState.Uploading or ModelState.Ready))
+        if (!state.IsStored())
         {
-            throw KilnError.InvalidArgument($"a model is stored as UPLOADING or READY, not {state.ToWireName()} (DEPLOYED is derived)");
+            throw KilnError.InvalidArgument($"a model is stored as UPLOADING, DOWNLOADING, FAILED or READY, not {state.ToWireName()} (DEPLOYING and DEPLOYED are derived)");
         }
     }
 
@@ -101,6 +112,11 @@ public abstract partial class SqlKilnStore
         State = Columns.Enum<ModelState>(r.GetString(10), ModelStates.TryParse),
         CreateTime = Columns.Time(r.GetInt64(11)),
         UpdateTime = Columns.Time(r.GetInt64(12)),
-        Format = Columns.Enum<ModelFormat>(r.GetString(13), ModelFormats.TryParse),
+        Source = r.GetNullableString(13),
+        SourceUrl = r.GetNullableString(14),
+        ExpectedSha256 = r.GetNullableString(15),
+        Status = r.GetNullableString(16) is { } code ? new DeploymentStatus(Columns.Enum<StatusCode>(code, StatusCodes.TryParse), r.GetNullableString(17) ?? "") : null,
+        Download = r.GetNullableInt64(18) is { } bytes ? new ModelDownloadProgress(bytes, r.GetNullableInt64(19), r.GetNullableInt64(20)) : null,
+        Format = Columns.Enum<ModelFormat>(r.GetString(21), ModelFormats.TryParse),
     };
 }

@@ -7,7 +7,7 @@ namespace Kiln.Store.Sql;
 public abstract partial class SqlKilnStore
 {
     private const string ReplicaColumns =
-        "account, deployment, id, phase, generation, runtime_handle, port, host, start_time, ready_time, failure_count, last_error, update_time, wait_reason";
+        "account, deployment, id, phase, generation, runtime_handle, port, host, start_time, ready_time, failure_count, last_error, update_time, wait_reason, devices";
 
     /// <summary>Most events one <see cref="ListRecentEventsAsync"/> call returns.</summary>
     public const int MaxEventLimit = 1000;
@@ -19,17 +19,18 @@ public abstract partial class SqlKilnStore
         RequireDeployment(db, replica.Account, replica.DeploymentId);
         db.Execute($"""
             INSERT INTO replicas ({ReplicaColumns})
-            VALUES (@account, @deployment, @id, @phase, @generation, @handle, @port, @host, @start, @ready, @failures, @error, @now, @wait)
+            VALUES (@account, @deployment, @id, @phase, @generation, @handle, @port, @host, @start, @ready, @failures, @error, @now, @wait, @devices)
             ON CONFLICT (account, deployment, id) DO UPDATE SET
                 phase = excluded.phase, generation = excluded.generation, runtime_handle = excluded.runtime_handle, port = excluded.port,
                 host = excluded.host, start_time = excluded.start_time, ready_time = excluded.ready_time,
                 failure_count = excluded.failure_count, last_error = excluded.last_error, update_time = excluded.update_time,
-                wait_reason = excluded.wait_reason
+                wait_reason = excluded.wait_reason, devices = excluded.devices
             """,
             ("account", replica.Account), ("deployment", replica.DeploymentId), ("id", replica.ReplicaId), ("phase", replica.Phase.ToWireName()),
             ("generation", replica.Generation), ("handle", replica.RuntimeHandle), ("port", replica.Port), ("host", replica.Host),
             ("start", Columns.Time(replica.StartTime)), ("ready", Columns.Time(replica.ReadyTime)), ("failures", replica.FailureCount),
-            ("error", replica.LastError), ("now", Columns.Time(now)), ("wait", replica.WaitReason));
+            ("error", replica.LastError), ("now", Columns.Time(now)), ("wait", replica.WaitReason),
+            ("devices", replica.Devices.Count == 0 ? null : string.Join(',', replica.Devices)));
         TrackReplicaUsage(db, replica, now);
         return db.QuerySingle($"SELECT {ReplicaColumns} FROM replicas WHERE account = @account AND deployment = @deployment AND id = @id",
             MapReplica, ("account", replica.Account), ("deployment", replica.DeploymentId), ("id", replica.ReplicaId))!;
@@ -114,5 +115,7 @@ public abstract partial class SqlKilnStore
         LastError = r.GetNullableString(11),
         UpdateTime = Columns.Time(r.GetInt64(12)),
         WaitReason = r.GetNullableString(13),
+        // Device IDs never hold a comma (UUIDs or indices).
+        Devices = r.GetNullableString(14)?.Split(',', StringSplitOptions.RemoveEmptyEntries) ?? [],
     };
 }

@@ -24,7 +24,21 @@ public abstract partial class SqlKilnStore : IKilnStore
     private protected abstract Task<T> Read<T>(CancellationToken ct, Func<SqlSession, T> body);
 
     /// <summary>Runs <paramref name="body"/> in a write transaction, given the store's clock reading truncated to milliseconds.</summary>
-    private protected abstract Task<T> Write<T>(CancellationToken ct, Func<SqlSession, DateTimeOffset, T> body);
+    private protected abstract Task<T> RunWrite<T>(CancellationToken ct, Func<SqlSession, DateTimeOffset, T> body);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> in a write transaction (<see cref="RunWrite{T}"/>), first checking
+    /// there the caller's <see cref="LeaseFence"/>, if any: a write of a term whose lease moved on is refused.
+    /// </summary>
+    private protected Task<T> Write<T>(CancellationToken ct, Func<SqlSession, DateTimeOffset, T> body) =>
+        // Read here, on the caller's flow: a database may run the body on a thread of its own.
+        LeaseFence.Current is { } fence
+            ? RunWrite(ct, (db, now) =>
+            {
+                CheckFence(db, fence);
+                return body(db, now);
+            })
+            : RunWrite(ct, body);
 
     private static Page<T> ListPage<T>(
         SqlSession db, string scope, PageRequest page, string columns, string table, string where,

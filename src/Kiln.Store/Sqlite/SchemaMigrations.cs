@@ -210,8 +210,66 @@ internal static class SchemaMigrations
             ALTER TABLE replicas ADD COLUMN wait_reason TEXT;
             UPDATE replicas SET runtime_handle = 'pid:' || pid WHERE pid IS NOT NULL;
             """),
+        // The GPUs a replica's process was given, comma-separated, so that they show with the replica.
+        new(10, "replica devices", """
+            ALTER TABLE replicas ADD COLUMN devices TEXT;
+            """),
+        // An undeleted deployment's idle clocks (auto-delete, scale to zero) restart when it comes
+        // back; its description is part of the spec; a scale request is the API's ask of the
+        // autoscaler, which takes it as it takes wake requests.
+        new(11, "undelete time, description and scale requests", """
+            ALTER TABLE deployments ADD COLUMN undelete_time INTEGER;
+            ALTER TABLE deployments ADD COLUMN description TEXT;
+
+            CREATE TABLE scale_requests (
+                account       TEXT NOT NULL,
+                deployment    TEXT NOT NULL,
+                replica_count INTEGER NOT NULL,
+                request_time  INTEGER NOT NULL,
+                PRIMARY KEY (account, deployment),
+                FOREIGN KEY (account, deployment) REFERENCES deployments(account, id) ON DELETE CASCADE
+            );
+            """),
+        // A model the server downloads: what it was asked for (source), where that resolved to, the
+        // digest to check (when known up front), how far the download got and, when it failed, why.
+        new(12, "model sources, download progress and status", """
+            ALTER TABLE models ADD COLUMN source TEXT;
+            ALTER TABLE models ADD COLUMN source_url TEXT;
+            ALTER TABLE models ADD COLUMN expected_sha256 TEXT;
+            ALTER TABLE models ADD COLUMN status_code TEXT;
+            ALTER TABLE models ADD COLUMN status_message TEXT;
+            ALTER TABLE models ADD COLUMN download_bytes INTEGER;
+            ALTER TABLE models ADD COLUMN download_total INTEGER;
+            ALTER TABLE models ADD COLUMN download_rate INTEGER;
+            """),
+        // One row per autoscaler pass and live deployment, kept a day (pruned by time): the console's
+        // charts. No foreign key: a deployment's recent past stays readable while it is deleted.
+        new(13, "deployment history samples", """
+            CREATE TABLE deployment_history (
+                account            TEXT NOT NULL,
+                deployment         TEXT NOT NULL,
+                time               INTEGER NOT NULL,
+                replicas           INTEGER NOT NULL,
+                desired_replicas   INTEGER NOT NULL,
+                load               REAL NOT NULL,
+                load_target        TEXT NOT NULL,
+                held_requests      INTEGER NOT NULL,
+                requests_per_second REAL NOT NULL,
+                tokens_per_second  REAL NOT NULL,
+                p50_latency        REAL,
+                p99_latency        REAL,
+                PRIMARY KEY (account, deployment, time)
+            );
+            CREATE INDEX deployment_history_by_time ON deployment_history(time);
+            """),
+        // Speculation is off unless asked for: existing deployments keep decoding one token per step.
+        new(14, "deployment speculative decoding", """
+            ALTER TABLE deployments ADD COLUMN draft_model TEXT;
+            ALTER TABLE deployments ADD COLUMN draft_token_count INTEGER;
+            ALTER TABLE deployments ADD COLUMN ngram_speculation_length INTEGER;
+            """),
         // Deployments and models stored before engines existed ran Kiln's engine on GGUF files.
-        new(11, "deployment engine and extra arguments, model format", """
+        new(15, "deployment engine and extra arguments, model format", """
             ALTER TABLE deployments ADD COLUMN engine TEXT NOT NULL DEFAULT 'kiln';
             ALTER TABLE deployments ADD COLUMN engine_args TEXT;
             ALTER TABLE models ADD COLUMN format TEXT NOT NULL DEFAULT 'GGUF';

@@ -152,7 +152,7 @@ public sealed class SqliteKilnStore : SqlKilnStore
         }
     }
 
-    private protected override Task<T> Write<T>(CancellationToken ct, Func<SqlSession, DateTimeOffset, T> body)
+    private protected override Task<T> RunWrite<T>(CancellationToken ct, Func<SqlSession, DateTimeOffset, T> body)
     {
         if (ct.IsCancellationRequested)
         {

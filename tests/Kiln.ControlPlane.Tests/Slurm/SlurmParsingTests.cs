@@ -1,3 +1,4 @@
+using Kiln.Core.Accelerators;
 using Kiln.Core.Deployments;
 using Kiln.Runtime;
 using Kiln.Runtime.Local;
@@ -76,7 +77,28 @@ public sealed class SlurmParsingTests
     public void Sinfo_lists_each_node_once_with_its_address()
     {
         var nodes = SinfoFormat.Parse("vm|127.0.0.1|8|gpu:8\nvm|127.0.0.1|8|gpu:8\nn2||64+|(null)\nbad line\n");
-        Assert.Equal([new SlurmNode("vm", "127.0.0.1", 8, 8), new SlurmNode("n2", "n2", 64, 0)], nodes);
+        Assert.Equal([("vm", "127.0.0.1", 8, 8), ("n2", "n2", 64, 0)], nodes.Select(n => (n.Name, n.Address, n.Cpus, n.Gpus)));
+        Assert.Equal(new Dictionary<string, int> { [""] = 8 }, nodes[0].GpusByType);
+        Assert.Empty(nodes[1].GpusByType);
+    }
+
+    [Fact]
+    public void Typed_gres_become_kiln_types_and_untyped_gpus_take_any_gpu_type()
+    {
+        Assert.Equal(new Dictionary<string, int> { ["h100"] = 4, ["a100_80gb"] = 2 }, SinfoFormat.GpusByType("gpu:h100:4(S:0-1),gpu:a100_80gb:2,mps:100"));
+        var typed = new SlurmNode("g1", "10.0.0.1", 64, 8) { GpusByType = new Dictionary<string, int> { ["h100"] = 4, ["a100_80gb"] = 2, ["v100"] = 2 } };
+        var untyped = new SlurmNode("g2", "10.0.0.2", 32, 6) { GpusByType = new Dictionary<string, int> { [""] = 6 } };
+        var held = new ReplicaHolding("acme", "web", "r-1", 2, []);
+        var pools = SlurmInventory.Node(typed, [(held, AcceleratorType.NvidiaH100_80GB)]).Pools;
+        // A gres type no rule knows (v100) counts as GPUs of no known type.
+        Assert.Equal([(AcceleratorType.NvidiaA100_80GB, 2, 2), (AcceleratorType.NvidiaH100_80GB, 4, 2), ((AcceleratorType?)null, 2, 2), (AcceleratorType.Cpu, 64, 64)],
+            pools.Select(p => (p.Type, p.Total, p.Free)));
+        Assert.Equal([held], pools[1].Holders);
+        var inventory = new AcceleratorInventory("sinfo", [SlurmInventory.Node(typed, []), SlurmInventory.Node(untyped, [])], []);
+        Assert.Null(Placement.Check(inventory, AcceleratorType.NvidiaH200_141GB, 6));
+        Assert.NotNull(Placement.Check(inventory, AcceleratorType.NvidiaH200_141GB, 8));
+        Assert.Equal("h100", SlurmInventory.GresType([typed, untyped], AcceleratorType.NvidiaH100_80GB));
+        Assert.Null(SlurmInventory.GresType([typed, untyped], AcceleratorType.NvidiaL4_24GB));
     }
 
     [Fact]
@@ -126,13 +148,14 @@ public sealed class SlurmParsingTests
     }
 
     [Theory]
-    [InlineData(AcceleratorType.NvidiaA100_80GB, "--gres=gpu:2")]
-    [InlineData(AcceleratorType.Cpu, "--cpus-per-task=2")]
-    public void Sbatch_asks_for_gpus_or_cpus_and_wraps_an_exec_of_the_replica(AcceleratorType type, string resource)
+    [InlineData(AcceleratorType.NvidiaA100_80GB, null, "--gres=gpu:2")]
+    [InlineData(AcceleratorType.NvidiaH100_80GB, "h100", "--gres=gpu:h100:2")]
+    [InlineData(AcceleratorType.Cpu, null, "--cpus-per-task=2")]
+    public void Sbatch_asks_for_gpus_or_cpus_and_wraps_an_exec_of_the_replica(AcceleratorType type, string? gresType, string resource)
     {
         var options = new SlurmOptions { RunDir = "/shared/kiln", Partition = "gpu", Account = "ml", ExtraArgs = ["--qos=serving"] };
         var launch = new ReplicaLaunch(new ReplicaRef("acme", "web", "r-1"), "/models/it's.gguf", "accounts/acme/models/m", 2, Precision.Fp32) { AcceleratorType = type };
-        var args = SbatchArguments.Build(options, new ReplicaCommand("/opt/kiln/kiln", []), launch, "kiln-x.acme.web.r-1", "/shared/kiln/acme/web/r-1.log", "/shared/kiln/acme/web/r-1.endpoint.");
+        var args = SbatchArguments.Build(options, new ReplicaCommand("/opt/kiln/kiln", []), launch, "kiln-x.acme.web.r-1", "/shared/kiln/acme/web/r-1.log", "/shared/kiln/acme/web/r-1.endpoint.", gresType);
         Assert.Equal(
         [
             "--parsable", "--no-requeue", "--job-name=kiln-x.acme.web.r-1", "--nodes=1", "--ntasks=1", resource, "--partition=gpu", "--account=ml",
@@ -141,7 +164,7 @@ public sealed class SlurmParsingTests
         ], args.SkipLast(1));
         Assert.Equal(
             "--wrap=exec '/opt/kiln/kiln' 'replica' '--model' '/models/it'\\''s.gguf' '--host' '0.0.0.0' '--port' '0' '--max-batch-size' '8' '--max-queue' '64' " +
-            "'--threads' '2' '--kv-cache-type' 'f32' '--model-name' 'accounts/acme/models/m' '--replica-id' 'r-1' '--endpoint-file' '/shared/kiln/acme/web/r-1.endpoint.'\"$SLURM_JOB_ID\"",
+            "'--threads' '2' '--kv-cache-type' 'f32' '--prefix-cache-mb' '256' '--model-name' 'accounts/acme/models/m' '--replica-id' 'r-1' '--endpoint-file' '/shared/kiln/acme/web/r-1.endpoint.'\"$SLURM_JOB_ID\"",
             args[^1]);
     }
 

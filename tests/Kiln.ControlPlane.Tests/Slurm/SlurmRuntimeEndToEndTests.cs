@@ -1,13 +1,15 @@
 using System.Diagnostics;
 using System.Net;
+using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 
 namespace Kiln.ControlPlane.Tests.Slurm;
 
 /// <summary>
 /// A real <c>kiln server --runtime slurm</c> on the one-node cluster of <c>scripts/slurm-up.sh</c>
-/// (6 fake GPUs), running real <c>kiln replica</c> jobs: scaling, GPU placement, a cancelled job, a
-/// slurmctld restart and a crash of the server itself.
+/// (6 fake GPUs), running real <c>kiln replica</c> jobs: scaling, GPU placement, model downloads into
+/// the node's cache, a cancelled job, a slurmctld restart and a crash of the server itself.
 /// </summary>
 public sealed class SlurmRuntimeEndToEndTests
 {
@@ -15,16 +17,20 @@ public sealed class SlurmRuntimeEndToEndTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
     [SlurmFact]
-    public async Task A_world_size_2_deployment_scales_0_1_3_0_as_jobs_with_their_own_gpus_and_survives_scancel_slurmctld_and_a_server_crash()
+    public async Task A_world_size_2_deployment_scales_0_1_3_0_as_jobs_with_their_own_gpus_downloads_its_model_once_and_survives_scancel_slurmctld_and_a_server_crash()
     {
         await SlurmCluster.EnsureUpAsync();
-        using var server = await KilnServer.StartAsync("--runtime", "slurm", "--autoscale-interval", "250ms");
+        // No shared model path: replicas download the model into the node's cache (the cluster's one node is this machine).
+        using var server = await KilnServer.StartAsync("--runtime", "slurm", "--autoscale-interval", "250ms",
+            "--model-distribution", "download", "--model-cache", $"{KilnServer.DataDirPlaceholder}/node-cache");
         var prefix = "kiln-" + File.ReadAllText(System.IO.Path.Combine(server.DataDir, "slurm", "installation-id")).Trim();
         try
         {
             using var api = new Api(server.BaseUri, server.AdminKey);
             using var inference = new Inference(server.BaseUri, server.AdminKey);
-            Assert.Equal("READY", (await Steps.ImportAsync(api, "default", "stories", TestModels.Stories260K())).State());
+            var model = TestModels.Stories260K();
+            Assert.Equal("READY", (await Steps.ImportAsync(api, "default", "stories", model)).State());
+            var cached = System.IO.Path.Combine(server.DataDir, "node-cache", "sha256", Convert.ToHexStringLower(SHA256.HashData(model)) + ".gguf");
             var created = await api.PostAsync("/v1/accounts/default/deployments?deploymentId=web", new
             {
                 baseModel = "accounts/default/models/stories",
@@ -46,6 +52,9 @@ public sealed class SlurmRuntimeEndToEndTests
             var first = Assert.Single(SlurmReplica.Ready(one));
             Assert.Equal([first.JobId], (await SlurmCluster.LiveJobsAsync(prefix)).Select(j => j.Id));
             await AssertOwnGpusAsync([first]);
+            // The first replica downloaded the model into the node's cache; this one found it there.
+            Assert.Equal(model, await File.ReadAllBytesAsync(cached));
+            var cachedAt = File.GetLastWriteTimeUtc(cached);
 
             // 1 -> 3: three jobs, six distinct GPUs; completions through the gateway.
             Assert.Equal(HttpStatusCode.OK, (await api.PatchAsync(Path, new { minReplicaCount = 3, maxReplicaCount = 3 })).Status);
@@ -74,6 +83,16 @@ public sealed class SlurmRuntimeEndToEndTests
             Assert.Equal(jobs, SlurmReplica.Ready(afterRestart).Select(r => r.JobId!).Order());
             Assert.Equal(jobs, (await SlurmCluster.LiveJobsAsync(prefix)).Select(j => j.Id).Order());
             await CompleteAsync(inference);
+
+            // Six replica jobs so far, one download: the control plane sent the file once, whole, and
+            // every replica serving now opened the node's cached copy, which was never rewritten.
+            Assert.Equal(model.Length, Downloads(server.Output).Sum());
+            Assert.Equal(cachedAt, File.GetLastWriteTimeUtc(cached));
+            foreach (var r in SlurmReplica.Ready(afterRestart))
+            {
+                var log = await File.ReadAllTextAsync(System.IO.Path.Combine(server.DataDir, "slurm", "default", "web", r.Id + ".log"));
+                Assert.Contains($"Model file ready at {cached}", log);
+            }
 
             // kill -9 of the server: its jobs keep serving and are adopted on restart; a stray job of
             // this installation (no replica record wants it) is cancelled, and no job is added.
@@ -113,8 +132,8 @@ public sealed class SlurmRuntimeEndToEndTests
             using var api = new Api(server.BaseUri, server.AdminKey);
             await Steps.ImportAsync(api, "default", "stories", TestModels.Stories260K());
 
-            // More GPUs than the node has (8 of 6): refused with the reason, and nothing is submitted.
-            await api.PostAsync("/v1/accounts/default/deployments?deploymentId=huge", new
+            // More GPUs than the node has (8 of 6, untyped gres: any GPU type): refused at create naming what exists, and nothing is submitted.
+            var huge = await api.PostAsync("/v1/accounts/default/deployments?deploymentId=huge", new
             {
                 baseModel = "accounts/default/models/stories",
                 acceleratorType = "NVIDIA_A100_80GB",
@@ -122,9 +141,9 @@ public sealed class SlurmRuntimeEndToEndTests
                 minReplicaCount = 1,
                 maxReplicaCount = 1,
             });
-            var huge = await WaitForAsync(api, r => r.Body.GetProperty("status").GetProperty("code").GetString() == "RESOURCE_EXHAUSTED",
-                "the capacity refusal", "/v1/accounts/default/deployments/huge");
-            Assert.Contains("needs 8 GPU(s) per replica, and no node of the cluster has more than 6", huge.Body.GetProperty("status").GetProperty("message").GetString());
+            Assert.Equal(HttpStatusCode.BadRequest, huge.Status);
+            Assert.Contains("no node holds 8 x NVIDIA_A100_80GB (at most 6 on one node); available: ", huge.Message);
+            Assert.Contains(": 6 x GPU, ", huge.Message);
             Assert.Empty(await SlurmCluster.LiveJobsAsync(prefix));
 
             // Two replicas of 4 GPUs on a 6-GPU node: one runs, the other waits for Resources, PENDING and not failed.
@@ -187,6 +206,11 @@ public sealed class SlurmRuntimeEndToEndTests
         Assert.Contains($"kiln: {message}", stderr);
         Assert.DoesNotContain("   at ", stderr);
     }
+
+    /// <summary>The bytes of each model download the server logged.</summary>
+    private static List<long> Downloads(string serverOutput) =>
+        [.. serverOutput.Split('\n').Where(l => l.Contains("model download: sent", StringComparison.Ordinal))
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("State").GetProperty("Sent").GetInt64())];
 
     private static async Task CompleteAsync(Inference inference)
     {

@@ -87,6 +87,15 @@ public class ReplicaPlannerTests
     }
 
     [Fact]
+    public void A_replica_larger_than_the_node_after_its_inventory_shrank_waits_with_the_reason()
+    {
+        var plan = Plan(Input(1) with { Slots = new SlotFacts(2, 2, 4, "NVIDIA_H100_80GB") });
+        Assert.Empty(plan.Actions.OfType<ReplicaAction.Start>());
+        Assert.Equal("insufficient accelerators: needs 4 NVIDIA_H100_80GB(s) per replica, and the node holds 2", plan.CapacityProblem);
+        Assert.Equal(ReplicaPhase.Pending, PhaseOf(plan, "new1"));
+    }
+
+    [Fact]
     public void Scale_down_drains_the_least_useful_first()
     {
         var plan = Plan(Input(1,

@@ -24,6 +24,9 @@ internal sealed class FakeModel : ILanguageModel
 
     public ModelInfo Info { get; }
     public Func<int, int> Next { get; init; } = DefaultNext;
+
+    /// <summary>Writes a row's logits from its token instead of <see cref="Next"/>'s single peak.</summary>
+    public Action<int, Span<float>>? Fill { get; init; }
     public TimeSpan StepDelay { get; init; }
     public List<(int Slot, int Position, int Token)[]> Steps { get; } = [];
     public List<(int Slot, int From)> Truncations { get; } = [];
@@ -79,7 +82,8 @@ internal sealed class FakeModel : ILanguageModel
             if (!batch.WantLogits[i]) continue;
             var span = _logits.AsSpan(logitRow++ * FakeTokenizer.Size, FakeTokenizer.Size);
             span.Clear();
-            span[Next(token)] = 10f;
+            if (Fill is { } fill) fill(token, span);
+            else span[Next(token)] = 10f;
         }
         lock (_log) Steps.Add(rows);
         return _logits.AsSpan(0, need);

@@ -83,6 +83,10 @@ public class HostTests
         Assert.Contains("kiln_time_to_first_token_seconds_bucket{le=\"+Inf\"} 2\n", text);
         Assert.Contains("kiln_requests_total{finish_reason=\"length\"} 1\n", text);
         Assert.Contains("kiln_requests_total{finish_reason=\"stop\"} 1\n", text);
+        // The fake model cannot save its KV, so its prefix cache stays off (the engine tests cover a live one).
+        Assert.Contains("# TYPE kiln_prefix_cache_hit_tokens_total counter", text);
+        Assert.Contains("kiln_prefix_cache_queries_total 0\n", text);
+        Assert.Contains("kiln_prefix_cache_capacity_bytes 0\n", text);
     }
 
     [Fact]

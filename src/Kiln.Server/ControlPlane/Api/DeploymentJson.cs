@@ -20,7 +20,7 @@ public static class DeploymentJson
         var stats = ReplicaStats.From(replicas.Select(r => r.Phase));
         var spec = d.Spec;
         var policy = spec.AutoscalingPolicy;
-        var unusedSince = d.LastRequestTime ?? d.CreateTime;
+        var unusedSince = d.LastRequestTime is { } last && last > d.IdleSince ? last : d.IdleSince;
         var (state, status) = Shown(d);
         DateTimeOffset? expire = spec.UnusedAutoDeleteDuration > TimeSpan.Zero && !state.IsGoingAway()
             ? unusedSince + spec.UnusedAutoDeleteDuration
@@ -29,6 +29,7 @@ public static class DeploymentJson
         {
             name = d.Name.ToString(),
             displayName = spec.DisplayName,
+            description = spec.Description,
             baseModel = spec.BaseModel,
             state = state.ToWireName(),
             status = new { code = status.Code.ToWireName(), message = status.Message },
@@ -60,6 +61,9 @@ public static class DeploymentJson
             precision = spec.Precision.ToWireName(),
             engine = spec.Engine,
             engineArgs = spec.EngineArgs,
+            draftModel = spec.DraftModel,
+            draftTokenCount = spec.DraftTokenCount,
+            ngramSpeculationLength = spec.NgramSpeculationLength,
             createTime = ApiJson.Time(d.CreateTime),
             updateTime = ApiJson.Time(d.UpdateTime),
             deleteTime = ApiJson.Time(d.DeleteTime),
@@ -78,6 +82,8 @@ public static class DeploymentJson
                     pendingReason = r.WaitReason,
                     host = r.Host,
                     port = r.Port,
+                    // The GPUs its process was given (its CUDA_VISIBLE_DEVICES / ROCR_VISIBLE_DEVICES).
+                    devices = r.Devices,
                     startTime = ApiJson.Time(r.StartTime),
                     readyTime = ApiJson.Time(r.ReadyTime),
                     failureCount = r.FailureCount,

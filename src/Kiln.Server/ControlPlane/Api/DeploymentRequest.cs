@@ -35,9 +35,13 @@ public static class DeploymentRequest
             {
                 case "baseModel": patch = patch with { BaseModel = Str(v, p.Name, value) }; break;
                 case "displayName": patch = patch with { DisplayName = Str(v, p.Name, value) }; break;
+                case "description": patch = patch with { Description = Str(v, p.Name, value) }; break;
                 case "minReplicaCount": patch = patch with { MinReplicaCount = Int(v, p.Name, value) }; break;
                 case "maxReplicaCount": patch = patch with { MaxReplicaCount = Int(v, p.Name, value) }; break;
                 case "acceleratorCount": patch = patch with { AcceleratorCount = Int(v, p.Name, value) }; break;
+                case "draftModel": patch = patch with { DraftModel = Str(v, p.Name, value) }; break;
+                case "draftTokenCount": patch = patch with { DraftTokenCount = Int(v, p.Name, value) }; break;
+                case "ngramSpeculationLength": patch = patch with { NgramSpeculationLength = Int(v, p.Name, value) }; break;
                 case "unusedAutoDeleteDuration": patch = patch with { UnusedAutoDeleteDuration = Duration(v, p.Name, value) }; break;
                 case "enableAddons":
                     if (value.ValueKind is JsonValueKind.True or JsonValueKind.False)
@@ -166,7 +170,7 @@ public static class DeploymentRequest
     }
 
     // Protobuf JSON writes int32 as numbers but accepts decimal strings too.
-    private static int? Int(List<FieldViolation> v, string path, JsonElement value)
+    internal static int? Int(List<FieldViolation> v, string path, JsonElement value)
     {
         if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n))
         {

@@ -1,8 +1,11 @@
+using Kiln.Core.Accelerators;
+using Kiln.Core.Autoscaling;
 using Kiln.Core.Deployments;
 using Kiln.Core.Engines;
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
+using Kiln.Runtime;
 using Kiln.Server.Auth;
 using Kiln.Server.ControlPlane.Addons;
 using Kiln.Server.Signals;
@@ -16,7 +19,7 @@ public static class DeploymentsApi
     /// <summary>Maps the routes.</summary>
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, EngineCatalog engines, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
+        app.MapPost("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, IReplicaRuntime runtime, EngineCatalog engines, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
         {
             var caller = Caller.Of(ctx);
             caller.RequireAccount(a, "account", $"accounts/{a}");
@@ -28,28 +31,13 @@ public static class DeploymentsApi
                 // A bare model ID means a model of the caller's account, as kilnctl accepts it.
                 patch = patch with { BaseModel = new ModelName(a, bm).ToString() };
             }
-            var spec = DeploymentSpecs.Create(patch);
+            patch = DraftModelCheck.Qualify(patch, a);
+            // A request naming no type gets one the inventory can place (CPU on a machine without GPUs).
+            var spec = DeploymentSpecs.Create(patch, Placement.DefaultType(runtime.Accelerators()));
             await RequireAcceleratorAsync(store, a, spec, ct);
-            var modelName = spec.BaseModelName;
-            var model = modelName.Account == a ? await store.GetModelAsync(a, modelName.Model, ct) : null;
-            if (model is null)
-            {
-                throw KilnError.NotFound("model", modelName.ToString());
-            }
-            if (model.State != ModelState.Ready)
-            {
-                throw KilnError.FailedPrecondition($"model {modelName} is {model.State.ToWireName()}: upload its file before deploying it");
-            }
-            if (model.Kind.IsAddon())
-            {
-                if (spec.EnableAddons)
-                {
-                    throw KilnError.InvalidArgument($"a deployment of addon {modelName} serves it merged into its base; it takes no further addons (drop enableAddons)");
-                }
-                // The reconciler writes the merged model (DeploymentPass: it starts the replicas that
-                // load it, so it makes the file where they run); an addon it could not merge is refused now.
-                await MergedAddon.CheckAsync(store, model, ct);
-            }
+            AcceleratorsApi.RequirePlaceable(runtime, spec);
+            var model = await RequireServableModelAsync(store, a, spec, ct);
+            await DraftModelCheck.RequireAsync(store, a, spec, model, ct);
             EngineChoice.Require(engines, spec, model);
             var record = await store.CreateDeploymentAsync(new NewDeployment(a, id, spec, DesiredReplicas.Initial(spec), caller.KeyId), ct);
             await events.AppendAsync(a, id, "Created", $"created with {record.DesiredReplicaCount} desired replica(s) of {spec.BaseModel}", ct);
@@ -63,7 +51,20 @@ public static class DeploymentsApi
         app.MapGet("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, CancellationToken ct) =>
         {
             Caller.Of(ctx).RequireAccount(a, "account", $"accounts/{a}");
-            var page = await store.ListDeploymentsAsync(a, ApiJson.Page(ctx.Request), ApiJson.Flag(ctx.Request, "showDeleted"), ct);
+            var showDeleted = ApiJson.Flag(ctx.Request, "showDeleted");
+            var request = ApiJson.Page(ctx.Request);
+            if (FilteredList.Query(ctx.Request, FilteredList.DeploymentFields, $"deployments/{a}/{showDeleted}") is { } query)
+            {
+                var all = await FilteredList.AllAsync(p => store.ListDeploymentsAsync(a, p, showDeleted, ct));
+                var rendered = new List<object>();
+                foreach (var d in all)
+                {
+                    rendered.Add(await DeploymentJson.RenderAsync(store, d, detail: false, ct));
+                }
+                var filtered = FilteredList.Page(query, rendered, request);
+                return ApiJson.Ok(new { deployments = filtered.Items, nextPageToken = filtered.NextPageToken ?? "", totalSize = filtered.TotalSize });
+            }
+            var page = await store.ListDeploymentsAsync(a, request, showDeleted, ct);
             var deployments = new List<object>();
             foreach (var d in page.Items)
             {
@@ -72,9 +73,9 @@ public static class DeploymentsApi
             return ApiJson.Ok(new { deployments, nextPageToken = page.NextPageToken ?? "", totalSize = page.TotalSize });
         });
 
-        app.MapMethods("/v1/accounts/{a}/deployments/{d}", ["PATCH"], async (string a, string d, HttpContext ctx, IKilnStore store, EngineCatalog engines, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
+        app.MapMethods("/v1/accounts/{a}/deployments/{d}", ["PATCH"], async (string a, string d, HttpContext ctx, IKilnStore store, IReplicaRuntime runtime, EngineCatalog engines, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
         {
-            var patch = DeploymentRequest.Parse(await ApiJson.ReadObjectAsync(ctx.Request, ct));
+            var patch = DraftModelCheck.Qualify(DeploymentRequest.Parse(await ApiJson.ReadObjectAsync(ctx.Request, ct)), a);
             var maskText = ctx.Request.Query["updateMask"].ToString();
             IReadOnlyCollection<string>? mask = maskText.Length == 0 ? null : maskText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             for (var attempt = 0; ; attempt++)
@@ -85,7 +86,7 @@ public static class DeploymentsApi
                     var state = current.State == DeploymentState.Deleted ? current.State : DeploymentState.Deleting;
                     throw KilnError.FailedPrecondition($"deployment {current.Name} is {state.ToWireName()}; it can no longer change");
                 }
-                var spec = DeploymentSpecs.Update(current.Spec, patch, mask);
+                var spec = DeploymentSpecs.Update(current.Spec, patch, mask, Placement.DefaultType(runtime.Accelerators()));
                 if (current.Spec.EnableAddons && !spec.EnableAddons && (await store.ListDeployedModelsOnAsync(a, d, ct)).Count > 0)
                 {
                     throw KilnError.FailedPrecondition($"deployment {current.Name} serves addons; undeploy them before disabling addons");
@@ -98,6 +99,16 @@ public static class DeploymentsApi
                 if (spec.AcceleratorType != current.Spec.AcceleratorType)
                 {
                     await RequireAcceleratorAsync(store, a, spec, ct);
+                }
+                // Only a change of shape is checked: other edits of a deployment the inventory no longer fits stay possible.
+                if (spec.AcceleratorType != current.Spec.AcceleratorType || spec.AcceleratorCount != current.Spec.AcceleratorCount)
+                {
+                    AcceleratorsApi.RequirePlaceable(runtime, spec);
+                }
+                if (spec.DraftModel is not null && spec.DraftModel != current.Spec.DraftModel
+                    && await store.GetModelAsync(spec.BaseModelName.Account, spec.BaseModelName.Model, ct) is { } target)
+                {
+                    await DraftModelCheck.RequireAsync(store, a, spec, target, ct);
                 }
                 DeploymentRecord updated;
                 try
@@ -118,6 +129,43 @@ public static class DeploymentsApi
                 signal.Wake();
                 return ApiJson.Ok(await DeploymentJson.RenderAsync(store, updated, detail: true, ct));
             }
+        });
+
+        app.MapPost("/v1/accounts/{a}/deployments/{d}:undelete", async (string a, string d, HttpContext ctx, IKilnStore store, IReplicaRuntime runtime, EngineCatalog engines, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
+        {
+            var name = $"accounts/{a}/deployments/{d}";
+            Caller.Of(ctx).RequireAccount(a, "deployment", name);
+            var current = await store.GetDeploymentAsync(a, d, ct)
+                ?? throw new KilnError(StatusCode.NotFound, $"deployment {name} not found: it never existed or was purged, and a purged deployment cannot be undeleted");
+            if (current.State == DeploymentState.Deleted)
+            {
+                // What create checks still holds: the model may be gone, or the tier changed, since.
+                await RequireAcceleratorAsync(store, a, current.Spec, ct);
+                AcceleratorsApi.RequirePlaceable(runtime, current.Spec);
+                var model = await RequireServableModelAsync(store, a, current.Spec, ct);
+                EngineChoice.Require(engines, current.Spec, model);
+            }
+            var record = await store.UndeleteDeploymentAsync(a, d, DesiredReplicas.Initial(current.Spec), ct);
+            await events.AppendAsync(a, d, "Undeleted", $"undeleted with {record.DesiredReplicaCount} desired replica(s) of {record.Spec.BaseModel}", ct);
+            signal.Wake();
+            return ApiJson.Ok(await DeploymentJson.RenderAsync(store, record, detail: true, ct));
+        });
+
+        // firectl's scale deployment: PATCH in Fireworks' API, POST accepted as for other custom methods.
+        app.MapMethods("/v1/accounts/{a}/deployments/{d}:scale", ["POST", "PATCH"], async (string a, string d, HttpContext ctx, IKilnStore store, DeploymentEvents events, CancellationToken ct) =>
+        {
+            var count = ScaleRequestBody.Parse(await ApiJson.ReadObjectAsync(ctx.Request, ct));
+            var current = await RequireAsync(store, ctx, a, d, ct);
+            ScaleOutlook.RequireWithinBounds(count, current.Spec);
+            // A request to the autoscaler, the desired count's only writer, which applies it at once.
+            await store.RequestScaleAsync(a, d, count, ct);
+            await events.AppendAsync(a, d, "ScaleRequested", $"scale to {count} requested", ct);
+            return ApiJson.Ok(new
+            {
+                deployment = await DeploymentJson.RenderAsync(store, current, detail: true, ct),
+                replicaCount = count,
+                autoscaler = ScaleOutlook.Describe(current.Spec, count),
+            });
         });
 
         app.MapDelete("/v1/accounts/{a}/deployments/{d}", async (string a, string d, HttpContext ctx, IKilnStore store, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
@@ -144,6 +192,33 @@ public static class DeploymentsApi
         {
             throw denied;
         }
+    }
+
+    /// <summary>The spec's base model exists in the account and is READY (an addon: one that can be merged).</summary>
+    /// <summary>The deployment's base model, once it is one the deployment can serve.</summary>
+    private static async Task<ModelRecord> RequireServableModelAsync(IKilnStore store, string account, DeploymentSpec spec, CancellationToken ct)
+    {
+        var modelName = spec.BaseModelName;
+        var model = modelName.Account == account ? await store.GetModelAsync(account, modelName.Model, ct) : null;
+        if (model is null)
+        {
+            throw KilnError.NotFound("model", modelName.ToString());
+        }
+        if (model.State != ModelState.Ready)
+        {
+            throw KilnError.FailedPrecondition($"model {modelName} is {model.State.ToWireName()}: upload its file before deploying it");
+        }
+        if (model.Kind.IsAddon())
+        {
+            if (spec.EnableAddons)
+            {
+                throw KilnError.InvalidArgument($"a deployment of addon {modelName} serves it merged into its base; it takes no further addons (drop enableAddons)");
+            }
+            // The reconciler writes the merged model (DeploymentPass: it starts the replicas that
+            // load it, so it makes the file where they run); an addon it could not merge is refused now.
+            await MergedAddon.CheckAsync(store, model, ct);
+        }
+        return model;
     }
 
     private static async Task<DeploymentRecord> RequireAsync(IKilnStore store, HttpContext ctx, string a, string d, CancellationToken ct)

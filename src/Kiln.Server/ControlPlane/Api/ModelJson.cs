@@ -1,4 +1,6 @@
 using Kiln.Core.Deployments;
+using Kiln.Core.Errors;
+using Kiln.Core.ModelFiles;
 using Kiln.Core.Models;
 using Kiln.Store;
 
@@ -49,11 +51,23 @@ public static class ModelJson
             sizeBytes = m.SizeBytes,
             architecture = m.Architecture,
             contextLength = m.ContextLength,
+            source = m.Source,
+            status = m.Status is { } st ? new { code = st.Code.ToWireName(), message = st.Message } : null,
+            download = m.State == ModelState.Downloading ? DownloadJson(m.Download) : null,
             createTime = ApiJson.Time(m.CreateTime),
             updateTime = ApiJson.Time(m.UpdateTime),
             deployedModelRefs = refs,
         };
     }
+
+    /// <summary>A download's progress: bytes so far, the total once known, the recent speed and the time left at it (a protobuf duration).</summary>
+    private static object DownloadJson(ModelDownloadProgress? d) => new
+    {
+        receivedBytes = d?.Bytes ?? 0,
+        totalBytes = d?.TotalBytes,
+        bytesPerSecond = d?.BytesPerSecond,
+        eta = TransferRate.Eta(d?.Bytes ?? 0, d?.TotalBytes, d?.BytesPerSecond) is { } eta ? Kiln.Core.Time.ProtoDuration.Format(eta) : null,
+    };
 
     private static async Task<IReadOnlyList<Kiln.Core.Names.DeploymentName>> MergedDeploymentsAsync(
         IKilnStore store, ModelRecord addon, IReadOnlyList<Kiln.Core.Names.DeploymentName> serving, CancellationToken ct)

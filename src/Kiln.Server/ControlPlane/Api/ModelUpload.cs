@@ -30,6 +30,19 @@ public static class ModelUpload
         }
     }
 
+    /// <summary>
+    /// Checks a file already on disk (a finished download) as an upload is checked, then moves it to
+    /// <paramref name="destination"/>; INVALID_ARGUMENT naming the problem, leaving the file where it was.
+    /// </summary>
+    public static Result Install(string path, string destination, string sha256)
+    {
+        var config = Validate(path, destination);
+        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+        var size = new FileInfo(path).Length;
+        File.Move(path, destination, overwrite: true);
+        return new Result(sha256, size, config.Architecture, config.ContextLength);
+    }
+
     /// <summary>The file's config if a replica could load it; INVALID_ARGUMENT naming the problem otherwise.</summary>
     private static ModelConfig Validate(string path, string destination)
     {

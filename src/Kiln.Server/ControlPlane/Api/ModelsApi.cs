@@ -3,9 +3,12 @@ using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
 using Kiln.Server.Auth;
+using Kiln.Core.Catalog;
 using Kiln.Server.ControlPlane.Addons;
+using Kiln.Server.ControlPlane.Imports;
 using Kiln.Store;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Kiln.Server.ControlPlane.Api;
 
@@ -15,7 +18,7 @@ public static class ModelsApi
     /// <summary>Maps the routes.</summary>
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/accounts/{a}/models", async (string a, HttpContext ctx, IKilnStore store, DataDirectory dir, CancellationToken ct) =>
+        app.MapPost("/v1/accounts/{a}/models", async (string a, HttpContext ctx, IKilnStore store, DataDirectory dir, [FromServices] ModelCatalog catalog, ModelImportOptions imports, CancellationToken ct) =>
         {
             var modelId = ctx.Request.Query["modelId"].ToString();
             if (modelId.Length == 0)
@@ -48,11 +51,24 @@ public static class ModelsApi
                     : $"format: \"{f}\" is not a model format; known: {string.Join(", ", ModelFormats.WireNames)}");
             }
             var path = kind.IsAddon() || format == ModelFormat.HfSafetensors ? dir.AddonFolder(a, modelId) : dir.ModelFile(a, modelId);
-            var model = await store.CreateModelAsync(new NewModel(a, modelId, kind, path, 0, ModelState.Uploading)
+            var source = JsonFields.String(body, "source") is { } text
+                ? kind.IsAddon() || format == ModelFormat.HfSafetensors
+                    ? throw KilnError.InvalidArgument(kind.IsAddon()
+                        ? "source: addons are uploaded (PUT ...:upload), not downloaded"
+                        : "source: a Hugging Face model folder is uploaded file by file (kilnctl import model --from FOLDER), not downloaded")
+                    : ImportSource.Resolve(text, JsonFields.String(body, "sha256"), catalog, imports.HuggingFaceBase)
+                : JsonFields.String(body, "sha256") is not null
+                    ? throw KilnError.InvalidArgument("sha256: only a model imported from a source (\"source\") takes an expected SHA-256")
+                    : null;
+            // With a source the server downloads the weights (ModelImporter); without one the client uploads them.
+            var model = await store.CreateModelAsync(new NewModel(a, modelId, kind, path, 0, source is null ? ModelState.Uploading : ModelState.Downloading)
             {
-                DisplayName = JsonFields.String(body, "displayName"),
+                DisplayName = JsonFields.String(body, "displayName") ?? source?.Entry?.Name,
                 BaseModel = baseName,
                 Format = format,
+                Source = source?.Source,
+                SourceUrl = source?.Url.AbsoluteUri,
+                ExpectedSha256 = source?.ExpectedSha256,
             }, ct);
             return ApiJson.Ok(await ModelJson.RenderAsync(store, model, ct));
         });
@@ -117,7 +133,18 @@ public static class ModelsApi
         app.MapGet("/v1/accounts/{a}/models", async (string a, HttpContext ctx, IKilnStore store, CancellationToken ct) =>
         {
             Caller.Of(ctx).RequireAccount(a, "account", $"accounts/{a}");
-            var page = await store.ListModelsAsync(a, ApiJson.Page(ctx.Request), ct);
+            var request = ApiJson.Page(ctx.Request);
+            if (FilteredList.Query(ctx.Request, FilteredList.ModelFields, $"models/{a}") is { } query)
+            {
+                var rendered = new List<object>();
+                foreach (var m in await FilteredList.AllAsync(p => store.ListModelsAsync(a, p, ct)))
+                {
+                    rendered.Add(await ModelJson.RenderAsync(store, m, ct));
+                }
+                var filtered = FilteredList.Page(query, rendered, request);
+                return ApiJson.Ok(new { models = filtered.Items, nextPageToken = filtered.NextPageToken ?? "", totalSize = filtered.TotalSize });
+            }
+            var page = await store.ListModelsAsync(a, request, ct);
             var models = new List<object>();
             foreach (var m in page.Items)
             {
@@ -154,6 +181,8 @@ public static class ModelsApi
             else
             {
                 File.Delete(model.FilePath);
+                // A download in progress stops at the importer's next look; its data goes now.
+                ResumableDownload.Discard(dir.DownloadPart(a, m));
             }
             return ApiJson.Ok(new { });
         });

@@ -3,6 +3,7 @@ using Kiln.Core.Autoscaling;
 using Kiln.Core.Deployments;
 using Kiln.Core.Engines;
 using Kiln.Core.Errors;
+using Kiln.Core.History;
 using Kiln.Core.Names;
 using Kiln.Core.Time;
 using Kiln.Server.Gateway;
@@ -19,7 +20,8 @@ namespace Kiln.Server.ControlPlane.Controllers;
 /// every <see cref="ControllerOptions.WakePollInterval"/>). It is the only writer of the desired count (the spec's
 /// bounds clamp it when they change), and writes it only over the version it read. Every change is
 /// an event; holds are written when their reason (numbers aside) differs from the last one, so the
-/// events say what the autoscaler waits for without repeating it every few seconds.
+/// events say what the autoscaler waits for without repeating it every few seconds. Each pass also
+/// writes one history sample per deployment (replicas, load, rates, latency; a day is kept).
 /// </summary>
 public sealed partial class AutoscalerController(
     IKilnStore store,
@@ -38,6 +40,7 @@ public sealed partial class AutoscalerController(
         public AutoscalerState State = AutoscalerState.Initial;
         public IReadOnlyList<LoadSample> History = [];
         public LoadSampler Sampler = new();
+        public LatencySampler Latency = new();
         public string? LastHoldGist;
     }
 
@@ -55,6 +58,7 @@ public sealed partial class AutoscalerController(
                 try
                 {
                     await WakeAsync(stoppingToken);
+                    await ApplyScaleRequestsAsync(stoppingToken);
                     if (since.Elapsed >= nextPass)
                     {
                         nextPass = since.Elapsed + options.AutoscaleInterval;
@@ -114,6 +118,53 @@ public sealed partial class AutoscalerController(
         }
     }
 
+    /// <summary>
+    /// Sets the counts users asked for (<c>:scale</c>) at once. Each is a change like the
+    /// autoscaler's own, so its windows start again from it (<see cref="Autoscaler.Requested"/>).
+    /// </summary>
+    private async Task ApplyScaleRequestsAsync(CancellationToken ct)
+    {
+        foreach (var request in await store.TakeScaleRequestsAsync(ct))
+        {
+            var name = new DeploymentName(request.Account, request.DeploymentId);
+            // A write that lost to another change of the row (a pass, the reconciler) reads again.
+            for (var attempt = 0; attempt < 5; attempt++)
+            {
+                var d = await store.GetDeploymentAsync(request.Account, request.DeploymentId, ct);
+                if (d is null || d.DeleteTime is not null || d.State.IsGoingAway())
+                {
+                    break;
+                }
+                var key = name.ToString();
+                if (!_memory.TryGetValue(key, out var memory))
+                {
+                    _memory[key] = memory = new Memory();
+                }
+                var input = AutoscalerInput.For(d.Spec, d.DesiredReplicaCount, d.IdleSince, clock.UtcNow) with { LastRequestTime = d.LastRequestTime };
+                var decision = Autoscaler.Requested(memory.State, input, request.ReplicaCount);
+                try
+                {
+                    await store.SetDesiredReplicaCountAsync(d.Account, d.Id, decision.To, d.Version, ct);
+                }
+                catch (KilnError e) when (e.Code is StatusCode.Aborted)
+                {
+                    continue;
+                }
+                catch (KilnError e) when (e.Code is StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.InvalidArgument)
+                {
+                    log.LogInformation("not scaling {Deployment} as requested: {Reason}", d.Name, e.Message);
+                    break;
+                }
+                memory.State = decision.State;
+                memory.LastHoldGist = null;
+                await events.AppendAsync(d.Account, d.Id, "Autoscaled", decision.Reason, ct);
+                reconcile.Wake();
+                directory.Prompt();
+                break;
+            }
+        }
+    }
+
     /// <summary>One pass over every live deployment (the loop's step; public so benchmarks can time it).</summary>
     public async Task RunPassAsync(CancellationToken ct)
     {
@@ -129,6 +180,7 @@ public sealed partial class AutoscalerController(
         // Every replica at once (the scraper bounds the concurrency), then the decisions one by one.
         var scrapes = await scraper.ScrapeAsync([.. scaled.Select(x => x.Route)], ct);
         var live = new HashSet<string>();
+        var history = new List<DeploymentHistoryRecord>(scaled.Count);
         foreach (var (d, route) in scaled)
         {
             var key = d.Name.ToString();
@@ -140,8 +192,11 @@ public sealed partial class AutoscalerController(
             var now = clock.UtcNow;
             var sample = memory.Sampler.Take(now, route, scrapes[d.Name], engines.For(d.Spec.Engine));
             memory.History = LoadHistory.Prune([.. memory.History, sample], now, d.Spec.AutoscalingPolicy);
+            var (latencies, slowest) = memory.Latency.Take(route.Counters);
+            history.Add(new(d.Account, d.Id, HistorySample.From(sample, d.Spec.AutoscalingPolicy.LoadTargets, d.DesiredReplicaCount,
+                route.Held.Count, DeploymentCounters.DurationBuckets, latencies, slowest)));
             var lastRequest = Latest(d.LastRequestTime, route.LastRequestTime);
-            var input = AutoscalerInput.For(d.Spec, d.DesiredReplicaCount, d.CreateTime, now) with
+            var input = AutoscalerInput.For(d.Spec, d.DesiredReplicaCount, d.IdleSince, now) with
             {
                 History = memory.History,
                 LastRequestTime = lastRequest,
@@ -156,6 +211,7 @@ public sealed partial class AutoscalerController(
             _memory.Remove(gone);
         }
         scraper.Retain(directory.Routes.SelectMany(r => r.Endpoints).Select(e => e.ReplicaId));
+        await store.AppendDeploymentHistoryAsync(history, clock.UtcNow - HistoryWindow.Retention, ct);
     }
 
     private async Task ApplyAsync(DeploymentRecord d, DeploymentRoute route, Memory memory, AutoscaleDecision decision, DateTimeOffset? lastRequest, CancellationToken ct)

@@ -63,7 +63,7 @@ public sealed class DeploymentPass(
         var engine = engines.For(d.Spec.Engine);
         // An engine's readiness timeout replaces the server's start timeout (vLLM may compile for minutes).
         var limits = engine.ReadinessTimeout is { } readiness ? options.Plan with { StartTimeout = readiness } : options.Plan;
-        var plan = pass.Claim(
+        var plan = pass.Claim(d.Spec.AcceleratorType,
             free => ReplicaPlanner.Plan(input with { Slots = Slots(d, free) }, limits, NewReplicaId),
             p => p.Actions.Count(a => a is ReplicaAction.Start) * d.Spec.AcceleratorCount);
         var failedStarts = new Dictionary<string, string>();
@@ -288,6 +288,9 @@ public sealed class DeploymentPass(
         {
             AcceleratorType = d.Spec.AcceleratorType,
             Engine = EngineLaunch.For(engine, d.Spec.EnableAddons, d.Spec.EngineArgs),
+            DraftModelPath = await DraftModelFileAsync(d, ct),
+            DraftTokens = d.Spec.DraftTokenCount,
+            NgramSpeculation = d.Spec.NgramSpeculationLength,
         };
         try
         {
@@ -298,13 +301,15 @@ public sealed class DeploymentPass(
                 RuntimeHandle = h.Handle.ToString(),
                 Port = h.HasEndpoint ? h.Port : null,
                 Host = h.HasEndpoint ? h.Host : null,
+                Devices = h.Devices,
                 WaitReason = null,
                 StartTime = clock.UtcNow,
                 ReadyTime = null,
                 Generation = generation,
             }, ct);
+            var devices = h.Devices.Count > 0 ? $" on {d.Spec.AcceleratorType.ToWireName()} {string.Join(",", h.Devices)}" : "";
             var how = h.Command is { } command ? $" with engine {engine.Name}: {command}" : "";
-            await Event(d, "ReplicaStarted", $"replica {r.ReplicaId} started: {h.Describe()}{how}", ct);
+            await Event(d, "ReplicaStarted", $"replica {r.ReplicaId} started: {h.Describe()}{devices}{how}", ct);
             return null;
         }
         catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)
@@ -404,6 +409,19 @@ public sealed class DeploymentPass(
             return (null, $"the file of base model {name} is missing: {model.FilePath}");
         }
         return (await delivery.PlanAsync(model, path, ct), null);
+    }
+
+    /// <summary>
+    /// The draft model's file, opened where the store keeps it (on a shared file system for a
+    /// cluster); a draft model gone since the spec was written leaves a path the replica reports missing.
+    /// </summary>
+    private async Task<string?> DraftModelFileAsync(DeploymentRecord d, CancellationToken ct)
+    {
+        if (d.Spec.DraftModel is not { } draft || !ModelName.TryParse(draft, out var name, out _))
+        {
+            return null;
+        }
+        return (await store.GetModelAsync(name.Account, name.Model, ct))?.FilePath ?? draft;
     }
 
     private Task Event(DeploymentRecord d, string type, string message, CancellationToken ct) =>

@@ -1,44 +1,41 @@
 using System.Collections.Concurrent;
+using Kiln.Core.Deployments;
 using Kiln.Runtime;
 
 namespace Kiln.Server.ControlPlane.Controllers;
 
 /// <summary>
 /// What one reconciler pass shares across the deployments it works on at once: the accelerator
-/// slots still free, and what is resolved once per pass (each base model's file).
+/// slots of each type still free, and what is resolved once per pass (each base model's file).
 /// </summary>
-public sealed class PassContext(int freeSlots)
+public sealed class PassContext(Func<AcceleratorType, int> freeSlots)
 {
     private readonly Lock _slots = new();
+    private readonly Dictionary<AcceleratorType, int> _free = [];
     private readonly ConcurrentDictionary<string, object> _once = new(StringComparer.Ordinal);
-    private int _free = freeSlots;
 
-    /// <summary>A pass over the runtime's current use: its slots minus those its processes hold (a cluster's are unbounded).</summary>
-    public static PassContext For(IReplicaRuntime runtime) =>
-        new(runtime.Slots(Kiln.Core.Deployments.AcceleratorType.Cpu, 1).Free);
+    /// <summary>A pass over the runtime's current use: each type's slots minus those its processes hold (a cluster's are unbounded).</summary>
+    public static PassContext For(IReplicaRuntime runtime) => new(type => runtime.Slots(type, 1).Free);
 
-    /// <summary>Slots no process holds and no deployment of this pass has claimed.</summary>
-    public int FreeSlots
+    /// <summary>Slots of <paramref name="type"/> no process holds and no deployment of this pass has claimed.</summary>
+    public int FreeSlots(AcceleratorType type)
     {
-        get
+        lock (_slots)
         {
-            lock (_slots)
-            {
-                return _free;
-            }
+            return Free(type);
         }
     }
 
     /// <summary>
-    /// Plans with the free slots and claims those the plan starts replicas on, atomically, so two
-    /// deployments planned at once never both count the same free slot.
+    /// Plans with the free slots of <paramref name="type"/> and claims those the plan starts replicas
+    /// on, atomically, so two deployments planned at once never both count the same free slot.
     /// </summary>
-    public T Claim<T>(Func<int, T> plan, Func<T, int> slotsUsed)
+    public T Claim<T>(AcceleratorType type, Func<int, T> plan, Func<T, int> slotsUsed)
     {
         lock (_slots)
         {
-            var result = plan(_free);
-            _free -= slotsUsed(result);
+            var result = plan(Free(type));
+            _free[type] = Free(type) - slotsUsed(result);
             return result;
         }
     }
@@ -50,4 +47,14 @@ public sealed class PassContext(int freeSlots)
     /// </summary>
     public Task<T> OnceAsync<T>(string key, Func<Task<T>> resolve) =>
         ((Lazy<Task<T>>)_once.GetOrAdd(key, _ => new Lazy<Task<T>>(resolve))).Value;
+
+    // Read from the runtime once per type per pass, then counted down by claims.
+    private int Free(AcceleratorType type)
+    {
+        if (!_free.TryGetValue(type, out var free))
+        {
+            _free[type] = free = freeSlots(type);
+        }
+        return free;
+    }
 }

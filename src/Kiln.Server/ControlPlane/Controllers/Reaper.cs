@@ -63,7 +63,7 @@ public sealed class Reaper(
             {
                 lastRequest = seen;
             }
-            var verdict = AutoDelete.Evaluate(d.Spec.UnusedAutoDeleteDuration, d.CreateTime, lastRequest, now);
+            var verdict = AutoDelete.Evaluate(d.Spec.UnusedAutoDeleteDuration, d.IdleSince, lastRequest, now);
             if (verdict.ShouldDelete && directory.Find(d.Name) is not { Counters.InFlight: > 0 })
             {
                 await DeleteAsync(d, StatusCode.Ok, verdict.Reason, ct);

@@ -37,6 +37,8 @@ public sealed class ReplicaAdoption(IKilnStore store, DeploymentEvents events, I
                     RuntimeHandle = handle.Handle.ToString(),
                     Port = handle.HasEndpoint ? handle.Port : r.Port,
                     Host = handle.HasEndpoint ? handle.Host : r.Host,
+                    // What the process holds is what it was given, whatever the record says.
+                    Devices = handle.Devices.Count > 0 || handle.Handle.Pid is not null ? handle.Devices : r.Devices,
                 }, ct);
                 await events.AppendAsync(r.Account, r.DeploymentId, "ReplicaAdopted",
                     $"replica {r.ReplicaId} adopted after a control-plane restart: {handle.Describe()}", ct);

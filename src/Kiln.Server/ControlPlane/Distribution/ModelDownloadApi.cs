@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Kiln.Core.Errors;
 using Kiln.Core.ModelFiles;
@@ -26,17 +27,22 @@ public static class ModelDownloadApi
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapMethods("/v1/accounts/{a}/models/{m}:download", [HttpMethods.Get, HttpMethods.Head],
-            async (string a, string m, HttpContext ctx, IKilnStore store, ServedFiles files, ModelDistributionOptions options, CancellationToken ct) =>
+            async (string a, string m, HttpContext ctx, IKilnStore store, ServedFiles files, ModelDistributionOptions options, ILoggerFactory logs, CancellationToken ct) =>
             {
                 var name = $"accounts/{a}/models/{m}";
-                Caller.Of(ctx).RequireAccount(a, "model", name);
+                var caller = Caller.Of(ctx);
+                caller.RequireAccount(a, "model", name);
                 var model = await store.GetModelAsync(a, m, ct) ?? throw KilnError.NotFound("model", name);
                 var file = await files.ResolveAsync(model, ct);
-                await SendAsync(ctx, file, options.DownloadBytesPerSecond, ct);
+                await SendAsync(ctx, file, options.DownloadBytesPerSecond, (first, sent) =>
+                    // One line per transfer, however it ended: how often nodes fetch a model, and how much.
+                    logs.CreateLogger(typeof(ModelDownloadApi)).LogInformation(
+                        "model download: sent {Sent} of {Length} bytes of {Model} (sha256 {Sha256}) from byte {First} to {Key}",
+                        sent, file.Length, name, file.Sha256, first, caller.KeyId), ct);
             });
     }
 
-    private static async Task SendAsync(HttpContext ctx, ServedFile file, long? bytesPerSecond, CancellationToken ct)
+    private static async Task SendAsync(HttpContext ctx, ServedFile file, long? bytesPerSecond, Action<long, long> sentFrom, CancellationToken ct)
     {
         var response = ctx.Response;
         response.Headers.AcceptRanges = "bytes";
@@ -65,26 +71,36 @@ public static class ModelDownloadApi
         }
         await using var stream = new FileStream(file.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
         stream.Position = first;
-        await CopyAsync(stream, response.Body, length, bytesPerSecond, ct);
+        var sent = new StrongBox<long>();
+        try
+        {
+            await CopyAsync(stream, response.Body, length, bytesPerSecond, sent, ct);
+        }
+        finally
+        {
+            sentFrom(first, sent.Value);
+        }
     }
 
-    /// <summary>Copies <paramref name="length"/> bytes in chunks (no more than one in memory), at most <paramref name="bytesPerSecond"/> when set.</summary>
-    private static async Task CopyAsync(Stream from, Stream to, long length, long? bytesPerSecond, CancellationToken ct)
+    /// <summary>
+    /// Copies <paramref name="length"/> bytes in chunks (no more than one in memory), at most
+    /// <paramref name="bytesPerSecond"/> when set, counting them in <paramref name="sent"/> as they go.
+    /// </summary>
+    private static async Task CopyAsync(Stream from, Stream to, long length, long? bytesPerSecond, StrongBox<long> sent, CancellationToken ct)
     {
         var chunk = (int)Math.Min(1 << 16, Math.Max(1, bytesPerSecond / 10 ?? 1 << 16));
         var buffer = new byte[chunk];
         var started = System.Diagnostics.Stopwatch.StartNew();
-        long sent = 0;
-        while (sent < length)
+        while (sent.Value < length)
         {
-            var read = await from.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - sent)), ct);
+            var read = await from.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - sent.Value)), ct);
             if (read == 0)
             {
                 throw new IOException("the model file ended early: it changed while being sent");
             }
             await to.WriteAsync(buffer.AsMemory(0, read), ct);
-            sent += read;
-            if (bytesPerSecond is { } rate && TimeSpan.FromSeconds((double)sent / rate) - started.Elapsed is { Ticks: > 0 } ahead)
+            sent.Value += read;
+            if (bytesPerSecond is { } rate && TimeSpan.FromSeconds((double)sent.Value / rate) - started.Elapsed is { Ticks: > 0 } ahead)
             {
                 await to.FlushAsync(ct);
                 await Task.Delay(ahead, ct);

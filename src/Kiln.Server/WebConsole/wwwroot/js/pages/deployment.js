@@ -1,0 +1,157 @@
+// One deployment: state, charts of its last hour or day, events, replicas, addons and actions.
+import { acct, all, del, get, patch } from '../api.js';
+import { ago, badge, field, fill, h, id, option, setFieldError, table, toast } from '../dom.js';
+import { timeChart } from '../charts.js';
+import { specForm } from './specform.js';
+import { loadCell } from './deployments.js';
+
+export function render(deploymentId) {
+  const path = acct(`deployments/${deploymentId}`);
+  let deployment = null;
+  let span = '1h';
+  let formFor = null;
+
+  const head = h('div', { class: 'summary' });
+  const charts = [
+    timeChart({ title: 'Replicas', unit: '', minMax: 1, series: [
+      { label: 'ready', value: (p) => p.replicas },
+      { label: 'desired', value: (p) => p.desiredReplicas, dash: [6, 4] }] }),
+    timeChart({ title: 'Load vs target (1 = at target)', unit: '', minMax: 1, series: [
+      { label: 'load per replica', value: (p) => p.load },
+      { label: 'target', value: () => 1, dash: [4, 4], color: '#9ca3af' }] }),
+    timeChart({ title: 'Requests per second', unit: '/s', series: [
+      { label: 'requests/s', value: (p) => p.requestsPerSecond },
+      { label: 'held requests', value: (p) => p.heldRequests, dash: [6, 4] }] }),
+    timeChart({ title: 'Generated tokens per second', unit: '/s', series: [{ label: 'tokens/s', value: (p) => p.tokensPerSecond }] }),
+    timeChart({ title: 'Latency (gateway, whole request)', unit: 's', minMax: 0.1, dots: true, series: [
+      { label: 'p50', value: (p) => p.p50LatencySeconds },
+      { label: 'p99', value: (p) => p.p99LatencySeconds }] }),
+  ];
+  const windowPick = h('select', { 'aria-label': 'Chart window', onchange: () => { span = windowPick.value; view.refresh(); } },
+    option('1h', 'Last hour', true), option('24h', 'Last day'));
+  const events = h('div');
+  const replicas = h('div');
+  const addons = h('div');
+  const actions = h('div', { class: 'card' });
+  const editBox = h('div');
+
+  const scaleInput = h('input', { type: 'text', inputMode: 'numeric', name: 'replicaCount' });
+  const scaleForm = h('form', { class: 'inline-form', novalidate: true, onsubmit: async (e) => {
+    e.preventDefault();
+    const n = scaleInput.value.trim();
+    if (!/^\d+$/.test(n) || Number(n) > 100) { setFieldError(scaleInput, 'a whole number between 0 and 100'); return; }
+    setFieldError(scaleInput, null);
+    const count = Number(n);
+    try {
+      // Pins the bounds: min = max = N (max at least 1). kilnctl scale instead asks :scale for a count within them.
+      deployment = await patch(path, { minReplicaCount: count, maxReplicaCount: Math.max(count, 1) });
+      toast(`Scaling ${deploymentId} to ${count}.`);
+      view.refresh();
+    } catch (err) { setFieldError(scaleInput, err.message); }
+  } }, field('Scale to N replicas (min = max = N)', scaleInput), h('button', { type: 'submit' }, 'Scale'));
+
+  const deleteButton = h('button', { type: 'button', class: 'danger', onclick: async () => {
+    if (!confirm(`Delete deployment ${deploymentId}? Its replicas stop and it stops serving.`)) return;
+    try {
+      await del(path);
+      toast(`Deleting ${deploymentId}.`);
+      view.refresh();
+    } catch (err) { toast(err.message, 'error'); }
+  } }, 'Delete deployment');
+
+  function drawSummary(d, last) {
+    const ready = d.replicaStats?.readyReplicaCount ?? d.replicaCount ?? 0;
+    fill(head,
+      h('dl', { class: 'facts' },
+        fact('State', badge(d.state)),
+        fact('Status', d.status?.message || d.status?.code || '—'),
+        fact('Replicas', `${ready} ready / ${d.desiredReplicaCount} desired (min ${d.minReplicaCount}, max ${d.maxReplicaCount})`),
+        fact('Starting', `${d.replicaStats?.pendingSchedulingReplicaCount ?? 0} pending, ${d.replicaStats?.downloadingModelReplicaCount ?? 0} downloading, ${d.replicaStats?.initializingReplicaCount ?? 0} initializing`),
+        fact('Load', last ? loadCell(last) : '—'),
+        fact('Held requests', last ? String(last.heldRequests) : '—'),
+        fact('Base model', d.baseModel),
+        fact('Engine', d.engine ?? 'kiln'),
+        fact('Accelerator', `${d.acceleratorType} × ${d.acceleratorCount}`),
+        fact('Precision', d.precision ?? 'FP32'),
+        fact('Addons', d.enableAddons ? 'enabled' : 'disabled'),
+        fact('Windows', `up ${d.autoscalingPolicy?.scaleUpWindow}, down ${d.autoscalingPolicy?.scaleDownWindow}, to zero ${d.autoscalingPolicy?.scaleToZeroWindow}`),
+        fact('Load targets', Object.entries(d.autoscalingPolicy?.loadTargets ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')),
+        fact('Last request', ago(d.lastRequestTime)),
+        fact('Created', `${d.createTime ?? '—'} by ${d.createdBy ?? '—'}`)));
+  }
+
+  function drawEvents(list) {
+    const rows = [...(list ?? [])].reverse().map((e) =>
+      h('tr', {}, h('td', { class: 'nowrap' }, e.time), h('td', {}, h('span', { class: `event ${e.type === 'Autoscaled' || e.type === 'Autoscaler' ? 'autoscaler' : ''}` }, e.type)), h('td', { class: 'wrap' }, e.message)));
+    fill(events, table(['Time', 'Type', 'Message'], rows, 'Events and autoscaler decisions, newest first'));
+  }
+
+  function drawReplicas(list) {
+    fill(replicas, table(['Replica', 'Phase', 'Host:port', 'Ready since', 'Failures', 'Last error'],
+      (list ?? []).map((r) => h('tr', {}, h('td', {}, r.replicaId), h('td', {}, badge(r.phase)), h('td', {}, r.host ? `${r.host}:${r.port}` : '—'),
+        h('td', {}, r.readyTime ? ago(r.readyTime) : '—'), h('td', {}, String(r.failureCount ?? 0)), h('td', { class: 'wrap' }, r.lastError ?? ''))),
+      'Replicas'));
+  }
+
+  function drawAddons(list) {
+    fill(addons, table(['Addon', 'State', 'Since', ''],
+      list.map((m) => h('tr', {}, h('td', {}, m.model), h('td', {}, badge(m.state)), h('td', {}, ago(m.updateTime)),
+        h('td', {}, m.state === 'UNDEPLOYING' ? '' : h('button', { type: 'button', class: 'secondary small', onclick: async () => {
+          try { await del(acct(`deployedModels/${id(m.name)}`)); toast(`Undeploying ${id(m.model)}.`); view.refresh(); } catch (err) { toast(err.message, 'error'); }
+        } }, 'Undeploy')))),
+      'Addons on this deployment (deploy them from Models & addons)'));
+  }
+
+  function drawActions(d) {
+    const gone = d.state === 'DELETED' || d.state === 'DELETING';
+    if (gone) { fill(actions, h('p', {}, `This deployment is ${d.state}; it can no longer change.`)); fill(editBox); formFor = null; return; }
+    if (!actions.firstChild || actions.dataset.gone) { fill(actions, h('h2', {}, 'Actions'), scaleForm, deleteButton); delete actions.dataset.gone; }
+    // Rebuilt only when the spec changed, so typing is not lost to the poller.
+    const key = JSON.stringify([d.displayName, d.minReplicaCount, d.maxReplicaCount, d.autoscalingPolicy, d.unusedAutoDeleteDuration, d.acceleratorType, d.acceleratorCount, d.precision, d.enableAddons]);
+    if (formFor !== key) {
+      formFor = key;
+      fill(editBox, h('details', { class: 'card' }, h('summary', {}, 'Update replicas, windows and load targets'),
+        specForm({ mode: 'update', deployment: d, submit: async (body) => {
+          deployment = await patch(path, body);
+          toast(`Updated ${deploymentId}.`);
+          view.refresh();
+        } })));
+    }
+  }
+
+  const view = {
+    title: `Deployment ${deploymentId}`,
+    element: h('section', { class: 'page', 'aria-labelledby': 'page-title' },
+      h('p', { class: 'crumbs' }, h('a', { href: '#/deployments' }, '← Deployments')),
+      h('h1', { id: 'page-title' }, deploymentId),
+      head,
+      h('div', { class: 'toolbar' }, h('h2', {}, 'History'), windowPick),
+      h('div', { class: 'charts' }, charts.map((c) => c.element)),
+      actions, editBox,
+      h('h2', {}, 'Events'), events,
+      h('h2', {}, 'Replicas'), replicas,
+      h('h2', {}, 'Addons'), addons),
+    async refresh() {
+      const [d, history, deployed] = await Promise.all([
+        get(path),
+        get(`${path}/history?window=${span}`),
+        all(`${acct('deployedModels')}?deployment=${encodeURIComponent(deploymentId)}`, 'deployedModels'),
+      ]);
+      deployment = d;
+      const last = history.points.at(-1);
+      drawSummary(d, last);
+      for (const c of charts) c.update(history.points);
+      drawEvents(d.events);
+      drawReplicas(d.replicas);
+      drawAddons(deployed);
+      drawActions(d);
+    },
+    dispose() { for (const c of charts) c.dispose(); },
+  };
+  return view;
+}
+
+function fact(label, value) {
+  return h('div', {}, h('dt', {}, label), h('dd', {}, value));
+}
+

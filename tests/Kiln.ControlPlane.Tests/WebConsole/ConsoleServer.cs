@@ -1,0 +1,80 @@
+using System.Net;
+using Microsoft.Playwright;
+
+namespace Kiln.ControlPlane.Tests.WebConsole;
+
+/// <summary>
+/// One server with the shared tiny model imported and a deployment "secret" of account default
+/// (scaled to zero soon after it starts), and one headless Chromium (when Debian's is installed), shared by the
+/// console's tests.
+/// </summary>
+public sealed class ConsoleServer : IAsyncLifetime
+{
+    public const string Collection = "console";
+
+    public const string Model = "accounts/default/models/stories";
+    public KilnServer Server { get; private set; } = null!;
+    public Api Admin { get; private set; } = null!;
+    public IBrowser Browser { get; private set; } = null!;
+    private IPlaywright? _playwright;
+
+    /// <summary>Where the tests write a screenshot of each page they visit.</summary>
+    public static readonly string Screenshots = Path.Combine(AppContext.BaseDirectory, "TestResults", "console-screenshots");
+
+    public string ConsoleUrl => $"{Server.BaseUri}console/";
+
+    public async Task InitializeAsync()
+    {
+        if (SharedFiles.Root is null) return;
+        Server = await KilnServer.StartAsync("--autoscale-interval", "1s");
+        Admin = new Api(Server.BaseUri, Server.AdminKey);
+        await Steps.ImportAsync(Admin, "default", "stories", TestModels.Stories260K());
+        var secret = await Admin.PostAsync("/v1/accounts/default/deployments?deploymentId=secret", new
+        {
+            baseModel = Model,
+            // Back to zero replicas soon after its first one starts, so it costs the machine little.
+            autoscalingPolicy = new { scaleToZeroWindow = "2s" },
+        });
+        Assert.True(secret.Status == HttpStatusCode.OK, secret.ToString());
+        if (Chromium.Path is null) return;
+        Directory.CreateDirectory(Screenshots);
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium.Path, Headless = true });
+    }
+
+    /// <summary>A fresh tab (its own session storage) at 1280x800, or at a phone's size.</summary>
+    public async Task<IPage> NewPageAsync(bool phone = false)
+    {
+        var context = await Browser.NewContextAsync(new()
+        {
+            ViewportSize = phone ? new() { Width = 390, Height = 844 } : new() { Width = 1280, Height = 800 },
+        });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(20_000);
+        // Every confirm() (delete, revoke) is accepted.
+        page.Dialog += (_, dialog) => dialog.AcceptAsync();
+        return page;
+    }
+
+    public async Task SignInAsync(IPage page, string key)
+    {
+        await page.GotoAsync(ConsoleUrl);
+        await page.GetByLabel("API key").FillAsync(key);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#who")).ToContainTextAsync("accounts/");
+    }
+
+    public static Task ScreenshotAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, $"{name}.png"), FullPage = true });
+
+    public async Task DisposeAsync()
+    {
+        if (_playwright is not null) await Browser.DisposeAsync();
+        _playwright?.Dispose();
+        Admin?.Dispose();
+        Server?.Dispose();
+    }
+}
+
+[CollectionDefinition(ConsoleServer.Collection)]
+public sealed class ConsoleCollection : ICollectionFixture<ConsoleServer>;
