@@ -79,6 +79,8 @@ public class ConsoleActionTests(ConsoleServer fixture)
         await Assertions.Expect(Field("Delete when unused for")).ToHaveValueAsync("168h");
         await Assertions.Expect(Field("Precision")).ToHaveValueAsync("FP32");
         await Assertions.Expect(Field("Accelerator count")).ToHaveValueAsync("1");
+        await Assertions.Expect(Field("Engine")).ToHaveValueAsync("kiln");
+        await Assertions.Expect(Field("Engine arguments")).ToHaveValueAsync("");
         await Assertions.Expect(Field("Draft model")).ToHaveValueAsync("");
         await Assertions.Expect(Field("N-gram speculation length")).ToHaveValueAsync("");
         await Assertions.Expect(Field("Draft token count")).ToHaveValueAsync("");
@@ -111,9 +113,22 @@ public class ConsoleActionTests(ConsoleServer fixture)
         Assert.Equal(HttpStatusCode.NotFound, (await fixture.Admin.GetAsync($"{Deployments}/drafted")).Status);
         await ConsoleServer.ScreenshotAsync(page, "deployments-create-server-refusal");
 
-        // Fixed, the fields reach the API as typed.
+        // An engine this server does not offer: the server's list comes back under the Engine field.
         await Field("Draft model").SelectOptionAsync("");
+        await Field("Draft token count").FillAsync("");
+        await Field("Engine").FillAsync("nope");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Create deployment" }).ClickAsync();
+        await Assertions.Expect(ErrorOf(form, "Engine")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^unknown engine \"nope\"; this server offers .*kiln"));
+        // Only Kiln's engine takes the speculation fields, as the API says.
+        await Field("Engine").FillAsync("vllm");
         await Field("N-gram speculation length").FillAsync("3");
+        await Field("Draft token count").FillAsync("4");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Create deployment" }).ClickAsync();
+        await Assertions.Expect(ErrorOf(form, "Draft token count")).ToHaveTextAsync(
+            "engine \"vllm\" does not take Kiln's speculation settings; pass the engine's own speculation flags in engineArgs instead");
+
+        // Fixed, the fields reach the API as typed.
+        await Field("Engine").FillAsync("kiln");
         await Field("Description").FillAsync("n-gram speculation");
         await form.GetByRole(AriaRole.Button, new() { Name = "Create deployment" }).ClickAsync();
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("drafted");

@@ -12,6 +12,10 @@ export const MAX_DISPLAY_NAME = 256;
 export const MAX_DESCRIPTION = 4096;
 export const MAX_DRAFT_TOKENS = 16; // Kiln.Core Speculation.MaxDraftTokens
 export const MAX_NGRAM_LENGTH = 16; // Speculation.MaxNgramLength
+// The engines every server offers (docs/engines.md); a server's own profiles add others.
+export const ENGINES = ['kiln', 'vllm', 'sglang', 'llama-server'];
+export const MAX_ENGINE_ARGS = 64;
+export const MAX_ENGINE_ARG_LENGTH = 1024;
 
 export const DEFAULTS = {
   displayName: '',
@@ -27,6 +31,8 @@ export const DEFAULTS = {
   unusedAutoDeleteDuration: '168h',
   enableAddons: false,
   precision: 'FP32',
+  engine: 'kiln',
+  engineArgs: '', // one argument per line
   draftModel: '', // none: no speculative decoding
   draftTokenCount: '',
   ngramSpeculationLength: '',
@@ -130,8 +136,8 @@ export function placement(inventory) {
 const PARTNERS = {
   minReplicaCount: ['maxReplicaCount'], maxReplicaCount: ['minReplicaCount'],
   acceleratorType: ['acceleratorCount'], acceleratorCount: ['acceleratorType'],
-  draftTokenCount: ['draftModel', 'ngramSpeculationLength'], ngramSpeculationLength: ['draftModel', 'draftTokenCount'],
-  draftModel: ['ngramSpeculationLength', 'draftTokenCount'],
+  draftTokenCount: ['draftModel', 'ngramSpeculationLength', 'engine'], ngramSpeculationLength: ['draftModel', 'draftTokenCount'],
+  draftModel: ['ngramSpeculationLength', 'draftTokenCount'], engine: ['draftTokenCount'],
 };
 
 /**
@@ -204,6 +210,7 @@ export function buildSpec(values, only, where = placement(null)) {
     if (!PRECISIONS.includes(values.precision)) errors.precision = `unknown precision ${values.precision}`;
     else all.precision = values.precision;
   }
+  engine(values, all, errors, Boolean(only));
   speculation(values, all, errors, Boolean(only));
 
   const want = (k) => !only || only.has(k);
@@ -217,6 +224,23 @@ export function buildSpec(values, only, where = placement(null)) {
     if (at && !shown[at]) shown[at] = message;
   }
   return { body, errors: shown };
+}
+
+/** The engine and its extra arguments (one per line), checked as DeploymentSpecValidator checks them. */
+function engine(values, all, errors, update) {
+  if (values.engine !== undefined) {
+    const name = String(values.engine).trim();
+    if (!/^[a-z][a-z0-9-]{0,62}$/.test(name)) errors.engine = `"${name}" is not an engine name (lowercase letters, digits and '-', starting with a letter)`;
+    else all.engine = name;
+  }
+  if (values.engineArgs !== undefined) {
+    const args = String(values.engineArgs).split('\n').map((x) => x.trim()).filter(Boolean);
+    const long = args.findIndex((x) => x.length > MAX_ENGINE_ARG_LENGTH);
+    if (args.length > MAX_ENGINE_ARGS) errors.engineArgs = `holds ${args.length} arguments; at most ${MAX_ENGINE_ARGS} are allowed`;
+    else if (long >= 0) errors.engineArgs = `argument ${long + 1} must be 1 to ${MAX_ENGINE_ARG_LENGTH} characters`;
+    // An update's list replaces the old one, so an emptied list is sent to clear it.
+    else if (args.length || update) all.engineArgs = args;
+  }
 }
 
 /** The speculation fields, checked as Kiln.Core's Speculation.Validate checks them. */
@@ -240,6 +264,11 @@ function speculation(values, all, errors, update) {
   } else if (update) all.draftTokenCount = 0;
   if (!count && (draft || ngram)) errors.draftTokenCount = 'is required with draftModel or ngramSpeculationLength (tokens proposed per step, typically 4)';
   if (count && !draft && !ngram) errors.draftTokenCount = 'needs draftModel or ngramSpeculationLength to propose the tokens';
+  // Speculation.EngineRefusal: only Kiln's own engine reads these fields.
+  const name = String(values.engine ?? 'kiln').trim();
+  if ((draft || ngram || count) && name !== 'kiln' && !errors.draftTokenCount) {
+    errors.draftTokenCount = `engine "${name}" does not take Kiln's speculation settings; pass the engine's own speculation flags in engineArgs instead`;
+  }
 }
 
 /**
@@ -252,7 +281,7 @@ export function serverFieldErrors(message, fields) {
   const out = {};
   let last = null;
   for (const part of String(message ?? '').split('; ')) {
-    const m = /^([A-Za-z]+(?:\.[A-Za-z_]+)*): ([\s\S]*)$/.exec(part);
+    const m = /^([A-Za-z]+(?:\.[A-Za-z_]+)*(?:\[\d+\])?): ([\s\S]*)$/.exec(part);
     const key = m ? formField(m[1]) : null;
     if (key && fields.includes(key)) {
       last = key;
@@ -266,7 +295,7 @@ export function serverFieldErrors(message, fields) {
 
 /** "autoscalingPolicy.loadTargets.default" -> "loadTargets"; "draftModel" -> "draftModel". */
 function formField(path) {
-  const [head, next] = path.split('.');
+  const [head, next] = path.replace(/\[\d+\]$/, '').split('.');
   return head === 'autoscalingPolicy' && next ? next : head;
 }
 

@@ -93,7 +93,7 @@ export function render(deploymentId) {
         fact('Load', last ? loadCell(last) : '—'),
         fact('Held requests', last ? String(last.heldRequests) : '—'),
         fact('Base model', d.baseModel),
-        fact('Engine', d.engine ?? 'kiln'),
+        fact('Engine', `${d.engine ?? 'kiln'}${d.engineArgs?.length ? ` ${d.engineArgs.join(' ')}` : ''}`),
         fact('Accelerator', `${d.acceleratorType} × ${d.acceleratorCount}`),
         fact('Precision', d.precision ?? 'FP32'),
         fact('Speculation', d.draftModel ? `draft model ${d.draftModel}, ${d.draftTokenCount} tokens per step`
@@ -145,7 +145,7 @@ export function render(deploymentId) {
     if (!actions.firstChild || actions.dataset.gone) { fill(actions, h('h2', {}, 'Actions'), scaleForm, scaleOutlook, deleteButton); delete actions.dataset.gone; }
     // Rebuilt only when the spec changed, so typing is not lost to the poller.
     const key = JSON.stringify([d.displayName, d.description, d.minReplicaCount, d.maxReplicaCount, d.autoscalingPolicy, d.unusedAutoDeleteDuration,
-      d.acceleratorType, d.acceleratorCount, d.precision, d.enableAddons, d.draftModel, d.draftTokenCount, d.ngramSpeculationLength, d.engine, Boolean(choices)]);
+      d.acceleratorType, d.acceleratorCount, d.precision, d.enableAddons, d.draftModel, d.draftTokenCount, d.ngramSpeculationLength, d.engine, d.engineArgs, Boolean(choices)]);
     if (formFor !== key) {
       formFor = key;
       fill(editBox, h('details', { class: 'card' }, h('summary', {}, 'Update replicas, windows and load targets'),

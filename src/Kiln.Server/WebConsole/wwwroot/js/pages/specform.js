@@ -2,7 +2,7 @@
 // Create shows all of them; update shows those that can change in place or by a rollout.
 import { h, field, option, setFieldError } from '../dom.js';
 import {
-  ACCELERATOR_COUNTS, DEFAULTS, MAX_DRAFT_TOKENS, MAX_NGRAM_LENGTH, PRECISIONS, buildSpec, formatLoadTargets, goDuration,
+  ACCELERATOR_COUNTS, DEFAULTS, ENGINES, MAX_DRAFT_TOKENS, MAX_ENGINE_ARGS, MAX_NGRAM_LENGTH, PRECISIONS, buildSpec, formatLoadTargets, goDuration,
   idProblem, placement, serverFieldErrors,
 } from '../spec.js';
 
@@ -16,6 +16,8 @@ const HINTS = {
   loadTargets: 'key=value, comma-separated; default default=0.8 (batch occupancy).',
   unusedAutoDeleteDuration: 'Default 168h; 0 disables.',
   description: 'Free text, at most 4096 characters.',
+  engine: `Default kiln; also ${ENGINES.slice(1).join(', ')} or a profile of this server.`,
+  engineArgs: `Added to the engine's command line, one argument per line (at most ${MAX_ENGINE_ARGS}); default none.`,
   draftModel: 'Speculative decoding: a smaller model over the same tokenizer proposes tokens. Default none.',
   ngramSpeculationLength: `Or prompt lookup: n-gram length 1-${MAX_NGRAM_LENGTH}, not with a draft model. Default none.`,
   draftTokenCount: `Tokens proposed per step, 1-${MAX_DRAFT_TOKENS} (typically 4); needed with either. Default none.`,
@@ -68,6 +70,10 @@ export function specForm({ mode, models = [], inventory, deployment, submit }) {
   add('acceleratorCount', 'Accelerator count', select('acceleratorCount', ACCELERATOR_COUNTS, create ? DEFAULTS.acceleratorCount : spec.acceleratorCount),
     'Per replica (world size); default 1.');
   add('precision', 'Precision', select('precision', PRECISIONS, create ? DEFAULTS.precision : (spec.precision ?? 'FP32')));
+  const engines = h('datalist', { id: `engines-${mode}` }, ENGINES.map((e) => option(e)));
+  add('engine', 'Engine', text('engine', create ? DEFAULTS.engine : (spec.engine ?? 'kiln'), { list: engines.id }));
+  add('engineArgs', 'Engine arguments', h('textarea', { name: 'engineArgs', rows: 2, spellcheck: false,
+    value: create ? DEFAULTS.engineArgs : (spec.engineArgs ?? []).join('\n') }));
   const draft = create ? DEFAULTS.draftModel : (spec.draftModel ?? '');
   const drafts = wholeModels.filter((m) => m.name !== spec.baseModel).map((m) => m.name);
   if (draft && !drafts.includes(draft)) drafts.push(draft);
@@ -120,7 +126,7 @@ export function specForm({ mode, models = [], inventory, deployment, submit }) {
         button.disabled = false;
       }
     },
-  }, h('div', { class: 'grid' }, fields), h('div', { class: 'actions' }, button), status);
+  }, h('div', { class: 'grid' }, fields), engines, h('div', { class: 'actions' }, button), status);
   return form;
 }
 
