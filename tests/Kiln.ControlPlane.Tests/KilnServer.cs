@@ -50,22 +50,14 @@ public sealed class KilnServer : IDisposable
     public static Task<KilnServer> StartAsync(params string[] extraArgs) => StartAsync(fakeReplica: false, extraArgs);
 
     /// <summary>Starts a server whose process (and so its replicas) gets <paramref name="environment"/> on top of the test's own.</summary>
-    public static async Task<KilnServer> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] extraArgs)
-    {
-        var server = new KilnServer(NewDataDir(), FreePort.Next(), fakeReplica: false, extraArgs, environment);
-        await server.RestartAsync();
-        return server;
-    }
+    public static Task<KilnServer> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] extraArgs) =>
+        StartAsync(fakeReplica: false, extraArgs, environment);
 
     /// <summary>
     /// Starts a server whose replicas run the stand-in replica, which (unlike the real one) exits
     /// with a message on stderr when its model cannot load.
     /// </summary>
     public static Task<KilnServer> StartWithFakeReplicaAsync(params string[] extraArgs) => StartAsync(fakeReplica: true, extraArgs);
-
-    /// <summary>Starts a server (real replicas) whose process, and so every replica it starts, gets <paramref name="environment"/> on top of the test's.</summary>
-    public static Task<KilnServer> StartWithEnvironmentAsync(IReadOnlyDictionary<string, string> environment, params string[] extraArgs) =>
-        StartAsync(fakeReplica: false, extraArgs, environment);
 
     private static async Task<KilnServer> StartAsync(bool fakeReplica, string[] extraArgs, IReadOnlyDictionary<string, string>? environment = null)
     {
