@@ -256,17 +256,8 @@ public sealed class Sampler
         if (_windowCount < _window.Length) _windowCount++;
     }
 
-    private static int ArgMax(float[] work)
-    {
-        var best = 0;
-        var bestValue = work[0];
-        for (var i = 1; i < work.Length; i++)
-        {
-            // Strictly greater keeps the lowest id on ties; NaN never wins.
-            if (work[i] > bestValue || float.IsNaN(bestValue)) { best = i; bestValue = work[i]; }
-        }
-        return best;
-    }
+    // Strictly greater keeps the lowest id on ties; NaN never wins.
+    private static int ArgMax(float[] work) => SoftmaxKernels.ArgMax(work);
 
     private int SampleFiltered()
     {
