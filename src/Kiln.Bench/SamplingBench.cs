@@ -108,7 +108,7 @@ public static class SamplingBench
         }
         output.WriteLine($"sampler alone, {vocab} Gaussian logits, process CPU time per call (best of {runs} x {calls} calls):");
         using var process = Process.GetCurrentProcess();
-        foreach (var (name, p) in Settings)
+        foreach (var (name, p) in Settings.Append(("greedy, top_logprobs 5", SamplingParams.Greedy with { Logprobs = true, TopLogprobs = 5 })))
         {
             var sampler = new Sampler(vocab, p with { Seed = 7 });
             for (var c = 0; c < warm; c++) sampler.Sample(logits[c % sets]);
@@ -121,7 +121,7 @@ public static class SamplingBench
                 process.Refresh();
                 best = Math.Min(best, (process.TotalProcessorTime - start).TotalMicroseconds / calls);
             }
-            output.WriteLine($"  {name,-18} {best,7:F1} us");
+            output.WriteLine($"  {name,-22} {best,7:F1} us");
         }
     }
 
