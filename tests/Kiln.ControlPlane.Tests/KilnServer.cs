@@ -95,9 +95,8 @@ public sealed class KilnServer : IDisposable
         }
         foreach (var a in new[]
                  {
-                     "server", "--port", Port.ToString(), "--data-dir", DataDir,
-                     "--reconcile-interval", "200ms", "--restart-backoff", "200ms", "--drain-timeout", "5s",
-                 }.Concat(_fakeReplica ? ["--replica-command", Bin("Kiln.FakeReplica")] : []).Concat(_extraArgs.Any(InventoryFlags.Contains) ? [] : ["--accelerators", "CPU:8"])
+                     "server", "--port", Port.ToString(), "--data-dir", DataDir, "--restart-backoff", "200ms", "--drain-timeout", "5s",
+                 }.Concat(_extraArgs.Contains("--reconcile-interval") ? [] : ["--reconcile-interval", "200ms"]).Concat(_fakeReplica ? ["--replica-command", Bin("Kiln.FakeReplica")] : []).Concat(_extraArgs.Any(InventoryFlags.Contains) ? [] : ["--accelerators", "CPU:8"])
                      .Concat(_extraArgs.Select(a => a.Replace(DataDirPlaceholder, DataDir, StringComparison.Ordinal))))
         {
             psi.ArgumentList.Add(a);
