@@ -86,6 +86,12 @@ public sealed class DeploymentSpecOptions
         HelpName = "true|false",
     };
 
+    public Option<string?> MaxAddonCount { get; } = new("--max-addon-count")
+    {
+        Description = "Most addons deployed on the deployment at once, 1-1000 (default: the server's --max-addons-per-deployment, 16)",
+        HelpName = "N",
+    };
+
     public Option<string?> DraftModel { get; } = new("--draft-model")
     {
         Description = "Speculative decoding with a draft model over the same tokenizer (accounts/A/models/M or a model ID; \"\" removes it)",
@@ -110,7 +116,7 @@ public sealed class DeploymentSpecOptions
                  {
                      DisplayName, Description, MinReplicaCount, MaxReplicaCount, ScaleUpWindow, ScaleDownWindow,
                      ScaleToZeroWindow, LoadTargets, UnusedAutoDeleteDuration, WorldSize, AcceleratorType, Precision, EnableAddons,
-                     File, DryRun,
+                     MaxAddonCount, File, DryRun,
                      DraftModel, DraftTokenCount, NgramSpeculationLength,
                  })
         {
@@ -134,6 +140,7 @@ public sealed class DeploymentSpecOptions
         Precision = ctx.Get(Precision),
         // A bare --enable-addons means true; "--enable-addons false" turns addons off on update.
         EnableAddons = ctx.Given(EnableAddons) ? ctx.Get(EnableAddons) : null,
+        MaxAddonCount = ctx.Get(MaxAddonCount),
         DraftModel = ctx.Get(DraftModel),
         DraftTokenCount = ctx.Get(DraftTokenCount),
         NgramSpeculationLength = ctx.Get(NgramSpeculationLength),
