@@ -1,3 +1,4 @@
+using Kiln.Core.Deployments;
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
@@ -172,7 +173,14 @@ public static class ModelsApi
         do
         {
             var page = await store.ListDeployedModelsAsync(addon.Account, new PageRequest(200, token), modelId: addon.Id, ct: ct);
-            deployed.AddRange(page.Items.Where(d => d.State != DeployedModelState.Undeploying));
+            foreach (var d in page.Items.Where(d => d.State != DeployedModelState.Undeploying))
+            {
+                // A deployment being deleted undeploys its addons itself.
+                if (await store.GetDeploymentAsync(addon.Account, d.DeploymentId, ct) is { DeleteTime: null } on && !on.State.IsGoingAway())
+                {
+                    deployed.Add(d);
+                }
+            }
             token = page.NextPageToken;
         }
         while (!string.IsNullOrEmpty(token));
