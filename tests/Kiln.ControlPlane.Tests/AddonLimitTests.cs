@@ -168,6 +168,10 @@ public class AddonLimitTests(AddonServer fx) : IClassFixture<AddonServer>
         Assert.Matches(@"broken\s+accounts/default/deployments/fail412\s+DEPLOYING\s+FAILED_PRECONDITION",
             await fx.Ctl.OkAsync("list", "deployed-models", "--deployment-id", "fail412"));
 
+        // The addon itself does not read DEPLOYED while no replica serves it; the loaded one does.
+        Assert.Equal("DEPLOYING", (await fx.Api.GetAsync("/v1/accounts/default/models/broken")).State());
+        Assert.Equal("DEPLOYED", (await fx.Api.GetAsync("/v1/accounts/default/models/qv")).State());
+
         using var inference = new Inference(fx.Server.BaseUri, fx.Server.AdminKey);
         foreach (var model in new[] { "accounts/default/models/broken", "accounts/default/models/broken#accounts/default/deployments/fail412" })
         {
