@@ -151,6 +151,7 @@ public static class ControlPlaneBench
         services.AddSingleton<ModelDelivery>();
         services.AddSingleton(new ReconcilerOptions());
         services.AddSingleton(new AddonOptions());
+        services.AddSingleton(Kiln.Core.Engines.EngineCatalog.Default);
         services.AddSingleton(new GatewayOptions());
         services.AddSingleton(new ControllerOptions());
         // One instance leading alone, as a single server does once it holds the free lease.

@@ -268,10 +268,16 @@ internal static class SchemaMigrations
             ALTER TABLE deployments ADD COLUMN draft_token_count INTEGER;
             ALTER TABLE deployments ADD COLUMN ngram_speculation_length INTEGER;
             """),
+        // Deployments and models stored before engines existed ran Kiln's engine on GGUF files.
+        new(15, "deployment engine and extra arguments, model format", """
+            ALTER TABLE deployments ADD COLUMN engine TEXT NOT NULL DEFAULT 'kiln';
+            ALTER TABLE deployments ADD COLUMN engine_args TEXT;
+            ALTER TABLE models ADD COLUMN format TEXT NOT NULL DEFAULT 'GGUF';
+            """),
         // Requests kept per second for a day, then rolled up into request_usage's minutes (the
         // reaper does it): a usage window counts each bucket whose start it holds, so adjacent
         // windows add up, and a window edge is exact to the second within the last day.
-        new(15, "request usage per second", """
+        new(16, "request usage per second", """
             CREATE TABLE request_usage_seconds (
                 account           TEXT NOT NULL,
                 api_key           TEXT NOT NULL,
@@ -286,11 +292,11 @@ internal static class SchemaMigrations
             CREATE INDEX request_usage_seconds_by_time ON request_usage_seconds(second_start);
             """),
         // NULL follows the server's --max-addons-per-deployment, as every deployment did before.
-        new(16, "per-deployment addon limit", """
+        new(17, "per-deployment addon limit", """
             ALTER TABLE deployments ADD COLUMN max_addon_count INTEGER;
             """),
         // Why an addon could not be loaded on the deployment's replicas (NULL while nothing failed).
-        new(17, "deployed model load status", """
+        new(18, "deployed model load status", """
             ALTER TABLE deployed_models ADD COLUMN status_code TEXT;
             ALTER TABLE deployed_models ADD COLUMN status_message TEXT;
             """),

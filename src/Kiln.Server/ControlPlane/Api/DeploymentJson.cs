@@ -63,6 +63,8 @@ public static class DeploymentJson
             enableAddons = spec.EnableAddons,
             maxAddonCount = spec.MaxAddonCount ?? defaultMaxAddonCount,
             precision = spec.Precision.ToWireName(),
+            engine = spec.Engine,
+            engineArgs = spec.EngineArgs,
             draftModel = spec.DraftModel,
             draftTokenCount = spec.DraftTokenCount,
             ngramSpeculationLength = spec.NgramSpeculationLength,
