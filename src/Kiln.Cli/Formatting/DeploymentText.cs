@@ -42,6 +42,7 @@ public static class DeploymentText
             .Add("Engine", Engine(d))
             .Add("Unused Auto Delete Duration", AutoDelete(Json.Str(d, "unusedAutoDeleteDuration")))
             .Add("Enable Addons", Json.Str(d, "enableAddons") is "true" ? "true" : "false");
+        AddIfPresent(block, "Max Addon Count", Json.Str(d, "maxAddonCount"));
         AddIfPresent(block, "Draft Model", Json.Str(d, "draftModel"));
         AddIfPresent(block, "Draft Token Count", Json.Str(d, "draftTokenCount"));
         AddIfPresent(block, "Ngram Speculation Length", Json.Str(d, "ngramSpeculationLength"));

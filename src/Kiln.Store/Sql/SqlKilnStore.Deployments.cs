@@ -22,7 +22,7 @@ public abstract partial class SqlKilnStore
         draft_model, draft_token_count, ngram_speculation_length,
         state, status_code, status_message, desired_replica_count, generation, observed_generation,
         created_by, create_time, update_time, delete_time, last_request_time, restart_generation, version,
-        delete_reason_code, delete_reason, undelete_time, description, engine, engine_args
+        delete_reason_code, delete_reason, undelete_time, description, engine, engine_args, max_addon_count
         """;
 
     private const string SpecAssignments = """
@@ -32,7 +32,8 @@ public abstract partial class SqlKilnStore
         load_targets = @load_targets, unused_auto_delete_ticks = @unused_auto_delete_ticks, accelerator_type = @accelerator_type,
         accelerator_count = @accelerator_count, enable_addons = @enable_addons, precision = @precision,
         description = @description, draft_model = @draft_model, draft_token_count = @draft_token_count, ngram_speculation_length = @ngram_speculation_length,
-        engine = @engine, engine_args = @engine_args
+        engine = @engine, engine_args = @engine_args,
+        max_addon_count = @max_addon_count
         """;
 
     private const string SpecParameters = """
@@ -54,7 +55,7 @@ public abstract partial class SqlKilnStore
         }
         db.Execute($"""
             INSERT INTO deployments ({DeploymentColumns})
-            VALUES (@account, @id, {SpecParameters}, @state, @status_code, '', @desired, 1, 0, @created_by, @now, @now, NULL, NULL, 1, 1, NULL, NULL, NULL, @description, @engine, @engine_args)
+            VALUES (@account, @id, {SpecParameters}, @state, @status_code, '', @desired, 1, 0, @created_by, @now, @now, NULL, NULL, 1, 1, NULL, NULL, NULL, @description, @engine, @engine_args, @max_addon_count)
             """,
             [("account", deployment.Account), ("id", deployment.Id), .. SpecValues(deployment.Spec),
              ("state", DeploymentState.Creating.ToWireName()), ("status_code", StatusCode.Ok.ToWireName()),
@@ -300,7 +301,7 @@ public abstract partial class SqlKilnStore
         ("precision", s.Precision.ToWireName()), ("description", s.Description),
         ("draft_model", s.DraftModel), ("draft_token_count", s.DraftTokenCount),
         ("ngram_speculation_length", s.NgramSpeculationLength),
-        ("engine", s.Engine), ("engine_args", Columns.List(s.EngineArgs)),
+        ("engine", s.Engine), ("engine_args", Columns.List(s.EngineArgs)), ("max_addon_count", s.MaxAddonCount),
     ];
 
     private static DeploymentRecord? LoadDeployment(SqlSession db, string account, string id) =>
@@ -335,6 +336,7 @@ public abstract partial class SqlKilnStore
             NgramSpeculationLength = r.GetNullableInt32(17),
             Engine = r.GetString(35),
             EngineArgs = Columns.List(r.GetNullableString(36)),
+            MaxAddonCount = r.GetNullableInt32(37),
         },
         State = Columns.Enum<DeploymentState>(r.GetString(18), DeploymentStates.TryParse),
         Status = new DeploymentStatus(Columns.Enum<StatusCode>(r.GetString(19), StatusCodes.TryParse), r.GetString(20)),

@@ -26,7 +26,7 @@ public static class FilteredList
         new("precision", ListFieldKind.Enum, Precisions.WireNames), new("min_replica_count", ListFieldKind.Number),
         new("max_replica_count", ListFieldKind.Number), new("desired_replica_count", ListFieldKind.Number),
         new("replica_count", ListFieldKind.Number), new("enable_addons", ListFieldKind.Bool),
-        new("engine", ListFieldKind.String),
+        new("engine", ListFieldKind.String), new("max_addon_count", ListFieldKind.Number),
     ];
 
     /// <summary>The fields a model list may be filtered and ordered by.</summary>
