@@ -23,7 +23,7 @@ public sealed class HealthProbe : IDisposable
         }
         try
         {
-            using var response = await _http.GetAsync(new Uri(replica.BaseUri, "health"), ct);
+            using var response = await _http.GetAsync(new Uri(replica.BaseUri, replica.HealthPath.TrimStart('/')), ct);
             return HealthAnswer.Read(response.StatusCode, await response.Content.ReadAsStringAsync(ct));
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)

@@ -1,6 +1,8 @@
 using Kiln.Core.Accelerators;
 using Kiln.Core.Deployments;
+using Kiln.Core.Engines;
 using Kiln.Core.Replicas;
+using Kiln.Runtime.Local;
 
 namespace Kiln.Runtime;
 
@@ -85,6 +87,20 @@ public sealed record ReplicaLaunch(ReplicaRef Replica, string ModelPath, string 
     /// <summary>What its world size counts: GPUs of a type, or CPU cores (a cluster runtime asks its scheduler for one or the other).</summary>
     public AcceleratorType AcceleratorType { get; init; } = AcceleratorType.Cpu;
 
+    /// <summary>The engine it runs when not Kiln's own (<c>kiln replica</c>); null for Kiln's.</summary>
+    public EngineLaunch? Engine { get; init; }
+
+    /// <summary>The path of its health check.</summary>
+    public string HealthPath => Engine?.HealthPath ?? EngineLaunch.KilnHealthPath;
+
+    /// <summary>
+    /// The whole command line (program first) listening on <paramref name="host"/>:<paramref name="port"/>:
+    /// <paramref name="kiln"/> with <see cref="Args"/> for Kiln's engine, else the engine's template filled in.
+    /// </summary>
+    public IReadOnlyList<string> CommandLine(ReplicaCommand kiln, string host, int port) => Engine is { } e
+        ? CommandTemplate.Expand(e.Template, new TemplateValues(ModelPath, host, port, WorldSize, e.MaxBatch, e.Context, ModelName), e.ExtraArgs)
+        : [kiln.FileName, .. kiln.PrefixArguments, .. Args(host, port).Format()];
+
     /// <summary>The draft model's file for speculative decoding (opened where it is); null for none.</summary>
     public string? DraftModelPath { get; init; }
 
@@ -94,7 +110,7 @@ public sealed record ReplicaLaunch(ReplicaRef Replica, string ModelPath, string 
     /// <summary>N-gram speculation's n-gram length; null for none.</summary>
     public int? NgramSpeculation { get; init; }
 
-    /// <summary>The replica's command line for this launch, listening on <paramref name="host"/>:<paramref name="port"/> (0: a free port it picks).</summary>
+    /// <summary>Kiln's replica command line for this launch, listening on <paramref name="host"/>:<paramref name="port"/> (0: a free port it picks).</summary>
     public ReplicaArgs Args(string host, int port) => new()
     {
         ModelPath = ModelPath,
@@ -112,6 +128,48 @@ public sealed record ReplicaLaunch(ReplicaRef Replica, string ModelPath, string 
         DraftTokens = DraftTokens,
         NgramSpeculation = NgramSpeculation,
     };
+}
+
+/// <summary>How to run a replica on an engine other than Kiln's own (from its <see cref="EngineProfile"/>).</summary>
+/// <param name="Name">The profile's name, e.g. "vllm".</param>
+/// <param name="Template">The command template.</param>
+/// <param name="ExtraArgs">Arguments after the template's: the profile's addon arguments, then the deployment's.</param>
+/// <param name="Environment">Variables the engine's process gets.</param>
+/// <param name="HealthPath">Its health check's path.</param>
+/// <param name="MaxBatch">The <c>{max_batch}</c> value.</param>
+/// <param name="Context">The <c>{context}</c> value, or null for the model's.</param>
+public sealed record EngineLaunch(
+    string Name, IReadOnlyList<string> Template, IReadOnlyList<string> ExtraArgs, IReadOnlyDictionary<string, string> Environment,
+    string HealthPath, int MaxBatch, int? Context)
+{
+    /// <summary>Kiln's replica's health path.</summary>
+    public const string KilnHealthPath = "/health";
+
+    /// <summary>The environment variable naming the replica an engine process runs, so a restarted control plane can find it again.</summary>
+    public const string ReplicaIdVariable = "KILN_REPLICA_ID";
+
+    /// <summary>
+    /// The launch of a deployment's replicas on <paramref name="profile"/>, with
+    /// <paramref name="addons"/> (the profile's addon arguments and environment) and the
+    /// deployment's <paramref name="extraArgs"/>; null for Kiln's own engine.
+    /// </summary>
+    public static EngineLaunch? For(EngineProfile profile, bool addons, IReadOnlyList<string> extraArgs)
+    {
+        if (profile.IsKiln)
+        {
+            return null;
+        }
+        var environment = new Dictionary<string, string>(profile.Environment);
+        if (addons)
+        {
+            foreach (var (k, v) in profile.AddonEnvironment)
+            {
+                environment[k] = v;
+            }
+        }
+        return new EngineLaunch(profile.Name, profile.Command, [.. addons ? profile.AddonArguments : [], .. extraArgs], environment,
+            profile.HealthPath, profile.MaxBatch, profile.Context);
+    }
 }
 
 /// <summary>Where and how a replica downloads its model.</summary>
@@ -152,6 +210,12 @@ public sealed record ReplicaHandle(
 {
     /// <summary>The replica's ID.</summary>
     public string ReplicaId => Replica.ReplicaId;
+
+    /// <summary>An engine's command line as started (for events and errors); null for Kiln's own replica.</summary>
+    public string? Command { get; init; }
+
+    /// <summary>The path its health is checked at.</summary>
+    public string HealthPath { get; init; } = EngineLaunch.KilnHealthPath;
 
     /// <summary>Base URL of its HTTP surface.</summary>
     public Uri BaseUri => new($"http://{(Host.Contains(':') ? $"[{Host}]" : Host)}:{Port}/");

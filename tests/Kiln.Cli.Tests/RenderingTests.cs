@@ -36,6 +36,7 @@ public class RenderingTests
             Accelerator Type:            NVIDIA_A100_80GB
             Accelerator Count:           1
             Precision:                   FP32
+            Engine:                      kiln
             Unused Auto Delete Duration: 168h0m0s
             Enable Addons:               false
             Events:
@@ -60,9 +61,9 @@ public class RenderingTests
     {
         var text = DeploymentText.RenderTable([Samples.Deployment("CREATING", 0, 2, id: "a"), Samples.Deployment(id: "bb")]);
         Assert.Equal("""
-            NAME                           STATE      REPLICAS   BASE MODEL                   CREATE TIME
-            accounts/acme/deployments/a    CREATING   0/2        accounts/acme/models/llama   2026-11-21T09:30:00.000Z
-            accounts/acme/deployments/bb   READY      1/1        accounts/acme/models/llama   2026-11-21T09:30:00.000Z
+            NAME                           STATE      REPLICAS   ENGINE   BASE MODEL                   CREATE TIME
+            accounts/acme/deployments/a    CREATING   0/2        kiln     accounts/acme/models/llama   2026-11-21T09:30:00.000Z
+            accounts/acme/deployments/bb   READY      1/1        kiln     accounts/acme/models/llama   2026-11-21T09:30:00.000Z
 
             """.ReplaceLineEndings("\n"), text);
     }

@@ -63,9 +63,13 @@ public sealed class KilnServer : IDisposable
     /// </summary>
     public static Task<KilnServer> StartWithFakeReplicaAsync(params string[] extraArgs) => StartAsync(fakeReplica: true, extraArgs);
 
-    private static async Task<KilnServer> StartAsync(bool fakeReplica, string[] extraArgs)
+    /// <summary>Starts a server (real replicas) whose process, and so every replica it starts, gets <paramref name="environment"/> on top of the test's.</summary>
+    public static Task<KilnServer> StartWithEnvironmentAsync(IReadOnlyDictionary<string, string> environment, params string[] extraArgs) =>
+        StartAsync(fakeReplica: false, extraArgs, environment);
+
+    private static async Task<KilnServer> StartAsync(bool fakeReplica, string[] extraArgs, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var server = new KilnServer(NewDataDir(), FreePort.Next(), fakeReplica, extraArgs);
+        var server = new KilnServer(NewDataDir(), FreePort.Next(), fakeReplica, extraArgs, environment);
         await server.RestartAsync();
         return server;
     }
@@ -105,6 +109,10 @@ public sealed class KilnServer : IDisposable
                      .Concat(_extraArgs.Select(a => a.Replace(DataDirPlaceholder, DataDir, StringComparison.Ordinal))))
         {
             psi.ArgumentList.Add(a);
+        }
+        foreach (var (k, v) in _environment)
+        {
+            psi.Environment[k] = v;
         }
         var p = Process.Start(psi)!;
         p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };

@@ -137,6 +137,7 @@ public sealed class DurabilityTests : IDisposable
         (12, "models", "source"), (12, "models", "source_url"), (12, "models", "expected_sha256"), (12, "models", "status_code"),
         (12, "models", "status_message"), (12, "models", "download_bytes"), (12, "models", "download_total"), (12, "models", "download_rate"),
         (14, "deployments", "draft_model"), (14, "deployments", "draft_token_count"), (14, "deployments", "ngram_speculation_length"),
+        (15, "deployments", "engine"), (15, "deployments", "engine_args"), (15, "models", "format"),
     ];
 
     /// <summary>Rewinds the file to the schema <paramref name="version"/> left (dropping the later columns) and reopens it.</summary>

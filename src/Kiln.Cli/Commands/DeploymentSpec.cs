@@ -20,6 +20,8 @@ public sealed record DeploymentSpecInput
     public string? AcceleratorType { get; init; }
     public string? Precision { get; init; }
     public bool? EnableAddons { get; init; }
+    public string? Engine { get; init; }
+    public IReadOnlyList<string>? EngineArgs { get; init; }
     public string? DraftModel { get; init; }
     public string? DraftTokenCount { get; init; }
     public string? NgramSpeculationLength { get; init; }
@@ -72,6 +74,15 @@ public static class DeploymentSpec
         if (precision is not null)
             body["precision"] = precision;
 
+        if (input.Engine is { } engine)
+        {
+            if (Kiln.Core.Engines.EngineCatalog.IsValidName(engine))
+                body["engine"] = engine;
+            else
+                errors.Add($"--engine: \"{engine}\" is not an engine name (lowercase letters, digits and '-', starting with a letter), e.g. kiln, vllm, sglang, llama-server");
+        }
+        if (input.EngineArgs is { } engineArgs)
+            body["engineArgs"] = new JsonArray([.. engineArgs.Where(a => a.Length > 0).Select(a => (JsonNode)JsonValue.Create(a))]);
         // Speculation: the server checks the combination (and the draft model's tokenizer).
         if (input.DraftModel is not null)
             body["draftModel"] = input.DraftModel;

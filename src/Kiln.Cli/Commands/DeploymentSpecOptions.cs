@@ -86,6 +86,19 @@ public sealed class DeploymentSpecOptions
         HelpName = "true|false",
     };
 
+    public Option<string?> Engine { get; } = new("--engine")
+    {
+        Description = "Engine the replicas run (default kiln): kiln, vllm, sglang, llama-server, or a custom profile of the server",
+        HelpName = "ENGINE",
+    };
+
+    public Option<string[]> EngineArgs { get; } = new("--engine-arg")
+    {
+        Description = "An argument added to the engine's command line (repeat for more; on update, replaces the list; --engine-arg '' clears it)",
+        HelpName = "ARG",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
     public Option<string?> DraftModel { get; } = new("--draft-model")
     {
         Description = "Speculative decoding with a draft model over the same tokenizer (accounts/A/models/M or a model ID; \"\" removes it)",
@@ -110,7 +123,7 @@ public sealed class DeploymentSpecOptions
                  {
                      DisplayName, Description, MinReplicaCount, MaxReplicaCount, ScaleUpWindow, ScaleDownWindow,
                      ScaleToZeroWindow, LoadTargets, UnusedAutoDeleteDuration, WorldSize, AcceleratorType, Precision, EnableAddons,
-                     File, DryRun,
+                     Engine, EngineArgs, File, DryRun,
                      DraftModel, DraftTokenCount, NgramSpeculationLength,
                  })
         {
@@ -134,6 +147,8 @@ public sealed class DeploymentSpecOptions
         Precision = ctx.Get(Precision),
         // A bare --enable-addons means true; "--enable-addons false" turns addons off on update.
         EnableAddons = ctx.Given(EnableAddons) ? ctx.Get(EnableAddons) : null,
+        Engine = ctx.Get(Engine),
+        EngineArgs = ctx.Given(EngineArgs) ? ctx.Get(EngineArgs) : null,
         DraftModel = ctx.Get(DraftModel),
         DraftTokenCount = ctx.Get(DraftTokenCount),
         NgramSpeculationLength = ctx.Get(NgramSpeculationLength),

@@ -14,13 +14,14 @@ public static class ModelCommands
     public static Command Import(CliApp app)
     {
         var command = CliApp.Noun("model", "models",
-            "Import a GGUF model: upload a local file, or have the server download a URL, an hf:// file or a catalog model");
+            "Import a model: upload a GGUF file or a Hugging Face folder or .tar archive (config.json and *.safetensors, for vllm and sglang), "
+            + "or have the server download a URL, an hf:// file or a catalog model");
         var modelId = ModelIdArgument();
         var from = new Option<string?>("--from")
         {
-            Description = "A .gguf file (uploaded), an http(s) URL, hf://<owner>/<repo>/<file>.gguf or a catalog ID (downloaded by the server); "
-                + "without it MODEL_ID is the catalog ID",
-            HelpName = "PATH|URL|hf://...|CATALOG_ID",
+            Description = "A .gguf file (uploaded), a Hugging Face model folder or .tar/.tar.gz archive of one (uploaded; for vllm and sglang), "
+                + "an http(s) URL, hf://<owner>/<repo>/<file>.gguf or a catalog ID (downloaded by the server); without it MODEL_ID is the catalog ID",
+            HelpName = "PATH|FOLDER|URL|hf://...|CATALOG_ID",
         };
         var displayName = new Option<string?>("--display-name") { Description = "Human-readable name", HelpName = "NAME" };
         var sha256 = new Option<string?>("--sha256") { Description = "The SHA-256 the downloaded file must have", HelpName = "HEX" };
@@ -31,7 +32,16 @@ public static class ModelCommands
         var wait = new WaitOptions(command, "Wait until the server has downloaded and checked the model (shows bytes, speed and time left)");
         app.SetAction(command, async (ctx, ct) =>
         {
-            var request = new ModelImport.Request(ctx.Get(modelId)!, ctx.Get(from), ctx.Get(displayName), ctx.Get(sha256), wait.Read(ctx));
+            var source = ctx.Get(from);
+            if (source is not null && HfModelImport.Applies(source))
+            {
+                if (ctx.Get(sha256) is not null)
+                    throw new UsageException("--sha256: only for downloads (a URL, hf:// or a catalog ID); an upload is checked against the bytes sent");
+                var folder = await new HfModelImport(ctx).RunAsync(ctx.Get(modelId)!, source, ctx.Get(displayName), ct);
+                CliApp.Print(ctx, folder, () => ModelText.Render(folder));
+                return;
+            }
+            var request = new ModelImport.Request(ctx.Get(modelId)!, source, ctx.Get(displayName), ctx.Get(sha256), wait.Read(ctx));
             var model = await new ModelImport(ctx).RunAsync(request, ct);
             CliApp.Print(ctx, model, () => ModelText.Render(model));
         });

@@ -39,6 +39,7 @@ public static class DeploymentText
             .Add("Accelerator Type", Json.Str(d, "acceleratorType"))
             .Add("Accelerator Count", Count(d, "acceleratorCount"))
             .Add("Precision", Json.Str(d, "precision"))
+            .Add("Engine", Engine(d))
             .Add("Unused Auto Delete Duration", AutoDelete(Json.Str(d, "unusedAutoDeleteDuration")))
             .Add("Enable Addons", Json.Str(d, "enableAddons") is "true" ? "true" : "false");
         AddIfPresent(block, "Draft Model", Json.Str(d, "draftModel"));
@@ -68,10 +69,10 @@ public static class DeploymentText
 
     public static string RenderTable(IEnumerable<JsonObject> deployments)
     {
-        var table = new Table("NAME", "STATE", "REPLICAS", "BASE MODEL", "CREATE TIME");
+        var table = new Table("NAME", "STATE", "REPLICAS", "ENGINE", "BASE MODEL", "CREATE TIME");
         foreach (var d in deployments)
         {
-            table.Add(Json.Str(d, "name"), Json.Str(d, "state"), Replicas(d),
+            table.Add(Json.Str(d, "name"), Json.Str(d, "state"), Replicas(d), Engine(d),
                 Json.Str(d, "baseModel"), Json.Time(d, "createTime"));
         }
         return table.ToString();
@@ -111,6 +112,14 @@ public static class DeploymentText
             (true, false) => code,
             _ => message,
         };
+    }
+
+    /// <summary>The engine and its extra arguments, e.g. "vllm --enforce-eager"; "kiln" when a server predates engines.</summary>
+    private static string Engine(JsonObject d)
+    {
+        var engine = Json.Str(d, "engine") is { Length: > 0 } e ? e : "kiln";
+        var args = Json.At(d, "engineArgs") is JsonArray a ? a.Select(x => x?.GetValue<string>() ?? "").ToList() : [];
+        return args.Count == 0 ? engine : $"{engine} {string.Join(' ', args)}";
     }
 
     private static string Count(JsonObject d, string path) => (Json.Long(d, path) ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture);

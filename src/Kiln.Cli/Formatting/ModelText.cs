@@ -11,8 +11,10 @@ public static class ModelText
         var block = new KeyValueBlock()
             .Add("Name", Json.Str(m, "name"))
             .Add("Display Name", Json.Str(m, "displayName"))
-            .Add("Kind", Json.Str(m, "kind"))
-            .Add("State", Json.Str(m, "state"));
+            .Add("Kind", Json.Str(m, "kind"));
+        if (Json.Str(m, "format") is { Length: > 0 } format)
+            block.Add("Format", format);
+        block.Add("State", Json.Str(m, "state"));
         if (Status(m) is { Length: > 0 } status)
             block.Add("Status", status);
         if (Json.Str(m, "source") is { Length: > 0 } source)

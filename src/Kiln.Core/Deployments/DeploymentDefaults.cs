@@ -30,6 +30,15 @@ public static class DeploymentDefaults
     /// <summary>Default <c>precision</c>: an F32 KV cache, exact against the reference.</summary>
     public const Precision Precision = Deployments.Precision.Fp32;
 
+    /// <summary>The engine replicas run unless a deployment names another: Kiln's own.</summary>
+    public const string Engine = Engines.EngineProfiles.KilnName;
+
+    /// <summary>Most extra engine arguments one deployment may give.</summary>
+    public const int MaxEngineArgs = 64;
+
+    /// <summary>Longest extra engine argument.</summary>
+    public const int MaxEngineArgLength = 1024;
+
     /// <summary>Default <c>autoscalingPolicy.scaleUpWindow</c>.</summary>
     public static readonly TimeSpan ScaleUpWindow = TimeSpan.FromSeconds(30);
 

@@ -42,6 +42,11 @@ public sealed record DeploymentSpec
     /// <summary>Serving precision (default FP32); selects the replicas' KV cache type.</summary>
     public Precision Precision { get; init; } = DeploymentDefaults.Precision;
 
+    /// <summary>The engine profile its replicas run (default <c>kiln</c>, Kiln's own; also <c>vllm</c>, <c>sglang</c>, <c>llama-server</c> or a custom profile of the server).</summary>
+    public string Engine { get; init; } = DeploymentDefaults.Engine;
+
+    /// <summary>Arguments added to the engine's command line after its profile's.</summary>
+    public IReadOnlyList<string> EngineArgs { get; init; } = [];
     /// <summary>A model over the same vocabulary proposing tokens for speculative decoding, <c>accounts/A/models/M</c>; null for none.</summary>
     public string? DraftModel { get; init; }
 

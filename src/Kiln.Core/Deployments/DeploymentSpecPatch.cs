@@ -39,6 +39,11 @@ public sealed record DeploymentSpecPatch
     /// <summary><c>precision</c>.</summary>
     public Precision? Precision { get; init; }
 
+    /// <summary><c>engine</c>.</summary>
+    public string? Engine { get; init; }
+
+    /// <summary><c>engineArgs</c>; replaces the whole list when given.</summary>
+    public IReadOnlyList<string>? EngineArgs { get; init; }
     /// <summary><c>draftModel</c>; "" removes it.</summary>
     public string? DraftModel { get; init; }
 

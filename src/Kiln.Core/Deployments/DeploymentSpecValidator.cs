@@ -73,6 +73,21 @@ public static class DeploymentSpecValidator
         {
             v.Add(new("precision", $"unknown precision {(int)spec.Precision}; known: {string.Join(", ", Precisions.WireNames)}"));
         }
+        if (!Engines.EngineCatalog.IsValidName(spec.Engine))
+        {
+            v.Add(new("engine", $"\"{spec.Engine}\" is not an engine name (lowercase letters, digits and '-', starting with a letter)"));
+        }
+        if (spec.EngineArgs.Count > DeploymentDefaults.MaxEngineArgs)
+        {
+            v.Add(new("engineArgs", $"holds {spec.EngineArgs.Count} arguments; at most {DeploymentDefaults.MaxEngineArgs} are allowed"));
+        }
+        for (var i = 0; i < spec.EngineArgs.Count; i++)
+        {
+            if (spec.EngineArgs[i].Length is 0 or > DeploymentDefaults.MaxEngineArgLength || spec.EngineArgs[i].Contains('\0') || spec.EngineArgs[i].Contains('\n'))
+            {
+                v.Add(new($"engineArgs[{i}]", $"must be 1 to {DeploymentDefaults.MaxEngineArgLength} characters without NUL or newline"));
+            }
+        }
         v.AddRange(Speculation.Validate(spec));
         return v;
     }

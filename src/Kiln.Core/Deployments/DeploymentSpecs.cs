@@ -12,7 +12,7 @@ public static class DeploymentSpecs
         "autoscalingPolicy.scaleUpWindow", "autoscalingPolicy.scaleDownWindow",
         "autoscalingPolicy.scaleToZeroWindow", "autoscalingPolicy.loadTargets",
         "unusedAutoDeleteDuration", "acceleratorType", "acceleratorCount", "enableAddons",
-        "precision", "draftModel", "draftTokenCount", "ngramSpeculationLength",
+        "precision", "engine", "engineArgs", "draftModel", "draftTokenCount", "ngramSpeculationLength",
     ];
 
     /// <summary>
@@ -67,6 +67,8 @@ public static class DeploymentSpecs
             AcceleratorCount = request.AcceleratorCount ?? DeploymentDefaults.AcceleratorCount,
             EnableAddons = request.EnableAddons ?? false,
             Precision = request.Precision ?? DeploymentDefaults.Precision,
+            Engine = request.Engine ?? DeploymentDefaults.Engine,
+            EngineArgs = request.EngineArgs is { } args ? [.. args] : [],
             DraftModel = EmptyToNull(request.DraftModel),
             DraftTokenCount = ZeroToNull(request.DraftTokenCount),
             NgramSpeculationLength = ZeroToNull(request.NgramSpeculationLength),
@@ -148,6 +150,10 @@ public static class DeploymentSpecs
                 ? patch.EnableAddons ?? false : current.EnableAddons,
             Precision = Touched("precision", patch.Precision is not null)
                 ? patch.Precision ?? DeploymentDefaults.Precision : current.Precision,
+            Engine = Touched("engine", patch.Engine is not null)
+                ? patch.Engine ?? DeploymentDefaults.Engine : current.Engine,
+            EngineArgs = Touched("engineArgs", patch.EngineArgs is not null)
+                ? [.. patch.EngineArgs ?? []] : current.EngineArgs,
             DraftModel = Touched("draftModel", patch.DraftModel is not null) ? EmptyToNull(patch.DraftModel) : current.DraftModel,
             DraftTokenCount = Touched("draftTokenCount", patch.DraftTokenCount is not null)
                 ? ZeroToNull(patch.DraftTokenCount) : current.DraftTokenCount,
@@ -159,7 +165,7 @@ public static class DeploymentSpecs
 
     /// <summary>
     /// True when going from <paramref name="before"/> to <paramref name="after"/> needs replicas
-    /// restarted (model, accelerators, addon support, precision or speculation changed); replica counts,
+    /// restarted (model, accelerators, addon support, precision, engine or speculation changed); replica counts,
     /// windows, targets, names and auto-delete apply in place. The store records the generation of
     /// such a change, and the reconciler then replaces the older replicas (new ones start first)
     /// instead of moving them onto the new generation.
@@ -170,6 +176,8 @@ public static class DeploymentSpecs
         || before.AcceleratorCount != after.AcceleratorCount
         || before.EnableAddons != after.EnableAddons
         || before.Precision != after.Precision
+        || before.Engine != after.Engine
+        || !before.EngineArgs.SequenceEqual(after.EngineArgs)
         || before.DraftModel != after.DraftModel
         || before.DraftTokenCount != after.DraftTokenCount
         || before.NgramSpeculationLength != after.NgramSpeculationLength;

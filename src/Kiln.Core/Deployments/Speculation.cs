@@ -59,7 +59,10 @@ public static class Speculation
 
     /// <summary>
     /// Why the engine serving <paramref name="spec"/> cannot speculate, or null when it can: the one
-    /// place that knows which engines speculate. Kiln's own engine does; every replica runs it today.
+    /// place that knows which engines speculate. Only Kiln's own engine reads these fields; other
+    /// engines take their own speculation flags through <c>engineArgs</c>.
     /// </summary>
-    public static string? EngineRefusal(DeploymentSpec spec) => null;
+    public static string? EngineRefusal(DeploymentSpec spec) => spec.Engine == Engines.EngineProfiles.KilnName
+        ? null
+        : $"engine \"{spec.Engine}\" does not take Kiln's speculation settings; pass the engine's own speculation flags in engineArgs instead";
 }

@@ -108,19 +108,23 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add("exec \"$@\" </dev/null >>\"$0\" 2>&1");
         psi.ArgumentList.Add(log);
-        psi.ArgumentList.Add(_command.FileName);
-        foreach (var a in _command.PrefixArguments)
+        var command = launch.CommandLine(_command, _host, port);
+        foreach (var a in command)
         {
             psi.ArgumentList.Add(a);
         }
-        var args = launch.Args(_host, port);
         if (launch.Download is { } download)
         {
             psi.Environment[ReplicaArgs.ModelTokenVariable] = download.Token;
         }
-        foreach (var a in args.Format())
+        if (launch.Engine is { } engine)
         {
-            psi.ArgumentList.Add(a);
+            foreach (var (k, v) in engine.Environment)
+            {
+                psi.Environment[k] = v;
+            }
+            // An engine's command line does not carry the replica's ID as kiln replica's does: its environment does.
+            psi.Environment[EngineLaunch.ReplicaIdVariable] = launch.Replica.ReplicaId;
         }
         lock (_allocation)
         {
@@ -130,11 +134,14 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
                 psi.Environment[name] = value;
             }
             var given = devices.Count == 0 ? "" : $" with {launch.AcceleratorType.ToWireName()} {string.Join(",", devices.Select(d => d.Id))}";
-            File.AppendAllText(log, $"{DateTimeOffset.UtcNow:O} starting replica {launch.Replica.ReplicaId} on port {port}{given}\n");
+            var how = launch.Engine is { } e ? $" with engine {e.Name}: {EngineCommand.Describe(command)}" : "";
+            File.AppendAllText(log, $"{DateTimeOffset.UtcNow:O} starting replica {launch.Replica.ReplicaId} on port {port}{given}{how}\n");
             var child = Process.Start(psi) ?? throw new InvalidOperationException("the replica process did not start");
             var handle = new ReplicaHandle(launch.Replica, RuntimeHandle.Process(child.Id), _host, port, launch.WorldSize, launch.ModelPath, launch.Precision, log, Adopted: false)
             {
                 Devices = [.. devices.Select(d => d.Id)],
+                HealthPath = launch.HealthPath,
+                Command = launch.Engine is null ? null : EngineCommand.Describe(command),
             };
             _replicas[handle.ReplicaId] = new Tracked(handle, child, launch.AcceleratorType);
             return Task.FromResult(handle);
@@ -220,7 +227,15 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
     public ReplicaStatus GetStatus(ReplicaHandle replica)
     {
         var tracked = _replicas.GetValueOrDefault(replica.ReplicaId);
-        return Exited(replica, tracked?.Handle.Handle == replica.Handle ? tracked.Child : null) is { } exit ? ReplicaStatus.Ended(exit) : ReplicaStatus.Running;
+        var own = tracked?.Handle.Handle == replica.Handle ? tracked : null;
+        if (Exited(replica, own?.Child) is not { } exit)
+        {
+            return ReplicaStatus.Running;
+        }
+        // Another engine's log is not Kiln's JSON: its last lines are the best account of why it ended.
+        return ReplicaStatus.Ended(replica.Command is { } command
+            ? exit with { LastError = $"last log lines: {LogTail.LastLines(replica.LogPath) ?? "none"} (engine command: {command})" }
+            : exit);
     }
 
     /// <inheritdoc />

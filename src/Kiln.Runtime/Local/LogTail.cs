@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Kiln.Runtime.Local;
 
 /// <summary>Reads the end of a replica's log for why it stopped.</summary>
-internal static class LogTail
+public static class LogTail
 {
     private const int TailBytes = 32 * 1024;
 
@@ -16,6 +16,30 @@ internal static class LogTail
     /// </summary>
     public static string? LastError(string path)
     {
+        var lines = Tail(path);
+        for (var i = lines.Length - 1; i >= 0; i--)
+        {
+            if (ErrorOf(lines[i]) is { } error)
+            {
+                return error;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The last <paramref name="count"/> non-empty lines of the log's tail, joined with " | ", or null
+    /// when there are none: for engines whose logs Kiln cannot read for an error line.
+    /// </summary>
+    public static string? LastLines(string path, int count = 5)
+    {
+        var lines = Tail(path);
+        return lines.Length == 0 ? null : string.Join(" | ", lines.TakeLast(count));
+    }
+
+    /// <summary>The non-empty lines of the log's last bytes; none when it cannot be read.</summary>
+    private static string[] Tail(string path)
+    {
         try
         {
             using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
@@ -23,19 +47,11 @@ internal static class LogTail
             f.Seek(-take, SeekOrigin.End);
             var buffer = new byte[take];
             f.ReadExactly(buffer);
-            var lines = Encoding.UTF8.GetString(buffer).Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            for (var i = lines.Length - 1; i >= 0; i--)
-            {
-                if (ErrorOf(lines[i]) is { } error)
-                {
-                    return error;
-                }
-            }
-            return null;
+            return Encoding.UTF8.GetString(buffer).Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return null;
+            return [];
         }
     }
 

@@ -31,6 +31,13 @@ public static class SbatchArguments
     public static IReadOnlyList<string> Build(
         SlurmOptions options, ReplicaCommand command, ReplicaLaunch launch, string jobName, string logPath, string endpointPrefix, string? gresType = null)
     {
+        if (launch.Engine is { } engine)
+        {
+            // An engine needs its port on its command line before the job is placed; Kiln's replica
+            // picks one on the node and reports it through the endpoint file, which engines cannot.
+            throw new InvalidOperationException(
+                $"engine {engine.Name} cannot run on the Slurm runtime yet (only Kiln's own replicas report the port they bind); run it with the local runtime");
+        }
         var args = new List<string> { "--parsable", "--no-requeue", $"--job-name={jobName}", "--nodes=1", "--ntasks=1" };
         args.Add(launch.AcceleratorType == AcceleratorType.Cpu ? $"--cpus-per-task={launch.WorldSize}"
             : gresType is null ? $"--gres=gpu:{launch.WorldSize}" : $"--gres=gpu:{gresType}:{launch.WorldSize}");

@@ -154,6 +154,7 @@ public static class ControlPlaneBench
         // on how long the untimed work before them took. Starting replicas are probed every pass.
         services.AddSingleton(new ReconcilerOptions { HealthCheckInterval = TimeSpan.FromHours(1) });
         services.AddSingleton(new AddonOptions());
+        services.AddSingleton(Kiln.Core.Engines.EngineCatalog.Default);
         services.AddSingleton(new GatewayOptions());
         services.AddSingleton(new ControllerOptions());
         // One instance leading alone, as a single server does once it holds the free lease.

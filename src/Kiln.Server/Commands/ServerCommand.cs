@@ -107,11 +107,15 @@ public static class ServerCommand
         var models = ModelDistributionFlags.Create();
         var replicaCommand = new Option<string?>("--replica-command") { Description = "Program that runs replicas (default: this kiln executable)", Hidden = true };
         var slurm = new SlurmFlags();
+        var config = new Option<string?>("--config")
+        {
+            Description = "JSON configuration file: engine profiles ({\"engines\": {\"vllm\": {...}, \"my-engine\": {\"command\": [...]}}}; docs/engines.md)",
+        };
         var imports = new ModelImportFlags();
 
         var command = new Command("server", "Run the control plane: REST API, store, reconciler and replicas (local processes or Slurm jobs)")
         {
-            host, port, dataDir, store, cpuSlots, accelerators, acceleratorsFile, holdTimeout, maxHeld, maxBody, routing, priceTable, interval, healthCheck, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand,
+            host, port, dataDir, store, cpuSlots, accelerators, acceleratorsFile, holdTimeout, maxHeld, maxBody, routing, priceTable, interval, healthCheck, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand, config,
         };
         models.AddTo(command);
         imports.AddTo(command);
@@ -138,8 +142,18 @@ public static class ServerCommand
             {
                 return Task.FromResult(2);
             }
+            var engines = Kiln.Core.Engines.EngineCatalog.Default;
+            if (r.GetValue(config) is { Length: > 0 } configFile)
+            {
+                if (ServerConfigFile.Read(configFile) is not { } read)
+                {
+                    return Task.FromResult(2);
+                }
+                engines = read;
+            }
             var options = new ServerOptions
             {
+                Engines = engines,
                 Host = r.GetValue(host)!,
                 Port = r.GetValue(port),
                 DataDir = r.GetValue(dataDir)!,

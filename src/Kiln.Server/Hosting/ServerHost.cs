@@ -62,6 +62,7 @@ public static class ServerHost
         builder.Services.AddSingleton<IReplicaRuntime>(runtime);
         builder.Services.AddSingleton(options.Reconciler);
         builder.Services.AddSingleton(options.Addons);
+        builder.Services.AddSingleton(options.Engines);
         builder.Services.AddSingleton<ReconcileSignal>();
         builder.Services.AddSingleton<WakeRequests>();
         builder.Services.AddSingleton<ApiKeyCache>();

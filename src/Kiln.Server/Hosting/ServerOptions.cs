@@ -57,6 +57,9 @@ public sealed record ServerOptions
     /// <summary>The cluster settings, with <see cref="RuntimeKind.Slurm"/>.</summary>
     public Kiln.Runtime.Slurm.SlurmOptions? Slurm { get; init; }
 
+    /// <summary>The engine profiles deployments may choose (built-ins, changed or extended by <c>--config</c>).</summary>
+    public Kiln.Core.Engines.EngineCatalog Engines { get; init; } = Kiln.Core.Engines.EngineCatalog.Default;
+
     /// <summary>The replica program; <c>kiln replica</c> of this very executable by default.</summary>
     public ReplicaCommand? ReplicaCommand { get; init; }
 

@@ -259,5 +259,10 @@ internal static class PostgresSchemaSteps
             ALTER TABLE deployments ADD COLUMN draft_token_count INTEGER;
             ALTER TABLE deployments ADD COLUMN ngram_speculation_length INTEGER;
             """),
+        new(15, "deployment engine and extra arguments, model format", """
+            ALTER TABLE deployments ADD COLUMN engine TEXT NOT NULL DEFAULT 'kiln';
+            ALTER TABLE deployments ADD COLUMN engine_args TEXT;
+            ALTER TABLE models ADD COLUMN format TEXT NOT NULL DEFAULT 'GGUF';
+            """),
     ];
 }

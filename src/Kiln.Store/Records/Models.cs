@@ -1,3 +1,4 @@
+using Kiln.Core.Engines;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
 
@@ -26,6 +27,9 @@ public sealed record NewModel(string Account, string Id, ModelKind Kind, string 
 
     /// <summary>Context length in tokens, when known.</summary>
     public int? ContextLength { get; init; }
+
+    /// <summary>How its weights are stored: one GGUF file, or a Hugging Face folder; fixed at creation.</summary>
+    public ModelFormat Format { get; init; } = ModelFormat.Gguf;
 
     /// <summary>Where the server downloads the weights from (see <see cref="ModelRecord.Source"/>); null for uploads.</summary>
     public string? Source { get; init; }
@@ -69,6 +73,9 @@ public sealed record ModelRecord
 
     /// <summary>Context length in tokens.</summary>
     public int? ContextLength { get; init; }
+
+    /// <summary>How its weights are stored (a GGUF file, or a Hugging Face folder at <see cref="FilePath"/>).</summary>
+    public ModelFormat Format { get; init; } = ModelFormat.Gguf;
 
     /// <summary>Stored state: UPLOADING, DOWNLOADING, FAILED or READY.</summary>
     public ModelState State { get; init; }

@@ -28,6 +28,11 @@ internal static class Columns
     public static IReadOnlyDictionary<string, double> Map(string json) =>
         (JsonSerializer.Deserialize<Dictionary<string, double>>(json) ?? []).AsReadOnly();
 
+    /// <summary>A list of strings as a JSON array; null for an empty one.</summary>
+    public static string? List(IReadOnlyList<string> list) => list.Count == 0 ? null : JsonSerializer.Serialize(list);
+
+    public static IReadOnlyList<string> List(string? json) => json is null ? [] : JsonSerializer.Deserialize<string[]>(json) ?? [];
+
     public delegate bool Parser<T>(string? name, out T value);
 
     /// <summary>Parses a stored wire name; a name this build does not know means the data is damaged.</summary>

@@ -22,7 +22,7 @@ public abstract partial class SqlKilnStore
         draft_model, draft_token_count, ngram_speculation_length,
         state, status_code, status_message, desired_replica_count, generation, observed_generation,
         created_by, create_time, update_time, delete_time, last_request_time, restart_generation, version,
-        delete_reason_code, delete_reason, undelete_time, description
+        delete_reason_code, delete_reason, undelete_time, description, engine, engine_args
         """;
 
     private const string SpecAssignments = """
@@ -31,7 +31,8 @@ public abstract partial class SqlKilnStore
         scale_down_window_ticks = @scale_down_window_ticks, scale_to_zero_window_ticks = @scale_to_zero_window_ticks,
         load_targets = @load_targets, unused_auto_delete_ticks = @unused_auto_delete_ticks, accelerator_type = @accelerator_type,
         accelerator_count = @accelerator_count, enable_addons = @enable_addons, precision = @precision,
-        description = @description, draft_model = @draft_model, draft_token_count = @draft_token_count, ngram_speculation_length = @ngram_speculation_length
+        description = @description, draft_model = @draft_model, draft_token_count = @draft_token_count, ngram_speculation_length = @ngram_speculation_length,
+        engine = @engine, engine_args = @engine_args
         """;
 
     private const string SpecParameters = """
@@ -53,7 +54,7 @@ public abstract partial class SqlKilnStore
         }
         db.Execute($"""
             INSERT INTO deployments ({DeploymentColumns})
-            VALUES (@account, @id, {SpecParameters}, @state, @status_code, '', @desired, 1, 0, @created_by, @now, @now, NULL, NULL, 1, 1, NULL, NULL, NULL, @description)
+            VALUES (@account, @id, {SpecParameters}, @state, @status_code, '', @desired, 1, 0, @created_by, @now, @now, NULL, NULL, 1, 1, NULL, NULL, NULL, @description, @engine, @engine_args)
             """,
             [("account", deployment.Account), ("id", deployment.Id), .. SpecValues(deployment.Spec),
              ("state", DeploymentState.Creating.ToWireName()), ("status_code", StatusCode.Ok.ToWireName()),
@@ -299,6 +300,7 @@ public abstract partial class SqlKilnStore
         ("precision", s.Precision.ToWireName()), ("description", s.Description),
         ("draft_model", s.DraftModel), ("draft_token_count", s.DraftTokenCount),
         ("ngram_speculation_length", s.NgramSpeculationLength),
+        ("engine", s.Engine), ("engine_args", Columns.List(s.EngineArgs)),
     ];
 
     private static DeploymentRecord? LoadDeployment(SqlSession db, string account, string id) =>
@@ -331,6 +333,8 @@ public abstract partial class SqlKilnStore
             DraftModel = r.GetNullableString(15),
             DraftTokenCount = r.GetNullableInt32(16),
             NgramSpeculationLength = r.GetNullableInt32(17),
+            Engine = r.GetString(35),
+            EngineArgs = Columns.List(r.GetNullableString(36)),
         },
         State = Columns.Enum<DeploymentState>(r.GetString(18), DeploymentStates.TryParse),
         Status = new DeploymentStatus(Columns.Enum<StatusCode>(r.GetString(19), StatusCodes.TryParse), r.GetString(20)),

@@ -1,3 +1,4 @@
+using Kiln.Core.Engines;
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
@@ -8,7 +9,7 @@ public abstract partial class SqlKilnStore
 {
     private const string ModelColumns =
         "account, id, display_name, kind, base_model, file_path, sha256, size_bytes, architecture, context_length, state, create_time, update_time, "
-        + "source, source_url, expected_sha256, status_code, status_message, download_bytes, download_total, download_rate";
+        + "source, source_url, expected_sha256, status_code, status_message, download_bytes, download_total, download_rate, format";
 
     /// <inheritdoc />
     public Task<ModelRecord> CreateModelAsync(NewModel model, CancellationToken ct = default) => Write(ct, (db, now) =>
@@ -27,12 +28,13 @@ public abstract partial class SqlKilnStore
         db.Execute($"""
             INSERT INTO models ({ModelColumns})
             VALUES (@account, @id, @name, @kind, @base, @path, @sha, @size, @arch, @context, @state, @now, @now,
-                    @source, @url, @expected, NULL, NULL, NULL, NULL, NULL)
+                    @source, @url, @expected, NULL, NULL, NULL, NULL, NULL, @format)
             """,
             ("account", model.Account), ("id", model.Id), ("name", model.DisplayName), ("kind", model.Kind.ToWireName()),
             ("base", model.BaseModel), ("path", model.FilePath), ("sha", model.Sha256), ("size", model.SizeBytes),
             ("arch", model.Architecture), ("context", model.ContextLength), ("state", model.State.ToWireName()), ("now", Columns.Time(now)),
-            ("source", model.Source), ("url", model.SourceUrl), ("expected", model.ExpectedSha256));
+            ("source", model.Source), ("url", model.SourceUrl), ("expected", model.ExpectedSha256),
+            ("format", model.Format.ToWireName()));
         return LoadModel(db, model.Account, model.Id)!;
     });
 
@@ -115,5 +117,6 @@ public abstract partial class SqlKilnStore
         ExpectedSha256 = r.GetNullableString(15),
         Status = r.GetNullableString(16) is { } code ? new DeploymentStatus(Columns.Enum<StatusCode>(code, StatusCodes.TryParse), r.GetNullableString(17) ?? "") : null,
         Download = r.GetNullableInt64(18) is { } bytes ? new ModelDownloadProgress(bytes, r.GetNullableInt64(19), r.GetNullableInt64(20)) : null,
+        Format = Columns.Enum<ModelFormat>(r.GetString(21), ModelFormats.TryParse),
     };
 }

@@ -268,5 +268,11 @@ internal static class SchemaMigrations
             ALTER TABLE deployments ADD COLUMN draft_token_count INTEGER;
             ALTER TABLE deployments ADD COLUMN ngram_speculation_length INTEGER;
             """),
+        // Deployments and models stored before engines existed ran Kiln's engine on GGUF files.
+        new(15, "deployment engine and extra arguments, model format", """
+            ALTER TABLE deployments ADD COLUMN engine TEXT NOT NULL DEFAULT 'kiln';
+            ALTER TABLE deployments ADD COLUMN engine_args TEXT;
+            ALTER TABLE models ADD COLUMN format TEXT NOT NULL DEFAULT 'GGUF';
+            """),
     ];
 }

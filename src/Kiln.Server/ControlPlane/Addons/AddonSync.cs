@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Kiln.Core.Deployments;
+using Kiln.Core.Engines;
 using Kiln.Core.Models;
 using Kiln.Core.Time;
 using Kiln.Runtime;
@@ -22,12 +23,12 @@ namespace Kiln.Server.ControlPlane.Addons;
 /// routing to it. An UNDEPLOYING record is removed once no replica holds its adapter. The adapter's name on a replica is the addon's model name.
 /// </remarks>
 public sealed class AddonSync(
-    IKilnStore store, DeploymentEvents events, IReplicaRuntime runtime, ReplicaAdapterClient client, ReconcilerOptions options, GatewayOptions gateway, IClock clock, ReconcileSignal signal)
+    IKilnStore store, DeploymentEvents events, IReplicaRuntime runtime, ReplicaAdapterClient client, EngineCatalog engines, ReconcilerOptions options, GatewayOptions gateway, IClock clock, ReconcileSignal signal)
 {
     private readonly ConcurrentDictionary<(string Replica, string Adapter), Task> _unloading = new();
     private readonly ConcurrentDictionary<(string Replica, string Adapter), string> _lastError = new();
 
-    private sealed record Wanted(DeployedModelRecord Record, string Path);
+    private sealed record Wanted(DeployedModelRecord Record, string Path, AddonSupport Engine);
 
     /// <summary>Loads every wanted addon onto a replica that is about to be marked READY.</summary>
     public async Task PrepareReplicaAsync(DeploymentRecord d, ReplicaHandle replica, CancellationToken ct)
@@ -37,7 +38,7 @@ public sealed class AddonSync(
         {
             return;
         }
-        var held = await client.ListAsync(replica, ct) ?? new Dictionary<string, bool>();
+        var held = await client.ListAsync(replica, engines.For(d.Spec.Engine).Addons, ct) ?? new Dictionary<string, bool>();
         foreach (var w in wanted.Where(w => !held.ContainsKey(w.Record.ModelName)))
         {
             if (!await LoadAsync(replica, w, ct) && w.Record.State == DeployedModelState.Deployed)
@@ -66,7 +67,7 @@ public sealed class AddonSync(
         foreach (var r in replicas.Where(r => r.Phase == ReplicaPhase.Ready))
         {
             var handle = runtime.Find(r.ReplicaId);
-            var held = handle is null ? null : await client.ListAsync(handle, ct);
+            var held = handle is null ? null : await client.ListAsync(handle, engines.For(d.Spec.Engine).Addons, ct);
             if (handle is null || held is null)
             {
                 loadedEverywhere.Clear(); // cannot tell; promise nothing new this pass
@@ -91,7 +92,7 @@ public sealed class AddonSync(
                 heldAnywhere.Add(name);
                 if (loaded && clock.UtcNow >= routedUntil.GetValueOrDefault(name))
                 {
-                    BeginUnload(handle, name);
+                    BeginUnload(handle, engines.For(d.Spec.Engine).Addons, name);
                 }
             }
         }
@@ -119,7 +120,7 @@ public sealed class AddonSync(
             }
             else if (await store.GetModelAsync(d.Account, dm.ModelId, ct) is { State: ModelState.Ready } model)
             {
-                wanted.Add(new Wanted(dm, model.FilePath));
+                wanted.Add(new Wanted(dm, model.FilePath, engines.For(d.Spec.Engine).Addons));
             }
         }
         return (wanted, undeploying);
@@ -128,7 +129,7 @@ public sealed class AddonSync(
     private async Task<bool> LoadAsync(ReplicaHandle replica, Wanted w, CancellationToken ct)
     {
         var key = (replica.ReplicaId, w.Record.ModelName);
-        var error = await client.LoadAsync(replica, w.Record.ModelName, w.Path, ct);
+        var error = await client.LoadAsync(replica, w.Engine, w.Record.ModelName, w.Path, ct);
         if (error is null)
         {
             _lastError.TryRemove(key, out _);
@@ -145,7 +146,7 @@ public sealed class AddonSync(
         return false;
     }
 
-    private void BeginUnload(ReplicaHandle replica, string name)
+    private void BeginUnload(ReplicaHandle replica, AddonSupport engine, string name)
     {
         var key = (replica.ReplicaId, name);
         if (_unloading.ContainsKey(key))
@@ -161,7 +162,7 @@ public sealed class AddonSync(
         {
             try
             {
-                await client.UnloadAsync(replica, name, options.DrainTimeout);
+                await client.UnloadAsync(replica, engine, name, options.DrainTimeout);
             }
             finally
             {

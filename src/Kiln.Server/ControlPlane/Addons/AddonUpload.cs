@@ -41,6 +41,10 @@ public static class AddonUpload
         {
             if (file is null)
             {
+                if (Directory.Exists(basePath))
+                {
+                    throw KilnError.InvalidArgument($"base model {baseName} is a Hugging Face folder: its addons are PEFT folders ({PeftConfig} and {PeftWeights}), not LoRA GGUF files");
+                }
                 var facts = AddonValidator.Validate(received.TempPath, basePath, baseName);
                 File.Move(received.TempPath, destination, overwrite: true);
                 // One form per addon: a GGUF replaces a PEFT upload that was under way.
@@ -66,10 +70,12 @@ public static class AddonUpload
         {
             return new Result(false, folder, null, 0, null);
         }
-        AddonValidator.Facts facts;
+        string? architecture;
         try
         {
-            facts = AddonValidator.Validate(folder, basePath, baseName);
+            // A Hugging Face base is served by an engine that checks the adapter against it when it
+            // loads; Kiln checks that the pair is well-formed. A GGUF base is checked tensor by tensor here.
+            architecture = Directory.Exists(basePath) ? CheckPeftShape(folder) : AddonValidator.Validate(folder, basePath, baseName).Architecture;
         }
         catch (KilnError)
         {
@@ -79,6 +85,33 @@ public static class AddonUpload
             throw;
         }
         var size = new FileInfo(config).Length + new FileInfo(weights).Length;
-        return new Result(true, folder, UploadedFile.Sha256Of(weights), size, facts.Architecture);
+        return new Result(true, folder, UploadedFile.Sha256Of(weights), size, architecture);
+    }
+
+    /// <summary>INVALID_ARGUMENT unless the config is a JSON object and the weights a well-formed safetensors file; the base's architecture is not known here.</summary>
+    private static string? CheckPeftShape(string folder)
+    {
+        try
+        {
+            using (var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, PeftConfig))))
+            {
+                if (config.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object)
+                {
+                    throw KilnError.InvalidArgument($"{PeftConfig}: not a JSON object");
+                }
+            }
+            using var weights = File.OpenRead(Path.Combine(folder, PeftWeights));
+            var first8 = new byte[8];
+            weights.ReadAtLeast(first8, 8, throwOnEndOfStream: false);
+            var length = Kiln.Core.ModelFiles.HfModelFolder.HeaderLength(PeftWeights, first8, weights.Length);
+            var header = new byte[length];
+            weights.ReadExactly(header);
+            Kiln.Core.ModelFiles.HfModelFolder.ReadHeader(PeftWeights, header, weights.Length);
+            return null;
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or Kiln.Core.ModelFiles.HfModelException)
+        {
+            throw KilnError.InvalidArgument($"not a PEFT adapter: {e.Message}");
+        }
     }
 }

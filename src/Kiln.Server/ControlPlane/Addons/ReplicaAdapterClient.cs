@@ -1,10 +1,14 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Kiln.Core.Engines;
 using Kiln.Runtime;
 
 namespace Kiln.Server.ControlPlane.Addons;
 
-/// <summary>The replica's adapter API (<c>/v1/adapters</c>) as the reconciler uses it.</summary>
+/// <summary>
+/// A replica's adapter API as the reconciler uses it, in its engine's shape: Kiln's
+/// <c>/v1/adapters</c>, or vLLM's and SGLang's load and unload endpoints (<see cref="AddonProtocol.LoraEndpoints"/>).
+/// </summary>
 public sealed class ReplicaAdapterClient : IDisposable
 {
     // Loading reads and checks the adapter's tensors; large adapters take a while.
@@ -14,17 +18,26 @@ public sealed class ReplicaAdapterClient : IDisposable
     private readonly HttpClient _unload = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = Timeout.InfiniteTimeSpan };
 
     /// <summary>The adapters a replica holds, by name: true when loaded, false while unloading. Null when it did not answer.</summary>
-    public async Task<IReadOnlyDictionary<string, bool>?> ListAsync(ReplicaHandle replica, CancellationToken ct)
+    public async Task<IReadOnlyDictionary<string, bool>?> ListAsync(ReplicaHandle replica, AddonSupport engine, CancellationToken ct)
     {
         try
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             cts.CancelAfter(TimeSpan.FromSeconds(5));
-            using var doc = JsonDocument.Parse(await _http.GetStringAsync(new Uri(replica.BaseUri, "v1/adapters"), cts.Token));
+            var lora = engine.Protocol == AddonProtocol.LoraEndpoints;
+            using var doc = JsonDocument.Parse(await _http.GetStringAsync(Route(replica, lora ? engine.ListPath : "v1/adapters"), cts.Token));
             var result = new Dictionary<string, bool>(StringComparer.Ordinal);
             foreach (var a in doc.RootElement.GetProperty("data").EnumerateArray())
             {
-                result[a.GetProperty("name").GetString()!] = a.GetProperty("state").GetString() == "loaded";
+                if (!lora)
+                {
+                    result[a.GetProperty("name").GetString()!] = a.GetProperty("state").GetString() == "loaded";
+                }
+                // An engine lists a loaded adapter as a model whose parent is the base model.
+                else if (a.TryGetProperty("parent", out var parent) && parent.ValueKind == JsonValueKind.String)
+                {
+                    result[a.GetProperty("id").GetString()!] = true;
+                }
             }
             return result;
         }
@@ -36,11 +49,13 @@ public sealed class ReplicaAdapterClient : IDisposable
     }
 
     /// <summary>Loads an adapter at scale 1; null on success, else why not.</summary>
-    public async Task<string?> LoadAsync(ReplicaHandle replica, string name, string path, CancellationToken ct)
+    public async Task<string?> LoadAsync(ReplicaHandle replica, AddonSupport engine, string name, string path, CancellationToken ct)
     {
         try
         {
-            using var response = await _http.PostAsJsonAsync(new Uri(replica.BaseUri, "v1/adapters"), new { name, path, scale = 1.0 }, ct);
+            using var response = engine.Protocol == AddonProtocol.LoraEndpoints
+                ? await _http.PostAsJsonAsync(Route(replica, engine.LoadPath), new { lora_name = name, lora_path = path }, ct)
+                : await _http.PostAsJsonAsync(Route(replica, "v1/adapters"), new { name, path, scale = 1.0 }, ct);
             if (response.IsSuccessStatusCode)
             {
                 return null;
@@ -58,24 +73,32 @@ public sealed class ReplicaAdapterClient : IDisposable
     /// Unloads an adapter; completes once the replica has drained its requests and dropped it. A
     /// failure leaves it loaded, which the next pass sees and retries.
     /// </summary>
-    public async Task UnloadAsync(ReplicaHandle replica, string name, TimeSpan timeout)
+    public async Task UnloadAsync(ReplicaHandle replica, AddonSupport engine, string name, TimeSpan timeout)
     {
         try
         {
             using var cts = new CancellationTokenSource(timeout);
-            using var response = await _unload.DeleteAsync(new Uri(replica.BaseUri, "v1/adapters/" + name), cts.Token);
+            using var response = engine.Protocol == AddonProtocol.LoraEndpoints
+                ? await _unload.PostAsJsonAsync(Route(replica, engine.UnloadPath), new { lora_name = name }, cts.Token)
+                : await _unload.DeleteAsync(Route(replica, "v1/adapters/" + name), cts.Token);
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
         {
         }
     }
 
+    private static Uri Route(ReplicaHandle replica, string path) => new(replica.BaseUri, path.TrimStart('/'));
+
     private static string ErrorMessage(string body)
     {
         try
         {
             using var doc = JsonDocument.Parse(body);
-            return doc.RootElement.GetProperty("error").GetProperty("message").GetString() ?? body;
+            var root = doc.RootElement;
+            // OpenAI's shape, or the {"message": ...} some engines answer with.
+            return (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object
+                ? error.GetProperty("message").GetString()
+                : root.GetProperty("message").GetString()) ?? body;
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {

@@ -18,7 +18,7 @@ public static class DeployedModelsApi
     /// <summary>Maps the routes.</summary>
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/accounts/{a}/deployedModels", async (string a, HttpContext ctx, IKilnStore store, AddonOptions options, ReconcileSignal signal, CancellationToken ct) =>
+        app.MapPost("/v1/accounts/{a}/deployedModels", async (string a, HttpContext ctx, IKilnStore store, AddonOptions options, Kiln.Core.Engines.EngineCatalog engines, ReconcileSignal signal, CancellationToken ct) =>
         {
             Caller.Of(ctx).RequireAccount(a, "account", $"accounts/{a}");
             var body = await ApiJson.ReadObjectAsync(ctx.Request, ct);
@@ -26,6 +26,8 @@ public static class DeployedModelsApi
             id = id.Length == 0 ? ResourceNames.NewDeploymentId() : ResourceNames.RequireValidId(id, "deployed model");
             var model = await RequireAddonAsync(store, a, JsonFields.String(body, "model"), ct);
             var deployment = await DeploymentOf(store, a, JsonFields.String(body, "deployment"), ct);
+            // The engine's reason comes first: enabling addons would not help an engine that cannot load them.
+            EngineChoice.RequireAddons(engines.For(deployment.Spec.Engine));
             if (!deployment.Spec.EnableAddons)
             {
                 throw KilnError.FailedPrecondition(

@@ -59,6 +59,8 @@ public static class DeploymentJson
             unusedAutoDeleteDuration = ProtoDuration.Format(spec.UnusedAutoDeleteDuration),
             enableAddons = spec.EnableAddons,
             precision = spec.Precision.ToWireName(),
+            engine = spec.Engine,
+            engineArgs = spec.EngineArgs,
             draftModel = spec.DraftModel,
             draftTokenCount = spec.DraftTokenCount,
             ngramSpeculationLength = spec.NgramSpeculationLength,

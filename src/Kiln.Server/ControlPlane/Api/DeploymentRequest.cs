@@ -85,6 +85,8 @@ public static class DeploymentRequest
                     }
                     break;
                 case "autoscalingPolicy": patch = patch with { AutoscalingPolicy = Policy(v, value) }; break;
+                case "engine": patch = patch with { Engine = Str(v, p.Name, value) }; break;
+                case "engineArgs": patch = patch with { EngineArgs = Strings(v, p.Name, value) }; break;
                 default:
                     if (!OutputOnly.Contains(p.Name))
                     {
@@ -154,6 +156,16 @@ public static class DeploymentRequest
             return value.GetString();
         }
         v.Add(new(path, $"must be a string, got {JsonFields.Excerpt(value)}"));
+        return null;
+    }
+
+    private static IReadOnlyList<string>? Strings(List<FieldViolation> v, string path, JsonElement value)
+    {
+        if (value.ValueKind == JsonValueKind.Array && value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String))
+        {
+            return [.. value.EnumerateArray().Select(e => e.GetString()!)];
+        }
+        v.Add(new(path, $"must be an array of strings, got {JsonFields.Excerpt(value)}"));
         return null;
     }
 

@@ -1,6 +1,7 @@
 using Kiln.Core.Accelerators;
 using Kiln.Core.Autoscaling;
 using Kiln.Core.Deployments;
+using Kiln.Core.Engines;
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
@@ -18,7 +19,7 @@ public static class DeploymentsApi
     /// <summary>Maps the routes.</summary>
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, IReplicaRuntime runtime, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
+        app.MapPost("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, IReplicaRuntime runtime, EngineCatalog engines, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
         {
             var caller = Caller.Of(ctx);
             caller.RequireAccount(a, "account", $"accounts/{a}");
@@ -37,6 +38,7 @@ public static class DeploymentsApi
             AcceleratorsApi.RequirePlaceable(runtime, spec);
             var model = await RequireServableModelAsync(store, a, spec, ct);
             await DraftModelCheck.RequireAsync(store, a, spec, model, ct);
+            EngineChoice.Require(engines, spec, model);
             var record = await store.CreateDeploymentAsync(new NewDeployment(a, id, spec, DesiredReplicas.Initial(spec), caller.KeyId), ct);
             await events.AppendAsync(a, id, "Created", $"created with {record.DesiredReplicaCount} desired replica(s) of {spec.BaseModel}", ct);
             signal.Wake();
@@ -71,7 +73,7 @@ public static class DeploymentsApi
             return ApiJson.Ok(new { deployments, nextPageToken = page.NextPageToken ?? "", totalSize = page.TotalSize });
         });
 
-        app.MapMethods("/v1/accounts/{a}/deployments/{d}", ["PATCH"], async (string a, string d, HttpContext ctx, IKilnStore store, IReplicaRuntime runtime, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
+        app.MapMethods("/v1/accounts/{a}/deployments/{d}", ["PATCH"], async (string a, string d, HttpContext ctx, IKilnStore store, IReplicaRuntime runtime, EngineCatalog engines, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
         {
             var patch = DraftModelCheck.Qualify(DeploymentRequest.Parse(await ApiJson.ReadObjectAsync(ctx.Request, ct)), a);
             var maskText = ctx.Request.Query["updateMask"].ToString();
@@ -88,6 +90,11 @@ public static class DeploymentsApi
                 if (current.Spec.EnableAddons && !spec.EnableAddons && (await store.ListDeployedModelsOnAsync(a, d, ct)).Count > 0)
                 {
                     throw KilnError.FailedPrecondition($"deployment {current.Name} serves addons; undeploy them before disabling addons");
+                }
+                if ((spec.Engine != current.Spec.Engine || spec.EnableAddons != current.Spec.EnableAddons)
+                    && await store.GetModelAsync(spec.BaseModelName.Account, spec.BaseModelName.Model, ct) is { } model)
+                {
+                    EngineChoice.Require(engines, spec, model);
                 }
                 if (spec.AcceleratorType != current.Spec.AcceleratorType)
                 {
@@ -124,7 +131,7 @@ public static class DeploymentsApi
             }
         });
 
-        app.MapPost("/v1/accounts/{a}/deployments/{d}:undelete", async (string a, string d, HttpContext ctx, IKilnStore store, IReplicaRuntime runtime, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
+        app.MapPost("/v1/accounts/{a}/deployments/{d}:undelete", async (string a, string d, HttpContext ctx, IKilnStore store, IReplicaRuntime runtime, EngineCatalog engines, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
         {
             var name = $"accounts/{a}/deployments/{d}";
             Caller.Of(ctx).RequireAccount(a, "deployment", name);
@@ -135,7 +142,8 @@ public static class DeploymentsApi
                 // What create checks still holds: the model may be gone, or the tier changed, since.
                 await RequireAcceleratorAsync(store, a, current.Spec, ct);
                 AcceleratorsApi.RequirePlaceable(runtime, current.Spec);
-                await RequireServableModelAsync(store, a, current.Spec, ct);
+                var model = await RequireServableModelAsync(store, a, current.Spec, ct);
+                EngineChoice.Require(engines, current.Spec, model);
             }
             var record = await store.UndeleteDeploymentAsync(a, d, DesiredReplicas.Initial(current.Spec), ct);
             await events.AppendAsync(a, d, "Undeleted", $"undeleted with {record.DesiredReplicaCount} desired replica(s) of {record.Spec.BaseModel}", ct);

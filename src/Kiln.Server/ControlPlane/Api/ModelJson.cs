@@ -44,6 +44,7 @@ public static class ModelJson
             name = m.Name.ToString(),
             displayName = m.DisplayName,
             kind = m.Kind.ToWireName(),
+            format = Kiln.Core.Engines.ModelFormats.ToWireName(m.Format),
             state = ModelStates.Derive(m.State, states).ToWireName(),
             baseModel = m.BaseModel,
             sha256 = m.Sha256,

@@ -1,3 +1,4 @@
+using Kiln.Core.Engines;
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
@@ -42,10 +43,19 @@ public static class ModelsApi
             {
                 throw KilnError.InvalidArgument($"baseModel: only addons (kind HF_PEFT_ADDON) have a base model, not {kind.ToWireName()}");
             }
-            var path = kind.IsAddon() ? dir.AddonFolder(a, modelId) : dir.ModelFile(a, modelId);
+            var format = ModelFormat.Gguf;
+            if (JsonFields.String(body, "format") is { } f && (!ModelFormats.TryParse(f, out format) || (kind.IsAddon() && format != ModelFormat.Gguf)))
+            {
+                throw KilnError.InvalidArgument(kind.IsAddon()
+                    ? $"format: an addon's files are checked against its base; it takes no format (got \"{f}\")"
+                    : $"format: \"{f}\" is not a model format; known: {string.Join(", ", ModelFormats.WireNames)}");
+            }
+            var path = kind.IsAddon() || format == ModelFormat.HfSafetensors ? dir.AddonFolder(a, modelId) : dir.ModelFile(a, modelId);
             var source = JsonFields.String(body, "source") is { } text
-                ? kind.IsAddon()
-                    ? throw KilnError.InvalidArgument("source: addons are uploaded (PUT ...:upload), not downloaded")
+                ? kind.IsAddon() || format == ModelFormat.HfSafetensors
+                    ? throw KilnError.InvalidArgument(kind.IsAddon()
+                        ? "source: addons are uploaded (PUT ...:upload), not downloaded"
+                        : "source: a Hugging Face model folder is uploaded file by file (kilnctl import model --from FOLDER), not downloaded")
                     : ImportSource.Resolve(text, JsonFields.String(body, "sha256"), catalog, imports.HuggingFaceBase)
                 : JsonFields.String(body, "sha256") is not null
                     ? throw KilnError.InvalidArgument("sha256: only a model imported from a source (\"source\") takes an expected SHA-256")
@@ -55,6 +65,7 @@ public static class ModelsApi
             {
                 DisplayName = JsonFields.String(body, "displayName") ?? source?.Entry?.Name,
                 BaseModel = baseName,
+                Format = format,
                 Source = source?.Source,
                 SourceUrl = source?.Url.AbsoluteUri,
                 ExpectedSha256 = source?.ExpectedSha256,
@@ -80,6 +91,11 @@ public static class ModelsApi
                 var addon = await AddonModels.UploadAsync(store, dir, model, file, ctx.Request.Body, ct);
                 return ApiJson.Ok(await ModelJson.RenderAsync(store, addon, ct));
             }
+            if (model.Format == ModelFormat.HfSafetensors)
+            {
+                await HfModelUpload.ReceiveAsync(ctx.Request.Body, model.FilePath, file, ct);
+                return ApiJson.Ok(await ModelJson.RenderAsync(store, model, ct));
+            }
             if (file is not null)
             {
                 throw KilnError.InvalidArgument($"file: a base model is one GGUF file; ?file= is for addons (got \"{file}\")");
@@ -94,6 +110,21 @@ public static class ModelsApi
                 State = ModelState.Ready,
             }, ct);
             return ApiJson.Ok(await ModelJson.RenderAsync(store, updated, ct));
+        });
+
+        // Fireworks' name for "every file is up: check the model and make it usable".
+        app.MapPost("/v1/accounts/{a}/models/{m}:validateUpload", async (string a, string m, HttpContext ctx, IKilnStore store, CancellationToken ct) =>
+        {
+            var model = await RequireAsync(store, ctx, a, m, ct);
+            if (model.State == ModelState.Uploading && model.Format == ModelFormat.HfSafetensors)
+            {
+                model = await HfModelUpload.CompleteAsync(store, model, ct);
+            }
+            else if (model.State == ModelState.Uploading)
+            {
+                throw KilnError.FailedPrecondition($"model {model.Name} has not received its file yet");
+            }
+            return ApiJson.Ok(await ModelJson.RenderAsync(store, model, ct));
         });
 
         app.MapGet("/v1/accounts/{a}/models/{m}", async (string a, string m, HttpContext ctx, IKilnStore store, CancellationToken ct) =>
@@ -139,7 +170,7 @@ public static class ModelsApi
             {
                 throw new ApiError(409, e);
             }
-            if (model.Kind.IsAddon())
+            if (model.Kind.IsAddon() || model.Format == ModelFormat.HfSafetensors)
             {
                 var folder = dir.AddonFolder(a, m);
                 if (Directory.Exists(folder))

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Kiln.Core.Autoscaling;
 using Kiln.Core.Deployments;
+using Kiln.Core.Engines;
 using Kiln.Core.Errors;
 using Kiln.Core.History;
 using Kiln.Core.Names;
@@ -27,6 +28,7 @@ public sealed partial class AutoscalerController(
     DeploymentEvents events,
     ReplicaDirectory directory,
     ReplicaScraper scraper,
+    EngineCatalog engines,
     ReconcileSignal reconcile,
     WakeRequests wakes,
     ControllerOptions options,
@@ -191,7 +193,7 @@ public sealed partial class AutoscalerController(
                 _memory[key] = memory = new Memory();
             }
             var now = clock.UtcNow;
-            var sample = memory.Sampler.Take(now, route, scrapes[d.Name]);
+            var sample = memory.Sampler.Take(now, route, scrapes[d.Name], engines.For(d.Spec.Engine));
             memory.History = LoadHistory.Prune([.. memory.History, sample], now, d.Spec.AutoscalingPolicy);
             var (latencies, slowest) = memory.Latency.Take(route.Counters);
             history.Add(new(d.Account, d.Id, HistorySample.From(sample, d.Spec.AutoscalingPolicy.LoadTargets, d.DesiredReplicaCount,

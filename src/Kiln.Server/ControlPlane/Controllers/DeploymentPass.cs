@@ -1,11 +1,13 @@
 using System.Collections.Concurrent;
 using Kiln.Core.Deployments;
+using Kiln.Core.Engines;
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
 using Kiln.Core.Replicas;
 using Kiln.Core.Time;
 using Kiln.Runtime;
+using Kiln.Runtime.Local;
 using Kiln.Server.ControlPlane.Addons;
 using Kiln.Server.ControlPlane.Distribution;
 using Kiln.Store;
@@ -22,7 +24,7 @@ namespace Kiln.Server.ControlPlane.Controllers;
 /// </summary>
 public sealed class DeploymentPass(
     IKilnStore store, DeploymentEvents events, IReplicaRuntime runtime, ReplicaStopper stopper, AddonSync addons, DataDirectory dir, ModelDelivery delivery,
-    IClock clock, ReconcilerOptions options)
+    EngineCatalog engines, IClock clock, ReconcilerOptions options)
 {
     // When each READY replica last answered a health probe; it is probed again once that is
     // older than the health-check interval (or at once when its process exits).
@@ -59,15 +61,18 @@ public sealed class DeploymentPass(
             Replicas = facts,
             Now = clock.UtcNow,
         };
+        var engine = engines.For(d.Spec.Engine);
+        // An engine's readiness timeout replaces the server's start timeout (vLLM may compile for minutes).
+        var limits = engine.ReadinessTimeout is { } readiness ? options.Plan with { StartTimeout = readiness } : options.Plan;
         var plan = pass.Claim(d.Spec.AcceleratorType,
-            free => ReplicaPlanner.Plan(input with { Slots = Slots(d, free) }, options.Plan, NewReplicaId),
+            free => ReplicaPlanner.Plan(input with { Slots = Slots(d, free) }, limits, NewReplicaId),
             p => p.Actions.Count(a => a is ReplicaAction.Start) * d.Spec.AcceleratorCount);
         var failedStarts = new Dictionary<string, string>();
         foreach (var action in plan.Actions)
         {
             if (action is ReplicaAction.Start start)
             {
-                if (await StartAsync(d, records, records[start.ReplicaId], start.Generation, model!, ct) is { } error)
+                if (await StartAsync(d, records, records[start.ReplicaId], start.Generation, model!, engine, ct) is { } error)
                 {
                     failedStarts[start.ReplicaId] = error;
                 }
@@ -258,6 +263,12 @@ public sealed class DeploymentPass(
     {
         var r = records[f.ReplicaId];
         var handle = runtime.Find(f.ReplicaId);
+        if (handle?.Command is { } command && f.EventType == "ReplicaTimedOut")
+        {
+            // Another engine's log is its own: its last lines say why it never answered.
+            var detail = $" (engine command: {command}; last log lines: {LogTail.LastLines(handle.LogPath) ?? "none"})";
+            f = f with { LastError = f.LastError + detail, EventMessage = f.EventMessage + detail };
+        }
         if (f.ForgetProcess && handle is not null)
         {
             runtime.Forget(handle);
@@ -271,12 +282,13 @@ public sealed class DeploymentPass(
     }
 
     private async Task<string?> StartAsync(
-        DeploymentRecord d, Dictionary<string, ReplicaRecord> records, ReplicaRecord r, long generation, DeliveredModel model, CancellationToken ct)
+        DeploymentRecord d, Dictionary<string, ReplicaRecord> records, ReplicaRecord r, long generation, DeliveredModel model, EngineProfile engine, CancellationToken ct)
     {
         var replica = new ReplicaRef(d.Account, d.Id, r.ReplicaId);
         var launch = new ReplicaLaunch(replica, model.ReplicaPath, d.Spec.BaseModel, d.Spec.AcceleratorCount, d.Spec.Precision, delivery.DownloadFor(model, replica))
         {
             AcceleratorType = d.Spec.AcceleratorType,
+            Engine = EngineLaunch.For(engine, d.Spec.EnableAddons, d.Spec.EngineArgs),
             DraftModelPath = await DraftModelFileAsync(d, ct),
             DraftTokens = d.Spec.DraftTokenCount,
             NgramSpeculation = d.Spec.NgramSpeculationLength,
@@ -297,7 +309,8 @@ public sealed class DeploymentPass(
                 Generation = generation,
             }, ct);
             var devices = h.Devices.Count > 0 ? $" on {d.Spec.AcceleratorType.ToWireName()} {string.Join(",", h.Devices)}" : "";
-            await Event(d, "ReplicaStarted", $"replica {r.ReplicaId} started: {h.Describe()}{devices}", ct);
+            var how = h.Command is { } command ? $" with engine {engine.Name}: {command}" : "";
+            await Event(d, "ReplicaStarted", $"replica {r.ReplicaId} started: {h.Describe()}{devices}{how}", ct);
             return null;
         }
         catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)
@@ -375,6 +388,18 @@ public sealed class DeploymentPass(
             {
                 return (null, e.Message);
             }
+        }
+        else if (model.Format == ModelFormat.HfSafetensors)
+        {
+            if (!Directory.Exists(model.FilePath))
+            {
+                return (null, $"the folder of base model {name} is missing: {model.FilePath}");
+            }
+            if (!delivery.InPlace)
+            {
+                return (null, $"base model {name} is a Hugging Face folder, which replicas cannot download yet: serve it from a shared path (--model-distribution shared)");
+            }
+            path = model.FilePath;
         }
         else if (File.Exists(model.FilePath))
         {

@@ -12,6 +12,9 @@ namespace Kiln.Server.ControlPlane.Distribution;
 /// </summary>
 public sealed class ModelDelivery(ModelDistributionOptions options, ServedFiles files, ReplicaTokens tokens, ControlPlaneAddress address)
 {
+    /// <summary>True when replicas open models where the server keeps them (nothing is downloaded).</summary>
+    public bool InPlace => options.Mode != ModelDistribution.Download;
+
     /// <summary>The path replicas load the model from, given the server's path of its file.</summary>
     public async Task<DeliveredModel> PlanAsync(ModelRecord model, string serverPath, CancellationToken ct)
     {
