@@ -207,6 +207,13 @@ public interface IKilnStore : IDisposable
     /// <summary>Appends an event stamped with the store's clock; the deployment must exist.</summary>
     Task<DeploymentEvent> AppendEventAsync(string account, string deploymentId, string type, string message, CancellationToken ct = default);
 
+    /// <summary>
+    /// Appends events in one transaction, in list order, all stamped with the store's clock. Unlike
+    /// <see cref="AppendEventAsync"/>, an event of a deployment that no longer exists is left out
+    /// rather than failing the batch; returns how many were appended.
+    /// </summary>
+    Task<int> AppendEventsAsync(IReadOnlyList<NewDeploymentEvent> events, CancellationToken ct = default);
+
     /// <summary>The last <paramref name="limit"/> events of a deployment, oldest first.</summary>
     Task<IReadOnlyList<DeploymentEvent>> ListRecentEventsAsync(string account, string deploymentId, int limit = 20, CancellationToken ct = default);
 

@@ -50,6 +50,24 @@ public abstract class HistoryTests(StoreBackend backend) : IDisposable
         var left = await _t.Store.ListDeploymentHistoryAsync("acme", "d1", t0.AddDays(-1), t0.AddDays(1));
         Assert.Equal([3], left.Select(p => p.Replicas));
     }
+
+    [StoreFact]
+    public async Task A_pass_worth_of_samples_is_written_whole_and_a_repeat_within_the_batch_is_dropped()
+    {
+        var t0 = _t.Clock.UtcNow;
+        // Several full statements on PostgreSQL (256 rows each) and a remainder of several sizes.
+        var samples = Enumerable.Range(0, 1000).Select(i => new DeploymentHistoryRecord("acme", $"d{i:D4}", Point(t0, i % 7, p99: i % 2 == 0 ? i / 1000.0 : null))).ToList();
+        samples.Insert(500, new DeploymentHistoryRecord("acme", "d0900", Point(t0, 6)));
+        await _t.Store.AppendDeploymentHistoryAsync(samples, t0.AddDays(-1));
+
+        foreach (var i in new[] { 0, 1, 255, 256, 511, 512, 767, 768, 899, 901, 999 })
+        {
+            Assert.Equal([Point(t0, i % 7, p99: i % 2 == 0 ? i / 1000.0 : null)],
+                await _t.Store.ListDeploymentHistoryAsync("acme", $"d{i:D4}", t0, t0.AddSeconds(1)));
+        }
+        // d0900's second sample at t0 is the one written first (at position 500); the later one is dropped.
+        Assert.Equal([6], (await _t.Store.ListDeploymentHistoryAsync("acme", "d0900", t0, t0.AddSeconds(1))).Select(p => p.Replicas));
+    }
 }
 
 public sealed class SqliteHistoryTests() : HistoryTests(StoreBackend.Sqlite);

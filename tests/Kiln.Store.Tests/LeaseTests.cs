@@ -121,6 +121,7 @@ public abstract class LeaseTests(StoreBackend backend) : IDisposable
             () => _t.Store.SetDesiredReplicaCountAsync("acme", "d1", 3),
             () => _t.Store.UpdateDeploymentStatusAsync("acme", "d1", new DeploymentStatusUpdate(DeploymentState.Failed, new DeploymentStatus(StatusCode.FailedPrecondition, "stale"), 1)),
             () => _t.Store.AppendEventAsync("acme", "d1", "Autoscaled", "stale"),
+            () => _t.Store.AppendEventsAsync([new("acme", "d1", "Autoscaler", "stale")]),
             () => _t.Store.UpsertReplicaAsync(new ReplicaRecord
             {
                 Account = "acme", DeploymentId = "d1", ReplicaId = "r-1", Phase = ReplicaPhase.Initializing, Generation = 1, StartTime = _t.Clock.UtcNow,

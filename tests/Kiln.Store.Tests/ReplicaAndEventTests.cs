@@ -112,6 +112,34 @@ public abstract class ReplicaAndEventTests(StoreBackend backend) : IDisposable
     }
 
     [StoreFact]
+    public async Task A_batch_of_events_lands_in_order_in_one_go_and_leaves_out_deployments_that_are_gone()
+    {
+        await _t.SeedDeploymentAsync("acme", "d1");
+        await _t.SeedDeploymentAsync("acme", "d2");
+        _t.Clock.Advance(TimeSpan.FromSeconds(3));
+        // More than one full statement on PostgreSQL (256 rows each) and a remainder of several sizes.
+        var batch = Enumerable.Range(0, 601).Select(i => new NewDeploymentEvent("acme", (i % 3) switch { 0 => "d1", 1 => "d2", _ => "gone" }, "Autoscaler", $"hold {i}")).ToList();
+
+        Assert.Equal(401, await _t.Store.AppendEventsAsync(batch));
+
+        var d1 = await _t.Store.ListRecentEventsAsync("acme", "d1", 1000);
+        Assert.Equal(Enumerable.Range(0, 601).Where(i => i % 3 == 0).Select(i => $"hold {i}"), d1.Select(e => e.Message));
+        Assert.True(d1.Zip(d1.Skip(1)).All(p => p.First.Sequence < p.Second.Sequence));
+        Assert.All(d1, e => Assert.Equal((_t.Clock.UtcNow, "Autoscaler"), (e.Time, e.Type)));
+        Assert.Equal(200, (await _t.Store.ListRecentEventsAsync("acme", "d2", 1000)).Count);
+        Assert.Equal(0, await _t.Store.AppendEventsAsync([]));
+    }
+
+    [StoreFact]
+    public async Task A_batch_with_an_event_without_a_type_is_refused_whole()
+    {
+        await _t.SeedDeploymentAsync();
+        var refused = await Assert.ThrowsAsync<KilnError>(() => _t.Store.AppendEventsAsync([new("acme", "d1", "Autoscaler", "fine"), new("acme", "d1", " ", "no type")]));
+        Assert.Equal(StatusCode.InvalidArgument, refused.Code);
+        Assert.Empty(await _t.Store.ListRecentEventsAsync("acme", "d1"));
+    }
+
+    [StoreFact]
     public async Task Purge_removes_replicas_and_events()
     {
         await _t.SeedDeploymentAsync();

@@ -18,10 +18,32 @@ public sealed class DeploymentEvents(IKilnStore store, ILogger<DeploymentEvents>
     /// <summary>Appends and logs one event.</summary>
     public async Task AppendAsync(string account, string deploymentId, string type, string message, CancellationToken ct = default)
     {
+        Log(account, deploymentId, type, message);
+        await store.AppendEventAsync(account, deploymentId, type, message, ct);
+    }
+
+    /// <summary>
+    /// Appends and logs many events in one store transaction (one durable commit, not one per
+    /// event); those of deployments gone meanwhile are left out.
+    /// </summary>
+    public async Task AppendAllAsync(IReadOnlyList<NewDeploymentEvent> batch, CancellationToken ct = default)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+        foreach (var e in batch)
+        {
+            Log(e.Account, e.DeploymentId, e.Type, e.Message);
+        }
+        await store.AppendEventsAsync(batch, ct);
+    }
+
+    private void Log(string account, string deploymentId, string type, string message)
+    {
         var level = Troubles.Contains(type) || (type == "StateChanged" && message.Contains("-> FAILED", StringComparison.Ordinal))
             ? LogLevel.Warning
             : LogLevel.Information;
         log.Log(level, "accounts/{Account}/deployments/{Deployment} {Event}: {Message}", account, deploymentId, type, message);
-        await store.AppendEventAsync(account, deploymentId, type, message, ct);
     }
 }

@@ -11,17 +11,10 @@ public abstract partial class SqlKilnStore
     public Task AppendDeploymentHistoryAsync(IReadOnlyList<DeploymentHistoryRecord> samples, DateTimeOffset pruneBefore, CancellationToken ct = default) =>
         Write(ct, (db, _) =>
         {
-            foreach (var (account, deployment, p) in samples)
-            {
-                db.Execute($"""
-                    INSERT INTO deployment_history (account, deployment, {HistoryColumns})
-                    VALUES (@account, @deployment, @time, @replicas, @desired, @load, @target, @held, @rps, @tps, @p50, @p99)
-                    ON CONFLICT DO NOTHING
-                    """,
-                    ("account", account), ("deployment", deployment), ("time", Columns.Time(p.Time)), ("replicas", p.Replicas),
-                    ("desired", p.DesiredReplicas), ("load", p.Load), ("target", p.LoadTarget), ("held", p.HeldRequests),
-                    ("rps", p.RequestsPerSecond), ("tps", p.TokensPerSecond), ("p50", p.P50LatencySeconds), ("p99", p.P99LatencySeconds));
-            }
+            // A second sample of a deployment at the same instant (in this batch or an earlier one) is dropped.
+            ExecuteBatch(db, $"INSERT INTO deployment_history (account, deployment, {HistoryColumns}) {{0}} ON CONFLICT DO NOTHING", samples, 12,
+                s => [s.Account, s.DeploymentId, Columns.Time(s.Point.Time), s.Point.Replicas, s.Point.DesiredReplicas, s.Point.Load, s.Point.LoadTarget,
+                      s.Point.HeldRequests, s.Point.RequestsPerSecond, s.Point.TokensPerSecond, s.Point.P50LatencySeconds, s.Point.P99LatencySeconds]);
             db.Execute("DELETE FROM deployment_history WHERE time < @before", ("before", Columns.Time(pruneBefore)));
             return true;
         });

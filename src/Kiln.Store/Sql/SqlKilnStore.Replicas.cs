@@ -74,6 +74,25 @@ public abstract partial class SqlKilnStore
         });
 
     /// <inheritdoc />
+    public Task<int> AppendEventsAsync(IReadOnlyList<NewDeploymentEvent> events, CancellationToken ct = default) =>
+        Write(ct, (db, now) =>
+        {
+            if (events.FirstOrDefault(e => string.IsNullOrWhiteSpace(e.Type)) is { } bad)
+            {
+                throw KilnError.InvalidArgument($"event type must not be empty (an event of accounts/{bad.Account}/deployments/{bad.DeploymentId})");
+            }
+            var time = Columns.Time(now);
+            var order = events.Select((e, i) => (Event: e, Index: i)).ToList();
+            // Sorted by list position, since a join may reorder the rows and the sequence orders events.
+            return ExecuteBatch(db, """
+                INSERT INTO deployment_events (account, deployment, time, type, message)
+                SELECT column1, column2, column3, column4, column5 FROM ({0}) AS v
+                WHERE EXISTS (SELECT 1 FROM deployments d WHERE d.account = v.column1 AND d.id = v.column2)
+                ORDER BY column6
+                """, order, 6, x => [x.Event.Account, x.Event.DeploymentId, time, x.Event.Type, x.Event.Message, x.Index]);
+        });
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<DeploymentEvent>> ListRecentEventsAsync(string account, string deploymentId, int limit = 20, CancellationToken ct = default) =>
         Read<IReadOnlyList<DeploymentEvent>>(ct, db =>
         {

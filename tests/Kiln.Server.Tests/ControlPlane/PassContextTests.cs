@@ -22,6 +22,26 @@ public class PassContextTests
     }
 
     [Fact]
+    public void A_plan_made_while_another_claim_took_slots_is_made_again_with_what_is_left()
+    {
+        var pass = new PassContext(_ => 3);
+        var seen = new List<int>();
+        var starts = pass.Claim(AcceleratorType.Cpu, free =>
+        {
+            seen.Add(free);
+            if (seen.Count == 1)
+            {
+                // Another deployment claims two slots while this one plans (plans run outside the lock).
+                Assert.Equal(2, pass.Claim(AcceleratorType.Cpu, f => Math.Min(f, 2), n => n));
+            }
+            return Math.Min(free, 2);
+        }, n => n);
+        Assert.Equal([3, 1], seen);
+        Assert.Equal(1, starts);
+        Assert.Equal(0, pass.FreeSlots(AcceleratorType.Cpu));
+    }
+
+    [Fact]
     public void Each_accelerator_type_has_its_own_free_slots_read_once_per_pass()
     {
         var reads = new List<AcceleratorType>();

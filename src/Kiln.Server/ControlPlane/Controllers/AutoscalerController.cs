@@ -181,6 +181,9 @@ public sealed partial class AutoscalerController(
         var scrapes = await scraper.ScrapeAsync([.. scaled.Select(x => x.Route)], ct);
         var live = new HashSet<string>();
         var history = new List<DeploymentHistoryRecord>(scaled.Count);
+        // Holds are written together after the decisions: one transaction, not one per deployment
+        // (every deployment holds on a leader's first pass).
+        var holds = new List<NewDeploymentEvent>();
         foreach (var (d, route) in scaled)
         {
             var key = d.Name.ToString();
@@ -204,8 +207,9 @@ public sealed partial class AutoscalerController(
             };
             var decision = Autoscaler.Decide(memory.State, input);
             memory.State = decision.State;
-            await ApplyAsync(d, route, memory, decision, lastRequest, ct);
+            await ApplyAsync(d, route, memory, decision, lastRequest, holds, ct);
         }
+        await events.AppendAllAsync(holds, ct);
         foreach (var gone in _memory.Keys.Where(k => !live.Contains(k)).ToList())
         {
             _memory.Remove(gone);
@@ -214,7 +218,8 @@ public sealed partial class AutoscalerController(
         await store.AppendDeploymentHistoryAsync(history, clock.UtcNow - HistoryWindow.Retention, ct);
     }
 
-    private async Task ApplyAsync(DeploymentRecord d, DeploymentRoute route, Memory memory, AutoscaleDecision decision, DateTimeOffset? lastRequest, CancellationToken ct)
+    private async Task ApplyAsync(
+        DeploymentRecord d, DeploymentRoute route, Memory memory, AutoscaleDecision decision, DateTimeOffset? lastRequest, List<NewDeploymentEvent> holds, CancellationToken ct)
     {
         if (!decision.Changed)
         {
@@ -222,7 +227,7 @@ public sealed partial class AutoscalerController(
             if (gist != memory.LastHoldGist)
             {
                 memory.LastHoldGist = gist;
-                await events.AppendAsync(d.Account, d.Id, "Autoscaler", decision.Reason, ct);
+                holds.Add(new(d.Account, d.Id, "Autoscaler", decision.Reason));
             }
             return;
         }

@@ -15,9 +15,9 @@ using Kiln.Store;
 namespace Kiln.Server.ControlPlane.Controllers;
 
 /// <summary>
-/// One reconcile step for one deployment: read its replica records once, look at their processes,
-/// let <see cref="ReplicaPlanner"/> decide (observe, roll forward, scale, start what fits in the free
-/// accelerator slots), carry the plan out, and write back the status
+/// One reconcile step for one deployment: given its replica records as the pass read them, look at
+/// their processes, let <see cref="ReplicaPlanner"/> decide (observe, roll forward, scale, start what
+/// fits in the free accelerator slots), carry the plan out, and write back the status
 /// <see cref="DeploymentStatusRules"/> derives from the outcome. Level-triggered and idempotent: each
 /// pass starts from what the store and the runtime say, so repeating it (or a restart between two
 /// steps) is harmless.
@@ -43,13 +43,14 @@ public sealed class DeploymentPass(
     public IReadOnlyList<ReplicaHandle> Starting => [.. _starting.Values];
 
     /// <summary>
-    /// Reconciles <paramref name="d"/> as part of <paramref name="pass"/>; returns the IDs of the
-    /// replicas it keeps. Deployments of one pass may run at once: they share only the pass's slots.
+    /// Reconciles <paramref name="d"/>, whose replica records the pass read as <paramref name="replicas"/>
+    /// (by replica ID), as part of <paramref name="pass"/>; returns the IDs of the replicas it keeps.
+    /// Deployments of one pass may run at once: they share only the pass's slots.
     /// </summary>
-    public async Task<IReadOnlyList<string>> RunAsync(DeploymentRecord d, PassContext pass, CancellationToken ct)
+    public async Task<IReadOnlyList<string>> RunAsync(DeploymentRecord d, IReadOnlyList<ReplicaRecord> replicas, PassContext pass, CancellationToken ct)
     {
         var deleting = d.DeleteTime is not null || d.State == DeploymentState.Deleting;
-        var records = (await store.ListReplicasAsync(d.Account, d.Id, ct)).ToDictionary(r => r.ReplicaId);
+        var records = replicas.ToDictionary(r => r.ReplicaId);
         var (model, fatal) = deleting ? (null, null) : await pass.OnceAsync(d.Spec.BaseModel, () => ModelFileAsync(d, ct));
         var modelPath = model?.ReplicaPath;
         var facts = new List<ReplicaFacts>();

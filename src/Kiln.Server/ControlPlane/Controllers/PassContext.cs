@@ -29,14 +29,25 @@ public sealed class PassContext(Func<AcceleratorType, int> freeSlots)
     /// <summary>
     /// Plans with the free slots of <paramref name="type"/> and claims those the plan starts replicas
     /// on, atomically, so two deployments planned at once never both count the same free slot.
+    /// <paramref name="plan"/> must be pure: it runs outside the lock (deployments planned at once
+    /// would otherwise queue, spinning, behind each other's planning) and runs again when another
+    /// claim took slots meanwhile, so the plan kept is always the one made with the count it claims from.
     /// </summary>
     public T Claim<T>(AcceleratorType type, Func<int, T> plan, Func<T, int> slotsUsed)
     {
-        lock (_slots)
+        while (true)
         {
-            var result = plan(Free(type));
-            _free[type] = Free(type) - slotsUsed(result);
-            return result;
+            var free = FreeSlots(type);
+            var result = plan(free);
+            lock (_slots)
+            {
+                // Claims only take slots, so an unchanged count means nothing was claimed meanwhile.
+                if (Free(type) == free)
+                {
+                    _free[type] = free - slotsUsed(result);
+                    return result;
+                }
+            }
         }
     }
 

@@ -96,13 +96,17 @@ public sealed class Reconciler(
         // One look at every replica process for the whole pass (one squeue on Slurm).
         await runtime.RefreshAsync(ct);
         IReadOnlyList<DeploymentRecord> deployments;
+        Dictionary<(string Account, string Deployment), List<ReplicaRecord>> replicas;
         try
         {
             deployments = await store.ListLiveDeploymentsAsync(ct);
+            // Every replica record in one read, not one read per deployment: only this pass (and
+            // the stops it began) writes them, and a plan copes with a stop finished meanwhile.
+            replicas = ByDeployment(await store.ListAllReplicasAsync(ct));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            log.LogError(e, "listing deployments failed");
+            log.LogError(e, "reading deployments and replicas failed");
             return;
         }
         // Deployments are independent apart from the slots, which the pass context hands out, so
@@ -111,7 +115,7 @@ public sealed class Reconciler(
         var kept = new IReadOnlyList<string>[deployments.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, deployments.Count),
             new ParallelOptions { MaxDegreeOfParallelism = options.PassConcurrency, CancellationToken = ct },
-            async (i, token) => kept[i] = await RunOneAsync(deployments[i], context, token));
+            async (i, token) => kept[i] = await RunOneAsync(deployments[i], replicas.GetValueOrDefault((deployments[i].Account, deployments[i].Id)) ?? [], context, token));
         foreach (var ids in kept)
         {
             wanted.UnionWith(ids);
@@ -127,11 +131,25 @@ public sealed class Reconciler(
         }
     }
 
-    private async Task<IReadOnlyList<string>> RunOneAsync(DeploymentRecord d, PassContext context, CancellationToken ct)
+    private static Dictionary<(string Account, string Deployment), List<ReplicaRecord>> ByDeployment(IReadOnlyList<ReplicaRecord> all)
+    {
+        var by = new Dictionary<(string, string), List<ReplicaRecord>>();
+        foreach (var r in all)
+        {
+            if (!by.TryGetValue((r.Account, r.DeploymentId), out var list))
+            {
+                by[(r.Account, r.DeploymentId)] = list = [];
+            }
+            list.Add(r);
+        }
+        return by;
+    }
+
+    private async Task<IReadOnlyList<string>> RunOneAsync(DeploymentRecord d, IReadOnlyList<ReplicaRecord> replicas, PassContext context, CancellationToken ct)
     {
         try
         {
-            return await pass.RunAsync(d, context, ct);
+            return await pass.RunAsync(d, replicas, context, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
