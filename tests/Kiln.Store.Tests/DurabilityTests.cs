@@ -138,6 +138,8 @@ public sealed class DurabilityTests : IDisposable
         (12, "models", "status_message"), (12, "models", "download_bytes"), (12, "models", "download_total"), (12, "models", "download_rate"),
         (14, "deployments", "draft_model"), (14, "deployments", "draft_token_count"), (14, "deployments", "ngram_speculation_length"),
         (15, "deployments", "engine"), (15, "deployments", "engine_args"), (15, "models", "format"),
+        (16, "deployments", "deployment_shape"), (16, "deployments", "max_batch_size"), (16, "deployments", "max_context_length"),
+        (16, "deployments", "prefix_cache_mb"),
     ];
 
     /// <summary>Rewinds the file to the schema <paramref name="version"/> left (dropping the later columns) and reopens it.</summary>

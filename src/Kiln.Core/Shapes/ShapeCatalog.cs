@@ -68,7 +68,7 @@ public sealed class ShapeCatalog
     /// The catalog of a configuration document: the built-ins with its <c>deploymentShapes</c>
     /// section (an object of shapes by ID) added, or every problem, each with its JSON path.
     /// </summary>
-    public static bool TryParse(JsonElement root, EngineCatalog engines, out ShapeCatalog catalog, out IReadOnlyList<string> problems)
+    public static bool TryRead(JsonElement root, EngineCatalog engines, out ShapeCatalog catalog, out IReadOnlyList<string> problems)
     {
         catalog = Default;
         var found = new List<string>();

@@ -264,5 +264,12 @@ internal static class PostgresSchemaSteps
             ALTER TABLE deployments ADD COLUMN engine_args TEXT;
             ALTER TABLE models ADD COLUMN format TEXT NOT NULL DEFAULT 'GGUF';
             """),
+        // Deployments stored before shapes had none, and ran with the engine's default settings.
+        new(16, "deployment shape and engine settings", """
+            ALTER TABLE deployments ADD COLUMN deployment_shape TEXT;
+            ALTER TABLE deployments ADD COLUMN max_batch_size INTEGER;
+            ALTER TABLE deployments ADD COLUMN max_context_length INTEGER;
+            ALTER TABLE deployments ADD COLUMN prefix_cache_mb INTEGER;
+            """),
     ];
 }

@@ -114,7 +114,7 @@ public class DeploymentShapeTests
                              "maxBatchSize": 128, "maxContextLength": 8192, "architectures": ["LlamaForCausalLM"] },
                 "cpu-minimal": { "maxBatchSize": 2 } } }
             """);
-        Assert.True(ShapeCatalog.TryParse(doc.RootElement, EngineCatalog.Default, out var catalog, out var problems), string.Join("\n", problems));
+        Assert.True(ShapeCatalog.TryRead(doc.RootElement, EngineCatalog.Default, out var catalog, out var problems), string.Join("\n", problems));
         var big = catalog.Find("gpu-big", null)!;
         Assert.Equal((AcceleratorType.NvidiaA100_80GB, 4, "vllm", 128), (big.Snapshot.AcceleratorType, big.Snapshot.AcceleratorCount, big.Snapshot.Engine, big.Snapshot.MaxBatchSize));
         Assert.Equal(2, catalog.Find("cpu-minimal", null)!.Snapshot.MaxBatchSize);
@@ -128,7 +128,7 @@ public class DeploymentShapeTests
         using var doc = JsonDocument.Parse("""
             { "deploymentShapes": { "odd": { "engine": "nope", "maxBatchSize": 0, "presetType": "TURBO", "colour": 1 }, "Bad": {} } }
             """);
-        Assert.False(ShapeCatalog.TryParse(doc.RootElement, EngineCatalog.Default, out _, out var problems));
+        Assert.False(ShapeCatalog.TryRead(doc.RootElement, EngineCatalog.Default, out _, out var problems));
         var text = string.Join("\n", problems);
         Assert.Contains("deploymentShapes.odd.engine: unknown engine \"nope\"", text);
         Assert.Contains("deploymentShapes.odd.maxBatchSize: must be between 1 and 1024, got 0", text);
