@@ -86,7 +86,43 @@ public static class SamplingBench
             var cost = s == 0 ? "" : $"  cost {100 * (1 - median / greedy),5:F1}%";
             output.WriteLine($"{Settings[s].Name,-18} {median,9:F1} tokens/s (median; {rates[s].Min():F1}-{rates[s].Max():F1}){cost}");
         }
+        SamplerAlone(model.Info.VocabSize, output);
         return 0;
+    }
+
+    /// <summary>
+    /// The sampler by itself, per call, on Gaussian logits over the model's vocabulary (nearly flat, as
+    /// the random-weight models' are). Measured in process CPU time, best of several runs, so other
+    /// processes' load on a shared machine moves it far less than the tokens/s above.
+    /// </summary>
+    private static void SamplerAlone(int vocab, TextWriter output)
+    {
+        const int sets = 64, warm = 500, calls = 1500, runs = 5;
+        var rng = new Random(3);
+        var logits = new float[sets][];
+        for (var k = 0; k < sets; k++)
+        {
+            logits[k] = new float[vocab];
+            for (var i = 0; i < vocab; i++)
+                logits[k][i] = (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
+        }
+        output.WriteLine($"sampler alone, {vocab} Gaussian logits, process CPU time per call (best of {runs} x {calls} calls):");
+        using var process = Process.GetCurrentProcess();
+        foreach (var (name, p) in Settings.Append(("greedy, top_logprobs 5", SamplingParams.Greedy with { Logprobs = true, TopLogprobs = 5 })))
+        {
+            var sampler = new Sampler(vocab, p with { Seed = 7 });
+            for (var c = 0; c < warm; c++) sampler.Sample(logits[c % sets]);
+            var best = double.MaxValue;
+            for (var run = 0; run < runs; run++)
+            {
+                process.Refresh();
+                var start = process.TotalProcessorTime;
+                for (var c = 0; c < calls; c++) sampler.Sample(logits[c % sets]);
+                process.Refresh();
+                best = Math.Min(best, (process.TotalProcessorTime - start).TotalMicroseconds / calls);
+            }
+            output.WriteLine($"  {name,-22} {best,7:F1} us");
+        }
     }
 
     private static double Median(List<double> values)

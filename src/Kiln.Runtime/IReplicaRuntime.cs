@@ -101,6 +101,14 @@ public sealed record ReplicaLaunch(ReplicaRef Replica, string ModelPath, string 
         ? CommandTemplate.Expand(e.Template, new TemplateValues(ModelPath, host, port, WorldSize, e.MaxBatch, e.Context, ModelName), e.ExtraArgs)
         : [kiln.FileName, .. kiln.PrefixArguments, .. Args(host, port).Format()];
 
+    /// <summary>
+    /// The engine's command line binding <paramref name="host"/> with <c>{port}</c> left in place, for a
+    /// runtime whose node picks the port (<c>kiln engine-exec</c>); throws for Kiln's own engine.
+    /// </summary>
+    public IReadOnlyList<string> EngineCommandLine(string host) => Engine is { } e
+        ? CommandTemplate.Expand(e.Template, new TemplateValues(ModelPath, host, null, WorldSize, e.MaxBatch, e.Context, ModelName), e.ExtraArgs)
+        : throw new InvalidOperationException("Kiln's own replica takes its flags, not an engine template");
+
     /// <summary>The draft model's file for speculative decoding (opened where it is); null for none.</summary>
     public string? DraftModelPath { get; init; }
 

@@ -21,6 +21,7 @@ root.Subcommands.Add(EngineToolCommands.Quantize());
 root.Subcommands.Add(EngineToolCommands.GenerateModel());
 root.Subcommands.Add(EngineToolCommands.Bench());
 root.Subcommands.Add(ServerCommand.Create());
+root.Subcommands.Add(EngineExecCommand.Create());
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {

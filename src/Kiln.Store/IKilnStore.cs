@@ -85,10 +85,10 @@ public interface IKilnStore : IDisposable
 
     /// <summary>
     /// Records an addon as DEPLOYING on a deployment. NOT_FOUND for a missing model or deployment,
-    /// FAILED_PRECONDITION when the deployment is going away or already holds
-    /// <paramref name="maxPerDeployment"/> addons, ALREADY_EXISTS when the addon is already on it.
+    /// FAILED_PRECONDITION when the deployment is going away or already holds its <c>maxAddonCount</c>
+    /// (<paramref name="defaultMaxPerDeployment"/> when it sets none), ALREADY_EXISTS when the addon is already on it.
     /// </summary>
-    Task<DeployedModelRecord> CreateDeployedModelAsync(NewDeployedModel deployed, int maxPerDeployment, CancellationToken ct = default);
+    Task<DeployedModelRecord> CreateDeployedModelAsync(NewDeployedModel deployed, int defaultMaxPerDeployment, CancellationToken ct = default);
 
     /// <summary>The deployed model, or null.</summary>
     Task<DeployedModelRecord?> GetDeployedModelAsync(string account, string id, CancellationToken ct = default);
@@ -101,6 +101,12 @@ public interface IKilnStore : IDisposable
 
     /// <summary>Moves a deployed model to <paramref name="state"/>; UNDEPLOYING is final. NOT_FOUND when it is gone.</summary>
     Task<DeployedModelRecord> SetDeployedModelStateAsync(string account, string id, DeployedModelState state, CancellationToken ct = default);
+
+    /// <summary>
+    /// Records why the addon could not be loaded (null clears it); the state stays as it is. Null
+    /// when the record is gone.
+    /// </summary>
+    Task<DeployedModelRecord?> SetDeployedModelStatusAsync(string account, string id, DeploymentStatus? status, CancellationToken ct = default);
 
     /// <summary>Removes a deployed model for good; false when there was none.</summary>
     Task<bool> DeleteDeployedModelAsync(string account, string id, CancellationToken ct = default);
@@ -207,16 +213,23 @@ public interface IKilnStore : IDisposable
     // Usage
 
     /// <summary>
-    /// Adds served requests to their per-minute totals and moves the deployments'
+    /// Adds served requests to their per-second totals and moves the deployments'
     /// <c>lastRequestTime</c> forward, in one transaction (the gateway calls this in batches).
     /// </summary>
     Task RecordRequestUsageAsync(IReadOnlyList<RequestUsage> usage, IReadOnlyList<LastRequest> lastRequests, CancellationToken ct = default);
 
     /// <summary>
-    /// The account's request totals per (deployment, API key, model) over whole minutes in the
-    /// query's range; <see cref="RequestUsage.Time"/> is the first minute with requests.
+    /// The account's request totals per (deployment, API key, model) over the buckets (seconds, or
+    /// minutes once rolled up) that start in the query's range (<see cref="Kiln.Core.Billing.UsageBuckets"/>);
+    /// <see cref="RequestUsage.Time"/> is the first bucket with requests.
     /// </summary>
     Task<IReadOnlyList<RequestUsage>> ListRequestUsageAsync(string account, UsageQuery query, CancellationToken ct = default);
+
+    /// <summary>
+    /// Adds the per-second totals that start before <paramref name="before"/> to their minutes and
+    /// removes them, in one transaction; returns how many second buckets were rolled up.
+    /// </summary>
+    Task<int> RollUpRequestUsageAsync(DateTimeOffset before, CancellationToken ct = default);
 
     /// <summary>
     /// The account's replica billing intervals that overlap the query's range (the caller clips

@@ -48,6 +48,21 @@ public class DeploymentCommandTests
     }
 
     [Fact]
+    public async Task MaxAddonCountIsSentAndShown()
+    {
+        using var cli = new CliHarness();
+        var answer = Samples.Deployment("READY", 1, 1);
+        answer["maxAddonCount"] = 4;
+        cli.Server.On("PATCH", Chat, answer.ToJsonString());
+
+        var result = await cli.RunAsync("update", "deployment", "chat", "--max-addon-count", "4");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal("""{"maxAddonCount":4}""", Assert.Single(cli.Server.Calls("PATCH", Chat)).BodyText);
+        Assert.Matches(@"Max Addon Count:\s+4\n", result.Stdout);
+    }
+
+    [Fact]
     public async Task DryRunPrintsTheRequestAndSendsNothing()
     {
         using var cli = new CliHarness();
@@ -71,6 +86,8 @@ public class DeploymentCommandTests
     [InlineData("--load-targets", "default", "kilnctl: --load-targets: expected key=value pairs separated by commas (e.g. default=0.8,requests_per_second=20), got \"default\"\n")]
     [InlineData("--load-targets", "default=high", "kilnctl: --load-targets: the value of default must be a number, got \"high\"\n")]
     [InlineData("--file", "/nonexistent/deployment.json", "kilnctl: --file: cannot read /nonexistent/deployment.json: ")]
+    [InlineData("--max-addon-count", "0", "kilnctl: --max-addon-count: invalid value \"0\" (expected an integer from 1 to 1000)\n")]
+    [InlineData("--max-addon-count", "-3", "kilnctl: --max-addon-count: invalid value \"-3\" (expected an integer from 1 to 1000)\n")]
     public async Task BadFileAndLoadTargetsAreUsageErrors(string flag, string value, string message)
     {
         using var cli = new CliHarness();

@@ -80,7 +80,7 @@ public class AddonErrorTests
         await ctl.OkAsync("deploy", "all", "--deployment-id", "tales");
         var third = await ctl.RunAsync("deploy", "qv2", "--deployment-id", "tales");
         Assert.Equal(1, third.ExitCode);
-        Assert.Contains("already serves 2 addon(s), the most a deployment may serve (2)", third.Stderr);
+        Assert.Contains("already serves 2 addon(s), its maxAddonCount (2); undeploy one first", third.Stderr);
         Assert.Contains("ALREADY_EXISTS", (await ctl.RunAsync("deploy", "qv", "--deployment-id", "tales")).Stderr);
 
         // A deployed addon, and a base with addons, cannot be deleted; nor can addons be switched off under them.

@@ -7,6 +7,20 @@ public class DeploymentLifecycleTests
     private const string Path = "/v1/accounts/default/deployments/web";
 
     [SharedFact]
+    public async Task A_starting_replica_is_seen_ready_without_waiting_for_the_next_pass()
+    {
+        // An hour between passes: after the pass that starts the replica, only the probes of starting
+        // replicas between passes can see it turn ready (and bring the next pass forward).
+        using var server = await KilnServer.StartAsync("--reconcile-interval", "1h");
+        using var api = new Api(server.BaseUri, server.AdminKey);
+        Assert.Equal("READY", (await Steps.ImportAsync(api, "default", "stories", TestModels.Stories260K())).State());
+        var created = await api.PostAsync("/v1/accounts/default/deployments?deploymentId=web", new { baseModel = "accounts/default/models/stories" });
+        Assert.True(created.Status == HttpStatusCode.OK, created.ToString());
+        var ready = await Steps.WaitForAsync(api, Path, r => r.State() == "READY" && r.ReadyReplicas().Count == 1, "READY");
+        Assert.True(ready.HasEvent("ReplicaReady"), ready.ToString());
+    }
+
+    [SharedFact]
     public async Task Create_scale_survive_crashes_and_delete()
     {
         using var server = await KilnServer.StartAsync();

@@ -91,15 +91,21 @@ public class EngineEndToEndTests(EngineFixture f) : IClassFixture<EngineFixture>
         await Wait.UntilAsync(() => !Processes.WithArgumentContaining(Path.Combine(f.Server.DataDir, "models", "default", "tiny-hf")).Any(), Long, "vllm replicas gone");
     }
 
+    /// <summary>Imports a Hugging Face folder as <paramref name="model"/> and deploys it on SGLang with one replica, READY.</summary>
+    private async Task<Api.Reply> ReadySglangAsync(string model, string deployment)
+    {
+        Assert.Equal(0, (await f.Ctl.RunAsync("import", "model", model, "--from", f.HfModel(model))).ExitCode);
+        var created = await f.Api.PostAsync($"/v1/accounts/default/deployments?deploymentId={deployment}",
+            new { baseModel = $"accounts/default/models/{model}", engine = "sglang", minReplicaCount = 1 });
+        Assert.True(created.Status == HttpStatusCode.OK, created.ToString());
+        Assert.Equal("sglang", created.Str("engine"));
+        return await WaitAsync(deployment, d => d.State() == "READY", "sglang READY");
+    }
+
     [Fact]
     public async Task An_sglang_deployment_serves_streamed_chat_with_usage()
     {
-        Assert.Equal(0, (await f.Ctl.RunAsync("import", "model", "small-hf", "--from", f.HfModel("small-hf"))).ExitCode);
-        var created = await f.Api.PostAsync("/v1/accounts/default/deployments?deploymentId=sg",
-            new { baseModel = "accounts/default/models/small-hf", engine = "sglang", minReplicaCount = 1 });
-        Assert.True(created.Status == HttpStatusCode.OK, created.ToString());
-        Assert.Equal("sglang", created.Str("engine"));
-        var ready = await WaitAsync("sg", d => d.State() == "READY", "sglang READY");
+        var ready = await ReadySglangAsync("small-hf", "sg");
         Assert.Contains(Events(ready), e => e.Contains("python3 -m sglang.launch_server --model-path") && e.Contains("--tp-size 1"));
 
         using var inference = new Inference(f.Server.BaseUri, f.Server.AdminKey);
@@ -116,6 +122,34 @@ public class EngineEndToEndTests(EngineFixture f) : IClassFixture<EngineFixture>
         Assert.Equal(" w0 w1 w2 w3", streamed.Text);
         Assert.Equal(4, streamed.Usage!.Value.GetProperty("completion_tokens").GetInt32());
         await f.Api.DeleteAsync("/v1/accounts/default/deployments/sg");
+    }
+
+    [Fact]
+    public async Task An_engine_replica_outlives_a_killed_server_and_is_adopted_by_the_next_one()
+    {
+        var ready = await ReadySglangAsync("kept-hf", "kept");
+        var (id, pid, port) = Assert.Single(ready.ReadyReplicas());
+        var listed = await f.Api.GetAsync("/v1/accounts/default/deployments?filter=" + Uri.EscapeDataString("engine=\"sglang\" AND state=\"READY\""));
+        Assert.Contains(listed.Body.GetProperty("deployments").EnumerateArray(), d => d.GetProperty("name").GetString() == "accounts/default/deployments/kept");
+        var hf = await f.Api.GetAsync("/v1/accounts/default/models?filter=" + Uri.EscapeDataString("format=\"HF_SAFETENSORS\""));
+        Assert.Contains(hf.Body.GetProperty("models").EnumerateArray(), m => m.GetProperty("name").GetString() == "accounts/default/models/kept-hf");
+
+        // kill -9 of the server: the engine's command line carries no Kiln flags; its environment names the replica.
+        f.Server.Crash();
+        Assert.True(Processes.IsAlive(pid));
+        await f.Server.RestartAsync();
+        var adopted = await WaitAsync("kept", d => Events(d).Any(e => e.StartsWith("ReplicaAdopted", StringComparison.Ordinal)) && d.State() == "READY",
+            "the engine replica adopted");
+        Assert.Equal((id, pid, port), Assert.Single(adopted.ReadyReplicas()));
+        Assert.DoesNotContain(Events(adopted), e => e.StartsWith("ReplicaStarted", StringComparison.Ordinal) && !e.Contains(id));
+
+        using var http = new HttpClient { BaseAddress = f.Server.BaseUri };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", f.Server.AdminKey);
+        var answer = await http.PostAsJsonAsync("v1/completions", new { model = "accounts/default/models/kept-hf", prompt = "Once", max_tokens = 2 });
+        Assert.True(answer.IsSuccessStatusCode, await answer.Content.ReadAsStringAsync());
+
+        await f.Ctl.OkAsync("delete", "deployment", "kept", "--wait", "--wait-timeout", "60s");
+        await Wait.UntilAsync(() => !Processes.IsAlive(pid), Long, "the adopted engine replica stopped on delete");
     }
 
     [SharedFact]

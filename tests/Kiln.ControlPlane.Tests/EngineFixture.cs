@@ -19,15 +19,25 @@ public sealed class EngineFixture : IAsyncLifetime
 
     private static string Bin(string name) => Path.Combine(AppContext.BaseDirectory, name);
 
-    public async Task InitializeAsync()
+    /// <summary>
+    /// Writes <c>vllm</c>, <c>python3</c> and <c>llama-server</c> into <paramref name="scratch"/>/bin, each
+    /// running the stand-in engine in that engine's dialect, and answers a PATH that finds them first.
+    /// </summary>
+    public static string InstallStandIns(string scratch)
     {
-        var shims = Directory.CreateDirectory(Path.Combine(Scratch, "bin")).FullName;
+        var shims = Directory.CreateDirectory(Path.Combine(scratch, "bin")).FullName;
         foreach (var program in new[] { "vllm", "python3", "llama-server" })
         {
             var shim = Path.Combine(shims, program);
             File.WriteAllText(shim, $"#!/bin/sh\nexec '{Bin("Kiln.StandInEngine")}' {program} \"$@\"\n");
             File.SetUnixFileMode(shim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
+        return $"{shims}:{Environment.GetEnvironmentVariable("PATH")}";
+    }
+
+    public async Task InitializeAsync()
+    {
+        var path = InstallStandIns(Scratch);
         var config = Path.Combine(Scratch, "kiln.json");
         File.WriteAllText(config, JsonSerializer.Serialize(new
         {
@@ -54,8 +64,7 @@ public sealed class EngineFixture : IAsyncLifetime
                 },
             },
         }));
-        var path = $"{shims}:{Environment.GetEnvironmentVariable("PATH")}";
-        Server = await KilnServer.StartWithEnvironmentAsync(new Dictionary<string, string> { ["PATH"] = path },
+        Server = await KilnServer.StartAsync(new Dictionary<string, string> { ["PATH"] = path },
             "--config", config, "--autoscale-interval", "250ms");
         Api = new Api(Server.BaseUri, Server.AdminKey);
         Ctl = new Kilnctl(Server.BaseUri, Server.AdminKey, Directory.CreateDirectory(Path.Combine(Scratch, "kilnctl")).FullName);
@@ -70,9 +79,12 @@ public sealed class EngineFixture : IAsyncLifetime
     }
 
     /// <summary>A Hugging Face model folder: config.json and one safetensors file with one small tensor.</summary>
-    public string HfModel(string name)
+    public string HfModel(string name) => HfModel(Scratch, name);
+
+    /// <summary>As <see cref="HfModel(string)"/>, in <paramref name="scratch"/>.</summary>
+    public static string HfModel(string scratch, string name)
     {
-        var folder = Directory.CreateDirectory(Path.Combine(Scratch, name)).FullName;
+        var folder = Directory.CreateDirectory(Path.Combine(scratch, name)).FullName;
         File.WriteAllText(Path.Combine(folder, "config.json"), """{"architectures": ["LlamaForCausalLM"], "torch_dtype": "bfloat16", "max_position_embeddings": 2048}""");
         File.WriteAllText(Path.Combine(folder, "tokenizer.json"), "{}");
         File.WriteAllBytes(Path.Combine(folder, "model.safetensors"), Safetensors("model.embed_tokens.weight", [16, 8]));

@@ -50,22 +50,14 @@ public sealed class KilnServer : IDisposable
     public static Task<KilnServer> StartAsync(params string[] extraArgs) => StartAsync(fakeReplica: false, extraArgs);
 
     /// <summary>Starts a server whose process (and so its replicas) gets <paramref name="environment"/> on top of the test's own.</summary>
-    public static async Task<KilnServer> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] extraArgs)
-    {
-        var server = new KilnServer(NewDataDir(), FreePort.Next(), fakeReplica: false, extraArgs, environment);
-        await server.RestartAsync();
-        return server;
-    }
+    public static Task<KilnServer> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] extraArgs) =>
+        StartAsync(fakeReplica: false, extraArgs, environment);
 
     /// <summary>
     /// Starts a server whose replicas run the stand-in replica, which (unlike the real one) exits
     /// with a message on stderr when its model cannot load.
     /// </summary>
     public static Task<KilnServer> StartWithFakeReplicaAsync(params string[] extraArgs) => StartAsync(fakeReplica: true, extraArgs);
-
-    /// <summary>Starts a server (real replicas) whose process, and so every replica it starts, gets <paramref name="environment"/> on top of the test's.</summary>
-    public static Task<KilnServer> StartWithEnvironmentAsync(IReadOnlyDictionary<string, string> environment, params string[] extraArgs) =>
-        StartAsync(fakeReplica: false, extraArgs, environment);
 
     private static async Task<KilnServer> StartAsync(bool fakeReplica, string[] extraArgs, IReadOnlyDictionary<string, string>? environment = null)
     {
@@ -103,9 +95,8 @@ public sealed class KilnServer : IDisposable
         }
         foreach (var a in new[]
                  {
-                     "server", "--port", Port.ToString(), "--data-dir", DataDir,
-                     "--reconcile-interval", "200ms", "--restart-backoff", "200ms", "--drain-timeout", "5s",
-                 }.Concat(_fakeReplica ? ["--replica-command", Bin("Kiln.FakeReplica")] : []).Concat(_extraArgs.Any(InventoryFlags.Contains) ? [] : ["--accelerators", "CPU:8"])
+                     "server", "--port", Port.ToString(), "--data-dir", DataDir, "--restart-backoff", "200ms", "--drain-timeout", "5s",
+                 }.Concat(_extraArgs.Contains("--reconcile-interval") ? [] : ["--reconcile-interval", "200ms"]).Concat(_fakeReplica ? ["--replica-command", Bin("Kiln.FakeReplica")] : []).Concat(_extraArgs.Any(InventoryFlags.Contains) ? [] : ["--accelerators", "CPU:8"])
                      .Concat(_extraArgs.Select(a => a.Replace(DataDirPlaceholder, DataDir, StringComparison.Ordinal))))
         {
             psi.ArgumentList.Add(a);

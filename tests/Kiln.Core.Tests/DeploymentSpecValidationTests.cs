@@ -115,3 +115,34 @@ public class DeploymentSpecValidationTests
         Assert.Equal(3, e.Message.Split("; ").Length);
     }
 }
+
+public class MaxAddonCountSpecTests
+{
+    private static readonly DeploymentSpecPatch Base = new() { BaseModel = "accounts/a/models/m" };
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-2)]
+    [InlineData(1001)]
+    public void Out_of_range_names_the_field(int count)
+    {
+        var e = Assert.Throws<KilnError>(() => DeploymentSpecs.Create(Base with { MaxAddonCount = count }));
+        Assert.Equal(StatusCode.InvalidArgument, e.Code);
+        Assert.Equal([new FieldViolation("maxAddonCount", $"must be between 1 and 1000, got {count}")], e.Violations);
+    }
+
+    [Fact]
+    public void Unset_follows_the_server_and_a_masked_update_returns_to_it()
+    {
+        Assert.Null(DeploymentSpecs.Create(Base).MaxAddonCount);
+        var four = DeploymentSpecs.Create(Base with { MaxAddonCount = 4 });
+        Assert.Equal(4, four.MaxAddonCount);
+        // Other changes leave it; a change of it alone needs no new replicas.
+        Assert.Equal(4, DeploymentSpecs.Update(four, new DeploymentSpecPatch { DisplayName = "x" }).MaxAddonCount);
+        var two = DeploymentSpecs.Update(four, new DeploymentSpecPatch { MaxAddonCount = 2 });
+        Assert.Equal(2, two.MaxAddonCount);
+        Assert.False(DeploymentSpecs.RequiresReplicaRestart(four, two));
+        Assert.Null(DeploymentSpecs.Update(four, new DeploymentSpecPatch(), ["max_addon_count"]).MaxAddonCount);
+        Assert.Throws<KilnError>(() => DeploymentSpecs.Update(four, new DeploymentSpecPatch { MaxAddonCount = 0 }));
+    }
+}

@@ -42,6 +42,15 @@ public class SpeculationSpecTests
     }
 
     [Fact]
+    public void Only_Kiln_engine_takes_the_speculation_fields()
+    {
+        var e = Assert.Throws<KilnError>(() => Create(new() { Engine = "vllm", NgramSpeculationLength = 3, DraftTokenCount = 4 }));
+        Assert.Contains(e.Violations, v => v.Field == "draftTokenCount" && v.Description.Contains("engine \"vllm\"") && v.Description.Contains("engineArgs"));
+        Assert.True(Speculation.IsEnabled(Create(new() { Engine = "kiln", NgramSpeculationLength = 3, DraftTokenCount = 4 })));
+        Assert.Equal("vllm", Create(new() { Engine = "vllm" }).Engine);
+    }
+
+    [Fact]
     public void Zero_and_empty_turn_speculation_off_and_a_change_restarts_replicas()
     {
         var on = Create(new() { NgramSpeculationLength = 2, DraftTokenCount = 4 });

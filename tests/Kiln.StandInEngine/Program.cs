@@ -26,7 +26,8 @@ if (command.ModelProblem() is { } problem)
 await Task.Delay(int.TryParse(Environment.GetEnvironmentVariable("STANDIN_LOAD_MS"), out var ms) ? ms : 300);
 
 var listener = new HttpListener();
-listener.Prefixes.Add($"http://{command.Host}:{command.Port}/");
+// An engine told to bind every interface answers whatever host name it is reached by.
+listener.Prefixes.Add($"http://{(command.Host is "0.0.0.0" or "::" ? "+" : command.Host)}:{command.Port}/");
 listener.Start();
 Console.WriteLine($"stand-in {command.Dialect}: listening on {command.Host}:{command.Port}");
 var engine = new Engine(command, new Metrics(command.Dialect, command.ServedModelName, command.MaxBatch));

@@ -24,7 +24,7 @@ public abstract class DeployedModelTests(StoreBackend backend) : IDisposable
     public async Task Deploy_limit_states_and_serving()
     {
         await SeedAsync();
-        var a1 = await _t.Store.CreateDeployedModelAsync(new NewDeployedModel("acme", "dm1", "a1", "d1"), maxPerDeployment: 2);
+        var a1 = await _t.Store.CreateDeployedModelAsync(new NewDeployedModel("acme", "dm1", "a1", "d1"), defaultMaxPerDeployment: 2);
         Assert.Equal((DeployedModelState.Deploying, "accounts/acme/deployedModels/dm1"), (a1.State, a1.Name));
         var dup = await Assert.ThrowsAsync<KilnError>(() => _t.Store.CreateDeployedModelAsync(new NewDeployedModel("acme", "dm9", "a1", "d1"), 2));
         Assert.Equal(StatusCode.AlreadyExists, dup.Code);

@@ -127,7 +127,7 @@ public sealed class DurabilityTests : IDisposable
     }
 
     // Tables that later steps create, dropped when rewinding to before them.
-    private static readonly (int Step, string Table)[] LaterTables = [(8, "leases"), (8, "wake_requests"), (11, "scale_requests"), (13, "deployment_history")];
+    private static readonly (int Step, string Table)[] LaterTables = [(8, "leases"), (8, "wake_requests"), (11, "scale_requests"), (13, "deployment_history"), (16, "request_usage_seconds")];
 
     // Columns that steps from 10 on add, dropped when rewinding to before them.
     private static readonly (int Step, string Table, string Column)[] LaterColumns =
@@ -138,8 +138,10 @@ public sealed class DurabilityTests : IDisposable
         (12, "models", "status_message"), (12, "models", "download_bytes"), (12, "models", "download_total"), (12, "models", "download_rate"),
         (14, "deployments", "draft_model"), (14, "deployments", "draft_token_count"), (14, "deployments", "ngram_speculation_length"),
         (15, "deployments", "engine"), (15, "deployments", "engine_args"), (15, "models", "format"),
-        (16, "deployments", "deployment_shape"), (16, "deployments", "max_batch_size"), (16, "deployments", "max_context_length"),
-        (16, "deployments", "prefix_cache_mb"),
+        (17, "deployments", "max_addon_count"),
+        (18, "deployed_models", "status_code"), (18, "deployed_models", "status_message"),
+        (19, "deployments", "deployment_shape"), (19, "deployments", "max_batch_size"), (19, "deployments", "max_context_length"),
+        (19, "deployments", "prefix_cache_mb"),
     ];
 
     /// <summary>Rewinds the file to the schema <paramref name="version"/> left (dropping the later columns) and reopens it.</summary>

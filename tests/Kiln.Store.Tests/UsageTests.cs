@@ -81,6 +81,56 @@ public abstract class UsageTests(StoreBackend backend) : IDisposable
         Assert.Empty(await _t.Store.ListRequestUsageAsync("other", new UsageQuery()));
         Assert.Equal(t0.AddSeconds(2), (await _t.Store.GetDeploymentAsync("acme", "d1"))!.LastRequestTime);
     }
+
+    [StoreFact]
+    public async Task Adjacent_windows_add_up_to_the_enclosing_one_before_and_after_the_roll_up()
+    {
+        await _t.SeedDeploymentAsync();
+        // Requests spread over three minutes at uneven instants, several in one second.
+        var t0 = new DateTimeOffset(2026, 11, 21, 9, 30, 0, TimeSpan.Zero);
+        var offsets = new[] { 0.1, 0.9, 1.2, 14.5, 29.999, 30.0, 30.4, 44.0, 59.9, 61.0, 75.3, 119.5, 150.0 };
+        await _t.Store.RecordRequestUsageAsync(
+            [.. offsets.Select((o, i) => new RequestUsage("acme", i % 2 == 0 ? "k1" : "k2", "d1", "accounts/acme/models/llama", t0.AddSeconds(o), 1, i + 1, 10 * (i + 1)))],
+            []);
+
+        async Task<(long Requests, long Prompt, long Completion)> Sum(DateTimeOffset? start, DateTimeOffset end)
+        {
+            var rows = await _t.Store.ListRequestUsageAsync("acme", new UsageQuery(start, end));
+            return (rows.Sum(r => r.Requests), rows.Sum(r => r.PromptTokens), rows.Sum(r => r.CompletionTokens));
+        }
+
+        async Task AssertAdditive(double[] splits)
+        {
+            var (start, end) = (t0.AddSeconds(0.5), t0.AddSeconds(170));
+            var whole = await Sum(start, end);
+            foreach (var split in splits.Select(s => t0.AddSeconds(s)))
+            {
+                var left = await Sum(start, split);
+                var right = await Sum(split, end);
+                Assert.Equal(whole, (left.Requests + right.Requests, left.Prompt + right.Prompt, left.Completion + right.Completion));
+            }
+            // Thirty-second windows, edge to edge, add up to the three minutes.
+            var windows = Enumerable.Range(0, 6).Select(i => Sum(t0.AddSeconds(30 * i), t0.AddSeconds(30 * (i + 1)))).ToList();
+            Assert.Equal((long)offsets.Length, (await Task.WhenAll(windows)).Sum(w => w.Requests));
+        }
+
+        // Per second: the two halves of the first minute hold exactly their own requests.
+        Assert.Equal(5L, (await Sum(t0, t0.AddSeconds(30))).Requests);
+        Assert.Equal(4L, (await Sum(t0.AddSeconds(30), t0.AddSeconds(60))).Requests);
+        Assert.Equal(13L, (await Sum(null, t0.AddSeconds(180))).Requests);
+        await AssertAdditive([0.5, 1, 1.5, 14.2, 30, 30.25, 59.95, 60, 61.5, 119.5, 170]);
+
+        // A day later the first two minutes are kept per minute: totals stay, windows still add up,
+        // and a minute split by an edge counts in the window that holds its start.
+        Assert.Equal(0, await _t.Store.RollUpRequestUsageAsync(t0));
+        Assert.Equal(12, await _t.Store.RollUpRequestUsageAsync(t0.AddMinutes(2)));
+        Assert.Equal((13L, 91L, 910L), await Sum(null, t0.AddSeconds(180)));
+        Assert.Equal(9L, (await Sum(t0, t0.AddSeconds(30))).Requests);
+        Assert.Equal(0L, (await Sum(t0.AddSeconds(30), t0.AddSeconds(60))).Requests);
+        await AssertAdditive([0.5, 1, 30, 59.95, 60, 61.5, 119.5, 120, 135.25, 170]);
+        var perKey = await _t.Store.ListRequestUsageAsync("acme", new UsageQuery());
+        Assert.Equal([("k1", 7L, t0), ("k2", 6L, t0)], perKey.Select(u => (u.ApiKeyId, u.Requests, u.Time)));
+    }
 }
 
 public sealed class SqliteUsageTests() : UsageTests(StoreBackend.Sqlite);

@@ -7,7 +7,8 @@ using Kiln.Core.Time;
 namespace Kiln.Cli.Commands;
 
 /// <summary>
-/// --wait for deploy and undeploy: polls the deployed model until it is DEPLOYED or gone.
+/// --wait for deploy and undeploy: polls the deployed model until it is DEPLOYED (or a replica
+/// refused to load it) or gone.
 /// Transient trouble (server restarting, 5xx) is ridden out until the timeout.
 /// </summary>
 public sealed class DeployedModelWaiter(CommandContext ctx)
@@ -30,6 +31,9 @@ public sealed class DeployedModelWaiter(CommandContext ctx)
                     line.Show($"State: {state}");
                     if (!untilGone && state == "DEPLOYED")
                         return last;
+                    // A replica refused the adapter: waiting longer cannot make it load.
+                    if (!untilGone && state == "DEPLOYING" && Json.Str(last, "status.code") is { Length: > 0 } code)
+                        throw new CommandFailedException($"{Json.Str(last, "name")} failed to load: {code}: {Json.Str(last, "status.message")}");
                     if (!untilGone && state == "UNDEPLOYING")
                         throw new CommandFailedException($"{Json.Str(last, "name")} is being undeployed; it will not become DEPLOYED");
                 }

@@ -20,6 +20,7 @@ public sealed record DeploymentSpecInput
     public string? AcceleratorType { get; init; }
     public string? Precision { get; init; }
     public bool? EnableAddons { get; init; }
+    public string? MaxAddonCount { get; init; }
     public string? Engine { get; init; }
     public IReadOnlyList<string>? EngineArgs { get; init; }
     public string? DraftModel { get; init; }
@@ -72,6 +73,10 @@ public static class DeploymentSpec
             body["acceleratorCount"] = worldSize.Value;
         if (input.EnableAddons is { } addons)
             body["enableAddons"] = addons;
+        var maxAddons = Try(errors, () => input.MaxAddonCount is { } s
+            ? FlagValues.Between("--max-addon-count", s, 1, Core.Deployments.DeploymentDefaults.MaxAddonCountLimit) : (int?)null);
+        if (maxAddons is not null)
+            body["maxAddonCount"] = maxAddons.Value;
         var precision = Try(errors, () => input.Precision is { } s ? FlagValues.Precision("--precision", s) : null);
         if (precision is not null)
             body["precision"] = precision;

@@ -86,6 +86,12 @@ public sealed class DeploymentSpecOptions
         HelpName = "true|false",
     };
 
+    public Option<string?> MaxAddonCount { get; } = new("--max-addon-count")
+    {
+        Description = "Most addons deployed on the deployment at once, 1-1000 (default: the server's --max-addons-per-deployment, 16)",
+        HelpName = "N",
+    };
+
     public Option<string?> Engine { get; } = new("--engine")
     {
         Description = "Engine the replicas run (default kiln): kiln, vllm, sglang, llama-server, or a custom profile of the server",
@@ -135,7 +141,7 @@ public sealed class DeploymentSpecOptions
                  {
                      DisplayName, Description, MinReplicaCount, MaxReplicaCount, ScaleUpWindow, ScaleDownWindow,
                      ScaleToZeroWindow, LoadTargets, UnusedAutoDeleteDuration, WorldSize, AcceleratorType, Precision, EnableAddons,
-                     Engine, EngineArgs, File, DryRun,
+                     MaxAddonCount, Engine, EngineArgs, File, DryRun,
                      DraftModel, DraftTokenCount, NgramSpeculationLength, DeploymentShape, PrefixCacheMb,
                  })
         {
@@ -159,6 +165,7 @@ public sealed class DeploymentSpecOptions
         Precision = ctx.Get(Precision),
         // A bare --enable-addons means true; "--enable-addons false" turns addons off on update.
         EnableAddons = ctx.Given(EnableAddons) ? ctx.Get(EnableAddons) : null,
+        MaxAddonCount = ctx.Get(MaxAddonCount),
         Engine = ctx.Get(Engine),
         EngineArgs = ctx.Given(EngineArgs) ? ctx.Get(EngineArgs) : null,
         DraftModel = ctx.Get(DraftModel),

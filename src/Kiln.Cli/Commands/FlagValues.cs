@@ -31,6 +31,14 @@ public static class FlagValues
         return n;
     }
 
+    /// <summary>An integer from <paramref name="min"/> to <paramref name="max"/>.</summary>
+    public static int Between(string flag, string text, int min, int max)
+    {
+        if (!int.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) || n < min || n > max)
+            throw new UsageException($"{flag}: invalid value \"{text}\" (expected an integer from {min} to {max})");
+        return n;
+    }
+
     /// <summary>A speculation count: 0 (turns it off on update) up to <paramref name="max"/>.</summary>
     public static int UpTo(string flag, string text, int max)
     {

@@ -42,6 +42,7 @@ public static class DeploymentText
             .Add("Engine", Engine(d))
             .Add("Unused Auto Delete Duration", AutoDelete(Json.Str(d, "unusedAutoDeleteDuration")))
             .Add("Enable Addons", Json.Str(d, "enableAddons") is "true" ? "true" : "false");
+        AddIfPresent(block, "Max Addon Count", Json.Str(d, "maxAddonCount"));
         AddIfPresent(block, "Deployment Shape", Json.Str(d, "deploymentShape"));
         AddIfPresent(block, "Max Batch Size", Json.Str(d, "maxBatchSize"));
         AddIfPresent(block, "Max Context Length", Json.Str(d, "maxContextLength"));

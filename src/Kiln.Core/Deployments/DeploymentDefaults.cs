@@ -15,6 +15,9 @@ public static class DeploymentDefaults
     /// <summary>Largest <c>acceleratorCount</c>: one node's worth.</summary>
     public const int MaxAcceleratorCount = 8;
 
+    /// <summary>Largest <c>maxAddonCount</c>, to catch typos before replicas fill their memory.</summary>
+    public const int MaxAddonCountLimit = 1000;
+
     /// <summary>Longest <c>displayName</c>.</summary>
     public const int MaxDisplayNameLength = 256;
 

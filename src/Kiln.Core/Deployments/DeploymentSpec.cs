@@ -39,6 +39,12 @@ public sealed record DeploymentSpec
     /// <summary>Whether LoRA addons may be loaded onto this deployment.</summary>
     public bool EnableAddons { get; init; }
 
+    /// <summary>
+    /// Most addons deployed on it at once; null follows the server's <c>--max-addons-per-deployment</c>.
+    /// Each addon takes memory on every replica and a share of every batch's adapter work.
+    /// </summary>
+    public int? MaxAddonCount { get; init; }
+
     /// <summary>Serving precision (default FP32); selects the replicas' KV cache type.</summary>
     public Precision Precision { get; init; } = DeploymentDefaults.Precision;
 

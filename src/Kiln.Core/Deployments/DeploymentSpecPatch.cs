@@ -36,6 +36,9 @@ public sealed record DeploymentSpecPatch
     /// <summary><c>enableAddons</c>.</summary>
     public bool? EnableAddons { get; init; }
 
+    /// <summary><c>maxAddonCount</c>.</summary>
+    public int? MaxAddonCount { get; init; }
+
     /// <summary><c>precision</c>.</summary>
     public Precision? Precision { get; init; }
 

@@ -11,7 +11,8 @@ namespace Kiln.Core.Deployments;
 /// 1 ≤ max ≤ 100 and max ≥ min (a deployment that may never run a replica is a mistake, and
 /// Fireworks' default of max(min, 1) implies it); windows and unusedAutoDeleteDuration are not
 /// negative; loadTargets is non-empty with known keys, "default" in (0, 1] and the others positive;
-/// acceleratorCount is 1, 2, 4 or 8; speculation as <see cref="Speculation.Validate"/> says.
+/// acceleratorCount is 1, 2, 4 or 8; maxAddonCount, when set, is
+/// 1 to 1000; speculation as <see cref="Speculation.Validate"/> says.
 /// </remarks>
 public static class DeploymentSpecValidator
 {
@@ -68,6 +69,10 @@ public static class DeploymentSpecValidator
         if (spec.AcceleratorCount is not (1 or 2 or 4 or 8))
         {
             v.Add(new("acceleratorCount", $"must be 1, 2, 4 or 8, got {spec.AcceleratorCount}"));
+        }
+        if (spec.MaxAddonCount is < 1 or > DeploymentDefaults.MaxAddonCountLimit)
+        {
+            v.Add(new("maxAddonCount", $"must be between 1 and {DeploymentDefaults.MaxAddonCountLimit}, got {spec.MaxAddonCount}"));
         }
         if (!Enum.IsDefined(spec.Precision))
         {

@@ -11,7 +11,7 @@ public static class DeploymentSpecs
         "baseModel", "displayName", "description", "minReplicaCount", "maxReplicaCount", "autoscalingPolicy",
         "autoscalingPolicy.scaleUpWindow", "autoscalingPolicy.scaleDownWindow",
         "autoscalingPolicy.scaleToZeroWindow", "autoscalingPolicy.loadTargets",
-        "unusedAutoDeleteDuration", "acceleratorType", "acceleratorCount", "enableAddons",
+        "unusedAutoDeleteDuration", "acceleratorType", "acceleratorCount", "enableAddons", "maxAddonCount",
         "precision", "engine", "engineArgs", "draftModel", "draftTokenCount", "ngramSpeculationLength",
         "deploymentShape", "prefixCacheMb",
     ];
@@ -67,6 +67,7 @@ public static class DeploymentSpecs
             AcceleratorType = request.AcceleratorType ?? defaultAccelerator,
             AcceleratorCount = request.AcceleratorCount ?? DeploymentDefaults.AcceleratorCount,
             EnableAddons = request.EnableAddons ?? false,
+            MaxAddonCount = request.MaxAddonCount,
             Precision = request.Precision ?? DeploymentDefaults.Precision,
             Engine = request.Engine ?? DeploymentDefaults.Engine,
             EngineArgs = request.EngineArgs is { } args ? [.. args] : [],
@@ -153,6 +154,8 @@ public static class DeploymentSpecs
                 ? patch.AcceleratorCount ?? DeploymentDefaults.AcceleratorCount : current.AcceleratorCount,
             EnableAddons = Touched("enableAddons", patch.EnableAddons is not null)
                 ? patch.EnableAddons ?? false : current.EnableAddons,
+            // Masked without a value: back to the server's default.
+            MaxAddonCount = Touched("maxAddonCount", patch.MaxAddonCount is not null) ? patch.MaxAddonCount : current.MaxAddonCount,
             Precision = Touched("precision", patch.Precision is not null)
                 ? patch.Precision ?? DeploymentDefaults.Precision : current.Precision,
             Engine = Touched("engine", patch.Engine is not null)

@@ -6,12 +6,12 @@ namespace Kiln.Core.Engines;
 /// <summary>What a launch fills an engine's command template with.</summary>
 /// <param name="Model">The model's path on the node (a GGUF file or a Hugging Face folder).</param>
 /// <param name="Host">The address the engine binds.</param>
-/// <param name="Port">The port it listens on.</param>
+/// <param name="Port">The port it listens on; null leaves <c>{port}</c> in place for whoever picks the port on the node (<c>kiln engine-exec</c>).</param>
 /// <param name="WorldSize">Accelerators per replica: the tensor-parallel size.</param>
 /// <param name="MaxBatch">Sequences the engine runs at once.</param>
 /// <param name="Context">Context tokens per sequence; null leaves the model's (the token and the flag before it are dropped).</param>
 /// <param name="ServedModelName">The name requests use, <c>accounts/A/models/M</c>.</param>
-public sealed record TemplateValues(string Model, string Host, int Port, int WorldSize, int MaxBatch, int? Context, string ServedModelName);
+public sealed record TemplateValues(string Model, string Host, int? Port, int WorldSize, int MaxBatch, int? Context, string ServedModelName);
 
 /// <summary>
 /// An engine's command line with <c>{placeholder}</c>s, one argument per element (no shell parsing,
@@ -115,7 +115,7 @@ public static class CommandTemplate
     {
         Model => v.Model,
         Host => v.Host,
-        Port => Int(v.Port),
+        Port => v.Port is { } port ? Int(port) : "{" + Port + "}",
         WorldSize => Int(v.WorldSize),
         MaxBatch => Int(v.MaxBatch),
         Context => v.Context is { } c ? Int(c) : "",

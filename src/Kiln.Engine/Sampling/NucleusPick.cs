@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -35,7 +36,6 @@ internal sealed class NucleusPick(int vocab)
     private readonly float[] _mass = new float[vocab];
     private readonly float[] _pickWeights = new float[vocab];
     private readonly int[] _bucket = new int[vocab];
-    private readonly double[] _blockSums = new double[(vocab + SoftmaxKernels.Block - 1) / SoftmaxKernels.Block];
     private readonly double[] _bucketMass = new double[Buckets];
     private readonly double[] _bucketPick = new double[Buckets];
 
@@ -46,14 +46,8 @@ internal sealed class NucleusPick(int vocab)
     /// </summary>
     public int TryPick(float[] logits, float max, float threshold, float invT, float topP, double r, int[] ids, ulong[] keys)
     {
-        var total = SoftmaxKernels.ExpWeights(logits, max, 1f, threshold, _mass, _blockSums);
-        var weights = _mass;
-        if (invT != 1f)
-        {
-            SoftmaxKernels.ExpWeights(logits, max, invT, threshold, _pickWeights, _blockSums);
-            weights = _pickWeights;
-        }
-        Histogram(logits, max, threshold, weights);
+        var total = FirstPass(logits, max, threshold, invT);
+        var weights = invT != 1f ? _pickWeights : _mass;
 
         // Near a boundary, the same decision again with the reference's own weights and a far smaller
         // band: the masses when the cut was undecided, the draw's weights when the draw was.
@@ -147,18 +141,73 @@ internal sealed class NucleusPick(int vocab)
         return DrawUndecided;
     }
 
-    private void Histogram(float[] logits, float max, float threshold, float[] weights)
+    /// <summary>
+    /// The vectorised weights (the mass at temperature 1 into <see cref="_mass"/>, the draw's into
+    /// <see cref="_pickWeights"/> when the temperature is not 1), each logit's bucket, and both bucket sums,
+    /// in one pass: the scatter-adds read eight weights just written instead of streaming three arrays
+    /// again. Returns the total mass.
+    /// </summary>
+    private double FirstPass(float[] logits, float max, float threshold, float invT)
     {
         Array.Clear(_bucketMass);
         Array.Clear(_bucketPick);
-        BucketIndices(logits, max, threshold, _bucket);
-        for (var i = 0; i < logits.Length; i++)
+        var separate = invT != 1f;
+        ref var mass = ref MemoryMarshal.GetArrayDataReference(_mass);
+        ref var pick = ref MemoryMarshal.GetArrayDataReference(separate ? _pickWeights : _mass);
+        ref var bucket = ref MemoryMarshal.GetArrayDataReference(_bucket);
+        ref var bucketMass = ref MemoryMarshal.GetArrayDataReference(_bucketMass);
+        ref var bucketPick = ref MemoryMarshal.GetArrayDataReference(_bucketPick);
+        double total = 0;
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
         {
-            var b = _bucket[i];
-            if (b >= Buckets) continue;
-            _bucketMass[b] += _mass[i];
-            _bucketPick[b] += weights[i];
+            var vmax = Vector256.Create(max);
+            var vinvT = Vector256.Create(invT);
+            var vt = Vector256.Create(threshold);
+            var scale = Vector256.Create(Scale);
+            var last = Vector256.Create(Buckets - 1f);
+            var excluded = Vector256.Create(Buckets);
+            var acc = Vector256<double>.Zero;
+            ref var src = ref MemoryMarshal.GetArrayDataReference(logits);
+            for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var v = Vector256.LoadUnsafe(ref src, (nuint)i);
+                var keep = Vector256.GreaterThanOrEqual(v, vt);
+                var d = v - vmax;
+                var m = Vector256.ConditionalSelect(keep, Vector256.Exp(d), Vector256<float>.Zero);
+                m.StoreUnsafe(ref mass, (nuint)i);
+                var (lo, hi) = Vector256.Widen(m);
+                acc += lo + hi;
+                if (separate)
+                    Vector256.ConditionalSelect(keep, Vector256.Exp(d * vinvT), Vector256<float>.Zero).StoreUnsafe(ref pick, (nuint)i);
+                var b = Vector256.ConvertToInt32(Vector256.Min((vmax - v) * scale, last));
+                Vector256.ConditionalSelect(keep.AsInt32(), b, excluded).StoreUnsafe(ref bucket, (nuint)i);
+                for (var j = i; j < i + Vector256<float>.Count; j++)
+                {
+                    var bj = (uint)Unsafe.Add(ref bucket, j);
+                    if (bj >= Buckets) continue;
+                    Unsafe.Add(ref bucketMass, bj) += Unsafe.Add(ref mass, j);
+                    Unsafe.Add(ref bucketPick, bj) += Unsafe.Add(ref pick, j);
+                }
+            }
+            total = Vector256.Sum(acc);
         }
+        for (; i < logits.Length; i++)
+        {
+            var x = logits[i];
+            var keep = x >= threshold;
+            var m = keep ? MathF.Exp(x - max) : 0f;
+            _mass[i] = m;
+            total += m;
+            var p = m;
+            if (separate) _pickWeights[i] = p = keep ? MathF.Exp((x - max) * invT) : 0f;
+            var b = keep ? (int)MathF.Min((max - x) * Scale, Buckets - 1f) : Buckets;
+            _bucket[i] = b;
+            if ((uint)b >= Buckets) continue;
+            _bucketMass[b] += m;
+            _bucketPick[b] += p;
+        }
+        return total;
     }
 
     /// <summary>
@@ -172,36 +221,13 @@ internal sealed class NucleusPick(int vocab)
         for (var i = 0; i < logits.Length; i++)
         {
             var b = _bucket[i];
-            if (b >= Buckets) continue;
+            if ((uint)b >= Buckets) continue;
             var e = MathF.Exp((logits[i] - max) * invT);
             w[i] = e;
             bucketSums[b] += e;
             total += e;
         }
         return total;
-    }
-
-    /// <summary>Bucket of each logit (larger logits, lower buckets), or <see cref="Buckets"/> for those below the threshold and NaN.</summary>
-    private static void BucketIndices(ReadOnlySpan<float> x, float max, float threshold, Span<int> bucket)
-    {
-        var i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var vmax = Vector256.Create(max);
-            var vt = Vector256.Create(threshold);
-            var last = Vector256.Create(Buckets - 1f);
-            var excluded = Vector256.Create(Buckets);
-            ref var src = ref MemoryMarshal.GetReference(x);
-            ref var dst = ref MemoryMarshal.GetReference(bucket);
-            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
-            {
-                var v = Vector256.LoadUnsafe(ref src, (nuint)i);
-                var b = Vector256.ConvertToInt32(Vector256.Min((vmax - v) * Vector256.Create(Scale), last));
-                Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(v, vt).AsInt32(), b, excluded).StoreUnsafe(ref dst, (nuint)i);
-            }
-        }
-        for (; i < x.Length; i++)
-            bucket[i] = x[i] >= threshold ? (int)MathF.Min((max - x[i]) * Scale, Buckets - 1f) : Buckets;
     }
 
     /// <summary>Writes the ids in bucket <paramref name="b"/> (in id order); returns how many.</summary>

@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Kiln.Engine.Sampling;
 
 /// <summary>
@@ -187,34 +190,46 @@ public sealed class Sampler
     /// <summary>Fills the top-N list and returns log-sum-exp of the distribution.</summary>
     private float ComputeTop(float[] work)
     {
-        var max = float.NegativeInfinity;
-        foreach (var v in work) if (v > max) max = v;
-        if (float.IsNegativeInfinity(max) || float.IsNaN(max))
+        var max = SoftmaxKernels.Max(work);
+        if (float.IsNegativeInfinity(max))
         {
             _topCount = 0;
             return 0f;
         }
-        double sum = 0;
-        foreach (var v in work) sum += MathF.Exp(v - max);
+        // Vectorised exponentials: logprobs are floats anyway, and the choice of token never depends on this sum.
+        var sum = SoftmaxKernels.ExpWeights(work, max, 1f, float.MinValue, _weights, _blockSums);
         var lse = max + (float)Math.Log(sum);
 
-        // Insertion into a list of at most 20, scanning ids upward so ties keep the lower id.
+        // Insertion into a list of at most 20, scanning ids upward so ties keep the lower id. Once the
+        // list is full, eight logits at a time that none beat its last entry are skipped unread.
         _topCount = 0;
-        for (var id = 0; id < work.Length && _topWanted > 0; id++)
+        var id = 0;
+        while (id < work.Length && _topWanted > 0)
         {
-            var v = work[id];
-            if (!(v > float.NegativeInfinity)) continue;
-            if (_topCount == _topWanted && !(v > _top[_topCount - 1].Logprob)) continue;
-            var pos = _topCount < _topWanted ? _topCount++ : _topCount - 1;
-            while (pos > 0 && v > _top[pos - 1].Logprob)
+            if (_topCount == _topWanted && Vector256.IsHardwareAccelerated && id <= work.Length - Vector256<float>.Count
+                && !Vector256.GreaterThanAny(Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(work), (nuint)id), Vector256.Create(_top[_topCount - 1].Logprob)))
             {
-                _top[pos] = _top[pos - 1];
-                pos--;
+                id += Vector256<float>.Count;
+                continue;
             }
-            _top[pos] = new TokenLogprob(id, v);
+            var end = Math.Min(id + Vector256<float>.Count, work.Length);
+            for (; id < end; id++) Offer(id, work[id]);
         }
         for (var i = 0; i < _topCount; i++) _top[i] = _top[i] with { Logprob = _top[i].Logprob - lse };
         return lse;
+    }
+
+    private void Offer(int id, float v)
+    {
+        if (!(v > float.NegativeInfinity)) return;
+        if (_topCount == _topWanted && !(v > _top[_topCount - 1].Logprob)) return;
+        var pos = _topCount < _topWanted ? _topCount++ : _topCount - 1;
+        while (pos > 0 && v > _top[pos - 1].Logprob)
+        {
+            _top[pos] = _top[pos - 1];
+            pos--;
+        }
+        _top[pos] = new TokenLogprob(id, v);
     }
 
     private void ApplyPenalties()
@@ -256,17 +271,8 @@ public sealed class Sampler
         if (_windowCount < _window.Length) _windowCount++;
     }
 
-    private static int ArgMax(float[] work)
-    {
-        var best = 0;
-        var bestValue = work[0];
-        for (var i = 1; i < work.Length; i++)
-        {
-            // Strictly greater keeps the lowest id on ties; NaN never wins.
-            if (work[i] > bestValue || float.IsNaN(bestValue)) { best = i; bestValue = work[i]; }
-        }
-        return best;
-    }
+    // Strictly greater keeps the lowest id on ties; NaN never wins.
+    private static int ArgMax(float[] work) => SoftmaxKernels.ArgMax(work);
 
     private int SampleFiltered()
     {

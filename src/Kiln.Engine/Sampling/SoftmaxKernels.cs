@@ -41,6 +41,29 @@ internal static class SoftmaxKernels
     }
 
     /// <summary>
+    /// Index of the first largest value, NaN ignored: what a scalar scan keeping strictly greater values
+    /// returns. When every value is NaN, the last index (where that scan, replacing a NaN best, ends).
+    /// </summary>
+    public static int ArgMax(ReadOnlySpan<float> x)
+    {
+        var max = Max(x);
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated && x.Length >= Vector256<float>.Count)
+        {
+            var m = Vector256.Create(max);
+            ref var start = ref MemoryMarshal.GetReference(x);
+            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var bits = Vector256.Equals(Vector256.LoadUnsafe(ref start, (nuint)i), m).ExtractMostSignificantBits();
+                if (bits != 0) return i + BitOperations.TrailingZeroCount(bits);
+            }
+        }
+        for (; i < x.Length; i++)
+            if (x[i] == max) return i;
+        return x.Length - 1;
+    }
+
+    /// <summary>
     /// Writes w[i] = exp((x[i] - max) * invT) (0 below <paramref name="threshold"/> and for NaN) and the double sum of each block of
     /// <see cref="Block"/> weights into <paramref name="blockSums"/>; returns the total.
     /// </summary>

@@ -124,7 +124,11 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
                 psi.Environment[k] = v;
             }
             // An engine's command line does not carry the replica's ID as kiln replica's does: its environment does.
-            psi.Environment[EngineLaunch.ReplicaIdVariable] = launch.Replica.ReplicaId;
+            var mark = new EngineProcessMark(launch.Replica.ReplicaId, _host, port, launch.WorldSize, launch.ModelPath, launch.Precision, launch.HealthPath, engine.Name);
+            foreach (var (k, v) in mark.Variables())
+            {
+                psi.Environment[k] = v;
+            }
         }
         lock (_allocation)
         {
@@ -197,7 +201,21 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
         var pid = hint?.Pid is { } hinted && Parse(hinted, replica) is not null
             ? hinted
             : PosixProcess.All().FirstOrDefault(p => Parse(p, replica) is not null);
-        if (pid == 0 || !PosixProcess.IsAlive(pid) || Parse(pid, replica) is not { } args)
+        ReplicaHandle handle;
+        if (pid != 0 && PosixProcess.IsAlive(pid) && Parse(pid, replica) is { } args)
+        {
+            handle = new ReplicaHandle(replica, RuntimeHandle.Process(pid), args.Host, args.Port, args.WorldSize ?? 1, args.ModelPath, args.KvCache, LogPath(replica), Adopted: true);
+        }
+        else if (FindEngine(replica, hint) is { } engine)
+        {
+            (pid, var mark) = engine;
+            handle = new ReplicaHandle(replica, RuntimeHandle.Process(pid), mark.Host, mark.Port, mark.WorldSize, mark.ModelPath, mark.Precision, LogPath(replica), Adopted: true)
+            {
+                HealthPath = mark.HealthPath,
+                Command = PosixProcess.CommandLine(pid) is { } argv ? EngineCommand.Describe(argv) : mark.Engine,
+            };
+        }
+        else
         {
             return null;
         }
@@ -206,10 +224,7 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
         var type = devices.Count == 0
             ? AcceleratorType.Cpu
             : Inventory.Devices.FirstOrDefault(d => devices.Contains(d.Id))?.Type;
-        var handle = new ReplicaHandle(replica, RuntimeHandle.Process(pid), args.Host, args.Port, args.WorldSize ?? 1, args.ModelPath, args.KvCache, LogPath(replica), Adopted: true)
-        {
-            Devices = devices,
-        };
+        handle = handle with { Devices = devices };
         lock (_allocation)
         {
             _replicas[replica.ReplicaId] = new Tracked(handle, null, type);
@@ -232,10 +247,7 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
         {
             return ReplicaStatus.Running;
         }
-        // Another engine's log is not Kiln's JSON: its last lines are the best account of why it ended.
-        return ReplicaStatus.Ended(replica.Command is { } command
-            ? exit with { LastError = $"last log lines: {LogTail.LastLines(replica.LogPath) ?? "none"} (engine command: {command})" }
-            : exit);
+        return ReplicaStatus.Ended(replica.Command is null ? exit : exit with { LastError = LogTail.ReplicaError(replica) });
     }
 
     /// <inheritdoc />
@@ -268,14 +280,14 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
         {
             return child.HasExited ? new ReplicaExit(child.ExitCode, LogTail.LastError(replica.LogPath)) : null;
         }
-        return PosixProcess.IsAlive(Pid(replica)) && Parse(Pid(replica), replica.Replica) is not null
+        return PosixProcess.IsAlive(Pid(replica)) && Owns(Pid(replica), replica.Replica)
             ? null
             : new ReplicaExit(null, LogTail.LastError(replica.LogPath));
     }
 
     private static void Signal(ReplicaHandle replica, Process? child, int signal)
     {
-        if (child is not null ? !child.HasExited : Parse(Pid(replica), replica.Replica) is not null)
+        if (child is not null ? !child.HasExited : Owns(Pid(replica), replica.Replica))
         {
             PosixProcess.Signal(Pid(replica), signal);
         }
@@ -312,6 +324,33 @@ public sealed class LocalProcessRuntime : IReplicaRuntime, IDisposable
     private static int Pid(ReplicaHandle replica) => replica.Handle.Pid ?? 0;
 
     /// <summary>The replica arguments of process <paramref name="pid"/> if it is <paramref name="replica"/>, else null.</summary>
+    /// <summary>
+    /// The engine process running <paramref name="replica"/>, found by the mark in its environment:
+    /// the recorded process first, else the marked process whose parent is not marked for it (an
+    /// engine's own workers inherit the mark).
+    /// </summary>
+    private static (int Pid, EngineProcessMark Mark)? FindEngine(ReplicaRef replica, RuntimeHandle? hint)
+    {
+        if (hint?.Pid is { } hinted && PosixProcess.IsAlive(hinted) && MarkOf(hinted, replica) is { } recorded)
+        {
+            return (hinted, recorded);
+        }
+        foreach (var pid in PosixProcess.All())
+        {
+            if (MarkOf(pid, replica) is { } mark && (PosixProcess.ParentId(pid) is not { } parent || MarkOf(parent, replica) is null))
+            {
+                return (pid, mark);
+            }
+        }
+        return null;
+    }
+
+    private static EngineProcessMark? MarkOf(int pid, ReplicaRef replica) =>
+        PosixProcess.Environment(pid) is { } env && EngineProcessMark.Read(env) is { } mark && mark.ReplicaId == replica.ReplicaId ? mark : null;
+
+    /// <summary>True when <paramref name="pid"/> runs <paramref name="replica"/>: Kiln's replica by its command line, another engine by its environment.</summary>
+    private static bool Owns(int pid, ReplicaRef replica) => Parse(pid, replica) is not null || MarkOf(pid, replica) is not null;
+
     private static ReplicaArgs? Parse(int pid, ReplicaRef replica)
         => PosixProcess.CommandLine(pid) is { } argv && ReplicaArgs.FromCommandLine(argv) is { } args && args.ReplicaId == replica.ReplicaId
             ? args

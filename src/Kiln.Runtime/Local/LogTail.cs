@@ -37,6 +37,14 @@ public static class LogTail
         return lines.Length == 0 ? null : string.Join(" | ", lines.TakeLast(count));
     }
 
+    /// <summary>
+    /// Why <paramref name="replica"/> ended, from its log: Kiln's replica writes an error line; another
+    /// engine's log is not Kiln's, so its last lines and the command that ran are the best account.
+    /// </summary>
+    public static string? ReplicaError(ReplicaHandle replica) => replica.Command is { } command
+        ? $"last log lines: {LastLines(replica.LogPath) ?? "none"} (engine command: {command})"
+        : LastError(replica.LogPath);
+
     /// <summary>The non-empty lines of the log's last bytes; none when it cannot be read.</summary>
     private static string[] Tail(string path)
     {

@@ -82,6 +82,22 @@ internal static partial class PosixProcess
         }
     }
 
+    /// <summary>The parent's process ID (<c>/proc/&lt;pid&gt;/stat</c>), or null when it is gone or unreadable.</summary>
+    public static int? ParentId(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ')'.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return fields.Length > 1 && int.TryParse(fields[1], out var parent) ? parent : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Every process ID in <c>/proc</c>.</summary>
     public static IEnumerable<int> All()
     {

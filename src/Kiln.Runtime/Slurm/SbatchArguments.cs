@@ -28,15 +28,17 @@ public static class SbatchArguments
     /// A downloading replica's token is not among them: it travels in sbatch's environment (<see cref="Environment"/>).
     /// <paramref name="gresType"/> asks for GPUs of that gres type (<c>--gres=gpu:h100:N</c>).
     /// </summary>
+    /// <summary>The <c>kiln</c> verb that runs another engine on a port it picks on the node.</summary>
+    public const string EngineExec = "engine-exec";
+
     public static IReadOnlyList<string> Build(
         SlurmOptions options, ReplicaCommand command, ReplicaLaunch launch, string jobName, string logPath, string endpointPrefix, string? gresType = null)
     {
-        if (launch.Engine is { } engine)
+        if (launch.Engine is { } e && launch.Download is not null)
         {
-            // An engine needs its port on its command line before the job is placed; Kiln's replica
-            // picks one on the node and reports it through the endpoint file, which engines cannot.
+            // The node cache holds one GGUF file per digest; an engine's model may be a folder.
             throw new InvalidOperationException(
-                $"engine {engine.Name} cannot run on the Slurm runtime yet (only Kiln's own replicas report the port they bind); run it with the local runtime");
+                $"engine {e.Name} on the Slurm runtime reads its model from a path every node mounts: start the server with --model-distribution shared --model-share DIR; only Kiln's own replicas download into the node cache");
         }
         var args = new List<string> { "--parsable", "--no-requeue", $"--job-name={jobName}", "--nodes=1", "--ntasks=1" };
         args.Add(launch.AcceleratorType == AcceleratorType.Cpu ? $"--cpus-per-task={launch.WorldSize}"
@@ -50,15 +52,30 @@ public static class SbatchArguments
             args.Add($"--account={account}");
         }
         args.AddRange([$"--output={logPath}", "--open-mode=append", $"--chdir={options.RunDir}",
-            $"--comment={JobComment.Format(launch.ModelPath, launch.WorldSize, launch.Precision)}"]);
+            $"--comment={JobComment.Format(launch.ModelPath, launch.WorldSize, launch.Precision, launch.Engine)}"]);
         args.AddRange(options.ExtraArgs);
-        var replica = launch.Args(options.ReplicaBindHost, 0);
         var words = new List<string> { ShellWords.Quote(command.FileName) };
         words.AddRange(command.PrefixArguments.Select(ShellWords.Quote));
-        words.AddRange(replica.Format().Select(ShellWords.Quote));
         // The endpoint file is named for the job, so a restarted replica never reads its predecessor's.
-        words.Add(ShellWords.Quote(ReplicaArgs.Flags.EndpointFile));
-        words.Add(ShellWords.Quote(endpointPrefix) + "\"$SLURM_JOB_ID\"");
+        var endpointFile = ShellWords.Quote(endpointPrefix) + "\"$SLURM_JOB_ID\"";
+        if (launch.Engine is { } engine)
+        {
+            // The engine's port is picked on the node: kiln engine-exec fills {port} and reports it.
+            words.AddRange(new[] { EngineExec, ReplicaArgs.Flags.EndpointFile }.Select(ShellWords.Quote));
+            words.Add(endpointFile);
+            words.AddRange(new[] { "--host", options.ReplicaBindHost, "--" }.Concat(launch.EngineCommandLine(options.ReplicaBindHost)).Select(ShellWords.Quote));
+            if (engine.Environment.Count > 0)
+            {
+                // sbatch exports the submitter's environment; the profile's variables go before the command.
+                words.InsertRange(0, ["env", .. engine.Environment.Select(kv => ShellWords.Quote($"{kv.Key}={kv.Value}"))]);
+            }
+        }
+        else
+        {
+            words.AddRange(launch.Args(options.ReplicaBindHost, 0).Format().Select(ShellWords.Quote));
+            words.Add(ShellWords.Quote(ReplicaArgs.Flags.EndpointFile));
+            words.Add(endpointFile);
+        }
         args.Add("--wrap=exec " + string.Join(' ', words));
         return args;
     }

@@ -175,7 +175,11 @@ public sealed class SlurmRuntime : IReplicaRuntime, IDisposable
         var args = SbatchArguments.Build(_options, _command, launch, name, log, EndpointPrefix(launch.Replica), SlurmInventory.GresType(_nodes.Values, launch.AcceleratorType));
         var output = await _slurm.RunAsync("sbatch", args, SbatchArguments.Environment(launch), ct);
         var jobId = SbatchArguments.JobId(output) ?? throw new SlurmException($"sbatch answered without a job ID: {output.Trim()}");
-        var handle = new ReplicaHandle(launch.Replica, RuntimeHandle.SlurmJob(jobId), "", 0, launch.WorldSize, launch.ModelPath, launch.Precision, log, Adopted: false);
+        var handle = new ReplicaHandle(launch.Replica, RuntimeHandle.SlurmJob(jobId), "", 0, launch.WorldSize, launch.ModelPath, launch.Precision, log, Adopted: false)
+        {
+            HealthPath = launch.HealthPath,
+            Command = launch.Engine is null ? null : EngineCommand.Describe(launch.EngineCommandLine(_options.ReplicaBindHost)),
+        };
         // Until the next squeue, a fresh job counts as queued.
         _replicas[launch.Replica.ReplicaId] = new Tracked(handle, new SlurmJob(jobId, "PENDING", "None", "", name, null)) { Claimed = true, Type = launch.AcceleratorType };
         return handle;
@@ -245,13 +249,13 @@ public sealed class SlurmRuntime : IReplicaRuntime, IDisposable
         }
         if (t.Vanished || t.Job is null)
         {
-            return ReplicaStatus.Ended(new ReplicaExit(null, LogTail.LastError(replica.LogPath), $"Slurm job {t.JobId} left the queue"));
+            return ReplicaStatus.Ended(new ReplicaExit(null, LogTail.ReplicaError(replica), $"Slurm job {t.JobId} left the queue"));
         }
         var job = t.Job;
         return SlurmJobStates.Phase(job.State) switch
         {
             SlurmJobPhase.Waiting => ReplicaStatus.Waiting(SlurmJobStates.WaitReason(job.State, job.Reason)),
-            SlurmJobPhase.Ended => ReplicaStatus.Ended(new ReplicaExit(null, LogTail.LastError(replica.LogPath), SlurmJobStates.Ending(job.Id, job.State, job.Reason))),
+            SlurmJobPhase.Ended => ReplicaStatus.Ended(new ReplicaExit(null, LogTail.ReplicaError(replica), SlurmJobStates.Ending(job.Id, job.State, job.Reason))),
             _ => ReplicaStatus.Running,
         };
     }
@@ -305,7 +309,8 @@ public sealed class SlurmRuntime : IReplicaRuntime, IDisposable
     {
         // Without a readable comment the spec it runs is unknown: world size 0 never matches a spec, so it is replaced.
         var (model, world, precision) = JobComment.Parse(job.Comment) ?? ("", 0, Precision.Fp32);
-        return new ReplicaHandle(replica, RuntimeHandle.SlurmJob(job.Id), "", 0, world, model, precision, LogPath(replica), Adopted: true);
+        var handle = new ReplicaHandle(replica, RuntimeHandle.SlurmJob(job.Id), "", 0, world, model, precision, LogPath(replica), Adopted: true);
+        return JobComment.Engine(job.Comment) is { } engine ? handle with { HealthPath = engine.HealthPath, Command = engine.Engine } : handle;
     }
 
     private async Task<string?> JobStateAsync(string jobId, CancellationToken ct)

@@ -12,6 +12,12 @@ public sealed record ReconcilerOptions
     /// </summary>
     public TimeSpan HealthCheckInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Between passes, how often the replicas the last pass saw starting are probed; one that turns
+    /// ready (or fails) brings the next pass forward, so a wake from zero does not wait out <see cref="Interval"/>.
+    /// </summary>
+    public TimeSpan StartingProbeInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Deployments one pass reconciles at once (their health probes overlap).</summary>
     public int PassConcurrency { get; init; } = 16;
 

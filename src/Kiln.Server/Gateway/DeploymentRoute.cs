@@ -32,8 +32,18 @@ public sealed class DeploymentRoute(DeploymentName name, int maxHeld)
     /// <summary>True when its replicas answer to <paramref name="model"/>: the base model or a deployed addon.</summary>
     public bool Serves(string model) => model == Model || Addons.Contains(model);
 
+    /// <summary>
+    /// Addons on it that a replica refused to load, with the reason: requests naming one get 412
+    /// rather than 404, since it is deployed but cannot serve.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> FailedAddons { get; private set; } = new Dictionary<string, string>();
+
     /// <summary>Installs the addons of the last refresh.</summary>
-    public void SetAddons(IReadOnlySet<string> addons) => Addons = addons;
+    public void SetAddons(IReadOnlySet<string> addons, IReadOnlyDictionary<string, string>? failed = null)
+    {
+        Addons = addons;
+        FailedAddons = failed ?? new Dictionary<string, string>();
+    }
 
     /// <summary>READY replicas.</summary>
     public IReadOnlyList<ReplicaEndpoint> Endpoints => _endpoints;

@@ -104,6 +104,10 @@ public static partial class InferenceRoutes
             }
             if (target.Model is { } m && !route.Serves(m.ToString()))
             {
+                if (route.FailedAddons.TryGetValue(m.ToString(), out var why))
+                {
+                    throw OpenAiError.AddonFailed(m.ToString(), name.ToString(), why);
+                }
                 throw OpenAiError.ModelNotFound(model, $"deployment {name} serves {route.Model}{(route.Addons.Count > 0 ? " and its addons" : "")}, not {m}");
             }
             return route;
@@ -111,6 +115,11 @@ public static partial class InferenceRoutes
         var serving = directory.Serving(target.Model!.ToString());
         if (serving.Count == 0)
         {
+            var addon = target.Model!.ToString();
+            if (directory.Routes.FirstOrDefault(r => r.Name.Account == account && r.IsServing && r.FailedAddons.ContainsKey(addon)) is { } failed)
+            {
+                throw OpenAiError.AddonFailed(addon, failed.Name.ToString(), failed.FailedAddons[addon]);
+            }
             throw OpenAiError.ModelNotFound(model, "no deployment serves it");
         }
         // Several deployments of one model: prefer one that can answer now, then the least busy.

@@ -30,6 +30,10 @@ public sealed class OpenAiError(int status, string message, string type, string?
     public static OpenAiError ModelNotFound(string model, string why) =>
         new(404, $"The model '{model}' does not exist or is not deployed: {why}", "invalid_request_error", "model_not_found", "model");
 
+    /// <summary>412 for an addon deployed on a deployment whose replicas could not load it.</summary>
+    public static OpenAiError AddonFailed(string model, string deployment, string why) =>
+        new(412, $"The addon '{model}' is deployed on {deployment} but failed to load: {why}", "invalid_request_error", "FAILED_PRECONDITION", "model");
+
     /// <summary>503 while a deployment wakes up.</summary>
     public static OpenAiError ScalingUp(string message, int retryAfterSeconds) =>
         new(503, message, "service_unavailable", "DEPLOYMENT_SCALING_UP") { RetryAfterSeconds = retryAfterSeconds };

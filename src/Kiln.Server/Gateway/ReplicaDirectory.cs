@@ -93,7 +93,15 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
                     .Select(r => (r.ReplicaId, new Uri($"http://{FormatHost(r.Host ?? "127.0.0.1")}:{r.Port}/")))
                     .ToList();
                 route.Update(d, ready);
-                route.SetAddons(d.Spec.EnableAddons ? await DeployedAddonsAsync(d, ct) : new HashSet<string>());
+                if (d.Spec.EnableAddons)
+                {
+                    var (deployed, failed) = await AddonsAsync(d, ct);
+                    route.SetAddons(deployed, failed);
+                }
+                else
+                {
+                    route.SetAddons(new HashSet<string>());
+                }
             }
             foreach (var gone in _routes.Keys.Where(k => !live.Contains(k)).ToList())
             {
@@ -112,11 +120,15 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
         }
     }
 
-    private async Task<IReadOnlySet<string>> DeployedAddonsAsync(DeploymentRecord d, CancellationToken ct) =>
-        (await store.ListDeployedModelsOnAsync(d.Account, d.Id, ct))
-            .Where(m => m.State == DeployedModelState.Deployed)
-            .Select(m => m.ModelName)
-            .ToHashSet(StringComparer.Ordinal);
+    /// <summary>The addons DEPLOYED on <paramref name="d"/>, and those still DEPLOYING because a replica refused them, with why.</summary>
+    private async Task<(IReadOnlySet<string> Deployed, IReadOnlyDictionary<string, string> Failed)> AddonsAsync(DeploymentRecord d, CancellationToken ct)
+    {
+        var records = await store.ListDeployedModelsOnAsync(d.Account, d.Id, ct);
+        var deployed = records.Where(m => m.State == DeployedModelState.Deployed).Select(m => m.ModelName).ToHashSet(StringComparer.Ordinal);
+        var failed = records.Where(m => m.State == DeployedModelState.Deploying && m.Status is not null)
+            .ToDictionary(m => m.ModelName, m => m.Status!.Message, StringComparer.Ordinal);
+        return (deployed, failed);
+    }
 
     private static string FormatHost(string host) => host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;
 }

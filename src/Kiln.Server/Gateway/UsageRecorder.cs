@@ -5,14 +5,14 @@ using Kiln.Store;
 namespace Kiln.Server.Gateway;
 
 /// <summary>
-/// Adds up served requests per (account, key, deployment, model, minute) and the newest request per
+/// Adds up served requests per (account, key, deployment, model, second) and the newest request per
 /// deployment in memory; <see cref="UsageFlusher"/> writes them in one transaction a second, so the
 /// request path never waits for the disk.
 /// </summary>
 public sealed class UsageRecorder(IKilnStore store, IClock clock)
 {
     private readonly Lock _gate = new();
-    private Dictionary<(string Account, string Key, string Deployment, string Model, long Minute), long[]> _usage = [];
+    private Dictionary<(string Account, string Key, string Deployment, string Model, long Second), long[]> _usage = [];
     private Dictionary<DeploymentName, DateTimeOffset> _last = [];
 
     /// <summary>Notes an arrival for the deployment's <c>lastRequestTime</c>.</summary>
@@ -30,10 +30,10 @@ public sealed class UsageRecorder(IKilnStore store, IClock clock)
     /// <summary>Adds one served request.</summary>
     public void Served(string account, string keyId, DeploymentName deployment, string model, long promptTokens, long completionTokens)
     {
-        var minute = clock.UtcNow.ToUnixTimeMilliseconds() / 60_000;
+        var second = clock.UtcNow.ToUnixTimeMilliseconds() / 1_000;
         lock (_gate)
         {
-            var key = (account, keyId, deployment.Deployment, model, minute);
+            var key = (account, keyId, deployment.Deployment, model, second);
             if (!_usage.TryGetValue(key, out var sums))
             {
                 _usage[key] = sums = new long[3];
@@ -47,7 +47,7 @@ public sealed class UsageRecorder(IKilnStore store, IClock clock)
     /// <summary>Writes what accumulated since the last flush; on failure it is kept for the next one.</summary>
     public async Task FlushAsync(CancellationToken ct)
     {
-        Dictionary<(string Account, string Key, string Deployment, string Model, long Minute), long[]> usage;
+        Dictionary<(string Account, string Key, string Deployment, string Model, long Second), long[]> usage;
         Dictionary<DeploymentName, DateTimeOffset> last;
         lock (_gate)
         {
@@ -62,7 +62,7 @@ public sealed class UsageRecorder(IKilnStore store, IClock clock)
         {
             await store.RecordRequestUsageAsync(
                 [.. usage.Select(kv => new RequestUsage(kv.Key.Account, kv.Key.Key, kv.Key.Deployment, kv.Key.Model,
-                    DateTimeOffset.FromUnixTimeMilliseconds(kv.Key.Minute * 60_000), kv.Value[0], kv.Value[1], kv.Value[2]))],
+                    DateTimeOffset.FromUnixTimeMilliseconds(kv.Key.Second * 1_000), kv.Value[0], kv.Value[1], kv.Value[2]))],
                 [.. last.Select(kv => new LastRequest(kv.Key.Account, kv.Key.Deployment, kv.Value))],
                 ct);
         }

@@ -21,6 +21,6 @@ public sealed class ReconcileSignal
         }
     }
 
-    /// <summary>Waits for a wake or the timeout, whichever comes first.</summary>
-    public Task WaitAsync(TimeSpan timeout, CancellationToken ct) => _wake.WaitAsync(timeout, ct);
+    /// <summary>Waits for a wake or the timeout, whichever comes first; true when woken.</summary>
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _wake.WaitAsync(timeout, ct);
 }

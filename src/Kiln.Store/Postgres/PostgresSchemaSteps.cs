@@ -264,8 +264,34 @@ internal static class PostgresSchemaSteps
             ALTER TABLE deployments ADD COLUMN engine_args TEXT;
             ALTER TABLE models ADD COLUMN format TEXT NOT NULL DEFAULT 'GGUF';
             """),
+        // Requests kept per second for a day, then rolled up into request_usage's minutes (the
+        // reaper does it): a usage window counts each bucket whose start it holds, so adjacent
+        // windows add up, and a window edge is exact to the second within the last day.
+        new(16, "request usage per second", """
+            CREATE TABLE request_usage_seconds (
+                account           TEXT COLLATE "C" NOT NULL,
+                api_key           TEXT COLLATE "C" NOT NULL,
+                deployment        TEXT COLLATE "C" NOT NULL,
+                model             TEXT COLLATE "C" NOT NULL,
+                second_start      BIGINT NOT NULL,
+                requests          BIGINT NOT NULL,
+                prompt_tokens     BIGINT NOT NULL,
+                completion_tokens BIGINT NOT NULL,
+                PRIMARY KEY (account, second_start, deployment, api_key, model)
+            );
+            CREATE INDEX request_usage_seconds_by_time ON request_usage_seconds(second_start);
+            """),
+        // NULL follows the server's --max-addons-per-deployment, as every deployment did before.
+        new(17, "per-deployment addon limit", """
+            ALTER TABLE deployments ADD COLUMN max_addon_count INTEGER;
+            """),
+        // Why an addon could not be loaded on the deployment's replicas (NULL while nothing failed).
+        new(18, "deployed model load status", """
+            ALTER TABLE deployed_models ADD COLUMN status_code TEXT;
+            ALTER TABLE deployed_models ADD COLUMN status_message TEXT;
+            """),
         // Deployments stored before shapes had none, and ran with the engine's default settings.
-        new(16, "deployment shape and engine settings", """
+        new(19, "deployment shape and engine settings", """
             ALTER TABLE deployments ADD COLUMN deployment_shape TEXT;
             ALTER TABLE deployments ADD COLUMN max_batch_size INTEGER;
             ALTER TABLE deployments ADD COLUMN max_context_length INTEGER;

@@ -27,6 +27,12 @@ public sealed record DeployedModelRecord
     /// <summary>Where it stands.</summary>
     public DeployedModelState State { get; init; }
 
+    /// <summary>
+    /// Why it is not loaded, when a replica refused it (FAILED_PRECONDITION and the replica's
+    /// words); null while nothing failed. Cleared once it is loaded on every ready replica.
+    /// </summary>
+    public DeploymentStatus? Status { get; init; }
+
     /// <summary>When it was requested.</summary>
     public DateTimeOffset CreateTime { get; init; }
 

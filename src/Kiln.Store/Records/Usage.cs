@@ -3,14 +3,14 @@ using Kiln.Core.Deployments;
 namespace Kiln.Store;
 
 /// <summary>
-/// Inference requests served for one (account, API key, deployment, model) in one minute; the
+/// Inference requests served for one (account, API key, deployment, model) in one second; the
 /// gateway adds these up in memory and writes them in batches.
 /// </summary>
 /// <param name="Account">The caller's account.</param>
 /// <param name="ApiKeyId">The key that made the requests.</param>
 /// <param name="DeploymentId">The deployment that served them.</param>
 /// <param name="Model">The model served (<c>accounts/A/models/M</c>).</param>
-/// <param name="Time">Any instant in the minute; the store keeps the minute's start.</param>
+/// <param name="Time">Any instant in the second; the store keeps the second's start.</param>
 /// <param name="Requests">Requests served.</param>
 /// <param name="PromptTokens">Prompt tokens, as the replicas reported them.</param>
 /// <param name="CompletionTokens">Generated tokens, as the replicas reported them.</param>

@@ -7,10 +7,10 @@ namespace Kiln.Store.Sql;
 
 public abstract partial class SqlKilnStore
 {
-    private const string DeployedModelColumns = "account, id, model, deployment, state, create_time, update_time";
+    private const string DeployedModelColumns = "account, id, model, deployment, state, create_time, update_time, status_code, status_message";
 
     /// <inheritdoc />
-    public Task<DeployedModelRecord> CreateDeployedModelAsync(NewDeployedModel deployed, int maxPerDeployment, CancellationToken ct = default) =>
+    public Task<DeployedModelRecord> CreateDeployedModelAsync(NewDeployedModel deployed, int defaultMaxPerDeployment, CancellationToken ct = default) =>
         Write(ct, (db, now) =>
         {
             var (account, id) = (deployed.Account, deployed.Id);
@@ -35,16 +35,19 @@ public abstract partial class SqlKilnStore
             }
             var count = db.Scalar("SELECT COUNT(*) FROM deployed_models WHERE account = @account AND deployment = @deployment",
                 ("account", account), ("deployment", deployed.DeploymentId));
-            if (count >= maxPerDeployment)
+            // Checked in the transaction that adds the record, against the limit it reads.
+            var limit = deployment.Spec.MaxAddonCount ?? defaultMaxPerDeployment;
+            if (count >= limit)
             {
                 throw KilnError.FailedPrecondition(
-                    $"deployment {deployment.Name} already serves {count} addon(s), the most a deployment may serve ({maxPerDeployment}); undeploy one first");
+                    $"deployment {deployment.Name} already serves {count} addon(s), its maxAddonCount ({limit}); undeploy one first "
+                    + $"or raise it (kilnctl update deployment {deployment.Id} --max-addon-count N)");
             }
             if (GetDeployedModel(db, account, id) is not null)
             {
                 throw KilnError.AlreadyExists("deployed model", $"accounts/{account}/deployedModels/{id}");
             }
-            db.Execute($"INSERT INTO deployed_models ({DeployedModelColumns}) VALUES (@account, @id, @model, @deployment, @state, @now, @now)",
+            db.Execute($"INSERT INTO deployed_models ({DeployedModelColumns}) VALUES (@account, @id, @model, @deployment, @state, @now, @now, NULL, NULL)",
                 ("account", account), ("id", id), ("model", deployed.ModelId), ("deployment", deployed.DeploymentId),
                 ("state", DeployedModelState.Deploying.ToWireName()), ("now", Columns.Time(now)));
             return GetDeployedModel(db, account, id)!;
@@ -94,9 +97,25 @@ public abstract partial class SqlKilnStore
             {
                 throw KilnError.FailedPrecondition($"deployed model {current.Name} is being undeployed");
             }
-            db.Execute("UPDATE deployed_models SET state = @state, update_time = @now WHERE account = @account AND id = @id",
+            // Loaded everywhere: an earlier refusal no longer applies.
+            var clear = state == DeployedModelState.Deployed ? ", status_code = NULL, status_message = NULL" : "";
+            db.Execute($"UPDATE deployed_models SET state = @state, update_time = @now{clear} WHERE account = @account AND id = @id",
                 ("state", state.ToWireName()), ("now", Columns.Time(now)), ("account", account), ("id", id));
             return GetDeployedModel(db, account, id)!;
+        });
+
+    /// <inheritdoc />
+    public Task<DeployedModelRecord?> SetDeployedModelStatusAsync(string account, string id, DeploymentStatus? status, CancellationToken ct = default) =>
+        Write(ct, (db, now) =>
+        {
+            var current = GetDeployedModel(db, account, id);
+            if (current is null || current.Status == status)
+            {
+                return current;
+            }
+            db.Execute("UPDATE deployed_models SET status_code = @code, status_message = @message, update_time = @now WHERE account = @account AND id = @id",
+                ("code", status?.Code.ToWireName()), ("message", status?.Message), ("now", Columns.Time(now)), ("account", account), ("id", id));
+            return GetDeployedModel(db, account, id);
         });
 
     /// <inheritdoc />
@@ -116,5 +135,8 @@ public abstract partial class SqlKilnStore
         State = Columns.Enum<DeployedModelState>(r.GetString(4), DeployedModelStates.TryParse),
         CreateTime = Columns.Time(r.GetInt64(5)),
         UpdateTime = Columns.Time(r.GetInt64(6)),
+        Status = r.GetNullableString(7) is { } code
+            ? new DeploymentStatus(Columns.Enum<StatusCode>(code, StatusCodes.TryParse), r.GetNullableString(8) ?? "")
+            : null,
     };
 }

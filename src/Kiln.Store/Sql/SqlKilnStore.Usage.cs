@@ -1,3 +1,4 @@
+using Kiln.Core.Billing;
 using Kiln.Core.Deployments;
 
 namespace Kiln.Store.Sql;
@@ -12,16 +13,16 @@ public abstract partial class SqlKilnStore
         {
             foreach (var u in usage)
             {
-                var minute = Columns.Time(u.Time) / MinuteMs * MinuteMs;
+                var second = Columns.Time(UsageBuckets.SecondOf(u.Time));
                 db.Execute("""
-                    INSERT INTO request_usage (account, api_key, deployment, model, minute, requests, prompt_tokens, completion_tokens)
-                    VALUES (@account, @key, @deployment, @model, @minute, @requests, @prompt, @completion)
-                    ON CONFLICT (account, minute, deployment, api_key, model) DO UPDATE SET
-                        requests = request_usage.requests + excluded.requests,
-                        prompt_tokens = request_usage.prompt_tokens + excluded.prompt_tokens,
-                        completion_tokens = request_usage.completion_tokens + excluded.completion_tokens
+                    INSERT INTO request_usage_seconds (account, api_key, deployment, model, second_start, requests, prompt_tokens, completion_tokens)
+                    VALUES (@account, @key, @deployment, @model, @second, @requests, @prompt, @completion)
+                    ON CONFLICT (account, second_start, deployment, api_key, model) DO UPDATE SET
+                        requests = request_usage_seconds.requests + excluded.requests,
+                        prompt_tokens = request_usage_seconds.prompt_tokens + excluded.prompt_tokens,
+                        completion_tokens = request_usage_seconds.completion_tokens + excluded.completion_tokens
                     """,
-                    ("account", u.Account), ("key", u.ApiKeyId), ("deployment", u.DeploymentId), ("model", u.Model), ("minute", minute),
+                    ("account", u.Account), ("key", u.ApiKeyId), ("deployment", u.DeploymentId), ("model", u.Model), ("second", second),
                     ("requests", u.Requests), ("prompt", u.PromptTokens), ("completion", u.CompletionTokens));
             }
             // A deployment purged meanwhile simply matches no row.
@@ -36,15 +37,45 @@ public abstract partial class SqlKilnStore
     public Task<IReadOnlyList<RequestUsage>> ListRequestUsageAsync(string account, UsageQuery query, CancellationToken ct = default) =>
         Read<IReadOnlyList<RequestUsage>>(ct, db =>
         {
-            var (where, args) = Window(account, query, "minute", "minute");
+            // Both resolutions, each bucket counted by its start (UsageBuckets), so windows add up.
+            var (seconds, args) = Window(account, query, "second_start");
+            var (minutes, _) = Window(account, query, "minute");
             return db.Query($"""
-                SELECT api_key, deployment, model, MIN(minute), SUM(requests), SUM(prompt_tokens), SUM(completion_tokens)
-                FROM request_usage WHERE {where}
+                SELECT api_key, deployment, model, MIN(bucket), SUM(requests), SUM(prompt_tokens), SUM(completion_tokens)
+                FROM (
+                    SELECT api_key, deployment, model, minute AS bucket, requests, prompt_tokens, completion_tokens
+                    FROM request_usage WHERE {minutes}
+                    UNION ALL
+                    SELECT api_key, deployment, model, second_start AS bucket, requests, prompt_tokens, completion_tokens
+                    FROM request_usage_seconds WHERE {seconds}
+                ) AS buckets
                 GROUP BY deployment, api_key, model ORDER BY deployment, api_key, model
                 """,
                 r => new RequestUsage(account, r.GetString(0), r.GetString(1), r.GetString(2), Columns.Time(r.GetInt64(3)),
                     r.GetInt64(4), r.GetInt64(5), r.GetInt64(6)),
                 args);
+        });
+
+    /// <inheritdoc />
+    public Task<int> RollUpRequestUsageAsync(DateTimeOffset before, CancellationToken ct = default) =>
+        Write(ct, (db, _) =>
+        {
+            // The write transaction is serialised with the gateway's, so nothing lands between the two statements.
+            var cutoff = ("cutoff", (object?)Columns.Time(before));
+            db.Execute($"""
+                INSERT INTO request_usage (account, api_key, deployment, model, minute, requests, prompt_tokens, completion_tokens)
+                SELECT * FROM (
+                    SELECT account, api_key, deployment, model, second_start - (second_start % {MinuteMs}) AS minute,
+                        SUM(requests) AS requests, SUM(prompt_tokens) AS prompt_tokens, SUM(completion_tokens) AS completion_tokens
+                    FROM request_usage_seconds WHERE second_start < @cutoff
+                    GROUP BY account, api_key, deployment, model, second_start - (second_start % {MinuteMs})
+                ) AS rolled WHERE true
+                ON CONFLICT (account, minute, deployment, api_key, model) DO UPDATE SET
+                    requests = request_usage.requests + excluded.requests,
+                    prompt_tokens = request_usage.prompt_tokens + excluded.prompt_tokens,
+                    completion_tokens = request_usage.completion_tokens + excluded.completion_tokens
+                """, cutoff);
+            return db.Execute("DELETE FROM request_usage_seconds WHERE second_start < @cutoff", cutoff);
         });
 
     /// <inheritdoc />
@@ -113,7 +144,7 @@ public abstract partial class SqlKilnStore
                 ? [("now", Columns.Time(now)), ("account", account), ("deployment", deploymentId)]
                 : [("now", Columns.Time(now)), ("account", account), ("deployment", deploymentId), ("replica", replicaId)]);
 
-    private static (string Where, (string, object?)[] Args) Window(string account, UsageQuery query, string startColumn, string endColumn)
+    private static (string Where, (string, object?)[] Args) Window(string account, UsageQuery query, string bucketColumn)
     {
         var conditions = new List<string> { "account = @account" };
         var args = new List<(string, object?)> { ("account", account) };
@@ -124,12 +155,12 @@ public abstract partial class SqlKilnStore
         }
         if (query.Start is { } start)
         {
-            conditions.Add($"{startColumn} >= @start");
-            args.Add(("start", Columns.Time(start) / MinuteMs * MinuteMs));
+            conditions.Add($"{bucketColumn} >= @start");
+            args.Add(("start", Columns.Time(start)));
         }
         if (query.End is { } end)
         {
-            conditions.Add($"{endColumn} < @end");
+            conditions.Add($"{bucketColumn} < @end");
             args.Add(("end", Columns.Time(end)));
         }
         return (string.Join(" AND ", conditions), [.. args]);

@@ -188,6 +188,34 @@ public sealed class SlurmParsingTests
     }
 
     [Fact]
+    public void Another_engine_runs_under_kiln_engine_exec_with_its_port_left_for_the_node_and_its_health_path_in_the_comment()
+    {
+        var options = new SlurmOptions { RunDir = "/shared/kiln" };
+        var profile = Kiln.Core.Engines.EngineProfiles.Sglang with
+        {
+            Environment = new Dictionary<string, string> { ["HF_HOME"] = "/shared/hf cache" },
+        };
+        var launch = new ReplicaLaunch(new ReplicaRef("acme", "web", "r-1"), "/shared/models/acme/m", "accounts/acme/models/m", 2, Precision.Fp16)
+        {
+            AcceleratorType = AcceleratorType.NvidiaH100_80GB,
+            Engine = EngineLaunch.For(profile, addons: false, ["--mem-fraction-static", "0.8"]),
+        };
+        var args = SbatchArguments.Build(options, new ReplicaCommand("/opt/kiln/kiln", []), launch, "kiln-x.acme.web.r-1", "/shared/kiln/acme/web/r-1.log", "/shared/kiln/acme/web/r-1.endpoint.");
+        var wrap = args[^1];
+        Assert.StartsWith("--wrap=exec env 'HF_HOME=/shared/hf cache' '/opt/kiln/kiln' 'engine-exec' '--endpoint-file' '/shared/kiln/acme/web/r-1.endpoint.'\"$SLURM_JOB_ID\" '--host' '0.0.0.0' '--' 'python3' '-m' 'sglang.launch_server'", wrap);
+        Assert.Contains("'--port' '{port}'", wrap);
+        Assert.Contains("'--tp-size' '2'", wrap);
+        Assert.EndsWith("'--mem-fraction-static' '0.8'", wrap);
+        Assert.Equal(("sglang", "/health"), JobComment.Engine(args.Single(a => a.StartsWith("--comment=", StringComparison.Ordinal))["--comment=".Length..]));
+        Assert.Null(JobComment.Engine("{\"model\":\"/m.gguf\",\"worldSize\":1,\"precision\":\"f32\"}"));
+
+        var download = new ModelDownload("http://cp:8420/x", new string('a', 64), "/var/tmp/cache", null, "t");
+        var e = Assert.Throws<InvalidOperationException>(() => SbatchArguments.Build(options, new ReplicaCommand("/opt/kiln/kiln", []), launch with { Download = download },
+            "kiln-x.acme.web.r-1", "/shared/kiln/acme/web/r-1.log", "/shared/kiln/acme/web/r-1.endpoint."));
+        Assert.Contains("--model-distribution shared", e.Message);
+    }
+
+    [Fact]
     public void A_downloading_replica_gets_the_download_flags_and_its_token_only_in_sbatchs_environment()
     {
         var options = new SlurmOptions { RunDir = "/shared/kiln" };

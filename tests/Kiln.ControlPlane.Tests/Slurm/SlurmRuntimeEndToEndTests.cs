@@ -121,6 +121,69 @@ public sealed class SlurmRuntimeEndToEndTests
     }
 
     [SlurmFact]
+    public async Task An_sglang_deployment_runs_as_a_job_on_a_port_its_node_picks_with_its_gpus_and_is_adopted_after_a_server_crash()
+    {
+        await SlurmCluster.EnsureUpAsync();
+        var scratch = Directory.CreateTempSubdirectory("kiln-slurm-engine-").FullName;
+        // sbatch exports the server's environment into the job, so the stand-in engines on PATH reach the node.
+        using var server = await KilnServer.StartAsync(new Dictionary<string, string> { ["PATH"] = EngineFixture.InstallStandIns(scratch) },
+            "--runtime", "slurm", "--autoscale-interval", "250ms", "--model-distribution", "shared", "--model-share", $"{KilnServer.DataDirPlaceholder}/share");
+        var prefix = "kiln-" + File.ReadAllText(System.IO.Path.Combine(server.DataDir, "slurm", "installation-id")).Trim();
+        const string path = "/v1/accounts/default/deployments/sg";
+        try
+        {
+            using var api = new Api(server.BaseUri, server.AdminKey);
+            using var inference = new Inference(server.BaseUri, server.AdminKey);
+            var ctl = new Kilnctl(server.BaseUri, server.AdminKey, Directory.CreateDirectory(System.IO.Path.Combine(scratch, "kilnctl")).FullName);
+            var import = await ctl.RunAsync("import", "model", "tiny-hf", "--from", EngineFixture.HfModel(scratch, "tiny-hf"));
+            Assert.True(import.ExitCode == 0, import.ToString());
+            var created = await api.PostAsync("/v1/accounts/default/deployments?deploymentId=sg", new
+            {
+                baseModel = "accounts/default/models/tiny-hf",
+                engine = "sglang",
+                acceleratorType = "NVIDIA_A100_80GB",
+                acceleratorCount = 2,
+                minReplicaCount = 1,
+            });
+            Assert.True(created.Status == HttpStatusCode.OK, created.ToString());
+            var ready = await WaitForAsync(api, r => r.State() == "READY" && SlurmReplica.Ready(r).Count == 1, "a READY sglang job", path);
+            var replica = Assert.Single(SlurmReplica.Ready(ready));
+            Assert.Contains(Events(ready), e => e.Type == "ReplicaStarted" && e.Message.Contains("with engine sglang: python3 -m sglang.launch_server")
+                && e.Message.Contains("--tp-size 2") && e.Message.Contains("--port {port}"));
+            var runner = Assert.Single(Processes.WithArgumentContaining(replica.Id), p => Processes.ArgumentAfter(p, "--host") is not null);
+            Assert.Equal(2, Environ(runner).GetValueOrDefault("CUDA_VISIBLE_DEVICES")?.Split(',').Length);
+            await ChatAsync(inference);
+
+            // kill -9 of the server: the job keeps serving, and the next server adopts it with the engine's health path.
+            server.Crash();
+            await server.RestartAsync();
+            var adopted = await WaitForAsync(api, r => SlurmReplica.Ready(r).Count == 1 && Events(r).Any(e => e.Type == "ReplicaAdopted"), "adoption", path);
+            Assert.Equal(replica.JobId, Assert.Single(SlurmReplica.Ready(adopted)).JobId);
+            await ChatAsync(inference);
+
+            Assert.Equal(HttpStatusCode.OK, (await api.DeleteAsync(path)).Status);
+            await Wait.UntilAsync(async () => (await SlurmCluster.LiveJobsAsync(prefix)).Count == 0, Timeout, "the engine's job gone");
+        }
+        finally
+        {
+            await SlurmCluster.CancelAllAsync(prefix);
+            try { Directory.Delete(scratch, recursive: true); } catch (IOException) { }
+        }
+
+        static async Task ChatAsync(Inference inference)
+        {
+            var (status, body, _) = await inference.PostAsync("/v1/chat/completions", new
+            {
+                model = "accounts/default/models/tiny-hf",
+                messages = new[] { new { role = "user", content = "hi" } },
+                max_tokens = 2,
+            });
+            Assert.True(status == HttpStatusCode.OK, body.ToString());
+            Assert.Equal(" w0 w1", body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        }
+    }
+
+    [SlurmFact]
     public async Task Jobs_the_scheduler_cannot_place_are_pending_with_its_reason_and_a_replica_larger_than_any_node_is_refused()
     {
         await SlurmCluster.EnsureUpAsync();

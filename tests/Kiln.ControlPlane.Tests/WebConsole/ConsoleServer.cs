@@ -4,9 +4,10 @@ using Microsoft.Playwright;
 namespace Kiln.ControlPlane.Tests.WebConsole;
 
 /// <summary>
-/// One server with the shared tiny model imported and a deployment "secret" of account default
-/// (scaled to zero soon after it starts), and one headless Chromium (when Debian's is installed), shared by the
-/// console's tests.
+/// One server with the shared tiny model imported, a model "tiny" over another vocabulary (a draft
+/// model the server refuses for it) and a deployment "secret" of account default (scaled to zero
+/// soon after it starts), four CPU slots, a model file host behind its catalog and hf:// mirror, and
+/// one headless Chromium (when Debian's is installed), shared by the console's tests.
 /// </summary>
 public sealed class ConsoleServer : IAsyncLifetime
 {
@@ -14,6 +15,9 @@ public sealed class ConsoleServer : IAsyncLifetime
 
     public const string Model = "accounts/default/models/stories";
     public KilnServer Server { get; private set; } = null!;
+    /// <summary>Serves model files for downloads; the catalog's "tiny-slow" entry is a slow one.</summary>
+    public ModelFileHost Files { get; } = new();
+    private readonly string _catalog = Path.Combine(Path.GetTempPath(), $"kiln-console-catalog-{Guid.NewGuid():N}.json");
     public Api Admin { get; private set; } = null!;
     public IBrowser Browser { get; private set; } = null!;
     private IPlaywright? _playwright;
@@ -26,9 +30,19 @@ public sealed class ConsoleServer : IAsyncLifetime
     public async Task InitializeAsync()
     {
         if (SharedFiles.Root is null) return;
-        Server = await KilnServer.StartAsync("--autoscale-interval", "1s");
+        // Slow enough (about 8 s) that the page shows the download's progress, rate and time left.
+        Files.Add("slow-tiny.gguf", TestModels.Tiny()).ChunkDelay = TimeSpan.FromMilliseconds(600);
+        File.WriteAllText(_catalog, $$"""
+            { "models": [
+              { "id": "tiny-slow", "name": "Tiny (slow)", "description": "A tiny llama served slowly", "source": "{{Files.Url("slow-tiny.gguf")}}",
+                "quantization": "F32", "architecture": "llama", "license": "mit", "contextLength": 64, "chatTemplate": false }
+            ] }
+            """);
+        Server = await KilnServer.StartAsync("--autoscale-interval", "1s", "--cpu-slots", "4",
+            "--huggingface-url", Files.HubBase, "--catalog", _catalog, "--download-disk-reserve", "0");
         Admin = new Api(Server.BaseUri, Server.AdminKey);
         await Steps.ImportAsync(Admin, "default", "stories", TestModels.Stories260K());
+        await Steps.ImportAsync(Admin, "default", "tiny", TestModels.Tiny());
         var secret = await Admin.PostAsync("/v1/accounts/default/deployments?deploymentId=secret", new
         {
             baseModel = Model,
@@ -73,6 +87,8 @@ public sealed class ConsoleServer : IAsyncLifetime
         _playwright?.Dispose();
         Admin?.Dispose();
         Server?.Dispose();
+        Files.Dispose();
+        File.Delete(_catalog);
     }
 }
 

@@ -234,6 +234,30 @@ public class SamplerTests
         Assert.Equal(biased[5] - lse, top.Single(t => t.Token == 5).Logprob, 4);
     }
 
+    [Theory]
+    [InlineData(32000, 5)]
+    [InlineData(1003, 20)]
+    public void Top_logprobs_on_a_large_vocabulary_match_a_sorted_reference(int vocab, int wanted)
+    {
+        var logits = RandomLogits(vocab, 9);
+        // Ties at the top (the lower id first), a late better value, and values the list must skip.
+        logits[vocab - 1] = logits[vocab / 2] = logits[17] = 40f;
+        logits[vocab - 3] = 39f;
+        logits[3] = float.NegativeInfinity;
+        logits[vocab / 3] = float.NaN;
+        var s = new Sampler(vocab, SamplingParams.Greedy with { TopLogprobs = wanted });
+        s.Score(logits, 0);
+
+        var finite = Enumerable.Range(0, vocab).Where(i => float.IsFinite(logits[i])).ToArray();
+        var max = finite.Max(i => logits[i]);
+        var lse = max + Math.Log(finite.Sum(i => Math.Exp(logits[i] - max)));
+        var expected = finite.OrderByDescending(i => logits[i]).ThenBy(i => i).Take(wanted).ToArray();
+        var top = s.TopLogprobs.ToArray();
+        Assert.Equal(expected, top.Select(t => t.Token));
+        for (var k = 0; k < wanted; k++) Assert.Equal(logits[expected[k]] - lse, top[k].Logprob, 4);
+        Assert.Equal(logits[0] - lse, s.ChosenLogprob, 4);
+    }
+
     [Fact]
     public void Score_reports_a_given_token()
     {

@@ -31,6 +31,50 @@ public class SoftmaxKernelsTests
         Assert.Equal(total, blocks.Sum(), total * 1e-12);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(37)]
+    [InlineData(32000)]
+    public void ArgMax_matches_a_scalar_scan_on_ties_nan_and_infinities(int n)
+    {
+        var cases = new List<float[]>();
+        var x = Values(n, n, 6f);
+        cases.Add(x);
+        // Ties: the first of several equal maxima wins, and -0 ties +0.
+        var ties = (float[])x.Clone();
+        foreach (var i in new[] { n / 2, n / 3, n - 1 }) ties[i] = 5f;
+        cases.Add(ties);
+        var zeros = new float[n];
+        Array.Fill(zeros, float.NegativeInfinity);
+        zeros[n - 1] = 0f;
+        zeros[n / 2] = -0f;
+        cases.Add(zeros);
+        // NaN before and among the values, only -inf and NaN, only NaN.
+        var nan = (float[])x.Clone();
+        for (var i = 0; i < n; i += 3) nan[i] = float.NaN;
+        cases.Add(nan);
+        var inf = new float[n];
+        for (var i = 0; i < n; i++) inf[i] = i % 2 == 0 ? float.NaN : float.NegativeInfinity;
+        cases.Add(inf);
+        var allNan = new float[n];
+        Array.Fill(allNan, float.NaN);
+        cases.Add(allNan);
+        cases.Add([.. Enumerable.Range(0, n).Select(i => (float)i)]);
+
+        foreach (var c in cases) Assert.Equal(ScalarArgMax(c), SoftmaxKernels.ArgMax(c));
+    }
+
+    private static int ScalarArgMax(float[] x)
+    {
+        var best = 0;
+        var bestValue = x[0];
+        for (var i = 1; i < x.Length; i++)
+            if (x[i] > bestValue || float.IsNaN(bestValue)) { best = i; bestValue = x[i]; }
+        return best;
+    }
+
     [Fact]
     public void Non_finite_logits_weigh_nothing_and_nan_is_never_the_maximum()
     {

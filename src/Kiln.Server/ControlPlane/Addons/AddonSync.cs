@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Kiln.Core.Deployments;
+using Kiln.Core.Errors;
 using Kiln.Core.Engines;
 using Kiln.Core.Models;
 using Kiln.Core.Time;
@@ -129,20 +130,25 @@ public sealed class AddonSync(
     private async Task<bool> LoadAsync(ReplicaHandle replica, Wanted w, CancellationToken ct)
     {
         var key = (replica.ReplicaId, w.Record.ModelName);
-        var error = await client.LoadAsync(replica, w.Engine, w.Record.ModelName, w.Path, ct);
-        if (error is null)
+        if (await client.LoadAsync(replica, w.Engine, w.Record.ModelName, w.Path, ct) is not { } failure)
         {
             _lastError.TryRemove(key, out _);
             return true;
         }
+        var error = failure.Error;
         // Report a failure once, not on every pass that retries it.
         if (_lastError.TryGetValue(key, out var last) && last == error)
         {
             return false;
         }
         _lastError[key] = error;
-        await events.AppendAsync(replica.Replica.Account, replica.Replica.DeploymentId, "AddonLoadFailed",
-            $"replica {replica.ReplicaId} could not load addon {w.Record.ModelName}: {error}", ct);
+        var message = $"replica {replica.ReplicaId} could not load addon {w.Record.ModelName}: {error}";
+        if (failure.Refused)
+        {
+            // The gateway answers requests for it with 412 and this reason; the base and other addons serve on.
+            await store.SetDeployedModelStatusAsync(w.Record.Account, w.Record.Id, new DeploymentStatus(StatusCode.FailedPrecondition, message), ct);
+        }
+        await events.AppendAsync(replica.Replica.Account, replica.Replica.DeploymentId, "AddonLoadFailed", message, ct);
         return false;
     }
 

@@ -48,8 +48,12 @@ public sealed class ReplicaAdapterClient : IDisposable
         }
     }
 
-    /// <summary>Loads an adapter at scale 1; null on success, else why not.</summary>
-    public async Task<string?> LoadAsync(ReplicaHandle replica, AddonSupport engine, string name, string path, CancellationToken ct)
+    /// <summary>
+    /// Loads an adapter at scale 1; null on success, else why not. <c>Refused</c> is true when the
+    /// replica read the adapter and rejected it (unreadable, or not fitting its model): retrying
+    /// the same file cannot help, unlike a replica that did not answer.
+    /// </summary>
+    public async Task<(string Error, bool Refused)?> LoadAsync(ReplicaHandle replica, AddonSupport engine, string name, string path, CancellationToken ct)
     {
         try
         {
@@ -61,11 +65,12 @@ public sealed class ReplicaAdapterClient : IDisposable
                 return null;
             }
             var body = await response.Content.ReadAsStringAsync(ct);
-            return $"HTTP {(int)response.StatusCode}: {ErrorMessage(body)}";
+            var refused = response.StatusCode == System.Net.HttpStatusCode.BadRequest;
+            return ($"HTTP {(int)response.StatusCode}: {ErrorMessage(body)}", refused);
         }
         catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {
-            return e.Message;
+            return (e.Message, false);
         }
     }
 

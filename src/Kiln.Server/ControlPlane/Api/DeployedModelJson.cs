@@ -1,3 +1,4 @@
+using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Store;
 
@@ -13,6 +14,8 @@ public static class DeployedModelJson
         model = d.ModelName,
         deployment = d.DeploymentName,
         state = d.State.ToWireName(),
+        // Why it is not loaded (a replica refused it); absent while nothing failed.
+        status = d.Status is { } status ? new { code = status.Code.ToWireName(), message = status.Message } : null,
         createTime = ApiJson.Time(d.CreateTime),
         updateTime = ApiJson.Time(d.UpdateTime),
     };

@@ -12,8 +12,11 @@ public static class DeploymentJson
     /// <summary>How many recent events a GET includes.</summary>
     public const int EventCount = 20;
 
-    /// <summary>The JSON object of <paramref name="d"/>; <paramref name="detail"/> adds events and replicas.</summary>
-    public static async Task<object> RenderAsync(IKilnStore store, DeploymentRecord d, bool detail, CancellationToken ct)
+    /// <summary>
+    /// The JSON object of <paramref name="d"/>; <paramref name="detail"/> adds events and replicas.
+    /// <paramref name="defaultMaxAddonCount"/> is shown as <c>maxAddonCount</c> when the deployment sets none.
+    /// </summary>
+    public static async Task<object> RenderAsync(IKilnStore store, int defaultMaxAddonCount, DeploymentRecord d, bool detail, CancellationToken ct)
     {
         var replicas = await store.ListReplicasAsync(d.Account, d.Id, ct);
         var events = detail ? await store.ListRecentEventsAsync(d.Account, d.Id, EventCount, ct) : null;
@@ -58,6 +61,7 @@ public static class DeploymentJson
             acceleratorCount = spec.AcceleratorCount,
             unusedAutoDeleteDuration = ProtoDuration.Format(spec.UnusedAutoDeleteDuration),
             enableAddons = spec.EnableAddons,
+            maxAddonCount = spec.MaxAddonCount ?? defaultMaxAddonCount,
             precision = spec.Precision.ToWireName(),
             engine = spec.Engine,
             engineArgs = spec.EngineArgs,

@@ -40,6 +40,7 @@ public static class DeploymentRequest
                 case "description": patch = patch with { Description = Str(v, p.Name, value) }; break;
                 case "minReplicaCount": patch = patch with { MinReplicaCount = Int(v, p.Name, value) }; break;
                 case "maxReplicaCount": patch = patch with { MaxReplicaCount = Int(v, p.Name, value) }; break;
+                case "maxAddonCount": patch = patch with { MaxAddonCount = Int(v, p.Name, value) }; break;
                 case "acceleratorCount": patch = patch with { AcceleratorCount = Int(v, p.Name, value) }; break;
                 case "draftModel": patch = patch with { DraftModel = Str(v, p.Name, value) }; break;
                 case "draftTokenCount": patch = patch with { DraftTokenCount = Int(v, p.Name, value) }; break;

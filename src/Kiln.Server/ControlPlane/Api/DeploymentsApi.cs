@@ -45,11 +45,11 @@ public static class DeploymentsApi
             var record = await store.CreateDeploymentAsync(new NewDeployment(a, id, spec, DesiredReplicas.Initial(spec), caller.KeyId), ct);
             await events.AppendAsync(a, id, "Created", $"created with {record.DesiredReplicaCount} desired replica(s) of {spec.BaseModel}", ct);
             signal.Wake();
-            return ApiJson.Ok(await DeploymentJson.RenderAsync(store, record, detail: true, ct));
+            return ApiJson.Ok(await DeploymentJson.RenderAsync(store, DefaultMaxAddonCount(ctx), record, detail: true, ct));
         });
 
         app.MapGet("/v1/accounts/{a}/deployments/{d}", async (string a, string d, HttpContext ctx, IKilnStore store, CancellationToken ct) =>
-            ApiJson.Ok(await DeploymentJson.RenderAsync(store, await RequireAsync(store, ctx, a, d, ct), detail: true, ct)));
+            ApiJson.Ok(await DeploymentJson.RenderAsync(store, DefaultMaxAddonCount(ctx), await RequireAsync(store, ctx, a, d, ct), detail: true, ct)));
 
         app.MapGet("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, CancellationToken ct) =>
         {
@@ -62,7 +62,7 @@ public static class DeploymentsApi
                 var rendered = new List<object>();
                 foreach (var d in all)
                 {
-                    rendered.Add(await DeploymentJson.RenderAsync(store, d, detail: false, ct));
+                    rendered.Add(await DeploymentJson.RenderAsync(store, DefaultMaxAddonCount(ctx), d, detail: false, ct));
                 }
                 var filtered = FilteredList.Page(query, rendered, request);
                 return ApiJson.Ok(new { deployments = filtered.Items, nextPageToken = filtered.NextPageToken ?? "", totalSize = filtered.TotalSize });
@@ -71,7 +71,7 @@ public static class DeploymentsApi
             var deployments = new List<object>();
             foreach (var d in page.Items)
             {
-                deployments.Add(await DeploymentJson.RenderAsync(store, d, detail: false, ct));
+                deployments.Add(await DeploymentJson.RenderAsync(store, DefaultMaxAddonCount(ctx), d, detail: false, ct));
             }
             return ApiJson.Ok(new { deployments, nextPageToken = page.NextPageToken ?? "", totalSize = page.TotalSize });
         });
@@ -98,6 +98,12 @@ public static class DeploymentsApi
                 if (current.Spec.EnableAddons && !spec.EnableAddons && (await store.ListDeployedModelsOnAsync(a, d, ct)).Count > 0)
                 {
                     throw KilnError.FailedPrecondition($"deployment {current.Name} serves addons; undeploy them before disabling addons");
+                }
+                if (spec.MaxAddonCount is { } limit && limit != current.Spec.MaxAddonCount
+                    && (await store.ListDeployedModelsOnAsync(a, d, ct)).Count is var deployed && deployed > limit)
+                {
+                    throw KilnError.FailedPrecondition(
+                        $"deployment {current.Name} serves {deployed} addon(s); undeploy some before lowering maxAddonCount to {limit}");
                 }
                 if ((spec.Engine != current.Spec.Engine || spec.EnableAddons != current.Spec.EnableAddons)
                     && await store.GetModelAsync(spec.BaseModelName.Account, spec.BaseModelName.Model, ct) is { } model)
@@ -135,7 +141,7 @@ public static class DeploymentsApi
                         $"spec updated to generation {updated.Generation} (min {spec.MinReplicaCount}, max {spec.MaxReplicaCount}, desired {updated.DesiredReplicaCount})", ct);
                 }
                 signal.Wake();
-                return ApiJson.Ok(await DeploymentJson.RenderAsync(store, updated, detail: true, ct));
+                return ApiJson.Ok(await DeploymentJson.RenderAsync(store, DefaultMaxAddonCount(ctx), updated, detail: true, ct));
             }
         });
 
@@ -156,7 +162,7 @@ public static class DeploymentsApi
             var record = await store.UndeleteDeploymentAsync(a, d, DesiredReplicas.Initial(current.Spec), ct);
             await events.AppendAsync(a, d, "Undeleted", $"undeleted with {record.DesiredReplicaCount} desired replica(s) of {record.Spec.BaseModel}", ct);
             signal.Wake();
-            return ApiJson.Ok(await DeploymentJson.RenderAsync(store, record, detail: true, ct));
+            return ApiJson.Ok(await DeploymentJson.RenderAsync(store, DefaultMaxAddonCount(ctx), record, detail: true, ct));
         });
 
         // firectl's scale deployment: PATCH in Fireworks' API, POST accepted as for other custom methods.
@@ -170,7 +176,7 @@ public static class DeploymentsApi
             await events.AppendAsync(a, d, "ScaleRequested", $"scale to {count} requested", ct);
             return ApiJson.Ok(new
             {
-                deployment = await DeploymentJson.RenderAsync(store, current, detail: true, ct),
+                deployment = await DeploymentJson.RenderAsync(store, DefaultMaxAddonCount(ctx), current, detail: true, ct),
                 replicaCount = count,
                 autoscaler = ScaleOutlook.Describe(current.Spec, count),
             });
@@ -188,9 +194,12 @@ public static class DeploymentsApi
                 await events.AppendAsync(a, d, "DeleteRequested", "deletion requested", ct);
             }
             signal.Wake();
-            return ApiJson.Ok(await DeploymentJson.RenderAsync(store, updated, detail: true, ct));
+            return ApiJson.Ok(await DeploymentJson.RenderAsync(store, DefaultMaxAddonCount(ctx), updated, detail: true, ct));
         });
     }
+
+    /// <summary>What <c>maxAddonCount</c> is for a deployment that sets none: the server's flag.</summary>
+    private static int DefaultMaxAddonCount(HttpContext ctx) => ctx.RequestServices.GetRequiredService<AddonOptions>().MaxPerDeployment;
 
     /// <summary>403 when the account's tier does not include the spec's accelerator type.</summary>
     private static async Task RequireAcceleratorAsync(IKilnStore store, string account, DeploymentSpec spec, CancellationToken ct)

@@ -26,6 +26,7 @@ public static class FilteredList
         new("precision", ListFieldKind.Enum, Precisions.WireNames), new("min_replica_count", ListFieldKind.Number),
         new("max_replica_count", ListFieldKind.Number), new("desired_replica_count", ListFieldKind.Number),
         new("replica_count", ListFieldKind.Number), new("enable_addons", ListFieldKind.Bool),
+        new("engine", ListFieldKind.String), new("max_addon_count", ListFieldKind.Number),
     ];
 
     /// <summary>The fields a model list may be filtered and ordered by.</summary>
@@ -36,6 +37,7 @@ public static class FilteredList
         new("state", ListFieldKind.Enum, Enum.GetValues<ModelState>().Select(s => s.ToWireName()).ToList()),
         new("base_model", ListFieldKind.String), new("architecture", ListFieldKind.String), new("context_length", ListFieldKind.Number),
         new("size_bytes", ListFieldKind.Number), new("create_time", ListFieldKind.Timestamp), new("update_time", ListFieldKind.Timestamp),
+        new("format", ListFieldKind.Enum, Kiln.Core.Engines.ModelFormats.WireNames),
     ];
 
     /// <summary>The query of a list request, or null when it has neither <c>filter</c> nor <c>orderBy</c>.</summary>

@@ -14,11 +14,13 @@ public static class ModelJson
     {
         var serving = await store.ListDeploymentsServingAsync(m.Name, ct);
         var refs = new List<object>();
+        var loading = new HashSet<string>(StringComparer.Ordinal);
         if (m.Kind.IsAddon())
         {
             // An addon's refs are its deployed models, with their own load state.
             var deployed = await store.ListDeployedModelsAsync(m.Account, new PageRequest(PageRequest.MaxPageSize), m.Id, ct: ct);
             refs.AddRange(deployed.Items.Select(d => new { name = d.Name, deployment = d.DeploymentName, state = d.State.ToWireName() }));
+            loading.UnionWith(deployed.Items.Where(d => d.State == DeployedModelState.Deploying).Select(d => d.DeploymentId));
         }
         // Deployments of the model itself (an addon's merged into its base) follow.
         var states = new List<DeploymentState>();
@@ -26,7 +28,8 @@ public static class ModelJson
         {
             if (await store.GetDeploymentAsync(d.Account, d.Deployment, ct) is { } live)
             {
-                states.Add(live.State);
+                // An addon not yet loaded on a READY deployment's replicas (or refused by them) does not serve yet.
+                states.Add(d.Account == m.Account && loading.Contains(d.Deployment) ? DeploymentState.Creating : live.State);
             }
         }
         foreach (var d in m.Kind.IsAddon() ? await MergedDeploymentsAsync(store, m, serving, ct) : serving)

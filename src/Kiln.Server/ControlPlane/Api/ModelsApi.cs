@@ -1,3 +1,4 @@
+using Kiln.Core.Deployments;
 using Kiln.Core.Engines;
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
@@ -156,6 +157,10 @@ public static class ModelsApi
         app.MapDelete("/v1/accounts/{a}/models/{m}", async (string a, string m, HttpContext ctx, IKilnStore store, DataDirectory dir, CancellationToken ct) =>
         {
             var model = await RequireAsync(store, ctx, a, m, ct);
+            if (model.Kind.IsAddon())
+            {
+                await RequireUndeployedAsync(store, model, ct);
+            }
             var serving = await store.ListDeploymentsServingAsync(model.Name, ct);
             if (serving.Count > 0)
             {
@@ -186,6 +191,39 @@ public static class ModelsApi
             }
             return ApiJson.Ok(new { });
         });
+    }
+
+    /// <summary>
+    /// 409 while the addon is deployed on a deployment, naming the undeploy call rather than
+    /// deleting the deployment: the deployment and its other addons can stay.
+    /// </summary>
+    private static async Task RequireUndeployedAsync(IKilnStore store, ModelRecord addon, CancellationToken ct)
+    {
+        var deployed = new List<DeployedModelRecord>();
+        string? token = null;
+        do
+        {
+            var page = await store.ListDeployedModelsAsync(addon.Account, new PageRequest(200, token), modelId: addon.Id, ct: ct);
+            foreach (var d in page.Items.Where(d => d.State != DeployedModelState.Undeploying))
+            {
+                // A deployment being deleted undeploys its addons itself.
+                if (await store.GetDeploymentAsync(addon.Account, d.DeploymentId, ct) is { DeleteTime: null } on && !on.State.IsGoingAway())
+                {
+                    deployed.Add(d);
+                }
+            }
+            token = page.NextPageToken;
+        }
+        while (!string.IsNullOrEmpty(token));
+        if (deployed.Count == 0)
+        {
+            return;
+        }
+        var first = deployed[0];
+        throw new ApiError(409, KilnError.FailedPrecondition(
+            $"addon {addon.Name} is deployed on {string.Join(", ", deployed.Select(d => d.DeploymentName))}; undeploy it first: "
+            + $"kilnctl undeploy {addon.Id} --deployment-id {first.DeploymentId} "
+            + $"(DELETE /v1/accounts/{addon.Account}/deployedModels/{first.Id}), then delete the model"));
     }
 
     private static async Task<ModelRecord> RequireAsync(IKilnStore store, HttpContext ctx, string a, string m, CancellationToken ct)

@@ -37,9 +37,9 @@ public static class UsageApi
             var query = new UsageQuery(start, end, deploymentId);
             var lifetimes = (await store.ListReplicaUsageAsync(a, query, ct))
                 .Select(u => new ReplicaLifetime(new DeploymentName(a, u.DeploymentId).ToString(), u.ReplicaId, u.AcceleratorType, u.AcceleratorCount, u.ReadyTime, u.StopTime));
-            // The store keeps requests per minute; a minute that began before the window's start counts at its start.
+            // Buckets that start in the window (UsageBuckets), so adjacent windows add up.
             var records = (await store.ListRequestUsageAsync(a, query, ct))
-                .Select(u => new UsageRecord(u.Time < window.Start ? window.Start : u.Time, a, u.ApiKeyId,
+                .Select(u => new UsageRecord(u.Time, a, u.ApiKeyId,
                     new DeploymentName(a, u.DeploymentId).ToString(), u.Model, u.PromptTokens, u.CompletionTokens, u.Requests));
             var report = UsageReport.Build(lifetimes, records, window, now, prices);
             return ApiJson.Ok(new

@@ -35,6 +35,13 @@ public sealed class DeploymentPass(
     private const int MissedProbesBeforeUnhealthy = 3;
     private readonly ConcurrentDictionary<string, int> _missed = new(StringComparer.Ordinal);
 
+    // Replicas whose last probe found them loading (or not yet answering): between passes the
+    // reconciler probes only these, often, so one that turns ready serves without waiting out the interval.
+    private readonly ConcurrentDictionary<string, ReplicaHandle> _starting = new(StringComparer.Ordinal);
+
+    /// <summary>The processes of replicas the last pass saw starting but not yet ready.</summary>
+    public IReadOnlyList<ReplicaHandle> Starting => [.. _starting.Values];
+
     /// <summary>
     /// Reconciles <paramref name="d"/> as part of <paramref name="pass"/>; returns the IDs of the
     /// replicas it keeps. Deployments of one pass may run at once: they share only the pass's slots.
@@ -99,6 +106,10 @@ public sealed class DeploymentPass(
         {
             _missed.TryRemove(id, out _);
         }
+        foreach (var id in _starting.Keys.Where(id => !replicaIds.Contains(id)))
+        {
+            _starting.TryRemove(id, out _);
+        }
     }
 
     /// <summary>What the planner needs of a replica: its record, and its process's exit or health where that matters.</summary>
@@ -125,6 +136,20 @@ public sealed class DeploymentPass(
     }
 
     private async Task<ProcessObservation> ObserveAsync(ReplicaRecord r, ReplicaHandle? handle, CancellationToken ct)
+    {
+        var observed = await ObserveProcessAsync(r, handle, ct);
+        if (handle is not null && r.Phase == ReplicaPhase.Initializing && observed is ProcessObservation.Probed { Health: ProbeHealth.Loading or ProbeHealth.Downloading or ProbeHealth.Unreachable })
+        {
+            _starting[r.ReplicaId] = handle;
+        }
+        else
+        {
+            _starting.TryRemove(r.ReplicaId, out _);
+        }
+        return observed;
+    }
+
+    private async Task<ProcessObservation> ObserveProcessAsync(ReplicaRecord r, ReplicaHandle? handle, CancellationToken ct)
     {
         var status = handle is null ? ReplicaStatus.Ended(new ReplicaExit(null, "the process is no longer tracked")) : runtime.GetStatus(handle);
         if (status.Exit is { } exit || handle is null)
@@ -313,6 +338,7 @@ public sealed class DeploymentPass(
             var devices = h.Devices.Count > 0 ? $" on {d.Spec.AcceleratorType.ToWireName()} {string.Join(",", h.Devices)}" : "";
             var how = h.Command is { } command ? $" with engine {engine.Name}: {command}" : "";
             await Event(d, "ReplicaStarted", $"replica {r.ReplicaId} started: {h.Describe()}{devices}{how}", ct);
+            _starting[r.ReplicaId] = h;
             return null;
         }
         catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)

@@ -14,7 +14,8 @@ namespace Kiln.Server.ControlPlane.Controllers;
 /// and every deployment of an account whose spend this month, plus what its running replicas will
 /// cost until the next pass, reaches its spend limit (<see cref="AccountSpend"/>). It asks for the
 /// deletion through the store's deletion request, with its reason, as the API's DELETE does; the
-/// reconciler carries it out and its status says why.
+/// reconciler carries it out and its status says why. Each pass also rolls request usage older
+/// than a day up from seconds into minutes.
 /// </summary>
 public sealed class Reaper(
     IKilnStore store,
@@ -55,6 +56,8 @@ public sealed class Reaper(
     private async Task PassAsync(CancellationToken ct)
     {
         var now = clock.UtcNow;
+        // Usage older than a day is kept per minute rather than per second (UsageBuckets).
+        await store.RollUpRequestUsageAsync(UsageBuckets.RollUpBefore(now), ct);
         var live = (await store.ListLiveDeploymentsAsync(ct)).Where(d => d.DeleteTime is null && !d.State.IsGoingAway()).ToList();
         foreach (var d in live)
         {

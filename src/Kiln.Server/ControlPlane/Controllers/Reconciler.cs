@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Kiln.Core.Deployments;
 using Kiln.Runtime;
 using Kiln.Server.Signals;
@@ -38,11 +39,35 @@ public sealed class Reconciler(
             while (!stoppingToken.IsCancellationRequested)
             {
                 await RunPassAsync(stoppingToken);
-                await signal.WaitAsync(options.Interval, stoppingToken);
+                await WaitForNextPassAsync(stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>
+    /// Waits out the interval, or less: a wake, or a starting replica that turned ready or failed
+    /// (probed every <see cref="ReconcilerOptions.StartingProbeInterval"/>), runs the next pass at once.
+    /// </summary>
+    private async Task WaitForNextPassAsync(CancellationToken ct)
+    {
+        var start = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var left = options.Interval - Stopwatch.GetElapsedTime(start);
+            if (left <= TimeSpan.Zero) return;
+            var starting = pass.Starting;
+            if (starting.Count == 0)
+            {
+                await signal.WaitAsync(left, ct);
+                return;
+            }
+            if (await signal.WaitAsync(left < options.StartingProbeInterval ? left : options.StartingProbeInterval, ct)) return;
+            if (starting.Any(h => runtime.GetStatus(h).Exit is not null)) return;
+            var probes = await Task.WhenAll(starting.Select(h => runtime.ProbeAsync(h, ct)));
+            if (probes.Any(p => p.Health is ReplicaHealth.Ready or ReplicaHealth.Failed)) return;
         }
     }
 

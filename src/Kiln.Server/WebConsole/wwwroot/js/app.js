@@ -67,7 +67,7 @@ async function refresh(view, first = false) {
     view.element.querySelector('.load-error').textContent = `Could not load: ${e.message}`;
   }
   if (current?.view === view && view.refresh && view.poll !== false) {
-    pollTimer = setTimeout(() => { if (!document.hidden) refresh(view); }, POLL_MS);
+    pollTimer = setTimeout(() => { if (!document.hidden) refresh(view); }, view.pollMs?.() ?? POLL_MS);
   }
 }
 

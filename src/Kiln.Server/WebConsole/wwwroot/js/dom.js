@@ -53,6 +53,10 @@ export function option(value, label = value, selected = false) {
 }
 
 export function table(headers, rows, caption) {
+  // Each cell carries its column's name, which a phone's narrow layout shows beside the value
+  // (console.css stacks a row's cells there instead of scrolling sideways).
+  const names = headers.map((x) => (x instanceof Node ? x.textContent : String(x)));
+  for (const row of rows) [...row.children].forEach((cell, i) => { if (names[i] && cell.colSpan === 1) cell.dataset.label = names[i]; });
   return h('div', { class: 'table-wrap' },
     h('table', {},
       caption ? h('caption', {}, caption) : null,

@@ -1,5 +1,5 @@
 // One deployment: state, charts of its last hour or day, events, replicas, addons and actions.
-import { acct, all, del, get, patch } from '../api.js';
+import { acct, all, del, get, patch, post } from '../api.js';
 import { ago, badge, field, fill, h, id, option, setFieldError, table, toast } from '../dom.js';
 import { timeChart } from '../charts.js';
 import { specForm } from './specform.js';
@@ -10,6 +10,7 @@ export function render(deploymentId) {
   let deployment = null;
   let span = '1h';
   let formFor = null;
+  let choices = null; // the update form's models and accelerators, read once
 
   const head = h('div', { class: 'summary' });
   const charts = [
@@ -36,19 +37,33 @@ export function render(deploymentId) {
   const editBox = h('div');
 
   const scaleInput = h('input', { type: 'text', inputMode: 'numeric', name: 'replicaCount' });
+  // What the autoscaler does with the requested count, as the API's answer words it; kept until the next request.
+  const scaleOutlook = h('p', { class: 'form-status outlook', role: 'status' });
   const scaleForm = h('form', { class: 'inline-form', novalidate: true, onsubmit: async (e) => {
     e.preventDefault();
     const n = scaleInput.value.trim();
-    if (!/^\d+$/.test(n) || Number(n) > 100) { setFieldError(scaleInput, 'a whole number between 0 and 100'); return; }
-    setFieldError(scaleInput, null);
+    const min = deployment?.minReplicaCount ?? 0;
+    const max = deployment?.maxReplicaCount ?? 100;
+    // The bounds check :scale makes, before the round trip; the server checks again.
+    if (!/^\d+$/.test(n)) { setFieldError(scaleInput, `must be a whole number between ${min} and ${max}`); return; }
     const count = Number(n);
+    if (count < min || count > max) {
+      setFieldError(scaleInput, `${count} is outside the deployment's bounds [minReplicaCount ${min}, maxReplicaCount ${max}]; ${count > max
+        ? `raise maxReplicaCount to at least ${count}` : `lower minReplicaCount to at most ${count}`} first (Update, below)`);
+      return;
+    }
+    setFieldError(scaleInput, null);
+    scaleOutlook.textContent = '';
     try {
-      // Pins the bounds: min = max = N (max at least 1). kilnctl scale instead asks :scale for a count within them.
-      deployment = await patch(path, { minReplicaCount: count, maxReplicaCount: Math.max(count, 1) });
-      toast(`Scaling ${deploymentId} to ${count}.`);
+      // A desired count within the bounds, as kilnctl scale and firectl scale deployment ask for it.
+      const answer = await post(`${path}:scale`, { replicaCount: count });
+      deployment = answer.deployment;
+      scaleOutlook.textContent = `Scale to ${answer.replicaCount} requested: ${answer.autoscaler}.`;
+      toast(`Scaling ${deploymentId} to ${answer.replicaCount}.`);
       view.refresh();
     } catch (err) { setFieldError(scaleInput, err.message); }
-  } }, field('Scale to N replicas (min = max = N)', scaleInput), h('button', { type: 'submit' }, 'Scale'));
+  } }, field('Scale to N replicas', scaleInput, 'A desired count within min and max; the autoscaler applies it at once.'),
+  h('button', { type: 'submit' }, 'Scale'));
 
   const deleteButton = h('button', { type: 'button', class: 'danger', onclick: async () => {
     if (!confirm(`Delete deployment ${deploymentId}? Its replicas stop and it stops serving.`)) return;
@@ -58,6 +73,14 @@ export function render(deploymentId) {
       view.refresh();
     } catch (err) { toast(err.message, 'error'); }
   } }, 'Delete deployment');
+
+  const undeleteButton = h('button', { type: 'button', onclick: async () => {
+    try {
+      deployment = await post(`${path}:undelete`);
+      toast(`Undeleted ${deploymentId}.`);
+      view.refresh();
+    } catch (err) { toast(err.message, 'error'); }
+  } }, 'Undelete');
 
   function drawSummary(d, last) {
     const ready = d.replicaStats?.readyReplicaCount ?? d.replicaCount ?? 0;
@@ -70,9 +93,12 @@ export function render(deploymentId) {
         fact('Load', last ? loadCell(last) : '—'),
         fact('Held requests', last ? String(last.heldRequests) : '—'),
         fact('Base model', d.baseModel),
-        fact('Engine', d.engine ?? 'kiln'),
+        fact('Engine', `${d.engine ?? 'kiln'}${d.engineArgs?.length ? ` ${d.engineArgs.join(' ')}` : ''}`),
         fact('Accelerator', `${d.acceleratorType} × ${d.acceleratorCount}`),
         fact('Precision', d.precision ?? 'FP32'),
+        fact('Speculation', d.draftModel ? `draft model ${d.draftModel}, ${d.draftTokenCount} tokens per step`
+          : d.ngramSpeculationLength ? `n-gram length ${d.ngramSpeculationLength}, ${d.draftTokenCount} tokens per step` : 'none'),
+        d.description ? fact('Description', d.description) : null,
         fact('Addons', d.enableAddons ? 'enabled' : 'disabled'),
         fact('Windows', `up ${d.autoscalingPolicy?.scaleUpWindow}, down ${d.autoscalingPolicy?.scaleDownWindow}, to zero ${d.autoscalingPolicy?.scaleToZeroWindow}`),
         fact('Load targets', Object.entries(d.autoscalingPolicy?.loadTargets ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')),
@@ -104,14 +130,26 @@ export function render(deploymentId) {
 
   function drawActions(d) {
     const gone = d.state === 'DELETED' || d.state === 'DELETING';
-    if (gone) { fill(actions, h('p', {}, `This deployment is ${d.state}; it can no longer change.`)); fill(editBox); formFor = null; return; }
-    if (!actions.firstChild || actions.dataset.gone) { fill(actions, h('h2', {}, 'Actions'), scaleForm, deleteButton); delete actions.dataset.gone; }
+    if (gone) {
+      // A DELETED deployment is kept and may come back with its spec (:undelete); DELETING must finish first.
+      if (actions.dataset.gone !== d.state) {
+        fill(actions, h('h2', {}, 'Actions'), d.state === 'DELETED'
+          ? [h('p', {}, 'This deployment is DELETED. Undelete brings it back with the spec it had; addons deployed on it stay undeployed.'), undeleteButton]
+          : h('p', {}, 'This deployment is DELETING; it can be undeleted once its replicas are gone.'));
+        actions.dataset.gone = d.state;
+      }
+      fill(editBox);
+      formFor = null;
+      return;
+    }
+    if (!actions.firstChild || actions.dataset.gone) { fill(actions, h('h2', {}, 'Actions'), scaleForm, scaleOutlook, deleteButton); delete actions.dataset.gone; }
     // Rebuilt only when the spec changed, so typing is not lost to the poller.
-    const key = JSON.stringify([d.displayName, d.minReplicaCount, d.maxReplicaCount, d.autoscalingPolicy, d.unusedAutoDeleteDuration, d.acceleratorType, d.acceleratorCount, d.precision, d.enableAddons]);
+    const key = JSON.stringify([d.displayName, d.description, d.minReplicaCount, d.maxReplicaCount, d.autoscalingPolicy, d.unusedAutoDeleteDuration,
+      d.acceleratorType, d.acceleratorCount, d.precision, d.enableAddons, d.draftModel, d.draftTokenCount, d.ngramSpeculationLength, d.engine, d.engineArgs, Boolean(choices)]);
     if (formFor !== key) {
       formFor = key;
       fill(editBox, h('details', { class: 'card' }, h('summary', {}, 'Update replicas, windows and load targets'),
-        specForm({ mode: 'update', deployment: d, submit: async (body) => {
+        specForm({ mode: 'update', deployment: d, models: choices?.models, inventory: choices?.inventory, submit: async (body) => {
           deployment = await patch(path, body);
           toast(`Updated ${deploymentId}.`);
           view.refresh();
@@ -138,6 +176,9 @@ export function render(deploymentId) {
         all(`${acct('deployedModels')}?deployment=${encodeURIComponent(deploymentId)}`, 'deployedModels'),
       ]);
       deployment = d;
+      // Read once; the page still works (and tries again) when either cannot be read.
+      choices ??= await Promise.all([all(acct('models'), 'models'), get('/v1/accelerators')])
+        .then(([models, inventory]) => ({ models, inventory }), () => null);
       const last = history.points.at(-1);
       drawSummary(d, last);
       for (const c of charts) c.update(history.points);

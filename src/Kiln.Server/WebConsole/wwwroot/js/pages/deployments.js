@@ -44,16 +44,18 @@ export function render() {
     if (!createBox.open || formShown) return;
     formShown = true;
     let models;
+    let inventory;
     try {
-      models = await all(acct('models'), 'models');
+      [models, inventory] = await Promise.all([all(acct('models'), 'models'), get('/v1/accelerators')]);
     } catch (err) {
       formShown = false;
-      toast(`Could not list the models: ${err.message}`, 'error');
+      toast(`Could not load the form's choices: ${err.message}`, 'error');
       return;
     }
     createBox.append(specForm({
       mode: 'create',
       models,
+      inventory,
       submit: async (spec, deploymentId) => {
         const created = await post(acct(`deployments${deploymentId ? `?deploymentId=${encodeURIComponent(deploymentId)}` : ''}`), spec);
         toast(`Created ${created.name}.`);

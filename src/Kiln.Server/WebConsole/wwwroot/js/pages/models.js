@@ -1,15 +1,19 @@
-// Models and addons: the list, importing a GGUF (uploaded from this computer, with progress),
+// Models and addons: the list, importing a GGUF (uploaded from this computer with progress, or
+// downloaded by the server from a URL or the catalog, with its progress until READY or FAILED),
 // uploading an addon (LoRA GGUF or PEFT folder), deploying addons onto deployments and undeploying.
-import { acct, all, del, post, upload } from '../api.js';
+import { acct, all, del, get, post, upload } from '../api.js';
 import { badge, bytes, field, fill, h, id, option, setFieldError, table, toast } from '../dom.js';
-import { idProblem } from '../spec.js';
+import { goDuration, idProblem } from '../spec.js';
 
 export function render() {
   let models = [];
   let deployments = [];
   let deployed = [];
   const list = h('div');
-  const importBox = h('details', { class: 'card' }, h('summary', {}, 'Import a model'), importForm());
+  // Downloads started here: model ID -> the import form's report, updated from each refresh.
+  const watched = new Map();
+  const importBox = h('details', { class: 'card' }, h('summary', {}, 'Import a model'),
+    importForm((modelId, report) => { watched.set(modelId, report); view.refresh(); }));
   const addonBox = h('details', { class: 'card' }, h('summary', {}, 'Upload an addon (LoRA)'));
   addonBox.addEventListener('toggle', () => {
     if (addonBox.open && addonBox.children.length === 1) addonBox.append(addonForm(() => models));
@@ -22,9 +26,10 @@ export function render() {
       return h('tr', { dataset: { model: id(m.name) } },
         h('th', { scope: 'row' }, id(m.name), m.displayName && m.displayName !== id(m.name) ? h('div', { class: 'sub' }, m.displayName) : null),
         h('td', {}, isAddon ? 'addon' : 'base'),
-        h('td', {}, badge(m.state)),
+        h('td', { class: 'wrap' }, badge(m.state), m.state === 'DOWNLOADING' ? downloadProgress(m) : null,
+          m.status?.message ? h('div', { class: m.state === 'FAILED' ? 'sub error' : 'sub' }, m.state === 'FAILED' ? `${m.status.code}: ${m.status.message}` : m.status.message) : null),
         h('td', { class: 'wrap' }, m.baseModel ?? m.architecture ?? '—'),
-        h('td', {}, bytes(Number(m.sizeBytes))),
+        h('td', {}, m.state === 'DOWNLOADING' || m.state === 'FAILED' ? '—' : bytes(Number(m.sizeBytes))),
         h('td', { class: 'wrap' }, on.length ? on.map((x) => h('div', {}, `${id(x.deployment)} (${x.state}) `,
           x.state === 'UNDEPLOYING' ? null : h('button', { type: 'button', class: 'secondary small', onclick: () => undeploy(x) }, 'Undeploy')))
           : (m.deployedModelRefs ?? []).map((r) => h('div', {}, id(r.deployment ?? r.name)))),
@@ -64,19 +69,49 @@ export function render() {
     async refresh() {
       [models, deployments, deployed] = await Promise.all([
         all(acct('models'), 'models'), all(acct('deployments'), 'deployments'), all(acct('deployedModels'), 'deployedModels')]);
+      for (const [modelId, report] of watched) {
+        const m = models.find((x) => id(x.name) === modelId);
+        if (!m || report(m)) watched.delete(modelId);
+      }
       // Keep a deploy picker that has focus: redraw only when nothing in the table is being used.
       if (!list.contains(document.activeElement) || document.activeElement === document.body) draw();
     },
+    // Downloads report progress once a second: follow them closely while one runs.
+    pollMs: () => (models.some((m) => m.state === 'DOWNLOADING') ? 1000 : undefined),
   };
   return view;
 }
 
-function progressRow() {
-  const bar = h('progress', { max: 1, value: 0, 'aria-label': 'Upload progress' });
+function progressRow(label = 'Upload progress') {
+  const bar = h('progress', { max: 1, value: 0, 'aria-label': label });
   const text = h('span', { class: 'sub' });
-  return { element: h('div', { class: 'progress', hidden: true }, bar, text), show(done, total) {
-    this.element.hidden = false; bar.max = total; bar.value = done; text.textContent = ` ${bytes(done)} of ${bytes(total)}`;
-  } };
+  const element = h('div', { class: 'progress', hidden: true }, bar, text);
+  return {
+    element,
+    /** Bytes done of total (unknown: an indeterminate bar), then `extra` words. */
+    show(done, total, extra = '') {
+      element.hidden = false;
+      if (total > 0) { bar.max = total; bar.value = done; } else bar.removeAttribute('value');
+      text.textContent = ` ${bytes(done)}${total > 0 ? ` of ${bytes(total)}` : ''}${extra}`;
+    },
+    hide() { element.hidden = true; },
+  };
+}
+
+/** A DOWNLOADING model's progress: bytes so far, the rate and the time left, as the server reports them. */
+function downloadWords(download) {
+  const d = download ?? {};
+  const parts = [];
+  if (Number(d.bytesPerSecond) > 0) parts.push(`${bytes(Number(d.bytesPerSecond))}/s`);
+  if (d.eta) parts.push(`${goDuration(d.eta)} left`);
+  return parts.length ? ` · ${parts.join(' · ')}` : ' · waiting for the rate';
+}
+
+function downloadProgress(m) {
+  const row = progressRow(`Download progress of ${id(m.name)}`);
+  row.show(Number(m.download?.receivedBytes ?? 0), Number(m.download?.totalBytes ?? 0), downloadWords(m.download));
+  row.element.classList.add('download');
+  return row.element;
 }
 
 /** Creates the model, streams the file, and deletes the half-made model when the upload fails (as kilnctl does). */
@@ -112,21 +147,142 @@ function uploadForm(fields, collect, { button, busy, done }) {
   } }, h('div', { class: 'grid' }, fields), progress.element, h('div', { class: 'actions' }, h('button', { type: 'submit' }, button)), status);
 }
 
-function importForm() {
+const SOURCES = [
+  ['file', 'A file on this computer'],
+  ['url', 'A URL'],
+  ['catalog', 'The catalog'],
+];
+
+/** A model ID made from a catalog ID (which may hold '.' and '_'), as a suggestion. */
+function idFromCatalog(catalogId) {
+  const s = catalogId.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^[^a-z]+/, '').slice(0, 63).replace(/-+$/, '');
+  return s || 'model';
+}
+
+/**
+ * Imports a model: uploads a file (with upload progress), or asks the server to download a URL or
+ * a catalog entry; a download is then followed through onDownload(modelId, report), where report(m)
+ * shows the model's progress and returns true once it is READY or FAILED.
+ */
+function importForm(onDownload) {
+  const source = h('select', { name: 'source' }, SOURCES.map(([v, label]) => option(v, label, v === 'file')));
   const modelId = h('input', { type: 'text', name: 'modelId', autocomplete: 'off', spellcheck: false });
   const displayName = h('input', { type: 'text', name: 'displayName', autocomplete: 'off' });
   const file = h('input', { type: 'file', name: 'file', accept: '.gguf' });
-  return uploadForm([
-    field('Model ID', modelId, 'Lowercase letters, digits and hyphens.'),
-    field('Display name', displayName),
-    field('GGUF file', file, 'Read from this computer and streamed to the server.'),
-  ], () => {
-    const problem = idProblem(modelId.value, false);
-    setFieldError(modelId, problem);
-    setFieldError(file, file.files.length ? null : 'choose a .gguf file');
-    if (problem || !file.files.length) return null;
-    return { id: modelId.value, body: displayName.value ? { displayName: displayName.value } : {}, parts: [['', file.files[0]]] };
-  }, { button: 'Import', busy: 'Uploading; the server checks every tensor before it answers…', done: 'Imported' });
+  const url = h('input', { type: 'text', name: 'url', autocomplete: 'off', spellcheck: false, inputMode: 'url' });
+  const sha256 = h('input', { type: 'text', name: 'sha256', autocomplete: 'off', spellcheck: false });
+  const catalog = h('select', { name: 'catalog' }, option('', 'Loading the catalog…'));
+  const about = h('p', { class: 'sub catalog-about' });
+  let entries = null;
+
+  const fileField = field('GGUF file', file, 'Read from this computer and streamed to the server.');
+  const urlField = field('URL', url, 'https://, http:// or hf://owner/repo[@revision]/file.gguf; the server downloads it, resuming where a connection broke off.');
+  const shaField = field('SHA-256 (optional)', sha256, 'The digest the file must have; else the one its source publishes.');
+  const catalogField = field('Catalog entry', catalog);
+  catalogField.append(about);
+  const bySource = { file: [fileField], url: [urlField, shaField], catalog: [catalogField] };
+
+  function describe() {
+    const e = entries?.find((x) => x.id === catalog.value);
+    about.textContent = e ? [e.description, `${e.architecture}, ${e.quantization}`, e.sizeBytes ? `${e.sizeIsApproximate ? 'about ' : ''}${bytes(Number(e.sizeBytes))}` : null,
+      `context ${e.contextLength}`, e.chatTemplate ? 'chat template' : 'no chat template', `license ${e.license}`].filter(Boolean).join(' · ') : '';
+    // The entry's ID makes the model ID unless one was typed.
+    if (e && (!modelId.value || modelId.dataset.suggested === modelId.value)) {
+      modelId.value = idFromCatalog(e.id);
+      modelId.dataset.suggested = modelId.value;
+    }
+  }
+  catalog.addEventListener('change', describe);
+
+  async function loadCatalog() {
+    if (entries) return;
+    try {
+      entries = (await get('/v1/catalog')).models ?? [];
+      fill(catalog, option('', entries.length ? 'Choose an entry…' : 'The catalog is empty'),
+        entries.map((e) => option(e.id, `${e.name} (${e.id}, ${e.quantization}${e.sizeBytes ? `, ${bytes(Number(e.sizeBytes))}` : ''})`)));
+      setFieldError(catalog, null);
+    } catch (err) {
+      setFieldError(catalog, `could not read the catalog: ${err.message}`);
+    }
+  }
+
+  function pick() {
+    for (const [k, els] of Object.entries(bySource)) for (const el of els) el.hidden = k !== source.value;
+    if (source.value === 'catalog') loadCatalog();
+  }
+  source.addEventListener('change', pick);
+  pick();
+
+  const progress = progressRow();
+  const status = h('p', { class: 'form-status', role: 'status' });
+  const button = h('button', { type: 'submit' }, 'Import');
+
+  function collect() {
+    const kind = source.value;
+    const idProblemText = idProblem(modelId.value, false);
+    setFieldError(modelId, idProblemText);
+    let body = displayName.value ? { displayName: displayName.value } : {};
+    let ok = !idProblemText;
+    if (kind === 'file') {
+      setFieldError(file, file.files.length ? null : 'choose a .gguf file');
+      ok &&= file.files.length > 0;
+      return ok ? { id: modelId.value, body, parts: [['', file.files[0]]] } : null;
+    }
+    if (kind === 'url') {
+      // As the API reads a source: an http(s) URL or an hf:// file; a catalog ID has its own choice.
+      const u = url.value.trim();
+      const urlProblem = !u ? 'enter a URL'
+        : /^(https?:\/\/[^\s/]+|hf:\/\/[^\s/]+\/[^\s/]+\/\S+\.gguf$)/i.test(u) ? null
+          : 'must be an http(s):// URL or hf://<owner>/<repo>[@<revision>]/<file>.gguf';
+      const sha = sha256.value.trim().toLowerCase();
+      const shaProblem = sha && !/^[0-9a-f]{64}$/.test(sha) ? 'must be 64 hex digits' : null;
+      setFieldError(url, urlProblem);
+      setFieldError(sha256, shaProblem);
+      ok &&= !urlProblem && !shaProblem;
+      body = { ...body, source: u, ...(sha ? { sha256: sha } : {}) };
+      return ok ? { id: modelId.value, body } : null;
+    }
+    setFieldError(catalog, catalog.value ? null : 'choose an entry');
+    ok &&= Boolean(catalog.value);
+    return ok ? { id: modelId.value, body: { ...body, source: catalog.value } } : null;
+  }
+
+  return h('form', { class: 'spec-form', novalidate: true, onsubmit: async (e) => {
+    e.preventDefault();
+    const job = collect();
+    if (!job) { status.textContent = 'Fix the fields marked above.'; return; }
+    progress.hide();
+    button.disabled = true;
+    try {
+      if (job.parts) {
+        status.textContent = 'Uploading; the server checks every tensor before it answers…';
+        const m = await createAndUpload(job.id, job.body, job.parts, progress);
+        status.textContent = `Imported ${m.name} (${m.state}).`;
+        toast(`Imported ${m.name}.`);
+        return;
+      }
+      const m = await post(acct(`models?modelId=${encodeURIComponent(job.id)}`), job.body);
+      status.textContent = `Downloading ${m.name}…`;
+      progress.show(0, 0, ' · starting');
+      onDownload(job.id, (now) => {
+        if (now.state === 'DOWNLOADING') {
+          progress.show(Number(now.download?.receivedBytes ?? 0), Number(now.download?.totalBytes ?? 0), downloadWords(now.download));
+          return false;
+        }
+        progress.hide();
+        status.textContent = now.state === 'FAILED'
+          ? `The download of ${now.name} failed: ${now.status?.code ?? 'FAILED'}: ${now.status?.message ?? 'no reason given'}`
+          : `Imported ${now.name} (${now.state})${now.status?.message ? `: ${now.status.message}` : ''}.`;
+        return true;
+      });
+    } catch (err) {
+      status.textContent = `The server refused: ${err.message}`;
+    } finally {
+      button.disabled = false;
+    }
+  } }, h('div', { class: 'grid' }, field('Import from', source), field('Model ID', modelId, 'Lowercase letters, digits and hyphens.'),
+    field('Display name', displayName), fileField, urlField, shaField, catalogField),
+  progress.element, h('div', { class: 'actions' }, button), status);
 }
 
 function addonForm(getModels) {

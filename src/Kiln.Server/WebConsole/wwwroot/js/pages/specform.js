@@ -2,7 +2,8 @@
 // Create shows all of them; update shows those that can change in place or by a rollout.
 import { h, field, option, setFieldError } from '../dom.js';
 import {
-  ACCELERATOR_COUNTS, ACCELERATOR_TYPES, DEFAULTS, PRECISIONS, buildSpec, formatLoadTargets, goDuration, idProblem,
+  ACCELERATOR_COUNTS, DEFAULTS, ENGINES, MAX_DRAFT_TOKENS, MAX_ENGINE_ARGS, MAX_NGRAM_LENGTH, PRECISIONS, buildSpec, formatLoadTargets, goDuration,
+  idProblem, placement, serverFieldErrors,
 } from '../spec.js';
 
 const HINTS = {
@@ -14,6 +15,12 @@ const HINTS = {
   scaleToZeroWindow: 'Default 1h.',
   loadTargets: 'key=value, comma-separated; default default=0.8 (batch occupancy).',
   unusedAutoDeleteDuration: 'Default 168h; 0 disables.',
+  description: 'Free text, at most 4096 characters.',
+  engine: `Default kiln; also ${ENGINES.slice(1).join(', ')} or a profile of this server.`,
+  engineArgs: `Added to the engine's command line, one argument per line (at most ${MAX_ENGINE_ARGS}); default none.`,
+  draftModel: 'Speculative decoding: a smaller model over the same tokenizer proposes tokens. Default none.',
+  ngramSpeculationLength: `Or prompt lookup: n-gram length 1-${MAX_NGRAM_LENGTH}, not with a draft model. Default none.`,
+  draftTokenCount: `Tokens proposed per step, 1-${MAX_DRAFT_TOKENS} (typically 4); needed with either. Default none.`,
 };
 
 function text(name, value, extra = {}) {
@@ -25,16 +32,18 @@ function select(name, values, selected) {
 }
 
 /**
- * options: { mode: 'create' | 'update', models: [model], deployment?, submit(body, id) -> Promise }
- * Returns the form element.
+ * options: { mode: 'create' | 'update', models: [model], inventory (GET /v1/accelerators),
+ * deployment?, submit(body, id) -> Promise }. Returns the form element.
  */
-export function specForm({ mode, models = [], deployment, submit }) {
+export function specForm({ mode, models = [], inventory, deployment, submit }) {
   const create = mode === 'create';
   const spec = deployment ?? {};
   const policy = spec.autoscalingPolicy ?? {};
   const inputs = {};
   const fields = [];
-  const add = (name, label, input) => { inputs[name] = input; fields.push(field(label, input, HINTS[name])); };
+  const add = (name, label, input, hint = HINTS[name]) => { inputs[name] = input; fields.push(field(label, input, hint)); };
+  const where = placement(inventory);
+  const wholeModels = models.filter((m) => (m.state === 'READY' || m.state === 'DEPLOYED') && m.kind !== 'HF_PEFT_ADDON');
 
   if (create) {
     add('deploymentId', 'Deployment ID', text('deploymentId', ''));
@@ -44,6 +53,7 @@ export function specForm({ mode, models = [], deployment, submit }) {
       ready.map((m) => option(m.name, `${m.name}${m.kind === 'HF_PEFT_ADDON' ? ' (addon, merged)' : ''}`))));
   }
   add('displayName', 'Display name', text('displayName', create ? DEFAULTS.displayName : spec.displayName));
+  add('description', 'Description', h('textarea', { name: 'description', rows: 2, value: create ? DEFAULTS.description : (spec.description ?? '') }));
   add('minReplicaCount', 'Min replicas', text('minReplicaCount', create ? DEFAULTS.minReplicaCount : spec.minReplicaCount, { inputMode: 'numeric' }));
   add('maxReplicaCount', 'Max replicas', text('maxReplicaCount', create ? DEFAULTS.maxReplicaCount : spec.maxReplicaCount, { inputMode: 'numeric' }));
   add('scaleUpWindow', 'Scale-up window', text('scaleUpWindow', create ? DEFAULTS.scaleUpWindow : goDuration(policy.scaleUpWindow)));
@@ -51,11 +61,28 @@ export function specForm({ mode, models = [], deployment, submit }) {
   add('scaleToZeroWindow', 'Scale-to-zero window', text('scaleToZeroWindow', create ? DEFAULTS.scaleToZeroWindow : goDuration(policy.scaleToZeroWindow)));
   add('loadTargets', 'Load targets', text('loadTargets', create ? DEFAULTS.loadTargets : formatLoadTargets(policy.loadTargets)));
   add('unusedAutoDeleteDuration', 'Delete when unused for', text('unusedAutoDeleteDuration', create ? DEFAULTS.unusedAutoDeleteDuration : goDuration(spec.unusedAutoDeleteDuration)));
-  add('acceleratorType', 'Accelerator type', create
-    ? h('select', { name: 'acceleratorType' }, option('', 'Server default (what its accelerators place)', true), ACCELERATOR_TYPES.map((v) => option(v, v, false)))
-    : select('acceleratorType', ACCELERATOR_TYPES, spec.acceleratorType));
-  add('acceleratorCount', 'Accelerator count', select('acceleratorCount', ACCELERATOR_COUNTS, create ? DEFAULTS.acceleratorCount : spec.acceleratorCount));
+  // The types this server's accelerators hold (all known types when it cannot tell), and the
+  // current one of an existing deployment even if no node holds it any more.
+  const type = create ? where.defaultType : spec.acceleratorType;
+  const types = where.types.includes(type) || !type ? where.types : [...where.types, type];
+  add('acceleratorType', 'Accelerator type', select('acceleratorType', types, type),
+    where.unknown ? 'This server cannot tell its accelerators; any type is accepted.' : `Default ${where.defaultType}. This server holds ${where.available()}.`);
+  add('acceleratorCount', 'Accelerator count', select('acceleratorCount', ACCELERATOR_COUNTS, create ? DEFAULTS.acceleratorCount : spec.acceleratorCount),
+    'Per replica (world size); default 1.');
   add('precision', 'Precision', select('precision', PRECISIONS, create ? DEFAULTS.precision : (spec.precision ?? 'FP32')));
+  const engines = h('datalist', { id: `engines-${mode}` }, ENGINES.map((e) => option(e)));
+  add('engine', 'Engine', text('engine', create ? DEFAULTS.engine : (spec.engine ?? 'kiln'), { list: engines.id }));
+  add('engineArgs', 'Engine arguments', h('textarea', { name: 'engineArgs', rows: 2, spellcheck: false,
+    value: create ? DEFAULTS.engineArgs : (spec.engineArgs ?? []).join('\n') }));
+  const draft = create ? DEFAULTS.draftModel : (spec.draftModel ?? '');
+  const drafts = wholeModels.filter((m) => m.name !== spec.baseModel).map((m) => m.name);
+  if (draft && !drafts.includes(draft)) drafts.push(draft);
+  add('draftModel', 'Draft model', h('select', { name: 'draftModel' },
+    option('', 'None', !draft), drafts.map((name) => option(name, name, name === draft))));
+  add('ngramSpeculationLength', 'N-gram speculation length', text('ngramSpeculationLength',
+    create ? DEFAULTS.ngramSpeculationLength : (spec.ngramSpeculationLength ?? ''), { inputMode: 'numeric' }));
+  add('draftTokenCount', 'Draft token count', text('draftTokenCount',
+    create ? DEFAULTS.draftTokenCount : (spec.draftTokenCount ?? ''), { inputMode: 'numeric' }));
   const addons = h('input', { type: 'checkbox', name: 'enableAddons', checked: create ? DEFAULTS.enableAddons : Boolean(spec.enableAddons) });
   inputs.enableAddons = addons;
   fields.push(h('div', { class: 'field check' }, h('label', {}, addons, ' Enable addons (LoRA)')));
@@ -72,7 +99,7 @@ export function specForm({ mode, models = [], deployment, submit }) {
       const values = Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, value(el)]));
       // An update sends only what changed, as kilnctl sends only the flags given.
       const only = create ? null : new Set(Object.keys(values).filter((k) => values[k] !== initial[k]));
-      const built = buildSpec(values, only);
+      const built = buildSpec(values, only, where);
       const { body } = built;
       // Listed in the form's order, so focus goes to the first field marked.
       const errors = { deploymentId: create ? idProblem(values.deploymentId) ?? undefined : undefined, ...built.errors };
@@ -90,12 +117,16 @@ export function specForm({ mode, models = [], deployment, submit }) {
         await submit(body, values.deploymentId);
         status.textContent = '';
       } catch (err) {
+        // The API names the fields it refuses: each message goes next to its field.
+        const byField = err.status === 400 ? serverFieldErrors(err.message, Object.keys(inputs)) : null;
+        for (const [k, el] of Object.entries(inputs)) setFieldError(el, byField?.[k]);
         status.textContent = `The server refused: ${err.message}`;
+        if (byField) inputs[Object.keys(inputs).find((k) => byField[k])].focus();
       } finally {
         button.disabled = false;
       }
     },
-  }, h('div', { class: 'grid' }, fields), h('div', { class: 'actions' }, button), status);
+  }, h('div', { class: 'grid' }, fields), engines, h('div', { class: 'actions' }, button), status);
   return form;
 }
 
