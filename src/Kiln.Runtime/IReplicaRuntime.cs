@@ -118,6 +118,15 @@ public sealed record ReplicaLaunch(ReplicaRef Replica, string ModelPath, string 
     /// <summary>N-gram speculation's n-gram length; null for none.</summary>
     public int? NgramSpeculation { get; init; }
 
+    /// <summary>Sequences decoded together (<c>--max-batch-size</c>); null for the replica's default.</summary>
+    public int? MaxBatchSize { get; init; }
+
+    /// <summary>Context tokens per sequence (<c>--ctx-size</c>); null for the model's.</summary>
+    public int? ContextSize { get; init; }
+
+    /// <summary>The prefix cache's budget in MiB (<c>--prefix-cache-mb</c>); null for the replica's default.</summary>
+    public int? PrefixCacheMb { get; init; }
+
     /// <summary>Kiln's replica command line for this launch, listening on <paramref name="host"/>:<paramref name="port"/> (0: a free port it picks).</summary>
     public ReplicaArgs Args(string host, int port) => new()
     {
@@ -135,7 +144,12 @@ public sealed record ReplicaLaunch(ReplicaRef Replica, string ModelPath, string 
         DraftModel = DraftModelPath,
         DraftTokens = DraftTokens,
         NgramSpeculation = NgramSpeculation,
+        MaxBatchSize = MaxBatchSize ?? Defaults.MaxBatchSize,
+        ContextSize = ContextSize,
+        PrefixCacheMb = PrefixCacheMb ?? ReplicaArgs.DefaultPrefixCacheMb,
     };
+
+    private static readonly ReplicaArgs Defaults = new() { ModelPath = "" };
 }
 
 /// <summary>How to run a replica on an engine other than Kiln's own (from its <see cref="EngineProfile"/>).</summary>
@@ -159,9 +173,10 @@ public sealed record EngineLaunch(
     /// <summary>
     /// The launch of a deployment's replicas on <paramref name="profile"/>, with
     /// <paramref name="addons"/> (the profile's addon arguments and environment) and the
-    /// deployment's <paramref name="extraArgs"/>; null for Kiln's own engine.
+    /// deployment's <paramref name="extraArgs"/>; null for Kiln's own engine. A deployment's
+    /// <paramref name="maxBatch"/> and <paramref name="context"/> (from its shape) replace the profile's.
     /// </summary>
-    public static EngineLaunch? For(EngineProfile profile, bool addons, IReadOnlyList<string> extraArgs)
+    public static EngineLaunch? For(EngineProfile profile, bool addons, IReadOnlyList<string> extraArgs, int? maxBatch = null, int? context = null)
     {
         if (profile.IsKiln)
         {
@@ -176,7 +191,7 @@ public sealed record EngineLaunch(
             }
         }
         return new EngineLaunch(profile.Name, profile.Command, [.. addons ? profile.AddonArguments : [], .. extraArgs], environment,
-            profile.HealthPath, profile.MaxBatch, profile.Context);
+            profile.HealthPath, maxBatch ?? profile.MaxBatch, context ?? profile.Context);
     }
 }
 

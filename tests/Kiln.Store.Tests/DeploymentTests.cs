@@ -42,6 +42,25 @@ public abstract class DeploymentTests(StoreBackend backend) : IDisposable
     }
 
     [StoreFact]
+    public async Task The_shape_and_its_engine_settings_are_kept_and_updated()
+    {
+        await _t.Store.CreateAccountAsync(new NewAccount("acme"));
+        var spec = TempStore.Spec() with
+        {
+            DeploymentShape = "accounts/kiln/deploymentShapes/cpu-minimal/versions/0123456789ab",
+            MaxBatchSize = 4,
+            MaxContextLength = 2048,
+            PrefixCacheMb = 0,
+        };
+        var d = await _t.Store.CreateDeploymentAsync(new NewDeployment("acme", "d1", spec, 0));
+        Assert.Equal((spec.DeploymentShape, 4, 2048, 0), (d.Spec.DeploymentShape, d.Spec.MaxBatchSize, d.Spec.MaxContextLength, d.Spec.PrefixCacheMb));
+        var cleared = await _t.Store.UpdateDeploymentSpecAsync("acme", "d1", d.Spec with { DeploymentShape = null, MaxBatchSize = null, MaxContextLength = null, PrefixCacheMb = 512 }, d.Generation);
+        var read = (await _t.Store.GetDeploymentAsync("acme", "d1"))!;
+        Assert.Equal(((string?)null, (int?)null, (int?)null, (int?)512), (read.Spec.DeploymentShape, read.Spec.MaxBatchSize, read.Spec.MaxContextLength, read.Spec.PrefixCacheMb));
+        Assert.Equal(cleared.Generation, read.Generation);
+    }
+
+    [StoreFact]
     public async Task Duplicate_id_is_already_exists()
     {
         await _t.SeedDeploymentAsync();

@@ -140,6 +140,8 @@ public sealed class DurabilityTests : IDisposable
         (15, "deployments", "engine"), (15, "deployments", "engine_args"), (15, "models", "format"),
         (17, "deployments", "max_addon_count"),
         (18, "deployed_models", "status_code"), (18, "deployed_models", "status_message"),
+        (19, "deployments", "deployment_shape"), (19, "deployments", "max_batch_size"), (19, "deployments", "max_context_length"),
+        (19, "deployments", "prefix_cache_mb"),
     ];
 
     /// <summary>Rewinds the file to the schema <paramref name="version"/> left (dropping the later columns) and reopens it.</summary>

@@ -11,6 +11,9 @@ public static class ApiPaths
 
     public const string Accelerators = "/v1/accelerators";
 
+    public static string ShapeVersions(string a, string s) => $"{Account(a)}/deploymentShapes/{E(s)}/versions";
+    public static string ShapeVersion(string a, string s, string v) => $"{ShapeVersions(a, s)}/{E(v)}";
+
     public static string Account(string a) => $"/v1/accounts/{E(a)}";
     public static string ApiKeys(string a) => $"{Account(a)}/apiKeys";
     public static string ApiKey(string a, string k) => $"{ApiKeys(a)}/{E(k)}";

@@ -19,16 +19,19 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, CliHost host)
         root.Subcommands.Add(Verb("create", "Create a resource",
             DeploymentCommands.Create(this), AddonCommands.CreateModel(this), ApiKeyCommands.Create(this), AccountCommands.Create(this)));
         root.Subcommands.Add(Verb("get", "Show one resource",
-            DeploymentCommands.Get(this), ModelCommands.Get(this), AccountCommands.Get(this), UsageCommands.Get(this), CatalogCommands.Get(this)));
+            DeploymentCommands.Get(this), ModelCommands.Get(this), AccountCommands.Get(this), UsageCommands.Get(this), CatalogCommands.Get(this),
+            ShapeCommands.Get(this)));
         root.Subcommands.Add(Verb("list", "List resources",
             DeploymentCommands.List(this), ModelCommands.List(this), AddonCommands.ListDeployedModels(this), ApiKeyCommands.List(this), CatalogCommands.List(this),
-            AcceleratorCommands.List(this)));
+            AcceleratorCommands.List(this), ShapeCommands.List(this)));
         root.Subcommands.Add(Verb("update", "Change a resource", DeploymentCommands.Update(this), AccountCommands.Update(this)));
         root.Subcommands.Add(Verb("delete", "Delete a resource",
             DeploymentCommands.Delete(this), ModelCommands.Delete(this), ApiKeyCommands.Delete(this)));
         root.Subcommands.Add(Verb("scale", "Set a deployment's replica count", DeploymentCommands.Scale(this)));
         root.Subcommands.Add(Verb("undelete", "Bring a deleted resource back", DeploymentCommands.Undelete(this)));
         root.Subcommands.Add(Verb("import", "Import a resource", ModelCommands.Import(this)));
+        foreach (var match in ShapeCommands.Match(this))
+            root.Subcommands.Add(match);
         root.Subcommands.Add(AddonCommands.Deploy(this));
         root.Subcommands.Add(AddonCommands.Undeploy(this));
         return root;

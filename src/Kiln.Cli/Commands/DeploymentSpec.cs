@@ -26,6 +26,8 @@ public sealed record DeploymentSpecInput
     public string? DraftModel { get; init; }
     public string? DraftTokenCount { get; init; }
     public string? NgramSpeculationLength { get; init; }
+    public string? DeploymentShape { get; init; }
+    public string? PrefixCacheMb { get; init; }
 }
 
 /// <summary>
@@ -99,6 +101,19 @@ public static class DeploymentSpec
             ? FlagValues.UpTo("--ngram-speculation-length", s, Core.Deployments.Speculation.MaxNgramLength) : (int?)null);
         if (ngram is not null)
             body["ngramSpeculationLength"] = ngram.Value;
+
+        // The server resolves the shape and says which flags contradict it.
+        if (input.DeploymentShape is { } shape)
+        {
+            if (shape.Length == 0 || Kiln.Core.Shapes.ShapeName.TryParse(shape, out _, out var shapeError))
+                body["deploymentShape"] = shape;
+            else
+                errors.Add($"--deployment-shape: {shapeError}");
+        }
+        var prefixCache = Try(errors, () => input.PrefixCacheMb is { } s
+            ? FlagValues.UpTo("--prefix-cache-mb", s, Core.Replicas.ReplicaArgs.MaxPrefixCacheMb) : (int?)null);
+        if (prefixCache is not null)
+            body["prefixCacheMb"] = prefixCache.Value;
 
         if (errors.Count > 0)
             throw new UsageException(string.Join('\n', errors));

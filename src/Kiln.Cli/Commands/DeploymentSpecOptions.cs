@@ -123,6 +123,18 @@ public sealed class DeploymentSpecOptions
         HelpName = "N",
     };
 
+    public Option<string?> DeploymentShape { get; } = new("--deployment-shape")
+    {
+        Description = "A deployment shape fixing accelerators, precision and engine settings: a shape ID (cpu-minimal), accounts/A/deploymentShapes/S, or .../versions/V (see 'kilnctl list deployment-shape-versions'; \"\" removes it on update)",
+        HelpName = "SHAPE",
+    };
+
+    public Option<string?> PrefixCacheMb { get; } = new("--prefix-cache-mb")
+    {
+        Description = "MiB of prompt KV each Kiln replica keeps for reuse by later prompts with the same prefix (default 256; 0 turns it off)",
+        HelpName = "MB",
+    };
+
     public void AddTo(Command command)
     {
         foreach (var option in new Option[]
@@ -130,7 +142,7 @@ public sealed class DeploymentSpecOptions
                      DisplayName, Description, MinReplicaCount, MaxReplicaCount, ScaleUpWindow, ScaleDownWindow,
                      ScaleToZeroWindow, LoadTargets, UnusedAutoDeleteDuration, WorldSize, AcceleratorType, Precision, EnableAddons,
                      MaxAddonCount, Engine, EngineArgs, File, DryRun,
-                     DraftModel, DraftTokenCount, NgramSpeculationLength,
+                     DraftModel, DraftTokenCount, NgramSpeculationLength, DeploymentShape, PrefixCacheMb,
                  })
         {
             command.Options.Add(option);
@@ -159,5 +171,7 @@ public sealed class DeploymentSpecOptions
         DraftModel = ctx.Get(DraftModel),
         DraftTokenCount = ctx.Get(DraftTokenCount),
         NgramSpeculationLength = ctx.Get(NgramSpeculationLength),
+        DeploymentShape = ctx.Get(DeploymentShape),
+        PrefixCacheMb = ctx.Get(PrefixCacheMb),
     };
 }

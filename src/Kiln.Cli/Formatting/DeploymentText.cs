@@ -43,6 +43,10 @@ public static class DeploymentText
             .Add("Unused Auto Delete Duration", AutoDelete(Json.Str(d, "unusedAutoDeleteDuration")))
             .Add("Enable Addons", Json.Str(d, "enableAddons") is "true" ? "true" : "false");
         AddIfPresent(block, "Max Addon Count", Json.Str(d, "maxAddonCount"));
+        AddIfPresent(block, "Deployment Shape", Json.Str(d, "deploymentShape"));
+        AddIfPresent(block, "Max Batch Size", Json.Str(d, "maxBatchSize"));
+        AddIfPresent(block, "Max Context Length", Json.Str(d, "maxContextLength"));
+        AddIfPresent(block, "Prefix Cache MB", Json.Str(d, "prefixCacheMb"));
         AddIfPresent(block, "Draft Model", Json.Str(d, "draftModel"));
         AddIfPresent(block, "Draft Token Count", Json.Str(d, "draftTokenCount"));
         AddIfPresent(block, "Ngram Speculation Length", Json.Str(d, "ngramSpeculationLength"));

@@ -62,6 +62,18 @@ public sealed record DeploymentSpec
     /// <summary>N-gram speculation (prompt lookup): the length of the n-gram matched; null for none.</summary>
     public int? NgramSpeculationLength { get; init; }
 
+    /// <summary>The deployment shape version its settings came from, <c>accounts/A/deploymentShapes/S/versions/V</c>; null for none.</summary>
+    public string? DeploymentShape { get; init; }
+
+    /// <summary>Sequences a replica decodes together; null for the engine's default.</summary>
+    public int? MaxBatchSize { get; init; }
+
+    /// <summary>Context tokens per sequence; null for the model's.</summary>
+    public int? MaxContextLength { get; init; }
+
+    /// <summary>MiB of prompt KV a Kiln replica keeps for reuse (0: off); null for the replica's default.</summary>
+    public int? PrefixCacheMb { get; init; }
+
     /// <summary>The parsed <see cref="BaseModel"/>; throws INVALID_ARGUMENT if it is not a model name.</summary>
     public ModelName BaseModelName => ModelName.Parse(BaseModel);
 }

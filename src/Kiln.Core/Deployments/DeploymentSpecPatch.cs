@@ -55,6 +55,18 @@ public sealed record DeploymentSpecPatch
 
     /// <summary><c>ngramSpeculationLength</c>; 0 removes it.</summary>
     public int? NgramSpeculationLength { get; init; }
+
+    /// <summary><c>deploymentShape</c> as resolved (a version name); "" removes it. When given, <see cref="MaxBatchSize"/> and <see cref="MaxContextLength"/> replace the current values even when null.</summary>
+    public string? DeploymentShape { get; init; }
+
+    /// <summary>The shape's max batch size (not a request field).</summary>
+    public int? MaxBatchSize { get; init; }
+
+    /// <summary>The shape's context length (not a request field).</summary>
+    public int? MaxContextLength { get; init; }
+
+    /// <summary><c>prefixCacheMb</c>.</summary>
+    public int? PrefixCacheMb { get; init; }
 }
 
 /// <summary>The fields of <c>autoscalingPolicy</c> in a request; null means "not given".</summary>

@@ -93,6 +93,11 @@ public static class DeploymentSpecValidator
                 v.Add(new($"engineArgs[{i}]", $"must be 1 to {DeploymentDefaults.MaxEngineArgLength} characters without NUL or newline"));
             }
         }
+        ServingLimits.Validate(v, "", spec.MaxBatchSize, spec.MaxContextLength, spec.PrefixCacheMb);
+        if (spec.PrefixCacheMb is not null && spec.Engine != Engines.EngineProfiles.KilnName)
+        {
+            v.Add(new("prefixCacheMb", $"is a setting of Kiln's engine; engine \"{spec.Engine}\" takes its own cache flags in engineArgs"));
+        }
         v.AddRange(Speculation.Validate(spec));
         return v;
     }

@@ -13,6 +13,7 @@ public static class DeploymentSpecs
         "autoscalingPolicy.scaleToZeroWindow", "autoscalingPolicy.loadTargets",
         "unusedAutoDeleteDuration", "acceleratorType", "acceleratorCount", "enableAddons", "maxAddonCount",
         "precision", "engine", "engineArgs", "draftModel", "draftTokenCount", "ngramSpeculationLength",
+        "deploymentShape", "prefixCacheMb",
     ];
 
     /// <summary>
@@ -73,6 +74,10 @@ public static class DeploymentSpecs
             DraftModel = EmptyToNull(request.DraftModel),
             DraftTokenCount = ZeroToNull(request.DraftTokenCount),
             NgramSpeculationLength = ZeroToNull(request.NgramSpeculationLength),
+            DeploymentShape = EmptyToNull(request.DeploymentShape),
+            MaxBatchSize = request.MaxBatchSize,
+            MaxContextLength = request.MaxContextLength,
+            PrefixCacheMb = request.PrefixCacheMb,
         };
     }
 
@@ -162,13 +167,24 @@ public static class DeploymentSpecs
                 ? ZeroToNull(patch.DraftTokenCount) : current.DraftTokenCount,
             NgramSpeculationLength = Touched("ngramSpeculationLength", patch.NgramSpeculationLength is not null)
                 ? ZeroToNull(patch.NgramSpeculationLength) : current.NgramSpeculationLength,
+            PrefixCacheMb = Touched("prefixCacheMb", patch.PrefixCacheMb is not null) ? patch.PrefixCacheMb : current.PrefixCacheMb,
         };
+        // A new shape (or none) brings its own engine settings: those it leaves out go back to the defaults.
+        if (Touched("deploymentShape", patch.DeploymentShape is not null))
+        {
+            spec = spec with
+            {
+                DeploymentShape = EmptyToNull(patch.DeploymentShape),
+                MaxBatchSize = patch.MaxBatchSize,
+                MaxContextLength = patch.MaxContextLength,
+            };
+        }
         return (spec, violations);
     }
 
     /// <summary>
     /// True when going from <paramref name="before"/> to <paramref name="after"/> needs replicas
-    /// restarted (model, accelerators, addon support, precision, engine or speculation changed); replica counts,
+    /// restarted (model, accelerators, addon support, precision, engine, engine settings or speculation changed); replica counts,
     /// windows, targets, names and auto-delete apply in place. The store records the generation of
     /// such a change, and the reconciler then replaces the older replicas (new ones start first)
     /// instead of moving them onto the new generation.
@@ -183,7 +199,10 @@ public static class DeploymentSpecs
         || !before.EngineArgs.SequenceEqual(after.EngineArgs)
         || before.DraftModel != after.DraftModel
         || before.DraftTokenCount != after.DraftTokenCount
-        || before.NgramSpeculationLength != after.NgramSpeculationLength;
+        || before.NgramSpeculationLength != after.NgramSpeculationLength
+        || before.MaxBatchSize != after.MaxBatchSize
+        || before.MaxContextLength != after.MaxContextLength
+        || before.PrefixCacheMb != after.PrefixCacheMb;
 
     private static string Normalize(string path) => path.Replace("_", "").ToLowerInvariant();
 

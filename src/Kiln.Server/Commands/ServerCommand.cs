@@ -143,17 +143,19 @@ public static class ServerCommand
                 return Task.FromResult(2);
             }
             var engines = Kiln.Core.Engines.EngineCatalog.Default;
+            var shapes = Kiln.Core.Shapes.ShapeCatalog.Default;
             if (r.GetValue(config) is { Length: > 0 } configFile)
             {
                 if (ServerConfigFile.Read(configFile) is not { } read)
                 {
                     return Task.FromResult(2);
                 }
-                engines = read;
+                (engines, shapes) = read;
             }
             var options = new ServerOptions
             {
                 Engines = engines,
+                Shapes = shapes,
                 Host = r.GetValue(host)!,
                 Port = r.GetValue(port),
                 DataDir = r.GetValue(dataDir)!,

@@ -63,6 +63,7 @@ public static class ServerHost
         builder.Services.AddSingleton(options.Reconciler);
         builder.Services.AddSingleton(options.Addons);
         builder.Services.AddSingleton(options.Engines);
+        builder.Services.AddSingleton(options.Shapes);
         builder.Services.AddSingleton<ReconcileSignal>();
         builder.Services.AddSingleton<WakeRequests>();
         builder.Services.AddSingleton<ApiKeyCache>();
@@ -118,6 +119,7 @@ public static class ServerHost
         CatalogApi.Map(app);
         ModelDownloadApi.Map(app);
         DeploymentsApi.Map(app);
+        DeploymentShapesApi.Map(app);
         AcceleratorsApi.Map(app);
         HistoryApi.Map(app);
         DeployedModelsApi.Map(app);

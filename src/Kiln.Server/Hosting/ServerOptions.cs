@@ -60,6 +60,9 @@ public sealed record ServerOptions
     /// <summary>The engine profiles deployments may choose (built-ins, changed or extended by <c>--config</c>).</summary>
     public Kiln.Core.Engines.EngineCatalog Engines { get; init; } = Kiln.Core.Engines.EngineCatalog.Default;
 
+    /// <summary>The deployment shapes it offers: the built-ins and its configuration file's.</summary>
+    public Kiln.Core.Shapes.ShapeCatalog Shapes { get; init; } = Kiln.Core.Shapes.ShapeCatalog.Default;
+
     /// <summary>The replica program; <c>kiln replica</c> of this very executable by default.</summary>
     public ReplicaCommand? ReplicaCommand { get; init; }
 

@@ -290,5 +290,12 @@ internal static class PostgresSchemaSteps
             ALTER TABLE deployed_models ADD COLUMN status_code TEXT;
             ALTER TABLE deployed_models ADD COLUMN status_message TEXT;
             """),
+        // Deployments stored before shapes had none, and ran with the engine's default settings.
+        new(19, "deployment shape and engine settings", """
+            ALTER TABLE deployments ADD COLUMN deployment_shape TEXT;
+            ALTER TABLE deployments ADD COLUMN max_batch_size INTEGER;
+            ALTER TABLE deployments ADD COLUMN max_context_length INTEGER;
+            ALTER TABLE deployments ADD COLUMN prefix_cache_mb INTEGER;
+            """),
     ];
 }

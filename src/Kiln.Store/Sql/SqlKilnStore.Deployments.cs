@@ -22,7 +22,8 @@ public abstract partial class SqlKilnStore
         draft_model, draft_token_count, ngram_speculation_length,
         state, status_code, status_message, desired_replica_count, generation, observed_generation,
         created_by, create_time, update_time, delete_time, last_request_time, restart_generation, version,
-        delete_reason_code, delete_reason, undelete_time, description, engine, engine_args, max_addon_count
+        delete_reason_code, delete_reason, undelete_time, description, engine, engine_args, max_addon_count,
+        deployment_shape, max_batch_size, max_context_length, prefix_cache_mb
         """;
 
     private const string SpecAssignments = """
@@ -33,7 +34,8 @@ public abstract partial class SqlKilnStore
         accelerator_count = @accelerator_count, enable_addons = @enable_addons, precision = @precision,
         description = @description, draft_model = @draft_model, draft_token_count = @draft_token_count, ngram_speculation_length = @ngram_speculation_length,
         engine = @engine, engine_args = @engine_args,
-        max_addon_count = @max_addon_count
+        max_addon_count = @max_addon_count, deployment_shape = @deployment_shape, max_batch_size = @max_batch_size,
+        max_context_length = @max_context_length, prefix_cache_mb = @prefix_cache_mb
         """;
 
     private const string SpecParameters = """
@@ -55,7 +57,8 @@ public abstract partial class SqlKilnStore
         }
         db.Execute($"""
             INSERT INTO deployments ({DeploymentColumns})
-            VALUES (@account, @id, {SpecParameters}, @state, @status_code, '', @desired, 1, 0, @created_by, @now, @now, NULL, NULL, 1, 1, NULL, NULL, NULL, @description, @engine, @engine_args, @max_addon_count)
+            VALUES (@account, @id, {SpecParameters}, @state, @status_code, '', @desired, 1, 0, @created_by, @now, @now, NULL, NULL, 1, 1, NULL, NULL, NULL, @description, @engine, @engine_args, @max_addon_count,
+                    @deployment_shape, @max_batch_size, @max_context_length, @prefix_cache_mb)
             """,
             [("account", deployment.Account), ("id", deployment.Id), .. SpecValues(deployment.Spec),
              ("state", DeploymentState.Creating.ToWireName()), ("status_code", StatusCode.Ok.ToWireName()),
@@ -302,6 +305,8 @@ public abstract partial class SqlKilnStore
         ("draft_model", s.DraftModel), ("draft_token_count", s.DraftTokenCount),
         ("ngram_speculation_length", s.NgramSpeculationLength),
         ("engine", s.Engine), ("engine_args", Columns.List(s.EngineArgs)), ("max_addon_count", s.MaxAddonCount),
+        ("deployment_shape", s.DeploymentShape), ("max_batch_size", s.MaxBatchSize),
+        ("max_context_length", s.MaxContextLength), ("prefix_cache_mb", s.PrefixCacheMb),
     ];
 
     private static DeploymentRecord? LoadDeployment(SqlSession db, string account, string id) =>
@@ -337,6 +342,10 @@ public abstract partial class SqlKilnStore
             Engine = r.GetString(35),
             EngineArgs = Columns.List(r.GetNullableString(36)),
             MaxAddonCount = r.GetNullableInt32(37),
+            DeploymentShape = r.GetNullableString(38),
+            MaxBatchSize = r.GetNullableInt32(39),
+            MaxContextLength = r.GetNullableInt32(40),
+            PrefixCacheMb = r.GetNullableInt32(41),
         },
         State = Columns.Enum<DeploymentState>(r.GetString(18), DeploymentStates.TryParse),
         Status = new DeploymentStatus(Columns.Enum<StatusCode>(r.GetString(19), StatusCodes.TryParse), r.GetString(20)),

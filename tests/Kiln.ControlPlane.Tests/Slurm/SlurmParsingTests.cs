@@ -169,6 +169,25 @@ public sealed class SlurmParsingTests
     }
 
     [Fact]
+    public void A_shape_s_engine_settings_reach_the_wrapped_replica_and_another_engine_s_template()
+    {
+        var options = new SlurmOptions { RunDir = "/shared/kiln" };
+        var launch = new ReplicaLaunch(new ReplicaRef("acme", "web", "r-1"), "/models/m.gguf", "accounts/acme/models/m", 2, Precision.Fp16)
+        {
+            MaxBatchSize = 16,
+            ContextSize = 4096,
+            PrefixCacheMb = 512,
+        };
+        var args = SbatchArguments.Build(options, new ReplicaCommand("/opt/kiln/kiln", []), launch, "kiln-x.acme.web.r-1", "/shared/kiln/acme/web/r-1.log", "/shared/kiln/acme/web/r-1.endpoint.");
+        Assert.Contains("'--max-batch-size' '16' '--ctx-size' '4096'", args[^1]);
+        Assert.Contains("'--kv-cache-type' 'f16' '--prefix-cache-mb' '512'", args[^1]);
+
+        var vllm = EngineLaunch.For(Kiln.Core.Engines.EngineProfiles.BuiltIn.Single(p => p.Name == "vllm"), addons: false, [], maxBatch: 16, context: 4096)!;
+        var line = (launch with { Engine = vllm }).CommandLine(new ReplicaCommand("/opt/kiln/kiln", []), "127.0.0.1", 9000);
+        Assert.Equal(("16", "4096"), (line[line.ToList().IndexOf("--max-num-seqs") + 1], line[line.ToList().IndexOf("--max-model-len") + 1]));
+    }
+
+    [Fact]
     public void Another_engine_runs_under_kiln_engine_exec_with_its_port_left_for_the_node_and_its_health_path_in_the_comment()
     {
         var options = new SlurmOptions { RunDir = "/shared/kiln" };

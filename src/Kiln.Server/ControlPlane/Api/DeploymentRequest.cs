@@ -17,6 +17,8 @@ public static class DeploymentRequest
     [
         "name", "state", "status", "desiredReplicaCount", "replicaCount", "replicaStats", "createTime",
         "updateTime", "deleteTime", "expireTime", "createdBy", "lastRequestTime", "events", "replicas",
+        // Set by the deployment's shape.
+        "maxBatchSize", "maxContextLength",
     ];
 
     /// <summary>The patch; throws INVALID_ARGUMENT listing every bad field.</summary>
@@ -42,6 +44,8 @@ public static class DeploymentRequest
                 case "acceleratorCount": patch = patch with { AcceleratorCount = Int(v, p.Name, value) }; break;
                 case "draftModel": patch = patch with { DraftModel = Str(v, p.Name, value) }; break;
                 case "draftTokenCount": patch = patch with { DraftTokenCount = Int(v, p.Name, value) }; break;
+                case "deploymentShape": patch = patch with { DeploymentShape = Str(v, p.Name, value) }; break;
+                case "prefixCacheMb": patch = patch with { PrefixCacheMb = Int(v, p.Name, value) }; break;
                 case "ngramSpeculationLength": patch = patch with { NgramSpeculationLength = Int(v, p.Name, value) }; break;
                 case "unusedAutoDeleteDuration": patch = patch with { UnusedAutoDeleteDuration = Duration(v, p.Name, value) }; break;
                 case "enableAddons":

@@ -5,6 +5,7 @@ using Kiln.Core.Engines;
 using Kiln.Core.Errors;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
+using Kiln.Core.Shapes;
 using Kiln.Runtime;
 using Kiln.Server.Auth;
 using Kiln.Server.ControlPlane.Addons;
@@ -19,7 +20,7 @@ public static class DeploymentsApi
     /// <summary>Maps the routes.</summary>
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, IReplicaRuntime runtime, EngineCatalog engines, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
+        app.MapPost("/v1/accounts/{a}/deployments", async (string a, HttpContext ctx, IKilnStore store, IReplicaRuntime runtime, EngineCatalog engines, ShapeCatalog shapes, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
         {
             var caller = Caller.Of(ctx);
             caller.RequireAccount(a, "account", $"accounts/{a}");
@@ -31,12 +32,14 @@ public static class DeploymentsApi
                 // A bare model ID means a model of the caller's account, as kilnctl accepts it.
                 patch = patch with { BaseModel = new ModelName(a, bm).ToString() };
             }
+            (patch, var shape) = DeploymentShapesApi.Apply(shapes, patch, a);
             patch = DraftModelCheck.Qualify(patch, a);
             // A request naming no type gets one the inventory can place (CPU on a machine without GPUs).
             var spec = DeploymentSpecs.Create(patch, Placement.DefaultType(runtime.Accelerators()));
             await RequireAcceleratorAsync(store, a, spec, ct);
             AcceleratorsApi.RequirePlaceable(runtime, spec);
             var model = await RequireServableModelAsync(store, a, spec, ct);
+            DeploymentShapesApi.RequireFit(shape, model);
             await DraftModelCheck.RequireAsync(store, a, spec, model, ct);
             EngineChoice.Require(engines, spec, model);
             var record = await store.CreateDeploymentAsync(new NewDeployment(a, id, spec, DesiredReplicas.Initial(spec), caller.KeyId), ct);
@@ -73,7 +76,7 @@ public static class DeploymentsApi
             return ApiJson.Ok(new { deployments, nextPageToken = page.NextPageToken ?? "", totalSize = page.TotalSize });
         });
 
-        app.MapMethods("/v1/accounts/{a}/deployments/{d}", ["PATCH"], async (string a, string d, HttpContext ctx, IKilnStore store, IReplicaRuntime runtime, EngineCatalog engines, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
+        app.MapMethods("/v1/accounts/{a}/deployments/{d}", ["PATCH"], async (string a, string d, HttpContext ctx, IKilnStore store, IReplicaRuntime runtime, EngineCatalog engines, ShapeCatalog shapes, DeploymentEvents events, ReconcileSignal signal, CancellationToken ct) =>
         {
             var patch = DraftModelCheck.Qualify(DeploymentRequest.Parse(await ApiJson.ReadObjectAsync(ctx.Request, ct)), a);
             var maskText = ctx.Request.Query["updateMask"].ToString();
@@ -86,7 +89,12 @@ public static class DeploymentsApi
                     var state = current.State == DeploymentState.Deleted ? current.State : DeploymentState.Deleting;
                     throw KilnError.FailedPrecondition($"deployment {current.Name} is {state.ToWireName()}; it can no longer change");
                 }
-                var spec = DeploymentSpecs.Update(current.Spec, patch, mask, Placement.DefaultType(runtime.Accelerators()));
+                var (shaped, shape) = DeploymentShapesApi.Apply(shapes, patch, a, current.Spec);
+                var spec = DeploymentSpecs.Update(current.Spec, DraftModelCheck.Qualify(shaped, a), mask, Placement.DefaultType(runtime.Accelerators()));
+                if (shape is not null && await store.GetModelAsync(spec.BaseModelName.Account, spec.BaseModelName.Model, ct) is { } shapedModel)
+                {
+                    DeploymentShapesApi.RequireFit(shape, shapedModel);
+                }
                 if (current.Spec.EnableAddons && !spec.EnableAddons && (await store.ListDeployedModelsOnAsync(a, d, ct)).Count > 0)
                 {
                     throw KilnError.FailedPrecondition($"deployment {current.Name} serves addons; undeploy them before disabling addons");

@@ -313,7 +313,10 @@ public sealed class DeploymentPass(
         var launch = new ReplicaLaunch(replica, model.ReplicaPath, d.Spec.BaseModel, d.Spec.AcceleratorCount, d.Spec.Precision, delivery.DownloadFor(model, replica))
         {
             AcceleratorType = d.Spec.AcceleratorType,
-            Engine = EngineLaunch.For(engine, d.Spec.EnableAddons, d.Spec.EngineArgs),
+            Engine = EngineLaunch.For(engine, d.Spec.EnableAddons, d.Spec.EngineArgs, d.Spec.MaxBatchSize, d.Spec.MaxContextLength),
+            MaxBatchSize = d.Spec.MaxBatchSize,
+            ContextSize = d.Spec.MaxContextLength,
+            PrefixCacheMb = d.Spec.PrefixCacheMb,
             DraftModelPath = await DraftModelFileAsync(d, ct),
             DraftTokens = d.Spec.DraftTokenCount,
             NgramSpeculation = d.Spec.NgramSpeculationLength,
