@@ -10,6 +10,7 @@ public static class ApiPaths
     public static string CatalogEntry(string id) => $"{Catalog}/{E(id)}";
 
     public const string Accelerators = "/v1/accelerators";
+    public const string Engines = "/v1/engines";
 
     public static string Account(string a) => $"/v1/accounts/{E(a)}";
     public static string ApiKeys(string a) => $"{Account(a)}/apiKeys";

@@ -119,6 +119,7 @@ public static class ServerHost
         ModelDownloadApi.Map(app);
         DeploymentsApi.Map(app);
         AcceleratorsApi.Map(app);
+        EnginesApi.Map(app);
         HistoryApi.Map(app);
         DeployedModelsApi.Map(app);
         UsageApi.Map(app);
