@@ -217,6 +217,34 @@ public class EngineEndToEndTests(EngineFixture f) : IClassFixture<EngineFixture>
         // Their slots are free again: no process of theirs is left.
         await Wait.UntilAsync(() => !Processes.WithArgumentContaining("broken.gguf").Any(), Long, "the failed engines' processes gone");
     }
+
+    [Fact]
+    public async Task The_engines_a_deployment_may_name_are_listed_with_what_each_serves_and_no_secret()
+    {
+        var listed = await f.Api.GetAsync("/v1/engines");
+        Assert.True(listed.Status == HttpStatusCode.OK, listed.ToString());
+        Assert.Equal("kiln", listed.Str("defaultEngine"));
+        var engines = listed.Body.GetProperty("engines").EnumerateArray().ToDictionary(e => e.GetProperty("name").GetString()!);
+        Assert.Equal(["exits-at-once", "kiln", "kiln-template", "llama-server", "never-healthy", "sglang", "vllm"], engines.Keys.Order());
+        Assert.Equal(["HF_SAFETENSORS"], engines["vllm"].GetProperty("modelFormats").EnumerateArray().Select(v => v.GetString()));
+        Assert.True(engines["vllm"].GetProperty("addons").GetProperty("supported").GetBoolean());
+        Assert.Contains("vllm:num_requests_running", engines["vllm"].GetProperty("metrics").GetProperty("running").EnumerateArray().Select(v => v.GetString()));
+        Assert.False(engines["llama-server"].GetProperty("addons").GetProperty("supported").GetBoolean());
+        Assert.False(string.IsNullOrEmpty(engines["llama-server"].GetProperty("addons").GetProperty("reason").GetString()));
+        Assert.True(engines["kiln"].GetProperty("speculation").GetBoolean());
+        Assert.False(engines["sglang"].GetProperty("speculation").GetBoolean());
+        Assert.True(engines["sglang"].GetProperty("builtIn").GetBoolean());
+        Assert.False(engines["never-healthy"].GetProperty("builtIn").GetBoolean());
+        Assert.Equal("/never-ready", engines["never-healthy"].GetProperty("healthPath").GetString());
+        Assert.Equal(["HF_TOKEN"], engines["never-healthy"].GetProperty("environment").EnumerateArray().Select(v => v.GetString()));
+        Assert.DoesNotContain("hf-secret-value", listed.ToString());
+
+        var text = await f.Ctl.OkAsync("list", "engines");
+        Assert.Contains("kiln (default)", text);
+        Assert.Matches(@"(?m)^vllm\s+HF_SAFETENSORS\s+yes\s+no\s+vllm serve \{model\}", text);
+        Assert.Matches(@"(?m)^llama-server\s+GGUF\s+no\s+no\s+llama-server", text);
+        Assert.DoesNotContain("hf-secret-value", await f.Ctl.OkAsync("list", "engines", "-o", "json"));
+    }
 }
 
 /// <summary>A configuration the server must refuse before it starts.</summary>

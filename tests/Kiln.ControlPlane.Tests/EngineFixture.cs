@@ -60,6 +60,7 @@ public sealed class EngineFixture : IAsyncLifetime
                     command = new[] { "llama-server", "--model", "{model}", "--host", "{host}", "--port", "{port}" },
                     healthPath = "/never-ready",
                     readinessTimeout = "2s",
+                    environment = new Dictionary<string, string> { ["HF_TOKEN"] = "hf-secret-value" },
                     modelFormats = new[] { "GGUF" },
                 },
             },

@@ -10,6 +10,7 @@ public static class ApiPaths
     public static string CatalogEntry(string id) => $"{Catalog}/{E(id)}";
 
     public const string Accelerators = "/v1/accelerators";
+    public const string Engines = "/v1/engines";
 
     public static string ShapeVersions(string a, string s) => $"{Account(a)}/deploymentShapes/{E(s)}/versions";
     public static string ShapeVersion(string a, string s, string v) => $"{ShapeVersions(a, s)}/{E(v)}";

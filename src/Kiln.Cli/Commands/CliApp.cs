@@ -23,7 +23,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, CliHost host)
             ShapeCommands.Get(this)));
         root.Subcommands.Add(Verb("list", "List resources",
             DeploymentCommands.List(this), ModelCommands.List(this), AddonCommands.ListDeployedModels(this), ApiKeyCommands.List(this), CatalogCommands.List(this),
-            AcceleratorCommands.List(this), ShapeCommands.List(this)));
+            AcceleratorCommands.List(this), EngineCommands.List(this), ShapeCommands.List(this)));
         root.Subcommands.Add(Verb("update", "Change a resource", DeploymentCommands.Update(this), AccountCommands.Update(this)));
         root.Subcommands.Add(Verb("delete", "Delete a resource",
             DeploymentCommands.Delete(this), ModelCommands.Delete(this), ApiKeyCommands.Delete(this)));

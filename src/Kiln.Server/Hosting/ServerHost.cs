@@ -121,6 +121,7 @@ public static class ServerHost
         DeploymentsApi.Map(app);
         DeploymentShapesApi.Map(app);
         AcceleratorsApi.Map(app);
+        EnginesApi.Map(app);
         HistoryApi.Map(app);
         DeployedModelsApi.Map(app);
         UsageApi.Map(app);
