@@ -155,6 +155,45 @@ public class ConsoleActionTests(ConsoleServer fixture)
     }
 
     [ChromiumFact]
+    public async Task A_deployment_is_created_from_a_shape_the_server_offers_and_the_budget_and_addon_limit_are_checked()
+    {
+        var page = await fixture.NewPageAsync();
+        await fixture.SignInAsync(page, fixture.Server.AdminKey);
+        await page.GetByText("Create a deployment").ClickAsync();
+        var form = page.Locator("form.spec-form");
+        ILocator Field(string label) => form.GetByLabel(label, new() { Exact = true });
+
+        // Suggestions come from GET /v1/engines and the server's shape versions.
+        await Assertions.Expect(Field("Deployment shape")).ToHaveValueAsync("");
+        await Assertions.Expect(Field("Prefix cache (MB)")).ToHaveValueAsync("");
+        await Assertions.Expect(Field("Max addons")).ToHaveValueAsync("");
+        Assert.Contains("sglang", await form.Locator("#engines-create option").EvaluateAllAsync<string[]>("os => os.map(o => o.value)"));
+        Assert.Contains("cpu-minimal", await form.Locator("#shapes-create option").EvaluateAllAsync<string[]>("os => os.map(o => o.value)"));
+
+        await Field("Base model").SelectOptionAsync(ConsoleServer.Model);
+        await Field("Deployment ID").FillAsync("shaped");
+        await Field("Prefix cache (MB)").FillAsync("-1");
+        await Field("Max addons").FillAsync("0");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Create deployment" }).ClickAsync();
+        await Assertions.Expect(ErrorOf(form, "Prefix cache (MB)")).ToHaveTextAsync("must be a whole number between 0 (off) and 1048576, got -1");
+        await Assertions.Expect(ErrorOf(form, "Max addons")).ToHaveTextAsync("must be a whole number between 1 and 1000, got 0");
+        Assert.Equal(HttpStatusCode.NotFound, (await fixture.Admin.GetAsync($"{Deployments}/shaped")).Status);
+
+        // The shape's settings stand for the fields left at their defaults; nothing sent contradicts it.
+        await Field("Prefix cache (MB)").FillAsync("");
+        await Field("Max addons").FillAsync("3");
+        await Field("Deployment shape").FillAsync("cpu-minimal");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Create deployment" }).ClickAsync();
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("shaped");
+        await Assertions.Expect(page.Locator("dl.facts")).ToContainTextAsync("deploymentShapes/cpu-minimal/versions/");
+        await Assertions.Expect(page.Locator("dl.facts")).ToContainTextAsync("batch 4, context 2048, prefix cache 64 MB");
+        var shaped = await fixture.Admin.GetAsync($"{Deployments}/shaped");
+        Assert.StartsWith("accounts/kiln/deploymentShapes/cpu-minimal/versions/", shaped.Str("deploymentShape"));
+        Assert.Equal((64, 3), (shaped.Int("prefixCacheMb"), shaped.Int("maxAddonCount")));
+        Assert.Equal(HttpStatusCode.OK, (await fixture.Admin.DeleteAsync($"{Deployments}/shaped")).Status);
+    }
+
+    [ChromiumFact]
     public async Task Models_import_from_the_catalog_or_a_url_with_live_download_progress_and_the_failure_reason()
     {
         var page = await fixture.NewPageAsync();

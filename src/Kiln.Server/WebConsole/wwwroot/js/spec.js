@@ -16,6 +16,8 @@ export const MAX_NGRAM_LENGTH = 16; // Speculation.MaxNgramLength
 export const ENGINES = ['kiln', 'vllm', 'sglang', 'llama-server'];
 export const MAX_ENGINE_ARGS = 64;
 export const MAX_ENGINE_ARG_LENGTH = 1024;
+export const MAX_PREFIX_CACHE_MB = 1048576; // ReplicaArgs.MaxPrefixCacheMb
+export const MAX_ADDON_COUNT = 1000; // DeploymentDefaults.MaxAddonCountLimit
 
 export const DEFAULTS = {
   displayName: '',
@@ -36,6 +38,9 @@ export const DEFAULTS = {
   draftModel: '', // none: no speculative decoding
   draftTokenCount: '',
   ngramSpeculationLength: '',
+  deploymentShape: '', // none: the fields above as given
+  prefixCacheMb: '', // the replica's default budget (256)
+  maxAddonCount: '', // the server's --max-addons-per-deployment
 };
 
 const UNITS = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
@@ -212,6 +217,15 @@ export function buildSpec(values, only, where = placement(null)) {
   }
   engine(values, all, errors, Boolean(only));
   speculation(values, all, errors, Boolean(only));
+  shapeAndLimits(values, all, errors, Boolean(only));
+  if (!only && all.deploymentShape) {
+    // A shape fixes these: ones left at the form's defaults are not sent, so they do not contradict it.
+    if (!values.acceleratorType || values.acceleratorType === where.defaultType) delete all.acceleratorType;
+    if (Number(values.acceleratorCount) === DEFAULTS.acceleratorCount) delete all.acceleratorCount;
+    if (values.precision === DEFAULTS.precision) delete all.precision;
+    if (String(values.engine ?? '').trim() === DEFAULTS.engine) delete all.engine;
+    if (!values.enableAddons) delete all.enableAddons;
+  }
 
   const want = (k) => !only || only.has(k);
   const body = Object.fromEntries(Object.entries(all).filter(([k]) => want(k)));
@@ -240,6 +254,27 @@ function engine(values, all, errors, update) {
     else if (long >= 0) errors.engineArgs = `argument ${long + 1} must be 1 to ${MAX_ENGINE_ARG_LENGTH} characters`;
     // An update's list replaces the old one, so an emptied list is sent to clear it.
     else if (args.length || update) all.engineArgs = args;
+  }
+}
+
+/** The deployment shape, the prefix-cache budget and the addon limit, checked as the API checks them. */
+function shapeAndLimits(values, all, errors, update) {
+  const shape = String(values.deploymentShape ?? '').trim();
+  // "" on update drops the shape; the server resolves and checks the name itself.
+  if (shape || (update && values.deploymentShape !== undefined)) all.deploymentShape = shape;
+  const cache = String(values.prefixCacheMb ?? '').trim();
+  if (cache !== '') {
+    const problem = whole(cache, 0, MAX_PREFIX_CACHE_MB);
+    if (problem) errors.prefixCacheMb = problem.replace('whole number between 0', 'whole number between 0 (off)');
+    else if (String(values.engine ?? 'kiln').trim() !== 'kiln') {
+      errors.prefixCacheMb = `is a setting of Kiln's engine; engine "${String(values.engine).trim()}" takes its own cache flags in engineArgs`;
+    } else all.prefixCacheMb = Number(cache);
+  }
+  const addons = String(values.maxAddonCount ?? '').trim();
+  if (addons !== '') {
+    const problem = whole(addons, 1, MAX_ADDON_COUNT);
+    if (problem) errors.maxAddonCount = problem;
+    else all.maxAddonCount = Number(addons);
   }
 }
 

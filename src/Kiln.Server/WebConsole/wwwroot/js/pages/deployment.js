@@ -2,7 +2,7 @@
 import { acct, all, del, get, patch, post } from '../api.js';
 import { ago, badge, field, fill, h, id, option, setFieldError, table, toast } from '../dom.js';
 import { timeChart } from '../charts.js';
-import { specForm } from './specform.js';
+import { formChoices, specForm } from './specform.js';
 import { loadCell } from './deployments.js';
 
 export function render(deploymentId) {
@@ -99,7 +99,9 @@ export function render(deploymentId) {
         fact('Speculation', d.draftModel ? `draft model ${d.draftModel}, ${d.draftTokenCount} tokens per step`
           : d.ngramSpeculationLength ? `n-gram length ${d.ngramSpeculationLength}, ${d.draftTokenCount} tokens per step` : 'none'),
         d.description ? fact('Description', d.description) : null,
-        fact('Addons', d.enableAddons ? 'enabled' : 'disabled'),
+        fact('Addons', d.enableAddons ? `enabled, at most ${d.maxAddonCount}` : 'disabled'),
+        fact('Shape', d.deploymentShape || 'none'),
+        fact('Serving', `batch ${d.maxBatchSize ?? 'default'}, context ${d.maxContextLength ?? "the model's"}, prefix cache ${d.prefixCacheMb ?? 256} MB`),
         fact('Windows', `up ${d.autoscalingPolicy?.scaleUpWindow}, down ${d.autoscalingPolicy?.scaleDownWindow}, to zero ${d.autoscalingPolicy?.scaleToZeroWindow}`),
         fact('Load targets', Object.entries(d.autoscalingPolicy?.loadTargets ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')),
         fact('Last request', ago(d.lastRequestTime)),
@@ -145,11 +147,13 @@ export function render(deploymentId) {
     if (!actions.firstChild || actions.dataset.gone) { fill(actions, h('h2', {}, 'Actions'), scaleForm, scaleOutlook, deleteButton); delete actions.dataset.gone; }
     // Rebuilt only when the spec changed, so typing is not lost to the poller.
     const key = JSON.stringify([d.displayName, d.description, d.minReplicaCount, d.maxReplicaCount, d.autoscalingPolicy, d.unusedAutoDeleteDuration,
-      d.acceleratorType, d.acceleratorCount, d.precision, d.enableAddons, d.draftModel, d.draftTokenCount, d.ngramSpeculationLength, d.engine, d.engineArgs, Boolean(choices)]);
+      d.acceleratorType, d.acceleratorCount, d.precision, d.enableAddons, d.draftModel, d.draftTokenCount, d.ngramSpeculationLength, d.engine, d.engineArgs,
+      d.deploymentShape, d.prefixCacheMb, d.maxAddonCount, Boolean(choices)]);
     if (formFor !== key) {
       formFor = key;
       fill(editBox, h('details', { class: 'card' }, h('summary', {}, 'Update replicas, windows and load targets'),
-        specForm({ mode: 'update', deployment: d, models: choices?.models, inventory: choices?.inventory, submit: async (body) => {
+        specForm({ mode: 'update', deployment: d, models: choices?.models, inventory: choices?.inventory,
+          engines: choices?.engines, shapes: choices?.shapes, submit: async (body) => {
           deployment = await patch(path, body);
           toast(`Updated ${deploymentId}.`);
           view.refresh();
@@ -177,8 +181,8 @@ export function render(deploymentId) {
       ]);
       deployment = d;
       // Read once; the page still works (and tries again) when either cannot be read.
-      choices ??= await Promise.all([all(acct('models'), 'models'), get('/v1/accelerators')])
-        .then(([models, inventory]) => ({ models, inventory }), () => null);
+      choices ??= await Promise.all([all(acct('models'), 'models'), get('/v1/accelerators'), formChoices(get)])
+        .then(([models, inventory, offered]) => ({ models, inventory, ...offered }), () => null);
       const last = history.points.at(-1);
       drawSummary(d, last);
       for (const c of charts) c.update(history.points);

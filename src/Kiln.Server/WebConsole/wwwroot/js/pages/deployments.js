@@ -1,7 +1,7 @@
 // Deployments: the account's list (filter, sort, live) and the create form.
 import { acct, all, get, post } from '../api.js';
 import { ago, badge, fill, h, id, option, table, toast } from '../dom.js';
-import { specForm } from './specform.js';
+import { formChoices, specForm } from './specform.js';
 
 const COLUMNS = [
   ['name', 'Deployment'],
@@ -45,8 +45,9 @@ export function render() {
     formShown = true;
     let models;
     let inventory;
+    let offered;
     try {
-      [models, inventory] = await Promise.all([all(acct('models'), 'models'), get('/v1/accelerators')]);
+      [models, inventory, offered] = await Promise.all([all(acct('models'), 'models'), get('/v1/accelerators'), formChoices(get)]);
     } catch (err) {
       formShown = false;
       toast(`Could not load the form's choices: ${err.message}`, 'error');
@@ -56,6 +57,7 @@ export function render() {
       mode: 'create',
       models,
       inventory,
+      ...offered,
       submit: async (spec, deploymentId) => {
         const created = await post(acct(`deployments${deploymentId ? `?deploymentId=${encodeURIComponent(deploymentId)}` : ''}`), spec);
         toast(`Created ${created.name}.`);

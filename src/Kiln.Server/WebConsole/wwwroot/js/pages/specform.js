@@ -2,7 +2,8 @@
 // Create shows all of them; update shows those that can change in place or by a rollout.
 import { h, field, option, setFieldError } from '../dom.js';
 import {
-  ACCELERATOR_COUNTS, DEFAULTS, ENGINES, MAX_DRAFT_TOKENS, MAX_ENGINE_ARGS, MAX_NGRAM_LENGTH, PRECISIONS, buildSpec, formatLoadTargets, goDuration,
+  ACCELERATOR_COUNTS, DEFAULTS, ENGINES, MAX_ADDON_COUNT, MAX_DRAFT_TOKENS, MAX_ENGINE_ARGS, MAX_NGRAM_LENGTH, MAX_PREFIX_CACHE_MB, PRECISIONS,
+  buildSpec, formatLoadTargets, goDuration,
   idProblem, placement, serverFieldErrors,
 } from '../spec.js';
 
@@ -21,7 +22,23 @@ const HINTS = {
   draftModel: 'Speculative decoding: a smaller model over the same tokenizer proposes tokens. Default none.',
   ngramSpeculationLength: `Or prompt lookup: n-gram length 1-${MAX_NGRAM_LENGTH}, not with a draft model. Default none.`,
   draftTokenCount: `Tokens proposed per step, 1-${MAX_DRAFT_TOKENS} (typically 4); needed with either. Default none.`,
+  deploymentShape: 'A preset of accelerators, precision, batch, context and cache for the model; its fields may not be contradicted. Default none.',
+  prefixCacheMb: `Memory kept for reusing prompt prefixes, 0 (off) to ${MAX_PREFIX_CACHE_MB} MB; Kiln's engine only. Default 256.`,
+  maxAddonCount: `Addons this deployment may hold, 1-${MAX_ADDON_COUNT}. Default: the server's limit.`,
 };
+
+/**
+ * The engines this server offers and the deployment shapes it knows, for the form's suggestions;
+ * nulls when either cannot be read (the form then suggests the built-in engines and no shape).
+ */
+export async function formChoices(get) {
+  const [engines, shapes] = await Promise.all([
+    get('/v1/engines').catch(() => null),
+    get('/v1/accounts/kiln/deploymentShapes/-/versions').catch(() => null),
+  ]);
+  const ids = (shapes?.deploymentShapeVersions ?? []).map((v) => /deploymentShapes\/([^/]+)\//.exec(v.name)?.[1]).filter(Boolean);
+  return { engines, shapes: [...new Set(ids)] };
+}
 
 function text(name, value, extra = {}) {
   return h('input', { type: 'text', name, value: value ?? '', autocomplete: 'off', spellcheck: false, ...extra });
@@ -33,9 +50,10 @@ function select(name, values, selected) {
 
 /**
  * options: { mode: 'create' | 'update', models: [model], inventory (GET /v1/accelerators),
- * deployment?, submit(body, id) -> Promise }. Returns the form element.
+ * engines (GET /v1/engines, optional), shapes (shape version names, optional), deployment?,
+ * submit(body, id) -> Promise }. Returns the form element.
  */
-export function specForm({ mode, models = [], inventory, deployment, submit }) {
+export function specForm({ mode, models = [], inventory, engines: offered, shapes = [], deployment, submit }) {
   const create = mode === 'create';
   const spec = deployment ?? {};
   const policy = spec.autoscalingPolicy ?? {};
@@ -70,7 +88,8 @@ export function specForm({ mode, models = [], inventory, deployment, submit }) {
   add('acceleratorCount', 'Accelerator count', select('acceleratorCount', ACCELERATOR_COUNTS, create ? DEFAULTS.acceleratorCount : spec.acceleratorCount),
     'Per replica (world size); default 1.');
   add('precision', 'Precision', select('precision', PRECISIONS, create ? DEFAULTS.precision : (spec.precision ?? 'FP32')));
-  const engines = h('datalist', { id: `engines-${mode}` }, ENGINES.map((e) => option(e)));
+  const engineNames = offered?.engines?.map((e) => e.name) ?? ENGINES;
+  const engines = h('datalist', { id: `engines-${mode}` }, engineNames.map((e) => option(e)));
   add('engine', 'Engine', text('engine', create ? DEFAULTS.engine : (spec.engine ?? 'kiln'), { list: engines.id }));
   add('engineArgs', 'Engine arguments', h('textarea', { name: 'engineArgs', rows: 2, spellcheck: false,
     value: create ? DEFAULTS.engineArgs : (spec.engineArgs ?? []).join('\n') }));
@@ -83,6 +102,10 @@ export function specForm({ mode, models = [], inventory, deployment, submit }) {
     create ? DEFAULTS.ngramSpeculationLength : (spec.ngramSpeculationLength ?? ''), { inputMode: 'numeric' }));
   add('draftTokenCount', 'Draft token count', text('draftTokenCount',
     create ? DEFAULTS.draftTokenCount : (spec.draftTokenCount ?? ''), { inputMode: 'numeric' }));
+  const shapeList = h('datalist', { id: `shapes-${mode}` }, shapes.map((name) => option(name)));
+  add('deploymentShape', 'Deployment shape', text('deploymentShape', create ? DEFAULTS.deploymentShape : (spec.deploymentShape ?? ''), { list: shapeList.id }));
+  add('prefixCacheMb', 'Prefix cache (MB)', text('prefixCacheMb', create ? DEFAULTS.prefixCacheMb : (spec.prefixCacheMb ?? ''), { inputMode: 'numeric' }));
+  add('maxAddonCount', 'Max addons', text('maxAddonCount', create ? DEFAULTS.maxAddonCount : (spec.maxAddonCount ?? ''), { inputMode: 'numeric' }));
   const addons = h('input', { type: 'checkbox', name: 'enableAddons', checked: create ? DEFAULTS.enableAddons : Boolean(spec.enableAddons) });
   inputs.enableAddons = addons;
   fields.push(h('div', { class: 'field check' }, h('label', {}, addons, ' Enable addons (LoRA)')));
@@ -126,7 +149,7 @@ export function specForm({ mode, models = [], inventory, deployment, submit }) {
         button.disabled = false;
       }
     },
-  }, h('div', { class: 'grid' }, fields), engines, h('div', { class: 'actions' }, button), status);
+  }, h('div', { class: 'grid' }, fields), engines, shapeList, h('div', { class: 'actions' }, button), status);
   return form;
 }
 
