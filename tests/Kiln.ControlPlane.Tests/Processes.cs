@@ -34,13 +34,23 @@ public static class Processes
     }
 
     /// <summary>The environment the process started with.</summary>
-    public static IReadOnlyDictionary<string, string> Environment(int pid) =>
-        Encoding.UTF8.GetString(File.ReadAllBytes($"/proc/{pid}/environ"))
-            .Split('\0', StringSplitOptions.RemoveEmptyEntries)
-            .Where(e => e.Contains('='))
-            .Select(e => e.Split('=', 2))
-            .GroupBy(kv => kv[0])
-            .ToDictionary(g => g.Key, g => g.Last()[1]);
+    public static IReadOnlyDictionary<string, string> Environment(int pid)
+    {
+        // A process caught in execve (a replica's shell exec'ing the replica) shows an empty environ
+        // for a moment: read again until it has one, for up to two seconds.
+        for (var attempt = 0; ; attempt++)
+        {
+            var env = Encoding.UTF8.GetString(File.ReadAllBytes($"/proc/{pid}/environ"))
+                .Split('\0', StringSplitOptions.RemoveEmptyEntries)
+                .Where(e => e.Contains('='))
+                .Select(e => e.Split('=', 2))
+                .GroupBy(kv => kv[0])
+                .ToDictionary(g => g.Key, g => g.Last()[1]);
+            if (env.Count > 0 || attempt >= 40)
+                return env;
+            Thread.Sleep(50);
+        }
+    }
 
     /// <summary>The value after <paramref name="flag"/> on the process's command line, or null.</summary>
     public static string? ArgumentAfter(int pid, string flag)
