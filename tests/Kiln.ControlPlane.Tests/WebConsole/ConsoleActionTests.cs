@@ -241,6 +241,60 @@ public class ConsoleActionTests(ConsoleServer fixture)
         await page.Context.CloseAsync();
     }
 
+    // Not in Firefox: Playwright cannot choose a folder for a file input there over WebDriver BiDi
+    // (the form uses the standard webkitdirectory input, which Firefox implements).
+    [BrowserTheory, EachBrowser(Except = [Browsers.Firefox])]
+    public async Task A_hugging_face_folder_is_uploaded_file_by_file_and_checked_by_the_server(string browser)
+    {
+        var scratch = Directory.CreateTempSubdirectory("kiln-console-hf-").FullName;
+        try
+        {
+            var good = EngineFixture.HfModel(scratch, "good");
+            var weightless = Directory.CreateDirectory(Path.Combine(scratch, "weightless")).FullName;
+            File.WriteAllText(Path.Combine(weightless, "config.json"), "{}");
+            var broken = EngineFixture.HfModel(scratch, "broken");
+            File.WriteAllBytes(Path.Combine(broken, "model.safetensors"), [1, 2, 3]);
+            var hf = Browsers.Id(browser, "hf");
+
+            var page = await fixture.NewPageAsync(browser);
+            await fixture.SignInAsync(page, fixture.Server.AdminKey);
+            await page.GetByRole(AriaRole.Link, new() { Name = "Models & addons" }).ClickAsync();
+            await page.GetByText("Import a model").ClickAsync();
+            var form = page.Locator("details", new() { HasTextString = "Import a model" }).Locator("form");
+            await form.GetByLabel("Import from").SelectOptionAsync("folder");
+            await form.GetByLabel("Model ID").FillAsync(hf);
+
+            // A folder without weights is refused before anything is sent.
+            await form.GetByLabel("Model folder").SetInputFilesAsync(weightless);
+            await form.GetByRole(AriaRole.Button, new() { Name = "Import" }).ClickAsync();
+            await Assertions.Expect(ErrorOf(form, "Model folder")).ToHaveTextAsync("a Hugging Face model folder holds config.json and at least one .safetensors file");
+            Assert.Equal(HttpStatusCode.NotFound, (await fixture.Admin.GetAsync($"/v1/accounts/default/models/{hf}")).Status);
+
+            // A weights file whose header cannot be read: the server names it, and the half-made model is gone.
+            await form.GetByLabel("Model folder").SetInputFilesAsync(broken);
+            await form.GetByRole(AriaRole.Button, new() { Name = "Import" }).ClickAsync();
+            await Assertions.Expect(form.Locator("p[role=status]")).ToContainTextAsync("The server refused: ");
+            await Assertions.Expect(form.Locator("p[role=status]")).ToContainTextAsync("model.safetensors");
+            await ConsoleServer.ScreenshotAsync(page, "models-folder-refused");
+            await Steps.WaitForAsync(fixture.Admin, $"/v1/accounts/default/models/{hf}", r => r.Status == HttpStatusCode.NotFound, "the refused model removed");
+
+            // Each file goes up, then the server checks them together and the model is READY.
+            await form.GetByLabel("Model folder").SetInputFilesAsync(good);
+            await form.GetByRole(AriaRole.Button, new() { Name = "Import" }).ClickAsync();
+            await Assertions.Expect(form.Locator("p[role=status]")).ToContainTextAsync($"Imported accounts/default/models/{hf} (READY)");
+            await Assertions.Expect(page.Locator($"tr[data-model={hf}] .badge")).ToHaveTextAsync("READY");
+            var model = await fixture.Admin.GetAsync($"/v1/accounts/default/models/{hf}");
+            Assert.Equal(("HF_SAFETENSORS", "READY"), (model.Str("format"), model.State()));
+            await ConsoleServer.ScreenshotAsync(page, "models-folder");
+            Assert.Equal(HttpStatusCode.OK, (await fixture.Admin.DeleteAsync($"/v1/accounts/default/models/{hf}")).Status);
+            await page.Context.CloseAsync();
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
     [BrowserTheory, EachBrowser]
     public async Task At_a_phones_width_the_deployment_pages_fit_and_their_main_actions_are_reachable_by_tab(string browser)
     {
