@@ -27,6 +27,18 @@ public class RandomIdsTests
         Assert.Matches("^cmpl-[0-9a-f]{24}$", RandomIds.New("cmpl-", 24));
     }
 
+    [Fact]
+    public void Ids_drawn_across_block_refills_and_threads_differ()
+    {
+        // Several threads, each drawing well past one block of random bytes.
+        var ids = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Parallel.For(0, 4, _ =>
+        {
+            for (var i = 0; i < 500; i++) ids.Add(RandomIds.New("", 32));
+        });
+        Assert.Equal(2000, ids.Distinct().Count());
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(3)]
