@@ -55,6 +55,16 @@ public class BalancerAndHoldTests
     }
 
     [Fact]
+    public void An_endpoint_resolves_paths_against_its_base_once()
+    {
+        var e = new ReplicaEndpoint("r", new Uri("http://127.0.0.1:5000/"));
+        var completions = e.For("v1/completions");
+        Assert.Equal("http://127.0.0.1:5000/v1/completions", completions.ToString());
+        Assert.Same(completions, e.For("v1/completions"));
+        Assert.Equal("http://127.0.0.1:5000/v1/chat/completions", e.For("v1/chat/completions").ToString());
+    }
+
+    [Fact]
     public void Picks_the_least_outstanding_and_skips_excluded()
     {
         var list = new[] { E("a", 3), E("b", 1), E("c", 2) };
