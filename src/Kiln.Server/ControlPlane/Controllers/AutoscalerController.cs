@@ -193,7 +193,7 @@ public sealed partial class AutoscalerController(
                 _memory[key] = memory = new Memory();
             }
             var now = clock.UtcNow;
-            var sample = memory.Sampler.Take(now, route, scrapes[d.Name], engines.For(d.Spec.Engine));
+            var sample = memory.Sampler.Take(now, route, scrapes[d.Name], engines.For(d.Spec.Engine).ForDeployment(d.Spec.MaxBatchSize));
             memory.History = LoadHistory.Prune([.. memory.History, sample], now, d.Spec.AutoscalingPolicy);
             var (latencies, slowest) = memory.Latency.Take(route.Counters);
             history.Add(new(d.Account, d.Id, HistorySample.From(sample, d.Spec.AutoscalingPolicy.LoadTargets, d.DesiredReplicaCount,
