@@ -31,7 +31,7 @@ internal sealed class NucleusPick(int vocab)
     // (top_p times a total) and the draw (r times a total) add one such difference, and the
     // reference's sequential subtraction of the draw another n * 2^-53: 4n * 2^-53 in all.
     // Twice that, per summand, as a fraction of the total:
-    private const double ExactTolerancePerTerm = 8.0 / (1L << 53);
+    public const double ExactTolerancePerTerm = 8.0 / (1L << 53);
 
     private readonly float[] _mass = new float[vocab];
     private readonly float[] _pickWeights = new float[vocab];
@@ -211,14 +211,42 @@ internal sealed class NucleusPick(int vocab)
     }
 
     /// <summary>
-    /// Recomputes <paramref name="w"/> and its bucket sums with scalar <see cref="MathF.Exp"/>, exactly the
-    /// reference's weights (the buckets stay); returns their total.
+    /// Recomputes <paramref name="w"/> and its bucket sums with <see cref="MathF.Exp"/>'s values (the
+    /// reference's weights; vectorised when <see cref="ExactExp.IsExact"/>), the buckets kept; returns their total.
     /// </summary>
     private double ExactSums(float[] logits, float max, float invT, float[] w, double[] bucketSums)
     {
         Array.Clear(bucketSums);
         double total = 0;
-        for (var i = 0; i < logits.Length; i++)
+        var i = 0;
+        if (ExactExp.IsExact)
+        {
+            ref var src = ref MemoryMarshal.GetArrayDataReference(logits);
+            ref var dst = ref MemoryMarshal.GetArrayDataReference(w);
+            ref var bucket = ref MemoryMarshal.GetArrayDataReference(_bucket);
+            ref var sums = ref MemoryMarshal.GetArrayDataReference(bucketSums);
+            var vmax = Vector256.Create(max);
+            var vinvT = Vector256.Create(invT);
+            var last = Vector256.Create(Buckets - 1);
+            var acc = Vector256<double>.Zero;
+            for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var b = Vector256.LoadUnsafe(ref bucket, (nuint)i);
+                var keep = Vector256.LessThanOrEqual(b, last);
+                if (keep == Vector256<int>.Zero) continue;
+                var e = ExactExp.Exp((Vector256.LoadUnsafe(ref src, (nuint)i) - vmax) * vinvT) & keep.AsSingle();
+                e.StoreUnsafe(ref dst, (nuint)i);
+                var (lo, hi) = Vector256.Widen(e);
+                acc += lo + hi;
+                for (var j = i; j < i + Vector256<float>.Count; j++)
+                {
+                    var bj = (uint)Unsafe.Add(ref bucket, j);
+                    if (bj < Buckets) Unsafe.Add(ref sums, bj) += Unsafe.Add(ref dst, j);
+                }
+            }
+            total = Vector256.Sum(acc);
+        }
+        for (; i < logits.Length; i++)
         {
             var b = _bucket[i];
             if ((uint)b >= Buckets) continue;
