@@ -10,7 +10,8 @@ namespace Kiln.Engine.Sampling;
 /// the running sum of exp(x - max) reaches top_p of the total, and draws from that prefix in the same
 /// order. Here the candidates fall into buckets by logit (a bucket never splits the sorted order),
 /// bucket masses find the bucket where the nucleus ends and the bucket where the draw lands, and
-/// only those two are sorted. Sums taken in another order may differ from the reference's by
+/// only those two are sorted. When the logits within a few nats of the maximum already hold the
+/// nucleus (a peaked distribution), only those get buckets. Sums taken in another order may differ from the reference's by
 /// rounding, so a cut or draw within that error of a boundary is undecided. The first pass uses
 /// vectorised exponentials (error ~1e-6 of the total); an undecided case repeats with the scalar
 /// <see cref="MathF.Exp"/> weights the reference uses (error ~1e-11, only the summation order
@@ -33,6 +34,10 @@ internal sealed class NucleusPick(int vocab)
     // Twice that, per summand, as a fraction of the total:
     public const double ExactTolerancePerTerm = 8.0 / (1L << 53);
 
+    // Nats below the maximum that the peaked path tries, and how far its float sums must clear the target.
+    private static readonly float[] Floors = [3f, 6f, 9f, 13f];
+    private const double FloorMargin = 1.0 / 512;
+
     private readonly float[] _mass = new float[vocab];
     private readonly float[] _pickWeights = new float[vocab];
     private readonly int[] _bucket = new int[vocab];
@@ -46,7 +51,15 @@ internal sealed class NucleusPick(int vocab)
     /// </summary>
     public int TryPick(float[] logits, float max, float threshold, float invT, float topP, double r, int[] ids, ulong[] keys)
     {
-        var total = FirstPass(logits, max, threshold, invT);
+        var (total, floor) = MassAndFloor(logits, max, threshold, topP);
+        BucketPass(logits, max, threshold, invT, floor);
+        if (floor != float.PositiveInfinity)
+        {
+            var token = Decide(logits, total, invT != 1f ? _pickWeights : _mass, topP, r, Tolerance, Tolerance, ids, keys);
+            if (token >= 0) return token;
+            // The exact tiers below need every survivor's bucket.
+            BucketPass(logits, max, threshold, invT, float.PositiveInfinity);
+        }
         var weights = invT != 1f ? _pickWeights : _mass;
 
         // Near a boundary, the same decision again with the reference's own weights and a far smaller
@@ -76,6 +89,61 @@ internal sealed class NucleusPick(int vocab)
             {
                 return -1;
             }
+        }
+    }
+
+    /// <summary>
+    /// The vectorised weights at temperature 1 into <see cref="_mass"/>, their total, and the smallest of
+    /// <see cref="Floors"/> (nats below the maximum) above which the mass surely reaches top_p of the total
+    /// (+inf when none does). On a peaked distribution the nucleus lies within a few nats of the maximum, and
+    /// only the logits above the floor then need buckets. The masses above each floor are float sums (within
+    /// (n/8) x 2^-24 of exact per lane), hence the margin.
+    /// </summary>
+    private (double Total, float Floor) MassAndFloor(float[] logits, float max, float threshold, float topP)
+    {
+        ref var mass = ref MemoryMarshal.GetArrayDataReference(_mass);
+        ref var src = ref MemoryMarshal.GetArrayDataReference(logits);
+        var vmax = Vector256.Create(max);
+        var vt = Vector256.Create(threshold);
+        var f0 = Vector256.Create(-Floors[0]);
+        var f1 = Vector256.Create(-Floors[1]);
+        var f2 = Vector256.Create(-Floors[2]);
+        var f3 = Vector256.Create(-Floors[3]);
+        var acc = Vector256<double>.Zero;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        var i = 0;
+        for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            var v = Vector256.LoadUnsafe(ref src, (nuint)i);
+            var d = v - vmax;
+            var m = Vector256.Exp(d) & Vector256.GreaterThanOrEqual(v, vt);
+            m.StoreUnsafe(ref mass, (nuint)i);
+            var (lo, hi) = Vector256.Widen(m);
+            acc += lo + hi;
+            a0 += m & Vector256.GreaterThanOrEqual(d, f0);
+            a1 += m & Vector256.GreaterThanOrEqual(d, f1);
+            a2 += m & Vector256.GreaterThanOrEqual(d, f2);
+            a3 += m & Vector256.GreaterThanOrEqual(d, f3);
+        }
+        var total = Vector256.Sum(acc);
+        for (; i < logits.Length; i++)
+        {
+            var m = logits[i] >= threshold ? MathF.Exp(logits[i] - max) : 0f;
+            _mass[i] = m;
+            total += m;
+        }
+        // The tail's few weights are left out of the floors' sums: that only understates them.
+        var need = topP * total * (1 + FloorMargin);
+        if (Sum(a0) >= need) return (total, Floors[0]);
+        if (Sum(a1) >= need) return (total, Floors[1]);
+        if (Sum(a2) >= need) return (total, Floors[2]);
+        if (Sum(a3) >= need) return (total, Floors[3]);
+        return (total, float.PositiveInfinity);
+
+        static double Sum(Vector256<float> a)
+        {
+            var (lo, hi) = Vector256.Widen(a);
+            return Vector256.Sum(lo + hi);
         }
     }
 
@@ -142,12 +210,12 @@ internal sealed class NucleusPick(int vocab)
     }
 
     /// <summary>
-    /// The vectorised weights (the mass at temperature 1 into <see cref="_mass"/>, the draw's into
-    /// <see cref="_pickWeights"/> when the temperature is not 1), each logit's bucket, and both bucket sums,
-    /// in one pass: the scatter-adds read eight weights just written instead of streaming three arrays
-    /// again. Returns the total mass.
+    /// Each logit's bucket, the draw's weights into <see cref="_pickWeights"/> (when the temperature is not 1)
+    /// and both bucket sums, for the logits at most <paramref name="floor"/> below the maximum (the masses are
+    /// already in <see cref="_mass"/>); the rest get no bucket, eight at a time. The scatter-adds read eight
+    /// weights just written instead of streaming the arrays again.
     /// </summary>
-    private double FirstPass(float[] logits, float max, float threshold, float invT)
+    private void BucketPass(float[] logits, float max, float threshold, float invT, float floor)
     {
         Array.Clear(_bucketMass);
         Array.Clear(_bucketPick);
@@ -157,57 +225,62 @@ internal sealed class NucleusPick(int vocab)
         ref var bucket = ref MemoryMarshal.GetArrayDataReference(_bucket);
         ref var bucketMass = ref MemoryMarshal.GetArrayDataReference(_bucketMass);
         ref var bucketPick = ref MemoryMarshal.GetArrayDataReference(_bucketPick);
-        double total = 0;
+        ref var src = ref MemoryMarshal.GetArrayDataReference(logits);
+        var vmax = Vector256.Create(max);
+        var vinvT = Vector256.Create(invT);
+        var vt = Vector256.Create(threshold);
+        var vfloor = Vector256.Create(-floor);
+        var scale = Vector256.Create(Scale);
+        var last = Vector256.Create(Buckets - 1f);
+        var excluded = Vector256.Create(Buckets);
         var i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
         {
-            var vmax = Vector256.Create(max);
-            var vinvT = Vector256.Create(invT);
-            var vt = Vector256.Create(threshold);
-            var scale = Vector256.Create(Scale);
-            var last = Vector256.Create(Buckets - 1f);
-            var excluded = Vector256.Create(Buckets);
-            var acc = Vector256<double>.Zero;
-            ref var src = ref MemoryMarshal.GetArrayDataReference(logits);
-            for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            var v = Vector256.LoadUnsafe(ref src, (nuint)i);
+            var d = v - vmax;
+            var keep = Vector256.GreaterThanOrEqual(v, vt) & Vector256.GreaterThanOrEqual(d, vfloor);
+            if (keep == Vector256<float>.Zero)
             {
-                var v = Vector256.LoadUnsafe(ref src, (nuint)i);
-                var keep = Vector256.GreaterThanOrEqual(v, vt);
-                var d = v - vmax;
-                var m = Vector256.ConditionalSelect(keep, Vector256.Exp(d), Vector256<float>.Zero);
-                m.StoreUnsafe(ref mass, (nuint)i);
-                var (lo, hi) = Vector256.Widen(m);
-                acc += lo + hi;
-                if (separate)
-                    Vector256.ConditionalSelect(keep, Vector256.Exp(d * vinvT), Vector256<float>.Zero).StoreUnsafe(ref pick, (nuint)i);
-                var b = Vector256.ConvertToInt32(Vector256.Min((vmax - v) * scale, last));
-                Vector256.ConditionalSelect(keep.AsInt32(), b, excluded).StoreUnsafe(ref bucket, (nuint)i);
+                excluded.StoreUnsafe(ref bucket, (nuint)i);
+                continue;
+            }
+            if (separate) (Vector256.Exp(d * vinvT) & keep).StoreUnsafe(ref pick, (nuint)i);
+            var b = Vector256.ConvertToInt32(Vector256.Min((vmax - v) * scale, last));
+            Vector256.ConditionalSelect(keep.AsInt32(), b, excluded).StoreUnsafe(ref bucket, (nuint)i);
+            var bits = keep.ExtractMostSignificantBits();
+            if (bits == 0xFF)
+            {
                 for (var j = i; j < i + Vector256<float>.Count; j++)
                 {
                     var bj = (uint)Unsafe.Add(ref bucket, j);
-                    if (bj >= Buckets) continue;
                     Unsafe.Add(ref bucketMass, bj) += Unsafe.Add(ref mass, j);
                     Unsafe.Add(ref bucketPick, bj) += Unsafe.Add(ref pick, j);
                 }
+                continue;
             }
-            total = Vector256.Sum(acc);
+            while (bits != 0)
+            {
+                var j = i + BitOperations.TrailingZeroCount(bits);
+                var bj = (uint)Unsafe.Add(ref bucket, j);
+                Unsafe.Add(ref bucketMass, bj) += Unsafe.Add(ref mass, j);
+                Unsafe.Add(ref bucketPick, bj) += Unsafe.Add(ref pick, j);
+                bits &= bits - 1;
+            }
         }
         for (; i < logits.Length; i++)
         {
             var x = logits[i];
-            var keep = x >= threshold;
-            var m = keep ? MathF.Exp(x - max) : 0f;
-            _mass[i] = m;
-            total += m;
-            var p = m;
-            if (separate) _pickWeights[i] = p = keep ? MathF.Exp((x - max) * invT) : 0f;
-            var b = keep ? (int)MathF.Min((max - x) * Scale, Buckets - 1f) : Buckets;
+            if (!(x >= threshold && x - max >= -floor))
+            {
+                _bucket[i] = Buckets;
+                continue;
+            }
+            var p = separate ? _pickWeights[i] = MathF.Exp((x - max) * invT) : _mass[i];
+            var b = (int)MathF.Min((max - x) * Scale, Buckets - 1f);
             _bucket[i] = b;
-            if ((uint)b >= Buckets) continue;
-            _bucketMass[b] += m;
+            _bucketMass[b] += _mass[i];
             _bucketPick[b] += p;
         }
-        return total;
     }
 
     /// <summary>
