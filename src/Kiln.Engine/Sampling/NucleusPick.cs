@@ -35,6 +35,7 @@ internal sealed class NucleusPick(int vocab)
     public const double ExactTolerancePerTerm = 8.0 / (1L << 53);
 
     // Nats below the maximum that the peaked path tries, and how far its float sums must clear the target.
+    // Only speed rests on them: a cut not reached within the buckets is undecided, and the reference decides.
     private static readonly float[] Floors = [3f, 6f, 9f, 13f];
     private const double FloorMargin = 1.0 / 512;
 
@@ -53,13 +54,6 @@ internal sealed class NucleusPick(int vocab)
     {
         var (total, floor) = MassAndFloor(logits, max, threshold, topP);
         BucketPass(logits, max, threshold, invT, floor);
-        if (floor != float.PositiveInfinity)
-        {
-            var token = Decide(logits, total, invT != 1f ? _pickWeights : _mass, topP, r, Tolerance, Tolerance, ids, keys);
-            if (token >= 0) return token;
-            // The exact tiers below need every survivor's bucket.
-            BucketPass(logits, max, threshold, invT, float.PositiveInfinity);
-        }
         var weights = invT != 1f ? _pickWeights : _mass;
 
         // Near a boundary, the same decision again with the reference's own weights and a far smaller
@@ -72,7 +66,7 @@ internal sealed class NucleusPick(int vocab)
             if (token >= 0) return token;
             if (token == CutUndecided && !massExact)
             {
-                total = ExactSums(logits, max, 1f, _mass, _bucketMass);
+                total = ExactSums(logits, max, 1f, threshold, _mass, _bucketMass);
                 massExact = true;
                 if (invT == 1f)
                 {
@@ -82,7 +76,7 @@ internal sealed class NucleusPick(int vocab)
             }
             else if (token == DrawUndecided && !pickExact)
             {
-                ExactSums(logits, max, invT, _pickWeights, _bucketPick);
+                ExactSums(logits, max, invT, float.PositiveInfinity, _pickWeights, _bucketPick);
                 pickExact = true;
             }
             else
@@ -285,9 +279,11 @@ internal sealed class NucleusPick(int vocab)
 
     /// <summary>
     /// Recomputes <paramref name="w"/> and its bucket sums with <see cref="MathF.Exp"/>'s values (the
-    /// reference's weights; vectorised when <see cref="ExactExp.IsExact"/>), the buckets kept; returns their total.
+    /// reference's weights; vectorised when <see cref="ExactExp.IsExact"/>), the buckets kept. Returns the
+    /// total of the logits at or above <paramref name="totalFrom"/> (every survivor, bucketed or not, for the
+    /// cut; +inf when no total is wanted).
     /// </summary>
-    private double ExactSums(float[] logits, float max, float invT, float[] w, double[] bucketSums)
+    private double ExactSums(float[] logits, float max, float invT, float totalFrom, float[] w, double[] bucketSums)
     {
         Array.Clear(bucketSums);
         double total = 0;
@@ -300,14 +296,15 @@ internal sealed class NucleusPick(int vocab)
             ref var sums = ref MemoryMarshal.GetArrayDataReference(bucketSums);
             var vmax = Vector256.Create(max);
             var vinvT = Vector256.Create(invT);
+            var vfrom = Vector256.Create(totalFrom);
             var last = Vector256.Create(Buckets - 1);
             var acc = Vector256<double>.Zero;
             for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
             {
-                var b = Vector256.LoadUnsafe(ref bucket, (nuint)i);
-                var keep = Vector256.LessThanOrEqual(b, last);
-                if (keep == Vector256<int>.Zero) continue;
-                var e = ExactExp.Exp((Vector256.LoadUnsafe(ref src, (nuint)i) - vmax) * vinvT) & keep.AsSingle();
+                var v = Vector256.LoadUnsafe(ref src, (nuint)i);
+                var keep = Vector256.LessThanOrEqual(Vector256.LoadUnsafe(ref bucket, (nuint)i), last).AsSingle() | Vector256.GreaterThanOrEqual(v, vfrom);
+                if (keep == Vector256<float>.Zero) continue;
+                var e = ExactExp.Exp((v - vmax) * vinvT) & keep;
                 e.StoreUnsafe(ref dst, (nuint)i);
                 var (lo, hi) = Vector256.Widen(e);
                 acc += lo + hi;
@@ -322,11 +319,11 @@ internal sealed class NucleusPick(int vocab)
         for (; i < logits.Length; i++)
         {
             var b = _bucket[i];
-            if ((uint)b >= Buckets) continue;
+            if ((uint)b >= Buckets && !(logits[i] >= totalFrom)) continue;
             var e = MathF.Exp((logits[i] - max) * invT);
             w[i] = e;
-            bucketSums[b] += e;
             total += e;
+            if ((uint)b < Buckets) bucketSums[b] += e;
         }
         return total;
     }
