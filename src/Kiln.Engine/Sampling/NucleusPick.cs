@@ -38,6 +38,9 @@ internal sealed class NucleusPick(int vocab)
     // Only speed rests on them: a cut not reached within the buckets is undecided, and the reference decides.
     private static readonly float[] Floors = [3f, 6f, 9f, 13f];
     private const double FloorMargin = 1.0 / 512;
+    private const int DenseCallsAfterMiss = 8;
+
+    private int _denseCalls;
 
     private readonly float[] _mass = new float[vocab];
     private readonly float[] _pickWeights = new float[vocab];
@@ -52,8 +55,19 @@ internal sealed class NucleusPick(int vocab)
     /// </summary>
     public int TryPick(float[] logits, float max, float threshold, float invT, float topP, double r, int[] ids, ulong[] keys)
     {
-        var (total, floor) = MassAndFloor(logits, max, threshold, topP);
-        BucketPass(logits, max, threshold, invT, floor);
+        double total;
+        if (_denseCalls > 0)
+        {
+            _denseCalls--;
+            total = FirstPass(logits, max, threshold, invT);
+        }
+        else
+        {
+            (total, var floor) = MassAndFloor(logits, max, threshold, topP);
+            // When the floor left most of the vocabulary in (a flat distribution), the fused pass is cheaper
+            // for the next calls: consecutive steps of a sequence are alike.
+            if (BucketPass(logits, max, threshold, invT, floor) < logits.Length / 2) _denseCalls = DenseCallsAfterMiss;
+        }
         var weights = invT != 1f ? _pickWeights : _mass;
 
         // Near a boundary, the same decision again with the reference's own weights and a far smaller
@@ -204,22 +218,87 @@ internal sealed class NucleusPick(int vocab)
     }
 
     /// <summary>
-    /// Each logit's bucket, the draw's weights into <see cref="_pickWeights"/> (when the temperature is not 1)
-    /// and both bucket sums, for the logits at most <paramref name="floor"/> below the maximum (the masses are
-    /// already in <see cref="_mass"/>); the rest get no bucket, eight at a time. The scatter-adds read eight
-    /// weights just written instead of streaming the arrays again.
+    /// The vectorised weights (the mass at temperature 1 into <see cref="_mass"/>, the draw's into
+    /// <see cref="_pickWeights"/> when the temperature is not 1), each logit's bucket, and both bucket sums,
+    /// in one pass: the scatter-adds read eight weights just written instead of streaming three arrays
+    /// again. Returns the total mass.
     /// </summary>
-    private void BucketPass(float[] logits, float max, float threshold, float invT, float floor)
+    private double FirstPass(float[] logits, float max, float threshold, float invT)
     {
-        Array.Clear(_bucketMass);
-        Array.Clear(_bucketPick);
-        var separate = invT != 1f;
+        var separate = ClearSums(invT);
         ref var mass = ref MemoryMarshal.GetArrayDataReference(_mass);
         ref var pick = ref MemoryMarshal.GetArrayDataReference(separate ? _pickWeights : _mass);
         ref var bucket = ref MemoryMarshal.GetArrayDataReference(_bucket);
         ref var bucketMass = ref MemoryMarshal.GetArrayDataReference(_bucketMass);
         ref var bucketPick = ref MemoryMarshal.GetArrayDataReference(_bucketPick);
+        double total = 0;
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vmax = Vector256.Create(max);
+            var vinvT = Vector256.Create(invT);
+            var vt = Vector256.Create(threshold);
+            var scale = Vector256.Create(Scale);
+            var last = Vector256.Create(Buckets - 1f);
+            var excluded = Vector256.Create(Buckets);
+            var acc = Vector256<double>.Zero;
+            ref var src = ref MemoryMarshal.GetArrayDataReference(logits);
+            for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var v = Vector256.LoadUnsafe(ref src, (nuint)i);
+                var keep = Vector256.GreaterThanOrEqual(v, vt);
+                var d = v - vmax;
+                var m = Vector256.ConditionalSelect(keep, Vector256.Exp(d), Vector256<float>.Zero);
+                m.StoreUnsafe(ref mass, (nuint)i);
+                var (lo, hi) = Vector256.Widen(m);
+                acc += lo + hi;
+                if (separate)
+                    Vector256.ConditionalSelect(keep, Vector256.Exp(d * vinvT), Vector256<float>.Zero).StoreUnsafe(ref pick, (nuint)i);
+                var b = Vector256.ConvertToInt32(Vector256.Min((vmax - v) * scale, last));
+                Vector256.ConditionalSelect(keep.AsInt32(), b, excluded).StoreUnsafe(ref bucket, (nuint)i);
+                for (var j = i; j < i + Vector256<float>.Count; j++)
+                {
+                    var bj = (uint)Unsafe.Add(ref bucket, j);
+                    if (bj >= Buckets) continue;
+                    Unsafe.Add(ref bucketMass, bj) += Unsafe.Add(ref mass, j);
+                    Unsafe.Add(ref bucketPick, bj) += Unsafe.Add(ref pick, j);
+                }
+            }
+            total = Vector256.Sum(acc);
+        }
+        for (; i < logits.Length; i++)
+        {
+            var x = logits[i];
+            var keep = x >= threshold;
+            var m = keep ? MathF.Exp(x - max) : 0f;
+            _mass[i] = m;
+            total += m;
+            var p = m;
+            if (separate) _pickWeights[i] = p = keep ? MathF.Exp((x - max) * invT) : 0f;
+            var b = keep ? (int)MathF.Min((max - x) * Scale, Buckets - 1f) : Buckets;
+            _bucket[i] = b;
+            if ((uint)b >= Buckets) continue;
+            _bucketMass[b] += m;
+            _bucketPick[b] += p;
+        }
+        return total;
+    }
+
+    /// <summary>
+    /// Each logit's bucket, the draw's weights into <see cref="_pickWeights"/> (when the temperature is not 1)
+    /// and both bucket sums, for the logits at most <paramref name="floor"/> below the maximum (the masses are
+    /// already in <see cref="_mass"/>); the rest get no bucket, eight at a time. Returns how many logits
+    /// were skipped that way.
+    /// </summary>
+    private int BucketPass(float[] logits, float max, float threshold, float invT, float floor)
+    {
+        var separate = ClearSums(invT);
         ref var src = ref MemoryMarshal.GetArrayDataReference(logits);
+        ref var mass = ref MemoryMarshal.GetArrayDataReference(_mass);
+        ref var pick = ref MemoryMarshal.GetArrayDataReference(separate ? _pickWeights : _mass);
+        ref var bucket = ref MemoryMarshal.GetArrayDataReference(_bucket);
+        ref var bucketMass = ref MemoryMarshal.GetArrayDataReference(_bucketMass);
+        ref var bucketPick = ref MemoryMarshal.GetArrayDataReference(_bucketPick);
         var vmax = Vector256.Create(max);
         var vinvT = Vector256.Create(invT);
         var vt = Vector256.Create(threshold);
@@ -227,6 +306,7 @@ internal sealed class NucleusPick(int vocab)
         var scale = Vector256.Create(Scale);
         var last = Vector256.Create(Buckets - 1f);
         var excluded = Vector256.Create(Buckets);
+        var skipped = 0;
         var i = 0;
         for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
         {
@@ -236,6 +316,7 @@ internal sealed class NucleusPick(int vocab)
             if (keep == Vector256<float>.Zero)
             {
                 excluded.StoreUnsafe(ref bucket, (nuint)i);
+                skipped += Vector256<float>.Count;
                 continue;
             }
             if (separate) (Vector256.Exp(d * vinvT) & keep).StoreUnsafe(ref pick, (nuint)i);
@@ -275,6 +356,15 @@ internal sealed class NucleusPick(int vocab)
             _bucketMass[b] += _mass[i];
             _bucketPick[b] += p;
         }
+        return skipped;
+    }
+
+    /// <summary>Clears both bucket sums; whether the draw has weights of its own (else they are the masses).</summary>
+    private bool ClearSums(float invT)
+    {
+        Array.Clear(_bucketMass);
+        Array.Clear(_bucketPick);
+        return invT != 1f;
     }
 
     /// <summary>
