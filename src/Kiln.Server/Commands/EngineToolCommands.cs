@@ -345,9 +345,10 @@ public static class EngineToolCommands
         var generate = Positive("-n", "generated tokens per stream", 128, "--n-gen");
         var reps = Positive("--repetitions", "measured rounds (median reported)", 5, "-r");
         var kv = KvCacheOption();
+        var samplerOnly = new Option<bool>("--sampler-only") { Description = "only the sampler by itself per call (flat and peaked logits), not the streams" };
         var cmd = new Command("sampling", "aggregate tokens/s of concurrent streams sampling (temperature, top_p, min_p, top_k) vs greedy")
         {
-            model, threads, streams, prompt, generate, reps, kv,
+            model, threads, streams, prompt, generate, reps, kv, samplerOnly,
         };
         cmd.SetAction(r => SamplingBench.Run(new SamplingBenchOptions
         {
@@ -358,6 +359,7 @@ public static class EngineToolCommands
             GenerateTokens = r.GetValue(generate),
             Repetitions = r.GetValue(reps),
             KvCacheType = KvCacheTypeOf(r.GetValue(kv)!),
+            SamplerOnly = r.GetValue(samplerOnly),
         }, Console.Out));
         return cmd;
     }
