@@ -11,6 +11,9 @@ public sealed class ReplicaEndpoint(string replicaId, Uri baseUri)
     /// <summary><c>http://host:port/</c>.</summary>
     public Uri BaseUri { get; } = baseUri;
 
+    /// <summary><c>http://host:port/metrics</c>, made once: the autoscaler scrapes it every pass.</summary>
+    public Uri MetricsUri { get; } = new(baseUri, "metrics");
+
     /// <summary>Requests sent to it that have not finished.</summary>
     public int Outstanding => Volatile.Read(ref _outstanding);
 
