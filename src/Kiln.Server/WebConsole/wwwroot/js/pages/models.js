@@ -2,7 +2,7 @@
 // downloaded by the server from a URL or the catalog, with its progress until READY or FAILED),
 // uploading an addon (LoRA GGUF or PEFT folder), deploying addons onto deployments and undeploying.
 import { acct, all, del, get, post, upload } from '../api.js';
-import { badge, bytes, field, fill, h, id, option, setFieldError, table, toast } from '../dom.js';
+import { addonProblem, badge, bytes, field, fill, h, id, option, setFieldError, table, toast } from '../dom.js';
 import { goDuration, idProblem } from '../spec.js';
 
 export function render() {
@@ -30,8 +30,8 @@ export function render() {
           m.status?.message ? h('div', { class: m.state === 'FAILED' ? 'sub error' : 'sub' }, m.state === 'FAILED' ? `${m.status.code}: ${m.status.message}` : m.status.message) : null),
         h('td', { class: 'wrap' }, m.baseModel ?? m.architecture ?? '—'),
         h('td', {}, m.state === 'DOWNLOADING' || m.state === 'FAILED' ? '—' : bytes(Number(m.sizeBytes))),
-        h('td', { class: 'wrap' }, on.length ? on.map((x) => h('div', {}, `${id(x.deployment)} (${x.state}) `,
-          x.state === 'UNDEPLOYING' ? null : h('button', { type: 'button', class: 'secondary small', onclick: () => undeploy(x) }, 'Undeploy')))
+        h('td', { class: 'wrap' }, on.length ? on.map((x) => h('div', { dataset: { deployment: id(x.deployment) } }, `${id(x.deployment)} (${x.state}) `,
+          x.state === 'UNDEPLOYING' ? null : h('button', { type: 'button', class: 'secondary small', onclick: () => undeploy(x) }, 'Undeploy'), addonProblem(x)))
           : (m.deployedModelRefs ?? []).map((r) => h('div', {}, id(r.deployment ?? r.name)))),
         h('td', { class: 'actions-cell' }, isAddon && m.state !== 'UPLOADING' ? deployControl(m) : null,
           h('button', { type: 'button', class: 'danger small', onclick: () => remove(m) }, 'Delete')));
@@ -73,8 +73,10 @@ export function render() {
         const m = models.find((x) => id(x.name) === modelId);
         if (!m || report(m)) watched.delete(modelId);
       }
-      // Keep a deploy picker that has focus: redraw only when nothing in the table is being used.
-      if (!list.contains(document.activeElement) || document.activeElement === document.body) draw();
+      // Keep a deploy picker that has focus (a redraw would close it and lose the choice); a focused
+      // button, e.g. the Deploy just pressed, must not hold back the state it changed.
+      const picking = list.contains(document.activeElement) && document.activeElement.tagName === 'SELECT';
+      if (!picking) draw();
     },
     // Downloads report progress once a second: follow them closely while one runs.
     pollMs: () => (models.some((m) => m.state === 'DOWNLOADING') ? 1000 : undefined),
