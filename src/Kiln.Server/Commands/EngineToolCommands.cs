@@ -101,7 +101,7 @@ public static class EngineToolCommands
         }, Console.Out));
         return new Command("bench", "benchmarks that print figures")
         {
-            engine, Serve(), Sampling(), SpeculationBenchCommand(), GatewayBenchCommand(), ColdStartBenchCommand(), ControlPlaneBenchCommand(), PrefixBenchCommand(), ChatBenchCommand(),
+            engine, Serve(), Sampling(), SpeculationBenchCommand(), GatewayBenchCommand(), ColdStartBenchCommand(), ControlPlaneBenchCommand(), SimulatedReplicasCommand(), PrefixBenchCommand(), ChatBenchCommand(),
         };
     }
 
@@ -240,6 +240,14 @@ public static class EngineToolCommands
             Passes = r.GetValue(passes),
             Postgres = r.GetValue(store),
         }, Console.Out));
+        return cmd;
+    }
+
+    // The control-plane bench's replicas, in a process of their own; not for users.
+    private static Command SimulatedReplicasCommand()
+    {
+        var cmd = new Command("simulated-replicas", "serves simulated replicas' /health and /metrics for kiln bench control-plane") { Hidden = true };
+        cmd.SetAction((_, _) => SimulatedReplicas.ServeAsync(Console.In, Console.Out));
         return cmd;
     }
 

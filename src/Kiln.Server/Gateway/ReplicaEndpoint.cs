@@ -19,6 +19,9 @@ public sealed class ReplicaEndpoint(string replicaId, Uri baseUri)
     /// <summary>The replica's URI for <paramref name="path"/> (e.g. "v1/completions").</summary>
     public Uri For(string path) => _uris.GetOrAdd(path, static (p, b) => new Uri(b, p), BaseUri);
 
+    /// <summary><c>http://host:port/metrics</c>, made once: the autoscaler scrapes it every pass.</summary>
+    public Uri MetricsUri { get; } = new(baseUri, "metrics");
+
     /// <summary>Requests sent to it that have not finished.</summary>
     public int Outstanding => Volatile.Read(ref _outstanding);
 
