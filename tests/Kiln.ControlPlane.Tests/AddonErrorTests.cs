@@ -26,7 +26,7 @@ public class AddonErrorTests
     public async Task Uploads_are_validated_and_bad_deploys_are_refused()
     {
         using var server = await KilnServer.StartAsync("--max-addons-per-deployment", "2");
-        var ctl = new Kilnctl(server.BaseUri, server.AdminKey, Directory.CreateTempSubdirectory("kilnctl-").FullName);
+        var ctl = new Kilnctl(server.BaseUri, server.AdminKey, Kilnctl.NewConfigDir());
         await ctl.OkAsync("import", "model", "stories", "--from", SharedFiles.Model("stories260K.gguf"));
         await ctl.OkAsync("import", "model", "tiny", "--from", SharedFiles.Model("TinyStories-656K-Q8_0.gguf"));
 

@@ -16,7 +16,7 @@ public sealed class AddonServer : IAsyncLifetime
     {
         Server = await KilnServer.StartAsync("--max-addons-per-deployment", "3");
         Api = new Api(Server.BaseUri, Server.AdminKey);
-        Ctl = new Kilnctl(Server.BaseUri, Server.AdminKey, Directory.CreateTempSubdirectory("kilnctl-").FullName);
+        Ctl = new Kilnctl(Server.BaseUri, Server.AdminKey, Kilnctl.NewConfigDir());
         await Ctl.OkAsync("import", "model", "stories", "--from", SharedFiles.Model("stories260K.gguf"));
         await Ctl.OkAsync("create", "model", "qv", "--base-model", "stories", "--from", Lora("stories260K-lora-qv-r4.gguf"));
         await Ctl.OkAsync("create", "model", "all", "--base-model", "stories", "--from", Lora("stories260K-lora-all-r8-peft"));

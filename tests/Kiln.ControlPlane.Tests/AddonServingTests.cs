@@ -25,7 +25,7 @@ public class AddonServingTests
     public async Task Two_addons_and_the_base_share_a_deployment()
     {
         using var server = await KilnServer.StartAsync();
-        var ctl = new Kilnctl(server.BaseUri, server.AdminKey, Directory.CreateTempSubdirectory("kilnctl-").FullName);
+        var ctl = new Kilnctl(server.BaseUri, server.AdminKey, Kilnctl.NewConfigDir());
         await ctl.OkAsync("import", "model", "stories", "--from", SharedFiles.Model("stories260K.gguf"));
         await ctl.OkAsync("create", "model", "qv", "--base-model", "stories", "--from", Lora("stories260K-lora-qv-r4.gguf"));
         await ctl.OkAsync("create", "model", "all", "--base-model", "stories", "--from", Lora("stories260K-lora-all-r8-peft"));
@@ -115,7 +115,7 @@ public class AddonServingTests
     public async Task A_single_addon_deploys_merged_into_its_base()
     {
         using var server = await KilnServer.StartAsync();
-        var ctl = new Kilnctl(server.BaseUri, server.AdminKey, Directory.CreateTempSubdirectory("kilnctl-").FullName);
+        var ctl = new Kilnctl(server.BaseUri, server.AdminKey, Kilnctl.NewConfigDir());
         await ctl.OkAsync("import", "model", "stories", "--from", SharedFiles.Model("stories260K.gguf"));
         await ctl.OkAsync("create", "model", "qv", "--base-model", "stories", "--from", Lora("stories260K-lora-qv-r4-peft"));
 

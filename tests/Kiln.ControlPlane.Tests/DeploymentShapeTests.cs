@@ -13,7 +13,7 @@ public class DeploymentShapeTests
     public async Task A_deployment_from_a_shape_reaches_READY_with_the_shape_s_settings_on_its_replica()
     {
         using var server = await KilnServer.StartAsync();
-        var ctl = new Kilnctl(server.BaseUri, server.AdminKey, Directory.CreateTempSubdirectory("kilnctl-").FullName);
+        var ctl = new Kilnctl(server.BaseUri, server.AdminKey, Kilnctl.NewConfigDir());
         await ctl.OkAsync("import", "model", "stories", "--from", SharedFiles.Model("stories260K.gguf"));
 
         var table = await ctl.OkAsync("list", "deployment-shape-versions");
@@ -78,7 +78,7 @@ public class DeploymentShapeTests
             """);
         using var server = await KilnServer.StartAsync("--config", config);
         using var api = new Api(server.BaseUri, server.AdminKey);
-        var ctl = new Kilnctl(server.BaseUri, server.AdminKey, Directory.CreateTempSubdirectory("kilnctl-").FullName);
+        var ctl = new Kilnctl(server.BaseUri, server.AdminKey, Kilnctl.NewConfigDir());
         await ctl.OkAsync("import", "model", "stories", "--from", SharedFiles.Model("stories260K.gguf"));
 
         var all = await api.GetAsync("/v1/accounts/kiln/deploymentShapes/-/versions");

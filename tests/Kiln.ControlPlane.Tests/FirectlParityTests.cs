@@ -15,7 +15,7 @@ public sealed class FirectlServer : IAsyncLifetime
     {
         Server = await KilnServer.StartAsync("--autoscale-interval", "500ms");
         Api = new Api(Server.BaseUri, Server.AdminKey);
-        Ctl = new Kilnctl(Server.BaseUri, Server.AdminKey, Directory.CreateTempSubdirectory("kilnctl-").FullName);
+        Ctl = new Kilnctl(Server.BaseUri, Server.AdminKey, Kilnctl.NewConfigDir());
         Assert.Equal("READY", (await Steps.ImportAsync(Api, "default", "tiny", TestModels.Tiny())).State());
     }
 

@@ -12,6 +12,19 @@ public sealed class Kilnctl(Uri server, string apiKey, string configDir)
 
     public string ApiKey { get; } = apiKey;
 
+    private static readonly Lazy<string> ConfigRoot = new(() =>
+    {
+        var root = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "kiln-cp-tests", $"kilnctl-{Environment.ProcessId}")).FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        };
+        return root;
+    });
+
+    /// <summary>A fresh folder for one kilnctl's config, inside a folder of this test process's that is removed when it exits.</summary>
+    public static string NewConfigDir() => Directory.CreateDirectory(Path.Combine(ConfigRoot.Value, Guid.NewGuid().ToString("N")[..12])).FullName;
+
     public Kilnctl WithKey(string key) => new(server, key, configDir);
 
     public async Task<Result> RunAsync(params string[] args)

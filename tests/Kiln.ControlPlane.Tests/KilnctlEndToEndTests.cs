@@ -14,7 +14,7 @@ public class KilnctlEndToEndTests
     public async Task ImportDeployQueryScaleAndDeleteWithKilnctl()
     {
         using var server = await KilnServer.StartAsync();
-        var config = Directory.CreateTempSubdirectory("kilnctl-").FullName;
+        var config = Kilnctl.NewConfigDir();
         var ctl = new Kilnctl(server.BaseUri, server.AdminKey, config);
 
         var imported = await ctl.OkAsync("import", "model", "stories", "--from", SharedFiles.Model("stories260K.gguf"));
@@ -60,7 +60,7 @@ public class KilnctlEndToEndTests
     public async Task KilnctlErrorsNameTheProblem()
     {
         using var server = await KilnServer.StartAsync();
-        var config = Directory.CreateTempSubdirectory("kilnctl-").FullName;
+        var config = Kilnctl.NewConfigDir();
         var ctl = new Kilnctl(server.BaseUri, server.AdminKey, config);
         await ctl.OkAsync("import", "model", "stories", "--from", SharedFiles.Model("stories260K.gguf"));
 

@@ -38,7 +38,7 @@ public sealed class ModelSourceImportTests(ModelSourceImportTests.Fixture fixtur
             Server = await KilnServer.StartAsync("--huggingface-url", Host.HubBase, "--catalog", _catalog,
                 "--download-retry-delay", "100ms", "--download-attempts", "3", "--download-disk-reserve", "0");
             Api = new Api(Server.BaseUri, Server.AdminKey);
-            Ctl = new Kilnctl(Server.BaseUri, Server.AdminKey, Directory.CreateTempSubdirectory("kilnctl-").FullName);
+            Ctl = new Kilnctl(Server.BaseUri, Server.AdminKey, Kilnctl.NewConfigDir());
         }
 
         public Task DisposeAsync()
@@ -224,7 +224,7 @@ public sealed class ModelSourceImportTests(ModelSourceImportTests.Fixture fixtur
             Assert.StartsWith("no space left on device for the download: needs ", Status(model, "message"));
             Assert.False(File.Exists(Path.Combine(server.DataDir, "downloads", "default", id + ".gguf.part")));
         }
-        var ctl = new Kilnctl(server.BaseUri, server.AdminKey, Directory.CreateTempSubdirectory("kilnctl-").FullName);
+        var ctl = new Kilnctl(server.BaseUri, server.AdminKey, Kilnctl.NewConfigDir());
         var r = await ctl.RunAsync("import", "model", "by-cli", "--from", _host.Url("cut-free.gguf"), "--wait");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("FAILED: RESOURCE_EXHAUSTED: no space left on device for the download", r.Stderr);

@@ -13,7 +13,7 @@ public class SpeculationEndToEndTests
     public async Task A_draft_model_is_checked_at_create_and_its_replica_speculates_exactly()
     {
         using var server = await KilnServer.StartAsync();
-        var ctl = new Kilnctl(server.BaseUri, server.AdminKey, Directory.CreateTempSubdirectory("kilnctl-").FullName);
+        var ctl = new Kilnctl(server.BaseUri, server.AdminKey, Kilnctl.NewConfigDir());
         await ctl.OkAsync("import", "model", "stories", "--from", SharedFiles.Model("stories260K.gguf"));
         await ctl.OkAsync("import", "model", "stories-draft", "--from", SharedFiles.Model("stories260K.gguf"));
         await ctl.OkAsync("import", "model", "tiny", "--from", SharedFiles.Model("TinyStories-656K-Q8_0.gguf"));

@@ -36,13 +36,22 @@ public class SpeculativeGoldenTests(ITestOutputHelper output)
     private static LlamaModel Open(string path, int slots) =>
         LlamaModel.Load(path, new ModelOptions { MaxSlots = slots, ContextLength = Context, KvCacheType = KvCacheType.F32, Threads = 2 });
 
-    /// <summary>A random F32 llama of a few layers over <paramref name="vocabModel"/>'s tokenizer, written once per run.</summary>
+    /// <summary>
+    /// A random F32 llama of a few layers over <paramref name="vocabModel"/>'s tokenizer. The same
+    /// seed always writes the same file, so one copy serves every run (moved into place whole).
+    /// </summary>
     internal static string RandomDraft(string vocabModel)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"kiln-spec-draft-{Environment.ProcessId}-{vocabModel}");
+        var path = Path.Combine(Path.GetTempPath(), $"kiln-spec-draft-seed5-{vocabModel}");
         lock (typeof(SpeculativeGoldenTests))
+        {
             if (!File.Exists(path))
-                SyntheticModel.Write(new ModelShape("draft", 64, 2, 4, 4, 128, Context), SharedFiles.Model(vocabModel), GgmlType.F32, path, seed: 5);
+            {
+                var temp = $"{path}.{Environment.ProcessId}.tmp";
+                SyntheticModel.Write(new ModelShape("draft", 64, 2, 4, 4, 128, Context), SharedFiles.Model(vocabModel), GgmlType.F32, temp, seed: 5);
+                File.Move(temp, path, overwrite: true);
+            }
+        }
         return path;
     }
 
