@@ -29,6 +29,9 @@ public sealed class BenchServer : IAsyncDisposable
     public HttpClient Http { get; }
     public bool Started => _process is not null;
 
+    /// <summary>The server's process ID when this bench started it.</summary>
+    public int? ProcessId => _process?.Id;
+
     /// <summary>Connects to a running server.</summary>
     public static BenchServer Attach(Uri baseUri, string apiKey) => new(baseUri, apiKey, null, null);
 

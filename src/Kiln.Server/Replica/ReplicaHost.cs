@@ -179,6 +179,7 @@ public static class ReplicaHost
         try
         {
             var report = await HttpWarmup.RunAsync(self, state.WarmupKey, state.Options.MaxBatchSize, budget, stopping);
+            state.HttpWarmupReport = report;
             logger.LogInformation("HTTP warm-up: {Report}", report);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -220,6 +221,9 @@ public sealed class RunningReplica : IAsyncDisposable
     public Task Loading { get; }
 
     public bool IsReady => _state.Session is not null;
+
+    /// <summary>What the warm-up through the replica's own endpoints did; null when it did not run.</summary>
+    internal HttpWarmupReport? HttpWarmupReport => _state.HttpWarmupReport;
 
     /// <summary>Cancelled when the host begins shutting down (e.g. on SIGTERM).</summary>
     public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;

@@ -29,6 +29,9 @@ internal sealed class ReplicaState(ReplicaOptions options)
     /// <summary>Serves the warm-up's requests (only those) from <paramref name="session"/> before the replica is ready; null ends it.</summary>
     public void Warming(ModelSession? session) => _warming = session;
 
+    /// <summary>What the warm-up through the replica's own endpoints did; null until it has run.</summary>
+    public HttpWarmupReport? HttpWarmupReport { get; set; }
+
     /// <summary>Whether the request is one of the replica's own warm-up requests.</summary>
     public bool IsWarmup(HttpContext ctx) =>
         ctx.Request.Headers.TryGetValue(HttpWarmup.KeyHeader, out var key) && key.ToString() == WarmupKey;
