@@ -16,22 +16,23 @@ public class ConsoleActionTests(ConsoleServer fixture)
     private static ILocator ErrorOf(ILocator form, string label) =>
         form.Locator("div.field", new() { Has = form.Page.GetByLabel(label, new() { Exact = true }) }).Locator(".field-error");
 
-    [ChromiumFact]
-    public async Task Scale_asks_the_autoscaler_for_a_count_within_the_bounds_and_shows_what_it_does_next_and_delete_can_be_undone()
+    [BrowserTheory, EachBrowser]
+    public async Task Scale_asks_the_autoscaler_for_a_count_within_the_bounds_and_shows_what_it_does_next_and_delete_can_be_undone(string browser)
     {
-        var created = await fixture.Admin.PostAsync($"{Deployments}?deploymentId=scaler", new { baseModel = ConsoleServer.Model, maxReplicaCount = 2 });
+        var scaler = Browsers.Id(browser, "scaler");
+        var created = await fixture.Admin.PostAsync($"{Deployments}?deploymentId={scaler}", new { baseModel = ConsoleServer.Model, maxReplicaCount = 2 });
         Assert.True(created.Status == HttpStatusCode.OK, created.ToString());
-        var page = await fixture.NewPageAsync();
+        var page = await fixture.NewPageAsync(browser);
         await fixture.SignInAsync(page, fixture.Server.AdminKey);
-        await page.GotoAsync(fixture.ConsoleUrl + "#/deployments/scaler");
-        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("scaler");
+        await page.GotoAsync(fixture.ConsoleUrl + $"#/deployments/{scaler}");
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(scaler);
         var input = page.GetByLabel("Scale to N replicas");
 
         // Outside the bounds: refused next to the field, saying which bound to change; nothing is sent.
         await input.FillAsync("3");
         await input.PressAsync("Enter");
         await Assertions.Expect(page.Locator($"#{await input.GetAttributeAsync("id")}-error")).ToContainTextAsync("outside the deployment's bounds [minReplicaCount 0, maxReplicaCount 2]; raise maxReplicaCount to at least 3");
-        Assert.False((await fixture.Admin.GetAsync($"{Deployments}/scaler")).HasEvent("ScaleRequested"));
+        Assert.False((await fixture.Admin.GetAsync($"{Deployments}/{scaler}")).HasEvent("ScaleRequested"));
 
         // Within them: the API's :scale, whose answer says what the autoscaler does next; the bounds stay.
         await input.FillAsync("0");
@@ -39,7 +40,7 @@ public class ConsoleActionTests(ConsoleServer fixture)
         await Assertions.Expect(page.Locator("p.outlook")).ToHaveTextAsync(
             "Scale to 0 requested: the autoscaler sets the desired replica count to 0 at once; then it stays at zero until a request arrives, which wakes it to its first replica.");
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "scale to 0 requested", Exact = true })).ToBeVisibleAsync();
-        var scaled = await Steps.WaitForAsync(fixture.Admin, $"{Deployments}/scaler", r => r.Int("desiredReplicaCount") == 0, "desired count 0");
+        var scaled = await Steps.WaitForAsync(fixture.Admin, $"{Deployments}/{scaler}", r => r.Int("desiredReplicaCount") == 0, "desired count 0");
         Assert.Equal((0, 2), (scaled.Int("minReplicaCount"), scaled.Int("maxReplicaCount")));
         await Assertions.Expect(page.Locator("dl.facts")).ToContainTextAsync("0 desired (min 0, max 2)");
         await ConsoleServer.ScreenshotAsync(page, "deployment-scaled");
@@ -50,18 +51,19 @@ public class ConsoleActionTests(ConsoleServer fixture)
         await page.GetByRole(AriaRole.Button, new() { Name = "Undelete" }).ClickAsync();
         await Assertions.Expect(page.Locator("dl.facts .badge").First).Not.ToHaveTextAsync("DELETED");
         await Assertions.Expect(page.GetByLabel("Scale to N replicas")).ToBeVisibleAsync();
-        var back = await fixture.Admin.GetAsync($"{Deployments}/scaler");
+        var back = await fixture.Admin.GetAsync($"{Deployments}/{scaler}");
         Assert.True(back.HasEvent("Undeleted"), back.ToString());
         Assert.Equal(2, back.Int("maxReplicaCount"));
 
-        await fixture.Admin.DeleteAsync($"{Deployments}/scaler");
+        await fixture.Admin.DeleteAsync($"{Deployments}/{scaler}");
         await page.Context.CloseAsync();
     }
 
-    [ChromiumFact]
-    public async Task The_create_form_shows_every_field_with_its_default_and_each_refusal_next_to_its_field()
+    [BrowserTheory, EachBrowser]
+    public async Task The_create_form_shows_every_field_with_its_default_and_each_refusal_next_to_its_field(string browser)
     {
-        var page = await fixture.NewPageAsync();
+        var drafted = Browsers.Id(browser, "drafted");
+        var page = await fixture.NewPageAsync(browser);
         await fixture.SignInAsync(page, fixture.Server.AdminKey);
         await page.GetByText("Create a deployment").ClickAsync();
         var form = page.Locator("form.spec-form");
@@ -105,12 +107,12 @@ public class ConsoleActionTests(ConsoleServer fixture)
         await Field("Accelerator count").SelectOptionAsync("1");
         await Field("N-gram speculation length").FillAsync("");
         await Field("Draft token count").FillAsync("4");
-        await Field("Deployment ID").FillAsync("drafted");
+        await Field("Deployment ID").FillAsync(drafted);
         await form.GetByRole(AriaRole.Button, new() { Name = "Create deployment" }).ClickAsync();
         await Assertions.Expect(ErrorOf(form, "Draft model")).ToContainTextAsync("accounts/default/models/tiny cannot draft for accounts/default/models/stories");
         await Assertions.Expect(Field("Draft model")).ToBeFocusedAsync();
         await Assertions.Expect(ErrorOf(form, "Draft token count")).ToBeEmptyAsync();
-        Assert.Equal(HttpStatusCode.NotFound, (await fixture.Admin.GetAsync($"{Deployments}/drafted")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await fixture.Admin.GetAsync($"{Deployments}/{drafted}")).Status);
         await ConsoleServer.ScreenshotAsync(page, "deployments-create-server-refusal");
 
         // An engine this server does not offer: the server's list comes back under the Engine field.
@@ -131,11 +133,11 @@ public class ConsoleActionTests(ConsoleServer fixture)
         await Field("Engine").FillAsync("kiln");
         await Field("Description").FillAsync("n-gram speculation");
         await form.GetByRole(AriaRole.Button, new() { Name = "Create deployment" }).ClickAsync();
-        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("drafted");
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(drafted);
         await Assertions.Expect(page.Locator("dl.facts")).ToContainTextAsync("n-gram length 3, 4 tokens per step");
-        var drafted = await fixture.Admin.GetAsync($"{Deployments}/drafted");
-        Assert.Equal((3, 4, "n-gram speculation", "CPU", 1), (drafted.Int("ngramSpeculationLength"), drafted.Int("draftTokenCount"),
-            drafted.Str("description"), drafted.Str("acceleratorType"), drafted.Int("acceleratorCount")));
+        var spec = await fixture.Admin.GetAsync($"{Deployments}/{drafted}");
+        Assert.Equal((3, 4, "n-gram speculation", "CPU", 1), (spec.Int("ngramSpeculationLength"), spec.Int("draftTokenCount"),
+            spec.Str("description"), spec.Str("acceleratorType"), spec.Int("acceleratorCount")));
 
         // Update: clearing one speculation field alone is refused as the API would; clearing both removes it.
         await page.GetByText("Update replicas, windows and load targets").ClickAsync();
@@ -147,17 +149,18 @@ public class ConsoleActionTests(ConsoleServer fixture)
         await update.GetByLabel("Draft token count", new() { Exact = true }).FillAsync("");
         await update.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
         await Assertions.Expect(page.Locator("dl.facts")).ToContainTextAsync("Speculationnone");
-        var plain = await fixture.Admin.GetAsync($"{Deployments}/drafted");
+        var plain = await fixture.Admin.GetAsync($"{Deployments}/{drafted}");
         Assert.False(plain.Body.TryGetProperty("ngramSpeculationLength", out var n) && n.ValueKind != System.Text.Json.JsonValueKind.Null, plain.ToString());
         Assert.Equal("n-gram speculation", plain.Str("description"));
-        await fixture.Admin.DeleteAsync($"{Deployments}/drafted");
+        await fixture.Admin.DeleteAsync($"{Deployments}/{drafted}");
         await page.Context.CloseAsync();
     }
 
-    [ChromiumFact]
-    public async Task A_deployment_is_created_from_a_shape_the_server_offers_and_the_budget_and_addon_limit_are_checked()
+    [BrowserTheory, EachBrowser]
+    public async Task A_deployment_is_created_from_a_shape_the_server_offers_and_the_budget_and_addon_limit_are_checked(string browser)
     {
-        var page = await fixture.NewPageAsync();
+        var shaped = Browsers.Id(browser, "shaped");
+        var page = await fixture.NewPageAsync(browser);
         await fixture.SignInAsync(page, fixture.Server.AdminKey);
         await page.GetByText("Create a deployment").ClickAsync();
         var form = page.Locator("form.spec-form");
@@ -171,32 +174,32 @@ public class ConsoleActionTests(ConsoleServer fixture)
         Assert.Contains("cpu-minimal", await form.Locator("#shapes-create option").EvaluateAllAsync<string[]>("os => os.map(o => o.value)"));
 
         await Field("Base model").SelectOptionAsync(ConsoleServer.Model);
-        await Field("Deployment ID").FillAsync("shaped");
+        await Field("Deployment ID").FillAsync(shaped);
         await Field("Prefix cache (MB)").FillAsync("-1");
         await Field("Max addons").FillAsync("0");
         await form.GetByRole(AriaRole.Button, new() { Name = "Create deployment" }).ClickAsync();
         await Assertions.Expect(ErrorOf(form, "Prefix cache (MB)")).ToHaveTextAsync("must be a whole number between 0 (off) and 1048576, got -1");
         await Assertions.Expect(ErrorOf(form, "Max addons")).ToHaveTextAsync("must be a whole number between 1 and 1000, got 0");
-        Assert.Equal(HttpStatusCode.NotFound, (await fixture.Admin.GetAsync($"{Deployments}/shaped")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await fixture.Admin.GetAsync($"{Deployments}/{shaped}")).Status);
 
         // The shape's settings stand for the fields left at their defaults; nothing sent contradicts it.
         await Field("Prefix cache (MB)").FillAsync("");
         await Field("Max addons").FillAsync("3");
         await Field("Deployment shape").FillAsync("cpu-minimal");
         await form.GetByRole(AriaRole.Button, new() { Name = "Create deployment" }).ClickAsync();
-        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("shaped");
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(shaped);
         await Assertions.Expect(page.Locator("dl.facts")).ToContainTextAsync("deploymentShapes/cpu-minimal/versions/");
         await Assertions.Expect(page.Locator("dl.facts")).ToContainTextAsync("batch 4, context 2048, prefix cache 64 MB");
-        var shaped = await fixture.Admin.GetAsync($"{Deployments}/shaped");
-        Assert.StartsWith("accounts/kiln/deploymentShapes/cpu-minimal/versions/", shaped.Str("deploymentShape"));
-        Assert.Equal((64, 3), (shaped.Int("prefixCacheMb"), shaped.Int("maxAddonCount")));
-        Assert.Equal(HttpStatusCode.OK, (await fixture.Admin.DeleteAsync($"{Deployments}/shaped")).Status);
+        var spec = await fixture.Admin.GetAsync($"{Deployments}/{shaped}");
+        Assert.StartsWith("accounts/kiln/deploymentShapes/cpu-minimal/versions/", spec.Str("deploymentShape"));
+        Assert.Equal((64, 3), (spec.Int("prefixCacheMb"), spec.Int("maxAddonCount")));
+        Assert.Equal(HttpStatusCode.OK, (await fixture.Admin.DeleteAsync($"{Deployments}/{shaped}")).Status);
     }
 
-    [ChromiumFact]
-    public async Task Models_import_from_the_catalog_or_a_url_with_live_download_progress_and_the_failure_reason()
+    [BrowserTheory, EachBrowser]
+    public async Task Models_import_from_the_catalog_or_a_url_with_live_download_progress_and_the_failure_reason(string browser)
     {
-        var page = await fixture.NewPageAsync();
+        var page = await fixture.NewPageAsync(browser);
         await fixture.SignInAsync(page, fixture.Server.AdminKey);
         await page.GetByRole(AriaRole.Link, new() { Name = "Models & addons" }).ClickAsync();
         await page.GetByText("Import a model").ClickAsync();
@@ -238,10 +241,64 @@ public class ConsoleActionTests(ConsoleServer fixture)
         await page.Context.CloseAsync();
     }
 
-    [ChromiumFact]
-    public async Task At_a_phones_width_the_deployment_pages_fit_and_their_main_actions_are_reachable_by_tab()
+    // Not in Firefox: Playwright cannot choose a folder for a file input there over WebDriver BiDi
+    // (the form uses the standard webkitdirectory input, which Firefox implements).
+    [BrowserTheory, EachBrowser(Except = [Browsers.Firefox])]
+    public async Task A_hugging_face_folder_is_uploaded_file_by_file_and_checked_by_the_server(string browser)
     {
-        var page = await fixture.NewPageAsync(phone: true);
+        var scratch = Directory.CreateTempSubdirectory("kiln-console-hf-").FullName;
+        try
+        {
+            var good = EngineFixture.HfModel(scratch, "good");
+            var weightless = Directory.CreateDirectory(Path.Combine(scratch, "weightless")).FullName;
+            File.WriteAllText(Path.Combine(weightless, "config.json"), "{}");
+            var broken = EngineFixture.HfModel(scratch, "broken");
+            File.WriteAllBytes(Path.Combine(broken, "model.safetensors"), [1, 2, 3]);
+            var hf = Browsers.Id(browser, "hf");
+
+            var page = await fixture.NewPageAsync(browser);
+            await fixture.SignInAsync(page, fixture.Server.AdminKey);
+            await page.GetByRole(AriaRole.Link, new() { Name = "Models & addons" }).ClickAsync();
+            await page.GetByText("Import a model").ClickAsync();
+            var form = page.Locator("details", new() { HasTextString = "Import a model" }).Locator("form");
+            await form.GetByLabel("Import from").SelectOptionAsync("folder");
+            await form.GetByLabel("Model ID").FillAsync(hf);
+
+            // A folder without weights is refused before anything is sent.
+            await form.GetByLabel("Model folder").SetInputFilesAsync(weightless);
+            await form.GetByRole(AriaRole.Button, new() { Name = "Import" }).ClickAsync();
+            await Assertions.Expect(ErrorOf(form, "Model folder")).ToHaveTextAsync("a Hugging Face model folder holds config.json and at least one .safetensors file");
+            Assert.Equal(HttpStatusCode.NotFound, (await fixture.Admin.GetAsync($"/v1/accounts/default/models/{hf}")).Status);
+
+            // A weights file whose header cannot be read: the server names it, and the half-made model is gone.
+            await form.GetByLabel("Model folder").SetInputFilesAsync(broken);
+            await form.GetByRole(AriaRole.Button, new() { Name = "Import" }).ClickAsync();
+            await Assertions.Expect(form.Locator("p[role=status]")).ToContainTextAsync("The server refused: ");
+            await Assertions.Expect(form.Locator("p[role=status]")).ToContainTextAsync("model.safetensors");
+            await ConsoleServer.ScreenshotAsync(page, "models-folder-refused");
+            await Steps.WaitForAsync(fixture.Admin, $"/v1/accounts/default/models/{hf}", r => r.Status == HttpStatusCode.NotFound, "the refused model removed");
+
+            // Each file goes up, then the server checks them together and the model is READY.
+            await form.GetByLabel("Model folder").SetInputFilesAsync(good);
+            await form.GetByRole(AriaRole.Button, new() { Name = "Import" }).ClickAsync();
+            await Assertions.Expect(form.Locator("p[role=status]")).ToContainTextAsync($"Imported accounts/default/models/{hf} (READY)");
+            await Assertions.Expect(page.Locator($"tr[data-model={hf}] .badge")).ToHaveTextAsync("READY");
+            var model = await fixture.Admin.GetAsync($"/v1/accounts/default/models/{hf}");
+            Assert.Equal(("HF_SAFETENSORS", "READY"), (model.Str("format"), model.State()));
+            await ConsoleServer.ScreenshotAsync(page, "models-folder");
+            Assert.Equal(HttpStatusCode.OK, (await fixture.Admin.DeleteAsync($"/v1/accounts/default/models/{hf}")).Status);
+            await page.Context.CloseAsync();
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    [BrowserTheory, EachBrowser]
+    public async Task At_a_phones_width_the_deployment_pages_fit_and_their_main_actions_are_reachable_by_tab(string browser)
+    {
+        var page = await fixture.NewPageAsync(browser, phone: true);
         await fixture.SignInAsync(page, fixture.Server.AdminKey);
         await Assertions.Expect(page.Locator("tr[data-deployment=secret]")).ToBeVisibleAsync();
         await AssertNoHorizontalOverflowAsync(page);

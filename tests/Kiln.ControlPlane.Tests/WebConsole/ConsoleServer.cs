@@ -7,7 +7,7 @@ namespace Kiln.ControlPlane.Tests.WebConsole;
 /// One server with the shared tiny model imported, a model "tiny" over another vocabulary (a draft
 /// model the server refuses for it) and a deployment "secret" of account default (scaled to zero
 /// soon after it starts), four CPU slots, a model file host behind its catalog and hf:// mirror, and
-/// one headless Chromium (when Debian's is installed), shared by the console's tests.
+/// one headless instance of each installed browser (started on first use), shared by the console's tests.
 /// </summary>
 public sealed class ConsoleServer : IAsyncLifetime
 {
@@ -19,7 +19,8 @@ public sealed class ConsoleServer : IAsyncLifetime
     public ModelFileHost Files { get; } = new();
     private readonly string _catalog = Path.Combine(Path.GetTempPath(), $"kiln-console-catalog-{Guid.NewGuid():N}.json");
     public Api Admin { get; private set; } = null!;
-    public IBrowser Browser { get; private set; } = null!;
+    private readonly Dictionary<string, IBrowser> _browsers = [];
+    private readonly SemaphoreSlim _launching = new(1, 1);
     private IPlaywright? _playwright;
 
     /// <summary>Where the tests write a screenshot of each page they visit.</summary>
@@ -50,16 +51,35 @@ public sealed class ConsoleServer : IAsyncLifetime
             autoscalingPolicy = new { scaleToZeroWindow = "2s" },
         });
         Assert.True(secret.Status == HttpStatusCode.OK, secret.ToString());
-        if (Chromium.Path is null) return;
-        Directory.CreateDirectory(Screenshots);
-        _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium.Path, Headless = true });
     }
 
-    /// <summary>A fresh tab (its own session storage) at 1280x800, or at a phone's size.</summary>
-    public async Task<IPage> NewPageAsync(bool phone = false)
+    private async Task<IBrowser> BrowserAsync(string name)
     {
-        var context = await Browser.NewContextAsync(new()
+        await _launching.WaitAsync();
+        try
+        {
+            if (_browsers.TryGetValue(name, out var running)) return running;
+            _playwright ??= await Playwright.CreateAsync();
+            var browser = name switch
+            {
+                Browsers.Chromium => await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = Browsers.ChromiumPath, Headless = true }),
+                // The "moz-" channel makes Playwright speak WebDriver BiDi to a stock Firefox.
+                Browsers.Firefox => await _playwright.Firefox.LaunchAsync(new() { ExecutablePath = Browsers.FirefoxPath, Channel = "moz-firefox", Headless = true }),
+                _ => throw new ArgumentOutOfRangeException(nameof(name), name, "not a browser the tests drive"),
+            };
+            _browsers[name] = browser;
+            return browser;
+        }
+        finally
+        {
+            _launching.Release();
+        }
+    }
+
+    /// <summary>A fresh tab (its own session storage) in the named browser at 1280x800, or at a phone's size.</summary>
+    public async Task<IPage> NewPageAsync(string browser, bool phone = false)
+    {
+        var context = await (await BrowserAsync(browser)).NewContextAsync(new()
         {
             ViewportSize = phone ? new() { Width = 390, Height = 844 } : new() { Width = 1280, Height = 800 },
         });
@@ -78,13 +98,20 @@ public sealed class ConsoleServer : IAsyncLifetime
         await Assertions.Expect(page.Locator("#who")).ToContainTextAsync("accounts/");
     }
 
-    public static Task ScreenshotAsync(IPage page, string name) =>
-        page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, $"{name}.png"), FullPage = true });
+    /// <summary>Chromium's pictures go straight into the screenshot folder, other browsers' into a folder of their own.</summary>
+    public static Task ScreenshotAsync(IPage page, string name)
+    {
+        var browser = page.Context.Browser?.BrowserType.Name ?? Browsers.Chromium;
+        var folder = browser == Browsers.Chromium ? Screenshots : Path.Combine(Screenshots, browser);
+        Directory.CreateDirectory(folder);
+        return page.ScreenshotAsync(new() { Path = Path.Combine(folder, $"{name}.png"), FullPage = true });
+    }
 
     public async Task DisposeAsync()
     {
-        if (_playwright is not null) await Browser.DisposeAsync();
+        foreach (var browser in _browsers.Values) await browser.DisposeAsync();
         _playwright?.Dispose();
+        _launching.Dispose();
         Admin?.Dispose();
         Server?.Dispose();
         Files.Dispose();

@@ -68,6 +68,12 @@ export function badge(state) {
   return h('span', { class: `badge state-${String(state ?? 'unknown').toLowerCase()}` }, state ?? 'UNKNOWN');
 }
 
+/** Why a deployed addon is not serving (a replica refused to load it), or nothing while it is fine. */
+export function addonProblem(deployed) {
+  const status = deployed?.status;
+  return status?.message ? h('div', { class: 'sub error addon-problem', role: 'note' }, `${status.code}: ${status.message}`) : null;
+}
+
 /** "3 min ago" for an RFC 3339 time; "never" for none. */
 export function ago(time) {
   if (!time) return 'never';

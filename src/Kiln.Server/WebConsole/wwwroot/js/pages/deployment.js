@@ -1,6 +1,6 @@
 // One deployment: state, charts of its last hour or day, events, replicas, addons and actions.
 import { acct, all, del, get, patch, post } from '../api.js';
-import { ago, badge, field, fill, h, id, option, setFieldError, table, toast } from '../dom.js';
+import { addonProblem, ago, badge, field, fill, h, id, option, setFieldError, table, toast } from '../dom.js';
 import { timeChart } from '../charts.js';
 import { formChoices, specForm } from './specform.js';
 import { loadCell } from './deployments.js';
@@ -123,7 +123,7 @@ export function render(deploymentId) {
 
   function drawAddons(list) {
     fill(addons, table(['Addon', 'State', 'Since', ''],
-      list.map((m) => h('tr', {}, h('td', {}, m.model), h('td', {}, badge(m.state)), h('td', {}, ago(m.updateTime)),
+      list.map((m) => h('tr', { dataset: { addon: id(m.model) } }, h('td', {}, m.model), h('td', { class: 'wrap' }, badge(m.state), addonProblem(m)), h('td', {}, ago(m.updateTime)),
         h('td', {}, m.state === 'UNDEPLOYING' ? '' : h('button', { type: 'button', class: 'secondary small', onclick: async () => {
           try { await del(acct(`deployedModels/${id(m.name)}`)); toast(`Undeploying ${id(m.model)}.`); view.refresh(); } catch (err) { toast(err.message, 'error'); }
         } }, 'Undeploy')))),

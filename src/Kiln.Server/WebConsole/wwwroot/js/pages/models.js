@@ -2,7 +2,7 @@
 // downloaded by the server from a URL or the catalog, with its progress until READY or FAILED),
 // uploading an addon (LoRA GGUF or PEFT folder), deploying addons onto deployments and undeploying.
 import { acct, all, del, get, post, upload } from '../api.js';
-import { badge, bytes, field, fill, h, id, option, setFieldError, table, toast } from '../dom.js';
+import { addonProblem, badge, bytes, field, fill, h, id, option, setFieldError, table, toast } from '../dom.js';
 import { goDuration, idProblem } from '../spec.js';
 
 export function render() {
@@ -30,8 +30,8 @@ export function render() {
           m.status?.message ? h('div', { class: m.state === 'FAILED' ? 'sub error' : 'sub' }, m.state === 'FAILED' ? `${m.status.code}: ${m.status.message}` : m.status.message) : null),
         h('td', { class: 'wrap' }, m.baseModel ?? m.architecture ?? '—'),
         h('td', {}, m.state === 'DOWNLOADING' || m.state === 'FAILED' ? '—' : bytes(Number(m.sizeBytes))),
-        h('td', { class: 'wrap' }, on.length ? on.map((x) => h('div', {}, `${id(x.deployment)} (${x.state}) `,
-          x.state === 'UNDEPLOYING' ? null : h('button', { type: 'button', class: 'secondary small', onclick: () => undeploy(x) }, 'Undeploy')))
+        h('td', { class: 'wrap' }, on.length ? on.map((x) => h('div', { dataset: { deployment: id(x.deployment) } }, `${id(x.deployment)} (${x.state}) `,
+          x.state === 'UNDEPLOYING' ? null : h('button', { type: 'button', class: 'secondary small', onclick: () => undeploy(x) }, 'Undeploy'), addonProblem(x)))
           : (m.deployedModelRefs ?? []).map((r) => h('div', {}, id(r.deployment ?? r.name)))),
         h('td', { class: 'actions-cell' }, isAddon && m.state !== 'UPLOADING' ? deployControl(m) : null,
           h('button', { type: 'button', class: 'danger small', onclick: () => remove(m) }, 'Delete')));
@@ -73,8 +73,10 @@ export function render() {
         const m = models.find((x) => id(x.name) === modelId);
         if (!m || report(m)) watched.delete(modelId);
       }
-      // Keep a deploy picker that has focus: redraw only when nothing in the table is being used.
-      if (!list.contains(document.activeElement) || document.activeElement === document.body) draw();
+      // Keep a deploy picker that has focus (a redraw would close it and lose the choice); a focused
+      // button, e.g. the Deploy just pressed, must not hold back the state it changed.
+      const picking = list.contains(document.activeElement) && document.activeElement.tagName === 'SELECT';
+      if (!picking) draw();
     },
     // Downloads report progress once a second: follow them closely while one runs.
     pollMs: () => (models.some((m) => m.state === 'DOWNLOADING') ? 1000 : undefined),
@@ -115,11 +117,19 @@ function downloadProgress(m) {
 }
 
 /** Creates the model, streams the file, and deletes the half-made model when the upload fails (as kilnctl does). */
-async function createAndUpload(modelId, body, files, progress) {
+async function createAndUpload(modelId, body, files, progress, validate = false) {
   await post(acct(`models?modelId=${encodeURIComponent(modelId)}`), body);
   try {
     let answer = null;
-    for (const [query, file] of files) answer = await upload(acct(`models/${modelId}:upload${query}`), file, (d, t) => progress.show(d, t));
+    // One bar over every file's bytes.
+    const total = files.reduce((sum, [, file]) => sum + file.size, 0);
+    let before = 0;
+    for (const [query, file] of files) {
+      answer = await upload(acct(`models/${modelId}:upload${query}`), file, (d) => progress.show(before + d, total));
+      before += file.size;
+    }
+    // A folder's files arrive one by one; the server checks them together.
+    if (validate) answer = await post(acct(`models/${modelId}:validateUpload`), {});
     return answer;
   } catch (err) {
     await del(acct(`models/${modelId}`)).catch(() => {});
@@ -149,6 +159,7 @@ function uploadForm(fields, collect, { button, busy, done }) {
 
 const SOURCES = [
   ['file', 'A file on this computer'],
+  ['folder', 'A Hugging Face folder on this computer'],
   ['url', 'A URL'],
   ['catalog', 'The catalog'],
 ];
@@ -169,6 +180,7 @@ function importForm(onDownload) {
   const modelId = h('input', { type: 'text', name: 'modelId', autocomplete: 'off', spellcheck: false });
   const displayName = h('input', { type: 'text', name: 'displayName', autocomplete: 'off' });
   const file = h('input', { type: 'file', name: 'file', accept: '.gguf' });
+  const folder = h('input', { type: 'file', name: 'folder', multiple: true, webkitdirectory: true });
   const url = h('input', { type: 'text', name: 'url', autocomplete: 'off', spellcheck: false, inputMode: 'url' });
   const sha256 = h('input', { type: 'text', name: 'sha256', autocomplete: 'off', spellcheck: false });
   const catalog = h('select', { name: 'catalog' }, option('', 'Loading the catalog…'));
@@ -176,11 +188,12 @@ function importForm(onDownload) {
   let entries = null;
 
   const fileField = field('GGUF file', file, 'Read from this computer and streamed to the server.');
+  const folderField = field('Model folder', folder, 'config.json and the *.safetensors weights (for engines such as vLLM and SGLang); each file of the folder itself is sent, then the server checks them together.');
   const urlField = field('URL', url, 'https://, http:// or hf://owner/repo[@revision]/file.gguf; the server downloads it, resuming where a connection broke off.');
   const shaField = field('SHA-256 (optional)', sha256, 'The digest the file must have; else the one its source publishes.');
   const catalogField = field('Catalog entry', catalog);
   catalogField.append(about);
-  const bySource = { file: [fileField], url: [urlField, shaField], catalog: [catalogField] };
+  const bySource = { file: [fileField], folder: [folderField], url: [urlField, shaField], catalog: [catalogField] };
 
   function describe() {
     const e = entries?.find((x) => x.id === catalog.value);
@@ -228,6 +241,15 @@ function importForm(onDownload) {
       ok &&= file.files.length > 0;
       return ok ? { id: modelId.value, body, parts: [['', file.files[0]]] } : null;
     }
+    if (kind === 'folder') {
+      const parts = folderParts(folder.files);
+      const problem = !folder.files.length ? 'choose a folder'
+        : !parts.some(([q]) => q === '?file=config.json') || !parts.some(([q]) => q.endsWith('.safetensors'))
+          ? 'a Hugging Face model folder holds config.json and at least one .safetensors file' : null;
+      setFieldError(folder, problem);
+      ok &&= !problem;
+      return ok ? { id: modelId.value, body: { ...body, format: 'HF_SAFETENSORS' }, parts, validate: true } : null;
+    }
     if (kind === 'url') {
       // As the API reads a source: an http(s) URL or an hf:// file; a catalog ID has its own choice.
       const u = url.value.trim();
@@ -256,7 +278,7 @@ function importForm(onDownload) {
     try {
       if (job.parts) {
         status.textContent = 'Uploading; the server checks every tensor before it answers…';
-        const m = await createAndUpload(job.id, job.body, job.parts, progress);
+        const m = await createAndUpload(job.id, job.body, job.parts, progress, job.validate);
         status.textContent = `Imported ${m.name} (${m.state}).`;
         toast(`Imported ${m.name}.`);
         return;
@@ -281,8 +303,16 @@ function importForm(onDownload) {
       button.disabled = false;
     }
   } }, h('div', { class: 'grid' }, field('Import from', source), field('Model ID', modelId, 'Lowercase letters, digits and hyphens.'),
-    field('Display name', displayName), fileField, urlField, shaField, catalogField),
+    field('Display name', displayName), fileField, folderField, urlField, shaField, catalogField),
   progress.element, h('div', { class: 'actions' }, button), status);
+}
+
+/** The [query, file] uploads of a chosen folder: its own plain files, not hidden ones or subfolders'. */
+function folderParts(files) {
+  return [...files]
+    .map((f) => [f.webkitRelativePath.split('/'), f])
+    .filter(([path]) => path.length === 2 && !path[1].startsWith('.'))
+    .map(([path, f]) => [`?file=${encodeURIComponent(path[1])}`, f]);
 }
 
 function addonForm(getModels) {
