@@ -107,10 +107,10 @@ public static class ColdStartBench
     /// <summary>A burst's rate and the CPU time the replica process spent on it (null without /proc or a replica to read).</summary>
     private static async Task<(double Rate, TimeSpan? Cpu)> MeasuredBurstAsync(HttpClient http, string model, ColdStartBenchOptions o, int? replica)
     {
-        var before = replica is { } pid ? ProcessCpu.Of(pid) : null;
+        var before = replica is { } pid ? ProcessCpu.Threads(pid) : null;
         var rate = await BurstAsync(http, model, o);
-        var after = replica is { } p ? ProcessCpu.Of(p) : null;
-        return (rate, after - before);
+        var after = replica is { } p ? ProcessCpu.Threads(p) : null;
+        return (rate, before is not null && after is not null ? ProcessCpu.Between(before, after) : null);
     }
 
     /// <summary>Aggregate generated tokens/s of concurrent non-streaming completions, counted from their usage.</summary>
