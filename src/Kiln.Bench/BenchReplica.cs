@@ -68,7 +68,7 @@ internal sealed class BenchReplica : IAsyncDisposable
     /// <c>kiln-worker-N</c>): what serving HTTP costs beside the model, which the machine's other load
     /// does not skew as it does wall-clock rates. Null where /proc is missing; exited threads drop out.
     /// </summary>
-    public TimeSpan? NonEngineCpuTime() => ProcessCpu.Of(_process.Id,
+    public TimeSpan? NonEngineCpuTime() => ProcessCpu.OfThreads(_process.Id,
         comm => !comm.StartsWith("kiln-scheduler", StringComparison.Ordinal) && !comm.StartsWith("kiln-worker", StringComparison.Ordinal));
 
     private async Task WaitUntilReadyAsync(TimeSpan timeout)

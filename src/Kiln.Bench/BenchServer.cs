@@ -29,7 +29,7 @@ public sealed class BenchServer : IAsyncDisposable
     public HttpClient Http { get; }
     public bool Started => _process is not null;
 
-    /// <summary>The server's process ID when this bench started it.</summary>
+    /// <summary>The started server's process ID; null for an attached one.</summary>
     public int? ProcessId => _process?.Id;
 
     /// <summary>Connects to a running server.</summary>

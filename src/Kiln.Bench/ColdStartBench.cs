@@ -65,7 +65,7 @@ public static class ColdStartBench
                 await server.WaitAsync(name, d => d.GetProperty("desiredReplicaCount").GetInt32() == 0 && d.GetProperty("replicas").GetArrayLength() == 0,
                     TimeSpan.FromMinutes(2), "zero replicas");
                 var ttft = await FirstTokenAsync(server.Http, name);
-                var replica = server.ProcessId is { } serverPid ? ProcessCpu.Child(serverPid, "replica") : null;
+                var replica = server.ProcessId is { } serverPid ? ProcessCpu.ChildWith(serverPid, "replica") : null;
                 var (first, firstCpu) = await MeasuredBurstAsync(server.Http, name, o, replica);
                 for (var w = 0; w < WarmingBursts; w++) await BurstAsync(server.Http, name, o);
                 var warmRuns = new List<(double Rate, TimeSpan? Cpu)>();

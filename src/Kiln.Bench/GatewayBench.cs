@@ -77,14 +77,24 @@ public static class GatewayBench
         output.WriteLine($"  latency gateway  p50 {g50:F3} ms  p99 {g99:F3} ms");
         output.WriteLine($"  gateway overhead p50 {g50 - d50:F3} ms  p99 {g99 - d99:F3} ms");
 
-        var gatewayRate = await ThroughputAsync(server.Http, body, o.Concurrency, o.Duration);
-        var directRate = await ThroughputAsync(direct, body, o.Concurrency, o.Duration);
-        output.WriteLine($"  throughput at {o.Concurrency} clients for {o.Duration.TotalSeconds:0}s: gateway {gatewayRate:F0} req/s, direct {directRate:F0} req/s");
+        // The server's and the replica's CPU time per request: steadier than requests/s on a shared machine.
+        var serverPid = server.ProcessId;
+        var replicaPid = serverPid is { } sp ? ProcessCpu.ChildWith(sp, port.ToString(System.Globalization.CultureInfo.InvariantCulture)) : null;
+        var (gatewayRate, gatewayCpu) = await ThroughputAsync(server.Http, body, o.Concurrency, o.Duration, serverPid, replicaPid);
+        var (directRate, directCpu) = await ThroughputAsync(direct, body, o.Concurrency, o.Duration, serverPid, replicaPid);
+        output.WriteLine($"  throughput at {o.Concurrency} clients for {o.Duration.TotalSeconds:0}s: gateway {gatewayRate:F0} req/s, direct {directRate:F0} req/s ({gatewayRate / directRate:F2} of direct)");
+        if (gatewayCpu.Server is { } gs && gatewayCpu.Replica is { } gr && directCpu.Replica is { } dr)
+        {
+            output.WriteLine($"  CPU per request through the gateway: server {gs:F0} us, replica {gr:F0} us; direct: replica {dr:F0} us");
+        }
         return 0;
     }
 
-    private static async Task<double> ThroughputAsync(HttpClient http, string body, int clients, TimeSpan duration)
+    private static async Task<(double Rate, (double? Server, double? Replica) CpuUs)> ThroughputAsync(
+        HttpClient http, string body, int clients, TimeSpan duration, int? serverPid, int? replicaPid)
     {
+        var serverBefore = serverPid is { } s ? ProcessCpu.Of(s) : null;
+        var replicaBefore = replicaPid is { } r0 ? ProcessCpu.Of(r0) : null;
         long done = 0, failed = 0;
         var stop = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
@@ -97,8 +107,11 @@ public static class GatewayBench
                 Interlocked.Increment(ref r.IsSuccessStatusCode ? ref done : ref failed);
             }
         })));
+        var seconds = stop.Elapsed.TotalSeconds;
         if (failed > 0) Console.Error.WriteLine($"  ({failed} requests failed, e.g. 429 from a full replica queue)");
-        return done / stop.Elapsed.TotalSeconds;
+        double? PerRequest(int? pid, TimeSpan? before) =>
+            pid is { } p && before is { } b && ProcessCpu.Of(p) is { } after && done > 0 ? (after - b).TotalMicroseconds / done : null;
+        return (done / seconds, (PerRequest(serverPid, serverBefore), PerRequest(replicaPid, replicaBefore)));
     }
 
     internal static double Percentile(List<double> values, double p)

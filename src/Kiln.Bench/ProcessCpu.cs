@@ -1,17 +1,77 @@
+using System.Diagnostics;
 using System.Globalization;
 
 namespace Kiln.Bench;
 
-/// <summary>CPU time of processes from /proc (Linux): unlike wall-clock rates, the machine's other load barely skews it.</summary>
+/// <summary>
+/// CPU time (user + system) of processes, for per-request cost figures: on a machine shared with
+/// other work CPU per request moves far less than wall-clock rates do.
+/// </summary>
 internal static class ProcessCpu
 {
     private const double TicksPerSecond = 100; // USER_HZ
+
+    /// <summary>The process's CPU time so far; null when it cannot be read (gone, or not ours to read).</summary>
+    public static TimeSpan? Of(int pid)
+    {
+        try
+        {
+            using var p = Process.GetProcessById(pid);
+            return p.TotalProcessorTime;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// A child of <paramref name="parent"/> whose command line holds <paramref name="argument"/>
+    /// (e.g. a replica's port); Linux only (it reads <c>/proc</c>), null elsewhere or when none is.
+    /// </summary>
+    public static int? ChildWith(int parent, string argument)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                // "pid (comm) state ppid ...": comm may hold spaces, so read after its closing parenthesis.
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (fields.Length < 2 || fields[1] != parent.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                {
+                    continue;
+                }
+                var args = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
+                if (args.Contains(argument))
+                {
+                    return pid;
+                }
+            }
+            catch (IOException)
+            {
+                // Gone while listing.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+        return null;
+    }
 
     /// <summary>
     /// User and system time of the process's live threads whose name <paramref name="include"/>
     /// accepts (all by default); null where /proc is missing. Exited threads drop out.
     /// </summary>
-    public static TimeSpan? Of(int pid, Func<string, bool>? include = null) =>
+    public static TimeSpan? OfThreads(int pid, Func<string, bool>? include = null) =>
         Threads(pid, include) is { } threads ? TimeSpan.FromSeconds(threads.Values.Sum() / TicksPerSecond) : null;
 
     /// <summary>
@@ -44,26 +104,5 @@ internal static class ProcessCpu
             }
         }
         return threads;
-    }
-
-    /// <summary>The first child of <paramref name="parent"/> whose command line contains <paramref name="argument"/>; null if none (or no /proc).</summary>
-    public static int? Child(int parent, string argument)
-    {
-        if (!Directory.Exists("/proc")) return null;
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
-            try
-            {
-                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                var ppid = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
-                if (ppid == parent && File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0').Contains(argument)) return pid;
-            }
-            catch (IOException)
-            {
-                // The process exited while being read.
-            }
-        }
-        return null;
     }
 }

@@ -15,6 +15,8 @@ public sealed record SamplingBenchOptions
     public int PromptTokens { get; init; } = 32;
     public int GenerateTokens { get; init; } = 128;
     public int Repetitions { get; init; } = 5;
+    /// <summary>Only the sampler by itself, not the model's streams (the model gives the vocabulary size).</summary>
+    public bool SamplerOnly { get; init; }
     public KvCacheType KvCacheType { get; init; } = KvCacheType.F16;
 }
 
@@ -45,6 +47,11 @@ public static class SamplingBench
         });
         var tokenizer = TokenizerFactory.FromGguf(model.File);
         output.WriteLine($"model      {Path.GetFileName(o.ModelPath)}  ({model.Config.BlockCount} layers, dim {model.Config.EmbeddingLength}, vocab {model.Info.VocabSize})");
+        if (o.SamplerOnly)
+        {
+            SamplerAlone(model.Info.VocabSize, output);
+            return 0;
+        }
         output.WriteLine($"streams    {o.Streams} concurrent, prompt {o.PromptTokens} tokens, {o.GenerateTokens} generated each, {o.Threads} threads, kv cache {o.KvCacheType}, {o.Repetitions} rounds");
 
         using var scheduler = new Scheduler(model, tokenizer, new SchedulerOptions { MaxBatchSize = o.Streams, PrefillChunk = 256 });
@@ -91,38 +98,63 @@ public static class SamplingBench
     }
 
     /// <summary>
-    /// The sampler by itself, per call, on Gaussian logits over the model's vocabulary (nearly flat, as
-    /// the random-weight models' are). Measured in process CPU time, best of several runs, so other
-    /// processes' load on a shared machine moves it far less than the tokens/s above.
+    /// The sampler by itself, per call, on Gaussian logits over the model's vocabulary: standard deviation 1
+    /// (nearly flat, as the random-weight models' are: the worst case for top_p and min_p) and 5 (peaked, as a
+    /// trained model's next-token distributions are). Measured in process CPU time, best of several runs, so
+    /// other processes' load on a shared machine moves it far less than the tokens/s above.
     /// </summary>
     private static void SamplerAlone(int vocab, TextWriter output)
     {
         const int sets = 64, warm = 500, calls = 1500, runs = 5;
-        var rng = new Random(3);
-        var logits = new float[sets][];
-        for (var k = 0; k < sets; k++)
+        float[] scales = [1f, 5f];
+        var logits = new float[scales.Length][][];
+        for (var s = 0; s < scales.Length; s++)
         {
-            logits[k] = new float[vocab];
-            for (var i = 0; i < vocab; i++)
-                logits[k][i] = (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
+            var rng = new Random(3);
+            logits[s] = new float[sets][];
+            for (var k = 0; k < sets; k++)
+            {
+                logits[s][k] = new float[vocab];
+                for (var i = 0; i < vocab; i++)
+                    logits[s][k][i] = scales[s] * (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
+            }
         }
         output.WriteLine($"sampler alone, {vocab} Gaussian logits, process CPU time per call (best of {runs} x {calls} calls):");
+        output.WriteLine($"  {"",-22} {"sd 1 (flat)",12} {"sd 5 (peaked)",14}");
+        output.WriteLine($"  {"top_p 0.95 keeps",-22} {NucleusSize(logits[0][0], 0.95),12} {NucleusSize(logits[1][0], 0.95),14}");
         using var process = Process.GetCurrentProcess();
         foreach (var (name, p) in Settings.Append(("greedy, top_logprobs 5", SamplingParams.Greedy with { Logprobs = true, TopLogprobs = 5 })))
         {
-            var sampler = new Sampler(vocab, p with { Seed = 7 });
-            for (var c = 0; c < warm; c++) sampler.Sample(logits[c % sets]);
-            var best = double.MaxValue;
-            for (var run = 0; run < runs; run++)
+            var line = $"  {name,-22}";
+            for (var s = 0; s < scales.Length; s++)
             {
-                process.Refresh();
-                var start = process.TotalProcessorTime;
-                for (var c = 0; c < calls; c++) sampler.Sample(logits[c % sets]);
-                process.Refresh();
-                best = Math.Min(best, (process.TotalProcessorTime - start).TotalMicroseconds / calls);
+                var sampler = new Sampler(vocab, p with { Seed = 7 });
+                for (var c = 0; c < warm; c++) sampler.Sample(logits[s][c % sets]);
+                var best = double.MaxValue;
+                for (var run = 0; run < runs; run++)
+                {
+                    process.Refresh();
+                    var start = process.TotalProcessorTime;
+                    for (var c = 0; c < calls; c++) sampler.Sample(logits[s][c % sets]);
+                    process.Refresh();
+                    best = Math.Min(best, (process.TotalProcessorTime - start).TotalMicroseconds / calls);
+                }
+                line += s == 0 ? $" {best,9:F1} us" : $" {best,11:F1} us";
             }
-            output.WriteLine($"  {name,-22} {best,7:F1} us");
+            output.WriteLine(line);
         }
+    }
+
+    /// <summary>How many of the most likely tokens it takes to reach <paramref name="topP"/> of the mass at temperature 1.</summary>
+    private static int NucleusSize(float[] logits, double topP)
+    {
+        var max = logits.Max();
+        var weights = logits.Select(x => Math.Exp(x - max)).OrderDescending().ToArray();
+        var target = topP * weights.Sum();
+        double sum = 0;
+        for (var i = 0; i < weights.Length; i++)
+            if ((sum += weights[i]) >= target) return i + 1;
+        return weights.Length;
     }
 
     private static double Median(List<double> values)

@@ -99,6 +99,12 @@ public interface IKilnStore : IDisposable
     /// <summary>Every deployed model of a deployment, whatever its state (for controllers).</summary>
     Task<IReadOnlyList<DeployedModelRecord>> ListDeployedModelsOnAsync(string account, string deploymentId, CancellationToken ct = default);
 
+    /// <summary>
+    /// Every deployed model of every account, whatever its state, ordered by account, deployment and
+    /// ID: one read for a controller pass over all deployments instead of one per deployment.
+    /// </summary>
+    Task<IReadOnlyList<DeployedModelRecord>> ListAllDeployedModelsAsync(CancellationToken ct = default);
+
     /// <summary>Moves a deployed model to <paramref name="state"/>; UNDEPLOYING is final. NOT_FOUND when it is gone.</summary>
     Task<DeployedModelRecord> SetDeployedModelStateAsync(string account, string id, DeployedModelState state, CancellationToken ct = default);
 

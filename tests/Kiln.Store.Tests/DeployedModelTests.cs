@@ -49,6 +49,42 @@ public abstract class DeployedModelTests(StoreBackend backend) : IDisposable
         Assert.Empty(await _t.Store.ListDeployedModelsOnAsync("acme", "d1"));
         Assert.True(await _t.Store.DeleteModelAsync("acme", "a1"));
     }
+
+    [StoreFact]
+    public async Task All_deployed_models_in_one_read_match_each_deployments_own()
+    {
+        await SeedAsync();
+        await _t.SeedDeploymentAsync(id: "d2");
+        await _t.SeedDeploymentAsync(id: "d3");
+        await _t.SeedDeploymentAsync(account: "beta", id: "d1");
+        await _t.Store.CreateModelAsync(new NewModel("beta", "llama", ModelKind.HfBaseModel, "/m/llama.gguf", 1));
+        await _t.Store.CreateModelAsync(new NewModel("beta", "b1", ModelKind.HfPeftAddon, "/m/b1", 1) { BaseModel = "accounts/beta/models/llama" });
+        Assert.Empty(await _t.Store.ListAllDeployedModelsAsync());
+
+        await _t.Store.CreateDeployedModelAsync(new NewDeployedModel("acme", "dm2", "a2", "d2"), 4);
+        await _t.Store.CreateDeployedModelAsync(new NewDeployedModel("acme", "dm1", "a1", "d2"), 4);
+        await _t.Store.CreateDeployedModelAsync(new NewDeployedModel("acme", "dm3", "a3", "d1"), 4);
+        await _t.Store.CreateDeployedModelAsync(new NewDeployedModel("beta", "dm1", "b1", "d1"), 4);
+        await _t.Store.SetDeployedModelStateAsync("acme", "dm1", DeployedModelState.Deployed);
+        await _t.Store.SetDeployedModelStateAsync("acme", "dm2", DeployedModelState.Undeploying);
+        await _t.Store.SetDeployedModelStatusAsync("beta", "dm1", new DeploymentStatus(StatusCode.FailedPrecondition, "refused"));
+
+        var all = await _t.Store.ListAllDeployedModelsAsync();
+        // Every state, every account, ordered by account, deployment, ID; each record as a deployment's own read gives it.
+        Assert.Equal(["acme/d1/dm3", "acme/d2/dm1", "acme/d2/dm2", "beta/d1/dm1"], all.Select(m => $"{m.Account}/{m.DeploymentId}/{m.Id}"));
+        var each = new List<DeployedModelRecord>();
+        foreach (var (account, deployment) in new[] { ("acme", "d1"), ("acme", "d2"), ("acme", "d3"), ("beta", "d1") })
+        {
+            each.AddRange(await _t.Store.ListDeployedModelsOnAsync(account, deployment));
+        }
+        Assert.Equal(each, all);
+        Assert.Equal([DeployedModelState.Deploying, DeployedModelState.Deployed, DeployedModelState.Undeploying, DeployedModelState.Deploying], all.Select(m => m.State));
+        Assert.Equal("refused", all[3].Status?.Message);
+
+        await _t.Store.DeleteDeployedModelAsync("acme", "dm2");
+        await _t.Store.RequestDeploymentDeletionAsync("acme", "d1");
+        Assert.Equal(["acme/d2/dm1", "beta/d1/dm1"], (await _t.Store.ListAllDeployedModelsAsync()).Select(m => $"{m.Account}/{m.DeploymentId}/{m.Id}"));
+    }
 }
 
 public sealed class SqliteDeployedModelTests() : DeployedModelTests(StoreBackend.Sqlite);

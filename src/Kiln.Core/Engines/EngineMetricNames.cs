@@ -25,6 +25,9 @@ public sealed record EngineMetricNames
     /// <summary>Prompt tokens processed, a counter.</summary>
     public IReadOnlyList<string> PromptTokens { get; init; } = [];
 
+    /// <summary>Every name <see cref="Read"/> may ask for: what a scrape need keep for it.</summary>
+    public IReadOnlyList<string> All => [.. Running, .. Waiting, .. KvCacheUsage, .. BatchOccupancy, .. GeneratedTokens, .. PromptTokens];
+
     /// <summary>
     /// Kiln's signals from one scrape: <paramref name="sum"/> gives a metric's total over its label
     /// sets, or null when the scrape lacks it. Batch occupancy is the engine's own figure when it

@@ -39,6 +39,12 @@ public sealed record EngineProfile
     /// <summary>Sequences run at once (<c>{max_batch}</c>), also the denominator of batch occupancy.</summary>
     public int MaxBatch { get; init; } = 8;
 
+    /// <summary>
+    /// The profile as one deployment runs it: a deployment's own max batch (from its shape) is both
+    /// what its replicas are started with and the denominator of their batch occupancy.
+    /// </summary>
+    public EngineProfile ForDeployment(int? maxBatchSize) => maxBatchSize is int batch && batch != MaxBatch ? this with { MaxBatch = batch } : this;
+
     /// <summary>Context tokens per sequence (<c>{context}</c>); null leaves the model's.</summary>
     public int? Context { get; init; }
 

@@ -10,7 +10,8 @@ namespace Kiln.Engine.Sampling;
 /// the running sum of exp(x - max) reaches top_p of the total, and draws from that prefix in the same
 /// order. Here the candidates fall into buckets by logit (a bucket never splits the sorted order),
 /// bucket masses find the bucket where the nucleus ends and the bucket where the draw lands, and
-/// only those two are sorted. Sums taken in another order may differ from the reference's by
+/// only those two are sorted. When the logits within a few nats of the maximum already hold the
+/// nucleus (a peaked distribution), only those get buckets. Sums taken in another order may differ from the reference's by
 /// rounding, so a cut or draw within that error of a boundary is undecided. The first pass uses
 /// vectorised exponentials (error ~1e-6 of the total); an undecided case repeats with the scalar
 /// <see cref="MathF.Exp"/> weights the reference uses (error ~1e-11, only the summation order
@@ -31,7 +32,15 @@ internal sealed class NucleusPick(int vocab)
     // (top_p times a total) and the draw (r times a total) add one such difference, and the
     // reference's sequential subtraction of the draw another n * 2^-53: 4n * 2^-53 in all.
     // Twice that, per summand, as a fraction of the total:
-    private const double ExactTolerancePerTerm = 8.0 / (1L << 53);
+    public const double ExactTolerancePerTerm = 8.0 / (1L << 53);
+
+    // Nats below the maximum that the peaked path tries, and how far its float sums must clear the target.
+    // Only speed rests on them: a cut not reached within the buckets is undecided, and the reference decides.
+    private static readonly float[] Floors = [3f, 6f, 9f, 13f];
+    private const double FloorMargin = 1.0 / 512;
+    private const int DenseCallsAfterMiss = 8;
+
+    private int _denseCalls;
 
     private readonly float[] _mass = new float[vocab];
     private readonly float[] _pickWeights = new float[vocab];
@@ -46,7 +55,19 @@ internal sealed class NucleusPick(int vocab)
     /// </summary>
     public int TryPick(float[] logits, float max, float threshold, float invT, float topP, double r, int[] ids, ulong[] keys)
     {
-        var total = FirstPass(logits, max, threshold, invT);
+        double total;
+        if (_denseCalls > 0)
+        {
+            _denseCalls--;
+            total = FirstPass(logits, max, threshold, invT);
+        }
+        else
+        {
+            (total, var floor) = MassAndFloor(logits, max, threshold, topP);
+            // When the floor left most of the vocabulary in (a flat distribution), the fused pass is cheaper
+            // for the next calls: consecutive steps of a sequence are alike.
+            if (BucketPass(logits, max, threshold, invT, floor) < logits.Length / 2) _denseCalls = DenseCallsAfterMiss;
+        }
         var weights = invT != 1f ? _pickWeights : _mass;
 
         // Near a boundary, the same decision again with the reference's own weights and a far smaller
@@ -59,7 +80,7 @@ internal sealed class NucleusPick(int vocab)
             if (token >= 0) return token;
             if (token == CutUndecided && !massExact)
             {
-                total = ExactSums(logits, max, 1f, _mass, _bucketMass);
+                total = ExactSums(logits, max, 1f, threshold, _mass, _bucketMass);
                 massExact = true;
                 if (invT == 1f)
                 {
@@ -69,13 +90,68 @@ internal sealed class NucleusPick(int vocab)
             }
             else if (token == DrawUndecided && !pickExact)
             {
-                ExactSums(logits, max, invT, _pickWeights, _bucketPick);
+                ExactSums(logits, max, invT, float.PositiveInfinity, _pickWeights, _bucketPick);
                 pickExact = true;
             }
             else
             {
                 return -1;
             }
+        }
+    }
+
+    /// <summary>
+    /// The vectorised weights at temperature 1 into <see cref="_mass"/>, their total, and the smallest of
+    /// <see cref="Floors"/> (nats below the maximum) above which the mass surely reaches top_p of the total
+    /// (+inf when none does). On a peaked distribution the nucleus lies within a few nats of the maximum, and
+    /// only the logits above the floor then need buckets. The masses above each floor are float sums (within
+    /// (n/8) x 2^-24 of exact per lane), hence the margin.
+    /// </summary>
+    private (double Total, float Floor) MassAndFloor(float[] logits, float max, float threshold, float topP)
+    {
+        ref var mass = ref MemoryMarshal.GetArrayDataReference(_mass);
+        ref var src = ref MemoryMarshal.GetArrayDataReference(logits);
+        var vmax = Vector256.Create(max);
+        var vt = Vector256.Create(threshold);
+        var f0 = Vector256.Create(-Floors[0]);
+        var f1 = Vector256.Create(-Floors[1]);
+        var f2 = Vector256.Create(-Floors[2]);
+        var f3 = Vector256.Create(-Floors[3]);
+        var acc = Vector256<double>.Zero;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        var i = 0;
+        for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            var v = Vector256.LoadUnsafe(ref src, (nuint)i);
+            var d = v - vmax;
+            var m = Vector256.Exp(d) & Vector256.GreaterThanOrEqual(v, vt);
+            m.StoreUnsafe(ref mass, (nuint)i);
+            var (lo, hi) = Vector256.Widen(m);
+            acc += lo + hi;
+            a0 += m & Vector256.GreaterThanOrEqual(d, f0);
+            a1 += m & Vector256.GreaterThanOrEqual(d, f1);
+            a2 += m & Vector256.GreaterThanOrEqual(d, f2);
+            a3 += m & Vector256.GreaterThanOrEqual(d, f3);
+        }
+        var total = Vector256.Sum(acc);
+        for (; i < logits.Length; i++)
+        {
+            var m = logits[i] >= threshold ? MathF.Exp(logits[i] - max) : 0f;
+            _mass[i] = m;
+            total += m;
+        }
+        // The tail's few weights are left out of the floors' sums: that only understates them.
+        var need = topP * total * (1 + FloorMargin);
+        if (Sum(a0) >= need) return (total, Floors[0]);
+        if (Sum(a1) >= need) return (total, Floors[1]);
+        if (Sum(a2) >= need) return (total, Floors[2]);
+        if (Sum(a3) >= need) return (total, Floors[3]);
+        return (total, float.PositiveInfinity);
+
+        static double Sum(Vector256<float> a)
+        {
+            var (lo, hi) = Vector256.Widen(a);
+            return Vector256.Sum(lo + hi);
         }
     }
 
@@ -149,9 +225,7 @@ internal sealed class NucleusPick(int vocab)
     /// </summary>
     private double FirstPass(float[] logits, float max, float threshold, float invT)
     {
-        Array.Clear(_bucketMass);
-        Array.Clear(_bucketPick);
-        var separate = invT != 1f;
+        var separate = ClearSums(invT);
         ref var mass = ref MemoryMarshal.GetArrayDataReference(_mass);
         ref var pick = ref MemoryMarshal.GetArrayDataReference(separate ? _pickWeights : _mass);
         ref var bucket = ref MemoryMarshal.GetArrayDataReference(_bucket);
@@ -211,21 +285,135 @@ internal sealed class NucleusPick(int vocab)
     }
 
     /// <summary>
-    /// Recomputes <paramref name="w"/> and its bucket sums with scalar <see cref="MathF.Exp"/>, exactly the
-    /// reference's weights (the buckets stay); returns their total.
+    /// Each logit's bucket, the draw's weights into <see cref="_pickWeights"/> (when the temperature is not 1)
+    /// and both bucket sums, for the logits at most <paramref name="floor"/> below the maximum (the masses are
+    /// already in <see cref="_mass"/>); the rest get no bucket, eight at a time. Returns how many logits
+    /// were skipped that way.
     /// </summary>
-    private double ExactSums(float[] logits, float max, float invT, float[] w, double[] bucketSums)
+    private int BucketPass(float[] logits, float max, float threshold, float invT, float floor)
+    {
+        var separate = ClearSums(invT);
+        ref var src = ref MemoryMarshal.GetArrayDataReference(logits);
+        ref var mass = ref MemoryMarshal.GetArrayDataReference(_mass);
+        ref var pick = ref MemoryMarshal.GetArrayDataReference(separate ? _pickWeights : _mass);
+        ref var bucket = ref MemoryMarshal.GetArrayDataReference(_bucket);
+        ref var bucketMass = ref MemoryMarshal.GetArrayDataReference(_bucketMass);
+        ref var bucketPick = ref MemoryMarshal.GetArrayDataReference(_bucketPick);
+        var vmax = Vector256.Create(max);
+        var vinvT = Vector256.Create(invT);
+        var vt = Vector256.Create(threshold);
+        var vfloor = Vector256.Create(-floor);
+        var scale = Vector256.Create(Scale);
+        var last = Vector256.Create(Buckets - 1f);
+        var excluded = Vector256.Create(Buckets);
+        var skipped = 0;
+        var i = 0;
+        for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            var v = Vector256.LoadUnsafe(ref src, (nuint)i);
+            var d = v - vmax;
+            var keep = Vector256.GreaterThanOrEqual(v, vt) & Vector256.GreaterThanOrEqual(d, vfloor);
+            if (keep == Vector256<float>.Zero)
+            {
+                excluded.StoreUnsafe(ref bucket, (nuint)i);
+                skipped += Vector256<float>.Count;
+                continue;
+            }
+            if (separate) (Vector256.Exp(d * vinvT) & keep).StoreUnsafe(ref pick, (nuint)i);
+            var b = Vector256.ConvertToInt32(Vector256.Min((vmax - v) * scale, last));
+            Vector256.ConditionalSelect(keep.AsInt32(), b, excluded).StoreUnsafe(ref bucket, (nuint)i);
+            var bits = keep.ExtractMostSignificantBits();
+            if (bits == 0xFF)
+            {
+                for (var j = i; j < i + Vector256<float>.Count; j++)
+                {
+                    var bj = (uint)Unsafe.Add(ref bucket, j);
+                    Unsafe.Add(ref bucketMass, bj) += Unsafe.Add(ref mass, j);
+                    Unsafe.Add(ref bucketPick, bj) += Unsafe.Add(ref pick, j);
+                }
+                continue;
+            }
+            while (bits != 0)
+            {
+                var j = i + BitOperations.TrailingZeroCount(bits);
+                var bj = (uint)Unsafe.Add(ref bucket, j);
+                Unsafe.Add(ref bucketMass, bj) += Unsafe.Add(ref mass, j);
+                Unsafe.Add(ref bucketPick, bj) += Unsafe.Add(ref pick, j);
+                bits &= bits - 1;
+            }
+        }
+        for (; i < logits.Length; i++)
+        {
+            var x = logits[i];
+            if (!(x >= threshold && x - max >= -floor))
+            {
+                _bucket[i] = Buckets;
+                continue;
+            }
+            var p = separate ? _pickWeights[i] = MathF.Exp((x - max) * invT) : _mass[i];
+            var b = (int)MathF.Min((max - x) * Scale, Buckets - 1f);
+            _bucket[i] = b;
+            _bucketMass[b] += _mass[i];
+            _bucketPick[b] += p;
+        }
+        return skipped;
+    }
+
+    /// <summary>Clears both bucket sums; whether the draw has weights of its own (else they are the masses).</summary>
+    private bool ClearSums(float invT)
+    {
+        Array.Clear(_bucketMass);
+        Array.Clear(_bucketPick);
+        return invT != 1f;
+    }
+
+    /// <summary>
+    /// Recomputes <paramref name="w"/> and its bucket sums with <see cref="MathF.Exp"/>'s values (the
+    /// reference's weights; vectorised when <see cref="ExactExp.IsExact"/>), the buckets kept. Returns the
+    /// total of the logits at or above <paramref name="totalFrom"/> (every survivor, bucketed or not, for the
+    /// cut; +inf when no total is wanted).
+    /// </summary>
+    private double ExactSums(float[] logits, float max, float invT, float totalFrom, float[] w, double[] bucketSums)
     {
         Array.Clear(bucketSums);
         double total = 0;
-        for (var i = 0; i < logits.Length; i++)
+        var i = 0;
+        if (ExactExp.IsExact)
+        {
+            ref var src = ref MemoryMarshal.GetArrayDataReference(logits);
+            ref var dst = ref MemoryMarshal.GetArrayDataReference(w);
+            ref var bucket = ref MemoryMarshal.GetArrayDataReference(_bucket);
+            ref var sums = ref MemoryMarshal.GetArrayDataReference(bucketSums);
+            var vmax = Vector256.Create(max);
+            var vinvT = Vector256.Create(invT);
+            var vfrom = Vector256.Create(totalFrom);
+            var last = Vector256.Create(Buckets - 1);
+            var acc = Vector256<double>.Zero;
+            for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var v = Vector256.LoadUnsafe(ref src, (nuint)i);
+                var keep = Vector256.LessThanOrEqual(Vector256.LoadUnsafe(ref bucket, (nuint)i), last).AsSingle() | Vector256.GreaterThanOrEqual(v, vfrom);
+                if (keep == Vector256<float>.Zero) continue;
+                var e = ExactExp.Exp((v - vmax) * vinvT) & keep;
+                e.StoreUnsafe(ref dst, (nuint)i);
+                var (lo, hi) = Vector256.Widen(e);
+                acc += lo + hi;
+                for (var j = i; j < i + Vector256<float>.Count; j++)
+                {
+                    var bj = (uint)Unsafe.Add(ref bucket, j);
+                    if (bj < Buckets) Unsafe.Add(ref sums, bj) += Unsafe.Add(ref dst, j);
+                }
+            }
+            total = Vector256.Sum(acc);
+        }
+        for (; i < logits.Length; i++)
         {
             var b = _bucket[i];
-            if ((uint)b >= Buckets) continue;
+            if ((uint)b >= Buckets && !(logits[i] >= totalFrom)) continue;
             var e = MathF.Exp((logits[i] - max) * invT);
             w[i] = e;
-            bucketSums[b] += e;
             total += e;
+            if ((uint)b < Buckets) bucketSums[b] += e;
         }
         return total;
     }

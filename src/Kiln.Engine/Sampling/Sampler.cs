@@ -350,7 +350,16 @@ public sealed class Sampler
         var u = r * total;
         // The draw and each running sum may each be off by the weights' relative error of the total.
         var picked = WeightedPick.Find(_weights.AsSpan(0, x.Length), _blockSums, u, total * (2.5 * SoftmaxKernels.ExpTolerance));
-        return picked >= 0 ? picked : ExactPick(x, max, invT, threshold, r);
+        if (picked >= 0) return picked;
+        if (ExactExp.IsExact)
+        {
+            // The reference's own weights, vectorised: only the summation order differs from its, so the
+            // band shrinks to rounding (see NucleusPick.ExactTolerancePerTerm) and the scalar pass practically never runs.
+            total = SoftmaxKernels.ExpWeights(x, max, invT, threshold, _weights, _blockSums, exact: true);
+            picked = WeightedPick.Find(_weights.AsSpan(0, x.Length), _blockSums, r * total, total * NucleusPick.ExactTolerancePerTerm * x.Length);
+            if (picked >= 0) return picked;
+        }
+        return ExactPick(x, max, invT, threshold, r);
     }
 
     /// <summary>The reference pick: scalar exponentials summed in order, then subtracted in order.</summary>

@@ -65,22 +65,41 @@ internal static class SoftmaxKernels
 
     /// <summary>
     /// Writes w[i] = exp((x[i] - max) * invT) (0 below <paramref name="threshold"/> and for NaN) and the double sum of each block of
-    /// <see cref="Block"/> weights into <paramref name="blockSums"/>; returns the total.
+    /// <see cref="Block"/> weights into <paramref name="blockSums"/>; returns the total. With <paramref name="exact"/> (only when
+    /// <see cref="ExactExp.IsExact"/>) the weights are <see cref="MathF.Exp"/>'s bits, else within <see cref="ExpTolerance"/> of them.
     /// </summary>
-    public static double ExpWeights(ReadOnlySpan<float> x, float max, float invT, float threshold, Span<float> w, Span<double> blockSums)
+    public static double ExpWeights(ReadOnlySpan<float> x, float max, float invT, float threshold, Span<float> w, Span<double> blockSums, bool exact = false)
     {
         double total = 0;
         for (int b = 0, start = 0; start < x.Length; b++, start += Block)
         {
             var end = Math.Min(start + Block, x.Length);
-            var sum = ExpBlock(x[start..end], max, invT, threshold, w[start..end]);
+            var sum = exact
+                ? ExpBlock<ExactLanes>(x[start..end], max, invT, threshold, w[start..end])
+                : ExpBlock<FastLanes>(x[start..end], max, invT, threshold, w[start..end]);
             blockSums[b] = sum;
             total += sum;
         }
         return total;
     }
 
-    private static double ExpBlock(ReadOnlySpan<float> x, float max, float invT, float threshold, Span<float> w)
+    private interface IExpLanes
+    {
+        static abstract Vector256<float> Exp(Vector256<float> a);
+    }
+
+    private readonly struct FastLanes : IExpLanes
+    {
+        public static Vector256<float> Exp(Vector256<float> a) => Vector256.Exp(a);
+    }
+
+    private readonly struct ExactLanes : IExpLanes
+    {
+        public static Vector256<float> Exp(Vector256<float> a) => ExactExp.Exp(a);
+    }
+
+    private static double ExpBlock<TExp>(ReadOnlySpan<float> x, float max, float invT, float threshold, Span<float> w)
+        where TExp : struct, IExpLanes
     {
         var i = 0;
         double sum = 0;
@@ -95,7 +114,7 @@ internal static class SoftmaxKernels
             for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 var v = Vector256.LoadUnsafe(ref src, (nuint)i);
-                var e = Vector256.Exp((v - vmax) * vinvT);
+                var e = TExp.Exp((v - vmax) * vinvT);
                 e = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(v, vthreshold), e, Vector256<float>.Zero);
                 e.StoreUnsafe(ref dst, (nuint)i);
                 var (lo, hi) = Vector256.Widen(e);

@@ -25,6 +25,12 @@ public static class EngineExecCommand
         var host = new Option<string>("--host") { Description = "Address the engine binds (what {host} in its command was filled with)", DefaultValueFactory = _ => "0.0.0.0" };
         var command = new Argument<string[]>("COMMAND") { Description = "The engine's command line; every {port} in it is replaced", Arity = ArgumentArity.OneOrMore };
         var cmd = new Command(Verb, "Run an engine in a cluster job on a free port of the node, reporting it through an endpoint file") { endpointFile, host, command };
+        cmd.Validators.Add(r =>
+        {
+            if (r.GetValue(endpointFile) is { } file && EndpointFileProblem(file) is { } fileProblem) r.AddError($"--endpoint-file: {fileProblem}");
+            if (r.GetValue(host) is { } h && Uri.CheckHostName(h.Trim('[', ']')) == UriHostNameType.Unknown)
+                r.AddError($"--host: must be a host name or an IP address, got '{h}'");
+        });
         cmd.SetAction(async (r, ct) =>
         {
             var port = FreePort();
@@ -45,7 +51,17 @@ public static class EngineExecCommand
                 return 127;
             }
             Console.Error.WriteLine($"kiln {Verb}: engine process {child.Id} on port {port}");
-            EndpointFile.Write(r.GetValue(endpointFile)!, new Uri($"http://{Bracketed(r.GetValue(host)!)}:{port}/"));
+            try
+            {
+                EndpointFile.Write(r.GetValue(endpointFile)!, new Uri($"http://{Bracketed(r.GetValue(host)!)}:{port}/"));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Nobody could find the engine: stop it rather than leave it running unreported.
+                Console.Error.WriteLine($"kiln {Verb}: cannot write the endpoint file: {e.Message}");
+                child.Kill(entireProcessTree: true);
+                return 1;
+            }
             // scancel and a drain send SIGTERM to the job's process; the engine drains on it.
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; Signal(child, "TERM"); });
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; Signal(child, "INT"); });
@@ -53,6 +69,15 @@ public static class EngineExecCommand
             return child.ExitCode;
         });
         return cmd;
+    }
+
+    /// <summary>Why the endpoint file cannot be written where it is named, or null.</summary>
+    internal static string? EndpointFileProblem(string file)
+    {
+        if (!Path.IsPathFullyQualified(file)) return $"must be an absolute path, got '{file}'";
+        var dir = Path.GetDirectoryName(file);
+        if (dir is null || Path.GetFileName(file).Length == 0) return $"must name a file, got '{file}'";
+        return Directory.Exists(dir) ? null : $"its directory {dir} does not exist on this node";
     }
 
     private static int FreePort()

@@ -101,7 +101,7 @@ public static class EngineToolCommands
         }, Console.Out));
         return new Command("bench", "benchmarks that print figures")
         {
-            engine, Serve(), Sampling(), SpeculationBenchCommand(), GatewayBenchCommand(), ColdStartBenchCommand(), ControlPlaneBenchCommand(), PrefixBenchCommand(), ChatBenchCommand(),
+            engine, Serve(), Sampling(), SpeculationBenchCommand(), GatewayBenchCommand(), ColdStartBenchCommand(), ControlPlaneBenchCommand(), SimulatedReplicasCommand(), PrefixBenchCommand(), ChatBenchCommand(),
         };
     }
 
@@ -243,6 +243,14 @@ public static class EngineToolCommands
         return cmd;
     }
 
+    // The control-plane bench's replicas, in a process of their own; not for users.
+    private static Command SimulatedReplicasCommand()
+    {
+        var cmd = new Command("simulated-replicas", "serves simulated replicas' /health and /metrics for kiln bench control-plane") { Hidden = true };
+        cmd.SetAction((_, _) => SimulatedReplicas.ServeAsync(Console.In, Console.Out));
+        return cmd;
+    }
+
     private static int[]? ParseSizes(string? text)
     {
         var parts = (text ?? "").Split(',', StringSplitOptions.TrimEntries);
@@ -345,9 +353,10 @@ public static class EngineToolCommands
         var generate = Positive("-n", "generated tokens per stream", 128, "--n-gen");
         var reps = Positive("--repetitions", "measured rounds (median reported)", 5, "-r");
         var kv = KvCacheOption();
+        var samplerOnly = new Option<bool>("--sampler-only") { Description = "only the sampler by itself per call (flat and peaked logits), not the streams" };
         var cmd = new Command("sampling", "aggregate tokens/s of concurrent streams sampling (temperature, top_p, min_p, top_k) vs greedy")
         {
-            model, threads, streams, prompt, generate, reps, kv,
+            model, threads, streams, prompt, generate, reps, kv, samplerOnly,
         };
         cmd.SetAction(r => SamplingBench.Run(new SamplingBenchOptions
         {
@@ -358,6 +367,7 @@ public static class EngineToolCommands
             GenerateTokens = r.GetValue(generate),
             Repetitions = r.GetValue(reps),
             KvCacheType = KvCacheTypeOf(r.GetValue(kv)!),
+            SamplerOnly = r.GetValue(samplerOnly),
         }, Console.Out));
         return cmd;
     }

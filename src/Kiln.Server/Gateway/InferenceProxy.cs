@@ -91,7 +91,7 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
         var succeeded = false;
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint.BaseUri, path))
+            using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.For(path))
             {
                 Content = new ByteArrayContent(payload) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
             };

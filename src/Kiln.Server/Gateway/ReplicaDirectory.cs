@@ -13,6 +13,8 @@ namespace Kiln.Server.Gateway;
 public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
 {
     private readonly Dictionary<DeploymentName, DeploymentRoute> _routes = [];
+    // Only refreshes touch it, one at a time (under the refresh lock).
+    private readonly Dictionary<string, (string Host, int Port, Uri Uri)> _uris = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _refreshLock = new(1, 1);
     private readonly SemaphoreSlim _prompt = new(0, 1);
     private long _refreshedAt = long.MinValue;
@@ -79,6 +81,10 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
             var replicas = (await store.ListAllReplicasAsync(ct))
                 .Where(r => r.Phase == ReplicaPhase.Ready && r.Port is not null)
                 .ToLookup(r => new DeploymentName(r.Account, r.DeploymentId));
+            // Every deployed model in one read, only when some deployment takes addons at all.
+            var addons = deployments.Any(d => d.Spec.EnableAddons)
+                ? (await store.ListAllDeployedModelsAsync(ct)).ToLookup(m => new DeploymentName(m.Account, m.DeploymentId))
+                : null;
             var live = new HashSet<DeploymentName>();
             foreach (var d in deployments)
             {
@@ -89,18 +95,26 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
                     route = new DeploymentRoute(name, options.MaxHeldRequests);
                     _routes[name] = route;
                 }
-                var ready = replicas[name]
-                    .Select(r => (r.ReplicaId, new Uri($"http://{FormatHost(r.Host ?? "127.0.0.1")}:{r.Port}/")))
-                    .ToList();
+                var ready = replicas[name].Select(r => (r.ReplicaId, BaseUri(r.ReplicaId, r.Host ?? "127.0.0.1", r.Port!.Value))).ToList();
                 route.Update(d, ready);
                 if (d.Spec.EnableAddons)
                 {
-                    var (deployed, failed) = await AddonsAsync(d, ct);
+                    var (deployed, failed) = Addons(addons![name]);
                     route.SetAddons(deployed, failed);
                 }
                 else
                 {
                     route.SetAddons(new HashSet<string>());
+                }
+            }
+            // Forget the addresses of replicas gone, now and then rather than on every refresh.
+            var readyNow = replicas.Sum(g => g.Count());
+            if (_uris.Count > 2 * readyNow + 64)
+            {
+                var ready = replicas.SelectMany(g => g).Select(r => r.ReplicaId).ToHashSet();
+                foreach (var id in _uris.Keys.Where(id => !ready.Contains(id)).ToList())
+                {
+                    _uris.Remove(id);
                 }
             }
             foreach (var gone in _routes.Keys.Where(k => !live.Contains(k)).ToList())
@@ -120,14 +134,26 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
         }
     }
 
-    /// <summary>The addons DEPLOYED on <paramref name="d"/>, and those still DEPLOYING because a replica refused them, with why.</summary>
-    private async Task<(IReadOnlySet<string> Deployed, IReadOnlyDictionary<string, string> Failed)> AddonsAsync(DeploymentRecord d, CancellationToken ct)
+    /// <summary>The addons DEPLOYED on a deployment (of its <paramref name="records"/>), and those still DEPLOYING because a replica refused them, with why.</summary>
+    private static (IReadOnlySet<string> Deployed, IReadOnlyDictionary<string, string> Failed) Addons(IEnumerable<DeployedModelRecord> records)
     {
-        var records = await store.ListDeployedModelsOnAsync(d.Account, d.Id, ct);
         var deployed = records.Where(m => m.State == DeployedModelState.Deployed).Select(m => m.ModelName).ToHashSet(StringComparer.Ordinal);
         var failed = records.Where(m => m.State == DeployedModelState.Deploying && m.Status is not null)
             .ToDictionary(m => m.ModelName, m => m.Status!.Message, StringComparer.Ordinal);
         return (deployed, failed);
+    }
+
+    // A replica's address as a URI, made again only when it moved: parsing one for every replica on
+    // every refresh was a large part of a refresh's cost with tens of thousands of replicas.
+    private Uri BaseUri(string replicaId, string host, int port)
+    {
+        if (_uris.TryGetValue(replicaId, out var known) && known.Port == port && known.Host == host)
+        {
+            return known.Uri;
+        }
+        var uri = new Uri($"http://{FormatHost(host)}:{port}/");
+        _uris[replicaId] = (host, port, uri);
+        return uri;
     }
 
     private static string FormatHost(string host) => host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;

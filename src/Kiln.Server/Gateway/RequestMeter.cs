@@ -33,7 +33,7 @@ public sealed class RequestMeter(
     }
 
     /// <summary>A fresh ledger key for an attempt.</summary>
-    public static string NewUsageKey() => Guid.NewGuid().ToString("N");
+    public static string NewUsageKey() => Kiln.Server.Logging.RandomIds.New("", 32);
 
     /// <summary>Fetches an attempt's usage from the replica's ledger in the background and bills it.</summary>
     public void BillFromLedger(Uri replica, string usageKey, bool succeeded) => _ = FetchAsync(replica, usageKey, succeeded);

@@ -74,7 +74,7 @@ internal static class ApiResponses
         w.WriteEndObject();
     }
 
-    public static string NewId(string prefix) => prefix + Guid.NewGuid().ToString("N")[..24];
+    public static string NewId(string prefix) => Kiln.Server.Logging.RandomIds.New(prefix, 24);
 
     public static long Now() => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 }

@@ -85,6 +85,11 @@ public abstract partial class SqlKilnStore
             MapDeployedModel, ("account", account), ("deployment", deploymentId)));
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<DeployedModelRecord>> ListAllDeployedModelsAsync(CancellationToken ct = default) =>
+        Read<IReadOnlyList<DeployedModelRecord>>(ct, db => db.Query(
+            $"SELECT {DeployedModelColumns} FROM deployed_models ORDER BY account, deployment, id", MapDeployedModel));
+
+    /// <inheritdoc />
     public Task<DeployedModelRecord> SetDeployedModelStateAsync(string account, string id, DeployedModelState state, CancellationToken ct = default) =>
         Write(ct, (db, now) =>
         {

@@ -25,6 +25,17 @@ public class EngineMetricNamesTests
     }
 
     [Fact]
+    public void A_deployments_own_max_batch_is_the_denominator_of_its_occupancy()
+    {
+        // A shape running vLLM at 32 sequences: 16 running is half full, not 16/256 of the profile's default.
+        var profile = EngineProfiles.Vllm.ForDeployment(32);
+        Assert.Equal(32, profile.MaxBatch);
+        Assert.Equal(0.5, profile.Metrics.Read(Scrape(("vllm:num_requests_running", 16)), profile.MaxBatch).BatchOccupancy);
+        Assert.Same(EngineProfiles.Vllm, EngineProfiles.Vllm.ForDeployment(null));
+        Assert.Same(EngineProfiles.Vllm, EngineProfiles.Vllm.ForDeployment(EngineProfiles.Vllm.MaxBatch));
+    }
+
+    [Fact]
     public void Sglang_and_llama_server_names_map_onto_the_same_signals()
     {
         var sglang = EngineProfiles.Sglang.Metrics.Read(Scrape(("sglang:num_running_reqs", 2), ("sglang:num_queue_reqs", 5), ("sglang:token_usage", 0.1)), 256);

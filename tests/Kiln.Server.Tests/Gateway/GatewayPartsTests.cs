@@ -32,6 +32,43 @@ public class PrometheusTextTests
     }
 
     [Fact]
+    public void Parsing_only_some_names_keeps_exactly_what_a_full_parse_finds_of_them()
+    {
+        var odd = "\uFEFF" + """
+            # HELP kiln_queue_depth mentions kiln_active_sequences 9
+              kiln_queue_depth 3
+            kiln_queue_depth_total 100
+            kiln_requests_total{finish_reason="stop",note="kiln_queue_depth 5"} 2
+            other{note="kiln_queue_depth"} 7
+            kiln_queue_depth{replica="a } b"} 4 1700000000
+            kiln_queue_depth{unterminated="x 1
+            kiln_queue_depth
+            kiln_queue_depth NaN
+            <TAB>kiln_active_sequences<TAB>6
+
+            """.Replace("<TAB>", "\t", StringComparison.Ordinal);
+        foreach (var text in new[] { odd, odd.Replace("\n", "\r\n", StringComparison.Ordinal), Encoding.UTF8.GetString(Kiln.Server.Benchmarks.SimulatedReplicas.MetricsBody()) })
+        {
+            var full = PrometheusText.Parse(text.TrimStart('\uFEFF'));
+            foreach (var names in new[] { ["kiln_queue_depth"], ["kiln_active_sequences", "kiln_requests_total", "kiln_generated_tokens_total"], ["absent"], Array.Empty<string>() })
+            {
+                var only = PrometheusText.ParseOnly(Encoding.UTF8.GetBytes(text), new PrometheusFilter(names));
+                Assert.Equal(
+                    full.Samples.Where(x => names.Contains(x.Name)).Select(Flat),
+                    only.Samples.Select(Flat));
+            }
+        }
+        var kept = PrometheusText.ParseOnly(Encoding.UTF8.GetBytes(odd), new PrometheusFilter(["kiln_queue_depth", "kiln_active_sequences"]));
+        Assert.Equal(["kiln_queue_depth 3", "kiln_queue_depth 4", "kiln_queue_depth NaN", "kiln_active_sequences 6"], kept.Samples.Select(x => $"{x.Name} {x.Value}"));
+        Assert.Equal("a } b", kept.Samples[1].Label("replica"));
+        // What the autoscaler reads of a real replica's scrape: every signal the Kiln engine reports.
+        var replica = PrometheusText.ParseOnly(Kiln.Server.Benchmarks.SimulatedReplicas.MetricsBody(), new PrometheusFilter(Kiln.Core.Engines.EngineProfiles.Kiln.Metrics.All));
+        Assert.Equal(5, replica.Samples.Count);
+    }
+
+    private static string Flat(PrometheusSample s) => $"{s.Name}{{{string.Join(",", s.Labels.Select(l => $"{l.Key}={l.Value}"))}}} {s.Value}";
+
+    [Fact]
     public void Written_samples_parse_back()
     {
         var sb = new StringBuilder();
@@ -52,6 +89,16 @@ public class BalancerAndHoldTests
         var e = new ReplicaEndpoint(id, new Uri($"http://127.0.0.1:1/{id}/"));
         for (var i = 0; i < load; i++) e.Begin();
         return e;
+    }
+
+    [Fact]
+    public void An_endpoint_resolves_paths_against_its_base_once()
+    {
+        var e = new ReplicaEndpoint("r", new Uri("http://127.0.0.1:5000/"));
+        var completions = e.For("v1/completions");
+        Assert.Equal("http://127.0.0.1:5000/v1/completions", completions.ToString());
+        Assert.Same(completions, e.For("v1/completions"));
+        Assert.Equal("http://127.0.0.1:5000/v1/chat/completions", e.For("v1/chat/completions").ToString());
     }
 
     [Fact]

@@ -31,9 +31,18 @@ public sealed class AddonSync(
 
     private sealed record Wanted(DeployedModelRecord Record, string Path, AddonSupport Engine);
 
-    /// <summary>Loads every wanted addon onto a replica that is about to be marked READY.</summary>
-    public async Task PrepareReplicaAsync(DeploymentRecord d, ReplicaHandle replica, CancellationToken ct)
+    /// <summary>
+    /// Loads every wanted addon onto a replica that is about to be marked READY. <paramref name="anyRecords"/>
+    /// says whether the pass's read of every deployed model found one on <paramref name="d"/>: when
+    /// it found none, nothing is DEPLOYED there (a record is created DEPLOYING and promoted only by a
+    /// later pass that reads it), so the store is not asked again.
+    /// </summary>
+    public async Task PrepareReplicaAsync(DeploymentRecord d, ReplicaHandle replica, bool anyRecords, CancellationToken ct)
     {
+        if (!anyRecords)
+        {
+            return;
+        }
         var (wanted, _) = await WantedAsync(d, ct);
         if (wanted.Count == 0)
         {
@@ -50,9 +59,18 @@ public sealed class AddonSync(
         }
     }
 
-    /// <summary>One pass over the deployment's READY replicas.</summary>
-    public async Task SyncAsync(DeploymentRecord d, IReadOnlyList<ReplicaRecord> replicas, CancellationToken ct)
+    /// <summary>
+    /// One pass over the deployment's READY replicas. <paramref name="anyRecords"/>: whether the
+    /// pass's read of every deployed model found one on <paramref name="d"/>; a deployment with none
+    /// that does not enable addons has nothing to converge, and costs no store round trip (a record
+    /// created since is seen by the next pass, as one created just after a read of its own would be).
+    /// </summary>
+    public async Task SyncAsync(DeploymentRecord d, IReadOnlyList<ReplicaRecord> replicas, bool anyRecords, CancellationToken ct)
     {
+        if (!anyRecords && !d.Spec.EnableAddons)
+        {
+            return;
+        }
         var (wanted, undeploying) = await WantedAsync(d, ct);
         if (!d.Spec.EnableAddons && wanted.Count == 0 && undeploying.Count == 0)
         {

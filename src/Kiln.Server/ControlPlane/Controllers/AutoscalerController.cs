@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using Kiln.Core.Autoscaling;
 using Kiln.Core.Deployments;
@@ -45,6 +46,11 @@ public sealed partial class AutoscalerController(
     }
 
     private readonly Dictionary<string, Memory> _memory = [];
+
+    // What each engine's scrapes need keep: the names its load signals are read from.
+    private readonly ConditionalWeakTable<EngineMetricNames, PrometheusFilter> _filters = [];
+
+    private PrometheusFilter Filter(EngineMetricNames names) => _filters.GetValue(names, n => new PrometheusFilter(n.All));
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -178,7 +184,9 @@ public sealed partial class AutoscalerController(
             }
         }
         // Every replica at once (the scraper bounds the concurrency), then the decisions one by one.
-        var scrapes = await scraper.ScrapeAsync([.. scaled.Select(x => x.Route)], ct);
+        // Each scrape keeps only what its deployment's engine reports the load in.
+        var filters = scaled.ToDictionary(x => x.Route.Name, x => Filter(engines.For(x.Deployment.Spec.Engine).Metrics));
+        var scrapes = await scraper.ScrapeAsync([.. scaled.Select(x => x.Route)], route => filters[route.Name], ct);
         var live = new HashSet<string>();
         var history = new List<DeploymentHistoryRecord>(scaled.Count);
         // Holds are written together after the decisions: one transaction, not one per deployment
@@ -193,7 +201,7 @@ public sealed partial class AutoscalerController(
                 _memory[key] = memory = new Memory();
             }
             var now = clock.UtcNow;
-            var sample = memory.Sampler.Take(now, route, scrapes[d.Name], engines.For(d.Spec.Engine));
+            var sample = memory.Sampler.Take(now, route, scrapes[d.Name], engines.For(d.Spec.Engine).ForDeployment(d.Spec.MaxBatchSize));
             memory.History = LoadHistory.Prune([.. memory.History, sample], now, d.Spec.AutoscalingPolicy);
             var (latencies, slowest) = memory.Latency.Take(route.Counters);
             history.Add(new(d.Account, d.Id, HistorySample.From(sample, d.Spec.AutoscalingPolicy.LoadTargets, d.DesiredReplicaCount,

@@ -45,9 +45,10 @@ public sealed class DeploymentPass(
     /// <summary>
     /// Reconciles <paramref name="d"/>, whose replica records the pass read as <paramref name="replicas"/>
     /// (by replica ID), as part of <paramref name="pass"/>; returns the IDs of the replicas it keeps.
-    /// Deployments of one pass may run at once: they share only the pass's slots.
+    /// Deployments of one pass may run at once: they share only the pass's slots. <paramref name="anyAddons"/>:
+    /// whether the pass's read of every deployed model found one on <paramref name="d"/>.
     /// </summary>
-    public async Task<IReadOnlyList<string>> RunAsync(DeploymentRecord d, IReadOnlyList<ReplicaRecord> replicas, PassContext pass, CancellationToken ct)
+    public async Task<IReadOnlyList<string>> RunAsync(DeploymentRecord d, IReadOnlyList<ReplicaRecord> replicas, bool anyAddons, PassContext pass, CancellationToken ct)
     {
         var deleting = d.DeleteTime is not null || d.State == DeploymentState.Deleting;
         var records = replicas.ToDictionary(r => r.ReplicaId);
@@ -85,12 +86,12 @@ public sealed class DeploymentPass(
                 }
                 continue;
             }
-            await CarryOutAsync(d, records, action, deleting, ct);
+            await CarryOutAsync(d, records, action, deleting, anyAddons, ct);
         }
         var outcome = plan.Outcome(failedStarts);
         if (!deleting)
         {
-            await addons.SyncAsync(d, [.. outcome.Select(f => records[f.Id] with { Phase = f.Phase })], ct);
+            await addons.SyncAsync(d, [.. outcome.Select(f => records[f.Id] with { Phase = f.Phase })], anyAddons, ct);
         }
         await WriteStatusAsync(d, deleting, outcome, fatal, plan.CapacityProblem, ct);
         return [.. outcome.Select(f => f.Id)];
@@ -204,7 +205,7 @@ public sealed class DeploymentPass(
     }
 
     /// <summary>Carries out one step other than a start, keeping <paramref name="records"/> as written.</summary>
-    private async Task CarryOutAsync(DeploymentRecord d, Dictionary<string, ReplicaRecord> records, ReplicaAction action, bool deleting, CancellationToken ct)
+    private async Task CarryOutAsync(DeploymentRecord d, Dictionary<string, ReplicaRecord> records, ReplicaAction action, bool deleting, bool anyAddons, CancellationToken ct)
     {
         switch (action)
         {
@@ -216,7 +217,7 @@ public sealed class DeploymentPass(
                 // READY promises every deployed addon: load them before the gateway may route to it.
                 if (!deleting)
                 {
-                    await addons.PrepareReplicaAsync(d, handle, ct);
+                    await addons.PrepareReplicaAsync(d, handle, anyAddons, ct);
                 }
                 await WriteAsync(records, records[m.ReplicaId] with
                 {

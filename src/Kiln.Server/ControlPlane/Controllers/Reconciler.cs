@@ -97,12 +97,15 @@ public sealed class Reconciler(
         await runtime.RefreshAsync(ct);
         IReadOnlyList<DeploymentRecord> deployments;
         Dictionary<(string Account, string Deployment), List<ReplicaRecord>> replicas;
+        HashSet<(string Account, string Deployment)> withAddons;
         try
         {
             deployments = await store.ListLiveDeploymentsAsync(ct);
             // Every replica record in one read, not one read per deployment: only this pass (and
             // the stops it began) writes them, and a plan copes with a stop finished meanwhile.
             replicas = ByDeployment(await store.ListAllReplicasAsync(ct));
+            // Likewise which deployments have addons at all: most have none, and those are not asked again.
+            withAddons = [.. (await store.ListAllDeployedModelsAsync(ct)).Select(m => (m.Account, m.DeploymentId))];
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -115,7 +118,11 @@ public sealed class Reconciler(
         var kept = new IReadOnlyList<string>[deployments.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, deployments.Count),
             new ParallelOptions { MaxDegreeOfParallelism = options.PassConcurrency, CancellationToken = ct },
-            async (i, token) => kept[i] = await RunOneAsync(deployments[i], replicas.GetValueOrDefault((deployments[i].Account, deployments[i].Id)) ?? [], context, token));
+            async (i, token) =>
+            {
+                var key = (deployments[i].Account, deployments[i].Id);
+                kept[i] = await RunOneAsync(deployments[i], replicas.GetValueOrDefault(key) ?? [], withAddons.Contains(key), context, token);
+            });
         foreach (var ids in kept)
         {
             wanted.UnionWith(ids);
@@ -145,11 +152,11 @@ public sealed class Reconciler(
         return by;
     }
 
-    private async Task<IReadOnlyList<string>> RunOneAsync(DeploymentRecord d, IReadOnlyList<ReplicaRecord> replicas, PassContext context, CancellationToken ct)
+    private async Task<IReadOnlyList<string>> RunOneAsync(DeploymentRecord d, IReadOnlyList<ReplicaRecord> replicas, bool anyAddons, PassContext context, CancellationToken ct)
     {
         try
         {
-            return await pass.RunAsync(d, replicas, context, ct);
+            return await pass.RunAsync(d, replicas, anyAddons, context, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Kiln.Core.Names;
 using Kiln.Core.Time;
 using Kiln.Server.Gateway;
 
@@ -19,20 +20,24 @@ public sealed class ReplicaScraper(ReplicaClient client, IClock clock, ILogger<R
     // (or the replicas' nodes) when thousands of replicas are scraped in one pass.
     private const int MaxConcurrentScrapes = 64;
 
-    private readonly ConcurrentDictionary<string, ReplicaScrape> _latest = new();
+    // Each replica's last successful scrape as it answered it: parsed in full only if the gateway
+    // falls back to it, which is rare, while the autoscaler reads just its few signals from each.
+    private readonly ConcurrentDictionary<string, (DeploymentName Deployment, byte[] Body, DateTimeOffset At)> _latest = new();
     private readonly SemaphoreSlim _concurrency = new(MaxConcurrentScrapes, MaxConcurrentScrapes);
 
     /// <summary>
-    /// Scrapes every READY replica of every route at once (bounded); failed scrapes are left out,
-    /// so a deployment whose replicas all failed maps to an empty list.
+    /// Scrapes every READY replica of every route at once (bounded), keeping of each scrape only
+    /// the samples <paramref name="filter"/> gives for its route (the signals its engine reports);
+    /// failed scrapes are left out, so a deployment whose replicas all failed maps to an empty list.
     /// </summary>
-    public async Task<Dictionary<Kiln.Core.Names.DeploymentName, List<(string ReplicaId, PrometheusScrape Scrape)>>> ScrapeAsync(
-        IReadOnlyCollection<DeploymentRoute> routes, CancellationToken ct)
+    public async Task<Dictionary<DeploymentName, List<(string ReplicaId, PrometheusScrape Scrape)>>> ScrapeAsync(
+        IReadOnlyCollection<DeploymentRoute> routes, Func<DeploymentRoute, PrometheusFilter> filter, CancellationToken ct)
     {
         var byDeployment = routes.ToDictionary(r => r.Name, _ => new List<(string, PrometheusScrape)>());
-        foreach (var s in await ScrapeAllAsync(routes, Timeout, ct))
+        var filters = routes.ToDictionary(r => r.Name, filter);
+        foreach (var (deployment, replicaId, body) in await ScrapeAllAsync(routes, Timeout, ct))
         {
-            byDeployment[s.Deployment].Add((s.ReplicaId, s.Scrape));
+            byDeployment[deployment].Add((replicaId, PrometheusText.ParseOnly(body, filters[deployment])));
         }
         return byDeployment;
     }
@@ -41,11 +46,23 @@ public sealed class ReplicaScraper(ReplicaClient client, IClock clock, ILogger<R
     public async Task<IReadOnlyList<ReplicaScrape>> CurrentAsync(IEnumerable<DeploymentRoute> routes, CancellationToken ct)
     {
         var endpoints = routes.SelectMany(r => r.Endpoints.Select(e => (r.Name, Endpoint: e))).ToList();
-        var live = (await ScrapeAllAsync(routes, LiveTimeout, ct)).ToDictionary(s => s.ReplicaId);
-        return endpoints
-            .Select(x => live.GetValueOrDefault(x.Endpoint.ReplicaId) ?? _latest.GetValueOrDefault(x.Endpoint.ReplicaId))
-            .OfType<ReplicaScrape>()
-            .ToList();
+        var now = clock.UtcNow;
+        var live = (await ScrapeAllAsync(routes, LiveTimeout, ct))
+            .ToDictionary(s => s.ReplicaId, s => new ReplicaScrape(s.Deployment, s.ReplicaId, PrometheusText.Parse(s.Body), now, Live: true));
+        var scrapes = new List<ReplicaScrape>();
+        foreach (var (_, endpoint) in endpoints)
+        {
+            var id = endpoint.ReplicaId;
+            if (live.TryGetValue(id, out var scrape))
+            {
+                scrapes.Add(scrape);
+            }
+            else if (_latest.TryGetValue(id, out var last))
+            {
+                scrapes.Add(new ReplicaScrape(last.Deployment, id, PrometheusText.Parse(last.Body), last.At, Live: false));
+            }
+        }
+        return scrapes;
     }
 
     /// <summary>Drops replicas no longer READY.</summary>
@@ -58,35 +75,33 @@ public sealed class ReplicaScraper(ReplicaClient client, IClock clock, ILogger<R
         }
     }
 
-    // Scrapes every endpoint at once and keeps the successes (Live) as each replica's latest;
-    // fallbacks are marked not live.
-    private async Task<List<ReplicaScrape>> ScrapeAllAsync(IEnumerable<DeploymentRoute> routes, TimeSpan timeout, CancellationToken ct)
+    // Scrapes every endpoint at once and keeps the answers, each also as its replica's latest.
+    private async Task<List<(DeploymentName Deployment, string ReplicaId, byte[] Body)>> ScrapeAllAsync(IEnumerable<DeploymentRoute> routes, TimeSpan timeout, CancellationToken ct)
     {
         var endpoints = routes.SelectMany(r => r.Endpoints.Select(e => (r.Name, Endpoint: e))).ToList();
         var results = await Task.WhenAll(endpoints.Select(x => ScrapeOneAsync(x.Endpoint, timeout, ct)));
-        var scrapes = new List<ReplicaScrape>();
+        var now = clock.UtcNow;
+        var scrapes = new List<(DeploymentName, string, byte[])>(endpoints.Count);
         for (var i = 0; i < endpoints.Count; i++)
         {
-            if (results[i] is { } s)
+            if (results[i] is { } body)
             {
                 var (deployment, endpoint) = endpoints[i];
-                var scrape = new ReplicaScrape(deployment, endpoint.ReplicaId, s, clock.UtcNow, Live: true);
-                _latest[endpoint.ReplicaId] = scrape with { Live = false };
-                scrapes.Add(scrape);
+                _latest[endpoint.ReplicaId] = (deployment, body, now);
+                scrapes.Add((deployment, endpoint.ReplicaId, body));
             }
         }
         return scrapes;
     }
 
-    private async Task<PrometheusScrape?> ScrapeOneAsync(ReplicaEndpoint e, TimeSpan timeout, CancellationToken ct)
+    private async Task<byte[]?> ScrapeOneAsync(ReplicaEndpoint e, TimeSpan timeout, CancellationToken ct)
     {
         await _concurrency.WaitAsync(ct);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(timeout);
         try
         {
-            var text = await client.Http.GetStringAsync(new Uri(e.BaseUri, "metrics"), cts.Token);
-            return PrometheusText.Parse(text);
+            return await client.Http.GetByteArrayAsync(e.MetricsUri, cts.Token);
         }
         catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
         {
