@@ -9,7 +9,6 @@ internal sealed class BenchReplica : IAsyncDisposable
     private const int LogLinesKept = 20;
 
     /// <summary>Linux's clock ticks per second for /proc CPU times (USER_HZ, 100 on every mainstream kernel).</summary>
-    private const double TicksPerSecond = 100;
     private readonly Process _process;
     private readonly Queue<string> _lastLines;
 
@@ -69,29 +68,8 @@ internal sealed class BenchReplica : IAsyncDisposable
     /// <c>kiln-worker-N</c>): what serving HTTP costs beside the model, which the machine's other load
     /// does not skew as it does wall-clock rates. Null where /proc is missing; exited threads drop out.
     /// </summary>
-    public TimeSpan? NonEngineCpuTime()
-    {
-        var tasks = $"/proc/{_process.Id}/task";
-        if (!Directory.Exists(tasks)) return null;
-        long ticks = 0;
-        foreach (var dir in Directory.EnumerateDirectories(tasks))
-        {
-            try
-            {
-                var comm = File.ReadAllText(Path.Combine(dir, "comm")).Trim();
-                if (comm.StartsWith("kiln-scheduler", StringComparison.Ordinal) || comm.StartsWith("kiln-worker", StringComparison.Ordinal)) continue;
-                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                // Fields after the parenthesised name: state is the first, utime the 12th, stime the 13th.
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                ticks += long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
-            }
-            catch (IOException)
-            {
-                // The thread exited while being read.
-            }
-        }
-        return TimeSpan.FromSeconds(ticks / TicksPerSecond);
-    }
+    public TimeSpan? NonEngineCpuTime() => ProcessCpu.OfThreads(_process.Id,
+        comm => !comm.StartsWith("kiln-scheduler", StringComparison.Ordinal) && !comm.StartsWith("kiln-worker", StringComparison.Ordinal));
 
     private async Task WaitUntilReadyAsync(TimeSpan timeout)
     {

@@ -25,7 +25,9 @@ public sealed record ColdStartBenchOptions
 /// request is served. Right after that first token a burst of concurrent requests runs, and once
 /// more after further bursts have warmed the replica: the ratio of the two is how far from warm
 /// speed a replica serves its first users after a wake. Each model gets its own deployment that
-/// scales back to zero between runs.
+/// scales back to zero between runs. Beside the wall-clock rates it prints the replica process's CPU
+/// time per burst (from /proc, where there is one): on a machine shared with other work the rates
+/// of single bursts move by 2x, the CPU a burst of fixed size costs far less.
 /// </summary>
 public static class ColdStartBench
 {
@@ -56,22 +58,32 @@ public static class ColdStartBench
             var name = $"accounts/default/deployments/{id}";
             var times = new List<double>();
             var ratios = new List<double>();
+            var cpuRatios = new List<double>();
             output.WriteLine($"  {Path.GetFileName(path)} ({new FileInfo(path).Length / 1e6:F1} MB)");
             for (var run = 0; run < o.Repetitions; run++)
             {
                 await server.WaitAsync(name, d => d.GetProperty("desiredReplicaCount").GetInt32() == 0 && d.GetProperty("replicas").GetArrayLength() == 0,
                     TimeSpan.FromMinutes(2), "zero replicas");
                 var ttft = await FirstTokenAsync(server.Http, name);
-                var first = await BurstAsync(server.Http, name, o);
+                var replica = server.ProcessId is { } serverPid ? ProcessCpu.ChildWith(serverPid, "replica") : null;
+                var (first, firstCpu) = await MeasuredBurstAsync(server.Http, name, o, replica);
                 for (var w = 0; w < WarmingBursts; w++) await BurstAsync(server.Http, name, o);
-                var warmRuns = new List<double>();
-                for (var w = 0; w < WarmBursts; w++) warmRuns.Add(await BurstAsync(server.Http, name, o));
-                var warm = GatewayBench.Percentile(warmRuns, 50);
+                var warmRuns = new List<(double Rate, TimeSpan? Cpu)>();
+                for (var w = 0; w < WarmBursts; w++) warmRuns.Add(await MeasuredBurstAsync(server.Http, name, o, replica));
+                var warm = GatewayBench.Percentile([.. warmRuns.Select(r => r.Rate)], 50);
                 times.Add(ttft);
                 ratios.Add(first / warm);
-                output.WriteLine($"    run {run + 1}: first token after {ttft:F0} ms; first burst {first:F0} tok/s, warm burst {warm:F0} tok/s, ratio {first / warm:F2}");
+                var cpu = "";
+                if (firstCpu is { } f && warmRuns.All(r => r.Cpu is not null))
+                {
+                    var warmCpu = GatewayBench.Percentile([.. warmRuns.Select(r => r.Cpu!.Value.TotalMilliseconds)], 50);
+                    cpuRatios.Add(warmCpu / f.TotalMilliseconds);
+                    cpu = $"; replica CPU {f.TotalMilliseconds:F0} ms first, {warmCpu:F0} ms warm, warm / first {cpuRatios[^1]:F2}";
+                }
+                output.WriteLine($"    run {run + 1}: first token after {ttft:F0} ms; first burst {first:F0} tok/s, warm burst {warm:F0} tok/s, ratio {first / warm:F2}{cpu}");
             }
-            output.WriteLine($"    median: first token {GatewayBench.Percentile(times, 50):F0} ms, first burst / warm burst {GatewayBench.Percentile(ratios, 50):F2}");
+            output.WriteLine($"    median: first token {GatewayBench.Percentile(times, 50):F0} ms, first burst / warm burst {GatewayBench.Percentile(ratios, 50):F2}" +
+                (cpuRatios.Count == times.Count ? $", by CPU time {GatewayBench.Percentile(cpuRatios, 50):F2}" : ""));
         }
         return 0;
     }
@@ -90,6 +102,15 @@ public static class ColdStartBench
             if (first is null && line.StartsWith("data: {", StringComparison.Ordinal)) first = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
         return first ?? throw new InvalidOperationException("the stream carried no token");
+    }
+
+    /// <summary>A burst's rate and the CPU time the replica process spent on it (null without /proc or a replica to read).</summary>
+    private static async Task<(double Rate, TimeSpan? Cpu)> MeasuredBurstAsync(HttpClient http, string model, ColdStartBenchOptions o, int? replica)
+    {
+        var before = replica is { } pid ? ProcessCpu.Threads(pid) : null;
+        var rate = await BurstAsync(http, model, o);
+        var after = replica is { } p ? ProcessCpu.Threads(p) : null;
+        return (rate, before is not null && after is not null ? ProcessCpu.Between(before, after) : null);
     }
 
     /// <summary>Aggregate generated tokens/s of concurrent non-streaming completions, counted from their usage.</summary>

@@ -1,10 +1,10 @@
-using System.Runtime.InteropServices;
-
 namespace Kiln.Engine.Models;
 
 /// <summary>
 /// Keys and values of every slot, layer and position in one native block per slot, allocated up
-/// front but only made resident by the OS as positions are written.
+/// front on huge pages (<see cref="HugePageMemory"/>): the warm-up's short sequences, which write the
+/// first positions of every head's run, then make the whole cache resident before a replica reports
+/// ready, instead of the first requests faulting it in page by page.
 /// Layout per slot: [layer][K|V][kv head][position][head dim], so attention over one head streams
 /// its keys and values as one contiguous run instead of a strided slice of every position.
 /// </summary>
@@ -28,7 +28,7 @@ public sealed unsafe class KvCache : IDisposable
         _layerStride = 2L * contextLength * kvDim;
         _slots = new void*[slots];
         for (var s = 0; s < slots; s++)
-            _slots[s] = NativeMemory.Alloc((nuint)(layers * _layerStride * _elementSize));
+            _slots[s] = HugePageMemory.Alloc(layers * _layerStride * _elementSize);
     }
 
     public int Slots { get; }
@@ -115,7 +115,7 @@ public sealed unsafe class KvCache : IDisposable
     {
         for (var s = 0; s < _slots.Length; s++)
         {
-            NativeMemory.Free(_slots[s]);
+            HugePageMemory.Free(_slots[s]);
             _slots[s] = null;
         }
     }

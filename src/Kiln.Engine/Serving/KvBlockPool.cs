@@ -1,10 +1,9 @@
-using System.Runtime.InteropServices;
-
 namespace Kiln.Engine.Serving;
 
 /// <summary>
 /// Fixed-size blocks of saved KV in one native arena sized to a byte budget: the pool holds at most
-/// budget / block size blocks and never more, whatever is asked of it. Pages become resident only as
+/// budget / block size blocks and never more, whatever is asked of it. Pages (huge ones, see
+/// <see cref="Models.HugePageMemory"/>; blocks are rented in address order) become resident only as
 /// blocks are written, so an idle budget costs address space, not memory.
 /// </summary>
 internal sealed unsafe class KvBlockPool : IDisposable
@@ -20,7 +19,7 @@ internal sealed unsafe class KvBlockPool : IDisposable
         BlockBytes = (int)blockBytes;
         Capacity = (int)Math.Min(budgetBytes / blockBytes, int.MaxValue);
         _free = new Stack<int>(Enumerable.Range(0, Capacity).Reverse());
-        _arena = Capacity == 0 ? null : (byte*)NativeMemory.Alloc((nuint)((long)Capacity * BlockBytes));
+        _arena = Capacity == 0 ? null : (byte*)Models.HugePageMemory.Alloc((long)Capacity * BlockBytes);
     }
 
     public int BlockBytes { get; }
@@ -46,7 +45,7 @@ internal sealed unsafe class KvBlockPool : IDisposable
 
     public void Dispose()
     {
-        NativeMemory.Free(_arena);
+        if (_arena != null) Models.HugePageMemory.Free(_arena);
         _arena = null;
     }
 }

@@ -9,8 +9,11 @@ namespace Kiln.Engine.Serving;
 /// <summary>What a <see cref="Warmup"/> did.</summary>
 public sealed record WarmupReport(int Rounds, int GeneratedTokens, long MethodsCompiled, TimeSpan Elapsed, bool Settled)
 {
+    /// <summary>Methods compiled during each round and the pause after it.</summary>
+    public IReadOnlyList<long> CompiledPerRound { get; init; } = [];
+
     public override string ToString() =>
-        $"{Rounds} rounds, {GeneratedTokens} tokens, {MethodsCompiled} methods compiled, {Elapsed.TotalMilliseconds:F0} ms" +
+        $"{Rounds} rounds, {GeneratedTokens} tokens, {MethodsCompiled} methods compiled ({string.Join(", ", CompiledPerRound)} per round), {Elapsed.TotalMilliseconds:F0} ms" +
         (Settled ? "" : " (budget spent before the rounds' speed settled)");
 }
 
@@ -55,20 +58,23 @@ public static class Warmup
         var tokens = 0;
         var fastest = TimeSpan.MaxValue;
         var settled = false;
+        var compiled = new List<long>();
         while (!settled && rounds < MaxRounds && clock.Elapsed < budget)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var roundStart = Stopwatch.GetTimestamp();
+            var compiledBefore = JitInfo.GetCompiledMethodCount();
             var generations = scheduler.SubmitMany(requests, cancellationToken);
             Task.WaitAll(generations.Select(g => g.Finished).ToArray(), cancellationToken);
             var took = Stopwatch.GetElapsedTime(roundStart);
             tokens += generations.Sum(g => g.CompletionTokens);
             rounds++;
             Thread.Sleep(TierUpPause);
+            compiled.Add(JitInfo.GetCompiledMethodCount() - compiledBefore);
             settled = rounds >= MinRounds && took <= fastest * SettledSlowdown + TimingSlack;
             fastest = took < fastest ? took : fastest;
         }
-        return new WarmupReport(rounds, tokens, JitInfo.GetCompiledMethodCount() - startCount, clock.Elapsed, settled);
+        return new WarmupReport(rounds, tokens, JitInfo.GetCompiledMethodCount() - startCount, clock.Elapsed, settled) { CompiledPerRound = compiled };
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ internal static class ChatEndpoint
 {
     public static async Task HandleAsync(HttpContext ctx, ReplicaState state)
     {
-        var session = state.RequireSession();
+        var session = state.RequireSession(ctx);
         using var body = await RequestBody.ReadAsync(ctx);
         var request = ChatRequest.Parse(body.RootElement, session.Tokenizer, session.Scheduler.ContextSize);
         var s = request.Settings;

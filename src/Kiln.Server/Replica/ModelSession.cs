@@ -8,9 +8,13 @@ namespace Kiln.Server.Replica;
 /// <summary>A loaded model with its tokenizer, chat formatter and the scheduler driving it.</summary>
 public sealed class ModelSession : IDisposable
 {
+    private readonly bool _ownsModels;
+
     /// <param name="draftModel">The draft model when the replica speculates with one; the session owns it.</param>
-    public ModelSession(ILanguageModel model, ITokenizer tokenizer, IChatFormatter chatFormatter, ReplicaOptions options, ILanguageModel? draftModel = null)
+    /// <param name="ownsModels">Whether disposing the session disposes the models (not for the warm-up's session, which borrows them).</param>
+    public ModelSession(ILanguageModel model, ITokenizer tokenizer, IChatFormatter chatFormatter, ReplicaOptions options, ILanguageModel? draftModel = null, bool ownsModels = true)
     {
+        _ownsModels = ownsModels;
         Model = model;
         DraftModel = draftModel;
         Tokenizer = tokenizer;
@@ -49,6 +53,7 @@ public sealed class ModelSession : IDisposable
     public void Dispose()
     {
         Scheduler.Dispose();
+        if (!_ownsModels) return;
         Model.Dispose();
         DraftModel?.Dispose();
     }

@@ -68,7 +68,7 @@ public static class ReplicaHost
         builder.Logging.AddKilnConsole();
         var app = builder.Build();
         app.UseRequestIds();
-        app.UseReplicaAccessLog();
+        app.UseReplicaAccessLog(state);
         ReplicaRoutes.Map(app, state);
         await app.StartAsync(cancellationToken);
 
@@ -84,11 +84,15 @@ public static class ReplicaHost
             EndpointFile.Write(endpointFile, new Uri(address));
         }
         var stopping = app.Lifetime.ApplicationStopping;
-        var loading = Task.Run(() => LoadAsync(state, loadModel, logger, stopping), CancellationToken.None);
-        return new RunningReplica(app, state, new Uri(address.Replace("[::]", "localhost")), loading);
+        var baseAddress = new Uri(address.Replace("[::]", "localhost"));
+        var loading = Task.Run(() => LoadAsync(state, loadModel, SelfAddress(baseAddress), logger, stopping), CancellationToken.None);
+        return new RunningReplica(app, state, baseAddress, loading);
     }
 
-    private static async Task LoadAsync(ReplicaState state, Func<ReplicaOptions, (ILanguageModel, ITokenizer, IChatFormatter)> loadModel, ILogger logger, CancellationToken stopping)
+    /// <summary>Where the replica reaches itself: a wildcard bind is reached over loopback.</summary>
+    private static Uri SelfAddress(Uri address) => address.Host == "0.0.0.0" ? new UriBuilder(address) { Host = "127.0.0.1" }.Uri : address;
+
+    private static async Task LoadAsync(ReplicaState state, Func<ReplicaOptions, (ILanguageModel, ITokenizer, IChatFormatter)> loadModel, Uri self, ILogger logger, CancellationToken stopping)
     {
         try
         {
@@ -107,7 +111,8 @@ public static class ReplicaHost
                 model.Dispose();
                 throw;
             }
-            WarmUp(model, draft, tokenizer, state.Options, logger, stopping);
+            var warmed = WarmUp(model, draft, tokenizer, state.Options, logger, stopping);
+            await WarmUpHttpAsync(state, model, tokenizer, formatter, draft, self, state.Options.WarmupBudget - warmed, logger, stopping);
             var session = new ModelSession(model, tokenizer, formatter, state.Options, draft);
             try
             {
@@ -136,24 +141,58 @@ public static class ReplicaHost
     /// Compiles the serving hot paths before the replica reports ready, so the first burst after a
     /// scale-from-zero runs at warm speed instead of on the JIT's first, unoptimised code.
     /// </summary>
-    private static void WarmUp(ILanguageModel model, ILanguageModel? draft, ITokenizer tokenizer, ReplicaOptions options, ILogger logger, CancellationToken stopping)
+    /// <returns>How long it took.</returns>
+    private static TimeSpan WarmUp(ILanguageModel model, ILanguageModel? draft, ITokenizer tokenizer, ReplicaOptions options, ILogger logger, CancellationToken stopping)
     {
-        if (options.WarmupBudget <= TimeSpan.Zero) return;
+        if (options.WarmupBudget <= TimeSpan.Zero) return TimeSpan.Zero;
         try
         {
             var report = Warmup.Run(model, tokenizer, ModelSession.SchedulerOptions(options, draft), options.WarmupBudget, stopping);
             logger.LogInformation("Warm-up: {Report}", report);
+            return report.Elapsed;
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
             // Told to stop while warming up: a stop need not wait out the warm-up budget, nor is it a load failure.
             logger.LogInformation("Warm-up cut short: the replica is stopping");
+            return options.WarmupBudget;
         }
         catch
         {
             model.Dispose();
             draft?.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Sends the replica's own endpoints a share of requests through a session of the serving shape
+    /// (its own, so the serving scheduler's metrics and prefix cache see none of it), compiling the
+    /// per-request code too before the replica reports ready. A failure only ends the warm-up.
+    /// </summary>
+    private static async Task WarmUpHttpAsync(ReplicaState state, ILanguageModel model, ITokenizer tokenizer, IChatFormatter formatter, ILanguageModel? draft,
+        Uri self, TimeSpan budget, ILogger logger, CancellationToken stopping)
+    {
+        if (budget <= TimeSpan.Zero || stopping.IsCancellationRequested) return;
+        using var warming = new ModelSession(model, tokenizer, formatter, state.Options, draft, ownsModels: false);
+        state.Warming(warming);
+        try
+        {
+            var report = await HttpWarmup.RunAsync(self, state.WarmupKey, state.Options.MaxBatchSize, budget, stopping);
+            state.HttpWarmupReport = report;
+            logger.LogInformation("HTTP warm-up: {Report}", report);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            logger.LogInformation("HTTP warm-up cut short: the replica is stopping");
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            logger.LogWarning("HTTP warm-up stopped: {Error}", e.Message);
+        }
+        finally
+        {
+            state.Warming(null);
         }
     }
 
@@ -182,6 +221,9 @@ public sealed class RunningReplica : IAsyncDisposable
     public Task Loading { get; }
 
     public bool IsReady => _state.Session is not null;
+
+    /// <summary>What the warm-up through the replica's own endpoints did; null when it did not run.</summary>
+    internal HttpWarmupReport? HttpWarmupReport => _state.HttpWarmupReport;
 
     /// <summary>Cancelled when the host begins shutting down (e.g. on SIGTERM).</summary>
     public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;

@@ -37,6 +37,55 @@ public unsafe class KvCacheTests
     }
 
     [Fact]
+    public void Slots_of_two_mebibytes_or_more_are_huge_page_blocks_that_keep_apart()
+    {
+        // 4 layers x K|V x 1024 positions x 256 wide x 4 bytes: 8 MiB a slot.
+        const int layers = 4, ctx = 1024, kvDim = 256, d = 64;
+        using var cache = new KvCache(slots: 2, layers, ctx, kvDim, d, KvCacheType.F32);
+        Assert.Equal(8L << 20, cache.BytesPerSlot);
+        for (var slot = 0; slot < 2; slot++)
+        {
+            Assert.Equal(0L, (long)cache.KeysF32(slot, 0, 0) % (2 << 20));
+            if (OperatingSystem.IsLinux()) Assert.Contains(" hg", MappingFlags((nint)cache.KeysF32(slot, 0, 0)));
+        }
+        var last = Enumerable.Range(0, kvDim).Select(i => i + 0.5f).ToArray();
+        cache.Store(0, layers - 1, ctx - 1, last, last);
+        cache.Store(1, 0, 0, new float[kvDim], new float[kvDim]);
+        var saved = new byte[cache.BytesPerPosition];
+        cache.Save(0, ctx - 1, 1, saved);
+        cache.Load(1, ctx - 1, 1, saved);
+        for (var h = 0; h < kvDim / d; h++)
+            for (var i = 0; i < d; i++)
+            {
+                Assert.Equal(last[h * d + i], cache.ValuesF32(1, layers - 1, h)[(ctx - 1) * d + i]);
+                Assert.Equal(0f, cache.KeysF32(1, 0, h)[i]);
+            }
+    }
+
+    /// <summary>The VmFlags of the mapping holding <paramref name="address"/> (" hg": advised as huge pages).</summary>
+    private static string MappingFlags(nint address)
+    {
+        var inside = false;
+        foreach (var line in File.ReadLines("/proc/self/smaps"))
+        {
+            if (IsRange(line, out var start, out var end))
+                inside = address >= start && address < end;
+            else if (inside && line.StartsWith("VmFlags:", StringComparison.Ordinal))
+                return line["VmFlags:".Length..] + " ";
+        }
+        throw new InvalidOperationException($"no mapping holds 0x{address:x}");
+    }
+
+    private static bool IsRange(string line, out nint start, out nint end)
+    {
+        start = end = 0;
+        var range = line.Split(' ')[0].Split('-');
+        return range.Length == 2
+            && nint.TryParse(range[0], System.Globalization.NumberStyles.HexNumber, null, out start)
+            && nint.TryParse(range[1], System.Globalization.NumberStyles.HexNumber, null, out end);
+    }
+
+    [Fact]
     public void HeadWidthMustDivideTheKvWidth()
         => Assert.Throws<ArgumentException>(() => new KvCache(1, 1, 4, 12, 8, KvCacheType.F32));
 

@@ -34,9 +34,15 @@ public class HostTests
     [Fact]
     public async Task The_warm_up_runs_before_ready_and_leaves_no_trace_in_metrics()
     {
-        await using var r = await TestReplica.StartAsync(maxBatch: 4, warmup: TimeSpan.FromSeconds(2));
+        // A budget the fake model never needs on an idle machine, so a busy one cannot spend it all on the engine's phase.
+        await using var r = await TestReplica.StartAsync(maxBatch: 4, warmup: TimeSpan.FromSeconds(30));
         Assert.True(r.Replica.IsReady);
         Assert.True(r.Model.Forwards > 0);
+        // Its own completions and chat requests, a full batch a round, were answered before ready.
+        var http = r.Replica.HttpWarmupReport;
+        Assert.NotNull(http);
+        Assert.True(http.Rounds >= 1 && http.Requests == 4 * http.Rounds, http.ToString());
+        Assert.True(http.Stopped is null || http.Stopped.StartsWith("budget", StringComparison.Ordinal), http.ToString());
         var metrics = await r.MetricsAsync();
         Assert.Contains("kiln_generated_tokens_total 0\n", metrics);
         Assert.Contains("kiln_prompt_tokens_total 0\n", metrics);
