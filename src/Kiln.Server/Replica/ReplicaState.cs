@@ -34,7 +34,8 @@ internal sealed class ReplicaState(ReplicaOptions options)
 
     /// <summary>Whether the request is one of the replica's own warm-up requests.</summary>
     public bool IsWarmup(HttpContext ctx) =>
-        ctx.Request.Headers.TryGetValue(HttpWarmup.KeyHeader, out var key) && key.ToString() == WarmupKey;
+        ctx.Request.Headers.TryGetValue(HttpWarmup.KeyHeader, out var key) && key.Count == 1 &&
+        CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(key.ToString()), System.Text.Encoding.ASCII.GetBytes(WarmupKey));
     public void Failed(string error) => _loadError = error;
     /// <summary>The replica's lease on its cached model file, held while it runs so the node's pruner leaves the file alone.</summary>
     public IDisposable? ModelLease { get; set; }
