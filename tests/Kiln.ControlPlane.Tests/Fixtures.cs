@@ -6,7 +6,7 @@ namespace Kiln.ControlPlane.Tests;
 /// <summary>Steps several tests share.</summary>
 public static class Steps
 {
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(45);
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
     public static async Task<Api.Reply> ImportAsync(Api api, string account, string modelId, byte[] bytes)
     {
