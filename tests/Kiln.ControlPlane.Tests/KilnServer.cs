@@ -114,6 +114,8 @@ public sealed class KilnServer : IDisposable
         await Wait.UntilAsync(() => Output.Contains("listening on") || p.HasExited, TimeSpan.FromSeconds(30), "server start");
         if (p.HasExited)
         {
+            // The parameterless wait also waits for the redirected output to be read to its end.
+            p.WaitForExit();
             throw new InvalidOperationException($"kiln server exited with {p.ExitCode}:\n{Output}");
         }
     }
