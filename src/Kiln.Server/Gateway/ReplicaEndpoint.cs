@@ -13,14 +13,12 @@ public sealed class ReplicaEndpoint(string replicaId, Uri baseUri)
     /// <summary><c>http://host:port/</c>.</summary>
     public Uri BaseUri { get; } = baseUri;
 
-    // A handful of paths per replica: parsing a Uri for every forwarded request costs more than the lookup.
+    // A handful of paths per replica (the forwarded routes, the autoscaler's "metrics"): parsing a Uri
+    // for every request or scrape costs more than the lookup.
     private readonly ConcurrentDictionary<string, Uri> _uris = new(StringComparer.Ordinal);
 
     /// <summary>The replica's URI for <paramref name="path"/> (e.g. "v1/completions").</summary>
     public Uri For(string path) => _uris.GetOrAdd(path, static (p, b) => new Uri(b, p), BaseUri);
-
-    /// <summary><c>http://host:port/metrics</c>, made once: the autoscaler scrapes it every pass.</summary>
-    public Uri MetricsUri { get; } = new(baseUri, "metrics");
 
     /// <summary>Requests sent to it that have not finished.</summary>
     public int Outstanding => Volatile.Read(ref _outstanding);

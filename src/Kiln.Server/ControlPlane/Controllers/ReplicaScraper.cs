@@ -101,7 +101,7 @@ public sealed class ReplicaScraper(ReplicaClient client, IClock clock, ILogger<R
         cts.CancelAfter(timeout);
         try
         {
-            return await client.Http.GetByteArrayAsync(e.MetricsUri, cts.Token);
+            return await client.Http.GetByteArrayAsync(e.For("metrics"), cts.Token);
         }
         catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
         {
