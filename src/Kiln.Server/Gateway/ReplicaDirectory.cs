@@ -8,7 +8,8 @@ namespace Kiln.Server.Gateway;
 
 /// <summary>
 /// The in-memory routing table: every live deployment with its READY replicas, re-read from the
-/// store every second (sooner when asked), so the request path never touches the store.
+/// store every second (sooner when asked) when the store's routing generation says something it
+/// holds changed, so the request path never touches the store and an idle refresh is one small read.
 /// </summary>
 public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
 {
@@ -18,6 +19,8 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
     private readonly SemaphoreSlim _refreshLock = new(1, 1);
     private readonly SemaphoreSlim _prompt = new(0, 1);
     private long _refreshedAt = long.MinValue;
+    // The store's routing generation the table was last read at (none before the first read).
+    private long? _generation;
     private long _pendingStarted;
     private Task? _pending;
     private volatile Snapshot _snapshot = new(FrozenDictionary<DeploymentName, DeploymentRoute>.Empty, FrozenDictionary<string, DeploymentRoute[]>.Empty);
@@ -77,6 +80,14 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
         try
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            // Read before the rows it covers: a change committed after it moves it again, so the
+            // next refresh reads that change; unmoved, nothing this table holds has changed.
+            var generation = await store.GetRoutingGenerationAsync(ct);
+            if (generation == _generation)
+            {
+                Volatile.Write(ref _refreshedAt, started);
+                return;
+            }
             var deployments = await store.ListLiveDeploymentsAsync(ct);
             var replicas = (await store.ListAllReplicasAsync(ct))
                 .Where(r => r.Phase == ReplicaPhase.Ready && r.Port is not null)
@@ -126,6 +137,7 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
                 _routes.ToFrozenDictionary(),
                 _routes.Values.Where(r => r.IsServing).SelectMany(r => r.Addons.Append(r.Model).Select(m => (Model: m, Route: r))).GroupBy(x => x.Model, x => x.Route)
                     .ToFrozenDictionary(g => g.Key, g => g.OrderBy(r => r.Name.Deployment, StringComparer.Ordinal).ToArray()));
+            _generation = generation;
             Volatile.Write(ref _refreshedAt, started);
         }
         finally
