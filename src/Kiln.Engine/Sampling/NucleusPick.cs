@@ -124,7 +124,7 @@ internal sealed class NucleusPick(int vocab)
         {
             var v = Vector256.LoadUnsafe(ref src, (nuint)i);
             var d = v - vmax;
-            var m = Vector256.Exp(d) & Vector256.GreaterThanOrEqual(v, vt);
+            var m = FastExp.Exp(d) & Vector256.GreaterThanOrEqual(v, vt);
             m.StoreUnsafe(ref mass, (nuint)i);
             var (lo, hi) = Vector256.Widen(m);
             acc += lo + hi;
@@ -248,12 +248,12 @@ internal sealed class NucleusPick(int vocab)
                 var v = Vector256.LoadUnsafe(ref src, (nuint)i);
                 var keep = Vector256.GreaterThanOrEqual(v, vt);
                 var d = v - vmax;
-                var m = Vector256.ConditionalSelect(keep, Vector256.Exp(d), Vector256<float>.Zero);
+                var m = Vector256.ConditionalSelect(keep, FastExp.Exp(d), Vector256<float>.Zero);
                 m.StoreUnsafe(ref mass, (nuint)i);
                 var (lo, hi) = Vector256.Widen(m);
                 acc += lo + hi;
                 if (separate)
-                    Vector256.ConditionalSelect(keep, Vector256.Exp(d * vinvT), Vector256<float>.Zero).StoreUnsafe(ref pick, (nuint)i);
+                    Vector256.ConditionalSelect(keep, FastExp.Exp(d * vinvT), Vector256<float>.Zero).StoreUnsafe(ref pick, (nuint)i);
                 var b = Vector256.ConvertToInt32(Vector256.Min((vmax - v) * scale, last));
                 Vector256.ConditionalSelect(keep.AsInt32(), b, excluded).StoreUnsafe(ref bucket, (nuint)i);
                 for (var j = i; j < i + Vector256<float>.Count; j++)
@@ -319,7 +319,7 @@ internal sealed class NucleusPick(int vocab)
                 skipped += Vector256<float>.Count;
                 continue;
             }
-            if (separate) (Vector256.Exp(d * vinvT) & keep).StoreUnsafe(ref pick, (nuint)i);
+            if (separate) (FastExp.Exp(d * vinvT) & keep).StoreUnsafe(ref pick, (nuint)i);
             var b = Vector256.ConvertToInt32(Vector256.Min((vmax - v) * scale, last));
             Vector256.ConditionalSelect(keep.AsInt32(), b, excluded).StoreUnsafe(ref bucket, (nuint)i);
             var bits = keep.ExtractMostSignificantBits();

@@ -197,7 +197,7 @@ public sealed class Sampler
             return 0f;
         }
         // Vectorised exponentials: logprobs are floats anyway, and the choice of token never depends on this sum.
-        var sum = SoftmaxKernels.ExpWeights(work, max, 1f, float.MinValue, _weights, _blockSums);
+        var sum = SoftmaxKernels.ExpWeights(work, max, 1f, float.MinValue, _weights, _blockSums, SoftmaxKernels.ExpKind.Library);
         var lse = max + (float)Math.Log(sum);
 
         // Insertion into a list of at most 20, scanning ids upward so ties keep the lower id. Once the
@@ -355,7 +355,7 @@ public sealed class Sampler
         {
             // The reference's own weights, vectorised: only the summation order differs from its, so the
             // band shrinks to rounding (see NucleusPick.ExactTolerancePerTerm) and the scalar pass practically never runs.
-            total = SoftmaxKernels.ExpWeights(x, max, invT, threshold, _weights, _blockSums, exact: true);
+            total = SoftmaxKernels.ExpWeights(x, max, invT, threshold, _weights, _blockSums, SoftmaxKernels.ExpKind.Exact);
             picked = WeightedPick.Find(_weights.AsSpan(0, x.Length), _blockSums, r * total, total * NucleusPick.ExactTolerancePerTerm * x.Length);
             if (picked >= 0) return picked;
         }

@@ -67,7 +67,7 @@ public class ExactExpTests
         var blocks = new double[(x.Length + SoftmaxKernels.Block - 1) / SoftmaxKernels.Block];
         foreach (var (invT, threshold) in new[] { (1f, float.MinValue), (1.25f, float.MinValue), (10f, max - 3f) })
         {
-            var total = SoftmaxKernels.ExpWeights(x, max, invT, threshold, w, blocks, exact: true);
+            var total = SoftmaxKernels.ExpWeights(x, max, invT, threshold, w, blocks, SoftmaxKernels.ExpKind.Exact);
             double expected = 0;
             for (var i = 0; i < x.Length; i++)
             {
