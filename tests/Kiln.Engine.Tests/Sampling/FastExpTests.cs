@@ -6,11 +6,11 @@ namespace Kiln.Engine.Tests.Sampling;
 public class FastExpTests
 {
     [Fact]
-    public void Stays_within_2_to_the_minus_23_of_MathF_Exp_on_every_97th_float_from_zero_to_below_underflow()
+    public void Stays_within_half_the_tolerance_of_MathF_Exp_on_every_97th_float_from_zero_to_below_underflow()
     {
         // The sampler's arguments, (x - max) / T, are never positive; a stride prime to the mantissa
-        // walks every binade of that range. Half the tolerance is the worst measured on every float of it;
-        // flushed results (below 2^-126) may be off by that much.
+        // walks every binade of that range. Flushed results (below 2^-126) may be off by that much.
+        var worst = 0.0;
         Span<float> lanes = stackalloc float[Vector256<float>.Count];
         var bits = BitConverter.SingleToUInt32Bits(-0f);
         var last = BitConverter.SingleToUInt32Bits(-110f);
@@ -24,8 +24,11 @@ public class FastExpTests
                 var error = Math.Abs((double)e[j] - exact);
                 Assert.True(error <= exact * SoftmaxKernels.ExpTolerance / 2 || (lanes[j] < -87.3f && error <= MathF.Exp(-87.3f)),
                     $"exp({lanes[j]:R}): {e[j]:R} vs {exact:R}");
+                if (lanes[j] >= -87.3f) worst = Math.Max(worst, error / exact);
             }
         }
+        // Not a loose kernel passing a loose bound: what was measured on every float of the range.
+        Assert.True(worst <= 1.0 / (1 << 23) * 1.0000001, $"worst relative error {worst:E3}");
     }
 
     [Theory]
