@@ -175,6 +175,7 @@ public static class ControlPlaneBench
         services.AddSingleton<DeploymentPass>();
         services.AddSingleton<Reconciler>();
         services.AddSingleton<ReplicaClient>();
+        services.AddSingleton<ReplicaConnectionOpener>();
         services.AddSingleton<ReplicaDirectory>();
         services.AddSingleton<ReplicaScraper>();
         services.AddSingleton<AutoscalerController>();

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using Kiln.Core.Deployments;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
+using Kiln.Core.Replicas;
 using Kiln.Store;
 
 namespace Kiln.Server.Gateway;
@@ -10,8 +11,11 @@ namespace Kiln.Server.Gateway;
 /// The in-memory routing table: every live deployment with its READY replicas, re-read from the
 /// store every second (sooner when asked), so the request path never touches the store.
 /// </summary>
-public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
+public sealed class ReplicaDirectory
 {
+    private readonly IKilnStore _store;
+    private readonly GatewayOptions _options;
+    private readonly NewReplicaGate _newReplicas;
     private readonly Dictionary<DeploymentName, DeploymentRoute> _routes = [];
     // Only refreshes touch it, one at a time (under the refresh lock).
     private readonly Dictionary<string, (string Host, int Port, Uri Uri)> _uris = new(StringComparer.Ordinal);
@@ -21,6 +25,14 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
     private long _pendingStarted;
     private Task? _pending;
     private volatile Snapshot _snapshot = new(FrozenDictionary<DeploymentName, DeploymentRoute>.Empty, FrozenDictionary<string, DeploymentRoute[]>.Empty);
+
+    /// <summary>A directory of <paramref name="store"/>'s deployments whose new replicas <paramref name="opener"/> connects to before they are routed to.</summary>
+    public ReplicaDirectory(IKilnStore store, GatewayOptions options, ReplicaConnectionOpener opener)
+    {
+        _store = store;
+        _options = options;
+        _newReplicas = new NewReplicaGate(opener.OpenAsync, Prompt);
+    }
 
     private sealed record Snapshot(FrozenDictionary<DeploymentName, DeploymentRoute> ByName, FrozenDictionary<string, DeploymentRoute[]> ByModel);
 
@@ -46,7 +58,7 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
     }
 
     /// <summary>Waits for <see cref="Prompt"/> or the refresh interval.</summary>
-    public Task WaitForPromptAsync(CancellationToken ct) => _prompt.WaitAsync(options.DirectoryRefresh, ct);
+    public Task WaitForPromptAsync(CancellationToken ct) => _prompt.WaitAsync(_options.DirectoryRefresh, ct);
 
     /// <summary>
     /// Makes sure a refresh that began after <paramref name="since"/> (a <see cref="System.Diagnostics.Stopwatch"/>
@@ -77,13 +89,13 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
         try
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var deployments = await store.ListLiveDeploymentsAsync(ct);
-            var replicas = (await store.ListAllReplicasAsync(ct))
+            var deployments = await _store.ListLiveDeploymentsAsync(ct);
+            var replicas = (await _store.ListAllReplicasAsync(ct))
                 .Where(r => r.Phase == ReplicaPhase.Ready && r.Port is not null)
                 .ToLookup(r => new DeploymentName(r.Account, r.DeploymentId));
             // Every deployed model in one read, only when some deployment takes addons at all.
             var addons = deployments.Any(d => d.Spec.EnableAddons)
-                ? (await store.ListAllDeployedModelsAsync(ct)).ToLookup(m => new DeploymentName(m.Account, m.DeploymentId))
+                ? (await _store.ListAllDeployedModelsAsync(ct)).ToLookup(m => new DeploymentName(m.Account, m.DeploymentId))
                 : null;
             var live = new HashSet<DeploymentName>();
             foreach (var d in deployments)
@@ -92,10 +104,13 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
                 live.Add(name);
                 if (!_routes.TryGetValue(name, out var route))
                 {
-                    route = new DeploymentRoute(name, options.MaxHeldRequests);
+                    route = new DeploymentRoute(name, _options.MaxHeldRequests);
                     _routes[name] = route;
                 }
-                var ready = replicas[name].Select(r => (r.ReplicaId, BaseUri(r.ReplicaId, r.Host ?? "127.0.0.1", r.Port!.Value))).ToList();
+                // A replica gets as many connections as it decodes sequences at once (its default batch when unset).
+                var connections = d.Spec.MaxBatchSize ?? DefaultBatch;
+                var ready = replicas[name].Select(r => (r.ReplicaId, BaseUri(r.ReplicaId, r.Host ?? "127.0.0.1", r.Port!.Value)))
+                    .Where(r => _newReplicas.Routable(r.ReplicaId, r.Item2, connections)).ToList();
                 route.Update(d, ready);
                 if (d.Spec.EnableAddons)
                 {
@@ -116,7 +131,9 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
                 {
                     _uris.Remove(id);
                 }
+                _newReplicas.Forget(ready);
             }
+            _newReplicas.EndRefresh();
             foreach (var gone in _routes.Keys.Where(k => !live.Contains(k)).ToList())
             {
                 _routes.Remove(gone, out var route);
@@ -155,6 +172,8 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
         _uris[replicaId] = (host, port, uri);
         return uri;
     }
+
+    private static readonly int DefaultBatch = new ReplicaArgs { ModelPath = "" }.MaxBatchSize;
 
     private static string FormatHost(string host) => host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;
 }
