@@ -105,6 +105,14 @@ public interface IKilnStore : IDisposable
     /// </summary>
     Task<IReadOnlyList<DeployedModelRecord>> ListAllDeployedModelsAsync(CancellationToken ct = default);
 
+    /// <summary>
+    /// A number that every change the gateway routes by moves, in the transaction that makes the
+    /// change: a deployment's new version, a replica added, removed or moved to another phase or
+    /// address, a deployed model added, changed or removed. Read before the rows it covers, an
+    /// unmoved number means those rows have not changed since.
+    /// </summary>
+    Task<long> GetRoutingGenerationAsync(CancellationToken ct = default);
+
     /// <summary>Moves a deployed model to <paramref name="state"/>; UNDEPLOYING is final. NOT_FOUND when it is gone.</summary>
     Task<DeployedModelRecord> SetDeployedModelStateAsync(string account, string id, DeployedModelState state, CancellationToken ct = default);
 

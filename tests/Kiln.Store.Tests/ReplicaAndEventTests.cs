@@ -9,18 +9,7 @@ public abstract class ReplicaAndEventTests(StoreBackend backend) : IDisposable
 
     public void Dispose() => _t.Dispose();
 
-    private ReplicaRecord Replica(string id, ReplicaPhase phase = ReplicaPhase.Initializing, string deployment = "d1") => new()
-    {
-        Account = "acme",
-        DeploymentId = deployment,
-        ReplicaId = id,
-        Phase = phase,
-        Generation = 1,
-        RuntimeHandle = "pid:4242",
-        Port = 18080,
-        Host = "127.0.0.1",
-        StartTime = _t.Clock.UtcNow,
-    };
+    private ReplicaRecord Replica(string id, ReplicaPhase phase = ReplicaPhase.Initializing, string deployment = "d1") => _t.Replica(id, phase, deployment);
 
     [StoreFact]
     public async Task Upsert_inserts_then_replaces()

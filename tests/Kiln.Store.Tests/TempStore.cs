@@ -69,6 +69,20 @@ public sealed class TempStore : IDisposable
         return await Store.CreateDeploymentAsync(new NewDeployment(account, id, Spec($"accounts/{account}/models/llama", max: max), desired));
     }
 
+    /// <summary>A replica record of acme's deployment, started now, as a runtime reports one.</summary>
+    public ReplicaRecord Replica(string id, ReplicaPhase phase = ReplicaPhase.Initializing, string deployment = "d1") => new()
+    {
+        Account = "acme",
+        DeploymentId = deployment,
+        ReplicaId = id,
+        Phase = phase,
+        Generation = 1,
+        RuntimeHandle = "pid:4242",
+        Port = 18080,
+        Host = "127.0.0.1",
+        StartTime = Clock.UtcNow,
+    };
+
     public void Dispose()
     {
         Store.Dispose();

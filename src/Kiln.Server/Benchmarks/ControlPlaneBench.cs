@@ -49,22 +49,23 @@ public static class ControlPlaneBench
     {
         await using var replicas = await SimulatedReplicas.StartAsync();
         output.WriteLine($"control plane, {options.Replicas} replicas per deployment, store: {(options.Postgres is null ? "SQLite" : "PostgreSQL")}, simulated runtime (probes and scrapes over loopback HTTP to another process)");
-        output.WriteLine($"{"deployments",11} {"seed s",8} {"start pass",11} {"ready pass",11} {"reconcile",11} {"cpu",10} {"autoscale",11} {"cpu",10} {"routing",11} {"cpu",10} {"per dep.",9}");
+        output.WriteLine($"{"deployments",11} {"seed s",8} {"start pass",11} {"ready pass",11} {"reconcile",11} {"cpu",10} {"autoscale",11} {"cpu",10} {"routing",11} {"cpu",10} {"changed",11} {"cpu",10} {"per dep.",9}");
         foreach (var n in options.Deployments)
         {
             var row = await RunOneAsync(n, options, replicas.Port);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{n,11} {row.Seed.TotalSeconds,8:F2} {Ms(row.StartPass),11} {Ms(row.ReadyPass),11} {Ms(row.Reconcile.Wall),11} {Ms(row.Reconcile.Cpu),10} {Ms(row.Autoscale.Wall),11} {Ms(row.Autoscale.Cpu),10} {Ms(row.Routing.Wall),11} {Ms(row.Routing.Cpu),10} {row.Reconcile.Wall.TotalMicroseconds / n,7:F0}us"));
+                $"{n,11} {row.Seed.TotalSeconds,8:F2} {Ms(row.StartPass),11} {Ms(row.ReadyPass),11} {Ms(row.Reconcile.Wall),11} {Ms(row.Reconcile.Cpu),10} {Ms(row.Autoscale.Wall),11} {Ms(row.Autoscale.Cpu),10} {Ms(row.Routing.Wall),11} {Ms(row.Routing.Cpu),10} {Ms(row.RoutingChanged.Wall),11} {Ms(row.RoutingChanged.Cpu),10} {row.Reconcile.Wall.TotalMicroseconds / n,7:F0}us"));
         }
         output.WriteLine("start pass: the reconciler's pass that starts every replica; ready pass: the one that probes them and records them READY;");
         output.WriteLine("reconcile / autoscale / routing: medians of steady-state reconciler passes, autoscaler passes and routing refreshes (wall clock);");
+        output.WriteLine("routing: a refresh with nothing routable changed (it reads the store's routing generation only); changed: one after a replica moved (it reads every table);");
         output.WriteLine("cpu: the median CPU time this process (the control plane, every thread, GC included) spent in each; per dep.: reconcile / deployments.");
         return 0;
     }
 
-    private static string Ms(TimeSpan t) => string.Create(CultureInfo.InvariantCulture, $"{t.TotalMilliseconds:F1} ms");
+    private static string Ms(TimeSpan t) => string.Create(CultureInfo.InvariantCulture, $"{t.TotalMilliseconds:F2} ms");
 
-    private sealed record Row(TimeSpan Seed, TimeSpan StartPass, TimeSpan ReadyPass, Timing Reconcile, Timing Autoscale, Timing Routing);
+    private sealed record Row(TimeSpan Seed, TimeSpan StartPass, TimeSpan ReadyPass, Timing Reconcile, Timing Autoscale, Timing Routing, Timing RoutingChanged);
 
     // Wall clock, and CPU time: on a machine shared with other work the first swings with the load, the second much less.
     private readonly record struct Timing(TimeSpan Wall, TimeSpan Cpu);
@@ -112,7 +113,15 @@ public static class ControlPlaneBench
             var reconcile = await MedianAsync(options.Passes, () => reconciler.RunPassAsync(CancellationToken.None));
             var autoscale = await MedianAsync(options.Passes, () => autoscaler.RunPassAsync(CancellationToken.None));
             var routing = await MedianAsync(options.Passes, () => directory.RefreshAsync(CancellationToken.None));
-            return new Row(seed.Elapsed, start, ready, reconcile, autoscale, routing);
+            // After a change the gateway routes by (one replica's address, untimed) the refresh reads everything.
+            var moved = runtime.List()[0].Replica;
+            var changed = await MedianAsync(options.Passes, () => directory.RefreshAsync(CancellationToken.None),
+                () => MoveReplicaAsync(store, moved.Account, moved.DeploymentId, moved.ReplicaId));
+            if (directory.Routes.Sum(r => r.Endpoints.Count) != slots)
+            {
+                throw new InvalidOperationException("a routing refresh after a change lost replicas");
+            }
+            return new Row(seed.Elapsed, start, ready, reconcile, autoscale, routing, changed);
         }
         finally
         {
@@ -190,11 +199,22 @@ public static class ControlPlaneBench
         return new Timing(sw.Elapsed, Environment.CpuUsage.TotalTime - cpu);
     }
 
-    private static async Task<Timing> MedianAsync(int passes, Func<Task> run)
+    // Moves a READY replica to another port and back in turn: a change every routing table must see.
+    private static async Task MoveReplicaAsync(IKilnStore store, string account, string deployment, string replica)
+    {
+        var r = (await store.ListReplicasAsync(account, deployment, CancellationToken.None)).Single(x => x.ReplicaId == replica);
+        await store.UpsertReplicaAsync(r with { Port = r.Port + (r.Port % 2 == 0 ? 1 : -1) }, CancellationToken.None);
+    }
+
+    private static async Task<Timing> MedianAsync(int passes, Func<Task> run, Func<Task>? before = null)
     {
         var times = new List<Timing>();
         for (var i = 0; i < passes; i++)
         {
+            if (before is not null)
+            {
+                await before();
+            }
             times.Add(await TimeAsync(run));
         }
         var wall = times.Select(t => t.Wall).Order().ToList();

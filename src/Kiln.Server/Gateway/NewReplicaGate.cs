@@ -13,25 +13,29 @@ public sealed class NewReplicaGate(Func<Uri, int, Task> open, Action opened)
     private bool _started;
 
     /// <summary>
+    /// True when the last refresh left a READY replica out: the next one has to read the tables again
+    /// even if nothing in them changed, to route to it once its connections are open.
+    /// </summary>
+    public bool HoldsBack { get; private set; }
+
+    /// <summary>
     /// True when <paramref name="id"/> at <paramref name="uri"/> may be routed to now; the first time
     /// a new one is seen, starts opening <paramref name="connections"/> connections to it, and when
-    /// that is done calls back for a refresh that then routes to it.
+    /// that is done (or failed) calls back for a refresh that then routes to it.
     /// </summary>
     public bool Routable(string id, Uri uri, int connections)
     {
-        if (_replicas.TryGetValue(id, out var known) && (ReferenceEquals(known.Uri, uri) || known.Uri == uri))
+        if (!_replicas.TryGetValue(id, out var known) || !(ReferenceEquals(known.Uri, uri) || known.Uri == uri))
         {
-            return known.Opened.IsCompleted;
+            known = (uri, _started ? Open(uri, connections) : Task.CompletedTask);
+            _replicas[id] = known;
         }
-        if (!_started)
-        {
-            _replicas[id] = (uri, Task.CompletedTask);
-            return true;
-        }
-        var opening = OpenThenCallBackAsync(uri, connections);
-        _replicas[id] = (uri, opening);
-        return opening.IsCompleted;
+        HoldsBack |= !known.Opened.IsCompleted;
+        return known.Opened.IsCompleted;
     }
+
+    /// <summary>Starts a refresh that reads every READY replica.</summary>
+    public void BeginRefresh() => HoldsBack = false;
 
     /// <summary>Ends a refresh: after the first, replicas seen are new.</summary>
     public void EndRefresh() => _started = true;
@@ -45,15 +49,15 @@ public sealed class NewReplicaGate(Func<Uri, int, Task> open, Action opened)
         }
     }
 
-    private async Task OpenThenCallBackAsync(Uri uri, int connections)
+    private Task Open(Uri uri, int connections)
     {
-        try
+        var opening = open(uri, connections);
+        // The callback runs once the task has completed, so the refresh it asks for sees it completed.
+        _ = opening.ContinueWith(static (t, callback) =>
         {
-            await open(uri, connections);
-        }
-        finally
-        {
-            opened();
-        }
+            _ = t.Exception; // a failed opening still ends the wait
+            ((Action)callback!)();
+        }, opened, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return opening;
     }
 }

@@ -9,7 +9,8 @@ namespace Kiln.Server.Gateway;
 
 /// <summary>
 /// The in-memory routing table: every live deployment with its READY replicas, re-read from the
-/// store every second (sooner when asked), so the request path never touches the store.
+/// store every second (sooner when asked) when the store's routing generation says something it
+/// holds changed, so the request path never touches the store and an idle refresh is one small read.
 /// </summary>
 public sealed class ReplicaDirectory
 {
@@ -22,6 +23,8 @@ public sealed class ReplicaDirectory
     private readonly SemaphoreSlim _refreshLock = new(1, 1);
     private readonly SemaphoreSlim _prompt = new(0, 1);
     private long _refreshedAt = long.MinValue;
+    // The store's routing generation the table was last read at (none before the first read).
+    private long? _generation;
     private long _pendingStarted;
     private Task? _pending;
     private volatile Snapshot _snapshot = new(FrozenDictionary<DeploymentName, DeploymentRoute>.Empty, FrozenDictionary<string, DeploymentRoute[]>.Empty);
@@ -89,6 +92,16 @@ public sealed class ReplicaDirectory
         try
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            // Read before the rows it covers: a change committed after it moves it again, so the
+            // next refresh reads that change; unmoved, nothing this table holds has changed.
+            var generation = await _store.GetRoutingGenerationAsync(ct);
+            // A replica left out until its connections were open is routed to by the refresh after.
+            if (generation == _generation && !_newReplicas.HoldsBack)
+            {
+                Volatile.Write(ref _refreshedAt, started);
+                return;
+            }
+            _newReplicas.BeginRefresh();
             var deployments = await _store.ListLiveDeploymentsAsync(ct);
             var replicas = (await _store.ListAllReplicasAsync(ct))
                 .Where(r => r.Phase == ReplicaPhase.Ready && r.Port is not null)
@@ -143,6 +156,7 @@ public sealed class ReplicaDirectory
                 _routes.ToFrozenDictionary(),
                 _routes.Values.Where(r => r.IsServing).SelectMany(r => r.Addons.Append(r.Model).Select(m => (Model: m, Route: r))).GroupBy(x => x.Model, x => x.Route)
                     .ToFrozenDictionary(g => g.Key, g => g.OrderBy(r => r.Name.Deployment, StringComparer.Ordinal).ToArray()));
+            _generation = generation;
             Volatile.Write(ref _refreshedAt, started);
         }
         finally

@@ -297,5 +297,33 @@ internal static class PostgresSchemaSteps
             ALTER TABLE deployments ADD COLUMN max_context_length INTEGER;
             ALTER TABLE deployments ADD COLUMN prefix_cache_mb INTEGER;
             """),
+        // A counter every change the gateway routes by moves, in the transaction that makes it, so
+        // a routing refresh that finds it unmoved reads nothing more. Deployments count changes of
+        // their version (every change but the gateway's last-request bookkeeping moves it),
+        // replicas changes of phase or address, deployed models every change.
+        new(20, "routing change counter", """
+            CREATE TABLE change_counters (
+                name  TEXT COLLATE "C" PRIMARY KEY,
+                value BIGINT NOT NULL
+            );
+            INSERT INTO change_counters (name, value) VALUES ('routing', 0);
+            CREATE FUNCTION count_routing_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                UPDATE change_counters SET value = value + 1 WHERE name = 'routing';
+                RETURN NULL;
+            END
+            $$;
+            CREATE TRIGGER routing_deployment_added_or_removed AFTER INSERT OR DELETE ON deployments
+                FOR EACH ROW EXECUTE FUNCTION count_routing_change();
+            CREATE TRIGGER routing_deployment_changed AFTER UPDATE ON deployments
+                FOR EACH ROW WHEN (OLD.version IS DISTINCT FROM NEW.version) EXECUTE FUNCTION count_routing_change();
+            CREATE TRIGGER routing_replica_added_or_removed AFTER INSERT OR DELETE ON replicas
+                FOR EACH ROW EXECUTE FUNCTION count_routing_change();
+            CREATE TRIGGER routing_replica_changed AFTER UPDATE ON replicas
+                FOR EACH ROW WHEN (OLD.phase IS DISTINCT FROM NEW.phase OR OLD.port IS DISTINCT FROM NEW.port OR OLD.host IS DISTINCT FROM NEW.host)
+                EXECUTE FUNCTION count_routing_change();
+            CREATE TRIGGER routing_deployed_model_changed AFTER INSERT OR UPDATE OR DELETE ON deployed_models
+                FOR EACH ROW EXECUTE FUNCTION count_routing_change();
+            """),
     ];
 }

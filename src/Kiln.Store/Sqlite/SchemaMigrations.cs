@@ -307,5 +307,35 @@ internal static class SchemaMigrations
             ALTER TABLE deployments ADD COLUMN max_context_length INTEGER;
             ALTER TABLE deployments ADD COLUMN prefix_cache_mb INTEGER;
             """),
+        // A counter every change the gateway routes by moves, in the transaction that makes it, so
+        // a routing refresh that finds it unmoved reads nothing more. Deployments count changes of
+        // their version (every change but the gateway's last-request bookkeeping moves it),
+        // replicas changes of phase or address, deployed models every change.
+        new(20, "routing change counter", """
+            CREATE TABLE change_counters (
+                name  TEXT PRIMARY KEY,
+                value INTEGER NOT NULL
+            );
+            INSERT INTO change_counters (name, value) VALUES ('routing', 0);
+            CREATE TRIGGER routing_deployment_added AFTER INSERT ON deployments
+            BEGIN UPDATE change_counters SET value = value + 1 WHERE name = 'routing'; END;
+            CREATE TRIGGER routing_deployment_changed AFTER UPDATE ON deployments WHEN OLD.version IS NOT NEW.version
+            BEGIN UPDATE change_counters SET value = value + 1 WHERE name = 'routing'; END;
+            CREATE TRIGGER routing_deployment_removed AFTER DELETE ON deployments
+            BEGIN UPDATE change_counters SET value = value + 1 WHERE name = 'routing'; END;
+            CREATE TRIGGER routing_replica_added AFTER INSERT ON replicas
+            BEGIN UPDATE change_counters SET value = value + 1 WHERE name = 'routing'; END;
+            CREATE TRIGGER routing_replica_changed AFTER UPDATE ON replicas
+                WHEN OLD.phase IS NOT NEW.phase OR OLD.port IS NOT NEW.port OR OLD.host IS NOT NEW.host
+            BEGIN UPDATE change_counters SET value = value + 1 WHERE name = 'routing'; END;
+            CREATE TRIGGER routing_replica_removed AFTER DELETE ON replicas
+            BEGIN UPDATE change_counters SET value = value + 1 WHERE name = 'routing'; END;
+            CREATE TRIGGER routing_deployed_model_added AFTER INSERT ON deployed_models
+            BEGIN UPDATE change_counters SET value = value + 1 WHERE name = 'routing'; END;
+            CREATE TRIGGER routing_deployed_model_changed AFTER UPDATE ON deployed_models
+            BEGIN UPDATE change_counters SET value = value + 1 WHERE name = 'routing'; END;
+            CREATE TRIGGER routing_deployed_model_removed AFTER DELETE ON deployed_models
+            BEGIN UPDATE change_counters SET value = value + 1 WHERE name = 'routing'; END;
+            """),
     ];
 }

@@ -30,14 +30,20 @@ public class NewReplicaGateTests
         var gate = new NewReplicaGate((uri, n) => { calls.Add((uri, n)); return opening.Task; }, () => refreshes++);
         gate.EndRefresh();
 
+        gate.BeginRefresh();
         Assert.False(gate.Routable("r2", B, 6));
+        Assert.True(gate.HoldsBack);
+        gate.BeginRefresh();
         Assert.False(gate.Routable("r2", B, 6));
         Assert.Equal([(B, 6)], calls);
         Assert.Equal(0, refreshes);
 
         opening.SetResult();
         Assert.Equal(1, refreshes);
+        Assert.True(gate.HoldsBack);
+        gate.BeginRefresh();
         Assert.True(gate.Routable("r2", B, 6));
+        Assert.False(gate.HoldsBack);
         Assert.Single(calls);
     }
 
