@@ -207,6 +207,13 @@ public interface IKilnStore : IDisposable
     /// <summary>Inserts or replaces a replica; its deployment must exist.</summary>
     Task<ReplicaRecord> UpsertReplicaAsync(ReplicaRecord replica, CancellationToken ct = default);
 
+    /// <summary>
+    /// Upserts <paramref name="replicas"/> (as <see cref="UpsertReplicaAsync"/>, in list order) and
+    /// appends <paramref name="events"/> (as <see cref="AppendEventsAsync"/>) in one transaction: one
+    /// durable commit for a controller's writes about one deployment. Returns the records as stored.
+    /// </summary>
+    Task<IReadOnlyList<ReplicaRecord>> WriteReplicasAsync(IReadOnlyList<ReplicaRecord> replicas, IReadOnlyList<NewDeploymentEvent> events, CancellationToken ct = default);
+
     /// <summary>A deployment's replicas, by replica ID.</summary>
     Task<IReadOnlyList<ReplicaRecord>> ListReplicasAsync(string account, string deploymentId, CancellationToken ct = default);
 

@@ -129,6 +129,28 @@ public abstract class ReplicaAndEventTests(StoreBackend backend) : IDisposable
     }
 
     [StoreFact]
+    public async Task Replicas_and_their_events_are_written_together_or_not_at_all()
+    {
+        await _t.SeedDeploymentAsync();
+        var first = await _t.Store.UpsertReplicaAsync(Replica("r1"));
+        var stored = await _t.Store.WriteReplicasAsync(
+            [Replica("r2", ReplicaPhase.Pending), first with { Phase = ReplicaPhase.Ready, ReadyTime = _t.Clock.UtcNow }],
+            [new("acme", "d1", "ReplicaReady", "r1 ready"), new("acme", "gone", "ReplicaReady", "left out"), new("acme", "d1", "Scaled", "2")]);
+        Assert.Equal(["r2", "r1"], stored.Select(r => r.ReplicaId));
+        Assert.Equal(stored.OrderBy(r => r.ReplicaId), await _t.Store.ListReplicasAsync("acme", "d1"));
+        Assert.Equal([ReplicaPhase.Ready, ReplicaPhase.Pending], (await _t.Store.ListReplicasAsync("acme", "d1")).Select(r => r.Phase));
+        Assert.Equal(["r1 ready", "2"], (await _t.Store.ListRecentEventsAsync("acme", "d1")).Select(e => e.Message));
+
+        // A replica of a deployment that is gone refuses the whole batch: nothing of it is written.
+        var refused = await Assert.ThrowsAsync<KilnError>(() => _t.Store.WriteReplicasAsync(
+            [Replica("r3"), Replica("r4", deployment: "gone")], [new("acme", "d1", "ReplicaStarted", "r3")]));
+        Assert.Equal(StatusCode.NotFound, refused.Code);
+        Assert.Equal(["r1", "r2"], (await _t.Store.ListReplicasAsync("acme", "d1")).Select(r => r.ReplicaId));
+        Assert.Equal(2, (await _t.Store.ListRecentEventsAsync("acme", "d1")).Count);
+        Assert.Empty(await _t.Store.WriteReplicasAsync([], []));
+    }
+
+    [StoreFact]
     public async Task Purge_removes_replicas_and_events()
     {
         await _t.SeedDeploymentAsync();

@@ -36,23 +36,30 @@ public sealed record EngineMetricNames
     /// </summary>
     public ReplicaLoadSignals Read(Func<string, double?> sum, int maxBatch)
     {
-        double? First(IReadOnlyList<string> names)
-        {
-            foreach (var n in names)
-            {
-                if (sum(n) is { } v && double.IsFinite(v))
-                {
-                    return v;
-                }
-            }
-            return null;
-        }
-        var running = Math.Max(First(Running) ?? 0, 0);
-        var kv = Math.Clamp(First(KvCacheUsage) ?? 0, 0, 1);
-        var occupancy = First(BatchOccupancy) is { } own
+        var running = Math.Max(FirstOf(Running, sum) ?? 0, 0);
+        var kv = Math.Clamp(FirstOf(KvCacheUsage, sum) ?? 0, 0, 1);
+        var occupancy = FirstOf(BatchOccupancy, sum) is { } own
             ? Math.Clamp(own, 0, 1)
             : Math.Max(maxBatch > 0 ? Math.Min(running / maxBatch, 1) : 0, kv);
-        return new ReplicaLoadSignals(running, Math.Max(First(Waiting) ?? 0, 0), kv, occupancy, First(GeneratedTokens) ?? 0, First(PromptTokens) ?? 0);
+        return new ReplicaLoadSignals(running, Math.Max(FirstOf(Waiting, sum) ?? 0, 0), kv, occupancy, FirstOf(GeneratedTokens, sum) ?? 0, FirstOf(PromptTokens, sum) ?? 0);
+    }
+
+    /// <summary>
+    /// True when the scrape shows no request running and none waiting. A scrape that lacks either
+    /// figure is never idle by this test: nothing says that no work is going on.
+    /// </summary>
+    public bool ShowsNoRequests(Func<string, double?> sum) => FirstOf(Running, sum) is <= 0 && FirstOf(Waiting, sum) is <= 0;
+
+    private static double? FirstOf(IReadOnlyList<string> names, Func<string, double?> sum)
+    {
+        foreach (var n in names)
+        {
+            if (sum(n) is { } v && double.IsFinite(v))
+            {
+                return v;
+            }
+        }
+        return null;
     }
 }
 

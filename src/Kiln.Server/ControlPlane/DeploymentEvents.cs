@@ -39,6 +39,21 @@ public sealed class DeploymentEvents(IKilnStore store, ILogger<DeploymentEvents>
         await store.AppendEventsAsync(batch, ct);
     }
 
+    /// <summary>
+    /// Writes replica records and logs and appends events about them in one store transaction
+    /// (<see cref="IKilnStore.WriteReplicasAsync"/>); returns the records as stored.
+    /// </summary>
+    public async Task<IReadOnlyList<ReplicaRecord>> AppendWithReplicasAsync(
+        IReadOnlyList<ReplicaRecord> replicas, IReadOnlyList<NewDeploymentEvent> batch, CancellationToken ct = default)
+    {
+        var stored = await store.WriteReplicasAsync(replicas, batch, ct);
+        foreach (var e in batch)
+        {
+            Log(e.Account, e.DeploymentId, e.Type, e.Message);
+        }
+        return stored;
+    }
+
     private void Log(string account, string deploymentId, string type, string message)
     {
         var level = Troubles.Contains(type) || (type == "StateChanged" && message.Contains("-> FAILED", StringComparison.Ordinal))

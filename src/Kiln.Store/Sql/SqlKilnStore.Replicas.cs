@@ -13,7 +13,19 @@ public abstract partial class SqlKilnStore
     public const int MaxEventLimit = 1000;
 
     /// <inheritdoc />
-    public Task<ReplicaRecord> UpsertReplicaAsync(ReplicaRecord replica, CancellationToken ct = default) => Write(ct, (db, now) =>
+    public Task<ReplicaRecord> UpsertReplicaAsync(ReplicaRecord replica, CancellationToken ct = default) =>
+        Write(ct, (db, now) => UpsertReplica(db, replica, now));
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ReplicaRecord>> WriteReplicasAsync(IReadOnlyList<ReplicaRecord> replicas, IReadOnlyList<NewDeploymentEvent> events, CancellationToken ct = default) =>
+        Write<IReadOnlyList<ReplicaRecord>>(ct, (db, now) =>
+        {
+            var stored = replicas.Select(r => UpsertReplica(db, r, now)).ToList();
+            AppendEvents(db, events, now);
+            return stored;
+        });
+
+    private ReplicaRecord UpsertReplica(SqlSession db, ReplicaRecord replica, DateTimeOffset now)
     {
         ResourceNames.RequireValidId(replica.ReplicaId, "replica");
         RequireDeployment(db, replica.Account, replica.DeploymentId);
@@ -34,7 +46,7 @@ public abstract partial class SqlKilnStore
         TrackReplicaUsage(db, replica, now);
         return db.QuerySingle($"SELECT {ReplicaColumns} FROM replicas WHERE account = @account AND deployment = @deployment AND id = @id",
             MapReplica, ("account", replica.Account), ("deployment", replica.DeploymentId), ("id", replica.ReplicaId))!;
-    });
+    }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<ReplicaRecord>> ListReplicasAsync(string account, string deploymentId, CancellationToken ct = default) =>
@@ -75,22 +87,28 @@ public abstract partial class SqlKilnStore
 
     /// <inheritdoc />
     public Task<int> AppendEventsAsync(IReadOnlyList<NewDeploymentEvent> events, CancellationToken ct = default) =>
-        Write(ct, (db, now) =>
+        Write(ct, (db, now) => AppendEvents(db, events, now));
+
+    private int AppendEvents(SqlSession db, IReadOnlyList<NewDeploymentEvent> events, DateTimeOffset now)
+    {
+        if (events.Count == 0)
         {
-            if (events.FirstOrDefault(e => string.IsNullOrWhiteSpace(e.Type)) is { } bad)
-            {
-                throw KilnError.InvalidArgument($"event type must not be empty (an event of accounts/{bad.Account}/deployments/{bad.DeploymentId})");
-            }
-            var time = Columns.Time(now);
-            var order = events.Select((e, i) => (Event: e, Index: i)).ToList();
-            // Sorted by list position, since a join may reorder the rows and the sequence orders events.
-            return ExecuteBatch(db, """
+            return 0;
+        }
+        if (events.FirstOrDefault(e => string.IsNullOrWhiteSpace(e.Type)) is { } bad)
+        {
+            throw KilnError.InvalidArgument($"event type must not be empty (an event of accounts/{bad.Account}/deployments/{bad.DeploymentId})");
+        }
+        var time = Columns.Time(now);
+        var order = events.Select((e, i) => (Event: e, Index: i)).ToList();
+        // Sorted by list position, since a join may reorder the rows and the sequence orders events.
+        return ExecuteBatch(db, """
                 INSERT INTO deployment_events (account, deployment, time, type, message)
                 SELECT column1, column2, column3, column4, column5 FROM ({0}) AS v
                 WHERE EXISTS (SELECT 1 FROM deployments d WHERE d.account = v.column1 AND d.id = v.column2)
                 ORDER BY column6
                 """, order, 6, x => [x.Event.Account, x.Event.DeploymentId, time, x.Event.Type, x.Event.Message, x.Index]);
-        });
+    }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<DeploymentEvent>> ListRecentEventsAsync(string account, string deploymentId, int limit = 20, CancellationToken ct = default) =>

@@ -50,4 +50,17 @@ public class EngineMetricNamesTests
         Assert.Equal(0.25, EngineProfiles.Kiln.Metrics.Read(Scrape(("kiln_batch_occupancy", 0.25), ("kiln_active_sequences", 8)), 8).BatchOccupancy);
         Assert.Equal(new ReplicaLoadSignals(0, 0, 0, 0, 0, 0), EngineProfiles.Vllm.Metrics.Read(Scrape(("other", 1)), 256));
     }
+
+    [Fact]
+    public void A_replica_shows_no_requests_only_when_it_reports_zero_running_and_zero_waiting()
+    {
+        var names = EngineProfiles.Vllm.Metrics;
+        Assert.True(names.ShowsNoRequests(Scrape(("vllm:num_requests_running", 0), ("vllm:num_requests_waiting", 0))));
+        Assert.False(names.ShowsNoRequests(Scrape(("vllm:num_requests_running", 1), ("vllm:num_requests_waiting", 0))));
+        Assert.False(names.ShowsNoRequests(Scrape(("vllm:num_requests_running", 0), ("vllm:num_requests_waiting", 2))));
+        // A figure missing (or not a number) says nothing, so the replica is not taken for quiet.
+        Assert.False(names.ShowsNoRequests(Scrape(("vllm:num_requests_running", 0))));
+        Assert.False(names.ShowsNoRequests(Scrape(("vllm:num_requests_running", 0), ("vllm:num_requests_waiting", double.NaN))));
+        Assert.False(new EngineMetricNames().ShowsNoRequests(Scrape(("vllm:num_requests_running", 0), ("vllm:num_requests_waiting", 0))));
+    }
 }

@@ -14,7 +14,8 @@ using Kiln.Store;
 namespace Kiln.Server.ControlPlane.Controllers;
 
 /// <summary>
-/// Every interval, for each live deployment: scrapes its READY replicas, adds the gateway's own
+/// Every interval, for each live deployment: scrapes its READY replicas (or, while it is quiet and
+/// nothing new has happened, reuses their last scrape: <see cref="ScrapeReuse"/>), adds the gateway's own
 /// counters, keeps the load history and asks <see cref="Autoscaler.Decide"/> for the desired
 /// replica count, writing it (and waking the reconciler) when it changes. Between passes it takes
 /// the gateway's wake requests at once (this instance's in memory, other instances' from the store
@@ -43,9 +44,17 @@ public sealed partial class AutoscalerController(
         public LoadSampler Sampler = new();
         public LatencySampler Latency = new();
         public string? LastHoldGist;
+
+        // The last scrape while it may stand for the replicas (see ScrapeReuse), and this
+        // deployment's turn to be scraped again all the same.
+        public QuietScrape? Quiet;
+        public List<(string ReplicaId, PrometheusScrape Scrape)> QuietScrapes = [];
+        public int RefreshTurn;
     }
 
     private readonly Dictionary<string, Memory> _memory = [];
+    private long _passes;
+    private int _turns;
 
     // What each engine's scrapes need keep: the names its load signals are read from.
     private readonly ConditionalWeakTable<EngineMetricNames, PrometheusFilter> _filters = [];
@@ -141,11 +150,7 @@ public sealed partial class AutoscalerController(
                 {
                     break;
                 }
-                var key = name.ToString();
-                if (!_memory.TryGetValue(key, out var memory))
-                {
-                    _memory[key] = memory = new Memory();
-                }
+                var memory = MemoryOf(name.ToString());
                 var input = AutoscalerInput.For(d.Spec, d.DesiredReplicaCount, d.IdleSince, clock.UtcNow) with { LastRequestTime = d.LastRequestTime };
                 var decision = Autoscaler.Requested(memory.State, input, request.ReplicaCount);
                 try
@@ -174,34 +179,45 @@ public sealed partial class AutoscalerController(
     /// <summary>One pass over every live deployment (the loop's step; public so benchmarks can time it).</summary>
     public async Task RunPassAsync(CancellationToken ct)
     {
+        var pass = ++_passes;
+        var started = clock.UtcNow;
         var deployments = await store.ListLiveDeploymentsAsync(ct);
-        var scaled = new List<(DeploymentRecord Deployment, DeploymentRoute Route)>();
+        var scaled = new List<(DeploymentRecord Deployment, DeploymentRoute Route, Memory Memory, DeploymentActivity Seen)>();
+        var toScrape = new List<DeploymentRoute>();
         foreach (var d in deployments)
         {
             if (d.DeleteTime is null && !d.State.IsGoingAway() && directory.Find(d.Name) is { } route)
             {
-                scaled.Add((d, route));
+                var memory = MemoryOf(d.Name.ToString());
+                // Read before the scrape, so whatever happens while it runs shows as a change next pass.
+                var seen = Activity(d, route);
+                if (!ScrapeReuse.MayReuse(memory.Quiet, seen, pass, memory.RefreshTurn, started))
+                {
+                    toScrape.Add(route);
+                }
+                scaled.Add((d, route, memory, seen));
             }
         }
         // Every replica at once (the scraper bounds the concurrency), then the decisions one by one.
         // Each scrape keeps only what its deployment's engine reports the load in.
         var filters = scaled.ToDictionary(x => x.Route.Name, x => Filter(engines.For(x.Deployment.Spec.Engine).Metrics));
-        var scrapes = await scraper.ScrapeAsync([.. scaled.Select(x => x.Route)], route => filters[route.Name], ct);
+        var scrapes = await scraper.ScrapeAsync(toScrape, route => filters[route.Name], ct);
         var live = new HashSet<string>();
         var history = new List<DeploymentHistoryRecord>(scaled.Count);
         // Holds are written together after the decisions: one transaction, not one per deployment
         // (every deployment holds on a leader's first pass).
         var holds = new List<NewDeploymentEvent>();
-        foreach (var (d, route) in scaled)
+        foreach (var (d, route, memory, seen) in scaled)
         {
-            var key = d.Name.ToString();
-            live.Add(key);
-            if (!_memory.TryGetValue(key, out var memory))
-            {
-                _memory[key] = memory = new Memory();
-            }
+            live.Add(d.Name.ToString());
             var now = clock.UtcNow;
-            var sample = memory.Sampler.Take(now, route, scrapes[d.Name], engines.For(d.Spec.Engine).ForDeployment(d.Spec.MaxBatchSize));
+            var engine = engines.For(d.Spec.Engine).ForDeployment(d.Spec.MaxBatchSize);
+            var reused = !scrapes.TryGetValue(d.Name, out var scraped);
+            if (!reused)
+            {
+                Remember(memory, seen, scraped!, engine, pass, started);
+            }
+            var sample = memory.Sampler.Take(now, route, reused ? memory.QuietScrapes : scraped!, engine, reused);
             memory.History = LoadHistory.Prune([.. memory.History, sample], now, d.Spec.AutoscalingPolicy);
             var (latencies, slowest) = memory.Latency.Take(route.Counters);
             history.Add(new(d.Account, d.Id, HistorySample.From(sample, d.Spec.AutoscalingPolicy.LoadTargets, d.DesiredReplicaCount,
@@ -224,6 +240,34 @@ public sealed partial class AutoscalerController(
         }
         scraper.Retain(directory.Routes.SelectMany(r => r.Endpoints).Select(e => e.ReplicaId));
         await store.AppendDeploymentHistoryAsync(history, clock.UtcNow - HistoryWindow.Retention, ct);
+    }
+
+    private Memory MemoryOf(string key)
+    {
+        if (!_memory.TryGetValue(key, out var memory))
+        {
+            // Turns are handed out in order, so quiet deployments' refreshes spread evenly over the passes.
+            _memory[key] = memory = new Memory { RefreshTurn = _turns++ % ScrapeReuse.RefreshEveryPasses };
+        }
+        return memory;
+    }
+
+    private static DeploymentActivity Activity(DeploymentRecord d, DeploymentRoute route) => new()
+    {
+        ReadyReplicas = [.. route.Endpoints.Select(e => e.ReplicaId)],
+        Arrivals = route.Counters.Arrivals,
+        InFlight = route.Counters.InFlight,
+        Held = route.Held.Count,
+        LastRequestTime = d.LastRequestTime,
+        GatewayLastRequestTime = route.LastRequestTime,
+    };
+
+    // Keeps a real scrape for the passes after it when it shows the deployment quiet.
+    private static void Remember(Memory memory, DeploymentActivity seen, List<(string ReplicaId, PrometheusScrape Scrape)> scraped, EngineProfile engine, long pass, DateTimeOffset at)
+    {
+        var idle = scraped.All(x => engine.Metrics.ShowsNoRequests(name => LoadSampler.Sum(x.Scrape, name)));
+        memory.Quiet = ScrapeReuse.Remember(seen, [.. scraped.Select(x => x.ReplicaId)], idle, pass, at);
+        memory.QuietScrapes = memory.Quiet is null ? [] : scraped;
     }
 
     private async Task ApplyAsync(

@@ -76,18 +76,25 @@ public sealed class DeploymentPass(
             free => ReplicaPlanner.Plan(input with { Slots = Slots(d, free) }, limits, NewReplicaId),
             p => p.Actions.Count(a => a is ReplicaAction.Start) * d.Spec.AcceleratorCount);
         var failedStarts = new Dictionary<string, string>();
+        var writes = new ReplicaWrites(events, records);
         foreach (var action in plan.Actions)
         {
             if (action is ReplicaAction.Start start)
             {
-                if (await StartAsync(d, records, records[start.ReplicaId], start.Generation, model!, engine, ct) is { } error)
+                // No process runs without a stored record naming it (adoption after a restart goes by them).
+                if (writes.HoldsNewReplica)
+                {
+                    await writes.FlushAsync(ct);
+                }
+                if (await StartAsync(d, writes, records[start.ReplicaId], start.Generation, model!, engine, ct) is { } error)
                 {
                     failedStarts[start.ReplicaId] = error;
                 }
                 continue;
             }
-            await CarryOutAsync(d, records, action, deleting, anyAddons, ct);
+            await CarryOutAsync(d, records, writes, action, deleting, anyAddons, ct);
         }
+        await writes.FlushAsync(ct);
         var outcome = plan.Outcome(failedStarts);
         if (!deleting)
         {
@@ -205,12 +212,13 @@ public sealed class DeploymentPass(
     }
 
     /// <summary>Carries out one step other than a start, keeping <paramref name="records"/> as written.</summary>
-    private async Task CarryOutAsync(DeploymentRecord d, Dictionary<string, ReplicaRecord> records, ReplicaAction action, bool deleting, bool anyAddons, CancellationToken ct)
+    private async Task CarryOutAsync(
+        DeploymentRecord d, Dictionary<string, ReplicaRecord> records, ReplicaWrites writes, ReplicaAction action, bool deleting, bool anyAddons, CancellationToken ct)
     {
         switch (action)
         {
             case ReplicaAction.Fail f:
-                await FailAsync(records, f, ct);
+                await FailAsync(records, writes, f, ct);
                 break;
             // (A process gone since its probe is left as it is: the next pass sees it exited.)
             case ReplicaAction.MarkReady m when runtime.Find(m.ReplicaId) is { } handle:
@@ -219,7 +227,7 @@ public sealed class DeploymentPass(
                 {
                     await addons.PrepareReplicaAsync(d, handle, anyAddons, ct);
                 }
-                await WriteAsync(records, records[m.ReplicaId] with
+                writes.Write(records[m.ReplicaId] with
                 {
                     Phase = ReplicaPhase.Ready,
                     ReadyTime = clock.UtcNow,
@@ -229,47 +237,49 @@ public sealed class DeploymentPass(
                     // A cluster places the replica after its start: the gateway routes to where it ended up.
                     Host = handle.Host,
                     Port = handle.Port,
-                }, ct);
-                await Event(d, "ReplicaReady", $"replica {m.ReplicaId} ready at {handle.Describe()}", ct);
+                });
+                Event(writes, d, "ReplicaReady", $"replica {m.ReplicaId} ready at {handle.Describe()}");
                 break;
             case ReplicaAction.MarkWaiting w:
-                await WriteAsync(records, records[w.ReplicaId] with { Phase = ReplicaPhase.Pending, WaitReason = w.Reason }, ct);
-                await Event(d, "ReplicaQueued", $"replica {w.ReplicaId} waits to be scheduled: {w.Reason}", ct);
+                writes.Write(records[w.ReplicaId] with { Phase = ReplicaPhase.Pending, WaitReason = w.Reason });
+                Event(writes, d, "ReplicaQueued", $"replica {w.ReplicaId} waits to be scheduled: {w.Reason}");
                 break;
             case ReplicaAction.MarkRunning r when runtime.Find(r.ReplicaId) is { } handle:
-                await WriteAsync(records, records[r.ReplicaId] with
+                writes.Write(records[r.ReplicaId] with
                 {
                     Phase = ReplicaPhase.Initializing,
                     WaitReason = null,
                     StartTime = clock.UtcNow,
                     Host = handle.HasEndpoint ? handle.Host : null,
                     Port = handle.HasEndpoint ? handle.Port : null,
-                }, ct);
-                await Event(d, "ReplicaScheduled", $"replica {r.ReplicaId} was scheduled and is starting ({handle.Describe()})", ct);
+                });
+                Event(writes, d, "ReplicaScheduled", $"replica {r.ReplicaId} was scheduled and is starting ({handle.Describe()})");
                 break;
             case ReplicaAction.MarkUnhealthy u:
-                await WriteAsync(records, records[u.ReplicaId] with { Phase = ReplicaPhase.Initializing }, ct);
-                await Event(d, "ReplicaUnhealthy", $"replica {u.ReplicaId} stopped answering health checks ({u.Health})", ct);
+                writes.Write(records[u.ReplicaId] with { Phase = ReplicaPhase.Initializing });
+                Event(writes, d, "ReplicaUnhealthy", $"replica {u.ReplicaId} stopped answering health checks ({u.Health})");
                 break;
             case ReplicaAction.MarkDownloading m:
-                await WriteAsync(records, records[m.ReplicaId] with { Phase = ReplicaPhase.Downloading }, ct);
-                await Event(d, "ReplicaDownloading", $"replica {m.ReplicaId} is downloading its model", ct);
+                writes.Write(records[m.ReplicaId] with { Phase = ReplicaPhase.Downloading });
+                Event(writes, d, "ReplicaDownloading", $"replica {m.ReplicaId} is downloading its model");
                 break;
             case ReplicaAction.MarkDownloaded m:
-                await WriteAsync(records, records[m.ReplicaId] with { Phase = ReplicaPhase.Initializing, StartTime = clock.UtcNow }, ct);
-                await Event(d, "ReplicaDownloaded", $"replica {m.ReplicaId} has its model and is loading it", ct);
+                writes.Write(records[m.ReplicaId] with { Phase = ReplicaPhase.Initializing, StartTime = clock.UtcNow });
+                Event(writes, d, "ReplicaDownloaded", $"replica {m.ReplicaId} has its model and is loading it");
                 break;
             case ReplicaAction.Stop s:
+                await writes.FlushAsync(ct);
                 await stopper.BeginAsync(records[s.ReplicaId], runtime.Find(s.ReplicaId), s.Reason, ct: ct);
                 break;
             case ReplicaAction.Remove x:
+                await writes.FlushAsync(ct);
                 await store.DeleteReplicaAsync(d.Account, d.Id, x.ReplicaId, ct);
                 break;
             case ReplicaAction.MoveForward m:
-                await WriteAsync(records, records[m.ReplicaId] with { Generation = m.Generation }, ct);
+                writes.Write(records[m.ReplicaId] with { Generation = m.Generation });
                 break;
             case ReplicaAction.Create c:
-                await WriteAsync(records, new ReplicaRecord
+                writes.Write(new ReplicaRecord
                 {
                     Account = d.Account,
                     DeploymentId = d.Id,
@@ -277,15 +287,15 @@ public sealed class DeploymentPass(
                     Phase = ReplicaPhase.Pending,
                     Generation = c.Generation,
                     StartTime = clock.UtcNow,
-                }, ct);
+                }, isNew: true);
                 break;
             case ReplicaAction.Scaled s:
-                await events.AppendAsync(d.Account, d.Id, "Scaled", $"scaled to {s.DesiredReplicaCount} replica(s)", ct);
+                Event(writes, d, "Scaled", $"scaled to {s.DesiredReplicaCount} replica(s)");
                 break;
         }
     }
 
-    private async Task FailAsync(Dictionary<string, ReplicaRecord> records, ReplicaAction.Fail f, CancellationToken ct)
+    private async Task FailAsync(Dictionary<string, ReplicaRecord> records, ReplicaWrites writes, ReplicaAction.Fail f, CancellationToken ct)
     {
         var r = records[f.ReplicaId];
         var handle = runtime.Find(f.ReplicaId);
@@ -299,16 +309,17 @@ public sealed class DeploymentPass(
         {
             runtime.Forget(handle);
         }
-        r = await WriteAsync(records, r with { Phase = ReplicaPhase.Failed, FailureCount = f.FailureCount, LastError = f.LastError }, ct);
-        await events.AppendAsync(r.Account, r.DeploymentId, f.EventType, f.EventMessage, ct);
+        writes.Write(r with { Phase = ReplicaPhase.Failed, FailureCount = f.FailureCount, LastError = f.LastError });
+        writes.Event(r.Account, r.DeploymentId, f.EventType, f.EventMessage);
         if (f.StopProcess)
         {
-            await stopper.BeginAsync(r, handle, f.LastError, keepRecord: true, ct);
+            await writes.FlushAsync(ct);
+            await stopper.BeginAsync(records[r.ReplicaId], handle, f.LastError, keepRecord: true, ct);
         }
     }
 
     private async Task<string?> StartAsync(
-        DeploymentRecord d, Dictionary<string, ReplicaRecord> records, ReplicaRecord r, long generation, DeliveredModel model, EngineProfile engine, CancellationToken ct)
+        DeploymentRecord d, ReplicaWrites writes, ReplicaRecord r, long generation, DeliveredModel model, EngineProfile engine, CancellationToken ct)
     {
         var replica = new ReplicaRef(d.Account, d.Id, r.ReplicaId);
         var launch = new ReplicaLaunch(replica, model.ReplicaPath, d.Spec.BaseModel, d.Spec.AcceleratorCount, d.Spec.Precision, delivery.DownloadFor(model, replica))
@@ -325,7 +336,7 @@ public sealed class DeploymentPass(
         try
         {
             var h = await runtime.StartAsync(launch, ct);
-            await WriteAsync(records, r with
+            writes.Write(r with
             {
                 Phase = ReplicaPhase.Initializing,
                 RuntimeHandle = h.Handle.ToString(),
@@ -336,23 +347,20 @@ public sealed class DeploymentPass(
                 StartTime = clock.UtcNow,
                 ReadyTime = null,
                 Generation = generation,
-            }, ct);
+            });
             var devices = h.Devices.Count > 0 ? $" on {d.Spec.AcceleratorType.ToWireName()} {string.Join(",", h.Devices)}" : "";
             var how = h.Command is { } command ? $" with engine {engine.Name}: {command}" : "";
-            await Event(d, "ReplicaStarted", $"replica {r.ReplicaId} started: {h.Describe()}{devices}{how}", ct);
+            Event(writes, d, "ReplicaStarted", $"replica {r.ReplicaId} started: {h.Describe()}{devices}{how}");
             _starting[r.ReplicaId] = h;
             return null;
         }
         catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)
         {
-            await WriteAsync(records, r with { Phase = ReplicaPhase.Failed, FailureCount = r.FailureCount + 1, LastError = e.Message }, ct);
-            await Event(d, "ReplicaStartFailed", $"replica {r.ReplicaId} could not start: {e.Message}", ct);
+            writes.Write(r with { Phase = ReplicaPhase.Failed, FailureCount = r.FailureCount + 1, LastError = e.Message });
+            Event(writes, d, "ReplicaStartFailed", $"replica {r.ReplicaId} could not start: {e.Message}");
             return e.Message;
         }
     }
-
-    private async Task<ReplicaRecord> WriteAsync(Dictionary<string, ReplicaRecord> records, ReplicaRecord r, CancellationToken ct) =>
-        records[r.ReplicaId] = await store.UpsertReplicaAsync(r, ct);
 
     /// <summary>Writes the status the outcome calls for, over the version the pass read.</summary>
     private async Task WriteStatusAsync(DeploymentRecord d, bool deleting, IReadOnlyList<ReplicaFacts> replicas, string? fatal, string? capacity, CancellationToken ct)
@@ -455,8 +463,8 @@ public sealed class DeploymentPass(
         return (await store.GetModelAsync(name.Account, name.Model, ct))?.FilePath ?? draft;
     }
 
-    private Task Event(DeploymentRecord d, string type, string message, CancellationToken ct) =>
-        events.AppendAsync(d.Account, d.Id, type, message, ct);
+    private static void Event(ReplicaWrites writes, DeploymentRecord d, string type, string message) =>
+        writes.Event(d.Account, d.Id, type, message);
 
     private static bool SamePath(string a, string? b) =>
         b is not null && string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), StringComparison.Ordinal);
