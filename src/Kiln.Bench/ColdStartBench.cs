@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 
@@ -17,6 +16,8 @@ public sealed record ColdStartBenchOptions
     public int BurstTokens { get; init; } = 64;
     /// <summary>CPU threads of the deployment's replica (its accelerator count).</summary>
     public int Threads { get; init; } = 2;
+    /// <summary>Bursts of streamed completions, so each request's first byte is its first token.</summary>
+    public bool Stream { get; init; }
 }
 
 /// <summary>
@@ -25,9 +26,11 @@ public sealed record ColdStartBenchOptions
 /// request is served. Right after that first token a burst of concurrent requests runs, and once
 /// more after further bursts have warmed the replica: the ratio of the two is how far from warm
 /// speed a replica serves its first users after a wake. Each model gets its own deployment that
-/// scales back to zero between runs. Beside the wall-clock rates it prints the replica process's CPU
-/// time per burst (from /proc, where there is one): on a machine shared with other work the rates
-/// of single bursts move by 2x, the CPU a burst of fixed size costs far less.
+/// scales back to zero between runs. Beside the wall-clock rates it prints the CPU time per burst of
+/// the replica process and of the server (gateway) process (from /proc, where there is one): on a
+/// machine shared with other work the rates of single bursts move by 2x, the CPU a burst of fixed
+/// size costs far less. It also prints when each burst's requests got their first bytes, to show
+/// whether a first burst reaches the new replica at once or trickles in.
 /// </summary>
 public static class ColdStartBench
 {
@@ -59,6 +62,7 @@ public static class ColdStartBench
             var times = new List<double>();
             var ratios = new List<double>();
             var cpuRatios = new List<double>();
+            var serverCpuRatios = new List<double>();
             output.WriteLine($"  {Path.GetFileName(path)} ({new FileInfo(path).Length / 1e6:F1} MB)");
             for (var run = 0; run < o.Repetitions; run++)
             {
@@ -66,26 +70,35 @@ public static class ColdStartBench
                     TimeSpan.FromMinutes(2), "zero replicas");
                 var ttft = await FirstTokenAsync(server.Http, name);
                 var replica = server.ProcessId is { } serverPid ? ProcessCpu.ChildWith(serverPid, "replica") : null;
-                var (first, firstCpu) = await MeasuredBurstAsync(server.Http, name, o, replica);
+                var first = await MeasuredBurstAsync(server.Http, name, o, replica, server.ProcessId);
                 for (var w = 0; w < WarmingBursts; w++) await BurstAsync(server.Http, name, o);
-                var warmRuns = new List<(double Rate, TimeSpan? Cpu)>();
-                for (var w = 0; w < WarmBursts; w++) warmRuns.Add(await MeasuredBurstAsync(server.Http, name, o, replica));
-                var warm = GatewayBench.Percentile([.. warmRuns.Select(r => r.Rate)], 50);
+                var warmRuns = new List<MeasuredBurst>();
+                for (var w = 0; w < WarmBursts; w++) warmRuns.Add(await MeasuredBurstAsync(server.Http, name, o, replica, server.ProcessId));
+                var warm = GatewayBench.Percentile([.. warmRuns.Select(r => r.Timing.Rate)], 50);
+                var warmSpread = GatewayBench.Percentile([.. warmRuns.Select(r => r.Timing.FirstByteSpreadMs)], 50);
                 times.Add(ttft);
-                ratios.Add(first / warm);
-                var cpu = "";
-                if (firstCpu is { } f && warmRuns.All(r => r.Cpu is not null))
-                {
-                    var warmCpu = GatewayBench.Percentile([.. warmRuns.Select(r => r.Cpu!.Value.TotalMilliseconds)], 50);
-                    cpuRatios.Add(warmCpu / f.TotalMilliseconds);
-                    cpu = $"; replica CPU {f.TotalMilliseconds:F0} ms first, {warmCpu:F0} ms warm, warm / first {cpuRatios[^1]:F2}";
-                }
-                output.WriteLine($"    run {run + 1}: first token after {ttft:F0} ms; first burst {first:F0} tok/s, warm burst {warm:F0} tok/s, ratio {first / warm:F2}{cpu}");
+                ratios.Add(first.Timing.Rate / warm);
+                var cpu = CpuColumn("replica", first.ReplicaCpu, warmRuns.Select(r => r.ReplicaCpu), cpuRatios) +
+                    CpuColumn("server", first.ServerCpu, warmRuns.Select(r => r.ServerCpu), serverCpuRatios);
+                var (firstByte, lastByte) = first.Timing.FirstByteRange;
+                output.WriteLine($"    run {run + 1}: first token after {ttft:F0} ms; first burst {first.Timing.Rate:F0} tok/s, warm burst {warm:F0} tok/s, ratio {first.Timing.Rate / warm:F2}{cpu}; " +
+                    $"first bytes of the first burst at {firstByte:F0}-{lastByte:F0} ms (spread {lastByte - firstByte:F0} ms, warm {warmSpread:F0} ms)");
             }
             output.WriteLine($"    median: first token {GatewayBench.Percentile(times, 50):F0} ms, first burst / warm burst {GatewayBench.Percentile(ratios, 50):F2}" +
-                (cpuRatios.Count == times.Count ? $", by CPU time {GatewayBench.Percentile(cpuRatios, 50):F2}" : ""));
+                (cpuRatios.Count == times.Count ? $", by replica CPU time {GatewayBench.Percentile(cpuRatios, 50):F2}" : "") +
+                (serverCpuRatios.Count == times.Count ? $", by server CPU time {GatewayBench.Percentile(serverCpuRatios, 50):F2}" : ""));
         }
         return 0;
+    }
+
+    /// <summary>"; {who} CPU ... first, ... warm, warm / first ..." when every reading is there (and the ratio added to <paramref name="ratios"/>), else empty.</summary>
+    private static string CpuColumn(string who, TimeSpan? first, IEnumerable<TimeSpan?> warm, List<double> ratios)
+    {
+        var warmMs = warm.ToList();
+        if (first is not { } f || warmMs.Any(w => w is null)) return "";
+        var median = GatewayBench.Percentile([.. warmMs.Select(w => w!.Value.TotalMilliseconds)], 50);
+        ratios.Add(median / f.TotalMilliseconds);
+        return $"; {who} CPU {f.TotalMilliseconds:F0} ms first, {median:F0} ms warm, warm / first {ratios[^1]:F2}";
     }
 
     private static async Task<double> FirstTokenAsync(HttpClient http, string model)
@@ -104,28 +117,60 @@ public static class ColdStartBench
         return first ?? throw new InvalidOperationException("the stream carried no token");
     }
 
-    /// <summary>A burst's rate and the CPU time the replica process spent on it (null without /proc or a replica to read).</summary>
-    private static async Task<(double Rate, TimeSpan? Cpu)> MeasuredBurstAsync(HttpClient http, string model, ColdStartBenchOptions o, int? replica)
+    /// <summary>A burst's timing and the CPU time the replica and the server spent on it (null without /proc or a process to read).</summary>
+    private sealed record MeasuredBurst(BurstTiming Timing, TimeSpan? ReplicaCpu, TimeSpan? ServerCpu);
+
+    private static async Task<MeasuredBurst> MeasuredBurstAsync(HttpClient http, string model, ColdStartBenchOptions o, int? replica, int? server)
     {
-        var before = replica is { } pid ? ProcessCpu.Threads(pid) : null;
-        var rate = await BurstAsync(http, model, o);
-        var after = replica is { } p ? ProcessCpu.Threads(p) : null;
-        return (rate, before is not null && after is not null ? ProcessCpu.Between(before, after) : null);
+        var replicaBefore = replica is { } r0 ? ProcessCpu.Threads(r0) : null;
+        var serverBefore = server is { } s0 ? ProcessCpu.Threads(s0) : null;
+        var timing = await BurstAsync(http, model, o);
+        var replicaAfter = replica is { } r1 ? ProcessCpu.Threads(r1) : null;
+        var serverAfter = server is { } s1 ? ProcessCpu.Threads(s1) : null;
+        return new MeasuredBurst(timing, Between(replicaBefore, replicaAfter), Between(serverBefore, serverAfter));
     }
 
-    /// <summary>Aggregate generated tokens/s of concurrent non-streaming completions, counted from their usage.</summary>
-    private static async Task<double> BurstAsync(HttpClient http, string model, ColdStartBenchOptions o)
+    private static TimeSpan? Between(Dictionary<string, long>? before, Dictionary<string, long>? after) =>
+        before is not null && after is not null ? ProcessCpu.Between(before, after) : null;
+
+    /// <summary>Concurrent completions; tokens counted from their usage (streamed: the usage event).</summary>
+    private static async Task<BurstTiming> BurstAsync(HttpClient http, string model, ColdStartBenchOptions o)
     {
         var start = Stopwatch.GetTimestamp();
-        var tokens = await Task.WhenAll(Enumerable.Range(0, o.BurstClients).Select(async c =>
+        var results = await Task.WhenAll(Enumerable.Range(0, o.BurstClients).Select(async c =>
         {
-            var body = new { model, prompt = $"Once upon a time, {c} children", max_tokens = o.BurstTokens, temperature = 0, ignore_eos = true };
-            using var response = await http.PostAsJsonAsync("v1/completions", body);
-            var text = await response.Content.ReadAsStringAsync();
-            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"HTTP {(int)response.StatusCode}: {text}");
-            using var doc = JsonDocument.Parse(text);
-            return doc.RootElement.GetProperty("usage").GetProperty("completion_tokens").GetInt32();
+            var prompt = $"Once upon a time, {c} children";
+            var body = o.Stream
+                ? JsonSerializer.Serialize(new { model, prompt, max_tokens = o.BurstTokens, temperature = 0, ignore_eos = true, stream = true, stream_options = new { include_usage = true } })
+                : JsonSerializer.Serialize(new { model, prompt, max_tokens = o.BurstTokens, temperature = 0, ignore_eos = true });
+            using var request = new HttpRequestMessage(HttpMethod.Post, "v1/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            await using var stream = await response.Content.ReadAsStreamAsync();
+            var text = new MemoryStream();
+            var buffer = new byte[16 * 1024];
+            double? firstByte = null;
+            int read;
+            while ((read = await stream.ReadAsync(buffer)) > 0)
+            {
+                firstByte ??= Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                text.Write(buffer, 0, read);
+            }
+            var answer = Encoding.UTF8.GetString(text.ToArray());
+            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"HTTP {(int)response.StatusCode}: {answer}");
+            return (Tokens: CompletionTokens(answer, o.Stream), FirstByte: firstByte ?? throw new InvalidOperationException("an empty answer"));
         }));
-        return tokens.Sum() / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var rate = results.Sum(r => r.Tokens) / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return new BurstTiming(rate, [.. results.Select(r => r.FirstByte)]);
+    }
+
+    /// <summary>The completion tokens of an answer's usage: the JSON's, or the streamed usage event's.</summary>
+    private static int CompletionTokens(string answer, bool streamed)
+    {
+        var json = streamed
+            ? answer.Split('\n').Where(l => l.StartsWith("data: {", StringComparison.Ordinal) && l.Contains("\"usage\":{", StringComparison.Ordinal)).Select(l => l[6..]).LastOrDefault()
+                ?? throw new InvalidOperationException("the stream carried no usage")
+            : answer;
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.GetProperty("usage").GetProperty("completion_tokens").GetInt32();
     }
 }

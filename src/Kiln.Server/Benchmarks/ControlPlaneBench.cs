@@ -125,6 +125,12 @@ public static class ControlPlaneBench
             var moved = runtime.List()[0].Replica;
             var changed = await MedianAsync(options.Passes, () => directory.RefreshAsync(CancellationToken.None),
                 () => MoveReplicaAsync(store, moved.Account, moved.DeploymentId, moved.ReplicaId));
+            // The moved replica is routed to once the gateway's connections to its new address are open.
+            for (var waited = Stopwatch.StartNew(); directory.Routes.Sum(r => r.Endpoints.Count) != slots && waited.Elapsed < TimeSpan.FromSeconds(10);)
+            {
+                await directory.WaitForPromptAsync(CancellationToken.None);
+                await directory.RefreshAsync(CancellationToken.None);
+            }
             if (directory.Routes.Sum(r => r.Endpoints.Count) != slots)
             {
                 throw new InvalidOperationException("a routing refresh after a change lost replicas");
@@ -192,6 +198,7 @@ public static class ControlPlaneBench
         services.AddSingleton<DeploymentPass>();
         services.AddSingleton<Reconciler>();
         services.AddSingleton<ReplicaClient>();
+        services.AddSingleton<ReplicaConnectionOpener>();
         services.AddSingleton<ReplicaDirectory>();
         services.AddSingleton<ReplicaScraper>();
         services.AddSingleton<AutoscalerController>();

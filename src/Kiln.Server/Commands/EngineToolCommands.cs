@@ -272,9 +272,10 @@ public static class EngineToolCommands
         var clients = Positive("--clients", "concurrent clients of the first and the warm burst", 8);
         var tokens = Positive("-n", "tokens each burst client generates", 64, "--n-gen");
         var threads = Positive("--threads", "CPU threads of the replica", 2, "-t");
+        var stream = new Option<bool>("--stream") { Description = "bursts of streamed completions, so each request's first byte is its first token" };
         var cmd = new Command("coldstart", "time from a request at zero replicas to its first token, and the first burst's speed against a warm one")
         {
-            models, reps, clients, tokens, threads,
+            models, reps, clients, tokens, threads, stream,
         };
         cmd.SetAction((r, _) => ColdStartBench.RunAsync(new ColdStartBenchOptions
         {
@@ -284,6 +285,7 @@ public static class EngineToolCommands
             BurstClients = r.GetValue(clients),
             BurstTokens = r.GetValue(tokens),
             Threads = r.GetValue(threads),
+            Stream = r.GetValue(stream),
         }, Console.Out));
         return cmd;
     }

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using Kiln.Core.Deployments;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
+using Kiln.Core.Replicas;
 using Kiln.Store;
 
 namespace Kiln.Server.Gateway;
@@ -11,8 +12,11 @@ namespace Kiln.Server.Gateway;
 /// store every second (sooner when asked) when the store's routing generation says something it
 /// holds changed, so the request path never touches the store and an idle refresh is one small read.
 /// </summary>
-public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
+public sealed class ReplicaDirectory
 {
+    private readonly IKilnStore _store;
+    private readonly GatewayOptions _options;
+    private readonly NewReplicaGate _newReplicas;
     private readonly Dictionary<DeploymentName, DeploymentRoute> _routes = [];
     // Only refreshes touch it, one at a time (under the refresh lock).
     private readonly Dictionary<string, (string Host, int Port, Uri Uri)> _uris = new(StringComparer.Ordinal);
@@ -24,6 +28,14 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
     private long _pendingStarted;
     private Task? _pending;
     private volatile Snapshot _snapshot = new(FrozenDictionary<DeploymentName, DeploymentRoute>.Empty, FrozenDictionary<string, DeploymentRoute[]>.Empty);
+
+    /// <summary>A directory of <paramref name="store"/>'s deployments whose new replicas <paramref name="opener"/> connects to before they are routed to.</summary>
+    public ReplicaDirectory(IKilnStore store, GatewayOptions options, ReplicaConnectionOpener opener)
+    {
+        _store = store;
+        _options = options;
+        _newReplicas = new NewReplicaGate(opener.OpenAsync, Prompt);
+    }
 
     private sealed record Snapshot(FrozenDictionary<DeploymentName, DeploymentRoute> ByName, FrozenDictionary<string, DeploymentRoute[]> ByModel);
 
@@ -49,7 +61,7 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
     }
 
     /// <summary>Waits for <see cref="Prompt"/> or the refresh interval.</summary>
-    public Task WaitForPromptAsync(CancellationToken ct) => _prompt.WaitAsync(options.DirectoryRefresh, ct);
+    public Task WaitForPromptAsync(CancellationToken ct) => _prompt.WaitAsync(_options.DirectoryRefresh, ct);
 
     /// <summary>
     /// Makes sure a refresh that began after <paramref name="since"/> (a <see cref="System.Diagnostics.Stopwatch"/>
@@ -82,19 +94,21 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             // Read before the rows it covers: a change committed after it moves it again, so the
             // next refresh reads that change; unmoved, nothing this table holds has changed.
-            var generation = await store.GetRoutingGenerationAsync(ct);
-            if (generation == _generation)
+            var generation = await _store.GetRoutingGenerationAsync(ct);
+            // A replica left out until its connections were open is routed to by the refresh after.
+            if (generation == _generation && !_newReplicas.HoldsBack)
             {
                 Volatile.Write(ref _refreshedAt, started);
                 return;
             }
-            var deployments = await store.ListLiveDeploymentsAsync(ct);
-            var replicas = (await store.ListAllReplicasAsync(ct))
+            _newReplicas.BeginRefresh();
+            var deployments = await _store.ListLiveDeploymentsAsync(ct);
+            var replicas = (await _store.ListAllReplicasAsync(ct))
                 .Where(r => r.Phase == ReplicaPhase.Ready && r.Port is not null)
                 .ToLookup(r => new DeploymentName(r.Account, r.DeploymentId));
             // Every deployed model in one read, only when some deployment takes addons at all.
             var addons = deployments.Any(d => d.Spec.EnableAddons)
-                ? (await store.ListAllDeployedModelsAsync(ct)).ToLookup(m => new DeploymentName(m.Account, m.DeploymentId))
+                ? (await _store.ListAllDeployedModelsAsync(ct)).ToLookup(m => new DeploymentName(m.Account, m.DeploymentId))
                 : null;
             var live = new HashSet<DeploymentName>();
             foreach (var d in deployments)
@@ -103,10 +117,13 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
                 live.Add(name);
                 if (!_routes.TryGetValue(name, out var route))
                 {
-                    route = new DeploymentRoute(name, options.MaxHeldRequests);
+                    route = new DeploymentRoute(name, _options.MaxHeldRequests);
                     _routes[name] = route;
                 }
-                var ready = replicas[name].Select(r => (r.ReplicaId, BaseUri(r.ReplicaId, r.Host ?? "127.0.0.1", r.Port!.Value))).ToList();
+                // A replica gets as many connections as it decodes sequences at once (its default batch when unset).
+                var connections = d.Spec.MaxBatchSize ?? DefaultBatch;
+                var ready = replicas[name].Select(r => (r.ReplicaId, BaseUri(r.ReplicaId, r.Host ?? "127.0.0.1", r.Port!.Value)))
+                    .Where(r => _newReplicas.Routable(r.ReplicaId, r.Item2, connections)).ToList();
                 route.Update(d, ready);
                 if (d.Spec.EnableAddons)
                 {
@@ -127,7 +144,9 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
                 {
                     _uris.Remove(id);
                 }
+                _newReplicas.Forget(ready);
             }
+            _newReplicas.EndRefresh();
             foreach (var gone in _routes.Keys.Where(k => !live.Contains(k)).ToList())
             {
                 _routes.Remove(gone, out var route);
@@ -167,6 +186,8 @@ public sealed class ReplicaDirectory(IKilnStore store, GatewayOptions options)
         _uris[replicaId] = (host, port, uri);
         return uri;
     }
+
+    private static readonly int DefaultBatch = new ReplicaArgs { ModelPath = "" }.MaxBatchSize;
 
     private static string FormatHost(string host) => host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;
 }

@@ -88,6 +88,7 @@ public static class ServerHost
         builder.Services.AddHostedService<LeaderElector>();
         builder.Services.AddSingleton(options.Gateway);
         builder.Services.AddSingleton<ReplicaClient>();
+        builder.Services.AddSingleton<ReplicaConnectionOpener>();
         builder.Services.AddSingleton<ReplicaDirectory>();
         builder.Services.AddSingleton<UsageRecorder>();
         builder.Services.AddSingleton<HoldGate>();

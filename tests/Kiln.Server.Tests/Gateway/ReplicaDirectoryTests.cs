@@ -15,6 +15,7 @@ public sealed class ReplicaDirectoryTests : IDisposable
     private readonly SqliteKilnStore _store;
     private readonly IKilnStore _counted;
     private readonly ConcurrentDictionary<string, int> _calls = new();
+    private readonly ReplicaClient _client = new();
 
     public ReplicaDirectoryTests()
     {
@@ -27,6 +28,7 @@ public sealed class ReplicaDirectoryTests : IDisposable
 
     public void Dispose()
     {
+        _client.Dispose();
         _store.Dispose();
         Directory.Delete(_dir, recursive: true);
     }
@@ -51,7 +53,8 @@ public sealed class ReplicaDirectoryTests : IDisposable
     public async Task A_refresh_reads_the_tables_only_when_the_routing_generation_moved()
     {
         await ReadyAsync("r1", 18001);
-        var directory = new ReplicaDirectory(_counted, new GatewayOptions());
+        // Refreshes only when the test asks, or when a new replica's connections are open.
+        var directory = new ReplicaDirectory(_counted, new GatewayOptions { DirectoryRefresh = TimeSpan.FromMinutes(1) }, new ReplicaConnectionOpener(_client));
 
         await directory.RefreshAsync(CancellationToken.None);
         Assert.Equal(["r1"], directory.Find(Web)!.Endpoints.Select(e => e.ReplicaId));
@@ -64,21 +67,32 @@ public sealed class ReplicaDirectoryTests : IDisposable
         Assert.Equal(1, Reads);
         Assert.Equal(3, _calls[nameof(IKilnStore.GetRoutingGenerationAsync)]);
 
-        // A new READY replica, then a moved one, are each read on the next refresh.
+        // A new READY replica, then a moved one, are each read on the next refresh and routed to by
+        // the refresh after the gateway's connections to them were opened (here: refused, which
+        // ends the wait as well), which reads the tables again though nothing in them changed.
         await ReadyAsync("r2", 18002);
         await directory.RefreshAsync(CancellationToken.None);
         Assert.Equal(2, Reads);
-        Assert.Equal(["r1", "r2"], directory.Find(Web)!.Endpoints.Select(e => e.ReplicaId).Order());
-        await ReadyAsync("r2", 18003);
+        Assert.Equal(["r1"], directory.Find(Web)!.Endpoints.Select(e => e.ReplicaId));
+        await directory.WaitForPromptAsync(CancellationToken.None);
         await directory.RefreshAsync(CancellationToken.None);
         Assert.Equal(3, Reads);
+        Assert.Equal(["r1", "r2"], directory.Find(Web)!.Endpoints.Select(e => e.ReplicaId).Order());
+        await directory.RefreshAsync(CancellationToken.None);
+        Assert.Equal(3, Reads);
+        await ReadyAsync("r2", 18003);
+        await directory.RefreshAsync(CancellationToken.None);
+        Assert.Equal(4, Reads);
+        await directory.WaitForPromptAsync(CancellationToken.None);
+        await directory.RefreshAsync(CancellationToken.None);
+        Assert.Equal(5, Reads);
         Assert.Equal(18003, directory.Find(Web)!.Endpoints.Single(e => e.ReplicaId == "r2").BaseUri.Port);
 
         // A spec change (a new version) is read too.
         var d = (await _store.GetDeploymentAsync("acme", "web"))!;
         await _store.SetDesiredReplicaCountAsync("acme", "web", 0, d.Version);
         await directory.RefreshAsync(CancellationToken.None);
-        Assert.Equal(4, Reads);
+        Assert.Equal(6, Reads);
         Assert.Equal(0, directory.Find(Web)!.Record.DesiredReplicaCount);
     }
 
