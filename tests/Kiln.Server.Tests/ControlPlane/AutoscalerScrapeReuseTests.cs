@@ -58,6 +58,7 @@ public sealed class AutoscalerScrapeReuseTests : IAsyncLifetime
         services.AddSingleton<WakeRequests>();
         services.AddSingleton<DeploymentEvents>();
         services.AddSingleton<ReplicaClient>();
+        services.AddSingleton<ReplicaConnectionOpener>();
         services.AddSingleton<ReplicaDirectory>();
         services.AddSingleton<ReplicaScraper>();
         services.AddSingleton<AutoscalerController>();
