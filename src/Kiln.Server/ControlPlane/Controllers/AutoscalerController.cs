@@ -182,20 +182,21 @@ public sealed partial class AutoscalerController(
         var pass = ++_passes;
         var started = clock.UtcNow;
         var deployments = await store.ListLiveDeploymentsAsync(ct);
-        var scaled = new List<(DeploymentRecord Deployment, DeploymentRoute Route, Memory Memory, DeploymentActivity Seen)>();
+        var scaled = new List<(DeploymentRecord Deployment, string Key, DeploymentRoute Route, Memory Memory, DeploymentActivity Seen)>();
         var toScrape = new List<DeploymentRoute>();
         foreach (var d in deployments)
         {
             if (d.DeleteTime is null && !d.State.IsGoingAway() && directory.Find(d.Name) is { } route)
             {
-                var memory = MemoryOf(d.Name.ToString());
+                var key = d.Name.ToString();
+                var memory = MemoryOf(key);
                 // Read before the scrape, so whatever happens while it runs shows as a change next pass.
                 var seen = Activity(d, route);
                 if (!ScrapeReuse.MayReuse(memory.Quiet, seen, pass, memory.RefreshTurn, started))
                 {
                     toScrape.Add(route);
                 }
-                scaled.Add((d, route, memory, seen));
+                scaled.Add((d, key, route, memory, seen));
             }
         }
         // Every replica at once (the scraper bounds the concurrency), then the decisions one by one.
@@ -207,9 +208,9 @@ public sealed partial class AutoscalerController(
         // Holds are written together after the decisions: one transaction, not one per deployment
         // (every deployment holds on a leader's first pass).
         var holds = new List<NewDeploymentEvent>();
-        foreach (var (d, route, memory, seen) in scaled)
+        foreach (var (d, key, route, memory, seen) in scaled)
         {
-            live.Add(d.Name.ToString());
+            live.Add(key);
             var now = clock.UtcNow;
             var engine = engines.For(d.Spec.Engine).ForDeployment(d.Spec.MaxBatchSize);
             var reused = !scrapes.TryGetValue(d.Name, out var scraped);

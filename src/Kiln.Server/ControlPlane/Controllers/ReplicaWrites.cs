@@ -20,7 +20,7 @@ public sealed class ReplicaWrites(DeploymentEvents events, Dictionary<string, Re
     public bool HoldsNewReplica { get; private set; }
 
     /// <summary>Queues <paramref name="r"/>, which the step's records show at once.</summary>
-    public ReplicaRecord Write(ReplicaRecord r, bool isNew = false)
+    public void Write(ReplicaRecord r, bool isNew = false)
     {
         var at = _replicas.FindIndex(x => x.ReplicaId == r.ReplicaId);
         if (at >= 0)
@@ -32,7 +32,7 @@ public sealed class ReplicaWrites(DeploymentEvents events, Dictionary<string, Re
             _replicas.Add(r);
         }
         HoldsNewReplica |= isNew;
-        return records[r.ReplicaId] = r;
+        records[r.ReplicaId] = r;
     }
 
     /// <summary>Queues an event about the deployment.</summary>
