@@ -43,7 +43,7 @@ internal sealed class Sequence
         _tokenizer = tokenizer;
         _texts = texts;
         MaxNewTokens = maxNewTokens;
-        _stops = new StopMatcher(request.Stop);
+        _stops = new StopMatcher(request.Stop, texts.Pieces);
         _logprobs = request.Sampling.Logprobs || request.Sampling.TopLogprobs > 0;
         if (request.PromptLogprobs) _promptLogprobs = new List<LogprobEntry>(Prompt.Length);
         if (!request.Stream) _heldText = new StringBuilder();

@@ -8,12 +8,16 @@ namespace Kiln.Engine.Serving;
 public sealed class StopMatcher
 {
     private readonly string[] _stops;
+    private readonly TextPieces? _pieces;
     private char[] _held = new char[64];
     private int _length;
 
-    public StopMatcher(IReadOnlyList<string> stops)
+    /// <param name="stops">The stop strings (empty ones are ignored).</param>
+    /// <param name="pieces">Where released text's strings come from, so repeated pieces share one.</param>
+    public StopMatcher(IReadOnlyList<string> stops, TextPieces? pieces = null)
     {
         _stops = [.. stops.Where(s => s.Length > 0)];
+        _pieces = pieces;
     }
 
     /// <summary>Characters released so far (the absolute offset of the first held character).</summary>
@@ -32,7 +36,7 @@ public sealed class StopMatcher
         if (_stops.Length == 0)
         {
             Released += text.Length;
-            return text.IsEmpty ? string.Empty : new string(text);
+            return ToText(text);
         }
         Append(text);
         var held = _held.AsSpan(0, _length);
@@ -67,7 +71,7 @@ public sealed class StopMatcher
 
     private string Release(int count, bool dropRest)
     {
-        var result = count == 0 ? string.Empty : new string(_held, 0, count);
+        var result = ToText(_held.AsSpan(0, count));
         Released += count;
         if (dropRest) _length = 0;
         else
@@ -85,4 +89,7 @@ public sealed class StopMatcher
             if (text[^k..].SequenceEqual(stop.AsSpan(0, k))) return k;
         return 0;
     }
+
+    private string ToText(ReadOnlySpan<char> text) =>
+        text.IsEmpty ? string.Empty : _pieces?.Get(text) ?? new string(text);
 }

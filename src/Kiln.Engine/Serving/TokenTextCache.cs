@@ -12,6 +12,9 @@ internal sealed class TokenTextCache(ITokenizer tokenizer)
     private readonly string?[] _text = new string?[tokenizer.VocabSize];
     private readonly byte[]?[] _bytes = new byte[]?[tokenizer.VocabSize];
 
+    /// <summary>Strings of released text, shared by the sequences of the scheduler.</summary>
+    public TextPieces Pieces { get; } = new();
+
     public string Text(int id)
     {
         if ((uint)id >= (uint)_text.Length) return string.Empty;
