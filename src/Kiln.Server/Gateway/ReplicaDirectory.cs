@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Kiln.Core.Deployments;
+using Kiln.Core.Engines;
 using Kiln.Core.Models;
 using Kiln.Core.Names;
 using Kiln.Core.Replicas;
@@ -16,6 +17,7 @@ public sealed class ReplicaDirectory
 {
     private readonly IKilnStore _store;
     private readonly GatewayOptions _options;
+    private readonly EngineCatalog _engines;
     private readonly NewReplicaGate _newReplicas;
     private readonly Dictionary<DeploymentName, DeploymentRoute> _routes = [];
     // Only refreshes touch it, one at a time (under the refresh lock).
@@ -29,11 +31,16 @@ public sealed class ReplicaDirectory
     private Task? _pending;
     private volatile Snapshot _snapshot = new(FrozenDictionary<DeploymentName, DeploymentRoute>.Empty, FrozenDictionary<string, DeploymentRoute[]>.Empty);
 
-    /// <summary>A directory of <paramref name="store"/>'s deployments whose new replicas <paramref name="opener"/> connects to before they are routed to.</summary>
-    public ReplicaDirectory(IKilnStore store, GatewayOptions options, ReplicaConnectionOpener opener)
+    /// <summary>
+    /// A directory of <paramref name="store"/>'s deployments whose new replicas <paramref name="opener"/>
+    /// connects to before they are routed to, as many connections as the deployment's engine in
+    /// <paramref name="engines"/> runs sequences at once.
+    /// </summary>
+    public ReplicaDirectory(IKilnStore store, GatewayOptions options, EngineCatalog engines, ReplicaConnectionOpener opener)
     {
         _store = store;
         _options = options;
+        _engines = engines;
         _newReplicas = new NewReplicaGate(opener.OpenAsync, Prompt);
     }
 
@@ -120,8 +127,8 @@ public sealed class ReplicaDirectory
                     route = new DeploymentRoute(name, _options.MaxHeldRequests);
                     _routes[name] = route;
                 }
-                // A replica gets as many connections as it decodes sequences at once (its default batch when unset).
-                var connections = d.Spec.MaxBatchSize ?? DefaultBatch;
+                // A replica gets as many connections as it runs sequences at once (its engine's batch when unset).
+                var connections = _engines.For(d.Spec.Engine).ForDeployment(d.Spec.MaxBatchSize).MaxBatch;
                 var ready = replicas[name].Select(r => (r.ReplicaId, BaseUri(r.ReplicaId, r.Host ?? "127.0.0.1", r.Port!.Value)))
                     .Where(r => _newReplicas.Routable(r.ReplicaId, r.Item2, connections)).ToList();
                 route.Update(d, ready);
@@ -186,8 +193,6 @@ public sealed class ReplicaDirectory
         _uris[replicaId] = (host, port, uri);
         return uri;
     }
-
-    private static readonly int DefaultBatch = new ReplicaArgs { ModelPath = "" }.MaxBatchSize;
 
     private static string FormatHost(string host) => host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;
 }

@@ -1,3 +1,4 @@
+using Kiln.Core.Engines;
 using System.Collections.Concurrent;
 using System.Reflection;
 using Kiln.Core.Deployments;
@@ -54,7 +55,7 @@ public sealed class ReplicaDirectoryTests : IDisposable
     {
         await ReadyAsync("r1", 18001);
         // Refreshes only when the test asks, or when a new replica's connections are open.
-        var directory = new ReplicaDirectory(_counted, new GatewayOptions { DirectoryRefresh = TimeSpan.FromMinutes(1) }, new ReplicaConnectionOpener(_client));
+        var directory = new ReplicaDirectory(_counted, new GatewayOptions { DirectoryRefresh = TimeSpan.FromMinutes(1) }, EngineCatalog.Default, new ReplicaConnectionOpener(_client));
 
         await directory.RefreshAsync(CancellationToken.None);
         Assert.Equal(["r1"], directory.Find(Web)!.Endpoints.Select(e => e.ReplicaId));
@@ -94,6 +95,90 @@ public sealed class ReplicaDirectoryTests : IDisposable
         await directory.RefreshAsync(CancellationToken.None);
         Assert.Equal(6, Reads);
         Assert.Equal(0, directory.Find(Web)!.Record.DesiredReplicaCount);
+    }
+
+    [Theory]
+    [InlineData(EngineProfiles.KilnName, 3, 3)]
+    [InlineData(EngineProfiles.KilnName, null, 8)]
+    [InlineData(EngineProfiles.VllmName, null, ReplicaConnectionOpener.MaxConnections)]
+    public async Task A_new_replica_gets_as_many_connections_as_its_engine_runs_sequences(string engine, int? maxBatch, int expected)
+    {
+        var spec = DeploymentSpecs.Create(new DeploymentSpecPatch { BaseModel = "accounts/acme/models/m", Engine = engine, MaxBatchSize = maxBatch });
+        await _store.CreateDeploymentAsync(new NewDeployment("acme", "batch", spec, 1));
+        using var replica = new HealthCounter();
+        var directory = new ReplicaDirectory(_store, new GatewayOptions { DirectoryRefresh = TimeSpan.FromMinutes(1) }, EngineCatalog.Default, new ReplicaConnectionOpener(_client));
+        // Replicas READY at the first refresh are routed to at once; one that becomes READY later is opened first.
+        await directory.RefreshAsync(CancellationToken.None);
+        await _store.UpsertReplicaAsync(new ReplicaRecord
+        {
+            Account = "acme",
+            DeploymentId = "batch",
+            ReplicaId = "b1",
+            Phase = ReplicaPhase.Ready,
+            Generation = 1,
+            RuntimeHandle = "pid:1",
+            Port = replica.Port,
+            Host = "127.0.0.1",
+            StartTime = DateTimeOffset.UtcNow,
+            ReadyTime = DateTimeOffset.UtcNow,
+        });
+        await directory.RefreshAsync(CancellationToken.None);
+        await directory.WaitForPromptAsync(CancellationToken.None);
+        Assert.Equal(expected, replica.Requests);
+    }
+
+    /// <summary>A replica that answers every request with 200 at once and counts them.</summary>
+    private sealed class HealthCounter : IDisposable
+    {
+        private readonly System.Net.Sockets.TcpListener _listener = new(System.Net.IPAddress.Loopback, 0);
+        private int _requests;
+
+        public HealthCounter()
+        {
+            _listener.Start();
+            _ = AcceptAsync();
+        }
+
+        public int Port => ((System.Net.IPEndPoint)_listener.LocalEndpoint).Port;
+        public int Requests => Volatile.Read(ref _requests);
+
+        private async Task AcceptAsync()
+        {
+            while (true)
+            {
+                System.Net.Sockets.TcpClient client;
+                try
+                {
+                    client = await _listener.AcceptTcpClientAsync();
+                }
+                catch (Exception e) when (e is ObjectDisposedException or System.Net.Sockets.SocketException)
+                {
+                    return;
+                }
+                _ = ServeAsync(client);
+            }
+        }
+
+        private async Task ServeAsync(System.Net.Sockets.TcpClient client)
+        {
+            using var _ = client;
+            var stream = client.GetStream();
+            var reader = new StreamReader(stream);
+            try
+            {
+                while (await reader.ReadLineAsync() is { } line)
+                {
+                    if (line.Length > 0) continue;
+                    Interlocked.Increment(ref _requests);
+                    await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"u8.ToArray());
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        public void Dispose() => _listener.Stop();
     }
 
     /// <summary>Passes every call through to a store and counts them by method name.</summary>
