@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Kiln.Engine.Sampling;
 
@@ -21,7 +22,7 @@ internal sealed class NucleusPick(int vocab)
 {
     private const int CutUndecided = -1;
     private const int DrawUndecided = -2;
-    private const int Buckets = 4096;
+    private const int Buckets = 2048;
     // Logits further than this below the maximum share the last bucket: their weight is below e^-32.
     private const float Range = 32f;
     private const float Scale = (Buckets - 1) / Range;
@@ -47,6 +48,9 @@ internal sealed class NucleusPick(int vocab)
     private readonly int[] _bucket = new int[vocab];
     private readonly double[] _bucketMass = new double[Buckets];
     private readonly double[] _bucketPick = new double[Buckets];
+    // Both sums of a bucket side by side (mass, pick), and one spare pair that excluded logits add
+    // their zeros to: the dense pass updates a bucket with one 16-byte add, without a branch.
+    private readonly double[] _pairs = new double[2 * (Buckets + 1)];
 
     /// <summary>
     /// Draws with <paramref name="r"/> from the nucleus of the logits at or above <paramref name="threshold"/>,
@@ -233,8 +237,10 @@ internal sealed class NucleusPick(int vocab)
         ref var bucketPick = ref MemoryMarshal.GetArrayDataReference(_bucketPick);
         double total = 0;
         var i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (Avx.IsSupported)
         {
+            Array.Clear(_pairs);
+            ref var pairs = ref MemoryMarshal.GetArrayDataReference(_pairs);
             var vmax = Vector256.Create(max);
             var vinvT = Vector256.Create(invT);
             var vt = Vector256.Create(threshold);
@@ -250,21 +256,38 @@ internal sealed class NucleusPick(int vocab)
                 var d = v - vmax;
                 var m = Vector256.ConditionalSelect(keep, FastExp.Exp(d), Vector256<float>.Zero);
                 m.StoreUnsafe(ref mass, (nuint)i);
-                var (lo, hi) = Vector256.Widen(m);
-                acc += lo + hi;
+                var (mlo, mhi) = Vector256.Widen(m);
+                acc += mlo + mhi;
+                var (plo, phi) = (mlo, mhi);
                 if (separate)
-                    Vector256.ConditionalSelect(keep, FastExp.Exp(d * vinvT), Vector256<float>.Zero).StoreUnsafe(ref pick, (nuint)i);
-                var b = Vector256.ConvertToInt32(Vector256.Min((vmax - v) * scale, last));
-                Vector256.ConditionalSelect(keep.AsInt32(), b, excluded).StoreUnsafe(ref bucket, (nuint)i);
-                for (var j = i; j < i + Vector256<float>.Count; j++)
                 {
-                    var bj = (uint)Unsafe.Add(ref bucket, j);
-                    if (bj >= Buckets) continue;
-                    Unsafe.Add(ref bucketMass, bj) += Unsafe.Add(ref mass, j);
-                    Unsafe.Add(ref bucketPick, bj) += Unsafe.Add(ref pick, j);
+                    var p = Vector256.ConditionalSelect(keep, FastExp.Exp(d * vinvT), Vector256<float>.Zero);
+                    p.StoreUnsafe(ref pick, (nuint)i);
+                    (plo, phi) = Vector256.Widen(p);
                 }
+                var b = Vector256.ConditionalSelect(keep.AsInt32(), Vector256.ConvertToInt32(Vector256.Min((vmax - v) * scale, last)), excluded);
+                b.StoreUnsafe(ref bucket, (nuint)i);
+                // (mass, pick) of logits 0 and 2, then 1 and 3, of each half: one 16-byte add per logit,
+                // in the logits' order within each bucket, as the scalar loop adds them.
+                var even = Avx.UnpackLow(mlo, plo);
+                var odd = Avx.UnpackHigh(mlo, plo);
+                AddPair(ref pairs, b.GetElement(0), even.GetLower());
+                AddPair(ref pairs, b.GetElement(1), odd.GetLower());
+                AddPair(ref pairs, b.GetElement(2), even.GetUpper());
+                AddPair(ref pairs, b.GetElement(3), odd.GetUpper());
+                even = Avx.UnpackLow(mhi, phi);
+                odd = Avx.UnpackHigh(mhi, phi);
+                AddPair(ref pairs, b.GetElement(4), even.GetLower());
+                AddPair(ref pairs, b.GetElement(5), odd.GetLower());
+                AddPair(ref pairs, b.GetElement(6), even.GetUpper());
+                AddPair(ref pairs, b.GetElement(7), odd.GetUpper());
             }
             total = Vector256.Sum(acc);
+            for (var k = 0; k < Buckets; k++)
+            {
+                Unsafe.Add(ref bucketMass, k) = Unsafe.Add(ref pairs, 2 * k);
+                Unsafe.Add(ref bucketPick, k) = Unsafe.Add(ref pairs, 2 * k + 1);
+            }
         }
         for (; i < logits.Length; i++)
         {
@@ -282,6 +305,13 @@ internal sealed class NucleusPick(int vocab)
             _bucketPick[b] += p;
         }
         return total;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddPair(ref double pairs, int bucket, Vector128<double> pair)
+    {
+        ref var at = ref Unsafe.Add(ref pairs, 2 * bucket);
+        (Vector128.LoadUnsafe(ref at) + pair).StoreUnsafe(ref at);
     }
 
     /// <summary>
