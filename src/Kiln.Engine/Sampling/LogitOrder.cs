@@ -4,12 +4,14 @@ namespace Kiln.Engine.Sampling;
 /// Orders token ids by logit, highest first, ties to the lowest id, so every filter and the
 /// greedy pick agree on one total order (which makes top_k=1 identical to greedy).
 /// </summary>
-internal readonly struct LogitOrder(float[] logits)
+internal readonly ref struct LogitOrder(ReadOnlySpan<float> logits)
 {
+    private readonly ReadOnlySpan<float> _logits = logits;
+
     public bool Better(int a, int b)
     {
-        var la = logits[a];
-        var lb = logits[b];
+        var la = _logits[a];
+        var lb = _logits[b];
         return la > lb || (la == lb && a < b);
     }
 
@@ -21,7 +23,7 @@ internal readonly struct LogitOrder(float[] logits)
     public void Sort(Span<int> ids, Span<ulong> keys)
     {
         keys = keys[..ids.Length];
-        for (var i = 0; i < ids.Length; i++) keys[i] = (ulong)~OrderBits(logits[ids[i]]) << 32 | (uint)ids[i];
+        for (var i = 0; i < ids.Length; i++) keys[i] = (ulong)~OrderBits(_logits[ids[i]]) << 32 | (uint)ids[i];
         keys.Sort();
         for (var i = 0; i < ids.Length; i++) ids[i] = (int)(uint)keys[i];
     }

@@ -57,7 +57,7 @@ internal sealed class NucleusPick(int vocab)
     /// weighting by exp((x - max) * invT); returns the token, or -1 when the reference must decide.
     /// <paramref name="ids"/> and <paramref name="keys"/> are scratch as long as the vocabulary.
     /// </summary>
-    public int TryPick(float[] logits, float max, float threshold, float invT, float topP, double r, int[] ids, ulong[] keys)
+    public int TryPick(ReadOnlySpan<float> logits, float max, float threshold, float invT, float topP, double r, int[] ids, ulong[] keys)
     {
         double total;
         if (_denseCalls > 0)
@@ -111,10 +111,10 @@ internal sealed class NucleusPick(int vocab)
     /// only the logits above the floor then need buckets. The masses above each floor are float sums (within
     /// (n/8) x 2^-24 of exact per lane), hence the margin.
     /// </summary>
-    private (double Total, float Floor) MassAndFloor(float[] logits, float max, float threshold, float topP)
+    private (double Total, float Floor) MassAndFloor(ReadOnlySpan<float> logits, float max, float threshold, float topP)
     {
         ref var mass = ref MemoryMarshal.GetArrayDataReference(_mass);
-        ref var src = ref MemoryMarshal.GetArrayDataReference(logits);
+        ref var src = ref MemoryMarshal.GetReference(logits);
         var vmax = Vector256.Create(max);
         var vt = Vector256.Create(threshold);
         var f0 = Vector256.Create(-Floors[0]);
@@ -163,7 +163,7 @@ internal sealed class NucleusPick(int vocab)
     /// Cuts the nucleus and draws from it using the bucket sums and <see cref="_mass"/>; <see cref="CutUndecided"/>
     /// or <see cref="DrawUndecided"/> when the cut or the draw is within its tolerance (a fraction of the total) of a boundary.
     /// </summary>
-    private int Decide(float[] logits, double total, float[] weights, float topP, double r, double cutTolerance, double drawTolerance, int[] ids, ulong[] keys)
+    private int Decide(ReadOnlySpan<float> logits, double total, float[] weights, float topP, double r, double cutTolerance, double drawTolerance, int[] ids, ulong[] keys)
     {
         // The bucket where the running mass reaches the target; everything before it is in the nucleus.
         var target = topP * total;
@@ -227,7 +227,7 @@ internal sealed class NucleusPick(int vocab)
     /// in one pass: the scatter-adds read eight weights just written instead of streaming three arrays
     /// again. Returns the total mass.
     /// </summary>
-    private double FirstPass(float[] logits, float max, float threshold, float invT)
+    private double FirstPass(ReadOnlySpan<float> logits, float max, float threshold, float invT)
     {
         var separate = ClearSums(invT);
         ref var mass = ref MemoryMarshal.GetArrayDataReference(_mass);
@@ -248,7 +248,7 @@ internal sealed class NucleusPick(int vocab)
             var last = Vector256.Create(Buckets - 1f);
             var excluded = Vector256.Create(Buckets);
             var acc = Vector256<double>.Zero;
-            ref var src = ref MemoryMarshal.GetArrayDataReference(logits);
+            ref var src = ref MemoryMarshal.GetReference(logits);
             for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 var v = Vector256.LoadUnsafe(ref src, (nuint)i);
@@ -320,10 +320,10 @@ internal sealed class NucleusPick(int vocab)
     /// already in <see cref="_mass"/>); the rest get no bucket, eight at a time. Returns how many logits
     /// were skipped that way.
     /// </summary>
-    private int BucketPass(float[] logits, float max, float threshold, float invT, float floor)
+    private int BucketPass(ReadOnlySpan<float> logits, float max, float threshold, float invT, float floor)
     {
         var separate = ClearSums(invT);
-        ref var src = ref MemoryMarshal.GetArrayDataReference(logits);
+        ref var src = ref MemoryMarshal.GetReference(logits);
         ref var mass = ref MemoryMarshal.GetArrayDataReference(_mass);
         ref var pick = ref MemoryMarshal.GetArrayDataReference(separate ? _pickWeights : _mass);
         ref var bucket = ref MemoryMarshal.GetArrayDataReference(_bucket);
@@ -403,14 +403,14 @@ internal sealed class NucleusPick(int vocab)
     /// total of the logits at or above <paramref name="totalFrom"/> (every survivor, bucketed or not, for the
     /// cut; +inf when no total is wanted).
     /// </summary>
-    private double ExactSums(float[] logits, float max, float invT, float totalFrom, float[] w, double[] bucketSums)
+    private double ExactSums(ReadOnlySpan<float> logits, float max, float invT, float totalFrom, float[] w, double[] bucketSums)
     {
         Array.Clear(bucketSums);
         double total = 0;
         var i = 0;
         if (ExactExp.IsExact)
         {
-            ref var src = ref MemoryMarshal.GetArrayDataReference(logits);
+            ref var src = ref MemoryMarshal.GetReference(logits);
             ref var dst = ref MemoryMarshal.GetArrayDataReference(w);
             ref var bucket = ref MemoryMarshal.GetArrayDataReference(_bucket);
             ref var sums = ref MemoryMarshal.GetArrayDataReference(bucketSums);
