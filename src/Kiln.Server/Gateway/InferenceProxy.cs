@@ -91,10 +91,9 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
         var succeeded = false;
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.For(path))
-            {
-                Content = new ByteArrayContent(payload) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
-            };
+            using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.For(path)) { Content = new ByteArrayContent(payload) };
+            // Headers are added and read unparsed: parsing them (and the lock it takes) showed in the gateway's profile.
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
             request.Headers.TryAddWithoutValidation(RequestIdHeader, meter.RequestId);
             request.Headers.TryAddWithoutValidation(RequestMeter.UsageKeyHeader, usageKey);
             HttpResponseMessage response;
@@ -117,7 +116,8 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
                     return new Attempt(null, $"HTTP {status}");
                 }
                 succeeded = status is >= 200 and < 300;
-                if (response.Content.Headers.ContentType?.MediaType == "text/event-stream")
+                var contentType = RawHeader(response.Content.Headers, "Content-Type");
+                if (contentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true)
                 {
                     await RelayEventsAsync(ctx, response, meter, ct);
                     return new Attempt(status, null);
@@ -133,7 +133,7 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
                     succeeded = false;
                     return new Attempt(null, e.Message);
                 }
-                await RelayWholeAsync(ctx, response, bytes, ct);
+                await RelayWholeAsync(ctx, response, contentType, bytes, ct);
                 if (TokenUsage.TryRead(bytes, out var usage) || !succeeded)
                 {
                     // Error answers carry no usage: the replica refused the request before generating.
@@ -153,10 +153,10 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
         }
     }
 
-    private static async Task RelayWholeAsync(HttpContext ctx, HttpResponseMessage response, byte[] bytes, CancellationToken ct)
+    private static async Task RelayWholeAsync(HttpContext ctx, HttpResponseMessage response, string? contentType, byte[] bytes, CancellationToken ct)
     {
         ctx.Response.StatusCode = (int)response.StatusCode;
-        ctx.Response.ContentType = response.Content.Headers.ContentType?.ToString() ?? "application/json";
+        ctx.Response.ContentType = contentType ?? "application/json";
         CopyRetryAfter(response, ctx.Response);
         ctx.Response.ContentLength = bytes.Length;
         await ctx.Response.Body.WriteAsync(bytes, ct);
@@ -164,11 +164,15 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
 
     private static void CopyRetryAfter(HttpResponseMessage from, HttpResponse to)
     {
-        if (from.Headers.RetryAfter is { } retry)
+        if (RawHeader(from.Headers, "Retry-After") is { } retry)
         {
-            to.Headers.RetryAfter = retry.ToString();
+            to.Headers.RetryAfter = retry;
         }
     }
+
+    /// <summary>A header's value as the replica sent it (values joined with ", "), or null.</summary>
+    private static string? RawHeader(HttpHeaders headers, string name) =>
+        headers.NonValidated.TryGetValues(name, out var values) ? values.ToString() : null;
 
     private async Task RelayEventsAsync(HttpContext ctx, HttpResponseMessage response, RequestMeter meter, CancellationToken ct)
     {
