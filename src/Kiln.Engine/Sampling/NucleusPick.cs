@@ -46,11 +46,12 @@ internal sealed class NucleusPick(int vocab)
     private readonly float[] _mass = new float[vocab];
     private readonly float[] _pickWeights = new float[vocab];
     private readonly int[] _bucket = new int[vocab];
-    private readonly double[] _bucketMass = new double[Buckets];
-    private readonly double[] _bucketPick = new double[Buckets];
-    // Both sums of a bucket side by side (mass, pick), and one spare pair that excluded logits add
-    // their zeros to: the dense pass updates a bucket with one 16-byte add, without a branch.
-    private readonly double[] _pairs = new double[2 * (Buckets + 1)];
+    // Each bucket's two sums side by side, the mass at 2b and the draw's weight at 2b + 1, and one spare
+    // pair that excluded logits add their zeros to: the dense pass updates a bucket with one 16-byte add,
+    // without a branch. Only the first _sumsUsed pairs are current (the peaked pass clears no more than
+    // its logits can reach).
+    private readonly double[] _sums = new double[2 * (Buckets + 1)];
+    private int _sumsUsed;
 
     /// <summary>
     /// Draws with <paramref name="r"/> from the nucleus of the logits at or above <paramref name="threshold"/>,
@@ -84,17 +85,17 @@ internal sealed class NucleusPick(int vocab)
             if (token >= 0) return token;
             if (token == CutUndecided && !massExact)
             {
-                total = ExactSums(logits, max, 1f, threshold, _mass, _bucketMass);
+                total = ExactSums(logits, max, 1f, threshold, _mass, MassSum);
                 massExact = true;
                 if (invT == 1f)
                 {
-                    Array.Copy(_bucketMass, _bucketPick, Buckets);
+                    for (var b = 0; b < _sumsUsed; b++) _sums[2 * b + PickSum] = _sums[2 * b + MassSum];
                     pickExact = true;
                 }
             }
             else if (token == DrawUndecided && !pickExact)
             {
-                ExactSums(logits, max, invT, float.PositiveInfinity, _pickWeights, _bucketPick);
+                ExactSums(logits, max, invT, float.PositiveInfinity, _pickWeights, PickSum);
                 pickExact = true;
             }
             else
@@ -170,13 +171,13 @@ internal sealed class NucleusPick(int vocab)
         var tolerance = total * cutTolerance;
         var cut = 0;
         double massBefore = 0, pickBefore = 0;
-        while (cut < Buckets && massBefore + _bucketMass[cut] < target)
+        while (cut < _sumsUsed && massBefore + _sums[2 * cut] < target)
         {
-            massBefore += _bucketMass[cut];
-            pickBefore += _bucketPick[cut];
+            massBefore += _sums[2 * cut];
+            pickBefore += _sums[2 * cut + 1];
             cut++;
         }
-        if (cut == Buckets) return CutUndecided;
+        if (cut == _sumsUsed) return CutUndecided;
         var order = new LogitOrder(logits);
         var m = Members(cut, ids);
         order.Sort(ids.AsSpan(0, m), keys);
@@ -203,7 +204,7 @@ internal sealed class NucleusPick(int vocab)
 
         var b = 0;
         double start = 0;
-        while (b < cut - 1 && start + _bucketPick[b] <= u) start += _bucketPick[b++];
+        while (b < cut - 1 && start + _sums[2 * b + 1] <= u) start += _sums[2 * b++ + 1];
         m = Members(b, ids);
         order.Sort(ids.AsSpan(0, m), keys);
         return Find(ids.AsSpan(0, m), weights, start, u, pickTolerance);
@@ -229,18 +230,15 @@ internal sealed class NucleusPick(int vocab)
     /// </summary>
     private double FirstPass(ReadOnlySpan<float> logits, float max, float threshold, float invT)
     {
-        var separate = ClearSums(invT);
+        var separate = ClearSums(invT, Buckets);
         ref var mass = ref MemoryMarshal.GetArrayDataReference(_mass);
         ref var pick = ref MemoryMarshal.GetArrayDataReference(separate ? _pickWeights : _mass);
         ref var bucket = ref MemoryMarshal.GetArrayDataReference(_bucket);
-        ref var bucketMass = ref MemoryMarshal.GetArrayDataReference(_bucketMass);
-        ref var bucketPick = ref MemoryMarshal.GetArrayDataReference(_bucketPick);
         double total = 0;
         var i = 0;
         if (Avx.IsSupported)
         {
-            Array.Clear(_pairs);
-            ref var pairs = ref MemoryMarshal.GetArrayDataReference(_pairs);
+            ref var pairs = ref MemoryMarshal.GetArrayDataReference(_sums);
             var vmax = Vector256.Create(max);
             var vinvT = Vector256.Create(invT);
             var vt = Vector256.Create(threshold);
@@ -283,11 +281,6 @@ internal sealed class NucleusPick(int vocab)
                 AddPair(ref pairs, b.GetElement(7), odd.GetUpper());
             }
             total = Vector256.Sum(acc);
-            for (var k = 0; k < Buckets; k++)
-            {
-                Unsafe.Add(ref bucketMass, k) = Unsafe.Add(ref pairs, 2 * k);
-                Unsafe.Add(ref bucketPick, k) = Unsafe.Add(ref pairs, 2 * k + 1);
-            }
         }
         for (; i < logits.Length; i++)
         {
@@ -301,8 +294,8 @@ internal sealed class NucleusPick(int vocab)
             var b = keep ? (int)MathF.Min((max - x) * Scale, Buckets - 1f) : Buckets;
             _bucket[i] = b;
             if ((uint)b >= Buckets) continue;
-            _bucketMass[b] += m;
-            _bucketPick[b] += p;
+            _sums[2 * b] += m;
+            _sums[2 * b + 1] += p;
         }
         return total;
     }
@@ -322,13 +315,14 @@ internal sealed class NucleusPick(int vocab)
     /// </summary>
     private int BucketPass(ReadOnlySpan<float> logits, float max, float threshold, float invT, float floor)
     {
-        var separate = ClearSums(invT);
+        // A logit at most floor below the maximum lands at most floor * Scale buckets down (one more for rounding).
+        var separate = ClearSums(invT, floor < Range ? (int)(floor * Scale) + 2 : Buckets);
         ref var src = ref MemoryMarshal.GetReference(logits);
         ref var mass = ref MemoryMarshal.GetArrayDataReference(_mass);
         ref var pick = ref MemoryMarshal.GetArrayDataReference(separate ? _pickWeights : _mass);
         ref var bucket = ref MemoryMarshal.GetArrayDataReference(_bucket);
-        ref var bucketMass = ref MemoryMarshal.GetArrayDataReference(_bucketMass);
-        ref var bucketPick = ref MemoryMarshal.GetArrayDataReference(_bucketPick);
+        ref var bucketMass = ref MemoryMarshal.GetArrayDataReference(_sums);
+        ref var bucketPick = ref Unsafe.Add(ref bucketMass, 1);
         var vmax = Vector256.Create(max);
         var vinvT = Vector256.Create(invT);
         var vt = Vector256.Create(threshold);
@@ -357,7 +351,7 @@ internal sealed class NucleusPick(int vocab)
             {
                 for (var j = i; j < i + Vector256<float>.Count; j++)
                 {
-                    var bj = (uint)Unsafe.Add(ref bucket, j);
+                    var bj = 2 * (nuint)(uint)Unsafe.Add(ref bucket, j);
                     Unsafe.Add(ref bucketMass, bj) += Unsafe.Add(ref mass, j);
                     Unsafe.Add(ref bucketPick, bj) += Unsafe.Add(ref pick, j);
                 }
@@ -366,7 +360,7 @@ internal sealed class NucleusPick(int vocab)
             while (bits != 0)
             {
                 var j = i + BitOperations.TrailingZeroCount(bits);
-                var bj = (uint)Unsafe.Add(ref bucket, j);
+                var bj = 2 * (nuint)(uint)Unsafe.Add(ref bucket, j);
                 Unsafe.Add(ref bucketMass, bj) += Unsafe.Add(ref mass, j);
                 Unsafe.Add(ref bucketPick, bj) += Unsafe.Add(ref pick, j);
                 bits &= bits - 1;
@@ -383,17 +377,19 @@ internal sealed class NucleusPick(int vocab)
             var p = separate ? _pickWeights[i] = MathF.Exp((x - max) * invT) : _mass[i];
             var b = (int)MathF.Min((max - x) * Scale, Buckets - 1f);
             _bucket[i] = b;
-            _bucketMass[b] += _mass[i];
-            _bucketPick[b] += p;
+            _sums[2 * b] += _mass[i];
+            _sums[2 * b + 1] += p;
         }
         return skipped;
     }
 
-    /// <summary>Clears both bucket sums; whether the draw has weights of its own (else they are the masses).</summary>
-    private bool ClearSums(float invT)
+    private const int MassSum = 0, PickSum = 1;
+
+    /// <summary>Clears the sums of the first <paramref name="used"/> buckets (the spare pair too when all); whether the draw has weights of its own (else they are the masses).</summary>
+    private bool ClearSums(float invT, int used)
     {
-        Array.Clear(_bucketMass);
-        Array.Clear(_bucketPick);
+        _sumsUsed = Math.Min(used, Buckets);
+        Array.Clear(_sums, 0, used >= Buckets ? _sums.Length : 2 * used);
         return invT != 1f;
     }
 
@@ -403,9 +399,10 @@ internal sealed class NucleusPick(int vocab)
     /// total of the logits at or above <paramref name="totalFrom"/> (every survivor, bucketed or not, for the
     /// cut; +inf when no total is wanted).
     /// </summary>
-    private double ExactSums(ReadOnlySpan<float> logits, float max, float invT, float totalFrom, float[] w, double[] bucketSums)
+    private double ExactSums(ReadOnlySpan<float> logits, float max, float invT, float totalFrom, float[] w, int component)
     {
-        Array.Clear(bucketSums);
+        // Every bucketed logit is in the first _sumsUsed buckets.
+        for (var b = 0; b < _sumsUsed; b++) _sums[2 * b + component] = 0;
         double total = 0;
         var i = 0;
         if (ExactExp.IsExact)
@@ -413,7 +410,7 @@ internal sealed class NucleusPick(int vocab)
             ref var src = ref MemoryMarshal.GetReference(logits);
             ref var dst = ref MemoryMarshal.GetArrayDataReference(w);
             ref var bucket = ref MemoryMarshal.GetArrayDataReference(_bucket);
-            ref var sums = ref MemoryMarshal.GetArrayDataReference(bucketSums);
+            ref var sums = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_sums), component);
             var vmax = Vector256.Create(max);
             var vinvT = Vector256.Create(invT);
             var vfrom = Vector256.Create(totalFrom);
@@ -431,7 +428,7 @@ internal sealed class NucleusPick(int vocab)
                 for (var j = i; j < i + Vector256<float>.Count; j++)
                 {
                     var bj = (uint)Unsafe.Add(ref bucket, j);
-                    if (bj < Buckets) Unsafe.Add(ref sums, bj) += Unsafe.Add(ref dst, j);
+                    if (bj < Buckets) Unsafe.Add(ref sums, 2 * bj) += Unsafe.Add(ref dst, j);
                 }
             }
             total = Vector256.Sum(acc);
@@ -443,7 +440,7 @@ internal sealed class NucleusPick(int vocab)
             var e = MathF.Exp((logits[i] - max) * invT);
             w[i] = e;
             total += e;
-            if ((uint)b < Buckets) bucketSums[b] += e;
+            if ((uint)b < Buckets) _sums[2 * b + component] += e;
         }
         return total;
     }
