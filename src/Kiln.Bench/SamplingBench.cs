@@ -58,10 +58,6 @@ public static class SamplingBench
         var rng = new Random(1234);
         var prompts = Enumerable.Range(0, o.Streams)
             .Select(_ => Enumerable.Range(0, o.PromptTokens).Select(_ => rng.Next(3, model.Info.VocabSize)).ToArray()).ToArray();
-        // Every stream generates exactly the requested length: end-of-generation tokens are banned.
-        var ban = new Dictionary<int, float>();
-        if (tokenizer.EosId is { } eos) ban[eos] = -1e9f;
-        foreach (var id in tokenizer.EndOfGenerationIds) ban[id] = -1e9f;
 
         double Round(SamplingParams sampling)
         {
@@ -69,7 +65,10 @@ public static class SamplingBench
             var gens = scheduler.SubmitMany([.. prompts.Select((p, i) => new GenerationRequest(p)
             {
                 MaxTokens = o.GenerateTokens,
-                Sampling = sampling with { LogitBias = ban, Seed = (ulong)i + 1 },
+                // Every stream generates exactly the requested length. ignore_eos rather than a logit bias on
+                // the end tokens, as a client would ask: a bias makes the sampler copy the logits first.
+                IgnoreEos = true,
+                Sampling = sampling with { Seed = (ulong)i + 1 },
             })]);
             var tokens = Task.WhenAll(gens.Select(g => g.CollectAsync())).GetAwaiter().GetResult().Sum(r => r.CompletionTokens);
             return tokens / sw.Elapsed.TotalSeconds;
