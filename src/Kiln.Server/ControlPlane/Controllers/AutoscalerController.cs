@@ -40,7 +40,7 @@ public sealed partial class AutoscalerController(
     private sealed class Memory
     {
         public AutoscalerState State = AutoscalerState.Initial;
-        public IReadOnlyList<LoadSample> History = [];
+        public readonly List<LoadSample> History = [];
         public LoadSampler Sampler = new();
         public LatencySampler Latency = new();
         public string? LastHoldGist;
@@ -219,7 +219,7 @@ public sealed partial class AutoscalerController(
                 Remember(memory, seen, scraped!, engine, pass, started);
             }
             var sample = memory.Sampler.Take(now, route, reused ? memory.QuietScrapes : scraped!, engine, reused);
-            memory.History = LoadHistory.Prune([.. memory.History, sample], now, d.Spec.AutoscalingPolicy);
+            LoadHistory.Append(memory.History, sample, now, d.Spec.AutoscalingPolicy);
             var (latencies, slowest) = memory.Latency.Take(route.Counters);
             history.Add(new(d.Account, d.Id, HistorySample.From(sample, d.Spec.AutoscalingPolicy.LoadTargets, d.DesiredReplicaCount,
                 route.Held.Count, DeploymentCounters.DurationBuckets, latencies, slowest)));
