@@ -80,6 +80,11 @@ public sealed class ReplicaScraper(ReplicaClient client, IClock clock, ILogger<R
     /// <summary>Drops replicas no longer READY.</summary>
     public void Retain(IEnumerable<string> readyReplicaIds)
     {
+        // Called every autoscaler pass; most servers' gateways are never scraped, so usually nothing is kept.
+        if (_latest.IsEmpty)
+        {
+            return;
+        }
         var keep = readyReplicaIds.ToHashSet();
         foreach (var id in _latest.Keys.Where(k => !keep.Contains(k)))
         {
