@@ -26,8 +26,8 @@ public class ControlPlaneBenchTests
         var run = await RunAsync("bench", "control-plane", "--deployments", "3,40", "--replicas", "2", "--passes", "1");
         Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
         var rows = run.Stdout.Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length > 0).ToList();
-        Assert.Contains(rows, f => f[0] == "3" && f.Length == 27);
-        Assert.Contains(rows, f => f[0] == "40" && f.Length == 27);
+        Assert.Contains(rows, f => f[0] == "3" && f.Length == 31);
+        Assert.Contains(rows, f => f[0] == "40" && f.Length == 31);
     }
 
     [PostgresFact]

@@ -11,21 +11,23 @@ public static class LoadHistory
         policy.ScaleUpWindow > policy.ScaleDownWindow ? policy.ScaleUpWindow : policy.ScaleDownWindow;
 
     /// <summary>
-    /// The samples still needed at <paramref name="now"/>: those inside the horizon plus the newest
-    /// one at or before its start (it is the load at the start). Input and output are oldest first.
+    /// Adds <paramref name="sample"/> (the newest) to <paramref name="history"/> (oldest first) and
+    /// drops what is no longer needed at <paramref name="now"/>: every sample before the newest one
+    /// at or before the horizon's start (that one is the load at the start). In place: the
+    /// autoscaler keeps one such list per deployment, and copying it every pass cost more than the
+    /// decision it feeds.
     /// </summary>
-    public static IReadOnlyList<LoadSample> Prune(IReadOnlyList<LoadSample> history, DateTimeOffset now, AutoscalingPolicy policy)
+    public static void Append(List<LoadSample> history, LoadSample sample, DateTimeOffset now, AutoscalingPolicy policy)
     {
+        history.Add(sample);
         var start = SaturatingTime.Minus(now, Horizon(policy));
-        var first = 0;
-        for (var i = history.Count - 1; i >= 0; i--)
+        for (var i = history.Count - 1; i > 0; i--)
         {
             if (history[i].Time <= start)
             {
-                first = i;
-                break;
+                history.RemoveRange(0, i);
+                return;
             }
         }
-        return first == 0 ? history : [.. history.Skip(first)];
     }
 }

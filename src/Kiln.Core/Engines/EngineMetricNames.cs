@@ -52,9 +52,10 @@ public sealed record EngineMetricNames
 
     private static double? FirstOf(IReadOnlyList<string> names, Func<string, double?> sum)
     {
-        foreach (var n in names)
+        // Indexed: a foreach over the interface would allocate an enumerator per signal per replica per pass.
+        for (var i = 0; i < names.Count; i++)
         {
-            if (sum(n) is { } v && double.IsFinite(v))
+            if (sum(names[i]) is { } v && double.IsFinite(v))
             {
                 return v;
             }

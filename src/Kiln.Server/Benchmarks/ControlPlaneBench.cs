@@ -51,27 +51,31 @@ public static class ControlPlaneBench
     {
         await using var replicas = await SimulatedReplicas.StartAsync();
         output.WriteLine($"control plane, {options.Replicas} replicas per deployment, store: {(options.Postgres is null ? "SQLite" : "PostgreSQL")}, simulated runtime (probes and scrapes over loopback HTTP to another process)");
-        output.WriteLine($"{"deployments",11} {"seed s",8} {"start pass",11} {"ready pass",11} {"reconcile",11} {"cpu",10} {"quiet as.",11} {"cpu",10} {"active as.",11} {"cpu",10} {"routing",11} {"cpu",10} {"changed",11} {"cpu",10} {"per dep.",9}");
+        output.WriteLine($"{"deployments",11} {"seed s",8} {"start pass",11} {"ready pass",11} {"reconcile",11} {"cpu",10} {"quiet as.",11} {"cpu",10} {"alloc",9} {"active as.",11} {"cpu",10} {"alloc",9} {"routing",11} {"cpu",10} {"changed",11} {"cpu",10} {"per dep.",9}");
         foreach (var n in options.Deployments)
         {
             var row = await RunOneAsync(n, options, replicas.Port);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{n,11} {row.Seed.TotalSeconds,8:F2} {Ms(row.StartPass),11} {Ms(row.ReadyPass),11} {Ms(row.Reconcile.Wall),11} {Ms(row.Reconcile.Cpu),10} {Ms(row.QuietAutoscale.Wall),11} {Ms(row.QuietAutoscale.Cpu),10} {Ms(row.ActiveAutoscale.Wall),11} {Ms(row.ActiveAutoscale.Cpu),10} {Ms(row.Routing.Wall),11} {Ms(row.Routing.Cpu),10} {Ms(row.RoutingChanged.Wall),11} {Ms(row.RoutingChanged.Cpu),10} {row.Reconcile.Wall.TotalMicroseconds / n,7:F0}us"));
+                $"{n,11} {row.Seed.TotalSeconds,8:F2} {Ms(row.StartPass),11} {Ms(row.ReadyPass),11} {Ms(row.Reconcile.Wall),11} {Ms(row.Reconcile.Cpu),10} {Ms(row.QuietAutoscale.Wall),11} {Ms(row.QuietAutoscale.Cpu),10} {Mb(row.QuietAutoscale.Allocated),9} {Ms(row.ActiveAutoscale.Wall),11} {Ms(row.ActiveAutoscale.Cpu),10} {Mb(row.ActiveAutoscale.Allocated),9} {Ms(row.Routing.Wall),11} {Ms(row.Routing.Cpu),10} {Ms(row.RoutingChanged.Wall),11} {Ms(row.RoutingChanged.Cpu),10} {row.Reconcile.Wall.TotalMicroseconds / n,7:F0}us"));
         }
         output.WriteLine("start pass: the reconciler's pass that starts every replica; ready pass: the one that probes them and records them READY;");
         output.WriteLine("reconcile / quiet as. / active as. / routing: medians of steady-state reconciler passes, autoscaler passes with every deployment quiet");
         output.WriteLine("(a sixth refreshed per pass) and with every deployment active (all replicas scraped), and routing refreshes (wall clock);");
         output.WriteLine("routing: a refresh with nothing routable changed (it reads the store's routing generation only); changed: one after a replica moved (it reads every table);");
         output.WriteLine("cpu: the median CPU time this process (the control plane, every thread, GC included) spent in each; per dep.: reconcile / deployments.");
+        output.WriteLine("alloc: the median bytes the autoscaler's pass allocated (every thread of this process; unlike time, the machine's load does not move it).");
         return 0;
     }
 
     private static string Ms(TimeSpan t) => string.Create(CultureInfo.InvariantCulture, $"{t.TotalMilliseconds:F2} ms");
 
+    private static string Mb(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e6:F1} MB");
+
     private sealed record Row(TimeSpan Seed, TimeSpan StartPass, TimeSpan ReadyPass, Timing Reconcile, Timing QuietAutoscale, Timing ActiveAutoscale, Timing Routing, Timing RoutingChanged);
 
-    // Wall clock, and CPU time: on a machine shared with other work the first swings with the load, the second much less.
-    private readonly record struct Timing(TimeSpan Wall, TimeSpan Cpu);
+    // Wall clock, and CPU time: on a machine shared with other work the first swings with the load, the
+    // second much less; bytes allocated not at all.
+    private readonly record struct Timing(TimeSpan Wall, TimeSpan Cpu, long Allocated);
 
     private static async Task<Row> RunOneAsync(int deployments, ControlPlaneBenchOptions options, int port)
     {
@@ -208,9 +212,10 @@ public static class ControlPlaneBench
     private static async Task<Timing> TimeAsync(Func<Task> run)
     {
         var cpu = Environment.CpuUsage.TotalTime;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var sw = Stopwatch.StartNew();
         await run();
-        return new Timing(sw.Elapsed, Environment.CpuUsage.TotalTime - cpu);
+        return new Timing(sw.Elapsed, Environment.CpuUsage.TotalTime - cpu, GC.GetTotalAllocatedBytes(precise: true) - allocated);
     }
 
     // Counts a request in and out at every route, as the gateway counts one.
@@ -244,6 +249,7 @@ public static class ControlPlaneBench
         }
         var wall = times.Select(t => t.Wall).Order().ToList();
         var cpu = times.Select(t => t.Cpu).Order().ToList();
-        return new Timing(wall[wall.Count / 2], cpu[cpu.Count / 2]);
+        var allocated = times.Select(t => t.Allocated).Order().ToList();
+        return new Timing(wall[wall.Count / 2], cpu[cpu.Count / 2], allocated[allocated.Count / 2]);
     }
 }

@@ -99,7 +99,8 @@ public sealed class InferenceProxy(ReplicaClient client, HoldGate hold, GatewayO
             HttpResponseMessage response;
             try
             {
-                response = await client.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+                // The handler itself answers at the headers; HttpClient's layer would only add its own linked cancellation source.
+                response = await client.Invoker.SendAsync(request, ct);
             }
             catch (HttpRequestException e)
             {

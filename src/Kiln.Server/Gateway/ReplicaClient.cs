@@ -5,8 +5,7 @@ namespace Kiln.Server.Gateway;
 /// <summary>The pooled HTTP client the gateway and the autoscaler use to reach replicas.</summary>
 public sealed class ReplicaClient : IDisposable
 {
-    /// <summary>The client; no overall timeout, since streams last as long as generation does.</summary>
-    public HttpClient Http { get; } = new(new SocketsHttpHandler
+    private readonly SocketsHttpHandler _handler = new()
     {
         UseProxy = false,
         AllowAutoRedirect = false,
@@ -20,11 +19,29 @@ public sealed class ReplicaClient : IDisposable
         // Requests are correlated by X-Request-Id: no replica reads W3C trace headers, so the gateway
         // does not pay for writing them on every forwarded request.
         ActivityHeadersPropagator = null,
-    })
-    {
-        Timeout = Timeout.InfiniteTimeSpan,
     };
 
+    /// <summary>Over the same connection pool as <see cref="Http"/>.</summary>
+    public ReplicaClient()
+    {
+        Http = new HttpClient(_handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+        Invoker = new HttpMessageInvoker(_handler, disposeHandler: false);
+    }
+
+    /// <summary>The client; no overall timeout, since streams last as long as generation does.</summary>
+    public HttpClient Http { get; }
+
+    /// <summary>
+    /// The handler without <see cref="HttpClient"/>'s layer (its own linked cancellation source and
+    /// response buffering per request): for the hot paths that stream the response themselves.
+    /// </summary>
+    public HttpMessageInvoker Invoker { get; }
+
     /// <inheritdoc />
-    public void Dispose() => Http.Dispose();
+    public void Dispose()
+    {
+        Http.Dispose();
+        Invoker.Dispose();
+        _handler.Dispose();
+    }
 }

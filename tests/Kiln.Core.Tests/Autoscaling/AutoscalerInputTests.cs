@@ -45,6 +45,9 @@ public class AutoscalerInputTests
         };
         sim.Run(TimeSpan.FromMinutes(5), AutoscalerSim.Busy(0));
         Assert.Empty(sim.Changes);
-        Assert.Same(sim.History, LoadHistory.Prune(sim.History, sim.Clock.UtcNow, sim.Policy));
+        // Appending at the same horizon drops nothing: the start saturates instead of wrapping around.
+        var kept = new List<LoadSample>(sim.History);
+        LoadHistory.Append(kept, new LoadSample { Time = sim.Clock.UtcNow, ReadyReplicas = 2 }, sim.Clock.UtcNow, sim.Policy);
+        Assert.Equal(sim.History.Count + 1, kept.Count);
     }
 }

@@ -17,28 +17,48 @@ public class LoadHistoryTests
         Assert.Equal(TimeSpan.FromMinutes(2), LoadHistory.Horizon(new AutoscalingPolicy { ScaleUpWindow = TimeSpan.FromMinutes(2), ScaleDownWindow = TimeSpan.FromMinutes(1) }));
     }
 
-    [Fact]
-    public void Prune_keeps_the_sample_at_the_horizon_start()
+    // The history the autoscaler keeps when it appends these samples one by one, each at its own time.
+    private static List<LoadSample> Appended(IEnumerable<LoadSample> samples, AutoscalingPolicy policy)
     {
-        var policy = new AutoscalingPolicy { ScaleUpWindow = TimeSpan.FromSeconds(10), ScaleDownWindow = TimeSpan.FromSeconds(20) };
-        var history = Every(TimeSpan.FromSeconds(3), 20); // 0, 3, ..., 57
-        var kept = LoadHistory.Prune(history, T0 + TimeSpan.FromSeconds(57), policy);
-        Assert.Equal(T0 + TimeSpan.FromSeconds(36), kept[0].Time); // newest at or before 37
-        Assert.Equal(8, kept.Count);
-        Assert.Same(history, LoadHistory.Prune(history, T0 + TimeSpan.FromSeconds(5), policy));
+        var history = new List<LoadSample>();
+        foreach (var s in samples)
+        {
+            LoadHistory.Append(history, s, s.Time, policy);
+        }
+        return history;
     }
 
     [Fact]
-    public void Pruned_history_decides_like_the_full_one()
+    public void Append_keeps_the_sample_at_the_horizon_start()
+    {
+        var policy = new AutoscalingPolicy { ScaleUpWindow = TimeSpan.FromSeconds(10), ScaleDownWindow = TimeSpan.FromSeconds(20) };
+        var history = Appended(Every(TimeSpan.FromSeconds(3), 20), policy); // 0, 3, ..., 57
+        Assert.Equal(T0 + TimeSpan.FromSeconds(36), history[0].Time); // newest at or before 37
+        Assert.Equal(8, history.Count);
+        // Nothing is dropped before the horizon has passed the first sample.
+        Assert.Equal(2, Appended(Every(TimeSpan.FromSeconds(3), 2), policy).Count);
+        // A sample exactly at the start is kept, the ones before it go.
+        var exact = Appended(Every(TimeSpan.FromSeconds(5), 5), policy); // 0..20, start at 0
+        Assert.Equal(T0, exact[0].Time);
+        LoadHistory.Append(exact, new LoadSample { Time = T0 + TimeSpan.FromSeconds(25), ReadyReplicas = 1 }, T0 + TimeSpan.FromSeconds(25), policy);
+        Assert.Equal(T0 + TimeSpan.FromSeconds(5), exact[0].Time);
+    }
+
+    [Fact]
+    public void Appended_history_decides_like_the_full_one()
     {
         var policy = new AutoscalingPolicy();
-        var history = Every(TimeSpan.FromSeconds(5), 500, i => 0.5 + 0.45 * Math.Sin(i / 9.0));
-        for (var i = 0; i < history.Count; i += 7)
+        var full = Every(TimeSpan.FromSeconds(5), 500, i => 0.5 + 0.45 * Math.Sin(i / 9.0));
+        var kept = new List<LoadSample>();
+        for (var i = 0; i < full.Count; i++)
         {
-            var now = history[i].Time;
-            var full = LoadWindow.Over(history, now, policy.ScaleDownWindow, policy.LoadTargets);
-            var pruned = LoadWindow.Over(LoadHistory.Prune(history, now, policy), now, policy.ScaleDownWindow, policy.LoadTargets);
-            Assert.Equal(full, pruned);
+            var now = full[i].Time;
+            LoadHistory.Append(kept, full[i], now, policy);
+            Assert.True(kept.Count <= 122, $"{kept.Count} samples kept at {i}");
+            foreach (var window in new[] { policy.ScaleUpWindow, policy.ScaleDownWindow })
+            {
+                Assert.Equal(LoadWindow.Over(full[..(i + 1)], now, window, policy.LoadTargets), LoadWindow.Over(kept, now, window, policy.LoadTargets));
+            }
         }
     }
 

@@ -40,10 +40,11 @@ public sealed partial class AutoscalerController(
     private sealed class Memory
     {
         public AutoscalerState State = AutoscalerState.Initial;
-        public IReadOnlyList<LoadSample> History = [];
+        public readonly List<LoadSample> History = [];
         public LoadSampler Sampler = new();
         public LatencySampler Latency = new();
         public string? LastHoldGist;
+        public string? LastHoldReason;
 
         // The last scrape while it may stand for the replicas (see ScrapeReuse), and this
         // deployment's turn to be scraped again all the same.
@@ -52,7 +53,7 @@ public sealed partial class AutoscalerController(
         public int RefreshTurn;
     }
 
-    private readonly Dictionary<string, Memory> _memory = [];
+    private readonly Dictionary<DeploymentName, Memory> _memory = [];
     private long _passes;
     private int _turns;
 
@@ -150,7 +151,7 @@ public sealed partial class AutoscalerController(
                 {
                     break;
                 }
-                var memory = MemoryOf(name.ToString());
+                var memory = MemoryOf(name);
                 var input = AutoscalerInput.For(d.Spec, d.DesiredReplicaCount, d.IdleSince, clock.UtcNow) with { LastRequestTime = d.LastRequestTime };
                 var decision = Autoscaler.Requested(memory.State, input, request.ReplicaCount);
                 try
@@ -168,6 +169,7 @@ public sealed partial class AutoscalerController(
                 }
                 memory.State = decision.State;
                 memory.LastHoldGist = null;
+                memory.LastHoldReason = null;
                 await events.AppendAsync(d.Account, d.Id, "Autoscaled", decision.Reason, ct);
                 reconcile.Wake();
                 directory.Prompt();
@@ -182,13 +184,13 @@ public sealed partial class AutoscalerController(
         var pass = ++_passes;
         var started = clock.UtcNow;
         var deployments = await store.ListLiveDeploymentsAsync(ct);
-        var scaled = new List<(DeploymentRecord Deployment, string Key, DeploymentRoute Route, Memory Memory, DeploymentActivity Seen)>();
+        var scaled = new List<(DeploymentRecord Deployment, DeploymentName Key, DeploymentRoute Route, Memory Memory, DeploymentActivity Seen)>();
         var toScrape = new List<DeploymentRoute>();
         foreach (var d in deployments)
         {
             if (d.DeleteTime is null && !d.State.IsGoingAway() && directory.Find(d.Name) is { } route)
             {
-                var key = d.Name.ToString();
+                var key = d.Name;
                 var memory = MemoryOf(key);
                 // Read before the scrape, so whatever happens while it runs shows as a change next pass.
                 var seen = Activity(d, route);
@@ -203,7 +205,7 @@ public sealed partial class AutoscalerController(
         // Each scrape keeps only what its deployment's engine reports the load in.
         var filters = scaled.ToDictionary(x => x.Route.Name, x => Filter(engines.For(x.Deployment.Spec.Engine).Metrics));
         var scrapes = await scraper.ScrapeAsync(toScrape, route => filters[route.Name], ct);
-        var live = new HashSet<string>();
+        var live = new HashSet<DeploymentName>();
         var history = new List<DeploymentHistoryRecord>(scaled.Count);
         // Holds are written together after the decisions: one transaction, not one per deployment
         // (every deployment holds on a leader's first pass).
@@ -219,7 +221,7 @@ public sealed partial class AutoscalerController(
                 Remember(memory, seen, scraped!, engine, pass, started);
             }
             var sample = memory.Sampler.Take(now, route, reused ? memory.QuietScrapes : scraped!, engine, reused);
-            memory.History = LoadHistory.Prune([.. memory.History, sample], now, d.Spec.AutoscalingPolicy);
+            LoadHistory.Append(memory.History, sample, now, d.Spec.AutoscalingPolicy);
             var (latencies, slowest) = memory.Latency.Take(route.Counters);
             history.Add(new(d.Account, d.Id, HistorySample.From(sample, d.Spec.AutoscalingPolicy.LoadTargets, d.DesiredReplicaCount,
                 route.Held.Count, DeploymentCounters.DurationBuckets, latencies, slowest)));
@@ -243,7 +245,7 @@ public sealed partial class AutoscalerController(
         await store.AppendDeploymentHistoryAsync(history, clock.UtcNow - HistoryWindow.Retention, ct);
     }
 
-    private Memory MemoryOf(string key)
+    private Memory MemoryOf(DeploymentName key)
     {
         if (!_memory.TryGetValue(key, out var memory))
         {
@@ -276,6 +278,12 @@ public sealed partial class AutoscalerController(
     {
         if (!decision.Changed)
         {
+            // The same reason word for word has the same gist: no need to run the expression again.
+            if (decision.Reason == memory.LastHoldReason)
+            {
+                return;
+            }
+            memory.LastHoldReason = decision.Reason;
             var gist = Numbers().Replace(decision.Reason, "#");
             if (gist != memory.LastHoldGist)
             {
@@ -300,6 +308,7 @@ public sealed partial class AutoscalerController(
             return;
         }
         memory.LastHoldGist = null;
+        memory.LastHoldReason = null;
         await events.AppendAsync(d.Account, d.Id, "Autoscaled", decision.Reason, ct);
         reconcile.Wake();
         directory.Prompt();

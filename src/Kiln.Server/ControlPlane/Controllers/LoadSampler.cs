@@ -78,6 +78,18 @@ public sealed class LoadSampler
     }
 
     // An engine labels its metrics (model_name, tp_rank, ...): a signal is the sum over them, absent when none.
-    internal static double? Sum(PrometheusScrape scrape, string name) =>
-        scrape.Samples.Any(s => s.Name == name) ? scrape.Sum(name) : null;
+    // A plain loop: it runs for every signal name of every replica on every pass.
+    internal static double? Sum(PrometheusScrape scrape, string name)
+    {
+        double? total = null;
+        var samples = scrape.Samples;
+        for (var i = 0; i < samples.Count; i++)
+        {
+            if (samples[i].Name == name)
+            {
+                total = (total ?? 0) + samples[i].Value;
+            }
+        }
+        return total;
+    }
 }

@@ -7,7 +7,7 @@ namespace Kiln.Server.ControlPlane.Controllers;
 
 /// <summary>
 /// Scrapes replicas' <c>/metrics</c>: for the autoscaler, and live for the gateway's <c>/metrics</c>,
-/// which falls back to each replica's last scrape when it is slow to answer.
+/// which falls back to each replica's last live scrape when it is slow to answer.
 /// </summary>
 public sealed class ReplicaScraper(ReplicaClient client, IClock clock, ILogger<ReplicaScraper> log) : IReplicaScrapes
 {
@@ -20,10 +20,14 @@ public sealed class ReplicaScraper(ReplicaClient client, IClock clock, ILogger<R
     // (or the replicas' nodes) when thousands of replicas are scraped in one pass.
     private const int MaxConcurrentScrapes = 64;
 
-    // Each replica's last successful scrape as it answered it: parsed in full only if the gateway
-    // falls back to it, which is rare, while the autoscaler reads just its few signals from each.
+    // Each replica's last successful live scrape as it answered it, for the gateway's fallback. The
+    // autoscaler's scrapes are not kept: tens of thousands of bodies renewed every pass would keep
+    // the collector busy for a fallback the gateway's own scrapes already feed.
     private readonly ConcurrentDictionary<string, (DeploymentName Deployment, byte[] Body, DateTimeOffset At)> _latest = new();
     private readonly SemaphoreSlim _concurrency = new(MaxConcurrentScrapes, MaxConcurrentScrapes);
+
+    // The workers' buffers, kept between passes.
+    private readonly ConcurrentBag<ScrapeBuffer> _buffers = [];
 
     /// <summary>
     /// Scrapes every READY replica of every route at once (bounded), keeping of each scrape only
@@ -33,11 +37,17 @@ public sealed class ReplicaScraper(ReplicaClient client, IClock clock, ILogger<R
     public async Task<Dictionary<DeploymentName, List<(string ReplicaId, PrometheusScrape Scrape)>>> ScrapeAsync(
         IReadOnlyCollection<DeploymentRoute> routes, Func<DeploymentRoute, PrometheusFilter> filter, CancellationToken ct)
     {
+        var targets = routes.SelectMany(r => r.Endpoints.Select(e => (Route: r, Endpoint: e, Filter: filter(r)))).ToList();
+        var parsed = new PrometheusScrape?[targets.Count];
+        // Parsed where it was read, so no body outlives its scrape.
+        await ScrapeEachAsync(targets.Select(t => t.Endpoint).ToList(), Timeout, (i, body) => parsed[i] = PrometheusText.ParseOnly(body, targets[i].Filter), ct);
         var byDeployment = routes.ToDictionary(r => r.Name, _ => new List<(string, PrometheusScrape)>());
-        var filters = routes.ToDictionary(r => r.Name, filter);
-        foreach (var (deployment, replicaId, body) in await ScrapeAllAsync(routes, Timeout, ct))
+        for (var i = 0; i < targets.Count; i++)
         {
-            byDeployment[deployment].Add((replicaId, PrometheusText.ParseOnly(body, filters[deployment])));
+            if (parsed[i] is { } scrape)
+            {
+                byDeployment[targets[i].Route.Name].Add((targets[i].Endpoint.ReplicaId, scrape));
+            }
         }
         return byDeployment;
     }
@@ -46,16 +56,18 @@ public sealed class ReplicaScraper(ReplicaClient client, IClock clock, ILogger<R
     public async Task<IReadOnlyList<ReplicaScrape>> CurrentAsync(IEnumerable<DeploymentRoute> routes, CancellationToken ct)
     {
         var endpoints = routes.SelectMany(r => r.Endpoints.Select(e => (r.Name, Endpoint: e))).ToList();
+        var bodies = new byte[]?[endpoints.Count];
+        await ScrapeEachAsync(endpoints.Select(x => x.Endpoint).ToList(), LiveTimeout, (i, body) => bodies[i] = body.ToArray(), ct);
         var now = clock.UtcNow;
-        var live = (await ScrapeAllAsync(routes, LiveTimeout, ct))
-            .ToDictionary(s => s.ReplicaId, s => new ReplicaScrape(s.Deployment, s.ReplicaId, PrometheusText.Parse(s.Body), now, Live: true));
         var scrapes = new List<ReplicaScrape>();
-        foreach (var (_, endpoint) in endpoints)
+        for (var i = 0; i < endpoints.Count; i++)
         {
+            var (deployment, endpoint) = endpoints[i];
             var id = endpoint.ReplicaId;
-            if (live.TryGetValue(id, out var scrape))
+            if (bodies[i] is { } body)
             {
-                scrapes.Add(scrape);
+                _latest[id] = (deployment, body, now);
+                scrapes.Add(new ReplicaScrape(deployment, id, PrometheusText.Parse(body), now, Live: true));
             }
             else if (_latest.TryGetValue(id, out var last))
             {
@@ -68,6 +80,11 @@ public sealed class ReplicaScraper(ReplicaClient client, IClock clock, ILogger<R
     /// <summary>Drops replicas no longer READY.</summary>
     public void Retain(IEnumerable<string> readyReplicaIds)
     {
+        // Called every autoscaler pass; most servers' gateways are never scraped, so usually nothing is kept.
+        if (_latest.IsEmpty)
+        {
+            return;
+        }
         var keep = readyReplicaIds.ToHashSet();
         foreach (var id in _latest.Keys.Where(k => !keep.Contains(k)))
         {
@@ -75,42 +92,76 @@ public sealed class ReplicaScraper(ReplicaClient client, IClock clock, ILogger<R
         }
     }
 
-    // Scrapes every endpoint at once and keeps the answers, each also as its replica's latest.
-    private async Task<List<(DeploymentName Deployment, string ReplicaId, byte[] Body)>> ScrapeAllAsync(IEnumerable<DeploymentRoute> routes, TimeSpan timeout, CancellationToken ct)
+    // What becomes of one answered scrape; the body is only valid during the call.
+    private delegate void BodyRead(int index, ReadOnlySpan<byte> body);
+
+    /// <summary>
+    /// Scrapes every endpoint, at most <see cref="MaxConcurrentScrapes"/> at once over all callers,
+    /// and hands each answer to <paramref name="read"/> with its index; failures are logged and skipped.
+    /// A few workers walk the list, each reading into a buffer of its own, so a pass over tens of
+    /// thousands of replicas allocates per worker, not per scrape.
+    /// </summary>
+    private async Task ScrapeEachAsync(IReadOnlyList<ReplicaEndpoint> endpoints, TimeSpan timeout, BodyRead read, CancellationToken ct)
     {
-        var endpoints = routes.SelectMany(r => r.Endpoints.Select(e => (r.Name, Endpoint: e))).ToList();
-        var results = await Task.WhenAll(endpoints.Select(x => ScrapeOneAsync(x.Endpoint, timeout, ct)));
-        var now = clock.UtcNow;
-        var scrapes = new List<(DeploymentName, string, byte[])>(endpoints.Count);
-        for (var i = 0; i < endpoints.Count; i++)
+        var next = -1;
+        var workers = new Task[Math.Min(MaxConcurrentScrapes, endpoints.Count)];
+        for (var w = 0; w < workers.Length; w++)
         {
-            if (results[i] is { } body)
+            workers[w] = WorkAsync();
+        }
+        await Task.WhenAll(workers);
+
+        async Task WorkAsync()
+        {
+            var buffer = _buffers.TryTake(out var kept) ? kept : new ScrapeBuffer();
+            var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            try
             {
-                var (deployment, endpoint) = endpoints[i];
-                _latest[endpoint.ReplicaId] = (deployment, body, now);
-                scrapes.Add((deployment, endpoint.ReplicaId, body));
+                for (int i; (i = Interlocked.Increment(ref next)) < endpoints.Count;)
+                {
+                    await _concurrency.WaitAsync(ct);
+                    try
+                    {
+                        if (!cts.TryReset())
+                        {
+                            cts.Dispose();
+                            cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                        }
+                        cts.CancelAfter(timeout);
+                        if (await ReadAsync(endpoints[i], buffer, cts.Token, ct) is { } length)
+                        {
+                            read(i, buffer.Bytes.AsSpan(0, length));
+                        }
+                    }
+                    finally
+                    {
+                        _concurrency.Release();
+                    }
+                }
+            }
+            finally
+            {
+                cts.Dispose();
+                _buffers.Add(buffer);
             }
         }
-        return scrapes;
     }
 
-    private async Task<byte[]?> ScrapeOneAsync(ReplicaEndpoint e, TimeSpan timeout, CancellationToken ct)
+    // The body's length in buffer, or null when the scrape failed or timed out (token) but the caller goes on (ct).
+    private async Task<int?> ReadAsync(ReplicaEndpoint e, ScrapeBuffer buffer, CancellationToken token, CancellationToken ct)
     {
-        await _concurrency.WaitAsync(ct);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        cts.CancelAfter(timeout);
         try
         {
-            return await client.Http.GetByteArrayAsync(e.For("metrics"), cts.Token);
+            using var request = new HttpRequestMessage(HttpMethod.Get, e.For("metrics"));
+            using var response = await client.Invoker.SendAsync(request, token);
+            response.EnsureSuccessStatusCode();
+            await using var body = await response.Content.ReadAsStreamAsync(token);
+            return await buffer.FillAsync(body, token);
         }
-        catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+        catch (Exception ex) when (ex is HttpRequestException or IOException or InvalidDataException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
         {
             log.LogDebug("scraping replica {Replica} failed: {Error}", e.ReplicaId, ex.Message);
             return null;
-        }
-        finally
-        {
-            _concurrency.Release();
         }
     }
 }
