@@ -74,9 +74,10 @@ internal static class GatewayWarmup
             {
                 await Task.Delay(RoutedPoll, setup.Token);
             }
-            using var http = new HttpClient { BaseAddress = gateway.BaseUri };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-            var requests = Enumerable.Range(0, Clients).Select(Request).ToArray();
+            // Through the handler, as the gateway itself reaches replicas: HttpClient's own layer would be compiled for nothing.
+            using var http = new HttpMessageInvoker(new SocketsHttpHandler { UseProxy = false });
+            var auth = new AuthenticationHeaderValue("Bearer", key);
+            var requests = Enumerable.Range(0, Clients).Select(i => Request(gateway.BaseUri, i)).ToArray();
             var rounds = 0;
             // Every other round's requests come on connections of their own, as from clients that do not
             // keep theirs: the server accepts one per request, and closes it after.
@@ -84,7 +85,7 @@ internal static class GatewayWarmup
                 async deadline =>
                 {
                     var newConnections = rounds++ % 2 == 1;
-                    return (await Task.WhenAll(requests.Select(r => SendAsync(http, r, newConnections, deadline)))).FirstOrDefault(f => f is not null);
+                    return (await Task.WhenAll(requests.Select(r => SendAsync(http, r, auth, newConnections, deadline)))).FirstOrDefault(f => f is not null);
                 },
                 budget - clock.Elapsed, ct);
             return new GatewayWarmupReport(result.Rounds, result.Rounds * Clients, replica.Answered, result.MethodsCompiled, result.CompileTime, clock.Elapsed, result.Stopped)
@@ -130,10 +131,10 @@ internal static class GatewayWarmup
     }
 
     /// <summary>One request of a round: where it goes, whether it streams, and its body.</summary>
-    private sealed record WarmupRequest(string Path, bool Stream, byte[] Body);
+    private sealed record WarmupRequest(Uri Uri, bool Stream, byte[] Body);
 
     /// <summary>Request <paramref name="i"/> of a round: each bit of it picks one of two ways a client may ask.</summary>
-    private static WarmupRequest Request(int i)
+    private static WarmupRequest Request(Uri gateway, int i)
     {
         var chat = (i & 1) != 0;
         var stream = (i & 2) != 0;
@@ -142,18 +143,19 @@ internal static class GatewayWarmup
         var model = byDeployment ? $"accounts/{Account}/deployments/{DeploymentId}" : Model;
         var input = chat ? ChatInput : CompletionInput;
         var streaming = stream ? StreamingFields : "";
-        return new(path, stream, Encoding.UTF8.GetBytes($$"""{"model":"{{model}}",{{input}},"max_tokens":4,"temperature":0{{streaming}}}"""));
+        return new(new Uri(gateway, path), stream, Encoding.UTF8.GetBytes($$"""{"model":"{{model}}",{{input}},"max_tokens":4,"temperature":0{{streaming}}}"""));
     }
 
     /// <summary>Sends one request and reads its answer to the end; null when it succeeded, else why it did not.</summary>
-    private static async Task<string?> SendAsync(HttpClient http, WarmupRequest request, bool newConnection, CancellationToken ct)
+    private static async Task<string?> SendAsync(HttpMessageInvoker http, WarmupRequest request, AuthenticationHeaderValue auth, bool newConnection, CancellationToken ct)
     {
-        using var message = new HttpRequestMessage(HttpMethod.Post, request.Path) { Content = new ByteArrayContent(request.Body) };
+        using var message = new HttpRequestMessage(HttpMethod.Post, request.Uri) { Content = new ByteArrayContent(request.Body) };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        message.Headers.Authorization = auth;
         message.Headers.ConnectionClose = newConnection;
         using var response = await http.SendAsync(message, ct);
         var answer = await response.Content.ReadAsStringAsync(ct);
         var complete = !request.Stream || answer.EndsWith("data: [DONE]\n\n", StringComparison.Ordinal);
-        return response.IsSuccessStatusCode && complete ? null : $"{request.Path}: HTTP {(int)response.StatusCode} {answer[..Math.Min(answer.Length, 400)]}";
+        return response.IsSuccessStatusCode && complete ? null : $"{request.Uri.AbsolutePath}: HTTP {(int)response.StatusCode} {answer[..Math.Min(answer.Length, 400)]}";
     }
 }
