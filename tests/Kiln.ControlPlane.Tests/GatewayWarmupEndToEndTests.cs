@@ -37,6 +37,8 @@ public partial class GatewayWarmupEndToEndTests
         // Neither the access log nor any other line of the warm-up's gateway reaches the server's output.
         Assert.DoesNotContain("InferenceProxy", server.Output);
         Assert.DoesNotContain("inference ", server.Output);
+        // Its scratch store is gone with it.
+        Assert.Empty(Directory.GetDirectories(Path.Combine(server.DataDir, "gateway-warmup")));
     }
 
     [Fact]

@@ -57,11 +57,18 @@ internal static class GatewayWarmup
         """;
     private static readonly TimeSpan RoutedPoll = TimeSpan.FromMilliseconds(10);
 
-    /// <summary>Runs the warm-up within <paramref name="budget"/>; throws only when it could not be set up.</summary>
-    public static async Task<GatewayWarmupReport> RunAsync(ServerOptions options, TimeSpan budget, CancellationToken ct)
+    /// <summary>A scratch folder this old belongs to no running warm-up: its server was killed before it could remove it.</summary>
+    public static readonly TimeSpan LeftoverAge = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// Runs the warm-up within <paramref name="budget"/>, its scratch store in a folder of its own
+    /// under <paramref name="scratchRoot"/>; throws only when it could not be set up.
+    /// </summary>
+    public static async Task<GatewayWarmupReport> RunAsync(ServerOptions options, string scratchRoot, TimeSpan budget, CancellationToken ct)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var scratch = Path.Combine(Path.GetTempPath(), $"kiln-gateway-warmup-{RandomIds.New("", 12)}");
+        RemoveLeftovers(scratchRoot);
+        var scratch = Path.Combine(scratchRoot, RandomIds.New("", 12));
         using var setup = CancellationTokenSource.CreateLinkedTokenSource(ct);
         setup.CancelAfter(budget);
         try
@@ -101,6 +108,29 @@ internal static class GatewayWarmup
             }
             catch (DirectoryNotFoundException)
             {
+            }
+        }
+    }
+
+    /// <summary>
+    /// Removes the scratch folders of warm-ups older than <see cref="LeftoverAge"/>. Several server
+    /// instances may share the data directory, so a younger folder may be another's, still in use.
+    /// </summary>
+    private static void RemoveLeftovers(string scratchRoot)
+    {
+        if (!Directory.Exists(scratchRoot)) return;
+        foreach (var folder in Directory.EnumerateDirectories(scratchRoot))
+        {
+            try
+            {
+                if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(folder) > LeftoverAge)
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Another instance removed it first, or it is not ours to remove: either way not this warm-up's concern.
             }
         }
     }

@@ -119,7 +119,7 @@ public static class ServerHost
             Console.WriteLine($"  {adminKey}");
         }
         Console.WriteLine($"kiln server listening on http://{FormatHost(options.Host)}:{options.Port} (data: {dir.Root}; store: {StoreOpener.Describe(store)}; {runtime.Describe()}; models: {Describe(options.Models, dir)})");
-        var warmup = Task.Run(() => WarmUpGatewayAsync(options, app.Services.GetRequiredService<ILoggerFactory>(), app.Lifetime.ApplicationStopping), CancellationToken.None);
+        var warmup = Task.Run(() => WarmUpGatewayAsync(options, dir.GatewayWarmups, app.Services.GetRequiredService<ILoggerFactory>(), app.Lifetime.ApplicationStopping), CancellationToken.None);
         await app.WaitForShutdownAsync(ct);
         await warmup;
         app.Logger.LogInformation("kiln server stopped");
@@ -132,13 +132,13 @@ public static class ServerHost
     /// Runs the gateway's warm-up beside the started server (which serves meanwhile) and logs what it
     /// did. A warm-up that fails costs the first requests their compiles, nothing more: it never stops the server.
     /// </summary>
-    private static async Task WarmUpGatewayAsync(ServerOptions options, ILoggerFactory logs, CancellationToken stopping)
+    private static async Task WarmUpGatewayAsync(ServerOptions options, string scratchRoot, ILoggerFactory logs, CancellationToken stopping)
     {
         if (options.GatewayWarmup <= TimeSpan.Zero) return;
         var log = logs.CreateLogger("Kiln.Server.GatewayWarmup");
         try
         {
-            var report = await GatewayWarmup.RunAsync(options, options.GatewayWarmup, stopping);
+            var report = await GatewayWarmup.RunAsync(options, scratchRoot, options.GatewayWarmup, stopping);
             log.LogInformation("Gateway warm-up: {Report}", report);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
