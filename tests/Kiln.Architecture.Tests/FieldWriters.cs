@@ -18,8 +18,8 @@ public class FieldWriters
     [InlineData("SetDesiredReplicaCountAsync", "Kiln.Server.ControlPlane.Controllers.AutoscalerController")]
     [InlineData("UndeleteDeploymentAsync", "Kiln.Server.ControlPlane.Api.DeploymentsApi")]
     [InlineData("RequestDeploymentDeletionAsync", "Kiln.Server.ControlPlane.Api.DeploymentsApi", "Kiln.Server.ControlPlane.Controllers.Reaper")]
-    // The control-plane benchmark seeds deployments into a throwaway store of its own.
-    [InlineData("CreateDeploymentAsync", "Kiln.Server.Benchmarks.ControlPlaneBench", "Kiln.Server.ControlPlane.Api.DeploymentsApi")]
+    // The control-plane benchmark and the gateway's warm-up seed deployments into throwaway stores of their own.
+    [InlineData("CreateDeploymentAsync", "Kiln.Server.Benchmarks.ControlPlaneBench", "Kiln.Server.ControlPlane.Api.DeploymentsApi", "Kiln.Server.Hosting.GatewayWarmup")]
     [InlineData("RequestWakeAsync", "Kiln.Server.Signals.WakeRequests")]
     [InlineData("RequestScaleAsync", "Kiln.Server.ControlPlane.Api.DeploymentsApi")]
     [InlineData("TakeScaleRequestsAsync", "Kiln.Server.ControlPlane.Controllers.AutoscalerController")]

@@ -67,6 +67,18 @@ public static class ServerCommand
                 r.AddError($"--max-addons-per-deployment: must be at least 1, got {r.GetValueOrDefault<int>()}");
             }
         });
+        var gatewayWarmup = new Option<string>("--gateway-warmup")
+        {
+            Description = "Longest warm-up of the gateway's request path after the server starts, through an in-process stand-in replica (Go duration; 0 skips it)",
+            DefaultValueFactory = _ => GoDuration.Format(GatewayWarmup.DefaultBudget),
+        };
+        gatewayWarmup.Validators.Add(r =>
+        {
+            if (!GoDuration.TryParseNonNegative(r.GetValueOrDefault<string>(), out _, out var error))
+            {
+                r.AddError($"--gateway-warmup: {error}");
+            }
+        });
         var holdTimeout = DurationOption("--hold-timeout", "How long a request waits for a waking deployment before it gets 503", "2m", hidden: false);
         var maxHeld = new Option<int>("--max-held-requests")
         {
@@ -115,7 +127,7 @@ public static class ServerCommand
 
         var command = new Command("server", "Run the control plane: REST API, store, reconciler and replicas (local processes or Slurm jobs)")
         {
-            host, port, dataDir, store, cpuSlots, accelerators, acceleratorsFile, holdTimeout, maxHeld, maxBody, routing, priceTable, interval, healthCheck, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand, config,
+            host, port, dataDir, store, cpuSlots, accelerators, acceleratorsFile, holdTimeout, maxHeld, maxBody, routing, priceTable, interval, healthCheck, autoscaleInterval, reapInterval, drain, startTimeout, backoff, maxAddons, replicaCommand, config, gatewayWarmup,
         };
         models.AddTo(command);
         imports.AddTo(command);
@@ -177,6 +189,7 @@ public static class ServerCommand
                     Routing = r.GetValue(routing) == "least-outstanding" ? Kiln.Server.Gateway.RoutingPolicy.LeastOutstanding : Kiln.Server.Gateway.RoutingPolicy.Prefix,
                 },
                 Prices = prices,
+                GatewayWarmup = GoDuration.Parse(r.GetValue(gatewayWarmup)!),
                 Controllers = new Kiln.Server.ControlPlane.Controllers.ControllerOptions
                 {
                     AutoscaleInterval = GoDuration.Parse(r.GetValue(autoscaleInterval)!),

@@ -53,6 +53,9 @@ public sealed class DataDirectory
     /// <summary>Where model downloads keep their data until it is complete and checked.</summary>
     public string Downloads => Path.Combine(Root, "downloads");
 
+    /// <summary>The gateway warm-ups' scratch stores, one folder each, removed when the warm-up ends.</summary>
+    public string GatewayWarmups => Path.Combine(Root, "gateway-warmup");
+
     /// <summary>The resumable partial download of <c>accounts/A/models/M</c>.</summary>
     public string DownloadPart(string account, string model) => Path.Combine(Downloads, account, model + ".gguf.part");
 

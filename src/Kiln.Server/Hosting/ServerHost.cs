@@ -42,17 +42,7 @@ public static class ServerHost
         }
         var adminKey = await AdminBootstrap.EnsureAsync(store, dir, ct);
 
-        // The content root is the data directory, where replica logs and the database change with every
-        // request: a configuration reload watcher there would wake on each write (about 8% of the
-        // gateway's CPU under load), and Kiln reads no configuration files.
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            Args = ["--hostBuilder:reloadConfigOnChange=false"],
-            ContentRootPath = dir.Root,
-        });
-        builder.WebHost.UseKestrel(k => k.AddServerHeader = false);
-        builder.WebHost.UseUrls($"http://{FormatHost(options.Host)}:{options.Port}");
-        Kiln.Server.Replica.RequestLimits.ConfigureKestrel(builder.WebHost);
+        var builder = GatewayComposition.CreateBuilder($"http://{FormatHost(options.Host)}:{options.Port}", dir.Root);
         builder.Logging.AddKilnConsole();
         // A clean stop drains replicas, which may take the whole drain timeout.
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.Reconciler.DrainTimeout + TimeSpan.FromSeconds(10));
@@ -86,32 +76,15 @@ public static class ServerHost
         // The controllers (reconciler, autoscaler, reaper) run only while this instance holds the
         // store's leader lease; the API and the gateway run on every instance.
         builder.Services.AddHostedService<LeaderElector>();
-        builder.Services.AddSingleton(options.Gateway);
-        builder.Services.AddSingleton<ReplicaClient>();
-        builder.Services.AddSingleton<ReplicaConnectionOpener>();
-        builder.Services.AddSingleton<ReplicaDirectory>();
-        builder.Services.AddSingleton<UsageRecorder>();
-        builder.Services.AddSingleton<HoldGate>();
-        builder.Services.AddSingleton<InferenceProxy>();
+        GatewayComposition.AddGateway(builder.Services, options.Gateway, options.Prices, options.Controllers.ReapInterval);
         builder.Services.AddSingleton<ReplicaScraper>();
         builder.Services.AddSingleton<IReplicaScrapes>(s => s.GetRequiredService<ReplicaScraper>());
         builder.Services.AddHostedService<DirectoryRefresher>();
         builder.Services.AddHostedService<UsageFlusher>();
         builder.Services.AddSingleton(options.Controllers);
-        builder.Services.AddSingleton(options.Prices);
-        // The gateway refuses what the reaper would delete: both project spend over the reaper's interval.
-        builder.Services.AddSingleton(s => new AccountSpend(store, options.Prices, s.GetRequiredService<IClock>(), options.Controllers.ReapInterval));
-        builder.Services.AddSingleton<SpendGate>();
 
         await using var app = builder.Build();
-        app.UseRequestIds();
-        // Before authentication: the console's files are public, its data comes from the API with a key.
-        // Before routing too: static files are not served for a request that already matched an
-        // endpoint, and the fallback below matches every path.
-        ConsoleSite.Use(app);
-        app.UseRouting();
-        app.UseMiddleware<ErrorMiddleware>();
-        app.UseMiddleware<BearerAuthMiddleware>();
+        GatewayComposition.UseFront(app);
         IdentityApi.Map(app);
         ServerApi.Map(app);
         AccountsApi.Map(app);
@@ -146,11 +119,36 @@ public static class ServerHost
             Console.WriteLine($"  {adminKey}");
         }
         Console.WriteLine($"kiln server listening on http://{FormatHost(options.Host)}:{options.Port} (data: {dir.Root}; store: {StoreOpener.Describe(store)}; {runtime.Describe()}; models: {Describe(options.Models, dir)})");
+        var warmup = Task.Run(() => WarmUpGatewayAsync(options, dir.GatewayWarmups, app.Services.GetRequiredService<ILoggerFactory>(), app.Lifetime.ApplicationStopping), CancellationToken.None);
         await app.WaitForShutdownAsync(ct);
+        await warmup;
         app.Logger.LogInformation("kiln server stopped");
         (runtime as IDisposable)?.Dispose();
         store.Dispose();
         return 0;
+    }
+
+    /// <summary>
+    /// Runs the gateway's warm-up beside the started server (which serves meanwhile) and logs what it
+    /// did. A warm-up that fails costs the first requests their compiles, nothing more: it never stops the server.
+    /// </summary>
+    private static async Task WarmUpGatewayAsync(ServerOptions options, string scratchRoot, ILoggerFactory logs, CancellationToken stopping)
+    {
+        if (options.GatewayWarmup <= TimeSpan.Zero) return;
+        var log = logs.CreateLogger("Kiln.Server.GatewayWarmup");
+        try
+        {
+            var report = await GatewayWarmup.RunAsync(options, scratchRoot, options.GatewayWarmup, stopping);
+            log.LogInformation("Gateway warm-up: {Report}", report);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            log.LogInformation("Gateway warm-up cut short: the server is stopping");
+        }
+        catch (Exception e)
+        {
+            log.LogWarning("Gateway warm-up failed: {Error}", e.Message);
+        }
     }
 
     private static string Describe(ModelDistributionOptions m, DataDirectory dir) => m.Mode switch

@@ -30,6 +30,12 @@ public sealed record ServerOptions
     /// <summary>Inference gateway behaviour.</summary>
     public GatewayOptions Gateway { get; init; } = new();
 
+    /// <summary>
+    /// Longest warm-up of the gateway's request path after the server starts listening, through an
+    /// in-process gateway and stand-in replica (<see cref="GatewayWarmup"/>); zero skips it.
+    /// </summary>
+    public TimeSpan GatewayWarmup { get; init; } = Hosting.GatewayWarmup.DefaultBudget;
+
     /// <summary>Autoscaler and reaper timing.</summary>
     public ControllerOptions Controllers { get; init; } = new();
 

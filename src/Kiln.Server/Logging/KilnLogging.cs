@@ -11,14 +11,17 @@ namespace Kiln.Server.Logging;
 public static class KilnLogging
 {
     /// <summary>Replaces the providers with JSON lines on standard output.</summary>
-    public static ILoggingBuilder AddKilnConsole(this ILoggingBuilder logging)
+    public static ILoggingBuilder AddKilnConsole(this ILoggingBuilder logging) => logging.AddKilnLines(Console.OpenStandardOutput());
+
+    /// <summary>Replaces the providers with JSON lines on <paramref name="output"/>.</summary>
+    public static ILoggingBuilder AddKilnLines(this ILoggingBuilder logging, Stream output)
     {
         logging.ClearProviders();
         logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.None);
         // Not the console logger: it writes (a system call) per line, a cost a server logging each
         // request pays at every request; the sink writes a batch at a time.
         logging.Services.AddSingleton<ILoggerProvider>(_ =>
-            new JsonLineLoggerProvider(new LogLineSink(Console.OpenStandardOutput()), TimeProvider.System));
+            new JsonLineLoggerProvider(new LogLineSink(output), TimeProvider.System));
         logging.SetMinimumLevel(LogLevel.Warning);
         logging.AddFilter("Kiln", LogLevel.Information);
         return logging;

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Net.Sockets;
-using System.Runtime;
 using System.Text;
 
 namespace Kiln.Server.Replica;
@@ -22,65 +20,20 @@ internal sealed record HttpWarmupReport(int Rounds, int Requests, long MethodsCo
 /// per-step code; the per-request code (Kestrel, JSON parsing and writing, tokenizing, the SSE writer,
 /// the thread pool's injection of threads) runs a few times per request and would otherwise be
 /// promoted by the tiered JIT during the first bursts, its compiles taking a core from decoding.
-/// Rounds go on until one compiles almost nothing.
+/// Rounds go on until one compiles almost nothing (<see cref="WarmupRounds"/>).
 /// </summary>
 internal static class HttpWarmup
 {
     /// <summary>Header carrying the replica's warm-up key: only requests with it are served before ready.</summary>
     public const string KeyHeader = "X-Kiln-Warmup";
 
-    // The runtime promotes a method after 30 calls, then (dynamic PGO) after 30 more, compiling on one
-    // background thread: per-request code needs dozens of requests and the compiles queue up behind
-    // each other, so rounds go on until one compiles almost nothing, then the queue is let drain.
-    private const int MinRounds = 6;
-    private const int MaxRounds = 80;
-    private const int QuietCompiles = 2;
-    private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(20);
-    private static readonly TimeSpan DrainPoll = TimeSpan.FromMilliseconds(50);
-
     public static async Task<HttpWarmupReport> RunAsync(Uri address, string key, int clients, TimeSpan budget, CancellationToken ct)
     {
-        var clock = Stopwatch.StartNew();
-        var startCount = JitInfo.GetCompiledMethodCount();
         var requests = Enumerable.Range(0, clients).Select(i => Request(address, key, i)).ToArray();
-        var rounds = 0;
-        string? stopped = "budget spent before the JIT went quiet";
-        var compiled = new List<long>();
-        // The budget bounds the whole warm-up, a request that never answers included.
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(budget);
-        try
-        {
-            while (rounds < MaxRounds)
-            {
-                var before = JitInfo.GetCompiledMethodCount();
-                var failure = (await Task.WhenAll(requests.Select(r => SendAsync(address, r, deadline.Token)))).FirstOrDefault(f => f is not null);
-                rounds++;
-                if (failure is not null)
-                {
-                    stopped = failure;
-                    break;
-                }
-                await Task.Delay(Pause, deadline.Token);
-                compiled.Add(JitInfo.GetCompiledMethodCount() - before);
-                if (rounds >= MinRounds && compiled[^1] <= QuietCompiles)
-                {
-                    stopped = null;
-                    break;
-                }
-            }
-            // Promotions queued by the last rounds compile in the background: wait for them too.
-            for (var last = -1L; JitInfo.GetCompiledMethodCount() != last;)
-            {
-                last = JitInfo.GetCompiledMethodCount();
-                await Task.Delay(DrainPoll, deadline.Token);
-            }
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            // The budget ran out.
-        }
-        return new HttpWarmupReport(rounds, rounds * clients, JitInfo.GetCompiledMethodCount() - startCount, clock.Elapsed, stopped) { CompiledPerRound = compiled };
+        var result = await WarmupRounds.RunAsync(
+            async deadline => (await Task.WhenAll(requests.Select(r => SendAsync(address, r, deadline)))).FirstOrDefault(f => f is not null),
+            budget, ct);
+        return new HttpWarmupReport(result.Rounds, result.Rounds * clients, result.MethodsCompiled, result.Elapsed, result.Stopped) { CompiledPerRound = result.CompiledPerRound };
     }
 
     /// <summary>
