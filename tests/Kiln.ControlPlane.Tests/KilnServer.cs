@@ -96,7 +96,10 @@ public sealed class KilnServer : IDisposable
         foreach (var a in new[]
                  {
                      "server", "--port", Port.ToString(), "--data-dir", DataDir, "--restart-backoff", "200ms", "--drain-timeout", "5s",
-                 }.Concat(_extraArgs.Contains("--reconcile-interval") ? [] : ["--reconcile-interval", "200ms"]).Concat(_fakeReplica ? ["--replica-command", Bin("Kiln.FakeReplica")] : []).Concat(_extraArgs.Any(InventoryFlags.Contains) ? [] : ["--accelerators", "CPU:8"])
+                 }.Concat(_extraArgs.Contains("--reconcile-interval") ? [] : ["--reconcile-interval", "200ms"])
+                     // The gateway's warm-up costs each start about 3 s of CPU, which hundreds of starts on
+                     // two cores cannot spare; its own tests turn it on.
+                     .Concat(_extraArgs.Contains("--gateway-warmup") ? [] : ["--gateway-warmup", "0"]).Concat(_fakeReplica ? ["--replica-command", Bin("Kiln.FakeReplica")] : []).Concat(_extraArgs.Any(InventoryFlags.Contains) ? [] : ["--accelerators", "CPU:8"])
                      .Concat(_extraArgs.Select(a => a.Replace(DataDirPlaceholder, DataDir, StringComparison.Ordinal))))
         {
             psi.ArgumentList.Add(a);
