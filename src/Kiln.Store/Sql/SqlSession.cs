@@ -13,7 +13,13 @@ namespace Kiln.Store.Sql;
 /// CLR values: null, string, bool (0/1), int, long, double and byte[]. A command is prepared on first
 /// use and kept for the connection's life, so the statements the store repeats are parsed once.
 /// </remarks>
-internal sealed class SqlSession(DbConnection connection, Func<DbConnection, bool, DbTransaction> begin) : IDisposable
+/// <param name="connection">The open connection.</param>
+/// <param name="begin">Begins a transaction, for writing or not.</param>
+/// <param name="parameterPrefix">
+/// Prepended to parameter names when they are bound: a provider that looks a name up as written
+/// first (Microsoft.Data.Sqlite) otherwise retries it with each prefix, allocating every time.
+/// </param>
+internal sealed class SqlSession(DbConnection connection, Func<DbConnection, bool, DbTransaction> begin, string parameterPrefix = "") : IDisposable
 {
     // Statements are built from a fixed set of fragments; the bound only guards against a caller
     // that ever builds unbounded SQL text.
@@ -121,14 +127,17 @@ internal sealed class SqlSession(DbConnection connection, Func<DbConnection, boo
         return command;
     }
 
-    private static void Bind(DbCommand command, (string Name, object? Value)[] args)
+    private void Bind(DbCommand command, (string Name, object? Value)[] args)
     {
         var parameters = command.Parameters;
         // A statement is nearly always called with the same names in the same order: reuse them.
         var reuse = parameters.Count == args.Length;
         for (var i = 0; reuse && i < args.Length; i++)
         {
-            reuse = string.Equals(parameters[i].ParameterName, args[i].Name, StringComparison.Ordinal);
+            var bound = parameters[i].ParameterName;
+            reuse = bound.Length == parameterPrefix.Length + args[i].Name.Length
+                && bound.StartsWith(parameterPrefix, StringComparison.Ordinal)
+                && bound.AsSpan(parameterPrefix.Length).SequenceEqual(args[i].Name);
         }
         if (!reuse)
         {
@@ -136,7 +145,7 @@ internal sealed class SqlSession(DbConnection connection, Func<DbConnection, boo
             foreach (var (name, _) in args)
             {
                 var p = command.CreateParameter();
-                p.ParameterName = name;
+                p.ParameterName = parameterPrefix + name;
                 parameters.Add(p);
             }
         }

@@ -23,7 +23,7 @@ internal static class SqliteConnections
             // busy handler do the waiting, and give up once it has.
             DefaultTimeout = Math.Max(1, (int)Math.Ceiling(busyTimeout.TotalSeconds)),
         }.ToString());
-        var session = new SqlSession(connection, (c, write) => ((SqliteConnection)c).BeginTransaction(deferred: !write));
+        var session = new SqlSession(connection, (c, write) => ((SqliteConnection)c).BeginTransaction(deferred: !write), parameterPrefix: "@");
         try
         {
             connection.Open();
