@@ -20,8 +20,22 @@ public sealed record PrometheusScrape(IReadOnlyList<PrometheusSample> Samples, I
     /// <summary>The first sample named <paramref name="name"/> without labels (or with any), or null.</summary>
     public double? Value(string name) => Samples.FirstOrDefault(s => s.Name == name)?.Value;
 
-    /// <summary>The sum of every sample named <paramref name="name"/> (e.g. over a label), or 0.</summary>
-    public double Sum(string name) => Samples.Where(s => s.Name == name).Sum(s => s.Value);
+    /// <summary>
+    /// The sum of every sample named <paramref name="name"/> (e.g. over a label), or null when there is
+    /// none. A plain loop: the autoscaler reads each of its signals this way from every replica every pass.
+    /// </summary>
+    public double? Sum(string name)
+    {
+        double? total = null;
+        for (var i = 0; i < Samples.Count; i++)
+        {
+            if (Samples[i].Name == name)
+            {
+                total = (total ?? 0) + Samples[i].Value;
+            }
+        }
+        return total;
+    }
 }
 
 /// <summary>

@@ -135,9 +135,7 @@ internal sealed class SqlSession(DbConnection connection, Func<DbConnection, boo
         for (var i = 0; reuse && i < args.Length; i++)
         {
             var bound = parameters[i].ParameterName;
-            reuse = bound.Length == parameterPrefix.Length + args[i].Name.Length
-                && bound.StartsWith(parameterPrefix, StringComparison.Ordinal)
-                && bound.AsSpan(parameterPrefix.Length).SequenceEqual(args[i].Name);
+            reuse = bound.StartsWith(parameterPrefix, StringComparison.Ordinal) && bound.AsSpan(parameterPrefix.Length).SequenceEqual(args[i].Name);
         }
         if (!reuse)
         {

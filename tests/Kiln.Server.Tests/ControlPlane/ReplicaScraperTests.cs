@@ -74,7 +74,7 @@ public sealed class ReplicaScraperTests : IAsyncLifetime
         Assert.Equal(150, got.Count);
         Assert.Equal(150, _replica.Scrapes);
         Assert.Equal(Enumerable.Range(0, 150).Select(i => $"r{i}").Order(), got.Select(x => x.ReplicaId).Order());
-        Assert.All(got, x => Assert.Equal(3, LoadSampler.Sum(x.Scrape, "kiln_active_sequences")));
+        Assert.All(got, x => Assert.Equal(3, x.Scrape.Sum("kiln_active_sequences")));
         // Only the engine's signals are kept of each scrape.
         Assert.All(got, x => Assert.All(x.Scrape.Samples, s => Assert.Contains(s.Name, filter.Names)));
     }

@@ -23,6 +23,7 @@ public class PrometheusTextTests
             """);
         Assert.Equal(0.375, scrape.Value("kiln_batch_occupancy"));
         Assert.Equal(7, scrape.Sum("kiln_requests_total"));
+        Assert.Null(scrape.Sum("absent"));
         Assert.Equal("a \"quoted\", odd\\one", scrape.Samples[2].Label("note"));
         Assert.Equal("+Inf", scrape.Samples[3].Label("le"));
         Assert.True(double.IsNaN(scrape.Value("nan_metric")!.Value));

@@ -268,7 +268,7 @@ public sealed partial class AutoscalerController(
     // Keeps a real scrape for the passes after it when it shows the deployment quiet.
     private static void Remember(Memory memory, DeploymentActivity seen, List<(string ReplicaId, PrometheusScrape Scrape)> scraped, EngineProfile engine, long pass, DateTimeOffset at)
     {
-        var idle = scraped.All(x => engine.Metrics.ShowsNoRequests(name => LoadSampler.Sum(x.Scrape, name)));
+        var idle = scraped.All(x => engine.Metrics.ShowsNoRequests(x.Scrape.Sum));
         memory.Quiet = ScrapeReuse.Remember(seen, [.. scraped.Select(x => x.ReplicaId)], idle, pass, at);
         memory.QuietScrapes = memory.Quiet is null ? [] : scraped;
     }

@@ -30,7 +30,7 @@ public sealed class LoadSampler
     /// </summary>
     public LoadSample Take(DateTimeOffset now, DeploymentRoute route, IReadOnlyList<(string ReplicaId, PrometheusScrape Scrape)> scrapes, EngineProfile engine, bool reused)
     {
-        var signals = scrapes.Select(x => (x.ReplicaId, Load: engine.Metrics.Read(name => Sum(x.Scrape, name), engine.MaxBatch))).ToList();
+        var signals = scrapes.Select(x => (x.ReplicaId, Load: engine.Metrics.Read(x.Scrape.Sum, engine.MaxBatch))).ToList();
         var seconds = _previousTime is { } t ? (now - t).TotalSeconds : 0;
         var arrivals = route.Counters.Arrivals;
         var (generated, prompt, tokenSeconds) = reused ? (0d, 0d, 0d) : Tokens(now, signals);
@@ -75,21 +75,5 @@ public sealed class LoadSampler
         }
         _previousScrapeTime = now;
         return (generated, prompt, seconds);
-    }
-
-    // An engine labels its metrics (model_name, tp_rank, ...): a signal is the sum over them, absent when none.
-    // A plain loop: it runs for every signal name of every replica on every pass.
-    internal static double? Sum(PrometheusScrape scrape, string name)
-    {
-        double? total = null;
-        var samples = scrape.Samples;
-        for (var i = 0; i < samples.Count; i++)
-        {
-            if (samples[i].Name == name)
-            {
-                total = (total ?? 0) + samples[i].Value;
-            }
-        }
-        return total;
     }
 }

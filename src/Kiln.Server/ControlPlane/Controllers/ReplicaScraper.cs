@@ -37,7 +37,7 @@ public sealed class ReplicaScraper(ReplicaClient client, IClock clock, ILogger<R
     public async Task<Dictionary<DeploymentName, List<(string ReplicaId, PrometheusScrape Scrape)>>> ScrapeAsync(
         IReadOnlyCollection<DeploymentRoute> routes, Func<DeploymentRoute, PrometheusFilter> filter, CancellationToken ct)
     {
-        var targets = routes.SelectMany(r => r.Endpoints.Select(e => (Route: r, Endpoint: e, Filter: filter(r)))).ToList();
+        var targets = routes.Select(r => (Route: r, Filter: filter(r))).SelectMany(r => r.Route.Endpoints.Select(e => (r.Route, Endpoint: e, r.Filter))).ToList();
         var parsed = new PrometheusScrape?[targets.Count];
         // Parsed where it was read, so no body outlives its scrape.
         await ScrapeEachAsync(targets.Select(t => t.Endpoint).ToList(), Timeout, (i, body) => parsed[i] = PrometheusText.ParseOnly(body, targets[i].Filter), ct);
