@@ -1,3 +1,5 @@
+using System.CommandLine;
+using Kiln.Server.Commands;
 using Kiln.Server.Hosting;
 
 namespace Kiln.Server.Tests.Hosting;
@@ -42,5 +44,22 @@ public sealed class GatewayWarmupTests : IDisposable
         // Too short to set up: a failure of the warm-up's own, which the server logs and goes on from.
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => GatewayWarmup.RunAsync(_options, _scratch, TimeSpan.FromMilliseconds(1), CancellationToken.None));
         Assert.Empty(Directory.Exists(_scratch) ? Directory.GetDirectories(_scratch) : []);
+    }
+
+    [Fact]
+    public void The_warm_up_flag_takes_a_non_negative_go_duration_and_names_itself_otherwise()
+    {
+        static string Errors(params string[] args)
+        {
+            var root = new RootCommand();
+            root.Subcommands.Add(ServerCommand.Create());
+            return string.Join("\n", root.Parse(["server", .. args]).Errors.Select(e => e.Message));
+        }
+
+        Assert.Empty(Errors("--gateway-warmup", "0"));
+        Assert.Empty(Errors("--gateway-warmup", "2m30s"));
+        Assert.Contains("--gateway-warmup:", Errors("--gateway-warmup", "soon"));
+        Assert.Contains("--gateway-warmup:", Errors("--gateway-warmup", "10"));
+        Assert.Contains("must not be negative", Errors("--gateway-warmup", "-1s"));
     }
 }
