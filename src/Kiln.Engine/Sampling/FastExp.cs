@@ -7,7 +7,7 @@ namespace Kiln.Engine.Sampling;
 /// Eight exponentials of non-positive floats at a time, in float throughout: about half the work of
 /// <see cref="Vector256.Exp(Vector256{float})"/>, which widens to double. At most 2^-23 from
 /// <see cref="MathF.Exp"/>, relative, on every float from 0 to -110 (checked one by one); the tests hold it
-/// to 2^-22 and <see cref="SoftmaxKernels.ExpTolerance"/> allows 2^-21. Results below 2^-126 (arguments
+/// to that bound and <see cref="SoftmaxKernels.ExpTolerance"/> allows 2^-22. Results below 2^-126 (arguments
 /// under -87.3) are flushed to zero: they weigh nothing next to the top token's exp(0) = 1.
 /// </summary>
 internal static class FastExp

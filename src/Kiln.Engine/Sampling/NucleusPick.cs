@@ -118,25 +118,15 @@ internal sealed class NucleusPick(int vocab)
         ref var src = ref MemoryMarshal.GetReference(logits);
         var vmax = Vector256.Create(max);
         var vt = Vector256.Create(threshold);
-        var f0 = Vector256.Create(-Floors[0]);
-        var f1 = Vector256.Create(-Floors[1]);
-        var f2 = Vector256.Create(-Floors[2]);
-        var f3 = Vector256.Create(-Floors[3]);
         var acc = Vector256<double>.Zero;
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
         var i = 0;
         for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
         {
             var v = Vector256.LoadUnsafe(ref src, (nuint)i);
-            var d = v - vmax;
-            var m = FastExp.Exp(d) & Vector256.GreaterThanOrEqual(v, vt);
+            var m = FastExp.Exp(v - vmax) & Vector256.GreaterThanOrEqual(v, vt);
             m.StoreUnsafe(ref mass, (nuint)i);
             var (lo, hi) = Vector256.Widen(m);
             acc += lo + hi;
-            a0 += m & Vector256.GreaterThanOrEqual(d, f0);
-            a1 += m & Vector256.GreaterThanOrEqual(d, f1);
-            a2 += m & Vector256.GreaterThanOrEqual(d, f2);
-            a3 += m & Vector256.GreaterThanOrEqual(d, f3);
         }
         var total = Vector256.Sum(acc);
         for (; i < logits.Length; i++)
@@ -145,6 +135,10 @@ internal sealed class NucleusPick(int vocab)
             _mass[i] = m;
             total += m;
         }
+
+        // The masses above each floor, in a second pass over the stored masses: in the first, four more
+        // accumulators cost more than the exponentials (the registers ran out).
+        var (a0, a1, a2, a3) = FloorSums(logits, _mass, max);
         // The tail's few weights are left out of the floors' sums: that only understates them.
         var need = topP * total * (1 + FloorMargin);
         if (Sum(a0) >= need) return (total, Floors[0]);
@@ -158,6 +152,29 @@ internal sealed class NucleusPick(int vocab)
             var (lo, hi) = Vector256.Widen(a);
             return Vector256.Sum(lo + hi);
         }
+    }
+
+    /// <summary>Per lane, the float sums of the masses of the logits within each of <see cref="Floors"/> of the maximum (whole vectors only).</summary>
+    private static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>) FloorSums(ReadOnlySpan<float> logits, float[] masses, float max)
+    {
+        ref var src = ref MemoryMarshal.GetReference(logits);
+        ref var mass = ref MemoryMarshal.GetArrayDataReference(masses);
+        var vmax = Vector256.Create(max);
+        var f0 = Vector256.Create(-Floors[0]);
+        var f1 = Vector256.Create(-Floors[1]);
+        var f2 = Vector256.Create(-Floors[2]);
+        var f3 = Vector256.Create(-Floors[3]);
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (var i = 0; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            var d = Vector256.LoadUnsafe(ref src, (nuint)i) - vmax;
+            var m = Vector256.LoadUnsafe(ref mass, (nuint)i);
+            a0 += m & Vector256.GreaterThanOrEqual(d, f0);
+            a1 += m & Vector256.GreaterThanOrEqual(d, f1);
+            a2 += m & Vector256.GreaterThanOrEqual(d, f2);
+            a3 += m & Vector256.GreaterThanOrEqual(d, f3);
+        }
+        return (a0, a1, a2, a3);
     }
 
     /// <summary>
@@ -243,7 +260,6 @@ internal sealed class NucleusPick(int vocab)
             var vinvT = Vector256.Create(invT);
             var vt = Vector256.Create(threshold);
             var scale = Vector256.Create(Scale);
-            var last = Vector256.Create(Buckets - 1f);
             var excluded = Vector256.Create(Buckets);
             var acc = Vector256<double>.Zero;
             ref var src = ref MemoryMarshal.GetReference(logits);
@@ -252,18 +268,18 @@ internal sealed class NucleusPick(int vocab)
                 var v = Vector256.LoadUnsafe(ref src, (nuint)i);
                 var keep = Vector256.GreaterThanOrEqual(v, vt);
                 var d = v - vmax;
-                var m = Vector256.ConditionalSelect(keep, FastExp.Exp(d), Vector256<float>.Zero);
+                var m = FastExp.Exp(d) & keep;
                 m.StoreUnsafe(ref mass, (nuint)i);
                 var (mlo, mhi) = Vector256.Widen(m);
                 acc += mlo + mhi;
                 var (plo, phi) = (mlo, mhi);
                 if (separate)
                 {
-                    var p = Vector256.ConditionalSelect(keep, FastExp.Exp(d * vinvT), Vector256<float>.Zero);
+                    var p = FastExp.Exp(d * vinvT) & keep;
                     p.StoreUnsafe(ref pick, (nuint)i);
                     (plo, phi) = Vector256.Widen(p);
                 }
-                var b = Vector256.ConditionalSelect(keep.AsInt32(), Vector256.ConvertToInt32(Vector256.Min((vmax - v) * scale, last)), excluded);
+                var b = Vector256.ConditionalSelect(keep.AsInt32(), BucketOf(vmax - v, scale), excluded);
                 b.StoreUnsafe(ref bucket, (nuint)i);
                 // (mass, pick) of logits 0 and 2, then 1 and 3, of each half: one 16-byte add per logit,
                 // in the logits' order within each bucket, as the scalar loop adds them.
@@ -300,6 +316,15 @@ internal sealed class NucleusPick(int vocab)
         return total;
     }
 
+    /// <summary>
+    /// The bucket of each lane's distance below the maximum, at most the last. The conversion is the
+    /// processor's own (the saturating one adds a dozen instructions per eight); whatever it makes of
+    /// NaN or an overflow (int.MinValue on x86), the unsigned minimum brings it into range.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> BucketOf(Vector256<float> below, Vector256<float> scale) =>
+        Vector256.Min(Vector256.ConvertToInt32Native(below * scale).AsUInt32(), Vector256.Create((uint)Buckets - 1)).AsInt32();
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void AddPair(ref double pairs, int bucket, Vector128<double> pair)
     {
@@ -328,7 +353,6 @@ internal sealed class NucleusPick(int vocab)
         var vt = Vector256.Create(threshold);
         var vfloor = Vector256.Create(-floor);
         var scale = Vector256.Create(Scale);
-        var last = Vector256.Create(Buckets - 1f);
         var excluded = Vector256.Create(Buckets);
         var skipped = 0;
         var i = 0;
@@ -344,7 +368,7 @@ internal sealed class NucleusPick(int vocab)
                 continue;
             }
             if (separate) (FastExp.Exp(d * vinvT) & keep).StoreUnsafe(ref pick, (nuint)i);
-            var b = Vector256.ConvertToInt32(Vector256.Min((vmax - v) * scale, last));
+            var b = BucketOf(vmax - v, scale);
             Vector256.ConditionalSelect(keep.AsInt32(), b, excluded).StoreUnsafe(ref bucket, (nuint)i);
             var bits = keep.ExtractMostSignificantBits();
             if (bits == 0xFF)

@@ -258,6 +258,26 @@ public class SamplerTests
         Assert.Equal(logits[0] - lse, s.ChosenLogprob, 4);
     }
 
+    [Theory]
+    [InlineData(1f)]
+    [InlineData(6f)]
+    public void Top_p_survives_infinite_and_NaN_logits_on_flat_and_peaked_distributions(float spread)
+    {
+        // A broken model can produce them; the buckets' index arithmetic must stay in range whatever they give.
+        const int vocab = 32000;
+        var s = new Sampler(vocab, new SamplingParams { Temperature = 0.8f, TopP = 0.95f, Seed = 5 });
+        var logits = RandomLogits(vocab, 3);
+        for (var i = 0; i < vocab; i++) logits[i] *= spread;
+        for (var step = 0; step < 12; step++)
+        {
+            var x = logits.ToArray();
+            for (var i = step; i < vocab; i += 97) x[i] = float.NaN;
+            if (step % 2 == 0) x[step * 11] = float.PositiveInfinity;
+            if (step % 3 == 0) x[vocab - 1 - step] = float.NegativeInfinity;
+            Assert.InRange(s.Sample(x), 0, vocab - 1);
+        }
+    }
+
     [Fact]
     public void Score_reports_a_given_token()
     {
