@@ -319,12 +319,7 @@ public sealed class Sampler
         int n;
         if (_p.TopK > 0)
         {
-            n = SoftmaxKernels.IndicesAtLeast(x, float.MinValue, _ids, _values);
-            if (_p.TopK < n)
-            {
-                TopKSelect.Select(_ids.AsSpan(0, n), _values.AsSpan(0, n), _p.TopK);
-                n = _p.TopK;
-            }
+            n = TopKSelect.SelectBest(x, _p.TopK, _ids, _values);
             if (_p.MinP > 0f)
             {
                 var kept = 0;

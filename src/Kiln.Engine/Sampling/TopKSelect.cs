@@ -24,7 +24,108 @@ internal static class TopKSelect
     public static void Select(Span<int> ids, Span<float> values, int k, bool keepRest = false)
     {
         if (k <= 0 || k >= ids.Length) return;
-        int lo = 0, hi = ids.Length - 1, target = k - 1;
+        Continue(ids, values, 0, ids.Length - 1, k - 1, keepRest);
+    }
+
+    /// <summary>
+    /// The k best of <paramref name="logits"/> (NaN and -inf never among them) into ids and values[..k], in
+    /// the order <see cref="SoftmaxKernels.IndicesAtLeast"/> with float.MinValue and then <see cref="Select"/>
+    /// leave them; returns how many (k, or fewer when fewer logits qualify). When every logit qualifies (no
+    /// token banned, no NaN) the first partition reads the logits themselves: listing all of them first cost
+    /// as much as the rest of the selection. <paramref name="ids"/> and <paramref name="values"/> are as long as the logits.
+    /// </summary>
+    public static int SelectBest(ReadOnlySpan<float> logits, int k, Span<int> ids, Span<float> values)
+    {
+        var n = logits.Length;
+        if (k <= 0 || k >= n || n - 1 < VectorRange || !VectorCompress.IsSupported || CountAtLeastMin(logits) != n)
+        {
+            n = SoftmaxKernels.IndicesAtLeast(logits, float.MinValue, ids, values);
+            Select(ids[..n], values[..n], k);
+            return Math.Min(k, n);
+        }
+
+        // The first round of the loop below, on the ids 0..n-1 in order without listing them: the median of
+        // three makes the same swaps, which leave the best of the three first, the worst in the middle and the
+        // median (the pivot) last; so the best side is the first one, then every other id better than the
+        // pivot, in id order (the partition keeps that order).
+        int lo = 0, mid = (n - 1) / 2, hi = n - 1, target = k - 1;
+        ids[lo] = lo;
+        ids[mid] = mid;
+        ids[hi] = hi;
+        values[lo] = logits[lo];
+        values[mid] = logits[mid];
+        values[hi] = logits[hi];
+        if (Better(values, ids, mid, lo)) Swap(values, ids, mid, lo);
+        if (Better(values, ids, hi, lo)) Swap(values, ids, hi, lo);
+        if (Better(values, ids, mid, hi)) Swap(values, ids, mid, hi);
+        var (pv, pid) = (values[hi], ids[hi]);
+        var store = 1 + CompactBetter(logits, mid, pv, pid, ids, values);
+        if (store < target)
+        {
+            // The pivot is among the k best: the scalar partition of the whole list follows, as in Select.
+            n = SoftmaxKernels.IndicesAtLeast(logits, float.MinValue, ids, values);
+            Select(ids[..n], values[..n], k);
+            return k;
+        }
+        values[store] = pv;
+        ids[store] = pid;
+        if (store > target) Continue(ids, values, 0, store - 1, target, keepRest: false);
+        return k;
+    }
+
+    /// <summary>How many logits are at or above float.MinValue (neither NaN nor -inf).</summary>
+    private static int CountAtLeastMin(ReadOnlySpan<float> logits)
+    {
+        var n = 0;
+        var i = 0;
+        var floor = Vector256.Create(float.MinValue);
+        ref var src = ref MemoryMarshal.GetReference(logits);
+        for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            n += BitOperations.PopCount(Vector256.GreaterThanOrEqual(Vector256.LoadUnsafe(ref src, (nuint)i), floor).ExtractMostSignificantBits());
+        for (; i < logits.Length; i++)
+            if (logits[i] >= float.MinValue) n++;
+        return n;
+    }
+
+    /// <summary>
+    /// Writes the ids from 1 to the last but one, except <paramref name="skip"/>, whose logits are better than
+    /// the pivot's, in order, with their logits, at ids and values[1..]; returns how many.
+    /// </summary>
+    private static int CompactBetter(ReadOnlySpan<float> logits, int skip, float pv, int pid, Span<int> ids, Span<float> values)
+    {
+        var end = logits.Length - 1;
+        var n = 1;
+        var i = 0;
+        var vpv = Vector256.Create(pv);
+        var vpid = Vector256.Create(pid);
+        var first = Vector256.Create(0);
+        var middle = Vector256.Create(skip);
+        ref var src = ref MemoryMarshal.GetReference(logits);
+        ref var idOut = ref MemoryMarshal.GetReference(ids);
+        ref var valueOut = ref MemoryMarshal.GetReference(values);
+        // Writes reach 8 past n, and n stays at most i + 1, so they stay inside lists as long as the logits.
+        for (; i <= end - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            var v = Vector256.LoadUnsafe(ref src, (nuint)i);
+            var id = Vector256.Create(i) + Vector256<int>.Indices;
+            var mask = BetterMask(v, id, vpv, vpid) & ~(Vector256.Equals(id, first) | Vector256.Equals(id, middle)).AsSingle();
+            var bits = mask.ExtractMostSignificantBits();
+            if (bits == 0) continue;
+            VectorCompress.Store(v, bits, ref valueOut, n);
+            n = VectorCompress.Store(id, bits, ref idOut, n);
+        }
+        for (; i < end; i++)
+        {
+            if (i == 0 || i == skip || !(logits[i] > pv || (logits[i] == pv && i < pid))) continue;
+            values[n] = logits[i];
+            ids[n++] = i;
+        }
+        return n - 1;
+    }
+
+    /// <summary>The selection loop from the range [lo, hi], <paramref name="target"/> the index the k-th best must reach.</summary>
+    private static void Continue(Span<int> ids, Span<float> values, int lo, int hi, int target, bool keepRest)
+    {
         while (lo < hi)
         {
             // Median-of-three keeps sorted or reverse-sorted vocabularies from going quadratic.

@@ -39,6 +39,41 @@ public class TopKSelectTests
         }
     }
 
+    [Theory]
+    [InlineData(32000, 40, 0)]
+    [InlineData(32000, 40, 1)]
+    [InlineData(32000, 40, 2)]
+    [InlineData(32000, 40, 3)]
+    [InlineData(32000, 1, 0)]
+    [InlineData(32000, 16001, 2)]
+    [InlineData(32000, 31999, 0)]
+    [InlineData(32000, 32000, 0)]
+    [InlineData(258, 40, 1)]
+    [InlineData(257, 3, 0)]
+    [InlineData(200, 40, 0)]
+    public void Selecting_from_the_logits_leaves_what_listing_them_and_selecting_leaves(int n, int k, int shape)
+    {
+        for (var seed = 0; seed < 12; seed++)
+        {
+            var logits = Logits(n, shape, seed);
+            // Every third seed bans tokens or holds NaN (the listing then skips them); some hold +inf.
+            if (seed % 3 == 1) logits[seed * 7 % n] = float.NegativeInfinity;
+            if (seed % 3 == 2) logits[n / 2] = float.NaN;
+            if (seed % 4 == 3) logits[seed % n] = float.PositiveInfinity;
+            var expectedIds = new int[n];
+            var expectedValues = new float[n];
+            var listed = SoftmaxKernels.IndicesAtLeast(logits, float.MinValue, expectedIds, expectedValues);
+            TopKSelect.Select(expectedIds.AsSpan(0, listed), expectedValues.AsSpan(0, listed), k);
+            var kept = Math.Min(k, listed);
+
+            var ids = new int[n];
+            var values = new float[n];
+            Assert.Equal(kept, TopKSelect.SelectBest(logits, k, ids, values));
+            Assert.Equal(expectedIds[..kept], ids[..kept]);
+            Assert.Equal(expectedValues[..kept], values[..kept]);
+        }
+    }
+
     private static float[] Logits(int n, int shape, int seed)
     {
         var rng = new Random(seed * 31 + shape);
