@@ -190,8 +190,7 @@ internal static class SoftmaxKernels
                 var bits = Vector256.GreaterThanOrEqual(v, t).ExtractMostSignificantBits();
                 if (compress)
                 {
-                    VectorCompress.Store(v, bits, ref MemoryMarshal.GetReference(values), n);
-                    n = VectorCompress.Store(Vector256.Create(i) + lane, bits, ref MemoryMarshal.GetReference(indices), n);
+                    n = VectorCompress.StorePair(v, Vector256.Create(i) + lane, bits, ref MemoryMarshal.GetReference(values), ref MemoryMarshal.GetReference(indices), n);
                     continue;
                 }
                 while (bits != 0)

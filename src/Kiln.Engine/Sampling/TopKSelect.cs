@@ -111,8 +111,7 @@ internal static class TopKSelect
             var mask = BetterMask(v, id, vpv, vpid) & ~(Vector256.Equals(id, first) | Vector256.Equals(id, middle)).AsSingle();
             var bits = mask.ExtractMostSignificantBits();
             if (bits == 0) continue;
-            VectorCompress.Store(v, bits, ref valueOut, n);
-            n = VectorCompress.Store(id, bits, ref idOut, n);
+            n = VectorCompress.StorePair(v, id, bits, ref valueOut, ref idOut, n);
         }
         for (; i < end; i++)
         {
@@ -210,8 +209,7 @@ internal static class TopKSelect
                 }
                 if (VectorCompress.IsSupported)
                 {
-                    VectorCompress.Store(Vector256.LoadUnsafe(ref v0, (nuint)i), bits, ref v0, n);
-                    n = VectorCompress.Store(Vector256.LoadUnsafe(ref id0, (nuint)i), bits, ref id0, n);
+                    n = VectorCompress.StorePair(Vector256.LoadUnsafe(ref v0, (nuint)i), Vector256.LoadUnsafe(ref id0, (nuint)i), bits, ref v0, ref id0, n);
                     continue;
                 }
                 while (bits != 0)

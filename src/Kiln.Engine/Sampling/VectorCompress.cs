@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -15,13 +17,23 @@ internal static class VectorCompress
 
     public static bool IsSupported => Avx2.IsSupported;
 
-    /// <summary>Stores the lanes of <paramref name="v"/> chosen by <paramref name="mask"/> (8 bits) at dst[n..]; returns the new n.
-    /// All 8 lanes are written, so dst needs 8 writable slots from n (in-place filters have them: n never passes the read position).</summary>
-    public static int Store<T>(Vector256<T> v, uint mask, ref T dst, int n)
+    /// <summary>
+    /// Stores the lanes of <paramref name="a"/> and of <paramref name="b"/> chosen by <paramref name="mask"/> (8 bits)
+    /// at dstA[n..] and dstB[n..] (a filter's values and their ids side by side, one permutation for both);
+    /// returns the new n. All 8 lanes are written, so each destination needs 8 writable slots from n
+    /// (in-place filters have them: n never passes the read position).
+    /// </summary>
+    public static int StorePair<T, U>(Vector256<T> a, Vector256<U> b, uint mask, ref T dstA, ref U dstB, int n)
     {
-        Avx2.PermuteVar8x32(v.AsInt32(), Permutations[mask]).As<int, T>().StoreUnsafe(ref dst, (nuint)n);
+        var permutation = Permutation(mask);
+        Avx2.PermuteVar8x32(a.AsInt32(), permutation).As<int, T>().StoreUnsafe(ref dstA, (nuint)n);
+        Avx2.PermuteVar8x32(b.AsInt32(), permutation).As<int, U>().StoreUnsafe(ref dstB, (nuint)n);
         return n + BitOperations.PopCount(mask);
     }
+
+    // A mask from a vector's 8 sign bits is below 256: no bounds check needed.
+    private static Vector256<int> Permutation(uint mask) =>
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Permutations), (nint)(mask & 0xFF));
 
     private static Vector256<int>[] Build()
     {
