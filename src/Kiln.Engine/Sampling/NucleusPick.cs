@@ -45,6 +45,7 @@ internal sealed class NucleusPick(int vocab)
 
     private readonly float[] _mass = new float[vocab];
     private readonly float[] _pickWeights = new float[vocab];
+    private readonly double[] _blockSums = new double[(vocab + SoftmaxKernels.Block - 1) / SoftmaxKernels.Block];
     private readonly int[] _bucket = new int[vocab];
     // Each bucket's two sums side by side, the mass at 2b and the draw's weight at 2b + 1, and one spare
     // pair that excluded logits add their zeros to: the dense pass updates a bucket with one 16-byte add,
@@ -114,27 +115,7 @@ internal sealed class NucleusPick(int vocab)
     /// </summary>
     private (double Total, float Floor) MassAndFloor(ReadOnlySpan<float> logits, float max, float threshold, float topP)
     {
-        ref var mass = ref MemoryMarshal.GetArrayDataReference(_mass);
-        ref var src = ref MemoryMarshal.GetReference(logits);
-        var vmax = Vector256.Create(max);
-        var vt = Vector256.Create(threshold);
-        var acc = Vector256<double>.Zero;
-        var i = 0;
-        for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
-        {
-            var v = Vector256.LoadUnsafe(ref src, (nuint)i);
-            var m = FastExp.Exp(v - vmax) & Vector256.GreaterThanOrEqual(v, vt);
-            m.StoreUnsafe(ref mass, (nuint)i);
-            var (lo, hi) = Vector256.Widen(m);
-            acc += lo + hi;
-        }
-        var total = Vector256.Sum(acc);
-        for (; i < logits.Length; i++)
-        {
-            var m = logits[i] >= threshold ? MathF.Exp(logits[i] - max) : 0f;
-            _mass[i] = m;
-            total += m;
-        }
+        var total = SoftmaxKernels.ExpWeights(logits, max, 1f, threshold, _mass, _blockSums);
 
         // The masses above each floor, in a second pass over the stored masses: in the first, four more
         // accumulators cost more than the exponentials (the registers ran out).
