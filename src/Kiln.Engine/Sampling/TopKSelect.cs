@@ -38,11 +38,7 @@ internal static class TopKSelect
     {
         var n = logits.Length;
         if (k <= 0 || k >= n || n - 1 < VectorRange || !VectorCompress.IsSupported || CountAtLeastMin(logits) != n)
-        {
-            n = SoftmaxKernels.IndicesAtLeast(logits, float.MinValue, ids, values);
-            Select(ids[..n], values[..n], k);
-            return Math.Min(k, n);
-        }
+            return ListAndSelect(logits, k, ids, values);
 
         // The first round of the loop below, on the ids 0..n-1 in order without listing them: the median of
         // three makes the same swaps, which leave the best of the three first, the worst in the middle and the
@@ -60,17 +56,20 @@ internal static class TopKSelect
         if (Better(values, ids, mid, hi)) Swap(values, ids, mid, hi);
         var (pv, pid) = (values[hi], ids[hi]);
         var store = 1 + CompactBetter(logits, mid, pv, pid, ids, values);
-        if (store < target)
-        {
-            // The pivot is among the k best: the scalar partition of the whole list follows, as in Select.
-            n = SoftmaxKernels.IndicesAtLeast(logits, float.MinValue, ids, values);
-            Select(ids[..n], values[..n], k);
-            return k;
-        }
+        // The pivot among the k best: the scalar partition of the whole list follows, as in Select.
+        if (store < target) return ListAndSelect(logits, k, ids, values);
         values[store] = pv;
         ids[store] = pid;
         if (store > target) Continue(ids, values, 0, store - 1, target, keepRest: false);
         return k;
+    }
+
+    /// <summary>The plain way: every qualifying logit listed, then <see cref="Select"/>; returns how many are kept.</summary>
+    private static int ListAndSelect(ReadOnlySpan<float> logits, int k, Span<int> ids, Span<float> values)
+    {
+        var n = SoftmaxKernels.IndicesAtLeast(logits, float.MinValue, ids, values);
+        Select(ids[..n], values[..n], k);
+        return Math.Min(k, n);
     }
 
     /// <summary>How many logits are at or above float.MinValue (neither NaN nor -inf).</summary>
