@@ -16,9 +16,10 @@ internal static class SoftmaxKernels
     /// <summary>
     /// How far a weight from <see cref="FastExp"/> may be from <see cref="MathF.Exp"/>'s, relative: 2^-22, twice
     /// the worst found on every float of the sampler's argument range (the tests hold the kernel to half of this).
-    /// Only per-weight error counts against it: every sum of weights is taken in double, whose rounding over a
-    /// vocabulary (n x 2^-53) is some 10^-5 of this, and the decisions' bands (2.5 times it) cover the draw's
-    /// and the running sum's errors together. <see cref="Vector256.Exp(Vector256{float})"/>, 2 ulps off, decides nothing.
+    /// Only per-weight error counts against it: the fast weights are added in pairs in float (at most 2^-24 more,
+    /// relative to the pair, so under 1.5 x 2^-23 per weight in all) and every other sum is taken in double,
+    /// whose rounding over a vocabulary (n x 2^-53) is some 10^-5 of this; the decisions' bands (2.5 times it)
+    /// cover the draw's and the running sum's errors together. <see cref="Vector256.Exp(Vector256{float})"/>, 2 ulps off, decides nothing.
     /// </summary>
     public const double ExpTolerance = 1.0 / (1 << 22);
 
@@ -99,6 +100,10 @@ internal static class SoftmaxKernels
     /// </summary>
     public static double ExpWeights(ReadOnlySpan<float> x, float max, float invT, float threshold, Span<float> w, Span<double> blockSums, ExpKind kind = ExpKind.Fast)
     {
+        if (kind == ExpKind.Fast && float.IsFinite(max) && Vector256.IsHardwareAccelerated)
+        {
+            return FastWeights(x, max, invT, threshold, w, blockSums);
+        }
         double total = 0;
         for (int b = 0, start = 0; start < x.Length; b++, start += Block)
         {
@@ -113,6 +118,53 @@ internal static class SoftmaxKernels
             total += sum;
         }
         return total;
+    }
+
+    /// <summary>
+    /// <see cref="ExpWeights"/> with <see cref="FastExp.ExpPair"/>, 16 logits a step. The threshold rises to where
+    /// the argument leaves <see cref="FastExp.NormalMin"/>: below it <see cref="FastExp.Exp"/> flushes to 0, and
+    /// a lane that rounding puts on the other side of the line weighs under 2^-125.9 either way, next to the
+    /// maximum's 1. With a finite maximum no argument is NaN: a NaN logit fails the threshold.
+    /// </summary>
+    private static double FastWeights(ReadOnlySpan<float> x, float max, float invT, float threshold, Span<float> w, Span<double> blockSums)
+    {
+        var floor = max + FastExp.NormalMin / invT;
+        if (floor > threshold) threshold = floor;
+        double total = 0;
+        for (int b = 0, start = 0; start < x.Length; b++, start += Block)
+        {
+            var end = Math.Min(start + Block, x.Length);
+            var sum = FastBlock(x[start..end], max, invT, threshold, w[start..end]);
+            blockSums[b] = sum;
+            total += sum;
+        }
+        return total;
+    }
+
+    private static double FastBlock(ReadOnlySpan<float> x, float max, float invT, float threshold, Span<float> w)
+    {
+        const int step = 2 * 8;
+        var i = 0;
+        var acc = Vector256<double>.Zero;
+        var vmax = Vector256.Create(max);
+        var vinvT = Vector256.Create(invT);
+        var vthreshold = Vector256.Create(threshold);
+        ref var src = ref MemoryMarshal.GetReference(x);
+        ref var dst = ref MemoryMarshal.GetReference(w);
+        for (; i <= x.Length - step; i += step)
+        {
+            var u = Vector256.LoadUnsafe(ref src, (nuint)i);
+            var v = Vector256.LoadUnsafe(ref src, (nuint)(i + 8));
+            var (e, f) = FastExp.ExpPair((u - vmax) * vinvT, (v - vmax) * vinvT);
+            e &= Vector256.GreaterThanOrEqual(u, vthreshold);
+            f &= Vector256.GreaterThanOrEqual(v, vthreshold);
+            e.StoreUnsafe(ref dst, (nuint)i);
+            f.StoreUnsafe(ref dst, (nuint)(i + 8));
+            // One float addition per pair before widening (see ExpTolerance): half the conversions.
+            var (lo, hi) = Vector256.Widen(e + f);
+            acc += lo + hi;
+        }
+        return Vector256.Sum(acc) + ExpBlock<FastLanes>(x[i..], max, invT, threshold, w[i..]);
     }
 
     private interface IExpLanes

@@ -55,4 +55,36 @@ public class FastExpTests
             else Assert.Equal(MathF.Exp(x[j]), e[j], MathF.Exp(x[j]) * 2.4e-7f + 1.2e-38f);
         }
     }
+
+    [Fact]
+    public void A_pair_gives_each_lane_the_bits_of_Exp_and_the_floor_below_the_normal_range()
+    {
+        // Every 89th float from 0 down past the normal range in one lane order, the other lane order reversed,
+        // so each argument meets different neighbours in the two vectors.
+        Span<float> a = stackalloc float[Vector256<float>.Count];
+        Span<float> b = stackalloc float[Vector256<float>.Count];
+        var first = BitConverter.SingleToUInt32Bits(-0f);
+        var last = BitConverter.SingleToUInt32Bits(-110f);
+        var floor = FastExp.Exp(Vector256.Create(FastExp.NormalMin)).GetElement(0);
+        Assert.True(floor > 0f && floor < MathF.Pow(2, -125.9f));
+        for (var bits = first; bits <= last; bits += 89 * (uint)a.Length)
+        {
+            for (var j = 0; j < a.Length; j++)
+            {
+                a[j] = BitConverter.UInt32BitsToSingle(Math.Min(bits + 89 * (uint)j, last));
+                b[a.Length - 1 - j] = a[j];
+            }
+            var (x, y) = FastExp.ExpPair(Vector256.Create<float>(a), Vector256.Create<float>(b));
+            var ex = FastExp.Exp(Vector256.Create<float>(a));
+            var ey = FastExp.Exp(Vector256.Create<float>(b));
+            for (var j = 0; j < a.Length; j++)
+            {
+                Assert.Equal(a[j] >= FastExp.NormalMin ? ex[j] : floor, x[j]);
+                Assert.Equal(b[j] >= FastExp.NormalMin ? ey[j] : floor, y[j]);
+            }
+        }
+        var (inf, zero) = FastExp.ExpPair(Vector256.Create(float.NegativeInfinity), Vector256.Create(-0f));
+        Assert.Equal(floor, inf.GetElement(5));
+        Assert.Equal(1f, zero.GetElement(2));
+    }
 }

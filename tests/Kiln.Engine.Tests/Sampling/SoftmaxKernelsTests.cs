@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Kiln.Engine.Sampling;
 
 namespace Kiln.Engine.Tests.Sampling;
@@ -94,6 +95,56 @@ public class SoftmaxKernelsTests
         // Below a min_p threshold weighs nothing either.
         SoftmaxKernels.ExpWeights(x, 9f, 1f, 0f, w, new double[1]);
         for (var i = 0; i < x.Length; i++) Assert.Equal(x[i] >= 0f ? MathF.Exp(x[i] - 9f) : 0f, w[i], 1e-5f);
+    }
+
+    [Theory]
+    [InlineData(1, 1f, float.MinValue)]
+    [InlineData(15, 0.8f, float.MinValue)]
+    [InlineData(257, 0.8f, float.MinValue)]
+    [InlineData(32_000, 0.8f, float.MinValue)]
+    [InlineData(32_001, 2f, float.MinValue)]
+    [InlineData(32_007, 0.1f, 3f)]
+    public void Fast_weights_are_the_vector_exponentials_masked_and_summed_per_block(int n, float temperature, float threshold)
+    {
+        // Logits spread far enough that some arguments leave the normal range, with banned and NaN ones among them.
+        var x = Values(n, n, 60f);
+        for (var i = 5; i < n; i += 97) x[i] = float.NegativeInfinity;
+        for (var i = 11; i < n; i += 389) x[i] = float.NaN;
+        var max = SoftmaxKernels.Max(x);
+        var invT = 1f / temperature;
+        var w = new float[n];
+        var blocks = new double[(n + SoftmaxKernels.Block - 1) / SoftmaxKernels.Block];
+        var total = SoftmaxKernels.ExpWeights(x, max, invT, threshold, w, blocks);
+
+        for (var i = 0; i < n; i++)
+        {
+            var arg = (x[i] - max) * invT;
+            // The last few logits, short of a vector, take the scalar exponential.
+            var exp = i >= n - n % Vector256<float>.Count ? MathF.Exp(arg) : FastExp.Exp(Vector256.Create(arg)).GetElement(0);
+            var expected = x[i] >= threshold && arg >= FastExp.NormalMin ? exp : 0f;
+            // Where the logit and its argument disagree about the normal range's edge, the weight is 0 or the floor.
+            if (Math.Abs(arg - FastExp.NormalMin) < 1e-3f * Math.Max(1f, invT)) Assert.True(w[i] < 1.3e-38f, $"weight {i}: {w[i]:R}");
+            else Assert.Equal(expected, w[i]);
+        }
+        for (var b = 0; b < blocks.Length; b++)
+        {
+            var exact = 0.0;
+            for (var i = b * SoftmaxKernels.Block; i < Math.Min(n, (b + 1) * SoftmaxKernels.Block); i++) exact += w[i];
+            Assert.Equal(exact, blocks[b], exact * (1.0 / (1 << 24)) + 1e-300);
+        }
+        Assert.Equal(blocks.Sum(), total, total * 1e-12);
+    }
+
+    [Fact]
+    public void An_infinite_maximum_leaves_the_weights_as_undecided_as_before()
+    {
+        // inf - inf is NaN: the total is NaN, so no pick can be decided from it and the reference decides.
+        float[] x = [1f, float.PositiveInfinity, 2f, .. Values(40, 3, 4f)];
+        var w = new float[x.Length];
+        var total = SoftmaxKernels.ExpWeights(x, float.PositiveInfinity, 1f, float.MinValue, w, new double[1]);
+        Assert.True(double.IsNaN(total));
+        Assert.True(float.IsNaN(w[1]));
+        Assert.Equal(0f, w[0]);
     }
 
     [Fact]
