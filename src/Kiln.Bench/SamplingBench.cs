@@ -74,23 +74,33 @@ public static class SamplingBench
             return tokens / sw.Elapsed.TotalSeconds;
         }
 
-        // Each round runs every setting back to back, so load from other processes affects them
-        // alike; the first round warms up and is discarded.
+        // Each round runs greedy before and after every other setting (G S1 G S2 ... G), and a setting's cost
+        // in that round is against the mean of the two greedy runs beside it: on a shared machine the load
+        // drifts within a round, and a cost taken from neighbours in time cancels most of the drift that a
+        // ratio of medians over whole rounds keeps. The first round warms up and is discarded.
         var rates = Settings.Select(_ => new List<double>()).ToArray();
+        var costs = Settings.Select(_ => new List<double>()).ToArray();
         for (var rep = 0; rep < o.Repetitions + 1; rep++)
         {
-            for (var s = 0; s < Settings.Length; s++)
+            var before = Round(Settings[0].Params);
+            if (rep > 0) rates[0].Add(before);
+            for (var s = 1; s < Settings.Length; s++)
             {
                 var rate = Round(Settings[s].Params);
-                if (rep > 0) rates[s].Add(rate);
+                var after = Round(Settings[0].Params);
+                if (rep > 0)
+                {
+                    rates[s].Add(rate);
+                    rates[0].Add(after);
+                    costs[s].Add(1 - rate / ((before + after) / 2));
+                }
+                before = after;
             }
         }
-        var greedy = Median(rates[0]);
         for (var s = 0; s < Settings.Length; s++)
         {
-            var median = Median(rates[s]);
-            var cost = s == 0 ? "" : $"  cost {100 * (1 - median / greedy),5:F1}%";
-            output.WriteLine($"{Settings[s].Name,-18} {median,9:F1} tokens/s (median; {rates[s].Min():F1}-{rates[s].Max():F1}){cost}");
+            var cost = s == 0 ? "" : $"  cost {100 * Median(costs[s]),5:F1}% (rounds {100 * costs[s].Min():F1} to {100 * costs[s].Max():F1}%)";
+            output.WriteLine($"{Settings[s].Name,-18} {Median(rates[s]),9:F1} tokens/s (median; {rates[s].Min():F1}-{rates[s].Max():F1}){cost}");
         }
         SamplerAlone(model.Info.VocabSize, output);
         return 0;
