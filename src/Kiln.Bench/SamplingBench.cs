@@ -54,10 +54,12 @@ public static class SamplingBench
         }
         output.WriteLine($"streams    {o.Streams} concurrent, prompt {o.PromptTokens} tokens, {o.GenerateTokens} generated each, {o.Threads} threads, kv cache {o.KvCacheType}, {o.Repetitions} rounds");
 
-        using var scheduler = new Scheduler(model, tokenizer, new SchedulerOptions { MaxBatchSize = o.Streams, PrefillChunk = 256 });
         var rng = new Random(1234);
         var prompts = Enumerable.Range(0, o.Streams)
             .Select(_ => Enumerable.Range(0, o.PromptTokens).Select(_ => rng.Next(3, model.Info.VocabSize)).ToArray()).ToArray();
+        output.WriteLine($"model's next-token distributions: top_p 0.95 keeps {ModelNucleus(model, prompts)} of {model.Info.VocabSize} tokens (median over the prompts' positions)");
+
+        using var scheduler = new Scheduler(model, tokenizer, new SchedulerOptions { MaxBatchSize = o.Streams, PrefillChunk = 256 });
 
         double Round(SamplingParams sampling)
         {
@@ -152,6 +154,26 @@ public static class SamplingBench
             }
             output.WriteLine(line);
         }
+    }
+
+    /// <summary>
+    /// How peaked the model's own next-token distributions are (top_p's work depends on it): the median nucleus
+    /// at top_p 0.95 over every position of the prompts, each prompt run through slot 0, which is then cleared.
+    /// </summary>
+    private static int ModelNucleus(LlamaModel model, int[][] prompts)
+    {
+        var sizes = new List<double>();
+        var batch = new Batch(prompts.Max(p => p.Length));
+        foreach (var prompt in prompts)
+        {
+            batch.Clear();
+            for (var i = 0; i < prompt.Length; i++) batch.Add(prompt[i], slot: 0, position: i, wantLogits: true);
+            var logits = model.Forward(batch);
+            var vocab = model.Info.VocabSize;
+            for (var i = 0; i < prompt.Length; i++) sizes.Add(NucleusSize(logits.Slice(i * vocab, vocab).ToArray(), 0.95));
+            model.Truncate(0, 0);
+        }
+        return (int)Median(sizes);
     }
 
     /// <summary>How many of the most likely tokens it takes to reach <paramref name="topP"/> of the mass at temperature 1.</summary>

@@ -17,15 +17,19 @@ public sealed record ModelShape(string Name, int Dim, int Layers, int Heads, int
 /// <summary>
 /// Writes a llama model of a real shape with seeded N(0, 0.02) weights, unit norms, an untied
 /// output and the tokenizer of another GGUF file: costs what a real model of that shape costs to
-/// load and run, so benchmarks need no downloads.
+/// load and run, so benchmarks need no downloads. Its logits spread little (a standard deviation of
+/// about 0.02 x sqrt(dim)), so its next-token distributions are nearly flat, where a trained model's
+/// are peaked; an output norm above 1 spreads them by that factor, for benchmarks of the sampler.
 /// </summary>
 public static class SyntheticModel
 {
-    public static void Write(ModelShape shape, string vocabGguf, GgmlType type, string output, ulong seed = 42)
+    public static void Write(ModelShape shape, string vocabGguf, GgmlType type, string output, ulong seed = 42, float outputNorm = 1f)
     {
         using var vocab = GgufFile.Open(vocabGguf);
         var tokens = vocab.GetArray<string>("tokenizer.ggml.tokens")
             ?? throw new InvalidDataException($"{vocabGguf} has no tokenizer.ggml.tokens");
+        if (!(outputNorm > 0f) || !float.IsFinite(outputNorm))
+            throw new ArgumentOutOfRangeException(nameof(outputNorm), outputNorm, "the output norm must be a positive number");
         var nVocab = tokens.Length;
         var headDim = shape.Dim / shape.Heads;
         var w = new GgufWriter();
@@ -50,7 +54,7 @@ public static class SyntheticModel
             var tensorSeed = seed * 1_000_003UL + index++;
             w.AddTensor(name, t, [cols, rows], s => WriteGaussian(s, t, cols, rows, tensorSeed));
         }
-        void Ones(string name, int n) => w.AddTensor(name, Enumerable.Repeat(1f, n).ToArray(), n);
+        void Ones(string name, int n, float value = 1f) => w.AddTensor(name, Enumerable.Repeat(value, n).ToArray(), n);
 
         var kvDim = shape.KvHeads * headDim;
         Matrix("token_embd.weight", shape.Dim, nVocab);
@@ -67,7 +71,7 @@ public static class SyntheticModel
             Matrix(p + "ffn_up.weight", shape.Dim, shape.FeedForward);
             Matrix(p + "ffn_down.weight", shape.FeedForward, shape.Dim);
         }
-        Ones("output_norm.weight", shape.Dim);
+        Ones("output_norm.weight", shape.Dim, outputNorm);
         Matrix("output.weight", shape.Dim, nVocab);
         w.Write(output);
     }

@@ -61,15 +61,25 @@ public static class EngineToolCommands
         {
             if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--ctx-size must be a positive integer");
         });
+        var outputNorm = new Option<float>("--output-norm")
+        {
+            Description = "weight of the output norm: the logits spread that many times wider (at 1 the next-token distributions are nearly flat; about 15 makes them as peaked as a trained model's)",
+            DefaultValueFactory = _ => 1f,
+        };
+        outputNorm.Validators.Add(r =>
+        {
+            var v = r.GetValueOrDefault<float>();
+            if (!(v > 0f) || !float.IsFinite(v)) r.AddError($"--output-norm must be a positive number, got {v}");
+        });
         var cmd = new Command("generate-model", "write a synthetic model of a real shape with seeded N(0, 0.02) weights")
         {
-            preset, vocab, type, seed, output, context,
+            preset, vocab, type, seed, output, context, outputNorm,
         };
         cmd.SetAction(r =>
         {
             var shape = ModelShape.Presets[r.GetValue(preset)!];
             if (r.GetValue(context) is { } ctx) shape = shape with { Context = ctx };
-            SyntheticModel.Write(shape, r.GetValue(vocab)!, QuantTypes.Parse(r.GetValue(type)!)!.Value, r.GetValue(output)!, r.GetValue(seed));
+            SyntheticModel.Write(shape, r.GetValue(vocab)!, QuantTypes.Parse(r.GetValue(type)!)!.Value, r.GetValue(output)!, r.GetValue(seed), r.GetValue(outputNorm));
             Console.WriteLine($"wrote {r.GetValue(output)} ({new FileInfo(r.GetValue(output)!).Length / 1e6:F1} MB)");
             return 0;
         });

@@ -81,6 +81,22 @@ public sealed class QuantizerTests : IDisposable
         Assert.InRange(GoldenLogitsTests.LogSumExp(logits), 10.3, 10.6);
     }
 
+    [SharedFact]
+    public void An_output_norm_spreads_the_synthetic_logits_by_that_factor()
+    {
+        var vocab = SharedFiles.GoldenFile("vocab", "ggml-vocab-llama-spm.gguf");
+        var shape = new ModelShape("tiny", 64, 2, 4, 4, 128, 64);
+        var flat = Path.Combine(_dir, "flat.gguf");
+        var peaked = Path.Combine(_dir, "peaked.gguf");
+        SyntheticModel.Write(shape, vocab, GgmlType.F32, flat, seed: 3);
+        SyntheticModel.Write(shape, vocab, GgmlType.F32, peaked, seed: 3, outputNorm: 15f);
+        // The norm's weight scales the final hidden state, so every logit exactly (up to float rounding).
+        var a = Logits(flat, [1, 5, 9]);
+        var b = Logits(peaked, [1, 5, 9]);
+        for (var i = 0; i < a.Length; i++) Assert.Equal(15f * a[i], b[i], 1e-4f + 1e-5f * Math.Abs(b[i]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SyntheticModel.Write(shape, vocab, GgmlType.F32, Path.Combine(_dir, "bad.gguf"), outputNorm: 0f));
+    }
+
     private static float[] Logits(string path, int[] tokens)
     {
         using var m = LlamaModel.Load(path, new ModelOptions { Threads = 2 });
