@@ -243,20 +243,34 @@ internal sealed class NucleusPick(int vocab)
             var scale = Vector256.Create(Scale);
             var excluded = Vector256.Create(Buckets);
             var acc = Vector256<double>.Zero;
+            // Both exponentials side by side when the arguments are never NaN (a finite maximum; a NaN logit
+            // fails the threshold): a kept logit more than 87.3 nats down then weighs e^-87.3 instead of 0,
+            // under 2^-125.9 next to the maximum's 1, in the last bucket either way.
+            var pair = separate && float.IsFinite(max);
             ref var src = ref MemoryMarshal.GetReference(logits);
             for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 var v = Vector256.LoadUnsafe(ref src, (nuint)i);
                 var keep = Vector256.GreaterThanOrEqual(v, vt);
                 var d = v - vmax;
-                var m = FastExp.Exp(d) & keep;
+                Vector256<float> m, p;
+                if (pair)
+                {
+                    (m, p) = FastExp.ExpPair(d, d * vinvT);
+                    m &= keep;
+                    p &= keep;
+                }
+                else
+                {
+                    m = FastExp.Exp(d) & keep;
+                    p = separate ? FastExp.Exp(d * vinvT) & keep : m;
+                }
                 m.StoreUnsafe(ref mass, (nuint)i);
                 var (mlo, mhi) = Vector256.Widen(m);
                 acc += mlo + mhi;
                 var (plo, phi) = (mlo, mhi);
                 if (separate)
                 {
-                    var p = FastExp.Exp(d * vinvT) & keep;
                     p.StoreUnsafe(ref pick, (nuint)i);
                     (plo, phi) = Vector256.Widen(p);
                 }

@@ -33,6 +33,18 @@ public class NucleusReferenceTests
                 logits[i] = spread * (float)(Math.Sqrt(-2 * Math.Log(1 - data.NextDouble())) * Math.Cos(2 * Math.PI * data.NextDouble()));
         });
 
+    [Theory]
+    [InlineData(0.8f, 0.95f, 31UL)]
+    [InlineData(1.3f, 0.99f, 32UL)]
+    public void Matches_the_sorted_reference_with_logits_beyond_the_exponentials_normal_range(float temperature, float topP, ulong seed) =>
+        // A flat distribution (the dense pass) where every 50th logit lies 90 to 190 nats below the rest:
+        // their weights underflow, to 0 in the reference and to at most e^-87.3 in the vector passes.
+        AssertMatchesReference(temperature, topP, seed, (data, logits) =>
+        {
+            for (var i = 0; i < logits.Length; i++)
+                logits[i] = i % 50 == 7 ? (float)(-90 - data.NextDouble() * 100) : (float)(data.NextDouble() * 6 - 3);
+        });
+
     /// <summary>200 steps of 32k logits from <paramref name="fill"/>, each drawn by the sampler and the reference with the same draw.</summary>
     private static void AssertMatchesReference(float temperature, float topP, ulong seed, Action<Xoshiro256Box, float[]> fill)
     {
