@@ -37,7 +37,7 @@ internal static class TopKSelect
     public static int SelectBest(ReadOnlySpan<float> logits, int k, Span<int> ids, Span<float> values)
     {
         var n = logits.Length;
-        if (k <= 0 || k >= n || n - 1 < VectorRange || !VectorCompress.IsSupported || CountAtLeastMin(logits) != n)
+        if (k <= 0 || k >= n || n - 1 < VectorRange || !VectorCompress.IsSupported)
             return ListAndSelect(logits, k, ids, values);
 
         // The first round of the loop below, on the ids 0..n-1 in order without listing them: the median of
@@ -55,9 +55,11 @@ internal static class TopKSelect
         if (Better(values, ids, hi, lo)) Swap(values, ids, hi, lo);
         if (Better(values, ids, mid, hi)) Swap(values, ids, mid, hi);
         var (pv, pid) = (values[hi], ids[hi]);
-        var store = 1 + CompactBetter(logits, mid, pv, pid, ids, values);
-        // The pivot among the k best: the scalar partition of the whole list follows, as in Select.
-        if (store < target) return ListAndSelect(logits, k, ids, values);
+        var store = 1 + CompactBetter(logits, mid, pv, pid, ids, values, out var listed);
+        // A banned (-inf) or NaN logit would have been left out of the list (listed is false), and the
+        // pivot among the k best is followed by the scalar partition of the whole list, as in Select:
+        // both start again from the plain way, which rewrites ids and values.
+        if (!listed || store < target) return ListAndSelect(logits, k, ids, values);
         values[store] = pv;
         ids[store] = pid;
         if (store > target) Continue(ids, values, 0, store - 1, target, keepRest: false);
@@ -72,29 +74,19 @@ internal static class TopKSelect
         return Math.Min(k, n);
     }
 
-    /// <summary>How many logits are at or above float.MinValue (neither NaN nor -inf).</summary>
-    private static int CountAtLeastMin(ReadOnlySpan<float> logits)
-    {
-        var n = 0;
-        var i = 0;
-        var floor = Vector256.Create(float.MinValue);
-        ref var src = ref MemoryMarshal.GetReference(logits);
-        for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
-            n += BitOperations.PopCount(Vector256.GreaterThanOrEqual(Vector256.LoadUnsafe(ref src, (nuint)i), floor).ExtractMostSignificantBits());
-        for (; i < logits.Length; i++)
-            if (logits[i] >= float.MinValue) n++;
-        return n;
-    }
-
     /// <summary>
     /// Writes the ids from 1 to the last but one, except <paramref name="skip"/>, whose logits are better than
-    /// the pivot's, in order, with their logits, at ids and values[1..]; returns how many.
+    /// the pivot's, in order, with their logits, at ids and values[1..]; returns how many. <paramref name="listed"/>
+    /// tells whether every logit is at or above float.MinValue (neither NaN nor -inf), as listing them would keep
+    /// all: checked in the same pass instead of one of its own before it.
     /// </summary>
-    private static int CompactBetter(ReadOnlySpan<float> logits, int skip, float pv, int pid, Span<int> ids, Span<float> values)
+    private static int CompactBetter(ReadOnlySpan<float> logits, int skip, float pv, int pid, Span<int> ids, Span<float> values, out bool listed)
     {
         var end = logits.Length - 1;
         var n = 1;
         var i = 0;
+        var floor = Vector256.Create(float.MinValue);
+        var below = Vector256<float>.Zero;
         var vpv = Vector256.Create(pv);
         var vpid = Vector256.Create(pid);
         var first = Vector256.Create(0);
@@ -106,14 +98,17 @@ internal static class TopKSelect
         for (; i <= end - Vector256<float>.Count; i += Vector256<float>.Count)
         {
             var v = Vector256.LoadUnsafe(ref src, (nuint)i);
+            below |= ~Vector256.GreaterThanOrEqual(v, floor);
             var id = Vector256.Create(i) + Vector256<int>.Indices;
             var mask = BetterMask(v, id, vpv, vpid) & ~(Vector256.Equals(id, first) | Vector256.Equals(id, middle)).AsSingle();
             var bits = mask.ExtractMostSignificantBits();
             if (bits == 0) continue;
             n = VectorCompress.StorePair(v, id, bits, ref valueOut, ref idOut, n);
         }
+        listed = below == Vector256<float>.Zero && logits[end] >= float.MinValue;
         for (; i < end; i++)
         {
+            listed &= logits[i] >= float.MinValue;
             if (i == 0 || i == skip || !(logits[i] > pv || (logits[i] == pv && i < pid))) continue;
             values[n] = logits[i];
             ids[n++] = i;
