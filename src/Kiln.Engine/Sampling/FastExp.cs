@@ -53,7 +53,7 @@ internal static class FastExp
     /// bits, a lower one as e^-87.3 (under 2^-125.9) instead of 0, and NaN as no promised value. The two
     /// computations are written step by step side by side: one alone is a chain of a dozen dependent
     /// operations that the processor's scheduler cannot hold enough of to overlap, and its masks for NaN
-    /// and underflow cost a fifth of its instructions.
+    /// and underflow are four of its twenty-odd instructions.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (Vector256<float> X, Vector256<float> Y) ExpPair(Vector256<float> x, Vector256<float> y)
