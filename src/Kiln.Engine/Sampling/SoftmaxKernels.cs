@@ -100,9 +100,15 @@ internal static class SoftmaxKernels
     /// </summary>
     public static double ExpWeights(ReadOnlySpan<float> x, float max, float invT, float threshold, Span<float> w, Span<double> blockSums, ExpKind kind = ExpKind.Fast)
     {
-        if (kind == ExpKind.Fast && float.IsFinite(max) && Vector256.IsHardwareAccelerated)
+        // The fast kind takes FastExp.ExpPair (FastBlock) whenever the maximum is finite: then no argument is NaN
+        // (a NaN logit fails the threshold), and the threshold rises to where the argument leaves
+        // FastExp.NormalMin. Below that line FastExp.Exp flushes to 0; a lane that rounding puts on the other
+        // side of it weighs under 2^-125.9 either way, next to the maximum's 1.
+        var paired = kind == ExpKind.Fast && float.IsFinite(max) && Vector256.IsHardwareAccelerated;
+        if (paired)
         {
-            return FastWeights(x, max, invT, threshold, w, blockSums);
+            var floor = max + FastExp.NormalMin / invT;
+            if (floor > threshold) threshold = floor;
         }
         double total = 0;
         for (int b = 0, start = 0; start < x.Length; b++, start += Block)
@@ -112,6 +118,7 @@ internal static class SoftmaxKernels
             {
                 ExpKind.Exact => ExpBlock<ExactLanes>(x[start..end], max, invT, threshold, w[start..end]),
                 ExpKind.Library => ExpBlock<LibraryLanes>(x[start..end], max, invT, threshold, w[start..end]),
+                _ when paired => FastBlock(x[start..end], max, invT, threshold, w[start..end]),
                 _ => ExpBlock<FastLanes>(x[start..end], max, invT, threshold, w[start..end]),
             };
             blockSums[b] = sum;
@@ -120,27 +127,7 @@ internal static class SoftmaxKernels
         return total;
     }
 
-    /// <summary>
-    /// <see cref="ExpWeights"/> with <see cref="FastExp.ExpPair"/>, 16 logits a step. The threshold rises to where
-    /// the argument leaves <see cref="FastExp.NormalMin"/>: below it <see cref="FastExp.Exp"/> flushes to 0, and
-    /// a lane that rounding puts on the other side of the line weighs under 2^-125.9 either way, next to the
-    /// maximum's 1. With a finite maximum no argument is NaN: a NaN logit fails the threshold.
-    /// </summary>
-    private static double FastWeights(ReadOnlySpan<float> x, float max, float invT, float threshold, Span<float> w, Span<double> blockSums)
-    {
-        var floor = max + FastExp.NormalMin / invT;
-        if (floor > threshold) threshold = floor;
-        double total = 0;
-        for (int b = 0, start = 0; start < x.Length; b++, start += Block)
-        {
-            var end = Math.Min(start + Block, x.Length);
-            var sum = FastBlock(x[start..end], max, invT, threshold, w[start..end]);
-            blockSums[b] = sum;
-            total += sum;
-        }
-        return total;
-    }
-
+    /// <summary>One block of <see cref="ExpWeights"/>'s fast kind with <see cref="FastExp.ExpPair"/>, 16 logits a step.</summary>
     private static double FastBlock(ReadOnlySpan<float> x, float max, float invT, float threshold, Span<float> w)
     {
         const int step = 2 * 8;
