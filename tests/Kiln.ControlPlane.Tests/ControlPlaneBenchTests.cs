@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Kiln.Tests.Shared;
 
 namespace Kiln.ControlPlane.Tests;
@@ -9,16 +8,7 @@ namespace Kiln.ControlPlane.Tests;
 /// </summary>
 public class ControlPlaneBenchTests
 {
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
-    {
-        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "kiln")) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        var stdout = await p.StandardOutput.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return (p.ExitCode, stdout, await stderr);
-    }
+    private static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args) => KilnBinary.RunAsync(args);
 
     [Fact]
     public async Task It_reconciles_scales_and_routes_every_simulated_replica_and_prints_a_row_per_size()

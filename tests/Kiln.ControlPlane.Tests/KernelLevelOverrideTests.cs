@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Kiln.ControlPlane.Tests;
 
 /// <summary><c>KILN_SIMD</c> through the real <c>kiln</c> binary: a bad value is refused like a bad flag.</summary>
@@ -7,14 +5,8 @@ public class KernelLevelOverrideTests
 {
     private static async Task<(int ExitCode, string Stderr)> RunKilnAsync(string simd, params string[] args)
     {
-        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "kiln")) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["KILN_SIMD"] = simd;
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.StandardOutput.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return (p.ExitCode, await stderr);
+        var run = await KilnBinary.RunAsync(args, new Dictionary<string, string> { ["KILN_SIMD"] = simd });
+        return (run.ExitCode, run.Stderr);
     }
 
     [SharedFact]

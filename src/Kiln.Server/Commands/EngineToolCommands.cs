@@ -59,7 +59,7 @@ public static class EngineToolCommands
         var context = new Option<int?>("--ctx-size") { Description = "context length written into the model (default: the preset's)" };
         context.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--ctx-size must be a positive integer");
+            if (r.TryGetValue<int?>(out var v) && v is < 1) r.AddError("--ctx-size must be a positive integer");
         });
         var outputNorm = new Option<float>("--output-norm")
         {
@@ -68,8 +68,7 @@ public static class EngineToolCommands
         };
         outputNorm.Validators.Add(r =>
         {
-            var v = r.GetValueOrDefault<float>();
-            if (!(v > 0f) || !float.IsFinite(v)) r.AddError($"--output-norm must be a positive number, got {v}");
+            if (r.TryGetValue<float>(out var v) && (!(v > 0f) || !float.IsFinite(v))) r.AddError($"--output-norm must be a positive number, got {v}");
         });
         var cmd = new Command("generate-model", "write a synthetic model of a real shape with seeded N(0, 0.02) weights")
         {
@@ -400,7 +399,7 @@ public static class EngineToolCommands
         var o = new Option<int>(name, aliases) { Description = description, DefaultValueFactory = _ => fallback };
         o.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() < 1) r.AddError($"{name} must be a positive integer");
+            if (r.TryGetValue<int>(out var v) && v < 1) r.AddError($"{name} must be a positive integer");
         });
         return o;
     }

@@ -17,9 +17,9 @@ public static class ServerCommand
         var port = new Option<int>("--port") { Description = "Port to listen on", DefaultValueFactory = _ => 8420 };
         port.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() is < 1 or > 65535)
+            if (r.TryGetValue<int>(out var v) && v is < 1 or > 65535)
             {
-                r.AddError($"--port: must be between 1 and 65535, got {r.GetValueOrDefault<int>()}");
+                r.AddError($"--port: must be between 1 and 65535, got {v}");
             }
         });
         var dataDir = new Option<string>("--data-dir")
@@ -35,9 +35,9 @@ public static class ServerCommand
         var cpuSlots = new Option<int?>("--cpu-slots") { Description = "CPU slots to offer (default: one per core on a machine without GPUs, none beside GPUs)" };
         cpuSlots.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int?>() is < 1)
+            if (r.TryGetValue<int?>(out var v) && v is < 1)
             {
-                r.AddError($"--cpu-slots: must be at least 1, got {r.GetValueOrDefault<int?>()}");
+                r.AddError($"--cpu-slots: must be at least 1, got {v}");
             }
         });
         var accelerators = new Option<string?>("--accelerators")
@@ -62,9 +62,9 @@ public static class ServerCommand
         };
         maxAddons.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() < 1)
+            if (r.TryGetValue<int>(out var v) && v < 1)
             {
-                r.AddError($"--max-addons-per-deployment: must be at least 1, got {r.GetValueOrDefault<int>()}");
+                r.AddError($"--max-addons-per-deployment: must be at least 1, got {v}");
             }
         });
         var gatewayWarmup = new Option<string>("--gateway-warmup")
@@ -87,9 +87,9 @@ public static class ServerCommand
         };
         maxHeld.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() < 1)
+            if (r.TryGetValue<int>(out var v) && v < 1)
             {
-                r.AddError($"--max-held-requests: must be at least 1, got {r.GetValueOrDefault<int>()}");
+                r.AddError($"--max-held-requests: must be at least 1, got {v}");
             }
         });
         var maxBody = new Option<int>("--max-body-bytes")
@@ -99,9 +99,9 @@ public static class ServerCommand
         };
         maxBody.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() < 1)
+            if (r.TryGetValue<int>(out var v) && v < 1)
             {
-                r.AddError($"--max-body-bytes: must be at least 1, got {r.GetValueOrDefault<int>()}");
+                r.AddError($"--max-body-bytes: must be at least 1, got {v}");
             }
         });
         var routing = new Option<string>("--routing")
