@@ -13,8 +13,8 @@ namespace Kiln.Engine.Sampling;
 /// bucket masses find the bucket where the nucleus ends and the bucket where the draw lands, and
 /// only those two are sorted. When the logits within a few nats of the maximum already hold the
 /// nucleus (a peaked distribution), only those get buckets. Sums taken in another order may differ from the reference's by
-/// rounding, so a cut or draw within that error of a boundary is undecided. The first pass uses
-/// vectorised exponentials (error ~1e-6 of the total); an undecided case repeats with the scalar
+/// rounding, so a cut or draw within that error of a boundary is undecided (<see cref="DecisionBand"/>). The first
+/// pass uses vectorised exponentials (a band near 1e-7 of the total at the cut); an undecided case repeats with the scalar
 /// <see cref="MathF.Exp"/> weights the reference uses (error ~1e-11, only the summation order
 /// differs); only when that too is undecided does this give up (returns -1) and the caller runs the reference.
 /// </summary>
@@ -26,14 +26,6 @@ internal sealed class NucleusPick(int vocab)
     // Logits further than this below the maximum share the last bucket: their weight is below e^-32.
     private const float Range = 32f;
     private const float Scale = (Buckets - 1) / Range;
-    private const double Tolerance = 2.5 * SoftmaxKernels.ExpTolerance;
-
-    // Any summation order of n nonnegative floats in double is within (n - 1) * 2^-53 of the total
-    // of the exact sum (Higham's gamma bound), so two orders differ by 2n * 2^-53. The target
-    // (top_p times a total) and the draw (r times a total) add one such difference, and the
-    // reference's sequential subtraction of the draw another n * 2^-53: 4n * 2^-53 in all.
-    // Twice that, per summand, as a fraction of the total:
-    public const double ExactTolerancePerTerm = 8.0 / (1L << 53);
 
     // Nats below the maximum that the peaked path tries, and how far its float sums must clear the target.
     // Only speed rests on them: a cut not reached within the buckets is undecided, and the reference decides.
@@ -78,11 +70,12 @@ internal sealed class NucleusPick(int vocab)
 
         // Near a boundary, the same decision again with the reference's own weights and a far smaller
         // band: the masses when the cut was undecided, the draw's weights when the draw was.
-        var exactTolerance = ExactTolerancePerTerm * logits.Length;
+        var fast = DecisionBand.Fast(logits.Length);
+        var exact = DecisionBand.Exact(logits.Length);
         bool massExact = false, pickExact = false;
         while (true)
         {
-            var token = Decide(logits, total, weights, topP, r, massExact ? exactTolerance : Tolerance, pickExact ? exactTolerance : Tolerance, ids, keys);
+            var token = Decide(logits, total, weights, topP, r, massExact ? exact : fast, pickExact ? exact : fast, ids, keys);
             if (token >= 0) return token;
             if (token == CutUndecided && !massExact)
             {
@@ -160,13 +153,12 @@ internal sealed class NucleusPick(int vocab)
 
     /// <summary>
     /// Cuts the nucleus and draws from it using the bucket sums and <see cref="_mass"/>; <see cref="CutUndecided"/>
-    /// or <see cref="DrawUndecided"/> when the cut or the draw is within its tolerance (a fraction of the total) of a boundary.
+    /// or <see cref="DrawUndecided"/> when the cut or the draw is within its band of a boundary.
     /// </summary>
-    private int Decide(ReadOnlySpan<float> logits, double total, float[] weights, float topP, double r, double cutTolerance, double drawTolerance, int[] ids, ulong[] keys)
+    private int Decide(ReadOnlySpan<float> logits, double total, float[] weights, float topP, double r, DecisionBand cutBand, DecisionBand drawBand, int[] ids, ulong[] keys)
     {
         // The bucket where the running mass reaches the target; everything before it is in the nucleus.
         var target = topP * total;
-        var tolerance = total * cutTolerance;
         var cut = 0;
         double massBefore = 0, pickBefore = 0;
         while (cut < _sumsUsed && massBefore + _sums[2 * cut] < target)
@@ -190,31 +182,31 @@ internal sealed class NucleusPick(int vocab)
                 cum = after;
                 continue;
             }
-            if (!(cum < target - tolerance && after >= target + tolerance)) return CutUndecided;
+            if (!(cum < target - cutBand.Around(cum, total, topP) && after >= target + cutBand.Around(after, total, topP))) return CutUndecided;
             break;
         }
 
         double pickTotal = pickBefore;
         for (var i = 0; i < kept; i++) pickTotal += weights[ids[i]];
         var u = r * pickTotal;
-        var pickTolerance = pickTotal * drawTolerance;
-        if (u >= pickBefore) return Find(ids.AsSpan(0, kept), weights, pickBefore, u, pickTolerance);
+        if (u >= pickBefore) return Find(ids.AsSpan(0, kept), weights, pickBefore, r, pickTotal, drawBand);
 
         var b = 0;
         double start = 0;
         while (b < cut - 1 && start + _sums[2 * b + 1] <= u) start += _sums[2 * b++ + 1];
         m = Members(b, ids);
         order.Sort(ids.AsSpan(0, m), keys);
-        return Find(ids.AsSpan(0, m), weights, start, u, pickTolerance);
+        return Find(ids.AsSpan(0, m), weights, start, r, pickTotal, drawBand);
     }
 
-    /// <summary>The token whose span of the running sum holds <paramref name="u"/>, or <see cref="DrawUndecided"/> when it is within the tolerance of an end.</summary>
-    private static int Find(ReadOnlySpan<int> sorted, float[] weights, double before, double u, double tolerance)
+    /// <summary>The token whose span of the running sum holds r x total, or <see cref="DrawUndecided"/> when it is within the band of an end.</summary>
+    private static int Find(ReadOnlySpan<int> sorted, float[] weights, double before, double r, double total, DecisionBand band)
     {
+        var u = r * total;
         foreach (var id in sorted)
         {
             var after = before + weights[id];
-            if (after > u) return u - before > tolerance && after - u > tolerance ? id : DrawUndecided;
+            if (after > u) return WeightedPick.Clear(before, after, r, total, band) ? id : DrawUndecided;
             before = after;
         }
         return DrawUndecided;

@@ -353,16 +353,14 @@ public sealed class Sampler
     private int Pick(ReadOnlySpan<float> x, float max, float invT, float threshold, double r)
     {
         var total = SoftmaxKernels.ExpWeights(x, max, invT, threshold, _weights, _blockSums);
-        var u = r * total;
-        // The draw and each running sum may each be off by the weights' relative error of the total.
-        var picked = WeightedPick.Find(_weights.AsSpan(0, x.Length), _blockSums, u, total * (2.5 * SoftmaxKernels.ExpTolerance));
+        var picked = WeightedPick.Find(_weights.AsSpan(0, x.Length), _blockSums, r, total, DecisionBand.Fast(x.Length));
         if (picked >= 0) return picked;
         if (ExactExp.IsExact)
         {
             // The reference's own weights, vectorised: only the summation order differs from its, so the
-            // band shrinks to rounding (see NucleusPick.ExactTolerancePerTerm) and the scalar pass practically never runs.
+            // band shrinks to rounding (see DecisionBand.RoundingPerTerm) and the scalar pass practically never runs.
             total = SoftmaxKernels.ExpWeights(x, max, invT, threshold, _weights, _blockSums, SoftmaxKernels.ExpKind.Exact);
-            picked = WeightedPick.Find(_weights.AsSpan(0, x.Length), _blockSums, r * total, total * NucleusPick.ExactTolerancePerTerm * x.Length);
+            picked = WeightedPick.Find(_weights.AsSpan(0, x.Length), _blockSums, r, total, DecisionBand.Exact(x.Length));
             if (picked >= 0) return picked;
         }
         return ExactPick(x, max, invT, threshold, r);

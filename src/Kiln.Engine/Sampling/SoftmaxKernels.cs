@@ -18,8 +18,8 @@ internal static class SoftmaxKernels
     /// the worst found on every float of the sampler's argument range (the tests hold the kernel to half of this).
     /// Only per-weight error counts against it: the fast weights are added in pairs in float (at most 2^-24 more,
     /// relative to the pair, so under 1.5 x 2^-23 per weight in all) and every other sum is taken in double,
-    /// whose rounding over a vocabulary (n x 2^-53) is some 10^-5 of this; the decisions' bands (2.5 times it)
-    /// cover the draw's and the running sum's errors together. <see cref="Vector256.Exp(Vector256{float})"/>, 2 ulps off, decides nothing.
+    /// whose rounding over a vocabulary (n x 2^-53) is some 10^-5 of this; <see cref="DecisionBand"/> turns it into
+    /// the band around a cut or a draw. <see cref="Vector256.Exp(Vector256{float})"/>, 2 ulps off, decides nothing.
     /// </summary>
     public const double ExpTolerance = 1.0 / (1 << 22);
 

@@ -7,12 +7,13 @@ namespace Kiln.Engine.Sampling;
 internal static class WeightedPick
 {
     /// <summary>
-    /// Returns the index of the first element whose running sum passes <paramref name="u"/>, or -1 when
-    /// <paramref name="u"/> lies within <paramref name="tolerance"/> of either end of that element's span
-    /// (or past the end): approximate weights could then disagree with exact ones about the choice.
+    /// Returns the index of the first element whose running sum passes u = <paramref name="r"/> x
+    /// <paramref name="total"/>, or -1 when u lies within the <paramref name="band"/> of either end of that
+    /// element's span (or past the end): the reference's weights could then disagree about the choice.
     /// </summary>
-    public static int Find(ReadOnlySpan<float> w, ReadOnlySpan<double> blockSums, double u, double tolerance)
+    public static int Find(ReadOnlySpan<float> w, ReadOnlySpan<double> blockSums, double r, double total, DecisionBand band)
     {
+        var u = r * total;
         const int block = SoftmaxKernels.Block;
         var blocks = (w.Length + block - 1) / block;
         double before = 0;
@@ -22,9 +23,16 @@ internal static class WeightedPick
         for (var i = b * block; i < end; i++)
         {
             var after = before + w[i];
-            if (after > u) return u - before > tolerance && after - u > tolerance ? i : -1;
+            if (after > u) return Clear(before, after, r, total, band) ? i : -1;
             before = after;
         }
         return -1;
+    }
+
+    /// <summary>Whether the draw r x total lies inside (before, after] by more than the band at each end.</summary>
+    public static bool Clear(double before, double after, double r, double total, DecisionBand band)
+    {
+        var u = r * total;
+        return u - before > band.Around(before, total, r) && after - u > band.Around(after, total, r);
     }
 }

@@ -168,11 +168,14 @@ public class SoftmaxKernelsTests
     {
         var w = Enumerable.Repeat(1f, 600).ToArray();
         double[] blocks = [256, 256, 88];
-        Assert.Equal(300, WeightedPick.Find(w, blocks, 300.5, 0.1));
-        Assert.Equal(0, WeightedPick.Find(w, blocks, 0.5, 0.1));
-        Assert.Equal(599, WeightedPick.Find(w, blocks, 599.5, 0.1));
-        Assert.Equal(-1, WeightedPick.Find(w, blocks, 300.05, 0.1));
-        Assert.Equal(-1, WeightedPick.Find(w, blocks, 299.97, 0.1));
-        Assert.Equal(-1, WeightedPick.Find(w, blocks, 600.5, 0.1));
+        Assert.Equal(300, Find(300.5));
+        Assert.Equal(0, Find(0.5));
+        Assert.Equal(599, Find(599.5));
+        Assert.Equal(-1, Find(300.05));
+        Assert.Equal(-1, Find(299.97));
+        Assert.Equal(-1, Find(600.5));
+
+        // The draw u = r x 600, with a band of 0.1 at every boundary.
+        int Find(double u) => WeightedPick.Find(w, blocks, u / 600, 600, new DecisionBand(0, 0.1 / 600));
     }
 }
