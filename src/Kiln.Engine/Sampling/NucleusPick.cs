@@ -31,9 +31,13 @@ internal sealed class NucleusPick(int vocab)
     // Only speed rests on them: a cut not reached within the buckets is undecided, and the reference decides.
     private static readonly float[] Floors = [3f, 6f, 9f, 13f];
     private const double FloorMargin = 1.0 / 512;
+    // Dense calls after a miss of the peaked path, doubling with each miss in a row up to 8 times this: a
+    // sequence that stays flat pays for the peaked attempt (the costlier pass on flat logits) ever more rarely.
     private const int DenseCallsAfterMiss = 8;
+    private const int MaxMissDoublings = 3;
 
     private int _denseCalls;
+    private int _missesInARow;
 
     private readonly float[] _mass = new float[vocab];
     private readonly float[] _pickWeights = new float[vocab];
@@ -64,7 +68,10 @@ internal sealed class NucleusPick(int vocab)
             (total, var floor) = MassAndFloor(logits, max, threshold, topP);
             // When the floor left most of the vocabulary in (a flat distribution), the fused pass is cheaper
             // for the next calls: consecutive steps of a sequence are alike.
-            if (BucketPass(logits, max, threshold, invT, floor) < logits.Length / 2) _denseCalls = DenseCallsAfterMiss;
+            if (BucketPass(logits, max, threshold, invT, floor) < logits.Length / 2)
+                _denseCalls = DenseCallsAfterMiss << Math.Min(_missesInARow++, MaxMissDoublings);
+            else
+                _missesInARow = 0;
         }
         var weights = invT != 1f ? _pickWeights : _mass;
 
