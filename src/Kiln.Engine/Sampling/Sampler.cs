@@ -22,6 +22,9 @@ public sealed class Sampler
     private readonly float[] _values;
     private readonly double[] _blockSums;
     private readonly ulong[] _sortKeys;
+    // top_k's selection copies between these and _ids/_values instead of compacting in place.
+    private readonly int[] _spareIds;
+    private readonly float[] _spareValues;
     private readonly int[] _biasIds;
     private readonly float[] _biasValues;
     private readonly NucleusPick? _nucleus;
@@ -53,6 +56,8 @@ public sealed class Sampler
         _weights = new float[vocabSize];
         _values = new float[vocabSize];
         _sortKeys = p.TopP < 1f ? new ulong[vocabSize] : [];
+        _spareIds = p.TopK > 0 ? new int[vocabSize] : [];
+        _spareValues = p.TopK > 0 ? new float[vocabSize] : [];
         // top_k leaves few enough candidates that sorting them is cheap.
         _nucleus = p.TopP < 1f && p.TopK == 0 ? new NucleusPick(vocabSize) : null;
         _blockSums = new double[(vocabSize + SoftmaxKernels.Block - 1) / SoftmaxKernels.Block];
@@ -319,7 +324,7 @@ public sealed class Sampler
         int n;
         if (_p.TopK > 0)
         {
-            n = TopKSelect.SelectBest(x, _p.TopK, _ids, _values);
+            n = TopKSelect.SelectBest(x, _p.TopK, _ids, _values, _spareIds, _spareValues);
             if (_p.MinP > 0f)
             {
                 var kept = 0;

@@ -9,7 +9,9 @@ namespace Kiln.Engine.Sampling;
 /// <see cref="LogitOrder"/>'s order. The order it leaves the k best in decides a seeded top_k draw,
 /// so it makes exactly the swaps of the plain scalar algorithm. A Lomuto partition keeps the better
 /// side in its original relative order, so whenever only that side is kept (the usual case: k is
-/// small against the range) a vectorised stable compaction produces the same positions.
+/// small against the range) a vectorised stable compaction produces the same positions. Given spare
+/// lists, that compaction reads one list and writes the other in a single pass: in place it must count
+/// first, since a better side that falls short of k leaves the scalar partition the whole range.
 /// </summary>
 internal static class TopKSelect
 {
@@ -32,9 +34,10 @@ internal static class TopKSelect
     /// the order <see cref="SoftmaxKernels.IndicesAtLeast"/> with float.MinValue and then <see cref="Select"/>
     /// leave them; returns how many (k, or fewer when fewer logits qualify). When every logit qualifies (no
     /// token banned, no NaN) the first partition reads the logits themselves: listing all of them first cost
-    /// as much as the rest of the selection. <paramref name="ids"/> and <paramref name="values"/> are as long as the logits.
+    /// as much as the rest of the selection. <paramref name="ids"/> and <paramref name="values"/> are as long as the logits,
+    /// and so are <paramref name="spareIds"/> and <paramref name="spareValues"/> (scratch) when given.
     /// </summary>
-    public static int SelectBest(ReadOnlySpan<float> logits, int k, Span<int> ids, Span<float> values)
+    public static int SelectBest(ReadOnlySpan<float> logits, int k, Span<int> ids, Span<float> values, Span<int> spareIds = default, Span<float> spareValues = default)
     {
         var n = logits.Length;
         if (k <= 0 || k >= n || n - 1 < VectorRange || !VectorCompress.IsSupported)
@@ -62,7 +65,7 @@ internal static class TopKSelect
         if (!listed || store < target) return ListAndSelect(logits, k, ids, values);
         values[store] = pv;
         ids[store] = pid;
-        if (store > target) Continue(ids, values, 0, store - 1, target, keepRest: false);
+        if (store > target) Continue(ids, values, 0, store - 1, target, keepRest: false, spareIds, spareValues);
         return k;
     }
 
@@ -116,9 +119,16 @@ internal static class TopKSelect
         return n - 1;
     }
 
-    /// <summary>The selection loop from the range [lo, hi], <paramref name="target"/> the index the k-th best must reach.</summary>
-    private static void Continue(Span<int> ids, Span<float> values, int lo, int hi, int target, bool keepRest)
+    /// <summary>
+    /// The selection loop from the range [lo, hi], <paramref name="target"/> the index the k-th best must reach.
+    /// With spare lists (as long as the range's end) the better sides are copied between the two, and the
+    /// k best end in <paramref name="ids"/> and <paramref name="values"/>.
+    /// </summary>
+    private static void Continue(Span<int> ids, Span<float> values, int lo, int hi, int target, bool keepRest, Span<int> spareIds = default, Span<float> spareValues = default)
     {
+        var resultIds = ids;
+        var resultValues = values;
+        var spare = !keepRest && VectorCompress.IsSupported && spareIds.Length > hi && spareValues.Length > hi;
         while (lo < hi)
         {
             // Median-of-three keeps sorted or reverse-sorted vocabularies from going quadratic.
@@ -126,12 +136,67 @@ internal static class TopKSelect
             if (Better(values, ids, mid, lo)) Swap(values, ids, mid, lo);
             if (Better(values, ids, hi, lo)) Swap(values, ids, hi, lo);
             if (Better(values, ids, mid, hi)) Swap(values, ids, mid, hi);
-            var store = !keepRest && hi - lo >= VectorRange ? KeepBetterSide(values, ids, lo, hi, target) : -1;
+            var store = -1;
+            if (!keepRest && hi - lo >= VectorRange)
+            {
+                if (!spare) store = KeepBetterSide(values, ids, lo, hi, target);
+                else if ((store = CopyBetterSide(values, ids, lo, hi, target, spareValues, spareIds)) >= 0)
+                {
+                    var oldIds = ids;
+                    ids = spareIds;
+                    spareIds = oldIds;
+                    var oldValues = values;
+                    values = spareValues;
+                    spareValues = oldValues;
+                }
+            }
             if (store < 0) store = Partition(values, ids, lo, hi);
-            if (store == target) return;
+            if (store == target) break;
             if (store > target) hi = store - 1;
             else lo = store + 1;
         }
+        if (ids == resultIds) return;
+        ids[..(target + 1)].CopyTo(resultIds);
+        values[..(target + 1)].CopyTo(resultValues);
+    }
+
+    /// <summary>
+    /// <see cref="KeepBetterSide"/> in one pass: the better-than-pivot side of [lo, hi) is written to the spare
+    /// lists from lo, the pivot after it, and [0, lo) copied over, when that side reaches <paramref name="target"/>;
+    /// returns the pivot's position then, else -1 with the lists as they were (the spare ones hold garbage).
+    /// </summary>
+    private static int CopyBetterSide(Span<float> values, Span<int> ids, int lo, int hi, int target, Span<float> spareValues, Span<int> spareIds)
+    {
+        var pv = values[hi];
+        var pid = ids[hi];
+        var vpv = Vector256.Create(pv);
+        var vpid = Vector256.Create(pid);
+        ref var v0 = ref MemoryMarshal.GetReference(values);
+        ref var id0 = ref MemoryMarshal.GetReference(ids);
+        ref var vOut = ref MemoryMarshal.GetReference(spareValues);
+        ref var idOut = ref MemoryMarshal.GetReference(spareIds);
+        // Writes reach 8 past n, and n stays at most i, so they end within [0, hi].
+        var n = lo;
+        var i = lo;
+        for (; i <= hi - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            var v = Vector256.LoadUnsafe(ref v0, (nuint)i);
+            var id = Vector256.LoadUnsafe(ref id0, (nuint)i);
+            var bits = BetterMask(v, id, vpv, vpid).ExtractMostSignificantBits();
+            if (bits != 0) n = VectorCompress.StorePair(v, id, bits, ref vOut, ref idOut, n);
+        }
+        for (; i < hi; i++)
+        {
+            if (!(values[i] > pv || (values[i] == pv && ids[i] < pid))) continue;
+            spareValues[n] = values[i];
+            spareIds[n++] = ids[i];
+        }
+        if (n < target) return -1;
+        spareValues[n] = pv;
+        spareIds[n] = pid;
+        values[..lo].CopyTo(spareValues);
+        ids[..lo].CopyTo(spareIds);
+        return n;
     }
 
     /// <summary>

@@ -46,6 +46,8 @@ public class TopKSelectTests
     [InlineData(32000, 40, 3)]
     [InlineData(32000, 1, 0)]
     [InlineData(32000, 16001, 2)]
+    [InlineData(32000, 5000, 0)] // a better side short of k: the scalar partition, then copies from a range past 0
+    [InlineData(32000, 5000, 1)]
     [InlineData(32000, 31999, 0)]
     [InlineData(32000, 32000, 0)]
     [InlineData(258, 40, 1)]
@@ -69,6 +71,13 @@ public class TopKSelectTests
             var ids = new int[n];
             var values = new float[n];
             Assert.Equal(kept, TopKSelect.SelectBest(logits, k, ids, values));
+            Assert.Equal(expectedIds[..kept], ids[..kept]);
+            Assert.Equal(expectedValues[..kept], values[..kept]);
+
+            // With spare lists the better sides are copied between the two pairs instead of compacted in place.
+            ids = new int[n];
+            values = new float[n];
+            Assert.Equal(kept, TopKSelect.SelectBest(logits, k, ids, values, new int[n], new float[n]));
             Assert.Equal(expectedIds[..kept], ids[..kept]);
             Assert.Equal(expectedValues[..kept], values[..kept]);
         }
