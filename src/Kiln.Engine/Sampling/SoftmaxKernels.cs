@@ -19,7 +19,7 @@ internal static class SoftmaxKernels
     /// Only per-weight error counts against it: the fast weights are added in pairs in float (at most 2^-24 more,
     /// relative to the pair, so under 1.5 x 2^-23 per weight in all) and every other sum is taken in double,
     /// whose rounding over a vocabulary (n x 2^-53) is some 10^-5 of this; <see cref="DecisionBand"/> turns it into
-    /// the band around a cut or a draw. <see cref="Vector256.Exp(Vector256{float})"/>, 2 ulps off, decides nothing.
+    /// the band around a cut or a draw.
     /// </summary>
     public const double ExpTolerance = 1.0 / (1 << 22);
 
@@ -86,12 +86,6 @@ internal static class SoftmaxKernels
 
         /// <summary><see cref="ExactExp"/>: <see cref="MathF.Exp"/>'s bits (only when <see cref="ExactExp.IsExact"/>).</summary>
         Exact,
-
-        /// <summary>
-        /// <see cref="Vector256.Exp(Vector256{float})"/>: what the logprobs have always been computed with, so the
-        /// values returned stay bit for bit what they were.
-        /// </summary>
-        Library,
     }
 
     /// <summary>
@@ -117,7 +111,6 @@ internal static class SoftmaxKernels
             var sum = kind switch
             {
                 ExpKind.Exact => ExpBlock<ExactLanes>(x[start..end], max, invT, threshold, w[start..end]),
-                ExpKind.Library => ExpBlock<LibraryLanes>(x[start..end], max, invT, threshold, w[start..end]),
                 _ when paired => FastBlock(x[start..end], max, invT, threshold, w[start..end]),
                 _ => ExpBlock<FastLanes>(x[start..end], max, invT, threshold, w[start..end]),
             };
@@ -162,11 +155,6 @@ internal static class SoftmaxKernels
     private readonly struct FastLanes : IExpLanes
     {
         public static Vector256<float> Exp(Vector256<float> a) => FastExp.Exp(a);
-    }
-
-    private readonly struct LibraryLanes : IExpLanes
-    {
-        public static Vector256<float> Exp(Vector256<float> a) => Vector256.Exp(a);
     }
 
     private readonly struct ExactLanes : IExpLanes
