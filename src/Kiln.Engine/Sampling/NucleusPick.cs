@@ -43,6 +43,10 @@ internal sealed class NucleusPick(int vocab)
     private readonly float[] _pickWeights = new float[vocab];
     private readonly double[] _blockSums = new double[(vocab + SoftmaxKernels.Block - 1) / SoftmaxKernels.Block];
     private readonly int[] _bucket = new int[vocab];
+    // The ids the peaked pass gave a bucket, in id order, and how many (-1 after the dense pass, which buckets
+    // every logit): a bucket's members are looked for among them instead of in all of _bucket.
+    private readonly int[] _listed = new int[vocab];
+    private int _listedCount = -1;
     // Each bucket's two sums side by side, the mass at 2b and the draw's weight at 2b + 1, and one spare
     // pair that excluded logits add their zeros to: the dense pass updates a bucket with one 16-byte add,
     // without a branch. Only the first _sumsUsed pairs are current (the peaked pass clears no more than
@@ -227,6 +231,7 @@ internal sealed class NucleusPick(int vocab)
     /// </summary>
     private double FirstPass(ReadOnlySpan<float> logits, float max, float threshold, float invT)
     {
+        _listedCount = -1;
         var separate = ClearSums(invT, Buckets);
         ref var mass = ref MemoryMarshal.GetArrayDataReference(_mass);
         ref var pick = ref MemoryMarshal.GetArrayDataReference(separate ? _pickWeights : _mass);
@@ -348,6 +353,8 @@ internal sealed class NucleusPick(int vocab)
         var vfloor = Vector256.Create(-floor);
         var scale = Vector256.Create(Scale);
         var excluded = Vector256.Create(Buckets);
+        ref var listed = ref MemoryMarshal.GetArrayDataReference(_listed);
+        var count = 0;
         var skipped = 0;
         var i = 0;
         for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
@@ -367,6 +374,8 @@ internal sealed class NucleusPick(int vocab)
             var bits = keep.ExtractMostSignificantBits();
             if (bits == 0xFF)
             {
+                (Vector256.Create(i) + Vector256<int>.Indices).StoreUnsafe(ref listed, (nuint)count);
+                count += Vector256<int>.Count;
                 for (var j = i; j < i + Vector256<float>.Count; j++)
                 {
                     var bj = 2 * (nuint)(uint)Unsafe.Add(ref bucket, j);
@@ -378,6 +387,7 @@ internal sealed class NucleusPick(int vocab)
             while (bits != 0)
             {
                 var j = i + BitOperations.TrailingZeroCount(bits);
+                Unsafe.Add(ref listed, count++) = j;
                 var bj = 2 * (nuint)(uint)Unsafe.Add(ref bucket, j);
                 Unsafe.Add(ref bucketMass, bj) += Unsafe.Add(ref mass, j);
                 Unsafe.Add(ref bucketPick, bj) += Unsafe.Add(ref pick, j);
@@ -392,12 +402,14 @@ internal sealed class NucleusPick(int vocab)
                 _bucket[i] = Buckets;
                 continue;
             }
+            _listed[count++] = i;
             var p = separate ? _pickWeights[i] = MathF.Exp((x - max) * invT) : _mass[i];
             var b = (int)MathF.Min((max - x) * Scale, Buckets - 1f);
             _bucket[i] = b;
             _sums[2 * b] += _mass[i];
             _sums[2 * b + 1] += p;
         }
+        _listedCount = count;
         return skipped;
     }
 
@@ -467,6 +479,13 @@ internal sealed class NucleusPick(int vocab)
     private int Members(int b, int[] ids)
     {
         var n = 0;
+        if (_listedCount >= 0 && _listedCount <= _bucket.Length / 4)
+        {
+            // The peaked pass's few ids: reading their buckets is cheaper than testing all of _bucket.
+            foreach (var id in _listed.AsSpan(0, _listedCount))
+                if (_bucket[id] == b) ids[n++] = id;
+            return n;
+        }
         var i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
