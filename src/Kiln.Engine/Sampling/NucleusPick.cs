@@ -38,6 +38,8 @@ internal sealed class NucleusPick(int vocab)
 
     private int _denseCalls;
     private int _missesInARow;
+    // The floor (an index into Floors) that held the nucleus last time: the next peaked call tries it first.
+    private int _floorIndex;
 
     private readonly float[] _mass = new float[vocab];
     private readonly float[] _pickWeights = new float[vocab];
@@ -69,10 +71,10 @@ internal sealed class NucleusPick(int vocab)
         }
         else
         {
-            (total, var floor) = MassAndFloor(logits, max, threshold, topP);
+            total = SoftmaxKernels.ExpWeights(logits, max, 1f, threshold, _mass, _blockSums);
             // When the floor left most of the vocabulary in (a flat distribution), the fused pass is cheaper
             // for the next calls: consecutive steps of a sequence are alike.
-            if (BucketPass(logits, max, threshold, invT, floor) < logits.Length / 2)
+            if (PeakedBuckets(logits, max, threshold, invT, topP, total) < logits.Length / 2)
                 _denseCalls = DenseCallsAfterMiss << Math.Min(_missesInARow++, MaxMissDoublings);
             else
                 _missesInARow = 0;
@@ -111,26 +113,55 @@ internal sealed class NucleusPick(int vocab)
     }
 
     /// <summary>
-    /// The vectorised weights at temperature 1 into <see cref="_mass"/>, their total, and the smallest of
-    /// <see cref="Floors"/> (nats below the maximum) above which the mass surely reaches top_p of the total
-    /// (+inf when none does). On a peaked distribution the nucleus lies within a few nats of the maximum, and
-    /// only the logits above the floor then need buckets. The masses above each floor are float sums (within
-    /// (n/8) x 2^-24 of exact per lane), hence the margin.
+    /// Buckets the logits within a floor of the maximum that holds the nucleus (the masses and their
+    /// <paramref name="total"/> already in <see cref="_mass"/>); returns how many logits were skipped. The floor that
+    /// held it last time is tried first, and the bucket sums tell whether it did (and whether the next smaller one
+    /// would have, which the next call then tries); when it falls short, <see cref="FloorFor"/> picks one and the
+    /// bucket pass runs again.
     /// </summary>
-    private (double Total, float Floor) MassAndFloor(ReadOnlySpan<float> logits, float max, float threshold, float topP)
+    private int PeakedBuckets(ReadOnlySpan<float> logits, float max, float threshold, float invT, float topP, double total)
     {
-        var total = SoftmaxKernels.ExpWeights(logits, max, 1f, threshold, _mass, _blockSums);
+        var need = topP * total * (1 + FloorMargin);
+        if (float.IsFinite(max))
+        {
+            var skipped = BucketPass(logits, max, threshold, invT, Floors[_floorIndex]);
+            if (MassInBuckets(_sumsUsed) >= need)
+            {
+                // A bucket below the smaller floor's lies wholly within it.
+                if (_floorIndex > 0 && MassInBuckets((int)(Floors[_floorIndex - 1] * Scale)) >= need) _floorIndex--;
+                return skipped;
+            }
+        }
+        var floor = FloorFor(logits, max, need);
+        _floorIndex = float.IsFinite(floor) ? Array.IndexOf(Floors, floor) : Floors.Length - 1;
+        return BucketPass(logits, max, threshold, invT, floor);
+    }
 
-        // The masses above each floor, in a second pass over the stored masses: in the first, four more
-        // accumulators cost more than the exponentials (the registers ran out).
+    /// <summary>The mass in the first <paramref name="buckets"/> buckets.</summary>
+    private double MassInBuckets(int buckets)
+    {
+        double sum = 0;
+        for (var b = 0; b < buckets; b++) sum += _sums[2 * b];
+        return sum;
+    }
+
+    /// <summary>
+    /// The smallest of <see cref="Floors"/> (nats below the maximum) above which the masses in <see cref="_mass"/>
+    /// surely reach <paramref name="need"/> (+inf when none does). On a peaked distribution the nucleus lies within
+    /// a few nats of the maximum, and only the logits above the floor then need buckets. The masses above each
+    /// floor are float sums (within (n/8) x 2^-24 of exact per lane), hence <see cref="FloorMargin"/> in the need.
+    /// </summary>
+    private float FloorFor(ReadOnlySpan<float> logits, float max, double need)
+    {
+        // The masses above each floor, in a pass of their own over the stored masses: in the exponentials' pass,
+        // four more accumulators cost more than the exponentials (the registers ran out).
         var (a0, a1, a2, a3) = FloorSums(logits, _mass, max);
         // The tail's few weights are left out of the floors' sums: that only understates them.
-        var need = topP * total * (1 + FloorMargin);
-        if (Sum(a0) >= need) return (total, Floors[0]);
-        if (Sum(a1) >= need) return (total, Floors[1]);
-        if (Sum(a2) >= need) return (total, Floors[2]);
-        if (Sum(a3) >= need) return (total, Floors[3]);
-        return (total, float.PositiveInfinity);
+        if (Sum(a0) >= need) return Floors[0];
+        if (Sum(a1) >= need) return Floors[1];
+        if (Sum(a2) >= need) return Floors[2];
+        if (Sum(a3) >= need) return Floors[3];
+        return float.PositiveInfinity;
 
         static double Sum(Vector256<float> a)
         {
