@@ -293,10 +293,11 @@ public sealed class Sampler
 
     private int SampleFiltered(ReadOnlySpan<float> x)
     {
+        var invT = 1f / _p.Temperature;
+        if (_p.TopK > 0) return SampleTopK(x, invT);
         // The maximum of the finite logits is also the maximum of every filter's survivors.
         var max = SoftmaxKernels.Max(x);
         if (!(max > float.NegativeInfinity)) return ArgMax(x);
-        var invT = 1f / _p.Temperature;
         // p/p_max >= min_p  <=>  logit >= max + ln(min_p): no exponentials needed. MinValue keeps every finite logit.
         var threshold = _p.MinP > 0f ? max + MathF.Log(_p.MinP) : float.MinValue;
         if (_p.TopK == 0 && _p.TopP >= 1f)
@@ -319,6 +320,22 @@ public sealed class Sampler
         return _ids[Pick(_values.AsSpan(0, n), max, invT, float.MinValue)];
     }
 
+    /// <summary>
+    /// top_k, then min_p and top_p among the k best, then the draw: as <see cref="Survivors"/> and <see cref="Pick(ReadOnlySpan{float}, float, float, float)"/>
+    /// after the maximum of all logits, which is the best of the k, so it is found among them instead of in a pass of its own.
+    /// </summary>
+    private int SampleTopK(ReadOnlySpan<float> x, float invT)
+    {
+        var n = TopKSelect.SelectBest(x, _p.TopK, _ids, _values, _spareIds, _spareValues);
+        if (n == 0) return ArgMax(x); // every logit -inf or NaN
+        var max = _values[0];
+        for (var i = 1; i < n; i++) max = MathF.Max(max, _values[i]);
+        if (_p.MinP > 0f) n = KeepAtLeast(n, max + MathF.Log(_p.MinP));
+        if (_p.TopP < 1f && n > 1) n = TopP(x, new LogitOrder(x), n, max);
+        for (var i = 0; i < n; i++) _values[i] = x[_ids[i]];
+        return _ids[Pick(_values.AsSpan(0, n), max, invT, float.MinValue)];
+    }
+
     /// <summary>The ids that pass top_k, min_p and top_p, into <c>_ids[..n]</c>; returns n.</summary>
     private int Survivors(ReadOnlySpan<float> x, LogitOrder order, float max, float threshold)
     {
@@ -326,17 +343,7 @@ public sealed class Sampler
         if (_p.TopK > 0)
         {
             n = TopKSelect.SelectBest(x, _p.TopK, _ids, _values, _spareIds, _spareValues);
-            if (_p.MinP > 0f)
-            {
-                var kept = 0;
-                for (var i = 0; i < n; i++)
-                {
-                    if (_values[i] < threshold) continue;
-                    _values[kept] = _values[i];
-                    _ids[kept++] = _ids[i];
-                }
-                n = kept;
-            }
+            if (_p.MinP > 0f) n = KeepAtLeast(n, threshold);
         }
         else
         {
@@ -345,6 +352,19 @@ public sealed class Sampler
 
         if (_p.TopP < 1f && n > 1) n = TopP(x, order, n, max);
         return n;
+    }
+
+    /// <summary>The first <paramref name="n"/> ids and values with a value at or above <paramref name="threshold"/>, kept in order; returns how many.</summary>
+    private int KeepAtLeast(int n, float threshold)
+    {
+        var kept = 0;
+        for (var i = 0; i < n; i++)
+        {
+            if (_values[i] < threshold) continue;
+            _values[kept] = _values[i];
+            _ids[kept++] = _ids[i];
+        }
+        return kept;
     }
 
     /// <summary>

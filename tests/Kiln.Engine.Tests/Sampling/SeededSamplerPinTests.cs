@@ -89,6 +89,25 @@ public class SeededSamplerPinTests
         Assert.Equal(expectedLogprobSum, logprobs, Math.Abs(expectedLogprobSum) * 1e-5);
     }
 
+    [Theory]
+    [InlineData(32000, 40, "40:8752a96bb09f67a2")]
+    [InlineData(512, 40, "40:9964b0d9b8c244d6")]
+    [InlineData(3000, 400, "400:f7390212c72c06bf")]
+    public void Top_k_with_min_p_is_pinned(int vocab, int draws, string expected)
+    {
+        // min_p's threshold comes from the maximum, which top_k's sampling takes from its k best.
+        var sampler = new Sampler(vocab, new SamplingParams { Temperature = 0.7f, TopK = 50, MinP = 0.1f, Seed = 11 });
+        sampler.AcceptPrompt([1, 2, 3, 2, 1]);
+        var picked = new List<int>();
+        for (var d = 0; d < draws; d++) picked.Add(sampler.Sample(Logits(vocab, d)));
+        Assert.Equal(expected, SeededSamples.Fingerprint(picked));
+
+        // With every logit banned or NaN, top_k has no best to take a maximum from: the first id, as before.
+        var banned = Enumerable.Repeat(float.NegativeInfinity, vocab).ToArray();
+        banned[7] = float.NaN;
+        Assert.Equal(0, sampler.Sample(banned));
+    }
+
     [Fact]
     public void Many_seeded_picks_over_every_setting_are_pinned()
     {
