@@ -365,8 +365,8 @@ internal sealed class NucleusPick(int vocab)
     /// <summary>
     /// Each logit's bucket, the draw's weights into <see cref="_pickWeights"/> (when the temperature is not 1)
     /// and both bucket sums, for the logits at most <paramref name="floor"/> below the maximum (the masses are
-    /// already in <see cref="_mass"/>); the rest get no bucket, eight at a time. Returns how many logits
-    /// were skipped that way.
+    /// already in <see cref="_mass"/>), listed in <see cref="_listed"/>; the rest get no bucket, eight at a time.
+    /// Returns how many logits were skipped that way.
     /// </summary>
     private int BucketPass(ReadOnlySpan<float> logits, float max, float threshold, float invT, float floor)
     {
