@@ -320,18 +320,11 @@ public sealed class Sampler
         return _ids[Pick(_values.AsSpan(0, n), max, invT, float.MinValue)];
     }
 
-    /// <summary>
-    /// top_k, then min_p and top_p among the k best, then the draw: as <see cref="Survivors"/> and <see cref="Pick(ReadOnlySpan{float}, float, float, float)"/>
-    /// after the maximum of all logits, which is the best of the k, so it is found among them instead of in a pass of its own.
-    /// </summary>
+    /// <summary>top_k's survivors, then the draw among them, as <see cref="SampleFiltered"/> draws from <see cref="Survivors"/>.</summary>
     private int SampleTopK(ReadOnlySpan<float> x, float invT)
     {
-        var n = TopKSelect.SelectBest(x, _p.TopK, _ids, _values, _spareIds, _spareValues);
+        var n = TopKSurvivors(x, out var max);
         if (n == 0) return ArgMax(x); // every logit -inf or NaN
-        var max = _values[0];
-        for (var i = 1; i < n; i++) max = MathF.Max(max, _values[i]);
-        if (_p.MinP > 0f) n = KeepAtLeast(n, max + MathF.Log(_p.MinP));
-        if (_p.TopP < 1f && n > 1) n = TopP(x, new LogitOrder(x), n, max);
         for (var i = 0; i < n; i++) _values[i] = x[_ids[i]];
         return _ids[Pick(_values.AsSpan(0, n), max, invT, float.MinValue)];
     }
@@ -339,18 +332,25 @@ public sealed class Sampler
     /// <summary>The ids that pass top_k, min_p and top_p, into <c>_ids[..n]</c>; returns n.</summary>
     private int Survivors(ReadOnlySpan<float> x, LogitOrder order, float max, float threshold)
     {
-        int n;
-        if (_p.TopK > 0)
-        {
-            n = TopKSelect.SelectBest(x, _p.TopK, _ids, _values, _spareIds, _spareValues);
-            if (_p.MinP > 0f) n = KeepAtLeast(n, threshold);
-        }
-        else
-        {
-            n = SoftmaxKernels.IndicesAtLeast(x, threshold, _ids, _values);
-        }
-
+        if (_p.TopK > 0) return TopKSurvivors(x, out _);
+        var n = SoftmaxKernels.IndicesAtLeast(x, threshold, _ids, _values);
         if (_p.TopP < 1f && n > 1) n = TopP(x, order, n, max);
+        return n;
+    }
+
+    /// <summary>
+    /// The k best, then those of them that pass min_p and top_p, into <c>_ids[..n]</c>; returns n (0 when every logit
+    /// is -inf or NaN). <paramref name="max"/> is the maximum of all logits, which is the best of the k, so it is
+    /// found among them instead of in a pass over the vocabulary.
+    /// </summary>
+    private int TopKSurvivors(ReadOnlySpan<float> x, out float max)
+    {
+        var n = TopKSelect.SelectBest(x, _p.TopK, _ids, _values, _spareIds, _spareValues);
+        max = float.NegativeInfinity;
+        for (var i = 0; i < n; i++) max = MathF.Max(max, _values[i]);
+        if (n == 0) return 0;
+        if (_p.MinP > 0f) n = KeepAtLeast(n, max + MathF.Log(_p.MinP));
+        if (_p.TopP < 1f && n > 1) n = TopP(x, new LogitOrder(x), n, max);
         return n;
     }
 
