@@ -100,6 +100,55 @@ public partial class JsonLineLoggerTests
         await logging.WaitAsync(TimeSpan.FromSeconds(60));
     }
 
+    [Fact]
+    public async Task A_line_after_a_quiet_spell_wakes_the_sleeping_writer()
+    {
+        var output = new SignallingStream();
+        using var provider = new JsonLineLoggerProvider(new LogLineSink(output), TimeProvider.System);
+        var log = provider.CreateLogger("Kiln.Test");
+        log.LogInformation("first");
+        Assert.True(await output.Written.WaitAsync(TimeSpan.FromSeconds(10)), "the first line was not written");
+        // Long enough for the writer to stop looking by itself: only the next line can wake it now.
+        await Task.Delay(LogLineSink.IdleAfter * 3);
+        log.LogInformation("second");
+        Assert.True(await output.Written.WaitAsync(TimeSpan.FromSeconds(10)), "a line after a quiet spell was not written until dispose");
+        Assert.Contains("second", output.Text());
+    }
+
+    private sealed class SignallingStream : Stream
+    {
+        private readonly MemoryStream _bytes = new();
+
+        public SemaphoreSlim Written { get; } = new(0);
+
+        public string Text()
+        {
+            lock (_bytes)
+            {
+                return Encoding.UTF8.GetString(_bytes.ToArray());
+            }
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            lock (_bytes)
+            {
+                _bytes.Write(buffer, offset, count);
+            }
+            Written.Release();
+        }
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+
     private sealed class ThrowingStream : MemoryStream
     {
         public override void Write(byte[] buffer, int offset, int count) => throw new IOException("broken pipe");
