@@ -30,11 +30,13 @@ public sealed class BearerAuthMiddleware(RequestDelegate next, IKilnStore store,
             await AsReplicaAsync(context, key);
             return;
         }
-        var record = ApiKeys.IsWellFormed(key) ? await FindAsync(ApiKeys.Hash(key), context.RequestAborted) : null;
+        var hash = ApiKeys.IsWellFormed(key) ? cache.HashOf(key) : null;
+        var record = hash is not null ? await FindAsync(hash, context.RequestAborted) : null;
         if (record is null)
         {
             throw KilnError.Unauthenticated("invalid API key");
         }
+        cache.RememberHash(key, hash!);
         var now = clock.UtcNow;
         if (record.LastUsedTime is not { } last || now - last > TouchInterval)
         {

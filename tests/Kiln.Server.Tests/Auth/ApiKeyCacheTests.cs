@@ -1,3 +1,4 @@
+using Kiln.Core.Auth;
 using Kiln.Server.Auth;
 using Kiln.Store;
 
@@ -18,5 +19,27 @@ public class ApiKeyCacheTests
         Assert.Equal(Key, cache.FindLastKnown(Key.KeyHash));
         cache.Revoke("acme", "k1");
         Assert.Null(cache.FindLastKnown(Key.KeyHash));
+    }
+
+    [Fact]
+    public void A_remembered_hash_is_the_keys_own_and_revoking_the_key_still_refuses_it()
+    {
+        var cache = new ApiKeyCache();
+        var key = ApiKeys.Generate();
+        var hash = ApiKeys.Hash(key);
+        Assert.Equal(hash, cache.HashOf(key));
+        cache.RememberHash(key, hash);
+        Assert.Equal(hash, cache.HashOf(key));
+        // Another key is hashed afresh, not given a remembered one.
+        var other = ApiKeys.Generate();
+        Assert.Equal(ApiKeys.Hash(other), cache.HashOf(other));
+
+        var record = Key with { KeyHash = hash };
+        cache.Put(record);
+        Assert.Equal(record, cache.Find(cache.HashOf(key)));
+        // The hash only names the record: once the key is revoked, remembering its hash finds nothing.
+        cache.Revoke(record.Account, record.Id);
+        Assert.Null(cache.Find(cache.HashOf(key)));
+        Assert.Null(cache.FindLastKnown(cache.HashOf(key)));
     }
 }
