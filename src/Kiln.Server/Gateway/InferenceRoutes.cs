@@ -15,27 +15,41 @@ public static partial class InferenceRoutes
     /// <summary>Maps the routes.</summary>
     public static void Map(IEndpointRouteBuilder app)
     {
+        // Resolved on the first request, once the host has built every singleton's dependencies.
+        var gateway = new Lazy<Services>(() => new Services(app.ServiceProvider));
         foreach (var prefix in InferencePaths.Prefixes)
         {
-            app.MapPost($"{prefix}/completions", (HttpContext ctx) => ServeAsync(ctx, "v1/completions"));
-            app.MapPost($"{prefix}/chat/completions", (HttpContext ctx) => ServeAsync(ctx, "v1/chat/completions"));
+            app.MapPost($"{prefix}/completions", (HttpContext ctx) => ServeAsync(ctx, gateway.Value, "v1/completions"));
+            app.MapPost($"{prefix}/chat/completions", (HttpContext ctx) => ServeAsync(ctx, gateway.Value, "v1/chat/completions"));
             app.MapGet($"{prefix}/models", (HttpContext ctx) => Guard(ctx, () => ModelsAsync(ctx)));
             // Model IDs hold slashes (accounts/A/models/M), so the ID is the rest of the path.
             app.MapGet($"{prefix}/models/{{**id}}", (string id, HttpContext ctx) => Guard(ctx, () => ModelAsync(ctx, id)));
         }
     }
 
-    private static Task ServeAsync(HttpContext ctx, string path) => Guard(ctx, async () =>
+    /// <summary>
+    /// The gateway's singletons a request uses, taken from the host's provider once. Asking
+    /// <see cref="HttpContext.RequestServices"/> for them made every request create and dispose a
+    /// dependency-injection scope: about 12 us of a one-at-a-time request on two cores.
+    /// </summary>
+    private sealed class Services(IServiceProvider services)
     {
-        var services = ctx.RequestServices;
-        var directory = services.GetRequiredService<ReplicaDirectory>();
-        var options = services.GetRequiredService<GatewayOptions>();
-        var clock = services.GetRequiredService<IClock>();
-        var recorder = services.GetRequiredService<UsageRecorder>();
-        var log = services.GetRequiredService<ILogger<InferenceProxy>>();
+        public ReplicaDirectory Directory { get; } = services.GetRequiredService<ReplicaDirectory>();
+        public GatewayOptions Options { get; } = services.GetRequiredService<GatewayOptions>();
+        public IClock Clock { get; } = services.GetRequiredService<IClock>();
+        public UsageRecorder Recorder { get; } = services.GetRequiredService<UsageRecorder>();
+        public ILogger<InferenceProxy> Log { get; } = services.GetRequiredService<ILogger<InferenceProxy>>();
+        public SpendGate SpendGate { get; } = services.GetRequiredService<SpendGate>();
+        public ReplicaClient Client { get; } = services.GetRequiredService<ReplicaClient>();
+        public InferenceProxy Proxy { get; } = services.GetRequiredService<InferenceProxy>();
+    }
+
+    private static Task ServeAsync(HttpContext ctx, Services services, string path) => Guard(ctx, async () =>
+    {
+        var (directory, options, clock, recorder, log) = (services.Directory, services.Options, services.Clock, services.Recorder, services.Log);
         var caller = Caller.Of(ctx);
         var started = Stopwatch.GetTimestamp();
-        await services.GetRequiredService<SpendGate>().EnsureAllowedAsync(caller.AccountId, ctx.RequestAborted);
+        await services.SpendGate.EnsureAllowedAsync(caller.AccountId, ctx.RequestAborted);
 
         var body = InferenceBody.Parse(await ReadBodyAsync(ctx.Request, options.MaxBodyBytes, ctx.RequestAborted));
         DeploymentRoute route;
@@ -54,12 +68,12 @@ public static partial class InferenceRoutes
         route.Touch(now);
         recorder.Arrived(route.Name, now);
         route.Counters.Arrive();
-        var meter = new RequestMeter(recorder, services.GetRequiredService<ReplicaClient>(), route.Counters, log,
+        var meter = new RequestMeter(recorder, services.Client, route.Counters, log,
             caller.AccountId, caller.KeyId, route.Name, replicaModel, ctx.TraceIdentifier);
         var status = 500;
         try
         {
-            status = await services.GetRequiredService<InferenceProxy>().ServeAsync(ctx, route, replicaModel, path, body, meter, ctx.RequestAborted);
+            status = await services.Proxy.ServeAsync(ctx, route, replicaModel, path, body, meter, ctx.RequestAborted);
         }
         catch (OpenAiError e)
         {
