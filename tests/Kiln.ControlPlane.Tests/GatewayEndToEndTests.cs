@@ -80,6 +80,12 @@ public class GatewayEndToEndTests(GatewayServer fixture) : IClassFixture<Gateway
         // The legacy model#deployment form works; the control plane keeps its own error shape.
         var legacy = await Inference.PostAsync("/v1/completions", new { model = "stories#chat", prompt = "Hi", max_tokens = 2 });
         Assert.True(legacy.Status == HttpStatusCode.OK, legacy.Body.ToString());
+        // Completions skip endpoint routing when spelled as clients send them; other spellings reach the same handler through it.
+        foreach (var path in new[] { "/V1/Completions", "/inference/v1/completions/" })
+        {
+            var spelled = await Inference.PostAsync(path, new { model = "stories#chat", prompt = "Hi", max_tokens = 2 });
+            Assert.True(spelled.Status == HttpStatusCode.OK, $"{path}: {spelled.Body}");
+        }
         var missing = await Api.GetAsync("/v1/accounts/default/deployments/nope");
         Assert.Equal("NOT_FOUND", missing.Code);
         var models = await Api.GetAsync("/v1/models");

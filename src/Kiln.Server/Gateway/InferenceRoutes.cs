@@ -28,6 +28,25 @@ public static partial class InferenceRoutes
     }
 
     /// <summary>
+    /// The replica path of a <c>POST</c> to completions or chat completions spelled as clients send it
+    /// (<c>/v1/completions</c>, <c>/inference/v1/chat/completions</c>, ...), else null: those requests
+    /// are served ahead of endpoint routing (<see cref="Forwarder"/>).
+    /// </summary>
+    public static string? ForwardedPath(HttpRequest request) => !HttpMethods.IsPost(request.Method) ? null : request.Path.Value switch
+    {
+        "/v1/completions" or "/inference/v1/completions" => "v1/completions",
+        "/v1/chat/completions" or "/inference/v1/chat/completions" => "v1/chat/completions",
+        _ => null,
+    };
+
+    /// <summary>Serves a request <see cref="ForwardedPath"/> names, as the routes <see cref="Map"/> adds for it do.</summary>
+    public static RequestDelegate Forwarder(IServiceProvider provider)
+    {
+        var gateway = new Lazy<Services>(() => new Services(provider));
+        return ctx => ServeAsync(ctx, gateway.Value, ForwardedPath(ctx.Request)!);
+    }
+
+    /// <summary>
     /// The gateway's singletons a request uses, taken from the host's provider once. Asking
     /// <see cref="HttpContext.RequestServices"/> for them made every request create and dispose a
     /// dependency-injection scope: about 12 us of a one-at-a-time request on two cores.

@@ -56,7 +56,10 @@ internal static class GatewayComposition
         services.AddSingleton<SpendGate>();
     }
 
-    /// <summary>Request IDs, the console's files, routing, error mapping and authentication, in that order.</summary>
+    /// <summary>
+    /// Request IDs, the console's files, routing, error mapping and authentication, in that order;
+    /// completions and chat completions leave before routing, through error mapping and authentication.
+    /// </summary>
     public static void UseFront(WebApplication app)
     {
         app.UseRequestIds();
@@ -64,7 +67,20 @@ internal static class GatewayComposition
         // Before routing too: static files are not served for a request that already matched an
         // endpoint, and the fallback below matches every path.
         ConsoleSite.Use(app);
+        // Nearly all of the gateway's traffic: known by method and path, it skips matching among the API's
+        // routes (about 15 us of a one-at-a-time request on two cores). Other spellings of these paths
+        // (another case, a trailing slash) reach the same handler through routing.
+        app.MapWhen(ctx => InferenceRoutes.ForwardedPath(ctx.Request) is not null, inference =>
+        {
+            UseChecks(inference);
+            inference.Run(InferenceRoutes.Forwarder(inference.ApplicationServices));
+        });
         app.UseRouting();
+        UseChecks(app);
+    }
+
+    private static void UseChecks(IApplicationBuilder app)
+    {
         app.UseMiddleware<ErrorMiddleware>();
         app.UseMiddleware<BearerAuthMiddleware>();
     }

@@ -258,3 +258,25 @@ public class RelayTests
         Assert.Equal("model", Assert.Throws<OpenAiError>(() => InferenceBody.Parse("""{"prompt":"x"}"""u8.ToArray())).Param);
     }
 }
+
+public class ForwardedPathTests
+{
+    [Theory]
+    [InlineData("POST", "/v1/completions", "v1/completions")]
+    [InlineData("POST", "/inference/v1/completions", "v1/completions")]
+    [InlineData("POST", "/v1/chat/completions", "v1/chat/completions")]
+    [InlineData("POST", "/inference/v1/chat/completions", "v1/chat/completions")]
+    // Everything else goes through endpoint routing, which also matches these spellings of the same routes.
+    [InlineData("POST", "/V1/completions", null)]
+    [InlineData("POST", "/v1/completions/", null)]
+    [InlineData("GET", "/v1/completions", null)]
+    [InlineData("POST", "/v1/models", null)]
+    [InlineData("POST", "/v1/accounts", null)]
+    public void Only_a_post_to_completions_as_clients_spell_it_skips_routing(string method, string path, string? expected)
+    {
+        var ctx = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        ctx.Request.Method = method;
+        ctx.Request.Path = path;
+        Assert.Equal(expected, InferenceRoutes.ForwardedPath(ctx.Request));
+    }
+}
