@@ -300,7 +300,7 @@ public sealed class Sampler
         if (!(max > float.NegativeInfinity)) return ArgMax(x);
         // p/p_max >= min_p  <=>  logit >= max + ln(min_p): no exponentials needed. MinValue keeps every finite logit.
         var threshold = _p.MinP > 0f ? max + MathF.Log(_p.MinP) : float.MinValue;
-        if (_p.TopK == 0 && _p.TopP >= 1f)
+        if (_p.TopP >= 1f)
             return Pick(x, max, invT, threshold); // the survivors in id order: no list to build
 
         var order = new LogitOrder(x);
@@ -312,12 +312,17 @@ public sealed class Sampler
             if (token >= 0) return token;
             // Within rounding of a boundary: the reference decides, with the same draw.
             n = Survivors(x, order, max, threshold);
-            for (var i = 0; i < n; i++) _values[i] = x[_ids[i]];
-            return _ids[Pick(_values.AsSpan(0, n), max, invT, float.MinValue, r)];
+            return DrawAmong(x, n, max, invT, r);
         }
         n = Survivors(x, order, max, threshold);
+        return DrawAmong(x, n, max, invT, _rng.NextDouble());
+    }
+
+    /// <summary>Draws with <paramref name="r"/> among the survivors in <c>_ids[..n]</c>, in their order; returns the token.</summary>
+    private int DrawAmong(ReadOnlySpan<float> x, int n, float max, float invT, double r)
+    {
         for (var i = 0; i < n; i++) _values[i] = x[_ids[i]];
-        return _ids[Pick(_values.AsSpan(0, n), max, invT, float.MinValue)];
+        return _ids[Pick(_values.AsSpan(0, n), max, invT, float.MinValue, r)];
     }
 
     /// <summary>top_k's survivors, then the draw among them, as <see cref="SampleFiltered"/> draws from <see cref="Survivors"/>.</summary>
@@ -325,8 +330,7 @@ public sealed class Sampler
     {
         var n = TopKSurvivors(x, out var max);
         if (n == 0) return ArgMax(x); // every logit -inf or NaN
-        for (var i = 0; i < n; i++) _values[i] = x[_ids[i]];
-        return _ids[Pick(_values.AsSpan(0, n), max, invT, float.MinValue)];
+        return DrawAmong(x, n, max, invT, _rng.NextDouble());
     }
 
     /// <summary>The ids that pass top_k, min_p and top_p, into <c>_ids[..n]</c>; returns n.</summary>
